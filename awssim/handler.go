@@ -1,0 +1,232 @@
+package awssim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// maxBody bounds request bodies; real AWS requests here are a few KB.
+const maxBody = 4 << 20
+
+// apiError is an AWS error as the service would send it. Code is the wire error code;
+// Status the HTTP status.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errf(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(code, format string, args ...any) *apiError {
+	return errf(http.StatusBadRequest, code, format, args...)
+}
+
+func notFound(code, format string, args ...any) *apiError {
+	return errf(http.StatusNotFound, code, format, args...)
+}
+
+// call is one API request after routing.
+type call struct {
+	s       *Sim
+	region  string
+	service string
+	op      string
+	now     time.Time
+	reqID   string
+	r       *http.Request
+	body    []byte
+	mutated bool
+}
+
+// rs is the request region's state.
+func (c *call) rs() *regionState { return c.s.st.Regions[c.region] }
+
+// journal records a successful mutating call.
+func (c *call) journal(resource string) {
+	c.mutated = true
+	c.s.st.Journal = append(c.s.st.Journal, JournalEntry{
+		Time: c.now, Region: c.region, Service: c.service, Operation: c.op, Resource: resource,
+	})
+}
+
+// Handler serves the AWS APIs, the /_sim/ control API and the simulated application.
+func (s *Sim) Handler() http.Handler {
+	return http.HandlerFunc(s.serveHTTP)
+}
+
+func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// A bug in one handler must not kill the listener or return a bare 500 page; it is
+		// still a bug, so say so loudly.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("awssim: handler panic", "panic", v, "path", r.URL.Path)
+			http.Error(w, "awssim internal error", http.StatusInternalServerError)
+		}
+	}()
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/_sim/"):
+		s.serveControl(w, r)
+		return
+	case strings.HasPrefix(r.URL.Path, "/_app/"):
+		s.serveApp(w, r)
+		return
+	}
+	region, service := credentialScope(r.Header.Get("Authorization"))
+	if service == "" {
+		service = guessService(r)
+	}
+	if region == "" {
+		region = "us-east-1"
+	}
+	if s.regionDown(w, r, region) {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	reqID := fmt.Sprintf("00000000-0000-4000-8000-%012d", s.st.next())
+	s.mu.Unlock()
+	c := &call{s: s, region: region, service: service, r: r, body: body, reqID: reqID}
+	p, ok := protocols[service]
+	if !ok {
+		writeJSONError(w, c, badRequest("UnknownService", "awssim does not simulate service %q", service))
+		return
+	}
+	if !slices.Contains(Regions, region) && service != "route53" && service != "s3" {
+		p.writeError(w, c, badRequest("InvalidClientTokenId", "The security token included in the request is invalid (region %q is not simulated)", region))
+		return
+	}
+	c.op = p.operation(c)
+	s.log.Debug("awssim request", "region", region, "service", service, "op", c.op)
+	if lat := s.latency(service, c.op); lat > 0 {
+		select {
+		case <-time.After(lat):
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+		}
+	}
+	if e := s.injected(service, c.op); e != nil {
+		p.writeError(w, c, e)
+		return
+	}
+	s.mu.Lock()
+	c.now = s.now()
+	out, err := p.dispatch(c)
+	if err == nil && c.mutated {
+		if serr := s.saveLocked(); serr != nil {
+			s.log.Warn("awssim: save state", "err", serr)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = errf(http.StatusInternalServerError, "InternalFailure", "%v", err)
+		}
+		p.writeError(w, c, ae)
+		return
+	}
+	p.writeOK(w, c, out)
+}
+
+// credentialScope pulls region and service out of a SigV4 Authorization header:
+// "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-west-2/rds/aws4_request, SignedHeaders=...".
+func credentialScope(auth string) (region, service string) {
+	_, rest, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return "", ""
+	}
+	if i := strings.IndexAny(rest, ", "); i >= 0 {
+		rest = rest[:i]
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) < 5 {
+		return "", ""
+	}
+	return parts[len(parts)-3], parts[len(parts)-2]
+}
+
+// guessService covers unsigned requests (curl, anonymous clients) from protocol hints.
+func guessService(r *http.Request) string {
+	t := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(t, "AmazonEC2ContainerService"):
+		return "ecs"
+	case strings.HasPrefix(t, "secretsmanager"):
+		return "secretsmanager"
+	case strings.HasPrefix(t, "AWSHealth"):
+		return "health"
+	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801"):
+		return "monitoring"
+	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
+		return "route53"
+	}
+	return ""
+}
+
+// protocol encodes and decodes one wire protocol; dispatch finds the operation's handler.
+type protocol struct {
+	operation  func(c *call) string
+	dispatch   func(c *call) (any, error)
+	writeOK    func(w http.ResponseWriter, c *call, out any)
+	writeError func(w http.ResponseWriter, c *call, e *apiError)
+}
+
+var protocols map[string]protocol
+
+func init() {
+	protocols = map[string]protocol{
+		"rds":                  queryProtocol(rdsOps, "http://rds.amazonaws.com/doc/2014-10-31/"),
+		"elasticache":          queryProtocol(elasticacheOps, "http://elasticache.amazonaws.com/doc/2015-02-02/"),
+		"elasticloadbalancing": queryProtocol(elbOps, "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"),
+		"sts":                  queryProtocol(stsOps, "https://sts.amazonaws.com/doc/2011-06-15/"),
+		"sns":                  queryProtocol(snsOps, "http://sns.amazonaws.com/doc/2010-03-31/"),
+		"ec2":                  ec2Protocol(ec2Ops),
+		"ecs":                  jsonProtocol(ecsOps),
+		"secretsmanager":       jsonProtocol(secretsOps),
+		"health":               jsonProtocol(healthOps),
+		"backup":               restJSONProtocol(backupRoutes),
+		"elasticfilesystem":    restJSONProtocol(efsRoutes),
+		"route53":              route53Protocol(),
+		"s3":                   s3Protocol(),
+		"monitoring":           cborProtocol(cloudwatchOps),
+	}
+}
+
+func writeJSONError(w http.ResponseWriter, c *call, e *apiError) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-RequestId", c.reqID)
+	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// isoTime is the XML timestamp format the SDKs parse.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// epoch is the JSON timestamp format (seconds since the epoch, fractional).
+func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -1,0 +1,549 @@
+package awssim
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type dbInstance struct {
+	ID             string    `json:"id"`
+	Class          string    `json:"class"`
+	Engine         string    `json:"engine"`
+	EngineVersion  string    `json:"engineVersion"`
+	MultiAZ        bool      `json:"multiAZ"`
+	Public         bool      `json:"public"`
+	SubnetGroup    string    `json:"subnetGroup"`
+	SecurityGroups []string  `json:"securityGroups"`
+	ParamGroup     string    `json:"paramGroup"`
+	Created        time.Time `json:"created"`
+	Retention      int       `json:"retention"`
+	Status         timeline  `json:"status"`
+	Seq            int       `json:"seq"`
+}
+
+type dbSnapshot struct {
+	ID           string    `json:"id"`
+	InstanceID   string    `json:"instanceID"`
+	Type         string    `json:"type"`
+	Created      time.Time `json:"created"`
+	Engine       string    `json:"engine"`
+	Version      string    `json:"version"`
+	KmsKeyID     string    `json:"kmsKeyID"`
+	SourceRegion string    `json:"sourceRegion"`
+	SourceARN    string    `json:"sourceARN"`
+	Status       timeline  `json:"status"`
+	VpcID        string    `json:"vpcID"`
+}
+
+// param returns a required awsQuery parameter, or the error AWS gives when it is missing.
+func param(p url.Values, name string) (string, error) {
+	v := p.Get(name)
+	if v == "" {
+		return "", badRequest("MissingParameter", "The request must contain the parameter %s", name)
+	}
+	return v, nil
+}
+
+// listParam collects an awsQuery list (Name.member.1, Name.Member.2 or Name.1 ...) in order.
+func listParam(p url.Values, name string) []string {
+	type kv struct {
+		i int
+		v string
+	}
+	var got []kv
+	for k, vs := range p {
+		rest, ok := strings.CutPrefix(k, name+".")
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		idx := rest
+		if j := strings.LastIndexByte(rest, '.'); j >= 0 {
+			idx = rest[j+1:]
+		}
+		n, err := strconv.Atoi(idx)
+		if err != nil {
+			continue
+		}
+		got = append(got, kv{n, vs[0]})
+	}
+	sort.Slice(got, func(a, b int) bool { return got[a].i < got[b].i })
+	out := make([]string, len(got))
+	for i, g := range got {
+		out[i] = g.v
+	}
+	return out
+}
+
+// filters collects an awsQuery/ec2Query filter list: Filters.Filter.N.Name and
+// Filters.Filter.N.Values.Value.M (RDS), or Filter.N.Name and Filter.N.Value.M (EC2).
+func filters(p url.Values, prefix string) map[string][]string {
+	out := map[string][]string{}
+	for i := 1; i < 100; i++ {
+		base := fmt.Sprintf("%s.%d.", prefix, i)
+		name := p.Get(base + "Name")
+		if name == "" {
+			break
+		}
+		var vals []string
+		for k, vs := range p {
+			if strings.HasPrefix(k, base) && k != base+"Name" && len(vs) > 0 {
+				vals = append(vals, vs[0])
+			}
+		}
+		sort.Strings(vals)
+		out[name] = append(out[name], vals...)
+	}
+	return out
+}
+
+func arn(service, region, rest string) string {
+	return "arn:aws:" + service + ":" + region + ":" + AccountID + ":" + rest
+}
+
+var rdsOps = map[string]queryOp{
+	"DescribeDBInstances":             rdsDescribeInstances,
+	"DescribeDBSnapshots":             rdsDescribeSnapshots,
+	"CreateDBSnapshot":                rdsCreateSnapshot,
+	"CopyDBSnapshot":                  rdsCopySnapshot,
+	"RestoreDBInstanceFromDBSnapshot": rdsRestoreFromSnapshot,
+	"RestoreDBInstanceToPointInTime":  rdsRestorePITR,
+	"DeleteDBInstance":                rdsDeleteInstance,
+	"StopDBInstance":                  rdsStop,
+	"StartDBInstance":                 rdsStart,
+	"DescribeDBParameterGroups":       rdsDescribeParamGroups,
+	"DescribeDBSubnetGroups":          rdsDescribeSubnetGroups,
+}
+
+// liveInstance finds an instance that exists now (a deleted one has an empty status).
+func (c *call) liveInstance(id string) (*dbInstance, string, error) {
+	in := c.rs().DBInstances[id]
+	if in != nil {
+		if st := in.Status.at(c.now); st != "" {
+			return in, st, nil
+		}
+		delete(c.rs().DBInstances, id)
+	}
+	return nil, "", notFound("DBInstanceNotFound", "DBInstance %s not found.", id)
+}
+
+func (c *call) instanceXML(in *dbInstance, st string) xn {
+	var sgs []xn
+	for _, g := range in.SecurityGroups {
+		sgs = append(sgs, el("", tx("VpcSecurityGroupId", g), tx("Status", "active")))
+	}
+	endpoint := xn{}
+	if st != "creating" {
+		endpoint = el("Endpoint",
+			tx("Address", fmt.Sprintf("%s.c%06d.%s.rds.amazonaws.com", in.ID, in.Seq, c.region)),
+			it("Port", 5432), tx("HostedZoneId", "Z1PVIF0B656C1W"))
+	}
+	sub := c.rs().SubnetGroups[in.SubnetGroup]
+	return el("",
+		tx("DBInstanceIdentifier", in.ID),
+		tx("DBInstanceClass", in.Class),
+		tx("Engine", in.Engine),
+		tx("EngineVersion", in.EngineVersion),
+		tx("DBInstanceStatus", st),
+		tx("MasterUsername", "kaigo"),
+		endpoint,
+		it("AllocatedStorage", 100),
+		tx("InstanceCreateTime", isoTime(in.Created)),
+		it("BackupRetentionPeriod", in.Retention),
+		list("VpcSecurityGroups", "VpcSecurityGroupMembership", sgs),
+		list("DBParameterGroups", "DBParameterGroup", []xn{el("", tx("DBParameterGroupName", in.ParamGroup), tx("ParameterApplyStatus", "in-sync"))}),
+		tx("AvailabilityZone", c.region+"a"),
+		el("DBSubnetGroup", tx("DBSubnetGroupName", in.SubnetGroup), opt("VpcId", firstOr(sub, "")), tx("SubnetGroupStatus", "Complete")),
+		bl("MultiAZ", in.MultiAZ),
+		tx("LatestRestorableTime", isoTime(c.now.Add(-5*time.Minute))),
+		bl("PubliclyAccessible", in.Public),
+		tx("StorageType", "gp3"),
+		bl("StorageEncrypted", true),
+		tx("DbiResourceId", fmt.Sprintf("db-SIM%08d", in.Seq)),
+		tx("DBInstanceArn", arn("rds", c.region, "db:"+in.ID)),
+		bl("DeletionProtection", false),
+	)
+}
+
+func firstOr(v []string, def string) string {
+	if len(v) > 0 {
+		return v[0]
+	}
+	return def
+}
+
+func rdsDescribeInstances(c *call, p url.Values) ([]xn, error) {
+	id := p.Get("DBInstanceIdentifier")
+	if id != "" {
+		in, st, err := c.liveInstance(id)
+		if err != nil {
+			return nil, err
+		}
+		return []xn{list("DBInstances", "DBInstance", []xn{c.instanceXML(in, st)})}, nil
+	}
+	var items []xn
+	for _, k := range sortedKeys(c.rs().DBInstances) {
+		if in, st, err := c.liveInstance(k); err == nil {
+			items = append(items, c.instanceXML(in, st))
+		}
+	}
+	return []xn{list("DBInstances", "DBInstance", items)}, nil
+}
+
+func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
+	progress := 100
+	if st != "available" {
+		progress = 50
+	}
+	return el("",
+		tx("DBSnapshotIdentifier", sn.ID),
+		tx("DBInstanceIdentifier", sn.InstanceID),
+		tx("SnapshotCreateTime", isoTime(sn.Created)),
+		tx("Engine", sn.Engine),
+		it("AllocatedStorage", 100),
+		tx("Status", st),
+		it("Port", 5432),
+		tx("AvailabilityZone", c.region+"a"),
+		opt("VpcId", sn.VpcID),
+		tx("InstanceCreateTime", isoTime(sn.Created.Add(-24*time.Hour))),
+		tx("MasterUsername", "kaigo"),
+		tx("EngineVersion", sn.Version),
+		tx("SnapshotType", sn.Type),
+		it("PercentProgress", progress),
+		opt("SourceRegion", sn.SourceRegion),
+		opt("SourceDBSnapshotIdentifier", sn.SourceARN),
+		tx("StorageType", "gp3"),
+		bl("Encrypted", true),
+		opt("KmsKeyId", sn.KmsKeyID),
+		tx("DBSnapshotArn", arn("rds", c.region, "snapshot:"+sn.ID)),
+	)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
+	id := p.Get("DBSnapshotIdentifier")
+	inst := p.Get("DBInstanceIdentifier")
+	typ := p.Get("SnapshotType")
+	f := filters(p, "Filters.Filter")
+	if id != "" {
+		sn := c.rs().DBSnapshots[id]
+		if sn == nil || sn.Status.at(c.now) == "" {
+			return nil, notFound("DBSnapshotNotFound", "DBSnapshot %s not found.", id)
+		}
+	}
+	var items []xn
+	for _, k := range sortedKeys(c.rs().DBSnapshots) {
+		sn := c.rs().DBSnapshots[k]
+		st := sn.Status.at(c.now)
+		switch {
+		case st == "":
+			continue
+		case id != "" && sn.ID != id:
+			continue
+		case inst != "" && sn.InstanceID != inst:
+			continue
+		case typ != "" && sn.Type != typ:
+			continue
+		case len(f["db-instance-id"]) > 0 && !slices.Contains(f["db-instance-id"], sn.InstanceID):
+			continue
+		case len(f["snapshot-type"]) > 0 && !slices.Contains(f["snapshot-type"], sn.Type):
+			continue
+		}
+		items = append(items, c.snapshotXML(sn, st))
+	}
+	return []xn{list("DBSnapshots", "DBSnapshot", items)}, nil
+}
+
+// newSnapshot records a snapshot being taken now; it becomes available after op's duration.
+func (c *call) newSnapshot(id, instance, typ, op string, initial string) *dbSnapshot {
+	sn := &dbSnapshot{ID: id, InstanceID: instance, Type: typ, Created: c.now, Engine: "postgres", Version: "15.4"}
+	sn.Status.then(c.now, c.s.dur(c.service, op), []string{initial, "available"}, nil)
+	c.rs().DBSnapshots[id] = sn
+	return sn
+}
+
+func rdsCreateSnapshot(c *call, p url.Values) ([]xn, error) {
+	sid, err := param(p, "DBSnapshotIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	iid, err := param(p, "DBInstanceIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	in, st, err := c.liveInstance(iid)
+	if err != nil {
+		return nil, err
+	}
+	if st != "available" {
+		return nil, badRequest("InvalidDBInstanceState", "Cannot create a snapshot because the database instance %s is not currently in the available state.", iid)
+	}
+	if sn := c.rs().DBSnapshots[sid]; sn != nil && sn.Status.at(c.now) != "" {
+		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier %s already exists.", sid)
+	}
+	sn := c.newSnapshot(sid, in.ID, "manual", OpCreateDBSnapshot, "creating")
+	c.journal(sid)
+	return []xn{el("DBSnapshot", c.snapshotXML(sn, "creating").kids...)}, nil
+}
+
+// parseSnapshotRef resolves a snapshot identifier or ARN to its region and id.
+func parseSnapshotRef(ref, defRegion string) (region, id string) {
+	if rest, ok := strings.CutPrefix(ref, "arn:aws:rds:"); ok {
+		parts := strings.SplitN(rest, ":", 4) // region, account, "snapshot", id
+		if len(parts) == 4 && parts[2] == "snapshot" {
+			return parts[0], parts[3]
+		}
+		return "", ""
+	}
+	return defRegion, ref
+}
+
+func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
+	src, err := param(p, "SourceDBSnapshotIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	dst, err := param(p, "TargetDBSnapshotIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	srcRegion, srcID := parseSnapshotRef(src, c.region)
+	rs := c.s.st.Regions[srcRegion]
+	var sn *dbSnapshot
+	if rs != nil {
+		sn = rs.DBSnapshots[srcID]
+	}
+	if sn == nil || sn.Status.at(c.now) == "" {
+		return nil, notFound("DBSnapshotNotFound", "DBSnapshot %s not found.", src)
+	}
+	if sn.Status.at(c.now) != "available" {
+		return nil, badRequest("InvalidDBSnapshotState", "Snapshot %s is not in the available state.", src)
+	}
+	if srcRegion != c.region && p.Get("KmsKeyId") == "" {
+		return nil, badRequest("InvalidParameterCombination", "KmsKeyId is required when copying an encrypted snapshot across regions.")
+	}
+	if ex := c.rs().DBSnapshots[dst]; ex != nil && ex.Status.at(c.now) != "" {
+		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot copy snapshot: a snapshot with the identifier %s already exists.", dst)
+	}
+	cp := c.newSnapshot(dst, sn.InstanceID, "manual", OpCopyDBSnapshot, "pending")
+	cp.Created = sn.Created
+	cp.KmsKeyID = p.Get("KmsKeyId")
+	if srcRegion != c.region {
+		cp.SourceRegion = srcRegion
+		cp.SourceARN = arn("rds", srcRegion, "snapshot:"+srcID)
+	}
+	c.journal(dst)
+	return []xn{el("DBSnapshot", c.snapshotXML(cp, "pending").kids...)}, nil
+}
+
+// newInstance creates an instance that goes creating → backing-up → available over op's
+// duration, from the restore parameters AWS accepts on both restore calls.
+func (c *call) newInstance(p url.Values, id, op string) (*dbInstance, error) {
+	if ex, _, err := c.liveInstance(id); err == nil && ex != nil {
+		return nil, badRequest("DBInstanceAlreadyExists", "DB instance already exists")
+	}
+	sg := p.Get("DBSubnetGroupName")
+	if sg == "" {
+		sg = "default"
+	} else if _, ok := c.rs().SubnetGroups[sg]; !ok {
+		return nil, notFound("DBSubnetGroupNotFoundFault", "DB subnet group '%s' does not exist.", sg)
+	}
+	class := p.Get("DBInstanceClass")
+	if class == "" {
+		class = "db.r6g.large"
+	}
+	in := &dbInstance{
+		ID: id, Class: class, Engine: "postgres", EngineVersion: "15.4",
+		MultiAZ: p.Get("MultiAZ") == "true", Public: p.Get("PubliclyAccessible") == "true",
+		SubnetGroup: sg, SecurityGroups: listParam(p, "VpcSecurityGroupIds"),
+		ParamGroup: p.Get("DBParameterGroupName"), Created: c.now, Retention: 1, Seq: c.s.st.next(),
+	}
+	if in.ParamGroup == "" {
+		in.ParamGroup = "default.postgres15"
+	}
+	in.Status.then(c.now, c.s.dur(c.service, op), []string{"creating", "backing-up", "available"}, []float64{0.8})
+	c.rs().DBInstances[id] = in
+	return in, nil
+}
+
+func rdsRestoreFromSnapshot(c *call, p url.Values) ([]xn, error) {
+	id, err := param(p, "DBInstanceIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	sid, err := param(p, "DBSnapshotIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	srcRegion, snID := parseSnapshotRef(sid, c.region)
+	if srcRegion != c.region {
+		return nil, notFound("DBSnapshotNotFound", "DBSnapshot %s not found.", sid)
+	}
+	sn := c.rs().DBSnapshots[snID]
+	if sn == nil || sn.Status.at(c.now) == "" {
+		return nil, notFound("DBSnapshotNotFound", "DBSnapshot %s not found.", sid)
+	}
+	if sn.Status.at(c.now) != "available" {
+		return nil, badRequest("InvalidDBSnapshotState", "Snapshot %s is not in the available state.", sid)
+	}
+	in, err := c.newInstance(p, id, OpRestoreFromSnapshot)
+	if err != nil {
+		return nil, err
+	}
+	c.journal(id)
+	return []xn{el("DBInstance", c.instanceXML(in, "creating").kids...)}, nil
+}
+
+func rdsRestorePITR(c *call, p url.Values) ([]xn, error) {
+	src := p.Get("SourceDBInstanceIdentifier")
+	if src == "" && p.Get("SourceDbiResourceId") == "" && p.Get("SourceDBInstanceAutomatedBackupsArn") == "" {
+		return nil, badRequest("MissingParameter", "The request must contain the parameter SourceDBInstanceIdentifier")
+	}
+	id, err := param(p, "TargetDBInstanceIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := c.liveInstance(src); err != nil {
+		return nil, err
+	}
+	if rt := p.Get("RestoreTime"); rt != "" {
+		t, perr := time.Parse(time.RFC3339, rt)
+		if perr != nil {
+			return nil, badRequest("InvalidParameterValue", "Invalid RestoreTime %q", rt)
+		}
+		if p.Get("UseLatestRestorableTime") == "true" {
+			return nil, badRequest("InvalidParameterCombination", "Cannot specify both RestoreTime and UseLatestRestorableTime")
+		}
+		if t.After(c.now.Add(-5*time.Minute)) || t.Before(c.now.Add(-7*24*time.Hour)) {
+			return nil, badRequest("InvalidRestoreFault", "Restore time %s is outside the restorable window.", rt)
+		}
+	}
+	in, err := c.newInstance(p, id, OpRestorePointInTime)
+	if err != nil {
+		return nil, err
+	}
+	c.journal(id)
+	return []xn{el("DBInstance", c.instanceXML(in, "creating").kids...)}, nil
+}
+
+func rdsDeleteInstance(c *call, p url.Values) ([]xn, error) {
+	id, err := param(p, "DBInstanceIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	in, st, err := c.liveInstance(id)
+	if err != nil {
+		return nil, err
+	}
+	final := p.Get("FinalDBSnapshotIdentifier")
+	skip := p.Get("SkipFinalSnapshot") == "true"
+	switch {
+	case final == "" && !skip:
+		return nil, badRequest("InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+	case final != "" && skip:
+		return nil, badRequest("InvalidParameterCombination", "Cannot specify both FinalDBSnapshotIdentifier and SkipFinalSnapshot.")
+	case st == "deleting":
+		return nil, badRequest("InvalidDBInstanceState", "Instance %s is already being deleted.", id)
+	case st != "available" && st != "stopped":
+		return nil, badRequest("InvalidDBInstanceState", "Instance %s is not in available state.", id)
+	}
+	if final != "" {
+		if ex := c.rs().DBSnapshots[final]; ex != nil && ex.Status.at(c.now) != "" {
+			return nil, badRequest("DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier %s already exists.", final)
+		}
+		c.newSnapshot(final, id, "manual", OpCreateDBSnapshot, "creating")
+	}
+	in.Status.then(c.now, c.s.dur(c.service, OpDeleteDBInstance), []string{"deleting", ""}, nil)
+	c.journal(id)
+	return []xn{el("DBInstance", c.instanceXML(in, "deleting").kids...)}, nil
+}
+
+func rdsStop(c *call, p url.Values) ([]xn, error) {
+	id, err := param(p, "DBInstanceIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	in, st, err := c.liveInstance(id)
+	if err != nil {
+		return nil, err
+	}
+	if st != "available" {
+		return nil, badRequest("InvalidDBInstanceState", "Instance %s is not in available state.", id)
+	}
+	if s := p.Get("DBSnapshotIdentifier"); s != "" {
+		c.newSnapshot(s, id, "manual", OpCreateDBSnapshot, "creating")
+	}
+	in.Status.then(c.now, c.s.dur(c.service, OpStopDBInstance), []string{"stopping", "stopped"}, nil)
+	c.journal(id)
+	return []xn{el("DBInstance", c.instanceXML(in, "stopping").kids...)}, nil
+}
+
+func rdsStart(c *call, p url.Values) ([]xn, error) {
+	id, err := param(p, "DBInstanceIdentifier")
+	if err != nil {
+		return nil, err
+	}
+	in, st, err := c.liveInstance(id)
+	if err != nil {
+		return nil, err
+	}
+	if st != "stopped" {
+		return nil, badRequest("InvalidDBInstanceState", "Instance %s cannot be started as it is not in stopped state.", id)
+	}
+	in.Status.then(c.now, c.s.dur(c.service, OpStartDBInstance), []string{"starting", "available"}, nil)
+	c.journal(id)
+	return []xn{el("DBInstance", c.instanceXML(in, "starting").kids...)}, nil
+}
+
+func rdsDescribeParamGroups(c *call, p url.Values) ([]xn, error) {
+	name := p.Get("DBParameterGroupName")
+	var items []xn
+	for _, g := range c.rs().ParamGroups {
+		if name != "" && g != name {
+			continue
+		}
+		items = append(items, el("", tx("DBParameterGroupName", g), tx("DBParameterGroupFamily", "postgres15"),
+			tx("Description", "kaigo-subsys PostgreSQL parameters"), tx("DBParameterGroupArn", arn("rds", c.region, "pg:"+g))))
+	}
+	if name != "" && len(items) == 0 {
+		return nil, notFound("DBParameterGroupNotFound", "DBParameterGroup not found: %s", name)
+	}
+	return []xn{list("DBParameterGroups", "DBParameterGroup", items)}, nil
+}
+
+func rdsDescribeSubnetGroups(c *call, p url.Values) ([]xn, error) {
+	name := p.Get("DBSubnetGroupName")
+	var items []xn
+	for _, g := range sortedKeys(c.rs().SubnetGroups) {
+		if name != "" && g != name {
+			continue
+		}
+		v := c.rs().SubnetGroups[g] // vpc id, then subnet ids
+		if len(v) == 0 {
+			continue
+		}
+		var subs []xn
+		for i, sid := range v[1:] {
+			subs = append(subs, el("", tx("SubnetIdentifier", sid),
+				el("SubnetAvailabilityZone", tx("Name", fmt.Sprintf("%s%c", c.region, 'a'+i))), tx("SubnetStatus", "Active")))
+		}
+		items = append(items, el("", tx("DBSubnetGroupName", g), tx("DBSubnetGroupDescription", g), tx("VpcId", v[0]),
+			tx("SubnetGroupStatus", "Complete"), list("Subnets", "Subnet", subs), tx("DBSubnetGroupArn", arn("rds", c.region, "subgrp:"+g))))
+	}
+	if name != "" && len(items) == 0 {
+		return nil, notFound("DBSubnetGroupNotFoundFault", "DB subnet group '%s' does not exist.", name)
+	}
+	return []xn{list("DBSubnetGroups", "DBSubnetGroup", items)}, nil
+}

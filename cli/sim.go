@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kirikae/kirikae/awssim"
+)
+
+func init() { register(newSimCommand) }
+
+type simFlags struct {
+	listen    string
+	timeScale float64
+	fixture   string
+	state     string
+	logLevel  string
+}
+
+func (f *simFlags) Bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:4566", "loopback address to serve on (host:port; port 0 picks a free one)")
+	fs.Float64Var(&f.timeScale, "time-scale", 1, "multiply every simulated AWS duration (0.001 turns a 45 min restore into 2.7 s)")
+	fs.StringVar(&f.fixture, "fixture", "", `starting state: "" (empty) or "kaigo" (the seed system in peacetime)`)
+	fs.StringVar(&f.state, "state", "", "file to keep the simulated world in across restarts (optional)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+func newSimCommand() *cobra.Command {
+	var f simFlags
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Run simulated AWS (both regions) for demos, drills and tests",
+		Long: `sim serves a simulated AWS for us-east-1 and us-west-2 on one loopback listener, over the
+real wire protocols, so the AWS SDKs and the AWS CLI v2 work against it unchanged.
+The region comes from each request's SigV4 scope; any credentials are accepted.
+
+The control API is under /_sim/ (journal, reset, region-down, fault, slow, health-event),
+and the simulated kaigo application answers under /_app/<region>/.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSim(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
+		},
+	}
+	f.Bind(cmd.Flags())
+	return cmd
+}
+
+// errNotLoopback keeps the simulator off real networks: it accepts any credentials.
+var errNotLoopback = errors.New("sim: --listen must be a loopback address (127.0.0.1, ::1 or localhost), because the simulator accepts any credentials")
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("sim: --listen %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: got %q", errNotLoopback, host)
+	}
+	return nil
+}
+
+func runSim(ctx context.Context, out, errOut io.Writer, f simFlags) error {
+	if err := checkLoopback(f.listen); err != nil {
+		return err
+	}
+	if f.timeScale <= 0 {
+		return fmt.Errorf("sim: --time-scale must be > 0, got %v", f.timeScale)
+	}
+	log, err := newLogger(errOut, f.logLevel)
+	if err != nil {
+		return err
+	}
+	sim, err := awssim.New(awssim.Options{TimeScale: f.timeScale, Fixture: f.fixture, StateFile: f.state, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := sim.Start(ctx, f.listen); err != nil {
+		return err
+	}
+	endpoint := "http://" + sim.Addr()
+	fmt.Fprintf(out, "awssim serving us-east-1 and us-west-2 at %s (time scale %g, fixture %q)\n\n", endpoint, f.timeScale, f.fixture)
+	fmt.Fprintf(out, "export AWS_ENDPOINT_URL=%s\n", endpoint)
+	fmt.Fprintln(out, "export AWS_ACCESS_KEY_ID=AKIASIMULATED000001")
+	fmt.Fprintln(out, "export AWS_SECRET_ACCESS_KEY=simulated-secret")
+	fmt.Fprintln(out, "export AWS_REGION=us-east-1")
+	fmt.Fprintln(out, "export AWS_DEFAULT_REGION=us-east-1")
+	fmt.Fprintf(out, "\ncontrol API: %s/_sim/journal   application: %s/_app/us-west-2/health\n", endpoint, endpoint)
+	<-ctx.Done()
+	return sim.Close()
+}
