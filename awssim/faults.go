@@ -24,6 +24,7 @@ type Fault struct {
 	Throttle  bool    `json:"throttle"` // send the service's throttling error
 	Code      string  `json:"code"`     // error code when not throttling; default ServiceUnavailable
 	Status    int     `json:"status"`   // HTTP status when not throttling; default 503
+	Count     int     `json:"count"`    // stop after this many injections; 0 = no limit
 }
 
 // Slow delays a service's operation: Latency is added to every response (wall time), Factor
@@ -35,9 +36,14 @@ type Slow struct {
 	Factor    float64       `json:"factor"`
 }
 
+type faultRule struct {
+	Fault
+	used int
+}
+
 type faultSet struct {
 	down   map[string]string
-	faults []Fault
+	faults []*faultRule
 	slows  []Slow
 }
 
@@ -80,7 +86,7 @@ func (s *Sim) SetRegionDown(region, mode string) error {
 func (s *Sim) AddFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults.faults = append(s.faults.faults, f)
+	s.faults.faults = append(s.faults.faults, &faultRule{Fault: f})
 }
 
 // AddSlow slows an operation down.
@@ -157,9 +163,10 @@ func (s *Sim) injected(svc, op string) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults.faults {
-		if !match(f.Service, f.Operation, svc, op) || s.rng.Float64() >= f.Rate {
+		if !match(f.Service, f.Operation, svc, op) || f.Count > 0 && f.used >= f.Count || s.rng.Float64() >= f.Rate {
 			continue
 		}
+		f.used++
 		if f.Throttle {
 			code := throttleCodes[svc]
 			if code == "" {
