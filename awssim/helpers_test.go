@@ -76,6 +76,17 @@ func newEnv(t testing.TB, step time.Duration) *env {
 	return &env{sim: sim, clock: clk, endpoint: srv.URL}
 }
 
+// newServer serves sim on a loopback port for the test's lifetime and returns its URL.
+func newServer(t testing.TB, sim *awssim.Sim) string {
+	t.Helper()
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() {
+		_ = sim.Close()
+		srv.Close()
+	})
+	return srv.URL
+}
+
 // cfg is an SDK config for region pointing at the simulator, with the SDK's own retryer but
 // short backoffs so retried tests stay fast.
 func (e *env) cfg(region string) aws.Config {

@@ -516,7 +516,7 @@ func s3Protocol() protocol {
 		},
 		dispatch: func(c *call) (any, error) {
 			if c.op == "" {
-				return nil, errf(http.StatusNotImplemented, "NotImplemented", "awssim implements only GetBucketReplication for S3")
+				return nil, badRequest("NotImplemented", "awssim implements only GetBucketReplication for S3")
 			}
 			name := bucketOf(c)
 			b := c.s.st.Buckets[name]
