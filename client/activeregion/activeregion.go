@@ -486,7 +486,7 @@ func (c *Client) backoff(failures int) time.Duration {
 }
 
 // watch follows one stream on endpoint i until it fails. worked reports whether the node
-// answered at all (a message or a confirmation), which resets the backoff.
+// was of use (it sent a message or vouched for the cache), which resets the backoff.
 func (c *Client) watch(i int) (worked bool, err error) {
 	ep := c.eps[i]
 	ctx, cancel := context.WithCancelCause(c.ctx)
@@ -575,12 +575,14 @@ func (c *Client) confirmLoop(ctx context.Context, teardown context.CancelCauseFu
 	t := time.NewTicker(c.cfg.ConfirmInterval)
 	defer t.Stop()
 	for {
-		resp, err := c.confirm(ctx, ep)
+		resp, vouched, err := c.confirm(ctx, ep)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err == nil:
-			answered.Store(true)
+			if vouched {
+				answered.Store(true)
+			}
 			if c.cfg.RotateAfter < 0 {
 				break
 			}
@@ -610,19 +612,19 @@ func (c *Client) confirmLoop(ctx context.Context, teardown context.CancelCauseFu
 }
 
 // confirm makes one stale read on ep and, when it returns the cached state, moves
-// confirmedAt to when that node last heard from the leader.
-func (c *Client) confirm(ctx context.Context, ep endpoint) (*kirikaev1.GetActiveRegionResponse, error) {
+// confirmedAt to when that node last heard from the leader. vouched reports that case.
+func (c *Client) confirm(ctx context.Context, ep endpoint) (resp *kirikaev1.GetActiveRegionResponse, vouched bool, err error) {
 	sent := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
-	resp, err := ep.rpc.GetActiveRegion(rctx, &kirikaev1.GetActiveRegionRequest{
+	resp, err = ep.rpc.GetActiveRegion(rctx, &kirikaev1.GetActiveRegionRequest{
 		Consistency: kirikaev1.Consistency_CONSISTENCY_STALE,
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if resp.GetStalenessMs() < 0 {
-		return resp, nil // the node has never heard from a leader: it vouches for nothing
+		return resp, false, nil // the node has never heard from a leader: it vouches for nothing
 	}
 	at := sent.Add(-time.Duration(resp.GetStalenessMs()) * time.Millisecond)
 	c.mu.Lock()
@@ -634,7 +636,7 @@ func (c *Client) confirm(ctx context.Context, ep endpoint) (*kirikaev1.GetActive
 	if same && at.After(c.confirmedAt) {
 		c.confirmedAt, c.addr = at, ep.addr
 	}
-	return resp, nil
+	return resp, same, nil
 }
 
 func (c *Client) cachedIndex() uint64 {

@@ -19,7 +19,9 @@
 //     from its leader cannot make the answer look fresh.
 //
 // The read is needed because the watch stream is silent while nothing changes: without it
-// a healthy, quiet stream and a dead one would look the same. When no node answers, the
+// a healthy, quiet stream and a dead one would look the same. The same read finds a node
+// that answers but cannot vouch (it lags, or has lost its leader): after
+// [Config.RotateAfter] the watch moves on to the next address. When no node vouches, the
 // staleness grows without bound, and the caller decides what is too old.
 //
 // # What the caller must do
