@@ -93,6 +93,7 @@ type Command struct {
 	//	*Command_SetRegion
 	//	*Command_RestoreState
 	//	*Command_RegisterMember
+	//	*Command_RemoveMember
 	Payload       isCommand_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -192,6 +193,15 @@ func (x *Command) GetRegisterMember() *JoinClusterRequest {
 	return nil
 }
 
+func (x *Command) GetRemoveMember() *RemoveMemberRequest {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_RemoveMember); ok {
+			return x.RemoveMember
+		}
+	}
+	return nil
+}
+
 type isCommand_Payload interface {
 	isCommand_Payload()
 }
@@ -212,6 +222,10 @@ type Command_RegisterMember struct {
 	RegisterMember *JoinClusterRequest `protobuf:"bytes,13,opt,name=register_member,json=registerMember,proto3,oneof"`
 }
 
+type Command_RemoveMember struct {
+	RemoveMember *RemoveMemberRequest `protobuf:"bytes,14,opt,name=remove_member,json=removeMember,proto3,oneof"`
+}
+
 func (*Command_InitRegion) isCommand_Payload() {}
 
 func (*Command_SetRegion) isCommand_Payload() {}
@@ -219,6 +233,8 @@ func (*Command_SetRegion) isCommand_Payload() {}
 func (*Command_RestoreState) isCommand_Payload() {}
 
 func (*Command_RegisterMember) isCommand_Payload() {}
+
+func (*Command_RemoveMember) isCommand_Payload() {}
 
 // RestoreState replaces the whole state with a snapshot taken by `cluster snapshot save`.
 type RestoreState struct {
@@ -540,7 +556,7 @@ var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"\x18kirikae/v1/command.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\"\xfc\x02\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\"\xc4\x03\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -552,7 +568,8 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"set_region\x18\v \x01(\v2\x1c.kirikae.v1.SetRegionRequestH\x00R\tsetRegion\x12?\n" +
 	"\rrestore_state\x18\f \x01(\v2\x18.kirikae.v1.RestoreStateH\x00R\frestoreState\x12I\n" +
-	"\x0fregister_member\x18\r \x01(\v2\x1e.kirikae.v1.JoinClusterRequestH\x00R\x0eregisterMemberB\t\n" +
+	"\x0fregister_member\x18\r \x01(\v2\x1e.kirikae.v1.JoinClusterRequestH\x00R\x0eregisterMember\x12F\n" +
+	"\rremove_member\x18\x0e \x01(\v2\x1f.kirikae.v1.RemoveMemberRequestH\x00R\fremoveMemberB\t\n" +
 	"\apayload\"7\n" +
 	"\fRestoreState\x12'\n" +
 	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\x81\x01\n" +
@@ -602,39 +619,41 @@ func file_kirikae_v1_command_proto_rawDescGZIP() []byte {
 var file_kirikae_v1_command_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_kirikae_v1_command_proto_goTypes = []any{
-	(ErrorCode)(0),             // 0: kirikae.v1.ErrorCode
-	(*Command)(nil),            // 1: kirikae.v1.Command
-	(*RestoreState)(nil),       // 2: kirikae.v1.RestoreState
-	(*CommandResult)(nil),      // 3: kirikae.v1.CommandResult
-	(*AppliedRequest)(nil),     // 4: kirikae.v1.AppliedRequest
-	(*MemberAddress)(nil),      // 5: kirikae.v1.MemberAddress
-	(*State)(nil),              // 6: kirikae.v1.State
-	(*InitRegionRequest)(nil),  // 7: kirikae.v1.InitRegionRequest
-	(*SetRegionRequest)(nil),   // 8: kirikae.v1.SetRegionRequest
-	(*JoinClusterRequest)(nil), // 9: kirikae.v1.JoinClusterRequest
-	(*RegionState)(nil),        // 10: kirikae.v1.RegionState
-	(*RegionChange)(nil),       // 11: kirikae.v1.RegionChange
-	(*AuditEntry)(nil),         // 12: kirikae.v1.AuditEntry
+	(ErrorCode)(0),              // 0: kirikae.v1.ErrorCode
+	(*Command)(nil),             // 1: kirikae.v1.Command
+	(*RestoreState)(nil),        // 2: kirikae.v1.RestoreState
+	(*CommandResult)(nil),       // 3: kirikae.v1.CommandResult
+	(*AppliedRequest)(nil),      // 4: kirikae.v1.AppliedRequest
+	(*MemberAddress)(nil),       // 5: kirikae.v1.MemberAddress
+	(*State)(nil),               // 6: kirikae.v1.State
+	(*InitRegionRequest)(nil),   // 7: kirikae.v1.InitRegionRequest
+	(*SetRegionRequest)(nil),    // 8: kirikae.v1.SetRegionRequest
+	(*JoinClusterRequest)(nil),  // 9: kirikae.v1.JoinClusterRequest
+	(*RemoveMemberRequest)(nil), // 10: kirikae.v1.RemoveMemberRequest
+	(*RegionState)(nil),         // 11: kirikae.v1.RegionState
+	(*RegionChange)(nil),        // 12: kirikae.v1.RegionChange
+	(*AuditEntry)(nil),          // 13: kirikae.v1.AuditEntry
 }
 var file_kirikae_v1_command_proto_depIdxs = []int32{
 	7,  // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
 	8,  // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
 	2,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
 	9,  // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
-	6,  // 4: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
-	0,  // 5: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
-	10, // 6: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
-	3,  // 7: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
-	10, // 8: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
-	11, // 9: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
-	12, // 10: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
-	4,  // 11: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
-	5,  // 12: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	10, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
+	6,  // 5: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
+	0,  // 6: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
+	11, // 7: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
+	3,  // 8: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
+	11, // 9: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
+	12, // 10: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
+	13, // 11: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
+	4,  // 12: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
+	5,  // 13: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }
@@ -650,6 +669,7 @@ func file_kirikae_v1_command_proto_init() {
 		(*Command_SetRegion)(nil),
 		(*Command_RestoreState)(nil),
 		(*Command_RegisterMember)(nil),
+		(*Command_RemoveMember)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

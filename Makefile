@@ -1,0 +1,37 @@
+# kirikae: every target a fresh machine needs. Tools are pinned in go.mod and run with `go tool`.
+GO ?= go
+PKGS := ./...
+
+.PHONY: all build generate check-generate lint test test-race bench ci demo
+
+all: lint test
+
+build:
+	$(GO) build -o bin/kirikae ./cmd/kirikae
+
+generate:
+	$(GO) tool buf generate
+
+# Regenerate into the work tree and fail on any difference from what is committed.
+check-generate: generate
+	@git diff --exit-code -- gen/ || (echo "generated code is stale: run 'make generate' and commit gen/" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- gen/)" || (git status --porcelain -- gen/; echo "untracked generated files: run 'make generate' and commit gen/" >&2; exit 1)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); test -z "$$out" || (echo "gofmt needed:" $$out >&2; exit 1)
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) tool buf lint
+	$(GO) tool buf format -d --exit-code
+
+test:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Benchmarks print figures; they assert nothing about time.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./bench/...
+
+demo: build
+	./bin/kirikae demo
+
+ci: check-generate lint test

@@ -1,0 +1,292 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/security"
+)
+
+// Config is everything `kirikae server` takes.
+type Config struct {
+	ID       string
+	DataDir  string
+	RaftAddr string
+	GRPCAddr string
+	HTTPAddr string
+	// Bootstrap forms a new one-node cluster; ignored when the data dir holds state.
+	Bootstrap bool
+	// Join is the gRPC address of any member; ignored when the data dir holds state.
+	Join string
+
+	TLSCA, TLSCert, TLSKey string
+	// RolesFile maps operator names to roles; empty means only the operator "admin" is admin.
+	RolesFile string
+	// Dev runs plaintext, single node, loopback only.
+	Dev      bool
+	Timeouts RaftTimeouts
+	Logger   *slog.Logger
+}
+
+func (c *Config) validate() error {
+	for _, f := range []struct{ flag, v string }{
+		{"--id", c.ID}, {"--data-dir", c.DataDir}, {"--raft-addr", c.RaftAddr}, {"--grpc-addr", c.GRPCAddr}, {"--http-addr", c.HTTPAddr},
+	} {
+		if f.v == "" {
+			return fmt.Errorf("%w: %s is required", ErrInvalidArgument, f.flag)
+		}
+	}
+	if c.Dev {
+		for _, f := range []struct{ flag, v string }{{"--raft-addr", c.RaftAddr}, {"--grpc-addr", c.GRPCAddr}, {"--http-addr", c.HTTPAddr}} {
+			if err := security.RequireLoopback(f.v); err != nil {
+				return fmt.Errorf("%w: --dev serves plaintext and only on loopback: %s: %w", ErrInvalidArgument, f.flag, err)
+			}
+		}
+		if c.Join != "" {
+			return fmt.Errorf("%w: --dev is a single node; it cannot --join", ErrInvalidArgument)
+		}
+		if c.TLSCA != "" || c.TLSCert != "" || c.TLSKey != "" {
+			return fmt.Errorf("%w: --dev is plaintext; drop --tls-ca/--tls-cert/--tls-key or drop --dev", ErrInvalidArgument)
+		}
+		return nil
+	}
+	if c.TLSCA == "" || c.TLSCert == "" || c.TLSKey == "" {
+		return fmt.Errorf("%w: --tls-ca, --tls-cert and --tls-key are required (mTLS on every connection); `kirikae certs init` makes them, or use --dev on loopback", ErrInvalidArgument)
+	}
+	if c.Bootstrap && c.Join != "" {
+		return fmt.Errorf("%w: give --bootstrap on the first node or --join on the others, not both", ErrInvalidArgument)
+	}
+	return nil
+}
+
+// Instance is a running control-plane server.
+type Instance struct {
+	Node     *Node
+	Server   *Server
+	GRPCAddr string
+	HTTPAddr string
+	RaftAddr string
+
+	grpcSrv *grpc.Server
+	httpSrv *http.Server
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// Run starts a server and blocks until ctx is cancelled, then shuts down cleanly.
+func Run(ctx context.Context, cfg Config) error {
+	inst, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return inst.Close()
+}
+
+// Start starts a server and returns once it listens. Addresses ending in :0 are resolved
+// in the returned Instance.
+func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("node", cfg.ID)
+	var serverTLS, clientTLS *tls.Config
+	var roles *security.Roles
+	if !cfg.Dev {
+		if serverTLS, err = security.ServerTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, fmt.Errorf("server TLS: %w", err)
+		}
+		if clientTLS, err = security.ClientTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, fmt.Errorf("client TLS: %w", err)
+		}
+	}
+	if cfg.RolesFile != "" {
+		if roles, err = security.LoadRoles(cfg.RolesFile); err != nil {
+			return nil, fmt.Errorf("--roles: %w", err)
+		}
+	}
+
+	var closers []func()
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+		}
+	}()
+	listen := func(flag, addr string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", flag, addr, err)
+		}
+		closers = append(closers, func() { ln.Close() })
+		return ln, nil
+	}
+	raftLn, err := listen("--raft-addr", cfg.RaftAddr)
+	if err != nil {
+		return nil, err
+	}
+	grpcLn, err := listen("--grpc-addr", cfg.GRPCAddr)
+	if err != nil {
+		return nil, err
+	}
+	httpLn, err := listen("--http-addr", cfg.HTTPAddr)
+	if err != nil {
+		return nil, err
+	}
+
+	var layer raft.StreamLayer
+	if cfg.Dev {
+		if layer, err = security.NewPlainStreamLayer(raftLn, raftLn.Addr()); err != nil {
+			return nil, fmt.Errorf("--raft-addr: %w", err)
+		}
+	} else {
+		layer = security.NewTLSStreamLayer(raftLn, raftLn.Addr(), serverTLS, clientTLS)
+	}
+	node, err := NewNode(NodeConfig{
+		ID: cfg.ID, DataDir: cfg.DataDir, Layer: layer, Timeouts: cfg.Timeouts, Logger: logger,
+		Bootstrap: cfg.Bootstrap || cfg.Dev,
+	})
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, func() { node.Close() })
+	hadState := node.HasState()
+
+	srv := NewServer(node, clientTLS, logger)
+	guard := &Guard{Auth: security.Authenticator{Dev: cfg.Dev}, Roles: roles}
+	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary), grpc.ChainStreamInterceptor(guard.Stream)}
+	if serverTLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
+	}
+	gs := grpc.NewServer(opts...)
+	kirikaev1.RegisterActiveRegionServiceServer(gs, &activeRegionService{s: srv})
+	kirikaev1.RegisterRegionAdminServiceServer(gs, &regionAdminService{s: srv})
+	kirikaev1.RegisterAuditServiceServer(gs, &auditService{s: srv})
+	kirikaev1.RegisterClusterServiceServer(gs, &clusterService{s: srv})
+	kirikaev1.RegisterInternalServiceServer(gs, &internalService{s: srv})
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+	registry.Register(newRaftCollector(node))
+
+	hsrv := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	inst := &Instance{
+		Node: node, Server: srv, GRPCAddr: grpcLn.Addr().String(), HTTPAddr: httpLn.Addr().String(),
+		RaftAddr: raftLn.Addr().String(), grpcSrv: gs, httpSrv: hsrv, cancel: cancel, done: make(chan struct{}),
+	}
+	go func() {
+		if err := gs.Serve(grpcLn); err != nil {
+			logger.Error("grpc server stopped", "err", err)
+		}
+	}()
+	go func() {
+		if err := hsrv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+	self := &kirikaev1.JoinClusterRequest{Id: cfg.ID, RaftAddress: inst.RaftAddr, GrpcAddress: inst.GRPCAddr, HttpAddress: inst.HTTPAddr}
+	go func() {
+		defer close(inst.done)
+		if cfg.Join != "" && !hadState {
+			if err := joinCluster(ictx, cfg.Join, clientTLS, self, logger); err != nil {
+				logger.Error("join failed", "err", err)
+				return
+			}
+		}
+		srv.advertise(ictx, self)
+	}()
+	logger.Info("control plane listening", "grpc", inst.GRPCAddr, "http", inst.HTTPAddr, "raft", inst.RaftAddr,
+		"dev", cfg.Dev, "had_state", hadState)
+	return inst, nil
+}
+
+// Close stops serving and shuts raft down.
+func (i *Instance) Close() error {
+	i.cancel()
+	<-i.done
+	stopped := make(chan struct{})
+	go func() { i.grpcSrv.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(3 * time.Second):
+		i.grpcSrv.Stop() // watch streams never end on their own
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = i.httpSrv.Shutdown(ctx)
+	i.Server.Close()
+	return i.Node.Close()
+}
+
+// advertise makes sure the replicated member list holds this node's current addresses, so
+// followers can forward to it when it leads. It retries until it succeeds or ctx ends.
+func (s *Server) advertise(ctx context.Context, self *kirikaev1.JoinClusterRequest) {
+	for {
+		for _, m := range s.node.FSM().Members() {
+			if m.GetId() == self.GetId() && m.GetGrpcAddress() == self.GetGrpcAddress() && m.GetHttpAddress() == self.GetHttpAddress() {
+				return
+			}
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, _, err := s.Propose(pctx, &kirikaev1.Command{Actor: "spiffe://kirikae/server/" + self.GetId(),
+			Payload: &kirikaev1.Command_RegisterMember{RegisterMember: self}})
+		cancel()
+		if err == nil {
+			return
+		}
+		s.log.Debug("advertise addresses: retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// joinCluster asks a member to add this node, retrying until it is accepted.
+func joinCluster(ctx context.Context, addr string, clientTLS *tls.Config, self *kirikaev1.JoinClusterRequest, logger *slog.Logger) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)))
+	if err != nil {
+		return fmt.Errorf("--join %s: %w", addr, err)
+	}
+	defer conn.Close()
+	c := kirikaev1.NewClusterServiceClient(conn)
+	backoff := 100 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := c.JoinCluster(cctx, self)
+		cancel()
+		if err == nil {
+			logger.Info("joined cluster", "via", addr)
+			return nil
+		}
+		logger.Warn("join: retrying", "via", addr, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("--join %s: %w (last error: %w)", addr, ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}

@@ -1,0 +1,298 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds the kirikae binary once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kirikae-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kirikae")
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Dir(filepath.Dir(file))
+		cmd := exec.Command("go", "build", "-race", "-o", binPath, "./cmd/kirikae")
+		if os.Getenv("KIRIKAE_NO_RACE") != "" {
+			cmd = exec.Command("go", "build", "-o", binPath, "./cmd/kirikae")
+		}
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// FreeAddr returns a loopback address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Node is one control-plane server process.
+type Node struct {
+	ID       string
+	DataDir  string
+	RaftAddr string
+	GRPCAddr string
+	HTTPAddr string
+	cmd      *exec.Cmd
+	logs     *bytes.Buffer
+	done     chan struct{}
+}
+
+// Cluster is a set of server processes sharing certificates made by `kirikae certs init`.
+type Cluster struct {
+	t       testing.TB
+	Bin     string
+	CertDir string
+	Roles   string
+	Nodes   []*Node
+}
+
+// Options tune NewCluster.
+type Options struct {
+	// Operators get certificates; admin is always among them.
+	Operators []string
+	// Roles is the YAML written to the roles file; empty means no --roles flag.
+	Roles string
+}
+
+// NewCluster starts n nodes with mTLS: the first bootstraps, the others join it. It waits
+// until every node knows a leader.
+func NewCluster(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, Bin: Binary(t), CertDir: t.TempDir()}
+	args := []string{"certs", "init", "--dir", c.CertDir}
+	for _, op := range append([]string{"admin"}, opts.Operators...) {
+		args = append(args, "--operator", op)
+	}
+	if out, err := exec.Command(c.Bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("certs init: %v\n%s", err, out)
+	}
+	if opts.Roles != "" {
+		c.Roles = filepath.Join(c.CertDir, "roles.yaml")
+		if err := os.WriteFile(c.Roles, []byte(opts.Roles), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := t.TempDir()
+	for i := range n {
+		c.Nodes = append(c.Nodes, &Node{
+			ID: fmt.Sprintf("cp%d", i+1), DataDir: filepath.Join(base, fmt.Sprintf("cp%d", i+1)),
+			RaftAddr: FreeAddr(t), GRPCAddr: FreeAddr(t), HTTPAddr: FreeAddr(t),
+		})
+	}
+	t.Cleanup(c.Stop)
+	for i := range c.Nodes {
+		c.Start(i)
+	}
+	for i := range c.Nodes {
+		c.WaitLeader(i, 30*time.Second)
+	}
+	return c
+}
+
+// Start starts node i (again). The first node bootstraps and the others join the first;
+// both flags are ignored by a node whose data dir holds state.
+func (c *Cluster) Start(i int) {
+	c.t.Helper()
+	nd := c.Nodes[i]
+	args := []string{"server", "--id", nd.ID, "--data-dir", nd.DataDir,
+		"--raft-addr", nd.RaftAddr, "--grpc-addr", nd.GRPCAddr, "--http-addr", nd.HTTPAddr,
+		"--tls-ca", c.CA(), "--tls-cert", filepath.Join(c.CertDir, "server.pem"), "--tls-key", filepath.Join(c.CertDir, "server-key.pem"),
+		"--log-level", "debug"}
+	if c.Roles != "" {
+		args = append(args, "--roles", c.Roles)
+	}
+	if i == 0 {
+		args = append(args, "--bootstrap")
+	} else {
+		args = append(args, "--join", c.Nodes[0].GRPCAddr)
+	}
+	nd.logs = &bytes.Buffer{}
+	cmd := exec.Command(c.Bin, args...)
+	cmd.Stdout = &lockedWriter{w: nd.logs}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		c.t.Fatalf("start %s: %v", nd.ID, err)
+	}
+	nd.cmd = cmd
+	nd.done = make(chan struct{})
+	go func() { cmd.Wait(); close(nd.done) }()
+}
+
+// Kill sends SIGKILL to node i and waits for it to die.
+func (c *Cluster) Kill(i int) {
+	nd := c.Nodes[i]
+	if nd.cmd == nil {
+		return
+	}
+	_ = nd.cmd.Process.Signal(syscall.SIGKILL)
+	<-nd.done
+	nd.cmd = nil
+}
+
+// Stop terminates every node and, if the test failed, logs their output.
+func (c *Cluster) Stop() {
+	for i, nd := range c.Nodes {
+		if nd.cmd != nil {
+			_ = nd.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-nd.done:
+			case <-time.After(5 * time.Second):
+				c.Kill(i)
+			}
+			nd.cmd = nil
+		}
+		if c.t.Failed() && nd.logs != nil {
+			c.t.Logf("---- logs of %s ----\n%s", nd.ID, tail(nd.logs.String(), 60))
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// CA is the CA certificate path.
+func (c *Cluster) CA() string { return filepath.Join(c.CertDir, "ca.pem") }
+
+// Health is what /healthz answers.
+type Health struct {
+	Status   string `json:"status"`
+	State    string `json:"state"`
+	LeaderID string `json:"leader_id"`
+	NodeID   string `json:"node_id"`
+}
+
+// Health reads node i's /healthz.
+func (c *Cluster) Health(i int) (Health, error) {
+	var h Health
+	resp, err := http.Get("http://" + c.Nodes[i].HTTPAddr + "/healthz")
+	if err != nil {
+		return h, err
+	}
+	defer resp.Body.Close()
+	err = json.NewDecoder(resp.Body).Decode(&h)
+	return h, err
+}
+
+// WaitLeader polls node i until it knows a leader other than except, and returns the
+// leader's index in Nodes.
+func (c *Cluster) WaitLeader(i int, timeout time.Duration, except ...string) int {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if h, err := c.Health(i); err == nil && h.LeaderID != "" && !contains(except, h.LeaderID) {
+			for j, nd := range c.Nodes {
+				if nd.ID == h.LeaderID {
+					return j
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval, not a wait for a condition
+	}
+	c.t.Fatalf("node %s saw no leader within %s", c.Nodes[i].ID, timeout)
+	return -1
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Addrs is the comma-separated gRPC address list of the given nodes (all when none given).
+func (c *Cluster) Addrs(idx ...int) string {
+	if len(idx) == 0 {
+		for i := range c.Nodes {
+			idx = append(idx, i)
+		}
+	}
+	var a []string
+	for _, i := range idx {
+		a = append(a, c.Nodes[i].GRPCAddr)
+	}
+	return strings.Join(a, ",")
+}
+
+// CLI runs the kirikae binary as operator `as` against addrs and returns stdout, stderr
+// and the error.
+func (c *Cluster) CLI(ctx context.Context, as, addrs string, args ...string) (string, string, error) {
+	cmd := exec.CommandContext(ctx, c.Bin, args...)
+	cmd.Env = append(os.Environ(), "KIRIKAE_ADDR="+addrs)
+	if as != "" {
+		cmd.Env = append(cmd.Env, "KIRIKAE_CA="+c.CA(),
+			"KIRIKAE_CERT="+filepath.Join(c.CertDir, as+".pem"), "KIRIKAE_KEY="+filepath.Join(c.CertDir, as+"-key.pem"))
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// MustCLI is CLI that fails the test on error.
+func (c *Cluster) MustCLI(as, addrs string, args ...string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, errOut, err := c.CLI(ctx, as, addrs, args...)
+	if err != nil {
+		c.t.Fatalf("kirikae %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
