@@ -1,0 +1,250 @@
+package plan
+
+// Where says which part of kirikae executes an action.
+type Where string
+
+const (
+	// OnAgent actions run on the agent of the step's region, through the AWS SDK or HTTP.
+	OnAgent Where = "agent"
+	// OnControlPlane actions run inside the orchestrator on the leader: they wait for
+	// people (approval, checklist), for time (wait), or move the active region.
+	OnControlPlane Where = "control-plane"
+)
+
+// Input describes one key of a step's `with`.
+type Input struct {
+	Name     string
+	Type     string // string, int, bool, duration, time, list, map
+	Required bool
+	Doc      string
+}
+
+// Action is one entry of the catalog: what a step's `action` may name. The executors in
+// agent/aws and the orchestrator implement exactly these; plan validation checks `with`
+// against Inputs and `${steps.ID.outputs.NAME}` references against Outputs.
+type Action struct {
+	Name    string
+	Where   Where
+	Doc     string
+	Inputs  []Input
+	Outputs []string
+}
+
+// Catalog lists every action kirikae knows, by name.
+var Catalog = map[string]Action{}
+
+func def(a Action) { Catalog[a.Name] = a }
+
+func in(name, typ, doc string) Input  { return Input{Name: name, Type: typ, Doc: doc} }
+func req(name, typ, doc string) Input { return Input{Name: name, Type: typ, Required: true, Doc: doc} }
+
+func init() {
+	def(Action{Name: "aws.health.events", Where: OnAgent,
+		Doc: "Open AWS Health events for a region (Health is global: run it on the surviving region's agent).",
+		Inputs: []Input{
+			req("region", "string", "the region whose events to list, e.g. the failed region"),
+			in("eventTypeCategories", "list", "e.g. [issue]; default [issue]"),
+			in("services", "list", "AWS service names to keep, e.g. [EC2, RDS]; default all"),
+		},
+		Outputs: []string{"openEvents", "eventArns", "summary"}})
+	def(Action{Name: "aws.ec2.verifyNetwork", Where: OnAgent,
+		Doc: "Check that the VPC (by Name tag), its subnets, security groups and route tables exist.",
+		Inputs: []Input{
+			req("vpcName", "string", "the VPC's Name tag, e.g. kaigo-subsys-dr-vpc"),
+			in("minSubnets", "int", "subnets required in the VPC; default 2"),
+			in("securityGroups", "list", "security group names (group-name) that must exist in the VPC"),
+			in("minRouteTables", "int", "route tables required; default 1"),
+		},
+		Outputs: []string{"vpcId", "subnetIds", "securityGroupIds", "routeTableIds"}})
+	def(Action{Name: "aws.rds.restoreSnapshot", Where: OnAgent,
+		Doc: "Restore a DB instance from the newest available snapshot of sourceInstance (or a named one), reporting its age against maxAge; adopts an instance that already exists.",
+		Inputs: []Input{
+			req("instanceId", "string", "the instance to create, e.g. kaigo-subsys-dr"),
+			in("sourceInstance", "string", "use the newest available snapshot of this instance (manual or copied)"),
+			in("snapshotId", "string", "restore this snapshot instead of the newest"),
+			in("instanceClass", "string", "e.g. db.r6g.large"),
+			in("subnetGroup", "string", "DB subnet group name"),
+			in("securityGroups", "list", "VPC security group ids"),
+			in("multiAz", "bool", "default true"),
+			in("publiclyAccessible", "bool", "default false"),
+			in("maxAge", "duration", "refuse a snapshot older than this (the RPO) unless allowDataLoss"),
+			in("allowDataLoss", "bool", "restore even when the snapshot is older than maxAge; default false"),
+		},
+		Outputs: []string{"endpoint", "port", "snapshotId", "snapshotTime", "snapshotAgeSeconds", "dataLossWindow"}})
+	def(Action{Name: "aws.rds.restorePointInTime", Where: OnAgent,
+		Doc: "Restore sourceInstance to a point in time (or the latest restorable time) as a new instance.",
+		Inputs: []Input{
+			req("sourceInstance", "string", "the instance to restore from"),
+			req("instanceId", "string", "the instance to create"),
+			in("restoreTime", "time", "RFC 3339; default the latest restorable time"),
+			in("instanceClass", "string", ""),
+			in("subnetGroup", "string", ""),
+			in("securityGroups", "list", ""),
+			in("multiAz", "bool", "default true"),
+		},
+		Outputs: []string{"endpoint", "port", "restoreTime"}})
+	def(Action{Name: "aws.rds.snapshot", Where: OnAgent,
+		Doc: "Take a manual snapshot and wait until it is available; adopts an existing one of that id.",
+		Inputs: []Input{
+			req("instanceId", "string", ""),
+			req("snapshotId", "string", "e.g. kaigo-subsys-dr-before-cutback-${run.startedCompact}"),
+		},
+		Outputs: []string{"snapshotId", "snapshotArn"}})
+	def(Action{Name: "aws.rds.copySnapshot", Where: OnAgent,
+		Doc: "Copy a snapshot into the step's region (cross-region), encrypted with kmsKeyId, and wait until it is available.",
+		Inputs: []Input{
+			req("sourceSnapshotArn", "string", "ARN of the snapshot in the source region"),
+			req("sourceRegion", "string", ""),
+			req("targetSnapshotId", "string", ""),
+			in("kmsKeyId", "string", "KMS key in the target region"),
+		},
+		Outputs: []string{"snapshotId", "snapshotArn"}})
+	def(Action{Name: "aws.rds.delete", Where: OnAgent,
+		Doc: "Delete a DB instance, guarded: needs a final snapshot id, and refuses unless verifiedCopy is an available snapshot.",
+		Inputs: []Input{
+			req("instanceId", "string", ""),
+			req("finalSnapshotId", "string", "a final snapshot is always taken"),
+			req("verifiedCopy", "string", "a snapshot id (in this region) that must be available before the delete"),
+		},
+		Outputs: []string{"finalSnapshotId"}})
+	def(Action{Name: "aws.rds.stop", Where: OnAgent,
+		Doc:    "Stop a DB instance and wait until it is stopped.",
+		Inputs: []Input{req("instanceId", "string", "")}, Outputs: []string{"status"}})
+	def(Action{Name: "aws.elasticache.createReplicationGroup", Where: OnAgent,
+		Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one.",
+		Inputs: []Input{
+			req("replicationGroupId", "string", ""),
+			in("description", "string", ""),
+			in("nodeType", "string", "e.g. cache.r6g.large"),
+			in("numCacheClusters", "int", "default 2"),
+			in("engineVersion", "string", "e.g. 7.0"),
+			in("automaticFailover", "bool", "default true"),
+			in("subnetGroup", "string", ""),
+			in("securityGroups", "list", ""),
+		},
+		Outputs: []string{"primaryEndpoint", "port"}})
+	def(Action{Name: "aws.elasticache.deleteReplicationGroup", Where: OnAgent,
+		Doc:    "Delete a replication group and wait until it is gone; succeeds if it is already gone.",
+		Inputs: []Input{req("replicationGroupId", "string", "")}, Outputs: []string{"deleted"}})
+	def(Action{Name: "aws.backup.restoreLatest", Where: OnAgent,
+		Doc: "Restore the newest completed recovery point of resourceType in a backup vault and wait for the restore job.",
+		Inputs: []Input{
+			req("vault", "string", "e.g. kaigo-subsys-dr-backup-vault"),
+			in("resourceType", "string", "default EFS"),
+			req("iamRoleArn", "string", ""),
+			in("metadata", "map", "restore metadata, e.g. PerformanceMode, Encrypted"),
+			in("maxAge", "duration", "report (not refuse) a recovery point older than this"),
+		},
+		Outputs: []string{"restoreJobId", "recoveryPointArn", "fileSystemId", "recoveryPointAgeSeconds"}})
+	def(Action{Name: "aws.secretsmanager.put", Where: OnAgent,
+		Doc: "Write a secret value; skips the write when the current value is already equal.",
+		Inputs: []Input{
+			req("secretId", "string", ""),
+			in("value", "string", "the secret string"),
+			in("json", "map", "or a map, written as a JSON object"),
+		},
+		Outputs: []string{"versionId"}})
+	def(Action{Name: "aws.ecs.registerTaskDefinition", Where: OnAgent,
+		Doc: "Register a task definition; adopts the latest revision of the family when it is identical.",
+		Inputs: []Input{
+			req("family", "string", ""),
+			req("image", "string", ""),
+			in("cpu", "string", "default 512"),
+			in("memory", "string", "default 1024"),
+			in("containerPort", "int", "default 8080"),
+			in("environment", "map", "container environment"),
+			in("secrets", "map", "name -> secret ARN or id"),
+			in("executionRoleArn", "string", ""),
+		},
+		Outputs: []string{"taskDefinitionArn", "revision"}})
+	def(Action{Name: "aws.ecs.updateService", Where: OnAgent,
+		Doc: "Set a service's desired count (and task definition) and wait until it is stable.",
+		Inputs: []Input{
+			req("cluster", "string", ""),
+			req("service", "string", ""),
+			req("desiredCount", "int", ""),
+			in("taskDefinition", "string", "ARN or family:revision"),
+			in("wait", "bool", "wait for services-stable; default true"),
+		},
+		Outputs: []string{"runningCount", "taskDefinition"}})
+	def(Action{Name: "aws.elbv2.waitHealthy", Where: OnAgent,
+		Doc: "Wait until a target group has at least count healthy targets.",
+		Inputs: []Input{
+			in("targetGroupArn", "string", ""),
+			in("targetGroupName", "string", "looked up when no ARN is given"),
+			in("count", "int", "default 2"),
+		},
+		Outputs: []string{"healthy", "targetGroupArn", "loadBalancerDnsName"}})
+	def(Action{Name: "aws.route53.upsertAlias", Where: OnAgent,
+		Doc: "UPSERT an alias record, wait until the change is INSYNC, then verify the answer with TestDNSAnswer.",
+		Inputs: []Input{
+			req("hostedZoneId", "string", ""),
+			req("recordName", "string", "e.g. api.kaigo-subsys.example.com"),
+			in("recordType", "string", "default A"),
+			req("targetDnsName", "string", "the ALB's DNS name"),
+			req("targetHostedZoneId", "string", "the ALB's canonical hosted zone id"),
+			in("evaluateTargetHealth", "bool", "default true"),
+		},
+		Outputs: []string{"changeId", "answer"}})
+	def(Action{Name: "aws.cloudwatch.putAlarm", Where: OnAgent,
+		Doc: "Put a metric alarm (idempotent by name).",
+		Inputs: []Input{
+			req("alarmName", "string", ""),
+			in("description", "string", ""),
+			req("metricName", "string", ""),
+			req("namespace", "string", ""),
+			in("statistic", "string", "default Average"),
+			in("period", "int", "seconds; default 300"),
+			in("evaluationPeriods", "int", "default 2"),
+			req("threshold", "string", "a number"),
+			in("comparison", "string", "default GreaterThanThreshold"),
+			in("dimensions", "map", ""),
+			in("alarmActions", "list", ""),
+		},
+		Outputs: []string{"alarmArn"}})
+	def(Action{Name: "aws.sns.publish", Where: OnAgent,
+		Doc:     "Publish a message to an SNS topic.",
+		Inputs:  []Input{req("topicArn", "string", ""), in("subject", "string", ""), req("message", "string", "")},
+		Outputs: []string{"messageId"}})
+	def(Action{Name: "http.check", Where: OnAgent,
+		Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors).",
+		Inputs: []Input{
+			req("url", "string", ""),
+			in("method", "string", "default GET"),
+			in("body", "string", "request body"),
+			in("expectStatus", "int", "default 200"),
+			in("expectBody", "string", "substring the body must contain"),
+			in("requests", "int", "default 20"),
+			in("maxLatency", "duration", "default 3s"),
+			in("maxErrorRate", "string", "a fraction; default 0.01"),
+		},
+		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms"}})
+	def(Action{Name: "notify", Where: OnAgent,
+		Doc: "Post a JSON message to a webhook (Slack-compatible {\"text\": ...}) or publish to an SNS topic.",
+		Inputs: []Input{
+			in("webhook", "string", "URL"),
+			in("topicArn", "string", "SNS topic"),
+			req("message", "string", ""),
+			in("audience", "list", "who is told, for the report, e.g. [development, operations, executives, users]"),
+		},
+		Outputs: []string{"delivered"}})
+	def(Action{Name: "wait", Where: OnControlPlane,
+		Doc: "Wait a fixed time.", Inputs: []Input{req("duration", "duration", "")}})
+	def(Action{Name: "approval", Where: OnControlPlane,
+		Doc: "Wait for approvals by distinct people holding the named roles.",
+		Inputs: []Input{
+			req("roles", "list", "each role must be approved by someone holding it, e.g. [sysadmin, manager]"),
+			in("count", "int", "distinct approvers required in all; default len(roles)"),
+		},
+		Outputs: []string{"approvers"}})
+	def(Action{Name: "checklist", Where: OnControlPlane,
+		Doc:     "Wait until an operator confirms every item.",
+		Inputs:  []Input{req("items", "list", "")},
+		Outputs: []string{"confirmedBy"}})
+	def(Action{Name: "region.activate", Where: OnControlPlane,
+		Doc: "Move the active region and grow the epoch by one; the moment traffic moves.",
+		Inputs: []Input{
+			req("region", "string", "primary, secondary, or a region name in the pair"),
+		},
+		Outputs: []string{"epoch", "active"}})
+}
