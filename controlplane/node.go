@@ -115,7 +115,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n := &Node{id: cfg.ID, raft: r, fsm: fsm, log: logger, store: store, trans: trans, closed: make(chan struct{})}
-	n.reads = newReadBatcher(n)
+	n.reads = newReadBatcher(n.leaderReadIndex)
 	if cfg.Bootstrap {
 		has, err := raft.HasExistingState(logs, store, snaps)
 		if err != nil {
@@ -233,6 +233,9 @@ func (n *Node) ApplyLocal(ctx context.Context, cmd *kirikaev1.Command) (*kirikae
 // ReadIndex returns an index at which a linearizable read may be served, once applied.
 // Concurrent callers share one VerifyLeader round.
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
+	if n.raft.State() != raft.Leader {
+		return 0, fmt.Errorf("read index on %s: %w", n.id, raft.ErrNotLeader)
+	}
 	return n.reads.readIndex(ctx)
 }
 
@@ -340,11 +343,11 @@ func (n *Node) Close() error {
 	return err
 }
 
-// readBatcher implements ReadIndex with batching: every read that arrives while a
-// VerifyLeader round is in flight joins the next round, so N concurrent reads cost one
-// round of heartbeats, not N.
+// readBatcher implements ReadIndex with batching: every read that arrives while a round is
+// in flight joins the next round, so N concurrent reads cost one round, not N. A round that
+// started before a read arrived never answers it: its index could predate the read.
 type readBatcher struct {
-	n       *Node
+	fetch   func(ctx context.Context) (uint64, error)
 	mu      sync.Mutex
 	waiting []chan readResult
 	running bool
@@ -355,12 +358,11 @@ type readResult struct {
 	err   error
 }
 
-func newReadBatcher(n *Node) *readBatcher { return &readBatcher{n: n} }
+func newReadBatcher(fetch func(ctx context.Context) (uint64, error)) *readBatcher {
+	return &readBatcher{fetch: fetch}
+}
 
 func (b *readBatcher) readIndex(ctx context.Context) (uint64, error) {
-	if b.n.raft.State() != raft.Leader {
-		return 0, fmt.Errorf("read index on %s: %w", b.n.id, raft.ErrNotLeader)
-	}
 	ch := make(chan readResult, 1)
 	b.mu.Lock()
 	b.waiting = append(b.waiting, ch)
@@ -388,18 +390,26 @@ func (b *readBatcher) loop() {
 			return
 		}
 		b.mu.Unlock()
-		// The commit index is taken before leadership is confirmed: any write acknowledged
-		// before these reads arrived is at or below it.
-		var idx uint64
-		err := b.n.termCommitted()
-		if err == nil {
-			idx = b.n.raft.CommitIndex()
-			if err = b.n.raft.VerifyLeader().Error(); err != nil {
-				err = fmt.Errorf("verify leader: %w", err)
-			}
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		idx, err := b.fetch(ctx)
+		cancel()
 		for _, ch := range batch {
 			ch <- readResult{index: idx, err: err}
 		}
 	}
+}
+
+// leaderReadIndex is one ReadIndex round on the leader: the commit index, confirmed by a
+// heartbeat round that shows this node still leads.
+func (n *Node) leaderReadIndex(context.Context) (uint64, error) {
+	if err := n.termCommitted(); err != nil {
+		return 0, err
+	}
+	// The commit index is taken before leadership is confirmed: any write acknowledged
+	// before these reads arrived is at or below it.
+	idx := n.raft.CommitIndex()
+	if err := n.raft.VerifyLeader().Error(); err != nil {
+		return 0, fmt.Errorf("verify leader: %w", err)
+	}
+	return idx, nil
 }

@@ -28,6 +28,10 @@ type Server struct {
 	log      *slog.Logger
 	peerCred credentials.TransportCredentials
 
+	// followerReads batches the ReadIndex calls a follower makes to the leader.
+	followerReads *readBatcher
+	watchCache    preparedCache
+
 	mu    sync.Mutex
 	peers map[string]*grpc.ClientConn // by gRPC address
 }
@@ -42,7 +46,9 @@ func NewServer(node *Node, peerTLS *tls.Config, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{node: node, log: logger, peerCred: cred, peers: map[string]*grpc.ClientConn{}}
+	s := &Server{node: node, log: logger, peerCred: cred, peers: map[string]*grpc.ClientConn{}}
+	s.followerReads = newReadBatcher(s.remoteReadIndex)
+	return s
 }
 
 // Close closes the peer connections.
@@ -196,6 +202,11 @@ func (s *Server) readIndexOnce(ctx context.Context) (uint64, error) {
 	if s.node.IsLeader() {
 		return s.node.ReadIndex(ctx)
 	}
+	return s.followerReads.readIndex(ctx)
+}
+
+// remoteReadIndex asks the leader for a read index: one call serves a whole batch.
+func (s *Server) remoteReadIndex(ctx context.Context) (uint64, error) {
 	conn, _, err := s.leaderConn()
 	if err != nil {
 		return 0, err

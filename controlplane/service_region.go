@@ -3,7 +3,11 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
@@ -51,30 +55,42 @@ func (s *Server) GetActiveRegion(ctx context.Context, c kirikaev1.Consistency) (
 }
 
 func (a *activeRegionService) WatchActiveRegion(req *kirikaev1.WatchActiveRegionRequest, stream kirikaev1.ActiveRegionService_WatchActiveRegionServer) error {
-	return toStatus(a.s.Watch(stream.Context(), req.GetFromIndex(), stream.Send))
+	return toStatus(a.s.Watch(stream.Context(), req.GetFromIndex(), stream))
 }
 
 // Watch sends region changes after from, in order, until ctx ends. With from = 0 it first
 // sends the current state (at the index of the last change, or 0 before init).
-func (s *Server) Watch(ctx context.Context, from uint64, send func(*kirikaev1.WatchActiveRegionResponse) error) error {
+//
+// Every watcher wakes on the same change, so each change is encoded once and the same
+// bytes are sent on every stream (grpc.PreparedMsg); with ten thousand watchers the
+// encoding would otherwise dominate.
+func (s *Server) Watch(ctx context.Context, from uint64, stream kirikaev1.ActiveRegionService_WatchActiveRegionServer) error {
 	metricWatchers.Inc()
 	defer metricWatchers.Dec()
+	shared := identityEncoding(ctx)
+	send := func(c *kirikaev1.RegionChange) error {
+		if shared {
+			if pm := s.watchCache.get(stream, c); pm != nil {
+				return stream.SendMsg(pm)
+			}
+		}
+		return stream.Send(&kirikaev1.WatchActiveRegionResponse{Index: c.GetIndex(), State: c.GetState(), Initialized: true})
+	}
 	if from == 0 {
 		changes, _ := s.node.FSM().ChangesSince(0)
-		first := &kirikaev1.WatchActiveRegionResponse{}
 		if n := len(changes); n > 0 {
-			last := changes[n-1]
-			first = &kirikaev1.WatchActiveRegionResponse{Index: last.GetIndex(), State: last.GetState(), Initialized: true}
-		}
-		if err := send(first); err != nil {
+			if err := send(changes[n-1]); err != nil {
+				return err
+			}
+			from = changes[n-1].GetIndex()
+		} else if err := stream.Send(&kirikaev1.WatchActiveRegionResponse{}); err != nil {
 			return err
 		}
-		from = first.GetIndex()
 	}
 	for {
 		changes, next := s.node.FSM().ChangesSince(from)
 		for _, c := range changes {
-			if err := send(&kirikaev1.WatchActiveRegionResponse{Index: c.GetIndex(), State: c.GetState(), Initialized: true}); err != nil {
+			if err := send(c); err != nil {
 				return err
 			}
 			from = c.GetIndex()
@@ -85,6 +101,49 @@ func (s *Server) Watch(ctx context.Context, from uint64, send func(*kirikaev1.Wa
 			return nil
 		}
 	}
+}
+
+// identityEncoding reports whether the client sent its request uncompressed, in which case
+// the server answers uncompressed and a shared encoding fits every such stream.
+func identityEncoding(ctx context.Context) bool {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, e := range md.Get("grpc-encoding") {
+		if e != "" && e != "identity" {
+			return false
+		}
+	}
+	return true
+}
+
+// preparedCache holds the encoded watch message of the most recent changes.
+type preparedCache struct {
+	mu      sync.Mutex
+	byIndex map[uint64]*grpc.PreparedMsg
+	order   []uint64
+}
+
+const preparedCacheSize = 64
+
+func (p *preparedCache) get(stream grpc.ServerStream, c *kirikaev1.RegionChange) *grpc.PreparedMsg {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pm, ok := p.byIndex[c.GetIndex()]; ok {
+		return pm
+	}
+	pm := &grpc.PreparedMsg{}
+	if err := pm.Encode(stream, &kirikaev1.WatchActiveRegionResponse{Index: c.GetIndex(), State: c.GetState(), Initialized: true}); err != nil {
+		return nil
+	}
+	if p.byIndex == nil {
+		p.byIndex = map[uint64]*grpc.PreparedMsg{}
+	}
+	p.byIndex[c.GetIndex()] = pm
+	p.order = append(p.order, c.GetIndex())
+	if len(p.order) > preparedCacheSize {
+		delete(p.byIndex, p.order[0])
+		p.order = p.order[1:]
+	}
+	return pm
 }
 
 // regionAdminService changes the region state; the policy table limits it to admins.
