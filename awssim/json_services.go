@@ -46,6 +46,8 @@ func (t *task) pendingAt(now time.Time) bool {
 	return t.Start.After(now) && (t.Stop.IsZero() || t.Stop.After(t.Start))
 }
 
+const maxTasksPerService = 500
+
 var ecsOps = map[string]jsonOp{
 	"RegisterTaskDefinition": ecsRegister,
 	"DescribeTaskDefinition": ecsDescribeTaskDef,
@@ -249,6 +251,11 @@ func ecsUpdateService(c *call) (any, error) {
 	if in.DesiredCount != nil {
 		if *in.DesiredCount < 0 {
 			return nil, badRequest("InvalidParameterException", "DesiredCount must be >= 0.")
+		}
+		// AWS's quota is 5,000 tasks per service; the simulator models each task, so it
+		// keeps a smaller limit and says so rather than eating memory.
+		if *in.DesiredCount > maxTasksPerService {
+			return nil, badRequest("InvalidParameterException", "DesiredCount %d exceeds the simulator's limit of %d tasks per service.", *in.DesiredCount, maxTasksPerService)
 		}
 		desired = *in.DesiredCount
 	}
