@@ -1,0 +1,127 @@
+package awssim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kirikae/kirikae/awssim"
+)
+
+// awsCLI is the Debian awscli package (v2). The pyenv shim "aws" on PATH is v1, so the
+// path is explicit.
+const awsCLI = "/usr/bin/aws"
+
+// requireTool skips when a tool is missing locally, and fails in CI, where its absence means
+// the machine image is wrong and the test would silently prove nothing.
+func requireTool(t *testing.T, path, install string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing (%v); install it: %s", path, err, install)
+		}
+		t.Skipf("%s is missing; install it with: %s", path, install)
+	}
+}
+
+// TestAWSCLIRunbook runs the seed runbook's own AWS CLI commands against the kaigo fixture.
+// The clock is frozen and moved by hand, because the CLI's waiters sleep 30 s between polls.
+func TestAWSCLIRunbook(t *testing.T) {
+	requireTool(t, awsCLI, "apt-get install -y awscli")
+	e := newEnv(t, 0)
+	dir := t.TempDir()
+	run := func(region string, args ...string) string {
+		t.Helper()
+		full := append([]string{"--endpoint-url", e.endpoint, "--region", region, "--output", "json", "--no-cli-pager"}, args...)
+		cmd := exec.Command(awsCLI, full...)
+		cmd.Env = []string{
+			"PATH=/usr/bin:/bin", "HOME=" + dir,
+			"AWS_ACCESS_KEY_ID=AKIASIMTEST", "AWS_SECRET_ACCESS_KEY=secret",
+			"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
+			"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
+		}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("aws %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stdout.String()
+	}
+
+	// Step 4: newest snapshot copy, restore, wait, endpoint.
+	snap := strings.Trim(strings.TrimSpace(run(west, "rds", "describe-db-snapshots", "--db-instance-identifier", awssim.KaigoProdInstance,
+		"--query", "DBSnapshots[?Status=='available'] | sort_by(@, &SnapshotCreateTime)[-1].DBSnapshotIdentifier")), `"`)
+	if !strings.HasPrefix(snap, "rds:kaigo-subsys-prod-") {
+		t.Fatalf("newest snapshot %q", snap)
+	}
+	out := run(west, "rds", "restore-db-instance-from-db-snapshot", "--db-instance-identifier", awssim.KaigoDRInstance,
+		"--db-snapshot-identifier", snap, "--db-instance-class", "db.r6g.large", "--db-subnet-group-name", awssim.KaigoDRSubnetGroup,
+		"--vpc-security-group-ids", "sg-dr-rds", "--no-publicly-accessible", "--multi-az")
+	if !strings.Contains(out, `"DBInstanceStatus": "creating"`) {
+		t.Fatalf("restore output: %s", out)
+	}
+	e.clock.Advance(46 * time.Minute)
+	run(west, "rds", "wait", "db-instance-available", "--db-instance-identifier", awssim.KaigoDRInstance)
+	addr := run(west, "rds", "describe-db-instances", "--db-instance-identifier", awssim.KaigoDRInstance, "--query", "DBInstances[0].Endpoint.Address")
+	if !strings.Contains(addr, "kaigo-subsys-dr.") {
+		t.Fatalf("endpoint %s", addr)
+	}
+
+	// Step 5: ElastiCache.
+	out = run(west, "elasticache", "create-replication-group", "--replication-group-id", "kaigo-subsys-dr",
+		"--replication-group-description", "DR ElastiCache for kaigo subsystem", "--engine", "redis",
+		"--cache-node-type", "cache.r6g.large", "--num-cache-clusters", "2", "--automatic-failover-enabled",
+		"--cache-subnet-group-name", awssim.KaigoDRCacheSubnets, "--security-group-ids", "sg-dr-elasticache", "--engine-version", "7.0")
+	if !strings.Contains(out, `"Status": "creating"`) {
+		t.Fatalf("create-replication-group: %s", out)
+	}
+
+	// Step 7–8: ECS to 2 tasks, then the ALB targets.
+	out = run(west, "ecs", "update-service", "--cluster", awssim.KaigoDRCluster, "--service", awssim.KaigoDRService,
+		"--desired-count", "2", "--task-definition", awssim.KaigoDRTaskFamily)
+	if !strings.Contains(out, `"desiredCount": 2`) {
+		t.Fatalf("update-service: %s", out)
+	}
+	e.clock.Advance(15 * time.Minute)
+	var th struct {
+		TargetHealthDescriptions []struct{ TargetHealth struct{ State string } }
+	}
+	if err := json.Unmarshal([]byte(run(west, "elbv2", "describe-target-health", "--target-group-arn", awssim.KaigoTargetGroupARN(west))), &th); err != nil {
+		t.Fatal(err)
+	}
+	if len(th.TargetHealthDescriptions) != 2 || th.TargetHealthDescriptions[1].TargetHealth.State != "healthy" {
+		t.Fatalf("target health: %+v", th)
+	}
+
+	// Step 6: the newest EFS recovery point.
+	rp := run(west, "backup", "list-recovery-points-by-backup-vault", "--backup-vault-name", awssim.KaigoDRVault,
+		"--query", "RecoveryPoints[?ResourceType=='EFS'] | sort_by(@, &CreationDate)[-1].RecoveryPointArn")
+	if !strings.Contains(rp, "arn:aws:backup:us-west-2:") {
+		t.Fatalf("recovery point: %s", rp)
+	}
+
+	// Step 9: DNS switch, with the runbook's change batch file.
+	batch := filepath.Join(dir, "change-batch.json")
+	if err := os.WriteFile(batch, []byte(`{"Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"api.kaigo-subsys.example.com","Type":"A",
+		"AliasTarget":{"HostedZoneId":"`+awssim.KaigoALBZoneID(west)+`","DNSName":"`+awssim.KaigoALBDNS(west)+`","EvaluateTargetHealth":true}}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = run(east, "route53", "change-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID, "--change-batch", "file://"+batch)
+	if !strings.Contains(out, `"Status": "PENDING"`) {
+		t.Fatalf("change-resource-record-sets: %s", out)
+	}
+	for _, op := range []string{"RestoreDBInstanceFromDBSnapshot", "CreateReplicationGroup", "UpdateService", "ChangeResourceRecordSets"} {
+		found := false
+		for _, j := range e.sim.Journal() {
+			found = found || j.Operation == op
+		}
+		if !found {
+			t.Errorf("journal lacks %s", op)
+		}
+	}
+}
