@@ -94,6 +94,16 @@ type Command struct {
 	//	*Command_RestoreState
 	//	*Command_RegisterMember
 	//	*Command_RemoveMember
+	//	*Command_RegisterAgent
+	//	*Command_RecordReadiness
+	//	*Command_CreateRun
+	//	*Command_StepDispatched
+	//	*Command_StepResult
+	//	*Command_Approve
+	//	*Command_Confirm
+	//	*Command_Control
+	//	*Command_StepProgress
+	//	*Command_ControlPlaneStep
 	Payload       isCommand_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -202,6 +212,96 @@ func (x *Command) GetRemoveMember() *RemoveMemberRequest {
 	return nil
 }
 
+func (x *Command) GetRegisterAgent() *AgentInfo {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_RegisterAgent); ok {
+			return x.RegisterAgent
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetRecordReadiness() *ReadinessReport {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_RecordReadiness); ok {
+			return x.RecordReadiness
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetCreateRun() *Run {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_CreateRun); ok {
+			return x.CreateRun
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetStepDispatched() *StepDispatched {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_StepDispatched); ok {
+			return x.StepDispatched
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetStepResult() *StepResult {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_StepResult); ok {
+			return x.StepResult
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetApprove() *ApproveRequest {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_Approve); ok {
+			return x.Approve
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetConfirm() *ConfirmRequest {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_Confirm); ok {
+			return x.Confirm
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetControl() *ControlRequest {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_Control); ok {
+			return x.Control
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetStepProgress() *StepProgress {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_StepProgress); ok {
+			return x.StepProgress
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetControlPlaneStep() *ControlPlaneStep {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_ControlPlaneStep); ok {
+			return x.ControlPlaneStep
+		}
+	}
+	return nil
+}
+
 type isCommand_Payload interface {
 	isCommand_Payload()
 }
@@ -226,6 +326,46 @@ type Command_RemoveMember struct {
 	RemoveMember *RemoveMemberRequest `protobuf:"bytes,14,opt,name=remove_member,json=removeMember,proto3,oneof"`
 }
 
+type Command_RegisterAgent struct {
+	RegisterAgent *AgentInfo `protobuf:"bytes,15,opt,name=register_agent,json=registerAgent,proto3,oneof"`
+}
+
+type Command_RecordReadiness struct {
+	RecordReadiness *ReadinessReport `protobuf:"bytes,16,opt,name=record_readiness,json=recordReadiness,proto3,oneof"`
+}
+
+type Command_CreateRun struct {
+	CreateRun *Run `protobuf:"bytes,17,opt,name=create_run,json=createRun,proto3,oneof"`
+}
+
+type Command_StepDispatched struct {
+	StepDispatched *StepDispatched `protobuf:"bytes,18,opt,name=step_dispatched,json=stepDispatched,proto3,oneof"`
+}
+
+type Command_StepResult struct {
+	StepResult *StepResult `protobuf:"bytes,19,opt,name=step_result,json=stepResult,proto3,oneof"`
+}
+
+type Command_Approve struct {
+	Approve *ApproveRequest `protobuf:"bytes,20,opt,name=approve,proto3,oneof"`
+}
+
+type Command_Confirm struct {
+	Confirm *ConfirmRequest `protobuf:"bytes,21,opt,name=confirm,proto3,oneof"`
+}
+
+type Command_Control struct {
+	Control *ControlRequest `protobuf:"bytes,22,opt,name=control,proto3,oneof"`
+}
+
+type Command_StepProgress struct {
+	StepProgress *StepProgress `protobuf:"bytes,23,opt,name=step_progress,json=stepProgress,proto3,oneof"`
+}
+
+type Command_ControlPlaneStep struct {
+	ControlPlaneStep *ControlPlaneStep `protobuf:"bytes,24,opt,name=control_plane_step,json=controlPlaneStep,proto3,oneof"`
+}
+
 func (*Command_InitRegion) isCommand_Payload() {}
 
 func (*Command_SetRegion) isCommand_Payload() {}
@@ -235,6 +375,209 @@ func (*Command_RestoreState) isCommand_Payload() {}
 func (*Command_RegisterMember) isCommand_Payload() {}
 
 func (*Command_RemoveMember) isCommand_Payload() {}
+
+func (*Command_RegisterAgent) isCommand_Payload() {}
+
+func (*Command_RecordReadiness) isCommand_Payload() {}
+
+func (*Command_CreateRun) isCommand_Payload() {}
+
+func (*Command_StepDispatched) isCommand_Payload() {}
+
+func (*Command_StepResult) isCommand_Payload() {}
+
+func (*Command_Approve) isCommand_Payload() {}
+
+func (*Command_Confirm) isCommand_Payload() {}
+
+func (*Command_Control) isCommand_Payload() {}
+
+func (*Command_StepProgress) isCommand_Payload() {}
+
+func (*Command_ControlPlaneStep) isCommand_Payload() {}
+
+// StepDispatched records, before the assignment is sent, which agent runs which attempt
+// under which epoch.
+type StepDispatched struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	StepId        string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Attempt       uint32                 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	AgentId       string                 `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Epoch         uint64                 `protobuf:"varint,5,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepDispatched) Reset() {
+	*x = StepDispatched{}
+	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepDispatched) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepDispatched) ProtoMessage() {}
+
+func (x *StepDispatched) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepDispatched.ProtoReflect.Descriptor instead.
+func (*StepDispatched) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StepDispatched) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *StepDispatched) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *StepDispatched) GetAttempt() uint32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *StepDispatched) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *StepDispatched) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+// ControlPlaneStep completes a step that the orchestrator runs itself: wait, approval,
+// checklist, region.activate. For region.activate the region move and the step's success
+// are one command, so they can never be applied apart.
+type ControlPlaneStep struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RunId   string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	StepId  string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Attempt uint32                 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// activate_region is set for region.activate.
+	ActivateRegion string `protobuf:"bytes,4,opt,name=activate_region,json=activateRegion,proto3" json:"activate_region,omitempty"`
+	Ok             bool   `protobuf:"varint,5,opt,name=ok,proto3" json:"ok,omitempty"`
+	Error          string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	OutputsJson    string `protobuf:"bytes,7,opt,name=outputs_json,json=outputsJson,proto3" json:"outputs_json,omitempty"`
+	// start marks the step started (e.g. waiting for approvals) without finishing it.
+	Start         bool `protobuf:"varint,8,opt,name=start,proto3" json:"start,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ControlPlaneStep) Reset() {
+	*x = ControlPlaneStep{}
+	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ControlPlaneStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ControlPlaneStep) ProtoMessage() {}
+
+func (x *ControlPlaneStep) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ControlPlaneStep.ProtoReflect.Descriptor instead.
+func (*ControlPlaneStep) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ControlPlaneStep) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *ControlPlaneStep) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *ControlPlaneStep) GetAttempt() uint32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *ControlPlaneStep) GetActivateRegion() string {
+	if x != nil {
+		return x.ActivateRegion
+	}
+	return ""
+}
+
+func (x *ControlPlaneStep) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *ControlPlaneStep) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *ControlPlaneStep) GetOutputsJson() string {
+	if x != nil {
+		return x.OutputsJson
+	}
+	return ""
+}
+
+func (x *ControlPlaneStep) GetStart() bool {
+	if x != nil {
+		return x.Start
+	}
+	return false
+}
 
 // RestoreState replaces the whole state with a snapshot taken by `cluster snapshot save`.
 type RestoreState struct {
@@ -246,7 +589,7 @@ type RestoreState struct {
 
 func (x *RestoreState) Reset() {
 	*x = RestoreState{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	mi := &file_kirikae_v1_command_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -258,7 +601,7 @@ func (x *RestoreState) String() string {
 func (*RestoreState) ProtoMessage() {}
 
 func (x *RestoreState) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	mi := &file_kirikae_v1_command_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -271,7 +614,7 @@ func (x *RestoreState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreState.ProtoReflect.Descriptor instead.
 func (*RestoreState) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{1}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RestoreState) GetState() *State {
@@ -288,13 +631,14 @@ type CommandResult struct {
 	Error         string       `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	Code          ErrorCode    `protobuf:"varint,2,opt,name=code,proto3,enum=kirikae.v1.ErrorCode" json:"code,omitempty"`
 	Region        *RegionState `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
+	Run           *Run         `protobuf:"bytes,4,opt,name=run,proto3" json:"run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	mi := &file_kirikae_v1_command_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -306,7 +650,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	mi := &file_kirikae_v1_command_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -319,7 +663,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{2}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CommandResult) GetError() string {
@@ -343,6 +687,13 @@ func (x *CommandResult) GetRegion() *RegionState {
 	return nil
 }
 
+func (x *CommandResult) GetRun() *Run {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
 // AppliedRequest remembers the result of a request id, for deduplication.
 type AppliedRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -355,7 +706,7 @@ type AppliedRequest struct {
 
 func (x *AppliedRequest) Reset() {
 	*x = AppliedRequest{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	mi := &file_kirikae_v1_command_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -367,7 +718,7 @@ func (x *AppliedRequest) String() string {
 func (*AppliedRequest) ProtoMessage() {}
 
 func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	mi := &file_kirikae_v1_command_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -380,7 +731,7 @@ func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppliedRequest.ProtoReflect.Descriptor instead.
 func (*AppliedRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{3}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AppliedRequest) GetRequestId() string {
@@ -416,7 +767,7 @@ type MemberAddress struct {
 
 func (x *MemberAddress) Reset() {
 	*x = MemberAddress{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[4]
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +779,7 @@ func (x *MemberAddress) String() string {
 func (*MemberAddress) ProtoMessage() {}
 
 func (x *MemberAddress) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[4]
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +792,7 @@ func (x *MemberAddress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberAddress.ProtoReflect.Descriptor instead.
 func (*MemberAddress) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{4}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MemberAddress) GetId() string {
@@ -473,15 +824,20 @@ type State struct {
 	History     []*RegionChange        `protobuf:"bytes,3,rep,name=history,proto3" json:"history,omitempty"`
 	Audit       []*AuditEntry          `protobuf:"bytes,4,rep,name=audit,proto3" json:"audit,omitempty"`
 	// applied holds recent request ids, oldest first, bounded in count.
-	Applied       []*AppliedRequest `protobuf:"bytes,5,rep,name=applied,proto3" json:"applied,omitempty"`
-	Members       []*MemberAddress  `protobuf:"bytes,6,rep,name=members,proto3" json:"members,omitempty"`
+	Applied []*AppliedRequest `protobuf:"bytes,5,rep,name=applied,proto3" json:"applied,omitempty"`
+	Members []*MemberAddress  `protobuf:"bytes,6,rep,name=members,proto3" json:"members,omitempty"`
+	Agents  []*AgentInfo      `protobuf:"bytes,7,rep,name=agents,proto3" json:"agents,omitempty"`
+	// readiness holds the latest report of each agent.
+	Readiness []*ReadinessReport `protobuf:"bytes,8,rep,name=readiness,proto3" json:"readiness,omitempty"`
+	// runs are kept in creation order.
+	Runs          []*Run `protobuf:"bytes,9,rep,name=runs,proto3" json:"runs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *State) Reset() {
 	*x = State{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[5]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +849,7 @@ func (x *State) String() string {
 func (*State) ProtoMessage() {}
 
 func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[5]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +862,7 @@ func (x *State) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use State.ProtoReflect.Descriptor instead.
 func (*State) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{5}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *State) GetInitialized() bool {
@@ -551,12 +907,33 @@ func (x *State) GetMembers() []*MemberAddress {
 	return nil
 }
 
+func (x *State) GetAgents() []*AgentInfo {
+	if x != nil {
+		return x.Agents
+	}
+	return nil
+}
+
+func (x *State) GetReadiness() []*ReadinessReport {
+	if x != nil {
+		return x.Readiness
+	}
+	return nil
+}
+
+func (x *State) GetRuns() []*Run {
+	if x != nil {
+		return x.Runs
+	}
+	return nil
+}
+
 var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 
 const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"\x18kirikae/v1/command.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\"\xc4\x03\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xb9\b\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -569,14 +946,42 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"set_region\x18\v \x01(\v2\x1c.kirikae.v1.SetRegionRequestH\x00R\tsetRegion\x12?\n" +
 	"\rrestore_state\x18\f \x01(\v2\x18.kirikae.v1.RestoreStateH\x00R\frestoreState\x12I\n" +
 	"\x0fregister_member\x18\r \x01(\v2\x1e.kirikae.v1.JoinClusterRequestH\x00R\x0eregisterMember\x12F\n" +
-	"\rremove_member\x18\x0e \x01(\v2\x1f.kirikae.v1.RemoveMemberRequestH\x00R\fremoveMemberB\t\n" +
-	"\apayload\"7\n" +
+	"\rremove_member\x18\x0e \x01(\v2\x1f.kirikae.v1.RemoveMemberRequestH\x00R\fremoveMember\x12>\n" +
+	"\x0eregister_agent\x18\x0f \x01(\v2\x15.kirikae.v1.AgentInfoH\x00R\rregisterAgent\x12H\n" +
+	"\x10record_readiness\x18\x10 \x01(\v2\x1b.kirikae.v1.ReadinessReportH\x00R\x0frecordReadiness\x120\n" +
+	"\n" +
+	"create_run\x18\x11 \x01(\v2\x0f.kirikae.v1.RunH\x00R\tcreateRun\x12E\n" +
+	"\x0fstep_dispatched\x18\x12 \x01(\v2\x1a.kirikae.v1.StepDispatchedH\x00R\x0estepDispatched\x129\n" +
+	"\vstep_result\x18\x13 \x01(\v2\x16.kirikae.v1.StepResultH\x00R\n" +
+	"stepResult\x126\n" +
+	"\aapprove\x18\x14 \x01(\v2\x1a.kirikae.v1.ApproveRequestH\x00R\aapprove\x126\n" +
+	"\aconfirm\x18\x15 \x01(\v2\x1a.kirikae.v1.ConfirmRequestH\x00R\aconfirm\x126\n" +
+	"\acontrol\x18\x16 \x01(\v2\x1a.kirikae.v1.ControlRequestH\x00R\acontrol\x12?\n" +
+	"\rstep_progress\x18\x17 \x01(\v2\x18.kirikae.v1.StepProgressH\x00R\fstepProgress\x12L\n" +
+	"\x12control_plane_step\x18\x18 \x01(\v2\x1c.kirikae.v1.ControlPlaneStepH\x00R\x10controlPlaneStepB\t\n" +
+	"\apayload\"\x8b\x01\n" +
+	"\x0eStepDispatched\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x19\n" +
+	"\bagent_id\x18\x04 \x01(\tR\aagentId\x12\x14\n" +
+	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\xe4\x01\n" +
+	"\x10ControlPlaneStep\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\rR\aattempt\x12'\n" +
+	"\x0factivate_region\x18\x04 \x01(\tR\x0eactivateRegion\x12\x0e\n" +
+	"\x02ok\x18\x05 \x01(\bR\x02ok\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\x12!\n" +
+	"\foutputs_json\x18\a \x01(\tR\voutputsJson\x12\x14\n" +
+	"\x05start\x18\b \x01(\bR\x05start\"7\n" +
 	"\fRestoreState\x12'\n" +
-	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\x81\x01\n" +
+	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\xa4\x01\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12)\n" +
 	"\x04code\x18\x02 \x01(\x0e2\x15.kirikae.v1.ErrorCodeR\x04code\x12/\n" +
-	"\x06region\x18\x03 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\"\x81\x01\n" +
+	"\x06region\x18\x03 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\x12!\n" +
+	"\x03run\x18\x04 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\x81\x01\n" +
 	"\x0eAppliedRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1d\n" +
@@ -586,14 +991,17 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\rMemberAddress\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fgrpc_address\x18\x02 \x01(\tR\vgrpcAddress\x12!\n" +
-	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\xa7\x02\n" +
+	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\xb6\x03\n" +
 	"\x05State\x12 \n" +
 	"\vinitialized\x18\x01 \x01(\bR\vinitialized\x12/\n" +
 	"\x06region\x18\x02 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\x122\n" +
 	"\ahistory\x18\x03 \x03(\v2\x18.kirikae.v1.RegionChangeR\ahistory\x12,\n" +
 	"\x05audit\x18\x04 \x03(\v2\x16.kirikae.v1.AuditEntryR\x05audit\x124\n" +
 	"\aapplied\x18\x05 \x03(\v2\x1a.kirikae.v1.AppliedRequestR\aapplied\x123\n" +
-	"\amembers\x18\x06 \x03(\v2\x19.kirikae.v1.MemberAddressR\amembers*\xa5\x01\n" +
+	"\amembers\x18\x06 \x03(\v2\x19.kirikae.v1.MemberAddressR\amembers\x12-\n" +
+	"\x06agents\x18\a \x03(\v2\x15.kirikae.v1.AgentInfoR\x06agents\x129\n" +
+	"\treadiness\x18\b \x03(\v2\x1b.kirikae.v1.ReadinessReportR\treadiness\x12#\n" +
+	"\x04runs\x18\t \x03(\v2\x0f.kirikae.v1.RunR\x04runs*\xa5\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bERROR_CODE_INVALID_ARGUMENT\x10\x01\x12\"\n" +
@@ -617,43 +1025,67 @@ func file_kirikae_v1_command_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_command_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_kirikae_v1_command_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: kirikae.v1.ErrorCode
 	(*Command)(nil),             // 1: kirikae.v1.Command
-	(*RestoreState)(nil),        // 2: kirikae.v1.RestoreState
-	(*CommandResult)(nil),       // 3: kirikae.v1.CommandResult
-	(*AppliedRequest)(nil),      // 4: kirikae.v1.AppliedRequest
-	(*MemberAddress)(nil),       // 5: kirikae.v1.MemberAddress
-	(*State)(nil),               // 6: kirikae.v1.State
-	(*InitRegionRequest)(nil),   // 7: kirikae.v1.InitRegionRequest
-	(*SetRegionRequest)(nil),    // 8: kirikae.v1.SetRegionRequest
-	(*JoinClusterRequest)(nil),  // 9: kirikae.v1.JoinClusterRequest
-	(*RemoveMemberRequest)(nil), // 10: kirikae.v1.RemoveMemberRequest
-	(*RegionState)(nil),         // 11: kirikae.v1.RegionState
-	(*RegionChange)(nil),        // 12: kirikae.v1.RegionChange
-	(*AuditEntry)(nil),          // 13: kirikae.v1.AuditEntry
+	(*StepDispatched)(nil),      // 2: kirikae.v1.StepDispatched
+	(*ControlPlaneStep)(nil),    // 3: kirikae.v1.ControlPlaneStep
+	(*RestoreState)(nil),        // 4: kirikae.v1.RestoreState
+	(*CommandResult)(nil),       // 5: kirikae.v1.CommandResult
+	(*AppliedRequest)(nil),      // 6: kirikae.v1.AppliedRequest
+	(*MemberAddress)(nil),       // 7: kirikae.v1.MemberAddress
+	(*State)(nil),               // 8: kirikae.v1.State
+	(*InitRegionRequest)(nil),   // 9: kirikae.v1.InitRegionRequest
+	(*SetRegionRequest)(nil),    // 10: kirikae.v1.SetRegionRequest
+	(*JoinClusterRequest)(nil),  // 11: kirikae.v1.JoinClusterRequest
+	(*RemoveMemberRequest)(nil), // 12: kirikae.v1.RemoveMemberRequest
+	(*AgentInfo)(nil),           // 13: kirikae.v1.AgentInfo
+	(*ReadinessReport)(nil),     // 14: kirikae.v1.ReadinessReport
+	(*Run)(nil),                 // 15: kirikae.v1.Run
+	(*StepResult)(nil),          // 16: kirikae.v1.StepResult
+	(*ApproveRequest)(nil),      // 17: kirikae.v1.ApproveRequest
+	(*ConfirmRequest)(nil),      // 18: kirikae.v1.ConfirmRequest
+	(*ControlRequest)(nil),      // 19: kirikae.v1.ControlRequest
+	(*StepProgress)(nil),        // 20: kirikae.v1.StepProgress
+	(*RegionState)(nil),         // 21: kirikae.v1.RegionState
+	(*RegionChange)(nil),        // 22: kirikae.v1.RegionChange
+	(*AuditEntry)(nil),          // 23: kirikae.v1.AuditEntry
 }
 var file_kirikae_v1_command_proto_depIdxs = []int32{
-	7,  // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
-	8,  // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
-	2,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
-	9,  // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
-	10, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
-	6,  // 5: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
-	0,  // 6: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
-	11, // 7: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
-	3,  // 8: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
-	11, // 9: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
-	12, // 10: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
-	13, // 11: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
-	4,  // 12: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
-	5,  // 13: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	9,  // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
+	10, // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
+	4,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
+	11, // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
+	12, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
+	13, // 5: kirikae.v1.Command.register_agent:type_name -> kirikae.v1.AgentInfo
+	14, // 6: kirikae.v1.Command.record_readiness:type_name -> kirikae.v1.ReadinessReport
+	15, // 7: kirikae.v1.Command.create_run:type_name -> kirikae.v1.Run
+	2,  // 8: kirikae.v1.Command.step_dispatched:type_name -> kirikae.v1.StepDispatched
+	16, // 9: kirikae.v1.Command.step_result:type_name -> kirikae.v1.StepResult
+	17, // 10: kirikae.v1.Command.approve:type_name -> kirikae.v1.ApproveRequest
+	18, // 11: kirikae.v1.Command.confirm:type_name -> kirikae.v1.ConfirmRequest
+	19, // 12: kirikae.v1.Command.control:type_name -> kirikae.v1.ControlRequest
+	20, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
+	3,  // 14: kirikae.v1.Command.control_plane_step:type_name -> kirikae.v1.ControlPlaneStep
+	8,  // 15: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
+	0,  // 16: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
+	21, // 17: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
+	15, // 18: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
+	5,  // 19: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
+	21, // 20: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
+	22, // 21: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
+	23, // 22: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
+	6,  // 23: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
+	7,  // 24: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
+	13, // 25: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
+	14, // 26: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
+	15, // 27: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }
@@ -661,15 +1093,27 @@ func file_kirikae_v1_command_proto_init() {
 	if File_kirikae_v1_command_proto != nil {
 		return
 	}
+	file_kirikae_v1_agent_proto_init()
 	file_kirikae_v1_audit_proto_init()
 	file_kirikae_v1_cluster_proto_init()
 	file_kirikae_v1_region_proto_init()
+	file_kirikae_v1_run_proto_init()
 	file_kirikae_v1_command_proto_msgTypes[0].OneofWrappers = []any{
 		(*Command_InitRegion)(nil),
 		(*Command_SetRegion)(nil),
 		(*Command_RestoreState)(nil),
 		(*Command_RegisterMember)(nil),
 		(*Command_RemoveMember)(nil),
+		(*Command_RegisterAgent)(nil),
+		(*Command_RecordReadiness)(nil),
+		(*Command_CreateRun)(nil),
+		(*Command_StepDispatched)(nil),
+		(*Command_StepResult)(nil),
+		(*Command_Approve)(nil),
+		(*Command_Confirm)(nil),
+		(*Command_Control)(nil),
+		(*Command_StepProgress)(nil),
+		(*Command_ControlPlaneStep)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -677,7 +1121,7 @@ func file_kirikae_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_command_proto_rawDesc), len(file_kirikae_v1_command_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
