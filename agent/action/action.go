@@ -1,0 +1,113 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Errors an executor wraps so callers can classify failures with errors.Is.
+var (
+	// ErrInvalidInput means a step's `with` is missing an input or has one of the wrong
+	// shape. Retrying the same step cannot succeed.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrGuardRail means an executor refused to act because a safety condition did not
+	// hold (no verified copy before a delete, a snapshot older than the RPO ...). The
+	// message says which condition and how to override it, when that is possible.
+	ErrGuardRail = errors.New("guard rail")
+	// ErrCheckFailed means a verification ran and its result was wrong: an http.check over
+	// its limits, a DNS answer that does not point at the target, a missing network piece.
+	ErrCheckFailed = errors.New("check failed")
+	// ErrUnknownAction is returned by Registry.Execute for a name nobody registered.
+	ErrUnknownAction = errors.New("unknown action")
+)
+
+// Step is one assignment as the agent receives it from the control plane.
+type Step struct {
+	RunID   string
+	StepID  string
+	Attempt uint32
+	Epoch   uint64
+	Action  string
+	Region  string
+	With    map[string]any
+}
+
+// Key identifies the step across attempts: executors derive idempotency tokens from it, so
+// a re-dispatch (a new attempt) still finds the work of the earlier one.
+func (s Step) Key() string { return s.RunID + "/" + s.StepID }
+
+// ProgressFunc receives a one-line status while a step runs, for example
+// "RDS kaigo-subsys-dr: creating (12m elapsed)".
+type ProgressFunc func(status string)
+
+// Report calls p if it is not nil.
+func (p ProgressFunc) Report(status string) {
+	if p != nil {
+		p(status)
+	}
+}
+
+// Executor runs one action. See the package doc for the contract.
+type Executor interface {
+	Execute(ctx context.Context, step Step, progress ProgressFunc) (map[string]any, error)
+}
+
+// ExecutorFunc adapts a function to Executor.
+type ExecutorFunc func(ctx context.Context, step Step, progress ProgressFunc) (map[string]any, error)
+
+// Execute calls f.
+func (f ExecutorFunc) Execute(ctx context.Context, step Step, progress ProgressFunc) (map[string]any, error) {
+	return f(ctx, step, progress)
+}
+
+// Registry maps action names to executors. It is safe for concurrent use; registration
+// normally happens once at start-up.
+type Registry struct {
+	mu sync.RWMutex
+	m  map[string]Executor
+}
+
+// NewRegistry returns an empty registry. The zero Registry is usable too.
+func NewRegistry() *Registry { return &Registry{} }
+
+// Register adds or replaces the executor for name.
+func (r *Registry) Register(name string, e Executor) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]Executor{}
+	}
+	r.m[name] = e
+}
+
+// Lookup returns the executor for name.
+func (r *Registry) Lookup(name string) (Executor, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e, ok := r.m[name]
+	return e, ok
+}
+
+// Names lists the registered action names, sorted; the agent reports them as capabilities.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.m))
+	for n := range r.m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Execute looks up step.Action and runs it.
+func (r *Registry) Execute(ctx context.Context, step Step, progress ProgressFunc) (map[string]any, error) {
+	e, ok := r.Lookup(step.Action)
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownAction, step.Action)
+	}
+	return e.Execute(ctx, step, progress)
+}

@@ -1,0 +1,26 @@
+// Package action is the contract between the agent runtime and the step executors, and
+// home of the agent-side actions that are not AWS calls (http.check, notify).
+//
+// The runtime owns dispatch: it drops duplicate assignments by (run, step, attempt), fences
+// by epoch, bounds concurrency and turns a step's timeout into the context deadline. This
+// package owns what an executor may assume and must guarantee:
+//
+//   - Execute is called with the step's inputs as decoded from the plan (`with`), already
+//     interpolated. Numbers may arrive as int, int64, float64 or numeric strings; the input
+//     helpers (Str, Int, Bool, Dur, List, Map, ARN ...) accept all of them and return errors
+//     wrapping ErrInvalidInput that name the input ("with.instanceId is required").
+//   - Execute must be idempotent: the same step may run again after a retry, a re-dispatch
+//     or an agent restart, possibly while the first attempt's AWS work is still in flight.
+//     An executor looks for what it would create before creating it, and adopts it when it
+//     matches. It must never create a second resource.
+//   - Execute honours ctx: cancellation stops waiting, never leaves the executor running.
+//   - progress may be called any number of times with a one-line status; it must be cheap
+//     and must not block. A nil ProgressFunc is allowed.
+//   - Outputs are typed: strings, int64, float64, bool, []any and map[string]any only, so
+//     they survive protobuf Struct and JSON round trips unchanged.
+//
+// Errors wrap the sentinels below so the runtime can tell a permanent refusal
+// (ErrInvalidInput, ErrGuardRail) from a failure worth retrying.
+//
+// This package must not import the AWS SDK; agent/aws does that.
+package action

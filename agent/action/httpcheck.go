@@ -1,0 +1,166 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// HTTPCheck is the http.check action: it sends N requests one after another and checks
+// every answer's status and body, then the error rate and the latency against their
+// limits. It only reads, so it is idempotent by nature.
+//
+// A request counts as an error when it fails, times out, has the wrong status or lacks
+// expectBody. The step fails when the error rate is above maxErrorRate or when the p99
+// latency is above maxLatency; the error names the limit. The outputs are returned with the
+// error too, for the report.
+type HTTPCheck struct {
+	// Client sends the requests; nil means a client with a timeout of twice maxLatency.
+	Client *http.Client
+	// Now measures latency; nil means time.Now.
+	Now func() time.Time
+}
+
+// Execute runs the check.
+func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFunc) (map[string]any, error) {
+	url, err := Str(step, "url")
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, fmt.Errorf("%w: with.url: want an http:// or https:// URL, got %q", ErrInvalidInput, url)
+	}
+	method, err := OptStr(step, "method", http.MethodGet)
+	if err != nil {
+		return nil, err
+	}
+	method = strings.ToUpper(method)
+	body, err := OptStr(step, "body", "")
+	if err != nil {
+		return nil, err
+	}
+	wantStatus, err := OptInt(step, "expectStatus", http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	wantBody, err := OptStr(step, "expectBody", "")
+	if err != nil {
+		return nil, err
+	}
+	n, err := OptInt(step, "requests", 20)
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > 100000 {
+		return nil, fmt.Errorf("%w: with.requests: want 1..100000, got %d", ErrInvalidInput, n)
+	}
+	maxLatency, err := Dur(step, "maxLatency", 3*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if maxLatency == 0 {
+		return nil, fmt.Errorf("%w: with.maxLatency: must be positive", ErrInvalidInput)
+	}
+	maxErrRate, err := OptFloat(step, "maxErrorRate", 0.01)
+	if err != nil {
+		return nil, err
+	}
+	if maxErrRate < 0 || maxErrRate > 1 {
+		return nil, fmt.Errorf("%w: with.maxErrorRate: want a fraction in [0, 1], got %v", ErrInvalidInput, maxErrRate)
+	}
+	client := h.Client
+	if client == nil {
+		client = &http.Client{Timeout: 2 * maxLatency}
+	}
+	now := h.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	var lat []time.Duration
+	var errs int64
+	var firstErr string
+	for i := int64(0); i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("http.check %s: %w", url, err)
+		}
+		var rb io.Reader
+		if body != "" {
+			rb = strings.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, url, rb)
+		if err != nil {
+			return nil, fmt.Errorf("%w: with.url: %v", ErrInvalidInput, err)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		start := now()
+		problem := ""
+		resp, err := client.Do(req)
+		if err != nil {
+			problem = err.Error()
+		} else {
+			b, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			_ = resp.Body.Close()
+			switch {
+			case rerr != nil:
+				problem = "read body: " + rerr.Error()
+			case int64(resp.StatusCode) != wantStatus:
+				problem = fmt.Sprintf("status %d, want %d", resp.StatusCode, wantStatus)
+			case wantBody != "" && !strings.Contains(string(b), wantBody):
+				problem = fmt.Sprintf("body does not contain %q", wantBody)
+			}
+		}
+		lat = append(lat, now().Sub(start))
+		if problem != "" {
+			errs++
+			if firstErr == "" {
+				firstErr = problem
+			}
+		}
+		if (i+1)%10 == 0 || i+1 == n {
+			progress.Report(fmt.Sprintf("http.check %s: %d/%d requests, %d errors", url, i+1, n, errs))
+		}
+	}
+	rate := float64(errs) / float64(n)
+	p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
+	out := map[string]any{
+		"requests":  n,
+		"errors":    errs,
+		"errorRate": rate,
+		"p50Ms":     ms(p50),
+		"p99Ms":     ms(p99),
+	}
+	var fails []string
+	if rate > maxErrRate {
+		fails = append(fails, fmt.Sprintf("error rate %.3g > maxErrorRate %.3g (%d of %d failed; first: %s)", rate, maxErrRate, errs, n, firstErr))
+	}
+	if p99 > maxLatency {
+		fails = append(fails, fmt.Sprintf("p99 latency %s > maxLatency %s", p99.Round(time.Millisecond), maxLatency))
+	}
+	if len(fails) > 0 {
+		return out, fmt.Errorf("%w: http.check %s %s: %s", ErrCheckFailed, method, url, strings.Join(fails, "; "))
+	}
+	return out, nil
+}
+
+func ms(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Millisecond)*10) / 10
+}
+
+// percentile is the nearest-rank percentile.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
