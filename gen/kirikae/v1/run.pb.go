@@ -479,9 +479,13 @@ type StepState struct {
 	// skipped_by names who skipped the step, or "drill" for steps a drill leaves out.
 	SkippedBy string `protobuf:"bytes,14,opt,name=skipped_by,json=skippedBy,proto3" json:"skipped_by,omitempty"`
 	// history keeps one line per attempt's end, for the report.
-	History       []string `protobuf:"bytes,15,rep,name=history,proto3" json:"history,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	History []string `protobuf:"bytes,15,rep,name=history,proto3" json:"history,omitempty"`
+	// spec is the step as the plan declared it, copied when the run was created.
+	Spec *StepSpec `protobuf:"bytes,16,opt,name=spec,proto3" json:"spec,omitempty"`
+	// attempt_started_unix_nano is when the current attempt was dispatched.
+	AttemptStartedUnixNano int64 `protobuf:"varint,17,opt,name=attempt_started_unix_nano,json=attemptStartedUnixNano,proto3" json:"attempt_started_unix_nano,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *StepState) Reset() {
@@ -619,6 +623,252 @@ func (x *StepState) GetHistory() []string {
 	return nil
 }
 
+func (x *StepState) GetSpec() *StepSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *StepState) GetAttemptStartedUnixNano() int64 {
+	if x != nil {
+		return x.AttemptStartedUnixNano
+	}
+	return 0
+}
+
+// StepSpec is one step of the plan, resolved against the region pair at declare time.
+// Inputs stay unresolved (with_json keeps ${...} references) until dispatch.
+type StepSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Phase string                 `protobuf:"bytes,2,opt,name=phase,proto3" json:"phase,omitempty"`
+	// region is a region name, or "control-plane" for the orchestrator's own actions.
+	Region    string   `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
+	Needs     []string `protobuf:"bytes,4,rep,name=needs,proto3" json:"needs,omitempty"`
+	Action    string   `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
+	WithJson  string   `protobuf:"bytes,6,opt,name=with_json,json=withJson,proto3" json:"with_json,omitempty"`
+	TimeoutMs int64    `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	Retries   uint32   `protobuf:"varint,8,opt,name=retries,proto3" json:"retries,omitempty"`
+	ExpectMs  int64    `protobuf:"varint,9,opt,name=expect_ms,json=expectMs,proto3" json:"expect_ms,omitempty"`
+	Owner     string   `protobuf:"bytes,10,opt,name=owner,proto3" json:"owner,omitempty"`
+	// on_failure is pause, abort or continue.
+	OnFailure string `protobuf:"bytes,11,opt,name=on_failure,json=onFailure,proto3" json:"on_failure,omitempty"`
+	// drill_skip marks steps a partial drill leaves out (DNS, region.activate).
+	DrillSkip bool  `protobuf:"varint,12,opt,name=drill_skip,json=drillSkip,proto3" json:"drill_skip,omitempty"`
+	Priority  int32 `protobuf:"varint,13,opt,name=priority,proto3" json:"priority,omitempty"`
+	// roles and approvals_required are set for approval steps.
+	Roles             []string `protobuf:"bytes,14,rep,name=roles,proto3" json:"roles,omitempty"`
+	ApprovalsRequired uint32   `protobuf:"varint,15,opt,name=approvals_required,json=approvalsRequired,proto3" json:"approvals_required,omitempty"`
+	// items are set for checklist steps.
+	Items         []string `protobuf:"bytes,16,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepSpec) Reset() {
+	*x = StepSpec{}
+	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepSpec) ProtoMessage() {}
+
+func (x *StepSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepSpec.ProtoReflect.Descriptor instead.
+func (*StepSpec) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *StepSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StepSpec) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *StepSpec) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *StepSpec) GetNeeds() []string {
+	if x != nil {
+		return x.Needs
+	}
+	return nil
+}
+
+func (x *StepSpec) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *StepSpec) GetWithJson() string {
+	if x != nil {
+		return x.WithJson
+	}
+	return ""
+}
+
+func (x *StepSpec) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *StepSpec) GetRetries() uint32 {
+	if x != nil {
+		return x.Retries
+	}
+	return 0
+}
+
+func (x *StepSpec) GetExpectMs() int64 {
+	if x != nil {
+		return x.ExpectMs
+	}
+	return 0
+}
+
+func (x *StepSpec) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *StepSpec) GetOnFailure() string {
+	if x != nil {
+		return x.OnFailure
+	}
+	return ""
+}
+
+func (x *StepSpec) GetDrillSkip() bool {
+	if x != nil {
+		return x.DrillSkip
+	}
+	return false
+}
+
+func (x *StepSpec) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *StepSpec) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *StepSpec) GetApprovalsRequired() uint32 {
+	if x != nil {
+		return x.ApprovalsRequired
+	}
+	return 0
+}
+
+func (x *StepSpec) GetItems() []string {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// Phase is one phase of the plan.
+type Phase struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ExpectMs      int64                  `protobuf:"varint,3,opt,name=expect_ms,json=expectMs,proto3" json:"expect_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Phase) Reset() {
+	*x = Phase{}
+	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Phase) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Phase) ProtoMessage() {}
+
+func (x *Phase) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Phase.ProtoReflect.Descriptor instead.
+func (*Phase) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Phase) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Phase) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Phase) GetExpectMs() int64 {
+	if x != nil {
+		return x.ExpectMs
+	}
+	return 0
+}
+
 // Run is one execution of a plan.
 type Run struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -645,14 +895,18 @@ type Run struct {
 	Error        string       `protobuf:"bytes,18,opt,name=error,proto3" json:"error,omitempty"`
 	Participants []string     `protobuf:"bytes,19,rep,name=participants,proto3" json:"participants,omitempty"`
 	// parent_run_id links the runs of one full-scale drill.
-	ParentRunId   string `protobuf:"bytes,20,opt,name=parent_run_id,json=parentRunId,proto3" json:"parent_run_id,omitempty"`
+	ParentRunId string   `protobuf:"bytes,20,opt,name=parent_run_id,json=parentRunId,proto3" json:"parent_run_id,omitempty"`
+	Phases      []*Phase `protobuf:"bytes,21,rep,name=phases,proto3" json:"phases,omitempty"`
+	// epoch_before and epoch_after bracket the run's effect on the fencing epoch.
+	EpochBefore   uint64 `protobuf:"varint,22,opt,name=epoch_before,json=epochBefore,proto3" json:"epoch_before,omitempty"`
+	EpochAfter    uint64 `protobuf:"varint,23,opt,name=epoch_after,json=epochAfter,proto3" json:"epoch_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
 	*x = Run{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	mi := &file_kirikae_v1_run_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +918,7 @@ func (x *Run) String() string {
 func (*Run) ProtoMessage() {}
 
 func (x *Run) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	mi := &file_kirikae_v1_run_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +931,7 @@ func (x *Run) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run.ProtoReflect.Descriptor instead.
 func (*Run) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{3}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Run) GetId() string {
@@ -820,6 +1074,27 @@ func (x *Run) GetParentRunId() string {
 	return ""
 }
 
+func (x *Run) GetPhases() []*Phase {
+	if x != nil {
+		return x.Phases
+	}
+	return nil
+}
+
+func (x *Run) GetEpochBefore() uint64 {
+	if x != nil {
+		return x.EpochBefore
+	}
+	return 0
+}
+
+func (x *Run) GetEpochAfter() uint64 {
+	if x != nil {
+		return x.EpochAfter
+	}
+	return 0
+}
+
 type DeclareRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// plan_source is the plan file's bytes.
@@ -837,7 +1112,7 @@ type DeclareRequest struct {
 
 func (x *DeclareRequest) Reset() {
 	*x = DeclareRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	mi := &file_kirikae_v1_run_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +1124,7 @@ func (x *DeclareRequest) String() string {
 func (*DeclareRequest) ProtoMessage() {}
 
 func (x *DeclareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	mi := &file_kirikae_v1_run_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +1137,7 @@ func (x *DeclareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareRequest.ProtoReflect.Descriptor instead.
 func (*DeclareRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{4}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeclareRequest) GetPlanSource() []byte {
@@ -923,7 +1198,7 @@ type DeclareResponse struct {
 
 func (x *DeclareResponse) Reset() {
 	*x = DeclareResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[5]
+	mi := &file_kirikae_v1_run_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1210,7 @@ func (x *DeclareResponse) String() string {
 func (*DeclareResponse) ProtoMessage() {}
 
 func (x *DeclareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[5]
+	mi := &file_kirikae_v1_run_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1223,7 @@ func (x *DeclareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareResponse.ProtoReflect.Descriptor instead.
 func (*DeclareResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{5}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DeclareResponse) GetRun() *Run {
@@ -970,7 +1245,7 @@ type CutbackRequest struct {
 
 func (x *CutbackRequest) Reset() {
 	*x = CutbackRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[6]
+	mi := &file_kirikae_v1_run_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1257,7 @@ func (x *CutbackRequest) String() string {
 func (*CutbackRequest) ProtoMessage() {}
 
 func (x *CutbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[6]
+	mi := &file_kirikae_v1_run_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1270,7 @@ func (x *CutbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CutbackRequest.ProtoReflect.Descriptor instead.
 func (*CutbackRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{6}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CutbackRequest) GetPlanSource() []byte {
@@ -1035,7 +1310,7 @@ type CutbackResponse struct {
 
 func (x *CutbackResponse) Reset() {
 	*x = CutbackResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[7]
+	mi := &file_kirikae_v1_run_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1322,7 @@ func (x *CutbackResponse) String() string {
 func (*CutbackResponse) ProtoMessage() {}
 
 func (x *CutbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[7]
+	mi := &file_kirikae_v1_run_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1335,7 @@ func (x *CutbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CutbackResponse.ProtoReflect.Descriptor instead.
 func (*CutbackResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{7}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CutbackResponse) GetRun() *Run {
@@ -1079,7 +1354,7 @@ type GetRunRequest struct {
 
 func (x *GetRunRequest) Reset() {
 	*x = GetRunRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[8]
+	mi := &file_kirikae_v1_run_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1091,7 +1366,7 @@ func (x *GetRunRequest) String() string {
 func (*GetRunRequest) ProtoMessage() {}
 
 func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[8]
+	mi := &file_kirikae_v1_run_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1104,7 +1379,7 @@ func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunRequest.ProtoReflect.Descriptor instead.
 func (*GetRunRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{8}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetRunRequest) GetRunId() string {
@@ -1123,7 +1398,7 @@ type GetRunResponse struct {
 
 func (x *GetRunResponse) Reset() {
 	*x = GetRunResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[9]
+	mi := &file_kirikae_v1_run_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1410,7 @@ func (x *GetRunResponse) String() string {
 func (*GetRunResponse) ProtoMessage() {}
 
 func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[9]
+	mi := &file_kirikae_v1_run_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1423,7 @@ func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunResponse.ProtoReflect.Descriptor instead.
 func (*GetRunResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{9}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetRunResponse) GetRun() *Run {
@@ -1166,7 +1441,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[10]
+	mi := &file_kirikae_v1_run_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1453,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[10]
+	mi := &file_kirikae_v1_run_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1466,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{10}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{12}
 }
 
 type ListRunsResponse struct {
@@ -1204,7 +1479,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[11]
+	mi := &file_kirikae_v1_run_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +1491,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[11]
+	mi := &file_kirikae_v1_run_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +1504,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{11}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListRunsResponse) GetRuns() []*Run {
@@ -1248,7 +1523,7 @@ type WatchRunRequest struct {
 
 func (x *WatchRunRequest) Reset() {
 	*x = WatchRunRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[12]
+	mi := &file_kirikae_v1_run_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1535,7 @@ func (x *WatchRunRequest) String() string {
 func (*WatchRunRequest) ProtoMessage() {}
 
 func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[12]
+	mi := &file_kirikae_v1_run_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1548,7 @@ func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchRunRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{12}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchRunRequest) GetRunId() string {
@@ -1293,7 +1568,7 @@ type WatchRunResponse struct {
 
 func (x *WatchRunResponse) Reset() {
 	*x = WatchRunResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[13]
+	mi := &file_kirikae_v1_run_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1580,7 @@ func (x *WatchRunResponse) String() string {
 func (*WatchRunResponse) ProtoMessage() {}
 
 func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[13]
+	mi := &file_kirikae_v1_run_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1593,7 @@ func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunResponse.ProtoReflect.Descriptor instead.
 func (*WatchRunResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{13}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchRunResponse) GetRun() *Run {
@@ -1349,7 +1624,7 @@ type ApproveRequest struct {
 
 func (x *ApproveRequest) Reset() {
 	*x = ApproveRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[14]
+	mi := &file_kirikae_v1_run_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1636,7 @@ func (x *ApproveRequest) String() string {
 func (*ApproveRequest) ProtoMessage() {}
 
 func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[14]
+	mi := &file_kirikae_v1_run_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1649,7 @@ func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{14}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ApproveRequest) GetRunId() string {
@@ -1421,7 +1696,7 @@ type ApproveResponse struct {
 
 func (x *ApproveResponse) Reset() {
 	*x = ApproveResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[15]
+	mi := &file_kirikae_v1_run_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1708,7 @@ func (x *ApproveResponse) String() string {
 func (*ApproveResponse) ProtoMessage() {}
 
 func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[15]
+	mi := &file_kirikae_v1_run_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1446,7 +1721,7 @@ func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveResponse.ProtoReflect.Descriptor instead.
 func (*ApproveResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{15}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ApproveResponse) GetRun() *Run {
@@ -1470,7 +1745,7 @@ type ConfirmRequest struct {
 
 func (x *ConfirmRequest) Reset() {
 	*x = ConfirmRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[16]
+	mi := &file_kirikae_v1_run_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1482,7 +1757,7 @@ func (x *ConfirmRequest) String() string {
 func (*ConfirmRequest) ProtoMessage() {}
 
 func (x *ConfirmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[16]
+	mi := &file_kirikae_v1_run_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1495,7 +1770,7 @@ func (x *ConfirmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{16}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ConfirmRequest) GetRunId() string {
@@ -1542,7 +1817,7 @@ type ConfirmResponse struct {
 
 func (x *ConfirmResponse) Reset() {
 	*x = ConfirmResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[17]
+	mi := &file_kirikae_v1_run_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1829,7 @@ func (x *ConfirmResponse) String() string {
 func (*ConfirmResponse) ProtoMessage() {}
 
 func (x *ConfirmResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[17]
+	mi := &file_kirikae_v1_run_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1842,7 @@ func (x *ConfirmResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{17}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ConfirmResponse) GetRun() *Run {
@@ -1591,7 +1866,7 @@ type ControlRequest struct {
 
 func (x *ControlRequest) Reset() {
 	*x = ControlRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[18]
+	mi := &file_kirikae_v1_run_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1603,7 +1878,7 @@ func (x *ControlRequest) String() string {
 func (*ControlRequest) ProtoMessage() {}
 
 func (x *ControlRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[18]
+	mi := &file_kirikae_v1_run_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1616,7 +1891,7 @@ func (x *ControlRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlRequest.ProtoReflect.Descriptor instead.
 func (*ControlRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{18}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ControlRequest) GetRunId() string {
@@ -1663,7 +1938,7 @@ type ControlResponse struct {
 
 func (x *ControlResponse) Reset() {
 	*x = ControlResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[19]
+	mi := &file_kirikae_v1_run_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1675,7 +1950,7 @@ func (x *ControlResponse) String() string {
 func (*ControlResponse) ProtoMessage() {}
 
 func (x *ControlResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[19]
+	mi := &file_kirikae_v1_run_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1688,7 +1963,7 @@ func (x *ControlResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlResponse.ProtoReflect.Descriptor instead.
 func (*ControlResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{19}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ControlResponse) GetRun() *Run {
@@ -1713,7 +1988,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12$\n" +
 	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\xa3\x04\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\x88\x05\n" +
 	"\tStepState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.kirikae.v1.StepStatusR\x06status\x12\x18\n" +
@@ -1731,7 +2006,34 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x14not_before_unix_nano\x18\r \x01(\x03R\x11notBeforeUnixNano\x12\x1d\n" +
 	"\n" +
 	"skipped_by\x18\x0e \x01(\tR\tskippedBy\x12\x18\n" +
-	"\ahistory\x18\x0f \x03(\tR\ahistory\"\x9b\x06\n" +
+	"\ahistory\x18\x0f \x03(\tR\ahistory\x12(\n" +
+	"\x04spec\x18\x10 \x01(\v2\x14.kirikae.v1.StepSpecR\x04spec\x129\n" +
+	"\x19attempt_started_unix_nano\x18\x11 \x01(\x03R\x16attemptStartedUnixNano\"\xb8\x03\n" +
+	"\bStepSpec\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05phase\x18\x02 \x01(\tR\x05phase\x12\x16\n" +
+	"\x06region\x18\x03 \x01(\tR\x06region\x12\x14\n" +
+	"\x05needs\x18\x04 \x03(\tR\x05needs\x12\x16\n" +
+	"\x06action\x18\x05 \x01(\tR\x06action\x12\x1b\n" +
+	"\twith_json\x18\x06 \x01(\tR\bwithJson\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\a \x01(\x03R\ttimeoutMs\x12\x18\n" +
+	"\aretries\x18\b \x01(\rR\aretries\x12\x1b\n" +
+	"\texpect_ms\x18\t \x01(\x03R\bexpectMs\x12\x14\n" +
+	"\x05owner\x18\n" +
+	" \x01(\tR\x05owner\x12\x1d\n" +
+	"\n" +
+	"on_failure\x18\v \x01(\tR\tonFailure\x12\x1d\n" +
+	"\n" +
+	"drill_skip\x18\f \x01(\bR\tdrillSkip\x12\x1a\n" +
+	"\bpriority\x18\r \x01(\x05R\bpriority\x12\x14\n" +
+	"\x05roles\x18\x0e \x03(\tR\x05roles\x12-\n" +
+	"\x12approvals_required\x18\x0f \x01(\rR\x11approvalsRequired\x12\x14\n" +
+	"\x05items\x18\x10 \x03(\tR\x05items\"H\n" +
+	"\x05Phase\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\x8a\a\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -1756,7 +2058,11 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05steps\x18\x11 \x03(\v2\x15.kirikae.v1.StepStateR\x05steps\x12\x14\n" +
 	"\x05error\x18\x12 \x01(\tR\x05error\x12\"\n" +
 	"\fparticipants\x18\x13 \x03(\tR\fparticipants\x12\"\n" +
-	"\rparent_run_id\x18\x14 \x01(\tR\vparentRunId\x1a9\n" +
+	"\rparent_run_id\x18\x14 \x01(\tR\vparentRunId\x12)\n" +
+	"\x06phases\x18\x15 \x03(\v2\x11.kirikae.v1.PhaseR\x06phases\x12!\n" +
+	"\fepoch_before\x18\x16 \x01(\x04R\vepochBefore\x12\x1f\n" +
+	"\vepoch_after\x18\x17 \x01(\x04R\n" +
+	"epochAfter\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xda\x02\n" +
@@ -1889,7 +2195,7 @@ func file_kirikae_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_kirikae_v1_run_proto_goTypes = []any{
 	(RunKind)(0),             // 0: kirikae.v1.RunKind
 	(DrillKind)(0),           // 1: kirikae.v1.DrillKind
@@ -1899,68 +2205,72 @@ var file_kirikae_v1_run_proto_goTypes = []any{
 	(*Approval)(nil),         // 5: kirikae.v1.Approval
 	(*Confirmation)(nil),     // 6: kirikae.v1.Confirmation
 	(*StepState)(nil),        // 7: kirikae.v1.StepState
-	(*Run)(nil),              // 8: kirikae.v1.Run
-	(*DeclareRequest)(nil),   // 9: kirikae.v1.DeclareRequest
-	(*DeclareResponse)(nil),  // 10: kirikae.v1.DeclareResponse
-	(*CutbackRequest)(nil),   // 11: kirikae.v1.CutbackRequest
-	(*CutbackResponse)(nil),  // 12: kirikae.v1.CutbackResponse
-	(*GetRunRequest)(nil),    // 13: kirikae.v1.GetRunRequest
-	(*GetRunResponse)(nil),   // 14: kirikae.v1.GetRunResponse
-	(*ListRunsRequest)(nil),  // 15: kirikae.v1.ListRunsRequest
-	(*ListRunsResponse)(nil), // 16: kirikae.v1.ListRunsResponse
-	(*WatchRunRequest)(nil),  // 17: kirikae.v1.WatchRunRequest
-	(*WatchRunResponse)(nil), // 18: kirikae.v1.WatchRunResponse
-	(*ApproveRequest)(nil),   // 19: kirikae.v1.ApproveRequest
-	(*ApproveResponse)(nil),  // 20: kirikae.v1.ApproveResponse
-	(*ConfirmRequest)(nil),   // 21: kirikae.v1.ConfirmRequest
-	(*ConfirmResponse)(nil),  // 22: kirikae.v1.ConfirmResponse
-	(*ControlRequest)(nil),   // 23: kirikae.v1.ControlRequest
-	(*ControlResponse)(nil),  // 24: kirikae.v1.ControlResponse
-	nil,                      // 25: kirikae.v1.Run.ParamsEntry
-	nil,                      // 26: kirikae.v1.DeclareRequest.ParamsEntry
-	nil,                      // 27: kirikae.v1.CutbackRequest.ParamsEntry
+	(*StepSpec)(nil),         // 8: kirikae.v1.StepSpec
+	(*Phase)(nil),            // 9: kirikae.v1.Phase
+	(*Run)(nil),              // 10: kirikae.v1.Run
+	(*DeclareRequest)(nil),   // 11: kirikae.v1.DeclareRequest
+	(*DeclareResponse)(nil),  // 12: kirikae.v1.DeclareResponse
+	(*CutbackRequest)(nil),   // 13: kirikae.v1.CutbackRequest
+	(*CutbackResponse)(nil),  // 14: kirikae.v1.CutbackResponse
+	(*GetRunRequest)(nil),    // 15: kirikae.v1.GetRunRequest
+	(*GetRunResponse)(nil),   // 16: kirikae.v1.GetRunResponse
+	(*ListRunsRequest)(nil),  // 17: kirikae.v1.ListRunsRequest
+	(*ListRunsResponse)(nil), // 18: kirikae.v1.ListRunsResponse
+	(*WatchRunRequest)(nil),  // 19: kirikae.v1.WatchRunRequest
+	(*WatchRunResponse)(nil), // 20: kirikae.v1.WatchRunResponse
+	(*ApproveRequest)(nil),   // 21: kirikae.v1.ApproveRequest
+	(*ApproveResponse)(nil),  // 22: kirikae.v1.ApproveResponse
+	(*ConfirmRequest)(nil),   // 23: kirikae.v1.ConfirmRequest
+	(*ConfirmResponse)(nil),  // 24: kirikae.v1.ConfirmResponse
+	(*ControlRequest)(nil),   // 25: kirikae.v1.ControlRequest
+	(*ControlResponse)(nil),  // 26: kirikae.v1.ControlResponse
+	nil,                      // 27: kirikae.v1.Run.ParamsEntry
+	nil,                      // 28: kirikae.v1.DeclareRequest.ParamsEntry
+	nil,                      // 29: kirikae.v1.CutbackRequest.ParamsEntry
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
 	5,  // 1: kirikae.v1.StepState.approvals:type_name -> kirikae.v1.Approval
 	6,  // 2: kirikae.v1.StepState.confirmations:type_name -> kirikae.v1.Confirmation
-	0,  // 3: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
-	1,  // 4: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
-	25, // 5: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
-	2,  // 6: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
-	7,  // 7: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
-	26, // 8: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	8,  // 9: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	27, // 10: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	8,  // 11: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	8,  // 12: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	8,  // 13: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	8,  // 14: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	8,  // 15: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	8,  // 16: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 17: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	8,  // 18: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	9,  // 19: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	11, // 20: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	13, // 21: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	15, // 22: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	17, // 23: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	19, // 24: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	21, // 25: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	23, // 26: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	10, // 27: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	12, // 28: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	14, // 29: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	16, // 30: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	18, // 31: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	20, // 32: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	22, // 33: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	24, // 34: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	27, // [27:35] is the sub-list for method output_type
-	19, // [19:27] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	8,  // 3: kirikae.v1.StepState.spec:type_name -> kirikae.v1.StepSpec
+	0,  // 4: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
+	1,  // 5: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
+	27, // 6: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
+	2,  // 7: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
+	7,  // 8: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
+	9,  // 9: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
+	28, // 10: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	10, // 11: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	29, // 12: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	10, // 13: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	10, // 14: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 15: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	10, // 16: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 17: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	10, // 18: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 19: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	10, // 20: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	11, // 21: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	13, // 22: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	15, // 23: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	17, // 24: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	19, // 25: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	21, // 26: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	23, // 27: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	25, // 28: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	12, // 29: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	14, // 30: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	16, // 31: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	18, // 32: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	20, // 33: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	22, // 34: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	24, // 35: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	26, // 36: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	29, // [29:37] is the sub-list for method output_type
+	21, // [21:29] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
@@ -1974,7 +2284,7 @@ func file_kirikae_v1_run_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_run_proto_rawDesc), len(file_kirikae_v1_run_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
