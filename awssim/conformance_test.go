@@ -457,7 +457,7 @@ func TestBackupRestoreEFS(t *testing.T) {
 		}
 	}
 	start := &backup.StartRestoreJobInput{RecoveryPointArn: newest.RecoveryPointArn, IdempotencyToken: aws.String("tok-1"),
-		Metadata: map[string]string{"file-system-id": "fs-dr", "PerformanceMode": "generalPurpose", "Encrypted": "true", "newFileSystem": "true"},
+		Metadata:   map[string]string{"file-system-id": "fs-dr", "PerformanceMode": "generalPurpose", "Encrypted": "true", "newFileSystem": "true"},
 		IamRoleArn: aws.String("arn:aws:iam::123456789012:role/AWSBackupDefaultServiceRole")}
 	job := must[*backup.StartRestoreJobOutput](t)(b.StartRestoreJob(ctx, start))
 	again := must[*backup.StartRestoreJobOutput](t)(b.StartRestoreJob(ctx, start))
