@@ -115,7 +115,20 @@ func TestAWSCLIRunbook(t *testing.T) {
 	if !strings.Contains(out, `"Status": "PENDING"`) {
 		t.Fatalf("change-resource-record-sets: %s", out)
 	}
-	for _, op := range []string{"RestoreDBInstanceFromDBSnapshot", "CreateReplicationGroup", "UpdateService", "ChangeResourceRecordSets"} {
+	// Step 11: the DR alarm, exactly as the runbook writes it.
+	run(west, "cloudwatch", "put-metric-alarm", "--alarm-name", "kaigo-subsys-dr-ecs-cpu-critical",
+		"--alarm-description", "DR環境のECS CPU使用率が90%を超過", "--metric-name", "CPUUtilization", "--namespace", "AWS/ECS",
+		"--statistic", "Average", "--period", "300", "--evaluation-periods", "2", "--threshold", "90.0",
+		"--comparison-operator", "GreaterThanThreshold",
+		"--dimensions", "Name=ClusterName,Value=kaigo-subsys-dr", "Name=ServiceName,Value=kaigo-subsys-dr-service",
+		"--alarm-actions", awssim.KaigoDRAlertsTopic)
+	al := run(west, "cloudwatch", "describe-alarms", "--alarm-names", "kaigo-subsys-dr-ecs-cpu-critical",
+		"--query", "MetricAlarms[0].[Threshold,Period,length(Dimensions)]", "--output", "text")
+	if strings.Join(strings.Fields(al), " ") != "90.0 300 2" {
+		t.Fatalf("describe-alarms: %q", al)
+	}
+
+	for _, op := range []string{"RestoreDBInstanceFromDBSnapshot", "CreateReplicationGroup", "UpdateService", "ChangeResourceRecordSets", "PutMetricAlarm"} {
 		found := false
 		for _, j := range e.sim.Journal() {
 			found = found || j.Operation == op

@@ -207,7 +207,7 @@ func init() {
 		"elasticfilesystem":    restJSONProtocol(efsRoutes),
 		"route53":              route53Protocol(),
 		"s3":                   s3Protocol(),
-		"monitoring":           cborProtocol(cloudwatchOps),
+		"monitoring":           cloudwatchProtocol(),
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -684,4 +686,119 @@ func cwDescribe(c *call, in cbor.Map) (cbor.Map, error) {
 		out = append(out, m)
 	}
 	return cbor.Map{"MetricAlarms": out, "CompositeAlarms": cbor.List{}}, nil
+}
+
+// CloudWatch also speaks awsQuery: the AWS CLI v2 that Debian ships (2.9) and older SDKs use
+// it, and the seed runbook's step 11 is such a CLI call. Both protocols share the handlers
+// above; queryToCBOR and cborXML translate at the edge.
+var cloudwatchQueryOps = map[string]queryOp{
+	"PutMetricAlarm": func(c *call, p url.Values) ([]xn, error) {
+		_, err := cwPut(c, queryToCBOR(p))
+		return nil, err
+	},
+	"DescribeAlarms": func(c *call, p url.Values) ([]xn, error) {
+		m, err := cwDescribe(c, queryToCBOR(p))
+		if err != nil {
+			return nil, err
+		}
+		return []xn{cborXML("MetricAlarms", m["MetricAlarms"]), cborXML("CompositeAlarms", m["CompositeAlarms"])}, nil
+	},
+}
+
+var cwIntParams = map[string]bool{"Period": true, "EvaluationPeriods": true, "DatapointsToAlarm": true, "MaxRecords": true}
+
+func queryToCBOR(p url.Values) cbor.Map {
+	m := cbor.Map{}
+	for k, vs := range p {
+		if strings.Contains(k, ".") || len(vs) == 0 {
+			continue
+		}
+		v := vs[0]
+		switch {
+		case cwIntParams[k]:
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+				m[k] = cbor.Uint(n)
+			} else {
+				m[k] = cbor.String(v) // AsInt64 rejects it: a ValidationError, as AWS gives
+			}
+		case k == "Threshold":
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				m[k] = cbor.Float64(f)
+			} else {
+				m[k] = cbor.String(v)
+			}
+		default:
+			m[k] = cbor.String(v)
+		}
+	}
+	for _, k := range []string{"AlarmNames", "AlarmActions", "OKActions", "InsufficientDataActions"} {
+		if vals := listParam(p, k); len(vals) > 0 {
+			l := cbor.List{}
+			for _, v := range vals {
+				l = append(l, cbor.String(v))
+			}
+			m[k] = l
+		}
+	}
+	dims := cbor.List{}
+	for i := 1; i <= 30; i++ {
+		name := p.Get(fmt.Sprintf("Dimensions.member.%d.Name", i))
+		if name == "" {
+			break
+		}
+		dims = append(dims, cbor.Map{"Name": cbor.String(name), "Value": cbor.String(p.Get(fmt.Sprintf("Dimensions.member.%d.Value", i)))})
+	}
+	if len(dims) > 0 {
+		m["Dimensions"] = dims
+	}
+	return m
+}
+
+// cborXML renders a CBOR value as awsQuery XML: lists use "member", timestamps ISO 8601.
+func cborXML(name string, v cbor.Value) xn {
+	switch vv := v.(type) {
+	case cbor.Map:
+		var kids []xn
+		for _, k := range sortedKeys(vv) {
+			kids = append(kids, cborXML(k, vv[k]))
+		}
+		return el(name, kids...)
+	case cbor.List:
+		kids := make([]xn, len(vv))
+		for i, x := range vv {
+			kids[i] = cborXML("member", x)
+		}
+		return el(name, kids...)
+	case cbor.String:
+		return tx(name, string(vv))
+	case cbor.Uint:
+		return tx(name, strconv.FormatUint(uint64(vv), 10))
+	case cbor.Float64:
+		return tx(name, strconv.FormatFloat(float64(vv), 'f', -1, 64))
+	case cbor.Bool:
+		return bl(name, bool(vv))
+	case *cbor.Tag:
+		if f, ok := vv.Value.(cbor.Float64); ok && vv.ID == 1 {
+			sec := float64(f)
+			return tx(name, isoTime(time.UnixMilli(int64(sec*1000))))
+		}
+	}
+	return xn{}
+}
+
+func cloudwatchProtocol() protocol {
+	cb := cborProtocol(cloudwatchOps)
+	q := queryProtocol(cloudwatchQueryOps, "http://monitoring.amazonaws.com/doc/2010-08-01/")
+	pick := func(c *call) protocol {
+		if c.r.Header.Get("Smithy-Protocol") != "" || strings.Contains(c.r.URL.Path, "/operation/") {
+			return cb
+		}
+		return q
+	}
+	return protocol{
+		operation:  func(c *call) string { return pick(c).operation(c) },
+		dispatch:   func(c *call) (any, error) { return pick(c).dispatch(c) },
+		writeOK:    func(w http.ResponseWriter, c *call, out any) { pick(c).writeOK(w, c, out) },
+		writeError: func(w http.ResponseWriter, c *call, e *apiError) { pick(c).writeError(w, c, e) },
+	}
 }
