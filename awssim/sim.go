@@ -63,7 +63,8 @@ type Options struct {
 	TimeScale float64
 	// Durations overrides DefaultDurations per operation (AWS time, before TimeScale).
 	Durations map[string]time.Duration
-	// Fixture loads a named starting state: "" (empty) or "kaigo".
+	// Fixture loads a named starting state: "" (empty), "kaigo" (the seed system in
+	// peacetime) or "kaigo-outage" (the same, with an open us-east-1 Health event).
 	Fixture string
 	// Logger receives one debug line per request. Nil discards.
 	Logger *slog.Logger
@@ -148,8 +149,17 @@ func (s *Sim) resetLocked() error {
 	case "":
 	case "kaigo":
 		loadKaigo(s.st, s.now())
+	case "kaigo-outage":
+		// The same peacetime world, with AWS Health reporting the us-east-1 outage the
+		// runbook's step 1 looks for: the starting point of a failover demo or drill.
+		now := s.now()
+		loadKaigo(s.st, now)
+		s.st.Health = append(s.st.Health, &HealthEvent{
+			ARN:     "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_SIM_OUTAGE",
+			Service: "EC2", TypeCode: "AWS_EC2_OPERATIONAL_ISSUE", Category: "issue", Region: "us-east-1",
+			Start: now.Add(-30 * time.Minute)})
 	default:
-		return fmt.Errorf("%w %q (known: kaigo)", ErrUnknownFixture, s.opts.Fixture)
+		return fmt.Errorf("%w %q (known: kaigo, kaigo-outage)", ErrUnknownFixture, s.opts.Fixture)
 	}
 	return nil
 }
