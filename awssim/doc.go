@@ -33,11 +33,45 @@
 // it returns 503, as an ALB with no healthy targets does. /_app/dns/<record-name>/ follows the
 // Route 53 record (alias → ALB → region), so a plan can use the public name's path.
 //
+// # Fixtures
+//
+// "kaigo" is the seed system in peacetime (see fixture.go for names, all exported as Kaigo*
+// constants): production in us-east-1 (RDS kaigo-subsys-prod, ElastiCache, EFS, ALB, ECS
+// with 2 tasks, secrets, SNS topics, the S3 bucket replicating to us-west-2); in us-west-2
+// only what seed 001 builds in advance (VPC kaigo-subsys-dr-vpc with subnets, security groups
+// and route tables, the DR ALB and target group, ECS cluster kaigo-subsys-dr with a service at
+// 0 tasks, the DR secrets) plus seven daily RDS snapshot copies and EFS recovery points in
+// kaigo-subsys-dr-backup-vault. The newest RDS copy is always more than an hour old: the seed
+// copies daily yet promises a 1 h RPO, and readiness checks must be able to see that gap.
+// Hosted zone Z1234567890ABC holds api.kaigo-subsys.example.com as an alias to the prod ALB.
+// "kaigo-outage" adds an open AWS_EC2_OPERATIONAL_ISSUE Health event for us-east-1.
+//
 // # Control API
 //
-// Under /_sim/ (JSON): GET journal, POST reset, POST region-down {"region","mode"} with mode
-// refuse|hang, POST region-up, POST fault {"service","operation","rate","code","throttle"},
-// POST slow {"service","operation","latency","factor"}, POST health-event to open and
-// POST health-event/close to close AWS Health events, GET state. The same operations exist on
-// [Sim] for tests.
+// Under /_sim/, JSON in and out; each has a Go twin on [Sim]:
+//
+//	GET  /_sim/journal             every successful mutating call (time, region, service, operation, resource)
+//	GET  /_sim/state               the whole simulated world
+//	POST /_sim/reset               back to the fixture; clears faults and the journal
+//	POST /_sim/region-down         {"region":"us-east-1","mode":"refuse"|"hang"}
+//	POST /_sim/region-up           {"region":"us-east-1"}
+//	POST /_sim/fault               {"service":"rds","operation":"DescribeDBInstances","rate":0.5,"throttle":true,"count":3}
+//	POST /_sim/slow                {"service":"rds","operation":"RestoreDBInstanceFromDBSnapshot","latency":"2s","factor":3}
+//	POST /_sim/clear-faults
+//	POST /_sim/health-event        {"region":"us-east-1","service":"EC2"} → {"arn":...}
+//	POST /_sim/health-event/close  {"region":"us-east-1"} or {"arn":...}
+//
+// Refuse mode closes the connection without an answer, so clients fail at once; hang mode
+// holds the request until the client gives up (or the simulator closes).
+//
+// # Where awssim knowingly differs from AWS
+//
+//   - ElastiCache replication groups report a ConfigurationEndpoint even with cluster mode
+//     disabled, because the seed runbook reads it; NodeGroups[0].PrimaryEndpoint is there too.
+//   - Route 53 does not check an alias target's HostedZoneId (the seed's change batch uses a
+//     zone id that is not the ALB's); it does check that an *.elb.amazonaws.com alias names a
+//     simulated ALB. TestDNSAnswer returns a fixed documentation address per region's ALB.
+//   - CloudWatch speaks rpcv2Cbor (the current SDK) and awsQuery (older SDKs, Debian's AWS CLI
+//     2.9), not awsJson1_0. S3 implements GetBucketReplication only.
+//   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.
 package awssim

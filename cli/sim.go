@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,14 +25,16 @@ type simFlags struct {
 	fixture   string
 	state     string
 	logLevel  string
+	durations map[string]string
 }
 
 func (f *simFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:4566", "loopback address to serve on (host:port; port 0 picks a free one)")
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "multiply every simulated AWS duration (0.001 turns a 45 min restore into 2.7 s)")
-	fs.StringVar(&f.fixture, "fixture", "", `starting state: "" (empty) or "kaigo" (the seed system in peacetime)`)
+	fs.StringVar(&f.fixture, "fixture", "", `starting state: "" (empty), "kaigo" (the seed system in peacetime) or "kaigo-outage" (plus an open us-east-1 Health event)`)
 	fs.StringVar(&f.state, "state", "", "file to keep the simulated world in across restarts (optional)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringToStringVar(&f.durations, "duration", nil, "override an operation's AWS-time duration before scaling, e.g. RestoreDBInstanceFromDBSnapshot=30m (repeatable)")
 }
 
 func newSimCommand() *cobra.Command {
@@ -80,7 +86,18 @@ func runSim(ctx context.Context, out, errOut io.Writer, f simFlags) error {
 	if err != nil {
 		return err
 	}
-	sim, err := awssim.New(awssim.Options{TimeScale: f.timeScale, Fixture: f.fixture, StateFile: f.state, Logger: log})
+	durs := map[string]time.Duration{}
+	for op, v := range f.durations {
+		if _, ok := awssim.DefaultDurations[op]; !ok {
+			return fmt.Errorf("sim: --duration %s: unknown operation (known: %s)", op, strings.Join(slices.Sorted(maps.Keys(awssim.DefaultDurations)), ", "))
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("sim: --duration %s=%s: want a duration like 30m", op, v)
+		}
+		durs[op] = d
+	}
+	sim, err := awssim.New(awssim.Options{TimeScale: f.timeScale, Durations: durs, Fixture: f.fixture, StateFile: f.state, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -94,6 +111,7 @@ func runSim(ctx context.Context, out, errOut io.Writer, f simFlags) error {
 	fmt.Fprintln(out, "export AWS_SECRET_ACCESS_KEY=simulated-secret")
 	fmt.Fprintln(out, "export AWS_REGION=us-east-1")
 	fmt.Fprintln(out, "export AWS_DEFAULT_REGION=us-east-1")
+	fmt.Fprintln(out, "# AWS CLI before 2.13 ignores AWS_ENDPOINT_URL: pass --endpoint-url "+endpoint)
 	fmt.Fprintf(out, "\ncontrol API: %s/_sim/journal   application: %s/_app/us-west-2/health\n", endpoint, endpoint)
 	<-ctx.Done()
 	return sim.Close()
