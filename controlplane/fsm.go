@@ -41,6 +41,8 @@ type FSM struct {
 	state   *kirikaev1.State
 	applied map[string]*kirikaev1.AppliedRequest
 	index   uint64 // last applied raft index
+	// applying is the index of the entry being applied, for changes it records.
+	applying uint64
 	changed chan struct{}
 	// appliedCh is closed and replaced on every applied index, for ReadIndex waiters.
 	appliedCh chan struct{}
@@ -64,6 +66,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
+	f.applying = l.Index
 	var cmd kirikaev1.Command
 	if err := proto.Unmarshal(l.Data, &cmd); err != nil {
 		// A corrupt entry cannot be applied by any node, so every node skips it alike.
@@ -76,7 +79,11 @@ func (f *FSM) Apply(l *raft.Log) any {
 		}
 	}
 	method, res := f.dispatch(l.Index, &cmd)
-	f.audit(l.Index, &cmd, method, res)
+	// Progress lines are status, not requests: auditing one per second per step would bury
+	// the log. Every other command, refused or not, is audited.
+	if method != "run.step.progress" {
+		f.audit(l.Index, &cmd, method, res)
+	}
 	if cmd.GetRequestId() != "" {
 		f.remember(&kirikaev1.AppliedRequest{RequestId: cmd.GetRequestId(), RaftIndex: l.Index, Result: res})
 	}
@@ -103,6 +110,26 @@ func (f *FSM) dispatch(index uint64, cmd *kirikaev1.Command) (method string, res
 		return "cluster.join", f.applyRegisterMember(p.RegisterMember)
 	case *kirikaev1.Command_RemoveMember:
 		return "cluster.remove", f.applyRemoveMember(p.RemoveMember)
+	case *kirikaev1.Command_RegisterAgent:
+		return "agent.register", f.applyRegisterAgent(cmd, p.RegisterAgent)
+	case *kirikaev1.Command_RecordReadiness:
+		return "agent.readiness", f.applyRecordReadiness(cmd, p.RecordReadiness)
+	case *kirikaev1.Command_CreateRun:
+		return "run.create", f.applyCreateRun(cmd, p.CreateRun)
+	case *kirikaev1.Command_StepDispatched:
+		return "run.step.dispatch", f.applyStepDispatched(cmd, p.StepDispatched)
+	case *kirikaev1.Command_StepProgress:
+		return "run.step.progress", f.applyStepProgress(p.StepProgress)
+	case *kirikaev1.Command_StepResult:
+		return "run.step.result", f.applyStepResult(cmd, p.StepResult)
+	case *kirikaev1.Command_ControlPlaneStep:
+		return "run.step.control-plane", f.applyControlPlaneStep(cmd, p.ControlPlaneStep)
+	case *kirikaev1.Command_Approve:
+		return "run.approve", f.applyApprove(cmd, p.Approve)
+	case *kirikaev1.Command_Confirm:
+		return "run.confirm", f.applyConfirm(cmd, p.Confirm)
+	case *kirikaev1.Command_Control:
+		return "run.control", f.applyControl(cmd, p.Control)
 	default:
 		return "unknown", refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "command has no known payload")
 	}
@@ -180,10 +207,17 @@ func (f *FSM) applySet(index uint64, cmd *kirikaev1.Command, req *kirikaev1.SetR
 	return &kirikaev1.CommandResult{Region: proto.Clone(next).(*kirikaev1.RegionState)}
 }
 
-// setRegion records a new region state and wakes watchers. Callers hold mu.
+// setRegion records a new region state and wakes watchers. Callers hold mu. One entry may
+// change the state twice (a region move that also ends a run); history keeps one change per
+// index, the last, so a watcher resuming from an index misses nothing.
 func (f *FSM) setRegion(index uint64, st *kirikaev1.RegionState) {
 	f.state.Region = st
-	f.state.History = append(f.state.History, &kirikaev1.RegionChange{Index: index, State: proto.Clone(st).(*kirikaev1.RegionState)})
+	change := &kirikaev1.RegionChange{Index: index, State: proto.Clone(st).(*kirikaev1.RegionState)}
+	if n := len(f.state.History); n > 0 && f.state.History[n-1].GetIndex() == index {
+		f.state.History[n-1] = change
+	} else {
+		f.state.History = append(f.state.History, change)
+	}
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
@@ -299,6 +333,27 @@ func renderRequest(cmd *kirikaev1.Command) string {
 	case *kirikaev1.Command_RestoreState:
 		// The whole state is too large for an audit line; record what it sets.
 		m = p.RestoreState.GetState().GetRegion()
+	case *kirikaev1.Command_RegisterAgent:
+		m = p.RegisterAgent
+	case *kirikaev1.Command_RecordReadiness:
+		m = p.RecordReadiness
+	case *kirikaev1.Command_CreateRun:
+		r := p.CreateRun
+		m = &kirikaev1.Run{Id: r.GetId(), Kind: r.GetKind(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Params: r.GetParams(),
+			Scenario: r.GetScenario(), ExpectedOutageMs: r.GetExpectedOutageMs(), Reason: r.GetReason(),
+			OverrideCriteria: r.GetOverrideCriteria(), FromRegion: r.GetFromRegion(), ToRegion: r.GetToRegion(), ParentRunId: r.GetParentRunId()}
+	case *kirikaev1.Command_StepDispatched:
+		m = p.StepDispatched
+	case *kirikaev1.Command_StepResult:
+		m = p.StepResult
+	case *kirikaev1.Command_ControlPlaneStep:
+		m = p.ControlPlaneStep
+	case *kirikaev1.Command_Approve:
+		m = p.Approve
+	case *kirikaev1.Command_Confirm:
+		m = p.Confirm
+	case *kirikaev1.Command_Control:
+		m = p.Control
 	}
 	if m == nil {
 		return "{}"

@@ -26,6 +26,8 @@ const (
 	serverOnly
 	// serverOrAdmin is for joining: a new node joins with its server certificate.
 	serverOrAdmin
+	// agentOnly is the agent stream; the handler checks the region.
+	agentOnly
 )
 
 // policy names every method of the kirikae API. A method missing here is refused, so a new
@@ -43,7 +45,19 @@ var policy = map[string]access{
 	kirikaev1.ClusterService_SaveSnapshot_FullMethodName:           admin,
 	kirikaev1.ClusterService_RestoreSnapshot_FullMethodName:        admin,
 	kirikaev1.InternalService_Apply_FullMethodName:                 serverOnly,
-	kirikaev1.InternalService_ReadIndex_FullMethodName:             serverOnly,
+	kirikaev1.AgentService_Connect_FullMethodName:                  agentOnly,
+	kirikaev1.AgentAdminService_ListAgents_FullMethodName:          viewer,
+	kirikaev1.AgentAdminService_GetReadiness_FullMethodName:        viewer,
+	kirikaev1.RunService_Declare_FullMethodName:                    operator,
+	kirikaev1.RunService_Cutback_FullMethodName:                    operator,
+	kirikaev1.RunService_GetRun_FullMethodName:                     viewer,
+	kirikaev1.RunService_ListRuns_FullMethodName:                   viewer,
+	kirikaev1.RunService_WatchRun_FullMethodName:                   viewer,
+	// Approve checks the approved role against the caller's roles in the handler.
+	kirikaev1.RunService_Approve_FullMethodName:        viewer,
+	kirikaev1.RunService_Confirm_FullMethodName:        operator,
+	kirikaev1.RunService_Control_FullMethodName:        operator,
+	kirikaev1.InternalService_ReadIndex_FullMethodName: serverOnly,
 }
 
 // actorMetadataKey carries the original caller when one node forwards a call to the leader.
@@ -85,6 +99,10 @@ func (g *Guard) check(ctx context.Context, method string) (context.Context, erro
 		}
 	}
 	actor := id.String()
+	// Agents speak the agent API and nothing else (health and reflection aside).
+	if id.Kind == security.KindAgent && need != agentOnly && known {
+		return nil, fmt.Errorf("%w: %s may only call the agent API, not %s", security.ErrPermissionDenied, id, method)
+	}
 	switch need {
 	case anyone:
 	case viewer:
@@ -98,6 +116,10 @@ func (g *Guard) check(ctx context.Context, method string) (context.Context, erro
 	case serverOrAdmin:
 		if security.RequireServer(id) != nil {
 			err = g.Roles.Authorize(id, security.RoleAdmin)
+		}
+	case agentOnly:
+		if id.Kind != security.KindAgent && id.Kind != security.KindDev {
+			err = fmt.Errorf("%w: %s is not an agent", security.ErrPermissionDenied, id)
 		}
 	}
 	if err != nil {

@@ -40,6 +40,8 @@ type Config struct {
 	Dev      bool
 	Timeouts RaftTimeouts
 	Logger   *slog.Logger
+	// Planner compiles plans into runs; without it the server refuses declarations.
+	Planner Planner
 }
 
 func (c *Config) validate() error {
@@ -172,6 +174,8 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	hadState := node.HasState()
 
 	srv := NewServer(node, clientTLS, logger)
+	srv.planner = cfg.Planner
+	srv.roles = roles
 	guard := &Guard{Auth: security.Authenticator{Dev: cfg.Dev}, Roles: roles}
 	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary), grpc.ChainStreamInterceptor(guard.Stream)}
 	if serverTLS != nil {
@@ -183,6 +187,9 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	kirikaev1.RegisterAuditServiceServer(gs, &auditService{s: srv})
 	kirikaev1.RegisterClusterServiceServer(gs, &clusterService{s: srv})
 	kirikaev1.RegisterInternalServiceServer(gs, &internalService{s: srv})
+	kirikaev1.RegisterAgentServiceServer(gs, &agentService{s: srv})
+	kirikaev1.RegisterAgentAdminServiceServer(gs, &agentAdminService{s: srv})
+	kirikaev1.RegisterRunServiceServer(gs, &runService{s: srv})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(gs, hs)
@@ -205,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
+	go srv.lead(ictx)
 	self := &kirikaev1.JoinClusterRequest{Id: cfg.ID, RaftAddress: inst.RaftAddr, GrpcAddress: inst.GRPCAddr, HttpAddress: inst.HTTPAddr}
 	go func() {
 		defer close(inst.done)
@@ -237,6 +245,39 @@ func (i *Instance) Close() error {
 	_ = i.httpSrv.Shutdown(ctx)
 	i.Server.Close()
 	return i.Node.Close()
+}
+
+// lead runs the orchestrator while this node leads, and drops agent streams when it stops,
+// so agents reconnect to the new leader.
+func (s *Server) lead(ctx context.Context) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	var stop context.CancelFunc
+	for {
+		leading := s.node.IsLeader()
+		switch {
+		case leading && stop == nil:
+			var octx context.Context
+			octx, stop = context.WithCancel(ctx)
+			s.hub.mu.Lock()
+			s.hub.leaderSince = time.Now()
+			s.hub.mu.Unlock()
+			go (&orchestrator{s: s}).run(octx)
+		case !leading && stop != nil:
+			stop()
+			stop = nil
+			s.hub.closeAll()
+		}
+		select {
+		case <-ctx.Done():
+			if stop != nil {
+				stop()
+			}
+			s.hub.closeAll()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // advertise makes sure the replicated member list holds this node's current addresses, so

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/security"
 )
 
 // Server holds what the gRPC and HTTP handlers share: the raft node and the connections to
@@ -31,6 +32,9 @@ type Server struct {
 	// followerReads batches the ReadIndex calls a follower makes to the leader.
 	followerReads *readBatcher
 	watchCache    preparedCache
+	hub           *agentHub
+	planner       Planner
+	roles         *security.Roles
 
 	mu    sync.Mutex
 	peers map[string]*grpc.ClientConn // by gRPC address
@@ -48,6 +52,7 @@ func NewServer(node *Node, peerTLS *tls.Config, logger *slog.Logger) *Server {
 	}
 	s := &Server{node: node, log: logger, peerCred: cred, peers: map[string]*grpc.ClientConn{}}
 	s.followerReads = newReadBatcher(s.remoteReadIndex)
+	s.hub = newAgentHub()
 	return s
 }
 

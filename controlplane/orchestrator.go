@@ -1,0 +1,305 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+)
+
+// Planner turns plan files into runs and resolves a step's inputs at dispatch. Package
+// runs implements it on top of package plan; the control plane never parses plans itself.
+type Planner interface {
+	// Compile checks a plan and builds a run from it: steps with their specs, phases,
+	// the plan's name and kind. Regions named primary/secondary are resolved against the pair.
+	Compile(source []byte, params map[string]string, region *kirikaev1.RegionState) (*kirikaev1.Run, error)
+	// Resolve returns the step's inputs as a JSON object with every ${...} reference
+	// replaced from the run's params and the outputs of the steps it needs.
+	Resolve(run *kirikaev1.Run, step *kirikaev1.StepState) (string, error)
+}
+
+// orchestrator is the level-triggered loop that drives runs. It runs on the leader only.
+//
+// Contract: every decision is recorded in raft before it takes effect outside. A dispatch
+// is proposed (StepDispatched) before the assignment is sent; a new leader recomputes all
+// pending work from the state machine and sends again, and agents drop duplicates by
+// (run, step, attempt). The state machine ignores results for attempts that are no longer
+// current, so a late answer can never overwrite a newer one.
+type orchestrator struct {
+	s *Server
+}
+
+const orchestratorTick = 200 * time.Millisecond
+
+func (o *orchestrator) run(ctx context.Context) {
+	t := time.NewTicker(orchestratorTick)
+	defer t.Stop()
+	for {
+		ch, _ := o.s.node.FSM().waitApplied()
+		o.tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-o.s.hub.wake:
+		case <-ch:
+		}
+	}
+}
+
+func (o *orchestrator) tick(ctx context.Context) {
+	now := time.Now()
+	for _, r := range o.s.node.FSM().Runs() {
+		switch r.GetStatus() {
+		case kirikaev1.RunStatus_RUN_STATUS_RUNNING:
+			o.drive(ctx, r, now)
+		case kirikaev1.RunStatus_RUN_STATUS_ABORTED, kirikaev1.RunStatus_RUN_STATUS_FAILED:
+			o.cancelAll(r, "run "+statusName(r.GetStatus()))
+		}
+	}
+}
+
+func needsDone(r *kirikaev1.Run, st *kirikaev1.StepState) bool {
+	for _, n := range st.GetSpec().GetNeeds() {
+		dep := findStep(r, n)
+		if dep == nil || !stepDone(dep) {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *orchestrator) drive(ctx context.Context, r *kirikaev1.Run, now time.Time) {
+	var ready []*kirikaev1.StepState
+	for _, st := range r.GetSteps() {
+		switch st.GetStatus() {
+		case kirikaev1.StepStatus_STEP_STATUS_PENDING:
+			if needsDone(r, st) {
+				ready = append(ready, st)
+			}
+		case kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT:
+			if now.UnixNano() >= st.GetNotBeforeUnixNano() {
+				ready = append(ready, st)
+			}
+		case kirikaev1.StepStatus_STEP_STATUS_DISPATCHED, kirikaev1.StepStatus_STEP_STATUS_RUNNING:
+			o.tend(ctx, r, st, now)
+		}
+	}
+	// Recovery priority (auth, DB, app, cache) orders dispatch among ready steps.
+	slices.SortStableFunc(ready, func(a, b *kirikaev1.StepState) int {
+		return int(a.GetSpec().GetPriority()) - int(b.GetSpec().GetPriority())
+	})
+	for _, st := range ready {
+		if st.GetSpec().GetRegion() == "control-plane" {
+			o.startControlPlaneStep(ctx, r, st)
+			continue
+		}
+		o.dispatch(ctx, r, st, st.GetAttempt()+1, "", now)
+	}
+}
+
+func (o *orchestrator) propose(ctx context.Context, p *kirikaev1.Command) (*kirikaev1.CommandResult, error) {
+	if p.Actor == "" {
+		p.Actor = "spiffe://kirikae/server/" + o.s.node.ID()
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, _, err := o.s.Propose(pctx, p)
+	return res, err
+}
+
+// dispatch records an attempt in raft and then sends it. With prefer set it re-sends the
+// current attempt, to the same agent if it is back or to another healthy one.
+func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, prefer string, now time.Time) {
+	region, _, _ := o.s.node.FSM().Region()
+	c := o.s.hub.pick(st.GetSpec().GetRegion(), prefer, now)
+	if c == nil {
+		return // no healthy agent in the region yet; the next tick tries again
+	}
+	with, err := o.s.planner.Resolve(r, st)
+	if err != nil {
+		// Inputs that cannot be resolved will not resolve on a retry either.
+		o.failStep(ctx, r, st, attempt, fmt.Sprintf("resolve inputs: %v", err))
+		return
+	}
+	if attempt != st.GetAttempt() || c.info.GetId() != st.GetAgentId() {
+		if _, err := o.propose(ctx, &kirikaev1.Command{
+			RequestId: fmt.Sprintf("dispatch/%s/%s/%d/%s", r.GetId(), st.GetId(), attempt, c.info.GetId()),
+			Payload: &kirikaev1.Command_StepDispatched{StepDispatched: &kirikaev1.StepDispatched{
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, AgentId: c.info.GetId(), Epoch: region.GetEpoch()}},
+		}); err != nil {
+			o.s.log.Warn("record dispatch", "run", r.GetId(), "step", st.GetId(), "err", err)
+			return
+		}
+	}
+	o.send(c, r, st, attempt, region.GetEpoch(), with)
+}
+
+func (o *orchestrator) send(c *agentConn, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, epoch uint64, with string) {
+	key := attemptKey{r.GetId(), st.GetId(), attempt}
+	c.mu.Lock()
+	already := c.sent[key]
+	c.mu.Unlock()
+	if already {
+		return
+	}
+	timeout := st.GetSpec().GetTimeoutMs()
+	if c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Assign{Assign: &kirikaev1.Assignment{
+		RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Epoch: epoch,
+		Action: st.GetSpec().GetAction(), WithJson: with, TimeoutMs: timeout}}}) {
+		c.mu.Lock()
+		c.sent[key] = true
+		c.mu.Unlock()
+		o.s.log.Info("step dispatched", "run", r.GetId(), "step", st.GetId(), "attempt", attempt, "agent", c.info.GetId(), "epoch", epoch)
+	}
+}
+
+// tend looks after a step that an agent holds: it re-sends after a leader change or a
+// reconnect, moves the step when its agent is lost, and enforces the timeout.
+func (o *orchestrator) tend(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, now time.Time) {
+	if st.GetSpec().GetRegion() == "control-plane" {
+		o.tendControlPlaneStep(ctx, r, st, now)
+		return
+	}
+	if t := st.GetSpec().GetTimeoutMs(); t > 0 && now.UnixNano()-st.GetAttemptStartedUnixNano() > t*int64(time.Millisecond) {
+		if c := o.s.hub.get(st.GetAgentId()); c != nil {
+			c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Cancel{Cancel: &kirikaev1.CancelStep{
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Reason: "timeout"}}})
+		}
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("timed out after %s", time.Duration(t)*time.Millisecond))
+		return
+	}
+	if c := o.s.hub.get(st.GetAgentId()); c != nil {
+		// The same agent: make sure this leader has sent it the attempt (a new leader, or a
+		// reconnected agent, has not). The agent drops it if it already has it.
+		region, _, _ := o.s.node.FSM().Region()
+		with, err := o.s.planner.Resolve(r, st)
+		if err == nil {
+			o.send(c, r, st, st.GetAttempt(), max(st.GetEpoch(), region.GetEpoch()), with)
+		}
+		return
+	}
+	if o.s.hub.inGrace(st.GetAgentId(), now) {
+		return
+	}
+	// The agent is gone: run the same attempt on another healthy agent of the region.
+	o.dispatch(ctx, r, st, st.GetAttempt(), "", now)
+}
+
+func (o *orchestrator) failStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string) {
+	if st.GetSpec().GetRegion() == "control-plane" {
+		_, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpfail/%s/%s/%d", r.GetId(), st.GetId(), attempt),
+			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why}}})
+		if err != nil {
+			o.s.log.Warn("record failure", "run", r.GetId(), "step", st.GetId(), "err", err)
+		}
+		return
+	}
+	if attempt != st.GetAttempt() {
+		// Not dispatched yet: record the attempt so the failure has one to land on.
+		if _, err := o.propose(ctx, &kirikaev1.Command{
+			RequestId: fmt.Sprintf("dispatch/%s/%s/%d/-", r.GetId(), st.GetId(), attempt),
+			Payload: &kirikaev1.Command_StepDispatched{StepDispatched: &kirikaev1.StepDispatched{
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt}},
+		}); err != nil {
+			return
+		}
+	}
+	_, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("result/%s/%s/%d", r.GetId(), st.GetId(), attempt),
+		Payload: &kirikaev1.Command_StepResult{StepResult: &kirikaev1.StepResult{
+			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why,
+			FinishedUnixNano: time.Now().UnixNano()}}})
+	if err != nil {
+		o.s.log.Warn("record failure", "run", r.GetId(), "step", st.GetId(), "err", err)
+	}
+}
+
+// startControlPlaneStep starts a step the orchestrator runs itself.
+func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState) {
+	next := st.GetAttempt() + 1
+	switch st.GetSpec().GetAction() {
+	case "region.activate":
+		with, err := o.s.planner.Resolve(r, st)
+		if err != nil {
+			o.failStep(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
+			return
+		}
+		var in struct {
+			Region string `json:"region"`
+		}
+		if err := json.Unmarshal([]byte(with), &in); err != nil || in.Region == "" {
+			o.failStep(ctx, r, st, next, "region.activate: with.region is required")
+			return
+		}
+		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
+			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
+				RunId: r.GetId(), StepId: st.GetId(), Start: true}}}); err != nil {
+			return
+		}
+		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpdone/%s/%s/%d", r.GetId(), st.GetId(), next),
+			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: next, Ok: true, ActivateRegion: in.Region}}}); err != nil {
+			o.s.log.Warn("activate region", "run", r.GetId(), "err", err)
+		}
+	default: // wait, approval, checklist
+		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
+			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
+				RunId: r.GetId(), StepId: st.GetId(), Start: true}}}); err != nil {
+			o.s.log.Warn("start step", "run", r.GetId(), "step", st.GetId(), "err", err)
+		}
+	}
+}
+
+func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, now time.Time) {
+	if st.GetSpec().GetAction() != "wait" {
+		return
+	}
+	with, err := o.s.planner.Resolve(r, st)
+	if err != nil {
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("resolve inputs: %v", err))
+		return
+	}
+	var in struct {
+		Duration string `json:"duration"`
+	}
+	_ = json.Unmarshal([]byte(with), &in)
+	d, err := time.ParseDuration(in.Duration)
+	if err != nil {
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("wait: with.duration %q: %v", in.Duration, err))
+		return
+	}
+	if now.UnixNano()-st.GetAttemptStartedUnixNano() < int64(d) {
+		return
+	}
+	if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpdone/%s/%s/%d", r.GetId(), st.GetId(), st.GetAttempt()),
+		Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
+			RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Ok: true}}}); err != nil {
+		o.s.log.Warn("finish wait", "run", r.GetId(), "err", err)
+	}
+}
+
+// cancelAll tells agents to stop the attempts of a run that has ended.
+func (o *orchestrator) cancelAll(r *kirikaev1.Run, why string) {
+	for _, st := range r.GetSteps() {
+		if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+			continue
+		}
+		c := o.s.hub.get(st.GetAgentId())
+		if c == nil {
+			continue
+		}
+		key := attemptKey{r.GetId(), st.GetId(), st.GetAttempt()}
+		c.mu.Lock()
+		sent := c.sent[key]
+		delete(c.sent, key) // cancel once per stream
+		c.mu.Unlock()
+		if sent {
+			c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Cancel{Cancel: &kirikaev1.CancelStep{
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Reason: why}}})
+		}
+	}
+}

@@ -1,0 +1,374 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/security"
+)
+
+// Scenario is one of the seed's activation scenarios (DR発動基準).
+type Scenario struct {
+	Name string
+	// MinOutage is the expected outage at or above which DR may be declared; 0 means the
+	// scenario qualifies by its nature (a declared disaster).
+	MinOutage time.Duration
+	// Strict means the outage must exceed MinOutage, not just reach it.
+	Strict    bool
+	Criterion string
+	Approvers string
+}
+
+// Scenarios are the seed's activation criteria.
+var Scenarios = map[string]Scenario{
+	"region-outage": {Name: "region-outage", MinOutage: 4 * time.Hour, Criterion: "AWS announces 4 h or more to recover the region", Approvers: "sysadmin + manager"},
+	"multi-az":      {Name: "multi-az", MinOutage: 2 * time.Hour, Criterion: "2 or more AZs down, 2 h or more to recover", Approvers: "sysadmin"},
+	"dc-fire":       {Name: "dc-fire", Criterion: "AWS announces a disaster-level outage", Approvers: "sysadmin + manager"},
+	"ransomware":    {Name: "ransomware", MinOutage: 8 * time.Hour, Strict: true, Criterion: "data encrypted, more than 8 h to recover", Approvers: "security + manager"},
+}
+
+// CheckCriteria applies the seed's activation criteria to a declaration.
+func CheckCriteria(scenario string, expectedOutage time.Duration) error {
+	sc, ok := Scenarios[scenario]
+	if !ok {
+		names := make([]string, 0, len(Scenarios))
+		for n := range Scenarios {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("%w: scenario %q is not known (want %s)", ErrInvalidArgument, scenario, strings.Join(names, ", "))
+	}
+	if sc.MinOutage == 0 {
+		return nil
+	}
+	if expectedOutage < sc.MinOutage || (sc.Strict && expectedOutage == sc.MinOutage) {
+		more := "or more"
+		if sc.Strict {
+			more = "or more (strictly)"
+		}
+		return fmt.Errorf("%w: %s needs an expected outage of %s %s (criterion: %s), got %s; give --override-criteria with the reason to declare anyway (audited)",
+			ErrFailedPrecondition, scenario, sc.MinOutage, more, sc.Criterion, expectedOutage)
+	}
+	return nil
+}
+
+func newRunID(kind kirikaev1.RunKind, now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%s-%s", kindName(kind), now.UTC().Format("20060102-1504"), hex.EncodeToString(b[:]))
+}
+
+// runService is the operators' API for runs.
+type runService struct {
+	kirikaev1.UnimplementedRunServiceServer
+	s *Server
+}
+
+func (rs *runService) compile(ctx context.Context, source []byte, params map[string]string) (*kirikaev1.Run, error) {
+	if rs.s.planner == nil {
+		return nil, fmt.Errorf("%w: this server was started without a planner", ErrFailedPrecondition)
+	}
+	if _, err := rs.s.linearizableIndex(ctx); err != nil {
+		return nil, err
+	}
+	region, init, _ := rs.s.node.FSM().Region()
+	if !init {
+		return nil, ErrNotInitialized
+	}
+	run, err := rs.s.planner.Compile(source, params, region)
+	if err != nil {
+		return nil, fmt.Errorf("%w: plan: %w", ErrInvalidArgument, err)
+	}
+	run.PlanSource = source
+	return run, nil
+}
+
+func (rs *runService) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*kirikaev1.DeclareResponse, error) {
+	run, err := rs.s.Declare(ctx, req, kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, "")
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &kirikaev1.DeclareResponse{Run: run}, nil
+}
+
+// Declare checks the criteria, compiles the plan and creates the run. Drills use it too.
+func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest, drill kirikaev1.DrillKind, parent string) (*kirikaev1.Run, error) {
+	rs := &runService{s: s}
+	outage := time.Duration(req.GetExpectedOutageMs()) * time.Millisecond
+	if err := CheckCriteria(req.GetScenario(), outage); err != nil {
+		if req.GetOverrideCriteria() == "" || !strings.Contains(err.Error(), "expected outage") {
+			return nil, err
+		}
+	}
+	if req.GetReason() == "" {
+		return nil, fmt.Errorf("%w: reason is required (--reason)", ErrInvalidArgument)
+	}
+	run, err := rs.compile(ctx, req.GetPlanSource(), req.GetParams())
+	if err != nil {
+		return nil, err
+	}
+	if run.GetKind() == kirikaev1.RunKind_RUN_KIND_CUTBACK {
+		return nil, fmt.Errorf("%w: plan %s is a cutback plan; use `kirikae cutback`", ErrInvalidArgument, run.GetPlanName())
+	}
+	run.Id = newRunID(run.GetKind(), time.Now())
+	run.Scenario = req.GetScenario()
+	run.ExpectedOutageMs = req.GetExpectedOutageMs()
+	run.Reason = req.GetReason()
+	run.OverrideCriteria = req.GetOverrideCriteria()
+	run.Drill = drill
+	run.ParentRunId = parent
+	return s.createRun(ctx, req.GetRequestId(), run)
+}
+
+func (s *Server) createRun(ctx context.Context, requestID string, run *kirikaev1.Run) (*kirikaev1.Run, error) {
+	res, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: requestID, Actor: actorOf(ctx),
+		Payload: &kirikaev1.Command_CreateRun{CreateRun: run}})
+	if err != nil {
+		return nil, err
+	}
+	s.hub.poke()
+	return res.GetRun(), nil
+}
+
+func (rs *runService) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest) (*kirikaev1.CutbackResponse, error) {
+	run, err := rs.s.Cutback(ctx, req, kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, "")
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &kirikaev1.CutbackResponse{Run: run}, nil
+}
+
+// Cutback compiles a cutback plan and creates the run.
+func (s *Server) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest, drill kirikaev1.DrillKind, parent string) (*kirikaev1.Run, error) {
+	if req.GetReason() == "" {
+		return nil, fmt.Errorf("%w: reason is required (--reason)", ErrInvalidArgument)
+	}
+	rs := &runService{s: s}
+	run, err := rs.compile(ctx, req.GetPlanSource(), req.GetParams())
+	if err != nil {
+		return nil, err
+	}
+	if run.GetKind() != kirikaev1.RunKind_RUN_KIND_CUTBACK {
+		return nil, fmt.Errorf("%w: plan %s is a %s plan, not a cutback plan", ErrInvalidArgument, run.GetPlanName(), kindName(run.GetKind()))
+	}
+	run.Id = newRunID(run.GetKind(), time.Now())
+	run.Reason = req.GetReason()
+	run.Drill = drill
+	run.ParentRunId = parent
+	return s.createRun(ctx, req.GetRequestId(), run)
+}
+
+func (rs *runService) GetRun(ctx context.Context, req *kirikaev1.GetRunRequest) (*kirikaev1.GetRunResponse, error) {
+	if _, err := rs.s.linearizableIndex(ctx); err != nil {
+		return nil, toStatus(err)
+	}
+	r := rs.s.node.FSM().Run(req.GetRunId())
+	if r == nil {
+		return nil, toStatus(fmt.Errorf("%w: run %q", ErrNotFound, req.GetRunId()))
+	}
+	return &kirikaev1.GetRunResponse{Run: r}, nil
+}
+
+func (rs *runService) ListRuns(ctx context.Context, _ *kirikaev1.ListRunsRequest) (*kirikaev1.ListRunsResponse, error) {
+	if _, err := rs.s.linearizableIndex(ctx); err != nil {
+		return nil, toStatus(err)
+	}
+	runs := rs.s.node.FSM().Runs()
+	for _, r := range runs {
+		r.PlanSource = nil
+	}
+	return &kirikaev1.ListRunsResponse{Runs: runs}, nil
+}
+
+func (rs *runService) WatchRun(req *kirikaev1.WatchRunRequest, stream kirikaev1.RunService_WatchRunServer) error {
+	ctx := stream.Context()
+	var last *kirikaev1.Run
+	for {
+		ch, idx := rs.s.node.FSM().waitApplied()
+		r := rs.s.node.FSM().Run(req.GetRunId())
+		if r == nil {
+			return toStatus(fmt.Errorf("%w: run %q", ErrNotFound, req.GetRunId()))
+		}
+		r.PlanSource = nil
+		if last == nil || !proto.Equal(last, r) {
+			if err := stream.Send(&kirikaev1.WatchRunResponse{Run: r, RaftIndex: idx}); err != nil {
+				return err
+			}
+			last = r
+		}
+		if !runActive(r) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (rs *runService) Approve(ctx context.Context, req *kirikaev1.ApproveRequest) (*kirikaev1.ApproveResponse, error) {
+	id, err := security.ParseIdentity(actorOf(ctx))
+	if err == nil {
+		err = rs.s.roles.Authorize(id, security.Role(req.GetRole()))
+	} else if actorOf(ctx) == security.DevIdentity.String() {
+		err = nil // dev mode: one person plays every role, and the FSM still wants distinct actors
+	}
+	if err != nil {
+		return nil, toStatus(fmt.Errorf("approve as %s: %w", req.GetRole(), err))
+	}
+	res, _, err := rs.s.Propose(ctx, &kirikaev1.Command{RequestId: req.GetRequestId(), Actor: actorOf(ctx),
+		Payload: &kirikaev1.Command_Approve{Approve: req}})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	rs.s.hub.poke()
+	return &kirikaev1.ApproveResponse{Run: res.GetRun()}, nil
+}
+
+func (rs *runService) Confirm(ctx context.Context, req *kirikaev1.ConfirmRequest) (*kirikaev1.ConfirmResponse, error) {
+	res, _, err := rs.s.Propose(ctx, &kirikaev1.Command{RequestId: req.GetRequestId(), Actor: actorOf(ctx),
+		Payload: &kirikaev1.Command_Confirm{Confirm: req}})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	rs.s.hub.poke()
+	return &kirikaev1.ConfirmResponse{Run: res.GetRun()}, nil
+}
+
+func (rs *runService) Control(ctx context.Context, req *kirikaev1.ControlRequest) (*kirikaev1.ControlResponse, error) {
+	if (req.GetAction() == kirikaev1.ControlAction_CONTROL_ACTION_RETRY || req.GetAction() == kirikaev1.ControlAction_CONTROL_ACTION_SKIP) && req.GetStepId() == "" {
+		return nil, toStatus(fmt.Errorf("%w: retry and skip need a step id", ErrInvalidArgument))
+	}
+	res, _, err := rs.s.Propose(ctx, &kirikaev1.Command{RequestId: req.GetRequestId(), Actor: actorOf(ctx),
+		Payload: &kirikaev1.Command_Control{Control: req}})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	rs.s.hub.poke()
+	return &kirikaev1.ControlResponse{Run: res.GetRun()}, nil
+}
+
+// agentAdminService shows agents and readiness.
+type agentAdminService struct {
+	kirikaev1.UnimplementedAgentAdminServiceServer
+	s *Server
+}
+
+func (a *agentAdminService) ListAgents(ctx context.Context, req *kirikaev1.ListAgentsRequest) (*kirikaev1.ListAgentsResponse, error) {
+	if !a.s.node.IsLeader() {
+		// Connections and heartbeats are the leader's soft state.
+		conn, _, err := a.s.leaderConn()
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		return kirikaev1.NewAgentAdminServiceClient(conn).ListAgents(forwardActor(ctx), req)
+	}
+	conns := map[string]*agentConn{}
+	for _, c := range a.s.hub.snapshot() {
+		conns[c.info.GetId()] = c
+	}
+	out := &kirikaev1.ListAgentsResponse{}
+	for _, info := range a.s.node.FSM().Agents() {
+		st := &kirikaev1.AgentStatus{Info: info}
+		if c, ok := conns[info.GetId()]; ok {
+			c.mu.Lock()
+			st.Connected = true
+			st.LastHeartbeatUnixNano = c.lastHB.UnixNano()
+			st.Health = proto.Clone(c.health).(*kirikaev1.AgentHealth)
+			c.mu.Unlock()
+			st.ConnectedTo = a.s.node.ID()
+		}
+		out.Agents = append(out.Agents, st)
+	}
+	return out, nil
+}
+
+func (a *agentAdminService) GetReadiness(ctx context.Context, req *kirikaev1.GetReadinessRequest) (*kirikaev1.GetReadinessResponse, error) {
+	if req.GetRefresh() {
+		if !a.s.node.IsLeader() {
+			conn, _, err := a.s.leaderConn()
+			if err != nil {
+				return nil, toStatus(err)
+			}
+			return kirikaev1.NewAgentAdminServiceClient(conn).GetReadiness(forwardActor(ctx), req)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		fresh := a.s.requestReadiness(rctx, req.GetRegion())
+		cancel()
+		// Record what came back, so the answer below reads it from the replicated state.
+		for _, rep := range fresh {
+			if readinessChanged(a.s.node.FSM().Readiness(), rep) {
+				if _, _, err := a.s.Propose(ctx, &kirikaev1.Command{RequestId: NewRequestID(), Actor: "spiffe://kirikae/agent/" + rep.GetRegion(),
+					Payload: &kirikaev1.Command_RecordReadiness{RecordReadiness: rep}}); err != nil {
+					return nil, toStatus(err)
+				}
+			}
+		}
+	}
+	if _, err := a.s.linearizableIndex(ctx); err != nil {
+		return nil, toStatus(err)
+	}
+	region, _, _ := a.s.node.FSM().Region()
+	return &kirikaev1.GetReadinessResponse{Regions: RollUpReadiness(region, a.s.node.FSM().Readiness(), req.GetRegion())}, nil
+}
+
+// RollUpReadiness turns reports into "ready" or "not ready, because ..." per region.
+func RollUpReadiness(pair *kirikaev1.RegionState, reports []*kirikaev1.ReadinessReport, only string) []*kirikaev1.RegionReadiness {
+	regions := []string{}
+	for _, r := range []string{pair.GetPrimary(), pair.GetSecondary()} {
+		if r != "" {
+			regions = append(regions, r)
+		}
+	}
+	for _, rep := range reports {
+		if !contains(regions, rep.GetRegion()) {
+			regions = append(regions, rep.GetRegion())
+		}
+	}
+	var out []*kirikaev1.RegionReadiness
+	for _, region := range regions {
+		if only != "" && region != only {
+			continue
+		}
+		rr := &kirikaev1.RegionReadiness{Region: region, Ready: true}
+		for _, rep := range reports {
+			if rep.GetRegion() != region {
+				continue
+			}
+			rr.Reports = append(rr.Reports, rep)
+			for _, c := range rep.GetChecks() {
+				switch c.GetStatus() {
+				case kirikaev1.ReadinessStatus_READINESS_STATUS_FAIL:
+					rr.Ready = false
+					rr.Reasons = append(rr.Reasons, fmt.Sprintf("%s: %s", c.GetName(), c.GetDetail()))
+				case kirikaev1.ReadinessStatus_READINESS_STATUS_WARN:
+					rr.Reasons = append(rr.Reasons, fmt.Sprintf("warning: %s: %s", c.GetName(), c.GetDetail()))
+				}
+			}
+		}
+		if len(rr.Reports) == 0 {
+			rr.Ready = false
+			rr.Reasons = append(rr.Reasons, "no readiness report from any agent in "+region)
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
