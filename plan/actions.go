@@ -45,6 +45,7 @@ func init() {
 			req("region", "string", "the region whose events to list, e.g. the failed region"),
 			in("eventTypeCategories", "list", "e.g. [issue]; default [issue]"),
 			in("services", "list", "AWS service names to keep, e.g. [EC2, RDS]; default all"),
+			in("failIfOpen", "bool", "fail the step while any matching event is open (cutback: confirm the region has recovered); default false"),
 		},
 		Outputs: []string{"openEvents", "eventArns", "summary"}})
 	def(Action{Name: "aws.ec2.verifyNetwork", Where: OnAgent,
@@ -165,6 +166,7 @@ func init() {
 			req("desiredCount", "int", ""),
 			in("taskDefinition", "string", "ARN or family:revision"),
 			in("wait", "bool", "wait for services-stable; default true"),
+			in("forceNewDeployment", "bool", "replace the running tasks even when nothing else changes, so they read new secrets; default false"),
 		},
 		Outputs: []string{"runningCount", "taskDefinition"}})
 	def(Action{Name: "aws.elbv2.waitHealthy", Where: OnAgent,
@@ -207,7 +209,8 @@ func init() {
 		Inputs:  []Input{req("topicArn", "string", ""), in("subject", "string", ""), req("message", "string", "")},
 		Outputs: []string{"messageId"}})
 	def(Action{Name: "http.check", Where: OnAgent,
-		Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors).",
+		Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors). " +
+			"The output body is the last response's body: a JSON object as a map (read a field with ${steps.ID.outputs.body.KEY}), anything else as a string.",
 		Inputs: []Input{
 			req("url", "string", ""),
 			in("method", "string", "default GET"),
@@ -217,12 +220,13 @@ func init() {
 			in("requests", "int", "default 20"),
 			in("maxLatency", "duration", "default 3s"),
 			in("maxErrorRate", "string", "a fraction; default 0.01"),
+			in("headers", "map", "request headers, e.g. {Authorization: \"Bearer ${steps.login.outputs.body.token}\"}"),
 		},
-		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms"}})
+		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms", "body"}})
 	def(Action{Name: "notify", Where: OnAgent,
 		Doc: "Post a JSON message to a webhook (Slack-compatible {\"text\": ...}) or publish to an SNS topic.",
 		Inputs: []Input{
-			in("webhook", "string", "URL"),
+			in("webhook", "string", "URL; an empty value means none, so a plan can default it to empty and publish to topicArn"),
 			in("topicArn", "string", "SNS topic"),
 			req("message", "string", ""),
 			in("audience", "list", "who is told, for the report, e.g. [development, operations, executives, users]"),

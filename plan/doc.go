@@ -1,0 +1,46 @@
+// Package plan owns kirikae's plan files: the YAML format, its strict validation, the
+// dependency graph of steps, the critical path computed from each step's expected duration,
+// and the interpolation of `${...}` references. It also holds the action catalog
+// (actions.go) that executors and the orchestrator implement.
+//
+// The package is pure: it never talks to AWS, to the control plane or to the clock, so the
+// orchestrator can re-parse a run's stored plan bytes ([Plan.Source]) on any node and get
+// the same plan.
+//
+// # Format
+//
+//	apiVersion: kirikae/v1
+//	kind: Plan
+//	name: kaigo-failover
+//	runKind: failover                # failover | cutback | recovery
+//	params:
+//	  RPO: {default: 1h, description: "..."}
+//	phases:
+//	  - {id: prepare, name: "フェーズ1: DR発動準備", expect: 30m}
+//	steps:
+//	  - id: restore-rds
+//	    phase: build
+//	    region: secondary            # primary | secondary | control-plane | us-west-2 | ${params.X}
+//	    needs: [verify-network]
+//	    action: aws.rds.restoreSnapshot
+//	    with: {instanceId: kaigo-subsys-dr, maxAge: "${params.RPO}"}
+//	    timeout: 90m
+//	    retries: 2
+//	    expect: 45m
+//	    owner: database
+//	    onFailure: pause             # pause (default) | abort | continue
+//	    drill: skip                  # skipped in partial drills
+//	    priority: 2                  # 1 runs first among ready steps; 0 means none
+//
+// Phases group steps for people and reports and carry the runbook's time budget; they do not
+// order anything. Only `needs` orders steps, so steps that do not depend on each other run in
+// parallel.
+//
+// # References
+//
+// Strings in `with` may hold `${params.NAME}`, `${steps.ID.outputs.NAME}` (with optional
+// `.key` path into a map output), `${run.id}`, `${run.startedCompact}`, `${region.primary}`,
+// `${region.secondary}`, `${region.failed}` and `${region.target}`. `$${` is a literal `${`.
+// A step may only read outputs of its ancestors through needs, so the value is always there
+// when the step runs.
+package plan

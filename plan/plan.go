@@ -1,0 +1,287 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// APIVersion is the only plan format version this package reads.
+const APIVersion = "kirikae/v1"
+
+// RunKind says what a plan is for. A drill is a way to run a plan, not a kind of plan.
+type RunKind string
+
+// Run kinds.
+const (
+	RunFailover RunKind = "failover"
+	RunCutback  RunKind = "cutback"
+	RunRecovery RunKind = "recovery"
+)
+
+// OnFailure is what the orchestrator does when a step has failed its last attempt.
+type OnFailure string
+
+// Failure policies.
+const (
+	// FailPause stops dispatching new steps of the run until an operator retries, skips or
+	// aborts. It is the default.
+	FailPause OnFailure = "pause"
+	// FailAbort ends the run.
+	FailAbort OnFailure = "abort"
+	// FailContinue marks the step failed and lets its dependents run.
+	FailContinue OnFailure = "continue"
+)
+
+// Region words a step's region may use besides a literal region name or a parameter.
+const (
+	RegionPrimary      = "primary"
+	RegionSecondary    = "secondary"
+	RegionControlPlane = "control-plane"
+)
+
+// DrillSkip marks a step that partial drills skip (DNS switch, region.activate).
+const DrillSkip = "skip"
+
+// Errors callers test for with errors.Is.
+var (
+	// ErrInvalid is wrapped by every *ValidationError.
+	ErrInvalid = errors.New("invalid plan")
+	// ErrUnknownParam is returned by ApplyParams for a name the plan does not declare.
+	ErrUnknownParam = errors.New("unknown param")
+	// ErrUnknownStep is returned for a step id the plan does not have.
+	ErrUnknownStep = errors.New("unknown step")
+	// ErrReference is returned by Interpolate when a reference cannot be resolved.
+	ErrReference = errors.New("unresolved reference")
+)
+
+// Plan is a parsed and validated plan. It is immutable once parsed, except through
+// ApplyParams. Source holds the file's bytes so that a stored run can re-parse its plan
+// deterministically on any node.
+type Plan struct {
+	APIVersion  string   `json:"apiVersion"`
+	Kind        string   `json:"kind"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	RunKind     RunKind  `json:"runKind"`
+	Params      []*Param `json:"params,omitempty"`
+	Phases      []*Phase `json:"phases,omitempty"`
+	Steps       []*Step  `json:"steps"`
+
+	// File is the name the plan was parsed under, used in error messages.
+	File string `json:"file,omitempty"`
+	// Source is the exact YAML the plan was parsed from.
+	Source []byte `json:"source,omitempty"`
+
+	byID  map[string]*Step
+	order []string // topological order, ties broken by file order
+}
+
+// Param is a declared plan parameter. Steps read it as ${params.NAME}.
+type Param struct {
+	Name        string `json:"name"`
+	Default     string `json:"default,omitempty"`
+	HasDefault  bool   `json:"hasDefault"`
+	Description string `json:"description,omitempty"`
+	// Value is set by ApplyParams; Set says whether it was.
+	Value string `json:"value,omitempty"`
+	Set   bool   `json:"set,omitempty"`
+	Line  int    `json:"line,omitempty"`
+}
+
+// Effective is the value steps see: the override if set, else the default.
+func (p *Param) Effective() (string, bool) {
+	if p.Set {
+		return p.Value, true
+	}
+	return p.Default, p.HasDefault
+}
+
+// Phase groups steps, in order, with the runbook's time budget.
+type Phase struct {
+	ID     string        `json:"id"`
+	Name   string        `json:"name,omitempty"`
+	Expect time.Duration `json:"expect,omitempty"`
+	Line   int           `json:"line,omitempty"`
+}
+
+// Step is one unit of work, executed on an agent or on the control plane.
+type Step struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name,omitempty"`
+	Phase     string         `json:"phase,omitempty"`
+	Region    string         `json:"region"`
+	Needs     []string       `json:"needs,omitempty"`
+	Action    string         `json:"action"`
+	With      map[string]any `json:"with,omitempty"`
+	Timeout   time.Duration  `json:"timeout,omitempty"`
+	Retries   int            `json:"retries,omitempty"`
+	Expect    time.Duration  `json:"expect,omitempty"`
+	Owner     string         `json:"owner,omitempty"`
+	OnFailure OnFailure      `json:"onFailure"`
+	Drill     string         `json:"drill,omitempty"`
+	Priority  int            `json:"priority,omitempty"`
+	Line      int            `json:"line,omitempty"`
+}
+
+// Where says whether the step runs on an agent or on the control plane.
+func (s *Step) Where() Where { return Catalog[s.Action].Where }
+
+// SkipInDrill reports whether partial drills skip the step.
+func (s *Step) SkipInDrill() bool { return s.Drill == DrillSkip }
+
+// ResolveRegion turns the step's region into a region name: primary and secondary map to
+// the run's pair, ${params.X} and ${region.X} are looked up in ctx, and control-plane stays
+// as it is.
+func (s *Step) ResolveRegion(ctx Context) (string, error) {
+	r := s.Region
+	if strings.Contains(r, "${") {
+		v, err := Interpolate(r, ctx)
+		if err != nil {
+			return "", fmt.Errorf("step %s: region: %w", s.ID, err)
+		}
+		r = fmt.Sprint(v)
+	}
+	switch r {
+	case RegionPrimary:
+		r = ctx.Run.Primary
+	case RegionSecondary:
+		r = ctx.Run.Secondary
+	}
+	if r == "" {
+		return "", fmt.Errorf("step %s: region %q: %w: the run has no such region", s.ID, s.Region, ErrReference)
+	}
+	return r, nil
+}
+
+// Parse reads and validates a plan. filename is only used in messages. Every problem found
+// is reported in one *ValidationError, which wraps ErrInvalid.
+func Parse(filename string, data []byte) (*Plan, error) {
+	p := &Plan{File: filename, Source: append([]byte(nil), data...)}
+	v := &validator{file: filename, p: p}
+	v.run(data)
+	if len(v.errs) > 0 {
+		return nil, v.err()
+	}
+	return p, nil
+}
+
+// ParseFile reads and validates the plan at path.
+func ParseFile(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Step returns the step with id, or nil.
+func (p *Plan) Step(id string) *Step { return p.byID[id] }
+
+// Param returns the declared parameter name, or nil.
+func (p *Plan) Param(name string) *Param {
+	for _, pr := range p.Params {
+		if pr.Name == name {
+			return pr
+		}
+	}
+	return nil
+}
+
+// ParamValues returns the effective value of every parameter that has one.
+func (p *Plan) ParamValues() map[string]string {
+	m := make(map[string]string, len(p.Params))
+	for _, pr := range p.Params {
+		if v, ok := pr.Effective(); ok {
+			m[pr.Name] = v
+		}
+	}
+	return m
+}
+
+// MissingParams lists parameters that have neither a default nor an override.
+func (p *Plan) MissingParams() []string {
+	var out []string
+	for _, pr := range p.Params {
+		if _, ok := pr.Effective(); !ok {
+			out = append(out, pr.Name)
+		}
+	}
+	return out
+}
+
+// ApplyParams sets parameter overrides (declare --set NAME=VALUE). A name the plan does not
+// declare is refused with ErrUnknownParam, and a value that does not fit where the plan uses
+// it (a duration, an int, a region) is refused with a *ValidationError; in both cases the
+// plan is left unchanged.
+func ApplyParams(p *Plan, overrides map[string]string) error {
+	var unknown []string
+	for name := range overrides {
+		if p.Param(name) == nil {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sortStrings(unknown)
+		return fmt.Errorf("%w: %s (the plan declares %s)", ErrUnknownParam, strings.Join(unknown, ", "), strings.Join(p.paramNames(), ", "))
+	}
+	merged := map[string]string{}
+	for _, pr := range p.Params {
+		if pr.Set {
+			merged[pr.Name] = pr.Value
+		}
+	}
+	for k, val := range overrides {
+		merged[k] = val
+	}
+	// Re-validate the typed uses of the parameters on a fresh parse with the new values.
+	v := &validator{file: p.File, p: &Plan{File: p.File}, overrides: merged}
+	v.run(p.Source)
+	if len(v.errs) > 0 {
+		return v.err()
+	}
+	for name, val := range merged {
+		pr := p.Param(name)
+		pr.Value, pr.Set = val, true
+	}
+	return nil
+}
+
+func (p *Plan) paramNames() []string {
+	out := make([]string, 0, len(p.Params))
+	for _, pr := range p.Params {
+		out = append(out, pr.Name)
+	}
+	return out
+}
+
+// FieldError is one problem in a plan file.
+type FieldError struct {
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	Field string `json:"field"`
+	Msg   string `json:"message"`
+}
+
+func (e FieldError) String() string {
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
+}
+
+// ValidationError holds every problem found in one plan file, sorted by line.
+type ValidationError struct {
+	File   string       `json:"file"`
+	Errors []FieldError `json:"errors"`
+}
+
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		lines[i] = fe.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.Is(err, ErrInvalid) hold.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }

@@ -1,0 +1,1018 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	idRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	paramRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	roleRe   = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	regionRe = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
+)
+
+// validator decodes a plan from a yaml.Node tree, checking as it goes, and collects every
+// problem with its line and field.
+type validator struct {
+	file string
+	p    *Plan
+	errs []FieldError
+
+	// Nodes kept for the semantic checks after decoding.
+	stepNodes  map[*Step]*stepNodes
+	paramUses  []paramUse
+	phaseLine  int
+	paramsLine int
+	overrides  map[string]string // ApplyParams values, set before the checks
+}
+
+type stepNodes struct {
+	field string // "steps[ID]" or "steps[N]"
+	node  *yaml.Node
+	keys  map[string]*yaml.Node // key node per field, for lines
+	vals  map[string]*yaml.Node // value node per field
+}
+
+// paramUse is a `with` value that is exactly ${params.X} where the input has a checkable
+// type, or a step region that is ${params.X}; the param's value must fit.
+type paramUse struct {
+	param string
+	typ   string // input type, or "region"
+	field string
+	line  int
+}
+
+func (v *validator) errf(line int, field, format string, args ...any) {
+	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) err() error {
+	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
+	// Drop exact duplicates, which alias nodes can produce.
+	out := v.errs[:0]
+	for i, e := range v.errs {
+		if i > 0 && e == v.errs[i-1] {
+			continue
+		}
+		out = append(out, e)
+	}
+	return &ValidationError{File: v.file, Errors: out}
+}
+
+func (v *validator) run(data []byte) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			v.errf(1, "plan", "empty file")
+			return
+		}
+		v.errf(yamlErrLine(err), "yaml", "%s", yamlErrMsg(err))
+		return
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		v.errf(extra.Line, "yaml", "more than one YAML document: a file holds one plan")
+	} else if !errors.Is(err, io.EOF) {
+		v.errf(yamlErrLine(err), "yaml", "%s", yamlErrMsg(err))
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			v.errf(1, "plan", "empty file")
+			return
+		}
+		root = root.Content[0]
+	}
+	v.stepNodes = map[*Step]*stepNodes{}
+	v.decodePlan(resolveAlias(root))
+	for _, pr := range v.p.Params {
+		if val, ok := v.overrides[pr.Name]; ok {
+			pr.Value, pr.Set = val, true
+		}
+	}
+	if len(v.p.Steps) > 0 {
+		v.checkGraph()
+		v.checkSteps()
+		v.checkParamUses(v.p)
+	}
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrLine(err error) int {
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 1
+}
+
+func yamlErrMsg(err error) string {
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "null"
+		}
+		return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " " + strconv.Quote(n.Value)
+	}
+	return "an unexpected node"
+}
+
+// fields walks a mapping, calling fn for each key; it reports duplicate keys, non-string
+// keys and keys not in allowed.
+func (v *validator) fields(n *yaml.Node, field string, allowed []string, fn func(key string, k, val *yaml.Node)) bool {
+	if n.Kind != yaml.MappingNode {
+		v.errf(n.Line, field, "want a mapping, got %s", kindName(n))
+		return false
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
+		if k == nil || val == nil {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			v.errf(k.Line, field, "keys must be strings")
+			continue
+		}
+		sub := joinField(field, k.Value)
+		if seen[k.Value] {
+			v.errf(k.Line, sub, "duplicate key %q", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		if allowed != nil && !slices.Contains(allowed, k.Value) {
+			v.errf(k.Line, sub, "unknown field %q (want one of: %s)", k.Value, strings.Join(allowed, ", "))
+			continue
+		}
+		fn(k.Value, k, val)
+	}
+	return true
+}
+
+func joinField(parent, key string) string {
+	if parent == "" || parent == "plan" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func (v *validator) str(n *yaml.Node, field string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		v.errf(n.Line, field, "want a string, got %s", kindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (v *validator) integer(n *yaml.Node, field string) (int, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		v.errf(n.Line, field, "want an integer, got %s", kindName(n))
+		return 0, false
+	}
+	i, err := strconv.Atoi(n.Value)
+	if err != nil {
+		v.errf(n.Line, field, "want an integer, got %q", n.Value)
+		return 0, false
+	}
+	return i, true
+}
+
+func (v *validator) duration(n *yaml.Node, field string) (time.Duration, bool) {
+	s, ok := v.str(n, field)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		v.errf(n.Line, field, "bad duration %q: want e.g. 90s, 45m, 1h30m", s)
+		return 0, false
+	}
+	return d, true
+}
+
+func (v *validator) strList(n *yaml.Node, field string) ([]string, bool) {
+	if n.Kind != yaml.SequenceNode {
+		v.errf(n.Line, field, "want a list, got %s", kindName(n))
+		return nil, false
+	}
+	var out []string
+	for i, e := range n.Content {
+		e = resolveAlias(e)
+		if s, ok := v.str(e, fmt.Sprintf("%s[%d]", field, i)); ok {
+			out = append(out, s)
+		}
+	}
+	return out, true
+}
+
+var planFields = []string{"apiVersion", "kind", "name", "description", "runKind", "params", "phases", "steps"}
+
+func (v *validator) decodePlan(n *yaml.Node) {
+	p := v.p
+	got := map[string]bool{}
+	ok := v.fields(n, "plan", planFields, func(key string, k, val *yaml.Node) {
+		got[key] = true
+		switch key {
+		case "apiVersion":
+			if s, ok := v.str(val, key); ok {
+				if s != APIVersion {
+					v.errf(val.Line, key, "unsupported apiVersion %q: want %s", s, APIVersion)
+				}
+				p.APIVersion = s
+			}
+		case "kind":
+			if s, ok := v.str(val, key); ok {
+				if s != "Plan" {
+					v.errf(val.Line, key, "kind %q: want Plan", s)
+				}
+				p.Kind = s
+			}
+		case "name":
+			if s, ok := v.str(val, key); ok {
+				if !idRe.MatchString(s) {
+					v.errf(val.Line, key, "name %q: want lower-case letters, digits and dashes", s)
+				}
+				p.Name = s
+			}
+		case "description":
+			p.Description, _ = v.str(val, key)
+		case "runKind":
+			if s, ok := v.str(val, key); ok {
+				switch RunKind(s) {
+				case RunFailover, RunCutback, RunRecovery:
+				case "drill":
+					v.errf(val.Line, key, "drill is a way to run a plan, not a plan kind: want failover, cutback or recovery")
+				default:
+					v.errf(val.Line, key, "unknown runKind %q: want failover, cutback or recovery", s)
+				}
+				p.RunKind = RunKind(s)
+			}
+		case "params":
+			v.paramsLine = k.Line
+			v.decodeParams(val)
+		case "phases":
+			v.phaseLine = k.Line
+			v.decodePhases(val)
+		case "steps":
+			v.decodeSteps(val)
+		}
+	})
+	if !ok {
+		return
+	}
+	for _, req := range []string{"apiVersion", "kind", "name", "runKind", "steps"} {
+		if !got[req] {
+			v.errf(n.Line, req, "missing required field %q", req)
+		}
+	}
+}
+
+func (v *validator) decodeParams(n *yaml.Node) {
+	v.fields(n, "params", nil, func(name string, k, val *yaml.Node) {
+		field := "params." + name
+		if !paramRe.MatchString(name) {
+			v.errf(k.Line, field, "bad param name %q: want letters, digits and _", name)
+		}
+		pr := &Param{Name: name, Line: k.Line}
+		v.p.Params = append(v.p.Params, pr)
+		if val.Kind == yaml.ScalarNode && val.ShortTag() != "!!null" {
+			// Shorthand: NAME: value.
+			pr.Default, pr.HasDefault = val.Value, true
+			return
+		}
+		v.fields(val, field, []string{"default", "description"}, func(key string, _, fv *yaml.Node) {
+			switch key {
+			case "default":
+				if fv.Kind == yaml.ScalarNode && fv.ShortTag() == "!!null" {
+					return
+				}
+				if s, ok := v.str(fv, field+".default"); ok {
+					if strings.Contains(s, "${") {
+						v.errf(fv.Line, field+".default", "a default cannot hold a reference")
+					}
+					pr.Default, pr.HasDefault = s, true
+				}
+			case "description":
+				pr.Description, _ = v.str(fv, field+".description")
+			}
+		})
+	})
+}
+
+func (v *validator) decodePhases(n *yaml.Node) {
+	if n.Kind != yaml.SequenceNode {
+		v.errf(n.Line, "phases", "want a list, got %s", kindName(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i, e := range n.Content {
+		e = resolveAlias(e)
+		field := fmt.Sprintf("phases[%d]", i)
+		ph := &Phase{Line: e.Line}
+		if !v.fields(e, field, []string{"id", "name", "expect"}, func(key string, _, val *yaml.Node) {
+			switch key {
+			case "id":
+				ph.ID, _ = v.str(val, field+".id")
+			case "name":
+				ph.Name, _ = v.str(val, field+".name")
+			case "expect":
+				ph.Expect, _ = v.duration(val, field+".expect")
+			}
+		}) {
+			continue
+		}
+		switch {
+		case ph.ID == "":
+			v.errf(e.Line, field+".id", "missing required field \"id\"")
+		case !idRe.MatchString(ph.ID):
+			v.errf(e.Line, field+".id", "bad phase id %q: want lower-case letters, digits and dashes", ph.ID)
+		case seen[ph.ID]:
+			v.errf(e.Line, field+".id", "duplicate phase id %q", ph.ID)
+		}
+		seen[ph.ID] = true
+		v.p.Phases = append(v.p.Phases, ph)
+	}
+}
+
+var stepFields = []string{"id", "name", "phase", "region", "needs", "action", "with", "timeout", "retries",
+	"expect", "owner", "onFailure", "drill", "priority"}
+
+func (v *validator) decodeSteps(n *yaml.Node) {
+	if n.Kind != yaml.SequenceNode {
+		v.errf(n.Line, "steps", "want a list, got %s", kindName(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		v.errf(n.Line, "steps", "a plan needs at least one step")
+	}
+	v.p.byID = map[string]*Step{}
+	for i, e := range n.Content {
+		e = resolveAlias(e)
+		field := fmt.Sprintf("steps[%d]", i)
+		if e.Kind != yaml.MappingNode {
+			v.errf(e.Line, field, "want a mapping, got %s", kindName(e))
+			continue
+		}
+		// Name the step by its id in messages when it has a usable one.
+		for j := 0; j+1 < len(e.Content); j += 2 {
+			if k := e.Content[j]; k.Value == "id" {
+				if idv := resolveAlias(e.Content[j+1]); idv != nil && idv.Kind == yaml.ScalarNode && idRe.MatchString(idv.Value) {
+					field = "steps[" + idv.Value + "]"
+				}
+			}
+		}
+		s := &Step{Line: e.Line, OnFailure: FailPause}
+		sn := &stepNodes{field: field, node: e, keys: map[string]*yaml.Node{}, vals: map[string]*yaml.Node{}}
+		v.fields(e, field, stepFields, func(key string, k, val *yaml.Node) {
+			sn.keys[key], sn.vals[key] = k, val
+			f := field + "." + key
+			switch key {
+			case "id":
+				s.ID, _ = v.str(val, f)
+			case "name":
+				s.Name, _ = v.str(val, f)
+			case "phase":
+				s.Phase, _ = v.str(val, f)
+			case "region":
+				s.Region, _ = v.str(val, f)
+			case "needs":
+				if val.Kind == yaml.ScalarNode && val.ShortTag() == "!!str" {
+					s.Needs = []string{val.Value}
+				} else {
+					s.Needs, _ = v.strList(val, f)
+				}
+			case "action":
+				s.Action, _ = v.str(val, f)
+			case "with":
+				if val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null" {
+					return
+				}
+				if val.Kind != yaml.MappingNode {
+					v.errf(val.Line, f, "want a mapping of inputs, got %s", kindName(val))
+					return
+				}
+				s.With = map[string]any{}
+				v.fields(val, f, nil, func(in string, _, iv *yaml.Node) {
+					var x any
+					if err := iv.Decode(&x); err != nil {
+						v.errf(iv.Line, f+"."+in, "%s", yamlErrMsg(err))
+						return
+					}
+					s.With[in] = normalize(x)
+				})
+			case "timeout":
+				s.Timeout, _ = v.duration(val, f)
+			case "expect":
+				s.Expect, _ = v.duration(val, f)
+			case "retries":
+				if r, ok := v.integer(val, f); ok {
+					if r < 0 || r > 100 {
+						v.errf(val.Line, f, "retries %d: want 0 to 100", r)
+					}
+					s.Retries = r
+				}
+			case "owner":
+				if o, ok := v.str(val, f); ok {
+					if !roleRe.MatchString(o) {
+						v.errf(val.Line, f, "owner %q: want a role name such as sysadmin, database or network", o)
+					}
+					s.Owner = o
+				}
+			case "onFailure":
+				if o, ok := v.str(val, f); ok {
+					switch OnFailure(o) {
+					case FailPause, FailAbort, FailContinue:
+					default:
+						v.errf(val.Line, f, "unknown onFailure %q: want pause, abort or continue", o)
+					}
+					s.OnFailure = OnFailure(o)
+				}
+			case "drill":
+				if d, ok := v.str(val, f); ok {
+					if d != DrillSkip {
+						v.errf(val.Line, f, "drill %q: want skip", d)
+					}
+					s.Drill = d
+				}
+			case "priority":
+				if pr, ok := v.integer(val, f); ok {
+					if pr < 0 || pr > 1000 {
+						v.errf(val.Line, f, "priority %d: want 0 (none) to 1000, 1 first", pr)
+					}
+					s.Priority = pr
+				}
+			}
+		})
+		if s.ID == "" {
+			if sn.vals["id"] == nil {
+				v.errf(e.Line, field+".id", "missing required field \"id\"")
+			}
+		} else if !idRe.MatchString(s.ID) {
+			v.errf(sn.vals["id"].Line, field+".id", "bad step id %q: want lower-case letters, digits and dashes", s.ID)
+		} else if prev, dup := v.p.byID[s.ID]; dup {
+			v.errf(sn.vals["id"].Line, field+".id", "duplicate step id %q (first at line %d)", s.ID, prev.Line)
+			v.p.Steps = append(v.p.Steps, s)
+			v.stepNodes[s] = sn
+			continue
+		}
+		if sn.vals["action"] == nil {
+			v.errf(e.Line, field+".action", "missing required field \"action\"")
+		}
+		if s.ID != "" {
+			v.p.byID[s.ID] = s
+		}
+		v.p.Steps = append(v.p.Steps, s)
+		v.stepNodes[s] = sn
+	}
+}
+
+// normalize turns yaml's decoded maps into map[string]any so plans serialize as JSON.
+func normalize(x any) any {
+	switch t := x.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = normalize(e)
+		}
+		return t
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[fmt.Sprint(k)] = normalize(e)
+		}
+		return m
+	case []any:
+		for i, e := range t {
+			t[i] = normalize(e)
+		}
+		return t
+	}
+	return x
+}
+
+// checkGraph checks needs and cycles and computes the topological order.
+func (v *validator) checkGraph() {
+	p := v.p
+	for _, s := range p.Steps {
+		sn := v.stepNodes[s]
+		seen := map[string]bool{}
+		line := s.Line
+		if n := sn.vals["needs"]; n != nil {
+			line = n.Line
+		}
+		for _, need := range s.Needs {
+			switch {
+			case seen[need]:
+				v.errf(line, sn.field+".needs", "%q is listed twice", need)
+			case need == s.ID:
+				v.errf(line, sn.field+".needs", "a step cannot need itself")
+			case p.byID[need] == nil:
+				v.errf(line, sn.field+".needs", "unknown step %q%s", need, suggest(need, p.stepIDs()))
+			}
+			seen[need] = true
+		}
+	}
+	// Kahn's algorithm in file order; what is left over holds a cycle.
+	indeg := map[string]int{}
+	for _, s := range p.Steps {
+		if p.byID[s.ID] != s {
+			continue
+		}
+		for _, need := range s.Needs {
+			if p.byID[need] != nil && need != s.ID {
+				indeg[s.ID]++
+			}
+		}
+	}
+	dependents := p.dependents()
+	var order []string
+	done := map[string]bool{}
+	for {
+		progressed := false
+		for _, s := range p.Steps {
+			if p.byID[s.ID] != s || done[s.ID] || indeg[s.ID] > 0 {
+				continue
+			}
+			done[s.ID] = true
+			order = append(order, s.ID)
+			progressed = true
+			for _, d := range dependents[s.ID] {
+				indeg[d]--
+			}
+			break // restart from the top so ties keep file order
+		}
+		if !progressed {
+			break
+		}
+	}
+	p.order = order
+	if len(order) == len(p.byID) {
+		return
+	}
+	reported := map[string]bool{}
+	for _, s := range p.Steps {
+		if p.byID[s.ID] != s || done[s.ID] || reported[s.ID] {
+			continue
+		}
+		cyc := findCycle(p, s.ID, done)
+		if cyc == nil {
+			continue
+		}
+		for _, id := range cyc {
+			reported[id] = true
+		}
+		first := p.byID[cyc[0]]
+		sn := v.stepNodes[first]
+		line := first.Line
+		if n := sn.vals["needs"]; n != nil {
+			line = n.Line
+		}
+		v.errf(line, sn.field+".needs", "cycle: %s", strings.Join(append(cyc, cyc[0]), " -> "))
+	}
+}
+
+// findCycle returns a cycle reachable from start through needs, among steps not done,
+// starting with the step of the cycle that comes first in the file.
+func findCycle(p *Plan, start string, done map[string]bool) []string {
+	var stack []string
+	onStack := map[string]int{}
+	visited := map[string]bool{}
+	var cyc []string
+	var dfs func(id string) bool
+	dfs = func(id string) bool {
+		visited[id] = true
+		onStack[id] = len(stack)
+		stack = append(stack, id)
+		for _, need := range p.byID[id].Needs {
+			if p.byID[need] == nil || done[need] || need == id {
+				continue
+			}
+			if i, ok := onStack[need]; ok {
+				cyc = append([]string(nil), stack[i:]...)
+				return true
+			}
+			if !visited[need] && dfs(need) {
+				return true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		delete(onStack, id)
+		return false
+	}
+	if !dfs(start) {
+		return nil
+	}
+	// The cycle was found following needs (dependent -> dependency); show it in run order
+	// (dependency -> dependent), rotated to start at the earliest step in the file.
+	slices.Reverse(cyc)
+	pos := map[string]int{}
+	for i, s := range p.Steps {
+		if _, ok := pos[s.ID]; !ok {
+			pos[s.ID] = i
+		}
+	}
+	best := 0
+	for i, id := range cyc {
+		if pos[id] < pos[cyc[best]] {
+			best = i
+		}
+	}
+	return append(cyc[best:], cyc[:best]...)
+}
+
+func (p *Plan) stepIDs() []string {
+	out := make([]string, 0, len(p.Steps))
+	for _, s := range p.Steps {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+func suggest(name string, options []string) string {
+	for _, o := range options {
+		if o != "" && (strings.Contains(o, name) || strings.Contains(name, o)) {
+			return fmt.Sprintf(" (did you mean %q?)", o)
+		}
+	}
+	return ""
+}
+
+// checkSteps checks each step's phase, region, action and inputs, and every reference.
+func (v *validator) checkSteps() {
+	p := v.p
+	phases := map[string]bool{}
+	for _, ph := range p.Phases {
+		phases[ph.ID] = true
+	}
+	params := map[string]bool{}
+	for _, pr := range p.Params {
+		params[pr.Name] = true
+	}
+	ancestors := map[string]map[string]bool{}
+	for _, s := range p.Steps {
+		sn := v.stepNodes[s]
+		line := func(key string) int {
+			if n := sn.vals[key]; n != nil {
+				return n.Line
+			}
+			return s.Line
+		}
+		// Phase.
+		switch {
+		case s.Phase == "" && len(p.Phases) > 0 && sn.vals["phase"] == nil:
+			v.errf(s.Line, sn.field+".phase", "missing phase: the plan declares phases (%s)", strings.Join(p.phaseIDs(), ", "))
+		case s.Phase != "" && !phases[s.Phase]:
+			v.errf(line("phase"), sn.field+".phase", "unknown phase %q (want one of: %s)", s.Phase, strings.Join(p.phaseIDs(), ", "))
+		}
+		// Action.
+		act, known := Catalog[s.Action]
+		if s.Action != "" && !known {
+			v.errf(line("action"), sn.field+".action", "unknown action %q%s", s.Action, suggest(s.Action, catalogNames()))
+		}
+		// Region.
+		if known {
+			v.checkRegion(s, sn, act, params)
+		}
+		// Inputs.
+		if known {
+			v.checkInputs(s, sn, act)
+		}
+		// References in with.
+		if s.ID != "" && p.byID[s.ID] == s {
+			if ancestors[s.ID] == nil {
+				ancestors[s.ID] = p.ancestorSet(s.ID)
+			}
+		}
+		if w := sn.vals["with"]; w != nil && w.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(w.Content); i += 2 {
+				k, val := w.Content[i], resolveAlias(w.Content[i+1])
+				var typ string
+				if known {
+					if in, ok := act.input(k.Value); ok {
+						typ = in.Type
+					}
+				}
+				v.checkRefs(val, sn.field+".with."+k.Value, s, ancestors[s.ID], params, typ, 0)
+			}
+		}
+	}
+}
+
+func (p *Plan) phaseIDs() []string {
+	out := make([]string, 0, len(p.Phases))
+	for _, ph := range p.Phases {
+		out = append(out, ph.ID)
+	}
+	return out
+}
+
+func catalogNames() []string {
+	out := make([]string, 0, len(Catalog))
+	for n := range Catalog {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (a Action) input(name string) (Input, bool) {
+	for _, in := range a.Inputs {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return Input{}, false
+}
+
+func (v *validator) checkRegion(s *Step, sn *stepNodes, act Action, params map[string]bool) {
+	field := sn.field + ".region"
+	line := s.Line
+	if n := sn.vals["region"]; n != nil {
+		line = n.Line
+	}
+	if act.Where == OnControlPlane {
+		if s.Region != "" && s.Region != RegionControlPlane {
+			v.errf(line, field, "%s runs on the control plane: leave region out or write control-plane", s.Action)
+		}
+		s.Region = RegionControlPlane
+		return
+	}
+	switch {
+	case s.Region == "" && sn.vals["region"] == nil:
+		v.errf(line, field, "missing region: %s runs on an agent (want primary, secondary, a region name or ${params.X})", s.Action)
+	case s.Region == RegionControlPlane:
+		v.errf(line, field, "%s runs on an agent, not on the control plane", s.Action)
+	case strings.Contains(s.Region, "${"):
+		segs, err := parseRefs(s.Region)
+		if err != nil || len(segs) != 1 || segs[0].ref == nil {
+			v.errf(line, field, "region %q: want exactly one ${params.X} or ${region.X}", s.Region)
+			return
+		}
+		r := segs[0].ref
+		switch r.kind {
+		case "params":
+			if !params[r.name] {
+				v.errf(line, field, "undeclared param %q", r.name)
+				return
+			}
+			v.paramUses = append(v.paramUses, paramUse{param: r.name, typ: "region", field: field, line: line})
+		case "region":
+		default:
+			v.errf(line, field, "region %q: want ${params.X} or ${region.X}", s.Region)
+		}
+	case !validRegion(s.Region):
+		v.errf(line, field, "bad region %q: want primary, secondary, a region name like us-west-2, or ${params.X}", s.Region)
+	}
+}
+
+func validRegion(r string) bool {
+	return r == RegionPrimary || r == RegionSecondary || regionRe.MatchString(r)
+}
+
+func (v *validator) checkInputs(s *Step, sn *stepNodes, act Action) {
+	w := sn.vals["with"]
+	given := map[string]bool{}
+	if w != nil && w.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(w.Content); i += 2 {
+			k, val := w.Content[i], resolveAlias(w.Content[i+1])
+			field := sn.field + ".with." + k.Value
+			given[k.Value] = true
+			in, ok := act.input(k.Value)
+			if !ok {
+				v.errf(k.Line, field, "unknown input %q for %s (want one of: %s)", k.Value, s.Action, strings.Join(act.inputNames(), ", "))
+				continue
+			}
+			v.checkType(val, field, in.Type)
+		}
+	}
+	line := s.Line
+	if w != nil {
+		line = w.Line
+	}
+	for _, in := range act.Inputs {
+		if in.Required && !given[in.Name] {
+			v.errf(line, sn.field+".with."+in.Name, "missing required input %q of %s", in.Name, s.Action)
+		}
+	}
+}
+
+func (a Action) inputNames() []string {
+	out := make([]string, len(a.Inputs))
+	for i, in := range a.Inputs {
+		out[i] = in.Name
+	}
+	return out
+}
+
+// exactRef returns the reference when n is a scalar that is exactly one reference.
+func exactRef(n *yaml.Node) *ref {
+	if n.Kind != yaml.ScalarNode || !strings.Contains(n.Value, "${") {
+		return nil
+	}
+	segs, err := parseRefs(n.Value)
+	if err != nil || len(segs) != 1 {
+		return nil
+	}
+	return segs[0].ref
+}
+
+// checkType checks a literal input value against its catalog type. Values that hold a
+// reference are checked when they run, except ${params.X} whose value is known now.
+func (v *validator) checkType(n *yaml.Node, field, typ string) {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		if typ != "string" && n.Kind == yaml.ScalarNode && exactRef(n) == nil {
+			if typ != "list" && typ != "map" {
+				return // embedded references in a typed scalar are checked at run time
+			}
+			v.errf(n.Line, field, "want a %s, got a string with embedded references", typ)
+		}
+		return
+	}
+	bad := func() { v.errf(n.Line, field, "want %s, got %s", typeWant(typ), kindName(n)) }
+	switch typ {
+	case "string":
+		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+			bad()
+		}
+	case "int":
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			bad()
+		}
+	case "bool":
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			bad()
+		}
+	case "duration":
+		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+			bad()
+		} else if _, err := time.ParseDuration(n.Value); err != nil {
+			v.errf(n.Line, field, "bad duration %q: want e.g. 90s, 45m, 1h30m", n.Value)
+		}
+	case "time":
+		if n.Kind != yaml.ScalarNode {
+			bad()
+		} else if _, err := time.Parse(time.RFC3339, n.Value); err != nil {
+			v.errf(n.Line, field, "bad time %q: want RFC 3339, e.g. 2025-01-15T12:00:00Z", n.Value)
+		}
+	case "list":
+		if n.Kind != yaml.SequenceNode {
+			bad()
+		}
+	case "map":
+		if n.Kind != yaml.MappingNode {
+			bad()
+		}
+	}
+}
+
+func typeWant(typ string) string {
+	switch typ {
+	case "int":
+		return "an integer"
+	case "list":
+		return "a list"
+	case "map":
+		return "a mapping"
+	}
+	return "a " + typ
+}
+
+// checkRefs checks every reference inside n: params must be declared, step outputs must
+// come from an ancestor's action outputs.
+func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, anc map[string]bool, params map[string]bool, typ string, depth int) {
+	if n == nil || depth > 50 {
+		return
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for i, e := range n.Content {
+			v.checkRefs(resolveAlias(e), fmt.Sprintf("%s[%d]", field, i), s, anc, params, "", depth+1)
+		}
+		return
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v.checkRefs(resolveAlias(n.Content[i+1]), field+"."+n.Content[i].Value, s, anc, params, "", depth+1)
+		}
+		return
+	case yaml.ScalarNode:
+	default:
+		return
+	}
+	if !strings.Contains(n.Value, "${") {
+		return
+	}
+	segs, err := parseRefs(n.Value)
+	if err != nil {
+		v.errf(n.Line, field, "%s", err)
+		return
+	}
+	for _, sg := range segs {
+		r := sg.ref
+		if r == nil {
+			continue
+		}
+		switch r.kind {
+		case "params":
+			if !params[r.name] {
+				v.errf(n.Line, field, "undeclared param %q in ${%s}%s", r.name, r.raw, suggest(r.name, v.p.paramNames()))
+				continue
+			}
+			if len(segs) == 1 && typ != "" && typ != "string" {
+				v.paramUses = append(v.paramUses, paramUse{param: r.name, typ: typ, field: field, line: n.Line})
+			}
+		case "steps":
+			src := v.p.byID[r.name]
+			switch {
+			case src == nil:
+				v.errf(n.Line, field, "${%s}: unknown step %q", r.raw, r.name)
+			case src == s:
+				v.errf(n.Line, field, "${%s}: a step cannot read its own outputs", r.raw)
+			case !anc[r.name]:
+				v.errf(n.Line, field, "${%s}: step %q is not an ancestor of %q through needs, so its outputs may not exist yet", r.raw, r.name, s.ID)
+			default:
+				if act, ok := Catalog[src.Action]; ok && !slices.Contains(act.Outputs, r.out) {
+					outs := "none"
+					if len(act.Outputs) > 0 {
+						outs = strings.Join(act.Outputs, ", ")
+					}
+					v.errf(n.Line, field, "${%s}: %s has no output %q (outputs: %s)", r.raw, src.Action, r.out, outs)
+				}
+			}
+		}
+	}
+}
+
+// checkParamUses checks that the value of each parameter fits where it is used.
+func (v *validator) checkParamUses(p *Plan) {
+	for _, u := range v.paramUses {
+		pr := p.Param(u.param)
+		if pr == nil {
+			continue
+		}
+		val, ok := pr.Effective()
+		if !ok {
+			continue // required at run time
+		}
+		what := "default"
+		if pr.Set {
+			what = "value"
+		}
+		var bad string
+		switch u.typ {
+		case "region":
+			if !validRegion(val) {
+				bad = "want primary, secondary or a region name like us-west-2"
+			}
+		case "int":
+			if _, err := strconv.Atoi(val); err != nil {
+				bad = "want an integer"
+			}
+		case "bool":
+			if _, err := strconv.ParseBool(val); err != nil {
+				bad = "want true or false"
+			}
+		case "duration":
+			if _, err := time.ParseDuration(val); err != nil {
+				bad = "want a duration such as 1h or 90m"
+			}
+		case "time":
+			if _, err := time.Parse(time.RFC3339, val); err != nil {
+				bad = "want an RFC 3339 time"
+			}
+		case "list", "map":
+			bad = "a param is a string and cannot fill a " + u.typ
+		}
+		if bad != "" {
+			v.errf(u.line, u.field, "param %s %s %q: %s", u.param, what, val, bad)
+		}
+	}
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
