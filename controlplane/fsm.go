@@ -43,7 +43,7 @@ type FSM struct {
 	index   uint64 // last applied raft index
 	// applying is the index of the entry being applied, for changes it records.
 	applying uint64
-	changed chan struct{}
+	changed  chan struct{}
 	// appliedCh is closed and replaced on every applied index, for ReadIndex waiters.
 	appliedCh chan struct{}
 }
