@@ -1,0 +1,225 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/health"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/kirikae/kirikae/agent/action"
+)
+
+// Options tune the executors. The zero value suits real AWS.
+type Options struct {
+	// MinDelay and MaxDelay bound the delay between polls of a waiter; zero means 5 s and
+	// 60 s. Simulations at a small time scale use a few milliseconds.
+	MinDelay, MaxDelay time.Duration
+	// MaxWait bounds any single wait when the step's context has no deadline; zero means 6 h.
+	MaxWait time.Duration
+	// Now is the clock used for snapshot and recovery-point ages; nil means time.Now.
+	Now func() time.Time
+	// HealthRegion is where the AWS Health API is called; "" means us-east-1 (its global
+	// endpoint) against real AWS, and the agent's own region when an endpoint is set.
+	HealthRegion string
+	// LookupHost, when set, resolves the alias target for the Route 53 answer check.
+	LookupHost func(ctx context.Context, host string) ([]string, error)
+	// Memo remembers SNS publishes so a re-dispatch does not publish twice; nil means
+	// no memo (at-least-once).
+	Memo action.Memo
+	// ConfigOptions are extra options for config.LoadDefaultConfig (static credentials,
+	// a retryer with short backoffs for tests ...).
+	ConfigOptions []func(*config.LoadOptions) error
+	// Logger receives debug lines; nil discards.
+	Logger *slog.Logger
+}
+
+func (o Options) delays() (time.Duration, time.Duration) {
+	lo, hi := o.MinDelay, o.MaxDelay
+	if lo <= 0 {
+		lo = 5 * time.Second
+	}
+	if hi <= 0 {
+		hi = 60 * time.Second
+	}
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+func (o Options) backoff() action.Backoff {
+	lo, hi := o.delays()
+	return action.Backoff{Min: lo, Max: hi}
+}
+
+// maxWait is how long a waiter may wait: until ctx's deadline, else MaxWait.
+func (o Options) maxWait(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); d > 0 {
+			return d
+		}
+		return time.Millisecond
+	}
+	if o.MaxWait > 0 {
+		return o.MaxWait
+	}
+	return 6 * time.Hour
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o Options) log() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Clients are the SDK clients of one region.
+type Clients struct {
+	Region         string
+	Config         aws.Config
+	Health         *health.Client
+	EC2            *ec2.Client
+	RDS            *rds.Client
+	ElastiCache    *elasticache.Client
+	Backup         *backup.Client
+	EFS            *efs.Client
+	SecretsManager *secretsmanager.Client
+	ECS            *ecs.Client
+	ELBv2          *elbv2.Client
+	Route53        *route53.Client
+	CloudWatch     *cloudwatch.Client
+	SNS            *sns.Client
+	STS            *sts.Client
+	S3             *s3.Client
+}
+
+// NewClients loads the default credential chain for region and builds every client. When
+// endpoint is not empty (awssim, moto_server) every client is pointed at it, and S3 uses
+// path-style addressing.
+func NewClients(ctx context.Context, region, endpoint string, opts Options) (*Clients, error) {
+	if region == "" {
+		return nil, fmt.Errorf("%w: region is required", action.ErrInvalidInput)
+	}
+	lo := append([]func(*config.LoadOptions) error{config.WithRegion(region)}, opts.ConfigOptions...)
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return nil, fmt.Errorf("aws config for %s: %w", region, err)
+	}
+	if endpoint != "" {
+		cfg.BaseEndpoint = aws.String(endpoint)
+	}
+	healthRegion := opts.HealthRegion
+	if healthRegion == "" {
+		healthRegion = "us-east-1"
+		if endpoint != "" {
+			healthRegion = region
+		}
+	}
+	return &Clients{
+		Region:         region,
+		Config:         cfg,
+		Health:         health.NewFromConfig(cfg, func(o *health.Options) { o.Region = healthRegion }),
+		EC2:            ec2.NewFromConfig(cfg),
+		RDS:            rds.NewFromConfig(cfg),
+		ElastiCache:    elasticache.NewFromConfig(cfg),
+		Backup:         backup.NewFromConfig(cfg),
+		EFS:            efs.NewFromConfig(cfg),
+		SecretsManager: secretsmanager.NewFromConfig(cfg),
+		ECS:            ecs.NewFromConfig(cfg),
+		ELBv2:          elbv2.NewFromConfig(cfg),
+		Route53:        route53.NewFromConfig(cfg),
+		CloudWatch:     cloudwatch.NewFromConfig(cfg),
+		SNS:            sns.NewFromConfig(cfg),
+		STS:            sts.NewFromConfig(cfg),
+		S3:             s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = endpoint != "" }),
+	}, nil
+}
+
+// ClientCache builds Clients once per region and hands them out; it is the clientsFor the
+// agent passes to Register.
+func ClientCache(ctx context.Context, endpoint string, opts Options) func(region string) (*Clients, error) {
+	type entry struct {
+		c   *Clients
+		err error
+	}
+	var mu sync.Mutex
+	cache := map[string]entry{}
+	return func(region string) (*Clients, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e, ok := cache[region]; ok && e.err == nil {
+			return e.c, nil
+		}
+		c, err := NewClients(ctx, region, endpoint, opts)
+		cache[region] = entry{c, err}
+		return c, err
+	}
+}
+
+// client returns a per-region getter of one service's client out of clientsFor.
+func client[T any](clientsFor func(region string) (*Clients, error), pick func(*Clients) T) func(region string) (T, error) {
+	return func(region string) (T, error) {
+		var zero T
+		if region == "" {
+			return zero, fmt.Errorf("%w: step has no region", action.ErrInvalidInput)
+		}
+		c, err := clientsFor(region)
+		if err != nil {
+			return zero, fmt.Errorf("aws clients for %s: %w", region, err)
+		}
+		return pick(c), nil
+	}
+}
+
+// Register registers an executor for every AWS action of the catalog. clientsFor returns
+// the clients of a step's region; it is called on each Execute, so it should cache (see
+// ClientCache). http.check and notify are registered by action.RegisterBuiltins; give it
+// Publisher(clientsFor) for SNS.
+func Register(reg *action.Registry, clientsFor func(region string) (*Clients, error), opts Options) {
+	rdsc := func(c *Clients) *rds.Client { return c.RDS }
+	ecc := func(c *Clients) *elasticache.Client { return c.ElastiCache }
+	ecsc := func(c *Clients) *ecs.Client { return c.ECS }
+	reg.Register("aws.health.events", &HealthEvents{Client: client(clientsFor, func(c *Clients) HealthAPI { return c.Health }), Opts: opts})
+	reg.Register("aws.ec2.verifyNetwork", &VerifyNetwork{Client: client(clientsFor, func(c *Clients) EC2API { return c.EC2 }), Opts: opts})
+	reg.Register("aws.rds.restoreSnapshot", &RDSRestoreSnapshot{Client: client(clientsFor, func(c *Clients) RDSRestoreAPI { return rdsc(c) }), Opts: opts})
+	reg.Register("aws.rds.restorePointInTime", &RDSRestorePointInTime{Client: client(clientsFor, func(c *Clients) RDSPointInTimeAPI { return rdsc(c) }), Opts: opts})
+	reg.Register("aws.rds.snapshot", &RDSSnapshot{Client: client(clientsFor, func(c *Clients) RDSSnapshotAPI { return rdsc(c) }), Opts: opts})
+	reg.Register("aws.rds.copySnapshot", &RDSCopySnapshot{Client: client(clientsFor, func(c *Clients) RDSCopyAPI { return rdsc(c) }), Opts: opts})
+	reg.Register("aws.rds.delete", &RDSDelete{Client: client(clientsFor, func(c *Clients) RDSDeleteAPI { return rdsc(c) }), Opts: opts})
+	reg.Register("aws.rds.stop", &RDSStop{Client: client(clientsFor, func(c *Clients) RDSStopAPI { return rdsc(c) }), Opts: opts})
+	reg.Register("aws.elasticache.createReplicationGroup", &ElastiCacheCreate{Client: client(clientsFor, func(c *Clients) ElastiCacheCreateAPI { return ecc(c) }), Opts: opts})
+	reg.Register("aws.elasticache.deleteReplicationGroup", &ElastiCacheDelete{Client: client(clientsFor, func(c *Clients) ElastiCacheDeleteAPI { return ecc(c) }), Opts: opts})
+	reg.Register("aws.backup.restoreLatest", &BackupRestoreLatest{Client: client(clientsFor, func(c *Clients) BackupAPI { return c.Backup }), Opts: opts})
+	reg.Register("aws.secretsmanager.put", &SecretPut{Client: client(clientsFor, func(c *Clients) SecretsAPI { return c.SecretsManager }), Opts: opts})
+	reg.Register("aws.ecs.registerTaskDefinition", &ECSRegisterTaskDefinition{Client: client(clientsFor, func(c *Clients) ECSRegisterAPI { return ecsc(c) }), Opts: opts})
+	reg.Register("aws.ecs.updateService", &ECSUpdateService{Client: client(clientsFor, func(c *Clients) ECSServiceAPI { return ecsc(c) }), Opts: opts})
+	reg.Register("aws.elbv2.waitHealthy", &ELBWaitHealthy{Client: client(clientsFor, func(c *Clients) ELBAPI { return c.ELBv2 }), Opts: opts})
+	reg.Register("aws.route53.upsertAlias", &Route53UpsertAlias{Client: client(clientsFor, func(c *Clients) Route53API { return c.Route53 }), Opts: opts})
+	reg.Register("aws.cloudwatch.putAlarm", &CloudWatchPutAlarm{Client: client(clientsFor, func(c *Clients) CloudWatchAPI { return c.CloudWatch }), Opts: opts})
+	reg.Register("aws.sns.publish", &SNSPublish{Client: client(clientsFor, func(c *Clients) SNSAPI { return c.SNS }), Opts: opts})
+}

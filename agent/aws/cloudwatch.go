@@ -1,0 +1,168 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/kirikae/kirikae/agent/action"
+)
+
+// CloudWatchAPI is what CloudWatchPutAlarm calls.
+type CloudWatchAPI interface {
+	cloudwatch.DescribeAlarmsAPIClient
+	PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
+}
+
+// CloudWatchPutAlarm is aws.cloudwatch.putAlarm.
+//
+// Idempotency: PutMetricAlarm is an upsert by name anyway; the executor still describes the
+// alarm first and skips the put when it already has every setting of the step, so a rerun
+// changes nothing (and does not reset the alarm's state).
+type CloudWatchPutAlarm struct {
+	Client func(region string) (CloudWatchAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *CloudWatchPutAlarm) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	name, err := action.Str(step, "alarmName")
+	if err != nil {
+		return nil, err
+	}
+	desc, err := action.OptStr(step, "description", "")
+	if err != nil {
+		return nil, err
+	}
+	metric, err := action.Str(step, "metricName")
+	if err != nil {
+		return nil, err
+	}
+	ns, err := action.Str(step, "namespace")
+	if err != nil {
+		return nil, err
+	}
+	stat, err := action.OptStr(step, "statistic", "Average")
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(types.Statistic("").Values(), types.Statistic(stat)) {
+		return nil, fmt.Errorf("%w: with.statistic: want one of %v, got %q", action.ErrInvalidInput, types.Statistic("").Values(), stat)
+	}
+	period, err := action.OptInt(step, "period", 300)
+	if err != nil {
+		return nil, err
+	}
+	evals, err := action.OptInt(step, "evaluationPeriods", 2)
+	if err != nil {
+		return nil, err
+	}
+	if period < 1 || evals < 1 {
+		return nil, fmt.Errorf("%w: with.period and with.evaluationPeriods must be positive", action.ErrInvalidInput)
+	}
+	threshold, err := action.Float(step, "threshold")
+	if err != nil {
+		return nil, err
+	}
+	cmp, err := action.OptStr(step, "comparison", "GreaterThanThreshold")
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(types.ComparisonOperator("").Values(), types.ComparisonOperator(cmp)) {
+		return nil, fmt.Errorf("%w: with.comparison: want one of %v, got %q", action.ErrInvalidInput, types.ComparisonOperator("").Values(), cmp)
+	}
+	dims, err := action.Map(step, "dimensions")
+	if err != nil {
+		return nil, err
+	}
+	actions, err := action.List(step, "alarmActions")
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range actions {
+		if _, err := action.CheckARN(fmt.Sprintf("alarmActions[%d]", i), a, "", ""); err != nil {
+			return nil, err
+		}
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "alarm "+name, nil)
+	in := &cloudwatch.PutMetricAlarmInput{
+		AlarmName:          aws.String(name),
+		MetricName:         aws.String(metric),
+		Namespace:          aws.String(ns),
+		Statistic:          types.Statistic(stat),
+		Period:             aws.Int32(int32(period)),
+		EvaluationPeriods:  aws.Int32(int32(evals)),
+		Threshold:          aws.Float64(threshold),
+		ComparisonOperator: types.ComparisonOperator(cmp),
+		AlarmActions:       actions,
+	}
+	if desc != "" {
+		in.AlarmDescription = aws.String(desc)
+	}
+	for _, k := range slices.Sorted(maps.Keys(dims)) {
+		in.Dimensions = append(in.Dimensions, types.Dimension{Name: aws.String(k), Value: aws.String(dims[k])})
+	}
+	cur, err := describeAlarm(ctx, api, name)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil && sameAlarm(cur, in) {
+		tr.Report("already up to date")
+		return map[string]any{"alarmArn": aws.ToString(cur.AlarmArn)}, nil
+	}
+	tr.Report("putting")
+	if _, err := api.PutMetricAlarm(ctx, in); err != nil {
+		return nil, fmt.Errorf("put alarm %s: %w", name, err)
+	}
+	cur, err = describeAlarm(ctx, api, name)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, checkFailed("alarm %s is not listed after PutMetricAlarm", name)
+	}
+	return map[string]any{"alarmArn": aws.ToString(cur.AlarmArn)}, nil
+}
+
+func describeAlarm(ctx context.Context, api cloudwatch.DescribeAlarmsAPIClient, name string) (*types.MetricAlarm, error) {
+	out, err := api.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	if err != nil {
+		return nil, fmt.Errorf("describe alarm %s: %w", name, err)
+	}
+	for i := range out.MetricAlarms {
+		if aws.ToString(out.MetricAlarms[i].AlarmName) == name {
+			return &out.MetricAlarms[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func sameAlarm(a *types.MetricAlarm, in *cloudwatch.PutMetricAlarmInput) bool {
+	dims := func(l []types.Dimension) map[string]string {
+		m := map[string]string{}
+		for _, d := range l {
+			m[aws.ToString(d.Name)] = aws.ToString(d.Value)
+		}
+		return m
+	}
+	sorted := func(l []string) []string { return slices.Sorted(slices.Values(l)) }
+	return aws.ToString(a.AlarmDescription) == aws.ToString(in.AlarmDescription) &&
+		aws.ToString(a.MetricName) == aws.ToString(in.MetricName) &&
+		aws.ToString(a.Namespace) == aws.ToString(in.Namespace) &&
+		a.Statistic == in.Statistic &&
+		aws.ToInt32(a.Period) == aws.ToInt32(in.Period) &&
+		aws.ToInt32(a.EvaluationPeriods) == aws.ToInt32(in.EvaluationPeriods) &&
+		aws.ToFloat64(a.Threshold) == aws.ToFloat64(in.Threshold) &&
+		a.ComparisonOperator == in.ComparisonOperator &&
+		maps.Equal(dims(a.Dimensions), dims(in.Dimensions)) &&
+		slices.Equal(sorted(a.AlarmActions), sorted(in.AlarmActions))
+}

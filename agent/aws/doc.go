@@ -1,0 +1,25 @@
+// Package aws holds the executors of every AWS action in the plan catalog (plan/actions.go,
+// Where == OnAgent), one file per AWS service, built on aws-sdk-go-v2.
+//
+// Each executor takes a small interface of the SDK client methods it calls (the way the
+// SDK's waiters take Describe…APIClient), through a function from region to client, so a
+// test can hand in a fake and Register can hand in the real clients.
+//
+// # Idempotency
+//
+// Every executor first looks for what it would create or change and adopts it when it is
+// already there and matches; only then does it call the mutating API, and it treats the
+// service's "already exists" answer to a race the same way. Identifiers come from the plan
+// (instance, snapshot, replication group ids) or from tokens derived from the run and step
+// ids (Backup's IdempotencyToken, Secrets Manager's ClientRequestToken), never from the
+// attempt, so a retry, a re-dispatch or an agent restart mid-step finds the earlier work.
+// What each executor checks is written on its type.
+//
+// # Waiting
+//
+// The executors use the SDK's own waiters where they exist, with Options.MinDelay and
+// MaxDelay, and poll with backoff where none exists. While waiting they report progress
+// with the elapsed time. The step's context bounds every wait.
+//
+// This package owns no state; it must not talk to the control plane or decide retries.
+package aws

@@ -1,0 +1,263 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/kirikae/kirikae/agent/action"
+)
+
+// ContainerName is the name of the one container kirikae's task definitions run; the ALB
+// target group of the seed system points at it.
+const ContainerName = "app"
+
+type (
+	// ECSRegisterAPI is what ECSRegisterTaskDefinition calls.
+	ECSRegisterAPI interface {
+		DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+		RegisterTaskDefinition(context.Context, *ecs.RegisterTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
+	}
+	// ECSServiceAPI is what ECSUpdateService calls.
+	ECSServiceAPI interface {
+		ecs.DescribeServicesAPIClient
+		DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+		UpdateService(context.Context, *ecs.UpdateServiceInput, ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+	}
+)
+
+// ECSRegisterTaskDefinition is aws.ecs.registerTaskDefinition: one Fargate container named
+// ContainerName, with the image, port, environment and secrets of the step.
+//
+// Idempotency: it describes the family's latest revision and adopts it when it is identical
+// to what it would register (image, cpu, memory, port, environment, secrets, execution
+// role); only otherwise does it register a new revision.
+type ECSRegisterTaskDefinition struct {
+	Client func(region string) (ECSRegisterAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *ECSRegisterTaskDefinition) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	family, err := action.Str(step, "family")
+	if err != nil {
+		return nil, err
+	}
+	image, err := action.Str(step, "image")
+	if err != nil {
+		return nil, err
+	}
+	cpu, err := action.OptStr(step, "cpu", "512")
+	if err != nil {
+		return nil, err
+	}
+	mem, err := action.OptStr(step, "memory", "1024")
+	if err != nil {
+		return nil, err
+	}
+	port, err := action.OptInt(step, "containerPort", 8080)
+	if err != nil {
+		return nil, err
+	}
+	if port < 1 || port > 65535 {
+		return nil, fmt.Errorf("%w: with.containerPort: want 1..65535, got %d", action.ErrInvalidInput, port)
+	}
+	env, err := action.Map(step, "environment")
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := action.Map(step, "secrets")
+	if err != nil {
+		return nil, err
+	}
+	role, err := action.OptStr(step, "executionRoleArn", "")
+	if err != nil {
+		return nil, err
+	}
+	if role != "" {
+		if _, err := action.CheckARN("executionRoleArn", role, "iam", "role/"); err != nil {
+			return nil, err
+		}
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "ECS task definition "+family, nil)
+	cd := types.ContainerDefinition{
+		Name:         aws.String(ContainerName),
+		Image:        aws.String(image),
+		Essential:    aws.Bool(true),
+		PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(int32(port)), Protocol: types.TransportProtocolTcp}},
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		cd.Environment = append(cd.Environment, types.KeyValuePair{Name: aws.String(k), Value: aws.String(env[k])})
+	}
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
+		cd.Secrets = append(cd.Secrets, types.Secret{Name: aws.String(k), ValueFrom: aws.String(secrets[k])})
+	}
+	in := &ecs.RegisterTaskDefinitionInput{
+		Family:                  aws.String(family),
+		ContainerDefinitions:    []types.ContainerDefinition{cd},
+		Cpu:                     aws.String(cpu),
+		Memory:                  aws.String(mem),
+		NetworkMode:             types.NetworkModeAwsvpc,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+	}
+	if role != "" {
+		in.ExecutionRoleArn = aws.String(role)
+	}
+	latest, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(family)})
+	if err != nil && !isCode(err, "ClientException") {
+		return nil, fmt.Errorf("describe task definition %s: %w", family, err)
+	}
+	if err == nil && latest.TaskDefinition != nil && sameTaskDef(latest.TaskDefinition, in) {
+		td := latest.TaskDefinition
+		tr.Report(fmt.Sprintf("revision %d is identical, adopting", td.Revision))
+		return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "revision": int64(td.Revision)}, nil
+	}
+	tr.Report("registering")
+	out, err := api.RegisterTaskDefinition(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("register task definition %s: %w", family, err)
+	}
+	td := out.TaskDefinition
+	return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "revision": int64(td.Revision)}, nil
+}
+
+func sameTaskDef(have *types.TaskDefinition, want *ecs.RegisterTaskDefinitionInput) bool {
+	if aws.ToString(have.Cpu) != aws.ToString(want.Cpu) || aws.ToString(have.Memory) != aws.ToString(want.Memory) ||
+		aws.ToString(have.ExecutionRoleArn) != aws.ToString(want.ExecutionRoleArn) ||
+		have.NetworkMode != want.NetworkMode || len(have.ContainerDefinitions) != 1 {
+		return false
+	}
+	h, w := have.ContainerDefinitions[0], want.ContainerDefinitions[0]
+	if aws.ToString(h.Name) != aws.ToString(w.Name) || aws.ToString(h.Image) != aws.ToString(w.Image) || len(h.PortMappings) != 1 ||
+		aws.ToInt32(h.PortMappings[0].ContainerPort) != aws.ToInt32(w.PortMappings[0].ContainerPort) {
+		return false
+	}
+	kv := func(l []types.KeyValuePair) map[string]string {
+		m := map[string]string{}
+		for _, p := range l {
+			m[aws.ToString(p.Name)] = aws.ToString(p.Value)
+		}
+		return m
+	}
+	sec := func(l []types.Secret) map[string]string {
+		m := map[string]string{}
+		for _, p := range l {
+			m[aws.ToString(p.Name)] = aws.ToString(p.ValueFrom)
+		}
+		return m
+	}
+	return maps.Equal(kv(h.Environment), kv(w.Environment)) && maps.Equal(sec(h.Secrets), sec(w.Secrets))
+}
+
+// ECSUpdateService is aws.ecs.updateService: desired count and task definition, then the
+// SDK's ServicesStable waiter.
+//
+// Idempotency: when the service already has the desired count and task definition (the
+// input resolved to a revision ARN), UpdateService is not called again; the executor only
+// waits, so a rerun does not restart a deployment in flight.
+type ECSUpdateService struct {
+	Client func(region string) (ECSServiceAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	cluster, err := action.Str(step, "cluster")
+	if err != nil {
+		return nil, err
+	}
+	service, err := action.Str(step, "service")
+	if err != nil {
+		return nil, err
+	}
+	desired, err := action.Int(step, "desiredCount")
+	if err != nil {
+		return nil, err
+	}
+	if desired < 0 || desired > 5000 {
+		return nil, fmt.Errorf("%w: with.desiredCount: want 0..5000, got %d", action.ErrInvalidInput, desired)
+	}
+	tdRef, err := action.OptStr(step, "taskDefinition", "")
+	if err != nil {
+		return nil, err
+	}
+	wait, err := action.Bool(step, "wait", true)
+	if err != nil {
+		return nil, err
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "ECS "+cluster+"/"+service, nil)
+	tdARN := ""
+	if tdRef != "" {
+		tdRef = strings.TrimSuffix(tdRef, ":latest") // the seed's "family:latest" means the newest revision
+		td, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdRef)})
+		if err != nil {
+			return nil, fmt.Errorf("resolve with.taskDefinition %s: %w", tdRef, err)
+		}
+		tdARN = aws.ToString(td.TaskDefinition.TaskDefinitionArn)
+	}
+	svc, err := describeService(ctx, api, cluster, service)
+	if err != nil {
+		return nil, err
+	}
+	if int64(svc.DesiredCount) == desired && (tdARN == "" || aws.ToString(svc.TaskDefinition) == tdARN) {
+		tr.Report(fmt.Sprintf("already at %d tasks of %s", desired, aws.ToString(svc.TaskDefinition)))
+	} else {
+		in := &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(service), DesiredCount: aws.Int32(int32(desired))}
+		if tdARN != "" {
+			in.TaskDefinition = aws.String(tdARN)
+		}
+		tr.Report(fmt.Sprintf("updating to %d tasks", desired))
+		if _, err := api.UpdateService(ctx, in); err != nil {
+			return nil, fmt.Errorf("update service %s/%s: %w", cluster, service, err)
+		}
+	}
+	if wait {
+		lo, hi := e.Opts.delays()
+		w := ecs.NewServicesStableWaiter(api, func(wo *ecs.ServicesStableWaiterOptions) {
+			wo.MinDelay, wo.MaxDelay = lo, hi
+			wo.Retryable = track(wo.Retryable, func(out *ecs.DescribeServicesOutput) {
+				if len(out.Services) > 0 {
+					s := out.Services[0]
+					tr.Report(fmt.Sprintf("%d running, %d pending of %d", s.RunningCount, s.PendingCount, s.DesiredCount))
+				}
+			})
+		})
+		in := &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}}
+		if err := w.Wait(ctx, in, e.Opts.maxWait(ctx)); err != nil {
+			return nil, waitErr("service "+cluster+"/"+service+" to be stable", err)
+		}
+		if svc, err = describeService(ctx, api, cluster, service); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"runningCount": int64(svc.RunningCount), "taskDefinition": aws.ToString(svc.TaskDefinition)}, nil
+}
+
+func describeService(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster, service string) (*types.Service, error) {
+	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	if err != nil {
+		return nil, fmt.Errorf("describe service %s/%s: %w", cluster, service, err)
+	}
+	if len(out.Services) == 0 {
+		reason := "MISSING"
+		if len(out.Failures) > 0 {
+			reason = aws.ToString(out.Failures[0].Reason)
+		}
+		return nil, checkFailed("ECS service %s/%s not found (%s)", cluster, service, reason)
+	}
+	return &out.Services[0], nil
+}

@@ -1,0 +1,91 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/health"
+	"github.com/aws/aws-sdk-go-v2/service/health/types"
+
+	"github.com/kirikae/kirikae/agent/action"
+)
+
+// HealthAPI is what HealthEvents calls.
+type HealthAPI interface {
+	health.DescribeEventsAPIClient
+}
+
+// HealthEvents is aws.health.events: the open AWS Health events of a region (seed 000
+// step 1). It only reads.
+type HealthEvents struct {
+	Client func(region string) (HealthAPI, error)
+	Opts   Options
+}
+
+// OpenEvents lists the open events for region; the agent's heartbeat uses it too.
+func OpenEvents(ctx context.Context, api HealthAPI, region string, categories, services []string) ([]types.Event, error) {
+	filter := &types.EventFilter{
+		Regions:          []string{region},
+		EventStatusCodes: []types.EventStatusCode{types.EventStatusCodeOpen},
+		Services:         services,
+	}
+	for _, c := range categories {
+		filter.EventTypeCategories = append(filter.EventTypeCategories, types.EventTypeCategory(c))
+	}
+	var events []types.Event
+	p := health.NewDescribeEventsPaginator(api, &health.DescribeEventsInput{Filter: filter})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("AWS Health events for %s: %w", region, err)
+		}
+		events = append(events, page.Events...)
+	}
+	return events, nil
+}
+
+// Execute runs the step.
+func (e *HealthEvents) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	region, err := action.Str(step, "region")
+	if err != nil {
+		return nil, err
+	}
+	cats, err := action.List(step, "eventTypeCategories")
+	if err != nil {
+		return nil, err
+	}
+	if len(cats) == 0 {
+		cats = []string{"issue"}
+	}
+	services, err := action.List(step, "services")
+	if err != nil {
+		return nil, err
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	events, err := OpenEvents(ctx, api, region, cats, services)
+	if err != nil {
+		return nil, err
+	}
+	arns := []any{}
+	var lines []string
+	for _, ev := range events {
+		arns = append(arns, aws.ToString(ev.Arn))
+		since := ""
+		if ev.StartTime != nil {
+			since = " since " + ev.StartTime.UTC().Format(time.RFC3339)
+		}
+		lines = append(lines, fmt.Sprintf("%s %s%s", aws.ToString(ev.Service), aws.ToString(ev.EventTypeCode), since))
+	}
+	summary := "no open AWS Health events in " + region
+	if len(events) > 0 {
+		summary = fmt.Sprintf("%d open AWS Health event(s) in %s: %s", len(events), region, strings.Join(lines, "; "))
+	}
+	progress.Report(summary)
+	return map[string]any{"openEvents": int64(len(events)), "eventArns": arns, "summary": summary}, nil
+}

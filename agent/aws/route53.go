@@ -1,0 +1,194 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/kirikae/kirikae/agent/action"
+)
+
+// Route53API is what Route53UpsertAlias calls.
+type Route53API interface {
+	route53.GetChangeAPIClient
+	ListResourceRecordSets(context.Context, *route53.ListResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
+	ChangeResourceRecordSets(context.Context, *route53.ChangeResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
+	TestDNSAnswer(context.Context, *route53.TestDNSAnswerInput, ...func(*route53.Options)) (*route53.TestDNSAnswerOutput, error)
+}
+
+// Route53UpsertAlias is aws.route53.upsertAlias: UPSERT the alias record, wait with the
+// SDK's ResourceRecordSetsChanged waiter until the change is INSYNC, then verify.
+//
+// Verification reads the record back (it must be an alias to the target) and asks Route 53
+// for its answer with TestDNSAnswer (NOERROR with data; when Options.LookupHost is set,
+// the data must be addresses of the target). An endpoint that does not implement
+// TestDNSAnswer (an emulator) leaves the read-back as the check. Any mismatch fails the step.
+//
+// Idempotency: when the record already is an alias to the target, no change is made (the
+// changeId output is then ""), and the answer is still verified.
+type Route53UpsertAlias struct {
+	Client func(region string) (Route53API, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	zone, err := action.Str(step, "hostedZoneId")
+	if err != nil {
+		return nil, err
+	}
+	zone = strings.TrimPrefix(zone, "/hostedzone/")
+	name, err := action.Str(step, "recordName")
+	if err != nil {
+		return nil, err
+	}
+	rtype, err := action.OptStr(step, "recordType", "A")
+	if err != nil {
+		return nil, err
+	}
+	rtype = strings.ToUpper(rtype)
+	if rtype != "A" && rtype != "AAAA" && rtype != "CNAME" {
+		return nil, fmt.Errorf("%w: with.recordType: an alias must be A, AAAA or CNAME, got %q", action.ErrInvalidInput, rtype)
+	}
+	target, err := action.Str(step, "targetDnsName")
+	if err != nil {
+		return nil, err
+	}
+	targetZone, err := action.Str(step, "targetHostedZoneId")
+	if err != nil {
+		return nil, err
+	}
+	evaluate, err := action.Bool(step, "evaluateTargetHealth", true)
+	if err != nil {
+		return nil, err
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "Route 53 "+fqdn(name), nil)
+	rec, err := readRecord(ctx, api, zone, name, rtype)
+	if err != nil {
+		return nil, err
+	}
+	changeID := ""
+	if aliasMatches(rec, target, targetZone, evaluate) {
+		tr.Report("already an alias to " + fqdn(target))
+	} else {
+		tr.Report("UPSERT alias to " + fqdn(target))
+		out, err := api.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(zone),
+			ChangeBatch: &types.ChangeBatch{
+				Comment: aws.String("kirikae " + step.RunID + "/" + step.StepID),
+				Changes: []types.Change{{
+					Action: types.ChangeActionUpsert,
+					ResourceRecordSet: &types.ResourceRecordSet{
+						Name: aws.String(fqdn(name)),
+						Type: types.RRType(rtype),
+						AliasTarget: &types.AliasTarget{
+							DNSName: aws.String(fqdn(target)), HostedZoneId: aws.String(targetZone),
+							EvaluateTargetHealth: evaluate,
+						},
+					},
+				}},
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("UPSERT %s in %s: %w", fqdn(name), zone, err)
+		}
+		changeID = strings.TrimPrefix(aws.ToString(out.ChangeInfo.Id), "/change/")
+		lo, hi := e.Opts.delays()
+		w := route53.NewResourceRecordSetsChangedWaiter(api, func(wo *route53.ResourceRecordSetsChangedWaiterOptions) {
+			wo.MinDelay, wo.MaxDelay = lo, hi
+			wo.Retryable = track(wo.Retryable, func(out *route53.GetChangeOutput) {
+				if out.ChangeInfo != nil {
+					tr.Report("change " + changeID + " " + string(out.ChangeInfo.Status))
+				}
+			})
+		})
+		if err := w.Wait(ctx, &route53.GetChangeInput{Id: aws.String(changeID)}, e.Opts.maxWait(ctx)); err != nil {
+			return nil, waitErr("change "+changeID+" to be INSYNC", err)
+		}
+	}
+	// Verify: the record as Route 53 now has it, then the answer it gives.
+	rec, err = readRecord(ctx, api, zone, name, rtype)
+	if err != nil {
+		return nil, err
+	}
+	if !aliasMatches(rec, target, targetZone, evaluate) {
+		have := "no record"
+		if rec != nil && rec.AliasTarget != nil {
+			have = "alias to " + aws.ToString(rec.AliasTarget.DNSName) + " in zone " + aws.ToString(rec.AliasTarget.HostedZoneId)
+		} else if rec != nil {
+			have = "a plain record"
+		}
+		return nil, checkFailed("%s %s in zone %s is %s after the change, not an alias to %s", fqdn(name), rtype, zone, have, fqdn(target))
+	}
+	answer := fqdn(target)
+	ta, err := api.TestDNSAnswer(ctx, &route53.TestDNSAnswerInput{
+		HostedZoneId: aws.String(zone), RecordName: aws.String(fqdn(name)), RecordType: types.RRType(rtype),
+	})
+	switch {
+	case err != nil && unsupported(err):
+		tr.Report("TestDNSAnswer is not available here; verified by reading the record back")
+	case err != nil:
+		return nil, fmt.Errorf("TestDNSAnswer %s: %w", fqdn(name), err)
+	default:
+		if aws.ToString(ta.ResponseCode) != "NOERROR" || len(ta.RecordData) == 0 {
+			return nil, checkFailed("Route 53 answers %s %s with %s and %d records", fqdn(name), rtype, aws.ToString(ta.ResponseCode), len(ta.RecordData))
+		}
+		if e.Opts.LookupHost != nil {
+			addrs, lerr := e.Opts.LookupHost(ctx, strings.TrimSuffix(fqdn(target), "."))
+			if lerr == nil && !slices.ContainsFunc(ta.RecordData, func(a string) bool { return slices.Contains(addrs, a) }) {
+				return nil, checkFailed("Route 53 answers %s with %v, none of which is an address of %s (%v)", fqdn(name), ta.RecordData, fqdn(target), addrs)
+			}
+		}
+		answer = strings.Join(ta.RecordData, ",")
+	}
+	tr.Report("verified: " + answer)
+	return map[string]any{"changeId": changeID, "answer": answer}, nil
+}
+
+// unsupported reports whether err says the endpoint does not implement the operation.
+func unsupported(err error) bool {
+	var re interface{ HTTPStatusCode() int }
+	if isCode(err, "NotImplemented", "InvalidAction", "UnknownOperationException", "UnsupportedOperation") {
+		return true
+	}
+	var ae smithy.APIError
+	if asErr(err, &re) && (re.HTTPStatusCode() == 404 || re.HTTPStatusCode() == 501) {
+		return !asErr(err, &ae) || !strings.HasPrefix(ae.ErrorCode(), "NoSuch")
+	}
+	return false
+}
+
+func readRecord(ctx context.Context, api Route53API, zone, name, rtype string) (*types.ResourceRecordSet, error) {
+	out, err := api.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{
+		HostedZoneId: aws.String(zone), StartRecordName: aws.String(fqdn(name)), StartRecordType: types.RRType(rtype),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s in zone %s: %w", fqdn(name), rtype, zone, err)
+	}
+	for i := range out.ResourceRecordSets {
+		r := &out.ResourceRecordSets[i]
+		if fqdn(aws.ToString(r.Name)) == fqdn(name) && string(r.Type) == rtype && r.SetIdentifier == nil {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+func aliasMatches(r *types.ResourceRecordSet, target, zone string, evaluate bool) bool {
+	if r == nil || r.AliasTarget == nil {
+		return false
+	}
+	have := strings.TrimPrefix(fqdn(aws.ToString(r.AliasTarget.DNSName)), "dualstack.")
+	want := strings.TrimPrefix(fqdn(target), "dualstack.")
+	return have == want && aws.ToString(r.AliasTarget.HostedZoneId) == zone && r.AliasTarget.EvaluateTargetHealth == evaluate
+}

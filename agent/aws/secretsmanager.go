@@ -1,0 +1,117 @@
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/kirikae/kirikae/agent/action"
+)
+
+// SecretsAPI is what SecretPut calls.
+type SecretsAPI interface {
+	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+}
+
+// SecretPut is aws.secretsmanager.put. The secret must exist (the DR secrets are built in
+// advance); it writes a new AWSCURRENT version and polls with backoff until the read side
+// returns it.
+//
+// Idempotency: when the current value already equals the new one (as JSON when `json` is
+// given, so key order and spacing do not matter) nothing is written. Otherwise the write
+// carries a ClientRequestToken derived from the run, the step and the value, so a repeated
+// write is a no-op in Secrets Manager, even after a restart.
+type SecretPut struct {
+	Client func(region string) (SecretsAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *SecretPut) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	id, err := action.Str(step, "secretId")
+	if err != nil {
+		return nil, err
+	}
+	value, err := action.OptStr(step, "value", "")
+	if err != nil {
+		return nil, err
+	}
+	obj, err := action.AnyMap(step, "json")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case value == "" && obj == nil:
+		return nil, fmt.Errorf("%w: with.value or with.json is required", action.ErrInvalidInput)
+	case value != "" && obj != nil:
+		return nil, fmt.Errorf("%w: give with.value or with.json, not both", action.ErrInvalidInput)
+	case obj != nil:
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("%w: with.json: %v", action.ErrInvalidInput, err)
+		}
+		value = string(b)
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "secret "+id, nil)
+	equal := func(cur string) bool {
+		if cur == value {
+			return true
+		}
+		if obj == nil {
+			return false
+		}
+		var have any
+		if json.Unmarshal([]byte(cur), &have) != nil {
+			return false
+		}
+		var want any
+		_ = json.Unmarshal([]byte(value), &want)
+		return reflect.DeepEqual(have, want)
+	}
+	cur, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil && !isCode(err, "ResourceNotFoundException") {
+		return nil, fmt.Errorf("read secret %s: %w", id, err)
+	}
+	if err != nil && isCode(err, "ResourceNotFoundException") {
+		// The secret exists but has no AWSCURRENT value yet, or does not exist: PutSecretValue
+		// tells the two apart.
+		cur = nil
+	}
+	if cur != nil && cur.SecretString != nil && equal(*cur.SecretString) {
+		tr.Report("already up to date")
+		return map[string]any{"versionId": aws.ToString(cur.VersionId)}, nil
+	}
+	token := action.Token(step, true, "secret", id, value)
+	tr.Report("writing")
+	put, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(id), SecretString: aws.String(value), ClientRequestToken: aws.String(token),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write secret %s: %w", id, err)
+	}
+	version := aws.ToString(put.VersionId)
+	err = action.Poll(ctx, e.Opts.backoff(), func(ctx context.Context) (bool, error) {
+		got, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+		if err != nil {
+			return false, fmt.Errorf("read back secret %s: %w", id, err)
+		}
+		if aws.ToString(got.VersionId) == version && got.SecretString != nil && equal(*got.SecretString) {
+			return true, nil
+		}
+		tr.Report("waiting for version " + version + " to become AWSCURRENT")
+		return false, nil
+	})
+	if err != nil {
+		return nil, waitErr("secret "+id+" version "+version, err)
+	}
+	return map[string]any{"versionId": version}, nil
+}
