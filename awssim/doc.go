@@ -62,7 +62,8 @@
 //	POST /_sim/health-event/close  {"region":"us-east-1"} or {"arn":...}
 //
 // Refuse mode closes the connection without an answer, so clients fail at once; hang mode
-// holds the request until the client gives up (or the simulator closes).
+// holds the request until the client gives up (or the simulator closes). Route 53 and Health
+// are global and stay up when us-east-1, the region they sign for, is down.
 //
 // # Where awssim knowingly differs from AWS
 //

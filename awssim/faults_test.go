@@ -36,6 +36,15 @@ func TestRegionDownRefuseFailsFastOtherRegionWorks(t *testing.T) {
 		t.Fatalf("refuse mode must fail before the deadline, got %v", err)
 	}
 	must[*rds.DescribeDBInstancesOutput](t)(rds.NewFromConfig(e.cfg(west)).DescribeDBInstances(c, &rds.DescribeDBInstancesInput{}))
+	// Route 53 signs for us-east-1 but is global: the DNS switch must work during the outage.
+	must[*route53.ListResourceRecordSetsOutput](t)(route53.NewFromConfig(e.cfg(east)).ListResourceRecordSets(c,
+		&route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID)}))
+	if code, _ := appGet(t, e.endpoint+"/_app/us-west-2/health"); code != http.StatusServiceUnavailable {
+		t.Fatalf("DR app (no tasks yet) answered %d, want 503", code)
+	}
+	if _, err := http.Get(e.endpoint + "/_app/us-east-1/health"); err == nil {
+		t.Fatal("the application in a refused region answered")
+	}
 
 	if err := e.sim.SetRegionDown(east, ""); err != nil {
 		t.Fatal(err)

@@ -92,7 +92,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if region == "" {
 		region = "us-east-1"
 	}
-	if s.regionDown(w, r, region) {
+	if !globalServices[service] && s.regionDown(w, r, region) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
@@ -146,6 +146,11 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.writeOK(w, c, out)
 }
+
+// globalServices are signed for us-east-1 whatever region the caller is in. Their data
+// planes are global, and the runbook switches DNS and reads Health precisely while us-east-1
+// is down, so a region outage does not take them with it.
+var globalServices = map[string]bool{"route53": true, "health": true}
 
 // credentialScope pulls region and service out of a SigV4 Authorization header:
 // "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-west-2/rds/aws4_request, SignedHeaders=...".
