@@ -314,6 +314,15 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 		st.Status = kirikaev1.StepStatus_STEP_STATUS_RUNNING
 		switch st.GetSpec().GetAction() {
 		case "approval", "checklist":
+			if st.Spec == nil {
+				st.Spec = &kirikaev1.StepSpec{}
+			}
+			if len(c.GetRoles()) > 0 {
+				st.Spec.Roles, st.Spec.ApprovalsRequired = c.GetRoles(), c.GetApprovalsRequired()
+			}
+			if len(c.GetItems()) > 0 {
+				st.Spec.Items = c.GetItems()
+			}
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_WAITING
 			f.settleHumanStep(cmd, r, st)
 		}

@@ -246,9 +246,27 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 			o.s.log.Warn("activate region", "run", r.GetId(), "err", err)
 		}
 	default: // wait, approval, checklist
+		start := &kirikaev1.ControlPlaneStep{RunId: r.GetId(), StepId: st.GetId(), Start: true}
+		if a := st.GetSpec().GetAction(); a == "approval" || a == "checklist" {
+			// Their terms may read earlier outputs: resolve them now, once, into the log.
+			with, err := o.s.planner.Resolve(r, st)
+			if err != nil {
+				o.failStep(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
+				return
+			}
+			var in struct {
+				Roles []string `json:"roles"`
+				Items []string `json:"items"`
+				Count uint32   `json:"count"`
+			}
+			if err := json.Unmarshal([]byte(with), &in); err != nil {
+				o.failStep(ctx, r, st, next, fmt.Sprintf("%s inputs: %v", a, err))
+				return
+			}
+			start.Roles, start.Items, start.ApprovalsRequired = in.Roles, in.Items, in.Count
+		}
 		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
-			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
-				RunId: r.GetId(), StepId: st.GetId(), Start: true}}}); err != nil {
+			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: start}}); err != nil {
 			o.s.log.Warn("start step", "run", r.GetId(), "step", st.GetId(), "err", err)
 		}
 	}

@@ -488,9 +488,14 @@ type ControlPlaneStep struct {
 	Error          string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	OutputsJson    string `protobuf:"bytes,7,opt,name=outputs_json,json=outputsJson,proto3" json:"outputs_json,omitempty"`
 	// start marks the step started (e.g. waiting for approvals) without finishing it.
-	Start         bool `protobuf:"varint,8,opt,name=start,proto3" json:"start,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Start bool `protobuf:"varint,8,opt,name=start,proto3" json:"start,omitempty"`
+	// roles, approvals_required and items are an approval's or checklist's terms, resolved
+	// when the step starts (they may read earlier steps' outputs).
+	Roles             []string `protobuf:"bytes,9,rep,name=roles,proto3" json:"roles,omitempty"`
+	ApprovalsRequired uint32   `protobuf:"varint,10,opt,name=approvals_required,json=approvalsRequired,proto3" json:"approvals_required,omitempty"`
+	Items             []string `protobuf:"bytes,11,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ControlPlaneStep) Reset() {
@@ -577,6 +582,27 @@ func (x *ControlPlaneStep) GetStart() bool {
 		return x.Start
 	}
 	return false
+}
+
+func (x *ControlPlaneStep) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *ControlPlaneStep) GetApprovalsRequired() uint32 {
+	if x != nil {
+		return x.ApprovalsRequired
+	}
+	return 0
+}
+
+func (x *ControlPlaneStep) GetItems() []string {
+	if x != nil {
+		return x.Items
+	}
+	return nil
 }
 
 // RestoreState replaces the whole state with a snapshot taken by `cluster snapshot save`.
@@ -965,7 +991,7 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x19\n" +
 	"\bagent_id\x18\x04 \x01(\tR\aagentId\x12\x14\n" +
-	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\xe4\x01\n" +
+	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\xbf\x02\n" +
 	"\x10ControlPlaneStep\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
@@ -974,7 +1000,11 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x02ok\x18\x05 \x01(\bR\x02ok\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12!\n" +
 	"\foutputs_json\x18\a \x01(\tR\voutputsJson\x12\x14\n" +
-	"\x05start\x18\b \x01(\bR\x05start\"7\n" +
+	"\x05start\x18\b \x01(\bR\x05start\x12\x14\n" +
+	"\x05roles\x18\t \x03(\tR\x05roles\x12-\n" +
+	"\x12approvals_required\x18\n" +
+	" \x01(\rR\x11approvalsRequired\x12\x14\n" +
+	"\x05items\x18\v \x03(\tR\x05items\"7\n" +
 	"\fRestoreState\x12'\n" +
 	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\xa4\x01\n" +
 	"\rCommandResult\x12\x14\n" +

@@ -898,8 +898,11 @@ type Run struct {
 	ParentRunId string   `protobuf:"bytes,20,opt,name=parent_run_id,json=parentRunId,proto3" json:"parent_run_id,omitempty"`
 	Phases      []*Phase `protobuf:"bytes,21,rep,name=phases,proto3" json:"phases,omitempty"`
 	// epoch_before and epoch_after bracket the run's effect on the fencing epoch.
-	EpochBefore   uint64 `protobuf:"varint,22,opt,name=epoch_before,json=epochBefore,proto3" json:"epoch_before,omitempty"`
-	EpochAfter    uint64 `protobuf:"varint,23,opt,name=epoch_after,json=epochAfter,proto3" json:"epoch_after,omitempty"`
+	EpochBefore uint64 `protobuf:"varint,22,opt,name=epoch_before,json=epochBefore,proto3" json:"epoch_before,omitempty"`
+	EpochAfter  uint64 `protobuf:"varint,23,opt,name=epoch_after,json=epochAfter,proto3" json:"epoch_after,omitempty"`
+	// primary and secondary are the region pair the plan was compiled against.
+	Primary       string `protobuf:"bytes,24,opt,name=primary,proto3" json:"primary,omitempty"`
+	Secondary     string `protobuf:"bytes,25,opt,name=secondary,proto3" json:"secondary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1093,6 +1096,20 @@ func (x *Run) GetEpochAfter() uint64 {
 		return x.EpochAfter
 	}
 	return 0
+}
+
+func (x *Run) GetPrimary() string {
+	if x != nil {
+		return x.Primary
+	}
+	return ""
+}
+
+func (x *Run) GetSecondary() string {
+	if x != nil {
+		return x.Secondary
+	}
+	return ""
 }
 
 type DeclareRequest struct {
@@ -2033,7 +2050,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\x8a\a\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xc2\a\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2062,7 +2079,9 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x06phases\x18\x15 \x03(\v2\x11.kirikae.v1.PhaseR\x06phases\x12!\n" +
 	"\fepoch_before\x18\x16 \x01(\x04R\vepochBefore\x12\x1f\n" +
 	"\vepoch_after\x18\x17 \x01(\x04R\n" +
-	"epochAfter\x1a9\n" +
+	"epochAfter\x12\x18\n" +
+	"\aprimary\x18\x18 \x01(\tR\aprimary\x12\x1c\n" +
+	"\tsecondary\x18\x19 \x01(\tR\tsecondary\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xda\x02\n" +

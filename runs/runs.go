@@ -1,0 +1,183 @@
+// Package runs turns plans into runs and resolves step inputs at dispatch. It implements
+// controlplane.Planner on top of package plan, so the control plane never parses YAML
+// itself. It holds no state but a cache of parsed plans, which it can always rebuild from
+// the run's immutable plan source.
+package runs
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/plan"
+)
+
+// Planner implements controlplane.Planner.
+type Planner struct {
+	cache sync.Map // run id -> *plan.Plan with the run's params applied
+}
+
+// Compile parses and validates a plan, applies params, and builds a run whose steps carry
+// their specs with regions resolved against the pair.
+func (p *Planner) Compile(source []byte, params map[string]string, region *kirikaev1.RegionState) (*kirikaev1.Run, error) {
+	pl, err := plan.Parse("plan", source)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.ApplyParams(pl, params); err != nil {
+		return nil, err
+	}
+	if missing := pl.MissingParams(); len(missing) > 0 {
+		return nil, fmt.Errorf("params without a value: %v (give them with --set NAME=VALUE)", missing)
+	}
+	run := &kirikaev1.Run{
+		PlanName:  pl.Name,
+		Params:    pl.ParamValues(),
+		Primary:   region.GetPrimary(),
+		Secondary: region.GetSecondary(),
+	}
+	switch pl.RunKind {
+	case plan.RunFailover:
+		run.Kind = kirikaev1.RunKind_RUN_KIND_FAILOVER
+		run.FromRegion, run.ToRegion = region.GetPrimary(), region.GetSecondary()
+	case plan.RunCutback:
+		run.Kind = kirikaev1.RunKind_RUN_KIND_CUTBACK
+		run.FromRegion, run.ToRegion = region.GetSecondary(), region.GetPrimary()
+	default:
+		run.Kind = kirikaev1.RunKind_RUN_KIND_RECOVERY
+		run.FromRegion, run.ToRegion = region.GetActive(), region.GetActive()
+	}
+	ctx := context(run, nil)
+	for _, ph := range pl.Phases {
+		run.Phases = append(run.Phases, &kirikaev1.Phase{Id: ph.ID, Name: ph.Name, ExpectMs: ph.Expect.Milliseconds()})
+	}
+	for _, id := range pl.TopoOrder() {
+		s := pl.Step(id)
+		spec, err := specOf(s, ctx)
+		if err != nil {
+			return nil, err
+		}
+		run.Steps = append(run.Steps, &kirikaev1.StepState{Id: s.ID, Spec: spec})
+	}
+	return run, nil
+}
+
+func specOf(s *plan.Step, ctx plan.Context) (*kirikaev1.StepSpec, error) {
+	region := plan.RegionControlPlane
+	if s.Where() == plan.OnAgent {
+		r, err := s.ResolveRegion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		region = r
+	}
+	with, err := json.Marshal(s.With)
+	if err != nil {
+		return nil, fmt.Errorf("step %s: with: %w", s.ID, err)
+	}
+	spec := &kirikaev1.StepSpec{
+		Name: s.Name, Phase: s.Phase, Region: region, Needs: s.Needs, Action: s.Action, WithJson: string(with),
+		TimeoutMs: s.Timeout.Milliseconds(), Retries: uint32(max(s.Retries, 0)), ExpectMs: s.Expect.Milliseconds(),
+		Owner: s.Owner, OnFailure: string(s.OnFailure), DrillSkip: s.SkipInDrill(), Priority: int32(s.Priority),
+	}
+	// Approvals and checklists are judged by the state machine. Their terms are resolved
+	// here when they can be, for display; the orchestrator resolves them again when the
+	// step starts, since they may read earlier outputs.
+	switch s.Action {
+	case "approval", "checklist":
+		if in, err := plan.InterpolateWith(s, ctx); err == nil {
+			spec.Roles, spec.ApprovalsRequired, spec.Items = HumanTerms(in)
+		}
+	}
+	return spec, nil
+}
+
+// HumanTerms reads an approval's roles and count, or a checklist's items, from resolved inputs.
+func HumanTerms(in map[string]any) (roles []string, count uint32, items []string) {
+	roles = list(in["roles"])
+	items = list(in["items"])
+	switch n := in["count"].(type) {
+	case int:
+		count = uint32(max(n, 0))
+	case float64:
+		count = uint32(max(n, 0))
+	}
+	return roles, count, items
+}
+
+func list(v any) []string {
+	var out []string
+	switch l := v.(type) {
+	case []any:
+		for _, x := range l {
+			out = append(out, plan.Stringify(x))
+		}
+	case []string:
+		out = l
+	}
+	return out
+}
+
+// context builds the interpolation context of a run from its params, its pair and the
+// outputs of its finished steps.
+func context(run *kirikaev1.Run, outputs map[string]map[string]any) plan.Context {
+	started := ""
+	if run.GetCreatedUnixNano() != 0 {
+		started = time.Unix(0, run.GetCreatedUnixNano()).UTC().Format("20060102-150405")
+	}
+	return plan.Context{
+		Params:  run.GetParams(),
+		Outputs: outputs,
+		Run: plan.RunVars{ID: run.GetId(), StartedCompact: started, Primary: run.GetPrimary(), Secondary: run.GetSecondary(),
+			Failed: run.GetFromRegion(), Target: run.GetToRegion()},
+	}
+}
+
+// Resolve returns a step's inputs with every reference resolved, as a JSON object.
+func (p *Planner) Resolve(run *kirikaev1.Run, st *kirikaev1.StepState) (string, error) {
+	pl, err := p.planOf(run)
+	if err != nil {
+		return "", err
+	}
+	s := pl.Step(st.GetId())
+	if s == nil {
+		return "", fmt.Errorf("step %s: %w", st.GetId(), plan.ErrUnknownStep)
+	}
+	outputs := map[string]map[string]any{}
+	for _, other := range run.GetSteps() {
+		if other.GetOutputsJson() == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(other.GetOutputsJson()), &m); err != nil {
+			return "", fmt.Errorf("outputs of step %s: %w", other.GetId(), err)
+		}
+		outputs[other.GetId()] = m
+	}
+	in, err := plan.InterpolateWith(s, context(run, outputs))
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("step %s: encode inputs: %w", st.GetId(), err)
+	}
+	return string(b), nil
+}
+
+func (p *Planner) planOf(run *kirikaev1.Run) (*plan.Plan, error) {
+	if v, ok := p.cache.Load(run.GetId()); ok {
+		return v.(*plan.Plan), nil
+	}
+	pl, err := plan.Parse(run.GetPlanName(), run.GetPlanSource())
+	if err != nil {
+		return nil, fmt.Errorf("run %s: re-parse plan: %w", run.GetId(), err)
+	}
+	if err := plan.ApplyParams(pl, run.GetParams()); err != nil {
+		return nil, fmt.Errorf("run %s: %w", run.GetId(), err)
+	}
+	p.cache.Store(run.GetId(), pl)
+	return pl, nil
+}
