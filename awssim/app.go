@@ -93,6 +93,13 @@ func (s *Sim) serveApp(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) serveItems(w http.ResponseWriter, r *http.Request, seg []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.Method != http.MethodGet {
+		defer func() {
+			if err := s.saveLocked(); err != nil {
+				s.log.Warn("awssim: save state", "err", err)
+			}
+		}()
+	}
 	if s.st.Items == nil {
 		s.st.Items = map[string]json.RawMessage{}
 	}

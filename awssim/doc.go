@@ -72,7 +72,7 @@
 //   - Route 53 does not check an alias target's HostedZoneId (the seed's change batch uses a
 //     zone id that is not the ALB's); it does check that an *.elb.amazonaws.com alias names a
 //     simulated ALB. TestDNSAnswer returns a fixed documentation address per region's ALB.
-//   - CloudWatch speaks rpcv2Cbor (the current SDK) and awsQuery (older SDKs, Debian's AWS CLI
-//     2.9), not awsJson1_0. S3 implements GetBucketReplication only.
+//   - CloudWatch speaks rpcv2Cbor (the current SDK), awsJson1_0 (newer AWS CLIs) and awsQuery
+//     (older SDKs, Debian's AWS CLI 2.9). S3 implements GetBucketReplication only.
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.
 package awssim

@@ -179,7 +179,7 @@ func guessService(r *http.Request) string {
 		return "secretsmanager"
 	case strings.HasPrefix(t, "AWSHealth"):
 		return "health"
-	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801"):
+	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801"), strings.HasPrefix(t, "GraniteServiceVersion20100801"):
 		return "monitoring"
 	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
 		return "route53"

@@ -261,6 +261,12 @@ func ecsUpdateService(c *call) (any, error) {
 	}
 	newTD := s.TaskDef
 	if in.TaskDefinition != "" {
+		if _, rev, ok := strings.Cut(svcName(in.TaskDefinition), ":"); ok {
+			if _, err := strconv.Atoi(rev); err != nil {
+				// The seed's "kaigo-subsys-dr:latest" lands here, as it would on AWS.
+				return nil, badRequest("ClientException", "Invalid revision number. Number: %s", rev)
+			}
+		}
 		td := c.findTaskDef(in.TaskDefinition)
 		if td == nil {
 			return nil, badRequest("ClientException", "TaskDefinition not found.")

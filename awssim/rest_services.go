@@ -1,6 +1,8 @@
 package awssim
 
 import (
+	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -788,10 +790,14 @@ func cborXML(name string, v cbor.Value) xn {
 
 func cloudwatchProtocol() protocol {
 	cb := cborProtocol(cloudwatchOps)
+	js := cloudwatchJSON()
 	q := queryProtocol(cloudwatchQueryOps, "http://monitoring.amazonaws.com/doc/2010-08-01/")
 	pick := func(c *call) protocol {
-		if c.r.Header.Get("Smithy-Protocol") != "" || strings.Contains(c.r.URL.Path, "/operation/") {
+		switch {
+		case c.r.Header.Get("Smithy-Protocol") != "" || strings.Contains(c.r.URL.Path, "/operation/"):
 			return cb
+		case c.r.Header.Get("X-Amz-Target") != "":
+			return js
 		}
 		return q
 	}
@@ -801,4 +807,107 @@ func cloudwatchProtocol() protocol {
 		writeOK:    func(w http.ResponseWriter, c *call, out any) { pick(c).writeOK(w, c, out) },
 		writeError: func(w http.ResponseWriter, c *call, e *apiError) { pick(c).writeError(w, c, e) },
 	}
+}
+
+// jsonToCBOR turns an awsJson1_0 CloudWatch body into the CBOR shape the handlers read.
+func jsonToCBOR(v any) cbor.Value {
+	switch vv := v.(type) {
+	case map[string]any:
+		m := cbor.Map{}
+		for k, x := range vv {
+			m[k] = jsonToCBOR(x)
+		}
+		return m
+	case []any:
+		l := cbor.List{}
+		for _, x := range vv {
+			l = append(l, jsonToCBOR(x))
+		}
+		return l
+	case json.Number:
+		if n, err := strconv.ParseInt(string(vv), 10, 64); err == nil {
+			if n < 0 {
+				return cbor.NegInt(uint64(-n))
+			}
+			return cbor.Uint(n)
+		}
+		f, _ := vv.Float64()
+		return cbor.Float64(f)
+	case string:
+		return cbor.String(vv)
+	case bool:
+		return cbor.Bool(vv)
+	}
+	return &cbor.Nil{}
+}
+
+// cborJSON is the reverse, for awsJson1_0 responses; timestamps become epoch seconds.
+func cborJSON(v cbor.Value) any {
+	switch vv := v.(type) {
+	case cbor.Map:
+		m := map[string]any{}
+		for k, x := range vv {
+			m[k] = cborJSON(x)
+		}
+		return m
+	case cbor.List:
+		l := make([]any, len(vv))
+		for i, x := range vv {
+			l[i] = cborJSON(x)
+		}
+		return l
+	case cbor.String:
+		return string(vv)
+	case cbor.Uint:
+		return uint64(vv)
+	case cbor.Float64:
+		return float64(vv)
+	case cbor.Bool:
+		return bool(vv)
+	case *cbor.Tag:
+		return cborJSON(vv.Value)
+	}
+	return nil
+}
+
+// cloudwatchJSON is CloudWatch's awsJson1_0 protocol (X-Amz-Target
+// GraniteServiceVersion20100801.<Op>), which newer AWS CLI releases use.
+func cloudwatchJSON() protocol {
+	p := jsonProtocol(map[string]jsonOp{})
+	p.dispatch = func(c *call) (any, error) {
+		fn, ok := cloudwatchOps[c.op]
+		if !ok {
+			return nil, badRequest("UnknownOperationException", "Unknown operation %q", c.r.Header.Get("X-Amz-Target"))
+		}
+		in := cbor.Map{}
+		if len(bytes.TrimSpace(c.body)) > 0 {
+			dec := json.NewDecoder(bytes.NewReader(c.body))
+			dec.UseNumber()
+			var v map[string]any
+			if err := dec.Decode(&v); err != nil {
+				return nil, badRequest("SerializationException", "Could not parse request body: %v", err)
+			}
+			in, _ = jsonToCBOR(v).(cbor.Map)
+		}
+		out, err := fn(c, in)
+		if err != nil {
+			return nil, err
+		}
+		return cborJSON(out), nil
+	}
+	p.writeOK = func(w http.ResponseWriter, c *call, out any) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Header().Set("X-Amzn-RequestId", c.reqID)
+		w.WriteHeader(http.StatusOK)
+		_ = json.NewEncoder(w).Encode(out)
+	}
+	p.writeError = func(w http.ResponseWriter, c *call, e *apiError) {
+		fault := "Sender"
+		if e.Status >= 500 {
+			fault = "Receiver"
+		}
+		w.Header().Set("X-Amzn-Query-Error", e.Code+";"+fault)
+		writeJSONError(w, c, e)
+	}
+	return p
 }
