@@ -1,0 +1,350 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kirikae/kirikae/agent/action"
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+)
+
+// progressEvery is the most often a step's progress is forwarded.
+const progressEvery = time.Second
+
+// job is one accepted attempt, queued or running.
+type job struct {
+	key    attemptKey
+	as     *kirikaev1.Assignment
+	step   action.Step
+	bad    error // the assignment cannot run (bad with_json); reported without executing
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// started is set, under Agent.mu, when the job takes a slot.
+	started bool
+}
+
+// cancelledError is the cancel cause of an attempt the control plane cancelled.
+type cancelledError struct{ reason string }
+
+func (c *cancelledError) Error() string { return "cancelled: " + c.reason }
+
+// timeoutError is the cancel cause of an attempt that ran past its timeout_ms.
+type timeoutError struct{ d time.Duration }
+
+func (t *timeoutError) Error() string { return "timed out after " + t.d.String() }
+
+// assign handles an assignment from the control plane; see the package doc for the rules.
+// It is called from the stream's receive loop and must not block for long.
+func (a *Agent) assign(as *kirikaev1.Assignment) {
+	k := keyOf(as.GetRunId(), as.GetStepId(), as.GetAttempt())
+	log := a.log.With("run", k.run, "step", k.step, "attempt", k.attempt, "action", as.GetAction(), "epoch", as.GetEpoch())
+	if err := a.epoch.admit(as.GetEpoch()); err != nil {
+		log.Warn("refusing an assignment", "err", err)
+		now := timeNow().UnixNano()
+		a.emit(resultMsg(&kirikaev1.StepResult{
+			RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Refused: true,
+			Error: err.Error(), StartedUnixNano: now, FinishedUnixNano: now,
+		}), true)
+		return
+	}
+
+	a.mu.Lock()
+	if _, ok := a.jobs[k]; ok {
+		a.mu.Unlock()
+		log.Info("dropping a duplicate of an attempt that is queued or running")
+		return
+	}
+	if res, ok := a.results.get(k); ok {
+		a.mu.Unlock()
+		log.Info("duplicate of a finished attempt: sending its result again", "ok", res.GetOk())
+		a.emit(resultMsg(res), true)
+		return
+	}
+	with, bad := decodeWith(as.GetWithJson())
+	ctx, cancel := context.WithCancelCause(a.ctx)
+	j := &job{
+		key: k, as: as, bad: bad, ctx: ctx, cancel: cancel,
+		step: action.Step{
+			RunID: k.run, StepID: k.step, Attempt: k.attempt, Epoch: as.GetEpoch(),
+			Action: as.GetAction(), Region: a.cfg.Region, With: with,
+		},
+	}
+	a.jobs[k] = j
+	a.queue = append(a.queue, j)
+	queued := len(a.queue)
+	a.pumpLocked()
+	a.mu.Unlock()
+	log.Info("accepted an assignment", "timeout_ms", as.GetTimeoutMs(), "queued", queued)
+}
+
+// pumpLocked starts queued jobs while there are free slots. a.mu must be held.
+func (a *Agent) pumpLocked() {
+	for a.running < a.cfg.MaxSteps && len(a.queue) > 0 && a.ctx.Err() == nil {
+		j := a.queue[0]
+		a.queue = a.queue[1:]
+		j.started = true
+		a.running++
+		a.jobsWG.Add(1)
+		go a.run(j)
+	}
+}
+
+// cancelStep handles CancelStep.
+func (a *Agent) cancelStep(c *kirikaev1.CancelStep) {
+	k := keyOf(c.GetRunId(), c.GetStepId(), c.GetAttempt())
+	reason := c.GetReason()
+	if reason == "" {
+		reason = "by the control plane"
+	}
+	cause := &cancelledError{reason: reason}
+	a.mu.Lock()
+	j, ok := a.jobs[k]
+	if !ok {
+		a.mu.Unlock()
+		if res, done := a.results.get(k); done {
+			a.log.Info("cancel for a finished attempt: sending its result again", "attempt", k)
+			a.emit(resultMsg(res), true)
+		} else {
+			a.log.Info("cancel for an attempt this agent does not have", "attempt", k)
+		}
+		return
+	}
+	if j.started {
+		a.mu.Unlock()
+		a.log.Info("cancelling a running attempt", "attempt", k, "reason", reason)
+		j.cancel(cause)
+		return
+	}
+	// Still queued: it never runs.
+	a.queue = slices.DeleteFunc(a.queue, func(q *job) bool { return q == j })
+	a.mu.Unlock()
+	a.log.Info("cancelling a queued attempt", "attempt", k, "reason", reason)
+	j.cancel(cause)
+	now := timeNow().UnixNano()
+	a.finish(j, &kirikaev1.StepResult{
+		RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Error: cause.Error(),
+		StartedUnixNano: now, FinishedUnixNano: now,
+	}, false)
+}
+
+// run executes one job in its slot and reports the result.
+func (a *Agent) run(j *job) {
+	defer a.jobsWG.Done()
+	k := j.key
+	log := a.log.With("run", k.run, "step", k.step, "attempt", k.attempt, "action", j.step.Action)
+	started := timeNow()
+	ctx := j.ctx
+	if ms := j.as.GetTimeoutMs(); ms > 0 {
+		d := time.Duration(ms) * time.Millisecond
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, &timeoutError{d: d})
+		defer cancel()
+	}
+	progress := newProgressLimiter(progressEvery, func(status string, last bool) {
+		a.emit(&kirikaev1.ConnectRequest{Msg: &kirikaev1.ConnectRequest_Progress{Progress: &kirikaev1.StepProgress{
+			RunId: k.run, StepId: k.step, Attempt: k.attempt, Status: status,
+		}}}, last)
+	})
+	outputs, err := map[string]any(nil), j.bad
+	if err == nil {
+		log.Debug("executing")
+		outputs, err = a.execute(ctx, j.step, progress.report)
+	}
+	progress.close()
+	finished := timeNow()
+	j.cancel(nil) // release the context; the cause of an earlier cancel stays
+
+	cause := context.Cause(j.ctx)
+	if err != nil && errors.Is(cause, errShutdown) {
+		log.Info("attempt interrupted by shutdown; the control plane will dispatch it again", "err", err)
+		a.release(j)
+		return
+	}
+	res := &kirikaev1.StepResult{
+		RunId: k.run, StepId: k.step, Attempt: k.attempt,
+		StartedUnixNano: started.UnixNano(), FinishedUnixNano: finished.UnixNano(),
+	}
+	var ce *cancelledError
+	var te *timeoutError
+	switch {
+	case errors.As(cause, &ce):
+		res.Error = ce.Error()
+	case err != nil && ctx.Err() != nil && errors.As(context.Cause(ctx), &te):
+		res.Error = fmt.Sprintf("%s: %v", te.Error(), err)
+	case err != nil:
+		res.Error = err.Error()
+	default:
+		if outputs == nil {
+			outputs = map[string]any{}
+		}
+		b, merr := json.Marshal(outputs)
+		if merr != nil {
+			res.Error = fmt.Sprintf("outputs of %s are not JSON: %v", j.step.Action, merr)
+			break
+		}
+		res.Ok, res.OutputsJson = true, string(b)
+	}
+	if res.Ok {
+		log.Info("attempt succeeded", "took", finished.Sub(started).Round(time.Millisecond))
+	} else {
+		log.Warn("attempt failed", "err", res.Error, "took", finished.Sub(started).Round(time.Millisecond))
+	}
+	a.finish(j, res, true)
+}
+
+// finish stores a result, frees the job's slot and sends the result. The result is stored
+// before the job leaves a.jobs, so a duplicate assignment always finds one or the other.
+func (a *Agent) finish(j *job, res *kirikaev1.StepResult, held bool) {
+	if err := a.results.put(res); err != nil {
+		a.log.Error("cannot store a result; it is kept in memory only", "attempt", j.key, "err", err)
+	}
+	if held {
+		a.release(j)
+	} else {
+		a.mu.Lock()
+		delete(a.jobs, j.key)
+		a.mu.Unlock()
+	}
+	a.emit(resultMsg(res), true)
+}
+
+// release frees a running job's slot and starts the next queued job.
+func (a *Agent) release(j *job) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.jobs, j.key)
+	a.running--
+	a.pumpLocked()
+}
+
+// execute runs the step's executor. A panic fails the attempt instead of the agent (only
+// in this goroutine: an executor must not panic in goroutines of its own).
+func (a *Agent) execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (out map[string]any, err error) {
+	e, ok := a.reg.Lookup(step.Action)
+	if !ok {
+		return nil, fmt.Errorf("%w %q: no executor for it on agent %s", action.ErrUnknownAction, step.Action, a.cfg.ID)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("executor panicked", "action", step.Action, "panic", r, "stack", string(debug.Stack()))
+			out, err = nil, fmt.Errorf("executor for %s panicked: %v", step.Action, r)
+		}
+	}()
+	return e.Execute(ctx, step, progress)
+}
+
+// decodeWith decodes with_json into a map. Numbers become int64 when whole and in range,
+// float64 otherwise (see the package doc).
+func decodeWith(s string) (map[string]any, error) {
+	if strings.TrimSpace(s) == "" {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return map[string]any{}, fmt.Errorf("%w: with_json is not a JSON object: %w", action.ErrInvalidInput, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return map[string]any{}, fmt.Errorf("%w: with_json has data after the object", action.ErrInvalidInput)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	for k, v := range m {
+		m[k] = normalizeNumbers(v)
+	}
+	return m, nil
+}
+
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return x.String()
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeNumbers(e)
+		}
+	}
+	return v
+}
+
+// progressLimiter forwards at most one status per interval; a status that arrives sooner
+// is held and sent when the interval is up, replaced by any later one. close sends the
+// held status at once, so the last status before the result is never lost.
+type progressLimiter struct {
+	every time.Duration
+	emit  func(status string, last bool)
+
+	mu      sync.Mutex
+	last    time.Time
+	pending string
+	held    bool
+	timer   *time.Timer
+	closed  bool
+}
+
+func newProgressLimiter(every time.Duration, emit func(string, bool)) *progressLimiter {
+	return &progressLimiter{every: every, emit: emit}
+}
+
+func (p *progressLimiter) report(status string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	now := time.Now()
+	if p.last.IsZero() || now.Sub(p.last) >= p.every {
+		p.last, p.held = now, false
+		p.emit(status, false)
+		return
+	}
+	p.pending, p.held = status, true
+	if p.timer == nil {
+		p.timer = time.AfterFunc(p.last.Add(p.every).Sub(now), p.fire)
+	}
+}
+
+func (p *progressLimiter) fire() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timer = nil
+	if p.closed || !p.held {
+		return
+	}
+	p.last, p.held = time.Now(), false
+	p.emit(p.pending, false)
+}
+
+func (p *progressLimiter) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	if p.held {
+		p.held = false
+		p.emit(p.pending, true)
+	}
+}
