@@ -29,7 +29,7 @@ func (s *Sim) appRegion(p string) (region, rest string, err error) {
 		}
 		return lb.region, r, nil
 	}
-	if !slices.Contains(Regions, first) {
+	if !slices.Contains(regions, first) {
 		return "", "", fmt.Errorf("unknown region %q", first)
 	}
 	return first, rest, nil

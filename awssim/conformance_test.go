@@ -569,6 +569,9 @@ func TestSmallServices(t *testing.T) {
 	if aws.ToString(pub.MessageId) == "" {
 		t.Fatal("no message id")
 	}
+	if m := e.sim.Published(); len(m) != 1 || m[0].Message != "service resumed" || m[0].Topic != awssim.KaigoDRAlertsTopic {
+		t.Fatalf("published: %+v", m)
+	}
 	_, err := sn.Publish(ctx, &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:us-west-2:123456789012:nope"), Message: aws.String("x")})
 	wantCode(t, err, "NotFound")
 

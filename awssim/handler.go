@@ -109,7 +109,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, c, badRequest("UnknownService", "awssim does not simulate service %q", service))
 		return
 	}
-	if !slices.Contains(Regions, region) && service != "route53" && service != "s3" {
+	if !slices.Contains(regions, region) && service != "route53" && service != "s3" {
 		p.writeError(w, c, badRequest("InvalidClientTokenId", "The security token included in the request is invalid (region %q is not simulated)", region))
 		return
 	}

@@ -651,14 +651,13 @@ var healthOps = map[string]jsonOp{
 				continue
 			}
 			e := map[string]any{"arn": ev.ARN, "service": ev.Service, "eventTypeCode": ev.TypeCode,
-				"eventTypeCategory": ev.Category, "region": ev.Region, "availabilityZone": "",
+				"eventTypeCategory": ev.Category, "region": ev.Region,
 				"startTime": epoch(ev.Start), "lastUpdatedTime": epoch(ev.Start), "statusCode": status,
 				"eventScopeCode": "PUBLIC"}
 			if !ev.End.IsZero() {
 				e["endTime"] = epoch(ev.End)
 				e["lastUpdatedTime"] = epoch(ev.End)
 			}
-			delete(e, "availabilityZone")
 			events = append(events, e)
 		}
 		return map[string]any{"events": events}, nil

@@ -324,7 +324,8 @@ var stsOps = map[string]queryOp{
 	},
 }
 
-type snsMessage struct {
+// SNSMessage is one message published to a simulated SNS topic.
+type SNSMessage struct {
 	Time    time.Time `json:"time"`
 	Topic   string    `json:"topic"`
 	Subject string    `json:"subject"`
@@ -347,7 +348,7 @@ var snsOps = map[string]queryOp{
 		if topic != "" && !c.rs().Topics[topic] {
 			return nil, notFound("NotFound", "Topic does not exist")
 		}
-		c.s.st.Messages = append(c.s.st.Messages, snsMessage{Time: c.now, Topic: topic, Subject: p.Get("Subject"), Message: msg})
+		c.s.st.Messages = append(c.s.st.Messages, SNSMessage{Time: c.now, Topic: topic, Subject: p.Get("Subject"), Message: msg})
 		c.journal(topic)
 		return []xn{tx("MessageId", fmt.Sprintf("00000000-0000-4000-9000-%012d", c.s.st.next()))}, nil
 	},

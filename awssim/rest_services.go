@@ -457,7 +457,7 @@ type regionLB struct {
 func (s *Sim) albByDNS(dns string) *regionLB {
 	dns = strings.TrimSuffix(strings.ToLower(dns), ".")
 	dns = strings.TrimPrefix(dns, "dualstack.")
-	for _, region := range Regions {
+	for _, region := range regions {
 		for _, lb := range s.st.Regions[region].LoadBalancers {
 			if strings.ToLower(lb.DNS) == dns {
 				return &regionLB{lb, region}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -31,9 +33,13 @@ const (
 	OpChangeRecordSets       = "ChangeResourceRecordSets"
 )
 
-// DefaultDurations are the AWS-time durations of each transition. The first seven come from
-// the seed runbook's 所要時間; the rest are typical AWS figures the seed does not give.
-var DefaultDurations = map[string]time.Duration{
+// DefaultDurations returns the AWS-time duration of each transition, keyed by operation: a
+// fresh copy, so callers cannot change another simulator's defaults.
+func DefaultDurations() map[string]time.Duration { return maps.Clone(defaultDurations) }
+
+// defaultDurations: the first seven come from the seed runbook's 所要時間; the rest are
+// typical AWS figures the seed does not give.
+var defaultDurations = map[string]time.Duration{
 	OpRestoreFromSnapshot:    45 * time.Minute,
 	OpRestorePointInTime:     45 * time.Minute,
 	OpCreateReplicationGroup: 15 * time.Minute,
@@ -52,9 +58,11 @@ var DefaultDurations = map[string]time.Duration{
 // AccountID is the simulated account every ARN uses. It matches the seed's examples.
 const AccountID = "123456789012"
 
-// Regions the simulator knows. Requests for any other region get an error, as AWS would
-// for a region the account cannot use.
-var Regions = []string{"us-east-1", "us-west-2"}
+// Regions returns the regions the simulator serves. Requests for any other region get an
+// error, as AWS gives for a region the account cannot use.
+func Regions() []string { return slices.Clone(regions) }
+
+var regions = []string{"us-east-1", "us-west-2"}
 
 // Options configures a Sim. The zero value is a valid, empty simulator at real time.
 type Options struct {
@@ -117,7 +125,7 @@ func New(opts Options) (*Sim, error) {
 	if s.scale <= 0 {
 		s.scale = 1
 	}
-	for k, v := range DefaultDurations {
+	for k, v := range defaultDurations {
 		s.durs[k] = v
 	}
 	for k, v := range opts.Durations {
@@ -235,6 +243,16 @@ func (s *Sim) Journal() []JournalEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]JournalEntry(nil), s.st.Journal...)
+}
+
+// Now is the simulator's clock, for callers that compare ages with the simulated world.
+func (s *Sim) Now() time.Time { return s.now() }
+
+// Published returns the SNS messages published so far, oldest first.
+func (s *Sim) Published() []SNSMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SNSMessage(nil), s.st.Messages...)
 }
 
 // JournalEntry is one mutating call that succeeded.

@@ -20,7 +20,7 @@ type world struct {
 	Buckets  map[string]*bucket         `json:"buckets"`
 	Alarms   map[string]*alarm          `json:"alarms"`
 	Journal  []JournalEntry             `json:"journal"`
-	Messages []snsMessage               `json:"messages"`
+	Messages []SNSMessage               `json:"messages"`
 	Items    map[string]json.RawMessage `json:"items"`
 }
 
@@ -112,7 +112,7 @@ func newWorld() *world {
 		Buckets: map[string]*bucket{},
 		Alarms:  map[string]*alarm{},
 	}
-	for _, r := range Regions {
+	for _, r := range regions {
 		w.Regions[r] = newRegion()
 	}
 	return w
@@ -205,7 +205,7 @@ func loadWorld(path string) (*world, error) {
 		return nil, fmt.Errorf("awssim: decode state %s: %w", path, err)
 	}
 	fresh := newWorld()
-	for _, r := range Regions {
+	for _, r := range regions {
 		if w.Regions[r] == nil {
 			w.Regions[r] = newRegion()
 		}

@@ -87,9 +87,10 @@ func runSim(ctx context.Context, out, errOut io.Writer, f simFlags) error {
 		return err
 	}
 	durs := map[string]time.Duration{}
+	known := awssim.DefaultDurations()
 	for op, v := range f.durations {
-		if _, ok := awssim.DefaultDurations[op]; !ok {
-			return fmt.Errorf("sim: --duration %s: unknown operation (known: %s)", op, strings.Join(slices.Sorted(maps.Keys(awssim.DefaultDurations)), ", "))
+		if _, ok := known[op]; !ok {
+			return fmt.Errorf("sim: --duration %s: unknown operation (known: %s)", op, strings.Join(slices.Sorted(maps.Keys(known)), ", "))
 		}
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
