@@ -110,6 +110,12 @@ func (f *clientFlags) call(ctx context.Context, fn func(ctx context.Context, con
 	}
 }
 
+// retryableWatch reports whether a broken watch stream should be reopened.
+func retryableWatch(err error) bool {
+	c := status.Code(err)
+	return c == codes.Unavailable || c == codes.Unknown || c == codes.Internal
+}
+
 // describe turns a gRPC status into a message that says where and what.
 func describe(addr string, err error) error {
 	st, ok := status.FromError(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/runs"
 )
 
 func init() { register(newServerCommand) }
@@ -64,6 +65,7 @@ Every connection, raft included, is mutual TLS. Make certificates with ` + "`kir
 				return err
 			}
 			f.cfg.Logger = logger
+			f.cfg.Planner = &runs.Planner{}
 			if err := controlplane.Run(cmd.Context(), f.cfg); err != nil {
 				return fmt.Errorf("server: %w", err)
 			}

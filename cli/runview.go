@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+)
+
+// isTerminal reports whether w is a character device, where live redrawing makes sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func stepStatus(s kirikaev1.StepStatus) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s.String(), "STEP_STATUS_")), "_", "-")
+}
+
+func runStatus(s kirikaev1.RunStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "RUN_STATUS_"))
+}
+
+func runKind(k kirikaev1.RunKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "RUN_KIND_"))
+}
+
+func drillKind(k kirikaev1.DrillKind) string {
+	if k == kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
+		return ""
+	}
+	return strings.ToLower(strings.TrimPrefix(k.String(), "DRILL_KIND_"))
+}
+
+func dur(ms int64) string {
+	if ms <= 0 {
+		return "-"
+	}
+	return (time.Duration(ms) * time.Millisecond).Round(time.Second).String()
+}
+
+// stepElapsed is how long a step has run: to its end, or to now.
+func stepElapsed(st *kirikaev1.StepState, now time.Time) time.Duration {
+	if st.GetStartedUnixNano() == 0 {
+		return 0
+	}
+	end := now.UnixNano()
+	if st.GetFinishedUnixNano() != 0 {
+		end = st.GetFinishedUnixNano()
+	}
+	return time.Duration(end - st.GetStartedUnixNano()).Round(time.Second)
+}
+
+// renderRun draws a run phase by phase: each step with its status, elapsed time against
+// the expected, and what it waits for.
+func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
+	kind := runKind(r.GetKind())
+	if d := drillKind(r.GetDrill()); d != "" {
+		kind += " (" + d + " drill)"
+	}
+	fmt.Fprintf(w, "run %s  %s  plan %s  %s -> %s  status %s\n", r.GetId(), kind, r.GetPlanName(), r.GetFromRegion(), r.GetToRegion(), runStatus(r.GetStatus()))
+	if r.GetError() != "" {
+		fmt.Fprintf(w, "  ! %s\n", r.GetError())
+	}
+	phases := r.GetPhases()
+	seen := map[string]bool{}
+	for _, ph := range phases {
+		seen[ph.GetId()] = true
+	}
+	// Steps whose phase the plan does not list still show, under their phase id.
+	for _, st := range r.GetSteps() {
+		if p := st.GetSpec().GetPhase(); !seen[p] {
+			seen[p] = true
+			phases = append(phases, &kirikaev1.Phase{Id: p, Name: p})
+		}
+	}
+	for _, ph := range phases {
+		title := ph.GetName()
+		if title == "" {
+			title = ph.GetId()
+		}
+		fmt.Fprintf(w, "\n%s (expect %s)\n", title, dur(ph.GetExpectMs()))
+		for _, st := range r.GetSteps() {
+			if st.GetSpec().GetPhase() != ph.GetId() {
+				continue
+			}
+			sp := st.GetSpec()
+			line := fmt.Sprintf("  %-11s %-34s %-12s %8s / %-6s", stepStatus(st.GetStatus()), st.GetId(), sp.GetRegion(),
+				stepElapsed(st, now), dur(sp.GetExpectMs()))
+			switch {
+			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == "approval":
+				var got []string
+				for _, a := range st.GetApprovals() {
+					got = append(got, a.GetRole()+"="+a.GetActor())
+				}
+				line += fmt.Sprintf("  needs approval: %s (have: %s)", strings.Join(sp.GetRoles(), ", "), strings.Join(got, ", "))
+			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == "checklist":
+				line += fmt.Sprintf("  checklist: %d of %d confirmed", len(st.GetConfirmations()), len(sp.GetItems()))
+			case st.GetProgress() != "":
+				line += "  " + st.GetProgress()
+			case st.GetError() != "":
+				line += "  error: " + st.GetError()
+			case st.GetSkippedBy() != "":
+				line += "  skipped by " + st.GetSkippedBy()
+			}
+			if st.GetAttempt() > 1 {
+				line += fmt.Sprintf("  (attempt %d)", st.GetAttempt())
+			}
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+		}
+	}
+}
+
+// stepLines returns one line per step state, for the plain (non-terminal) watch output,
+// which prints only lines that changed.
+func stepLines(r *kirikaev1.Run) map[string]string {
+	out := map[string]string{"": fmt.Sprintf("run %s %s", r.GetId(), runStatus(r.GetStatus()))}
+	for _, st := range r.GetSteps() {
+		l := fmt.Sprintf("step %s %s", st.GetId(), stepStatus(st.GetStatus()))
+		if st.GetAttempt() > 1 {
+			l += fmt.Sprintf(" attempt=%d", st.GetAttempt())
+		}
+		if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_FAILED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT {
+			l += " error=" + fmt.Sprintf("%q", st.GetError())
+		}
+		if st.GetProgress() != "" {
+			l += " progress=" + fmt.Sprintf("%q", st.GetProgress())
+		}
+		out[st.GetId()] = l
+	}
+	return out
+}
