@@ -235,6 +235,12 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 			o.failStep(ctx, r, st, next, "region.activate: with.region is required")
 			return
 		}
+		switch in.Region {
+		case "primary":
+			in.Region = r.GetPrimary()
+		case "secondary":
+			in.Region = r.GetSecondary()
+		}
 		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
 			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
 				RunId: r.GetId(), StepId: st.GetId(), Start: true}}}); err != nil {
