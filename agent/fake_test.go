@@ -444,4 +444,3 @@ func (w testWriter) Write(p []byte) (int, error) {
 func assignment(run, step string, attempt uint32, epoch uint64, act, with string) *kirikaev1.Assignment {
 	return &kirikaev1.Assignment{RunId: run, StepId: step, Attempt: attempt, Epoch: epoch, Action: act, WithJson: with}
 }
-
