@@ -32,6 +32,8 @@ func requireTool(t *testing.T, path, install string) {
 // TestAWSCLIRunbook runs the seed runbook's own AWS CLI commands against the kaigo fixture.
 // The clock is frozen and moved by hand, because the CLI's waiters sleep 30 s between polls.
 func TestAWSCLIRunbook(t *testing.T) {
+	// External processes dominate this test; overlap it with the other slow one.
+	t.Parallel()
 	requireTool(t, awsCLI, "apt-get install -y awscli")
 	e := newEnv(t, 0)
 	dir := t.TempDir()

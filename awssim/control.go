@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,7 +23,17 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	post := r.Method == http.MethodPost
 	switch {
 	case op == "journal" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Journal())
+		// ?since=N skips the first N entries, so a poller fetches only what is new.
+		j := s.Journal()
+		if v := r.URL.Query().Get("since"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "since must be a non-negative integer"})
+				return
+			}
+			j = j[min(n, len(j)):]
+		}
+		writeJSON(w, http.StatusOK, j)
 	case op == "state" && r.Method == http.MethodGet:
 		s.mu.Lock()
 		b, err := json.Marshal(s.st)

@@ -199,6 +199,15 @@ func TestControlAPI(t *testing.T) {
 	if len(j) != 1 || j[0].Operation != "UpdateService" || j[0].Region != west || j[0].Service != "ecs" || j[0].Resource != awssim.KaigoDRCluster+"/"+awssim.KaigoDRService {
 		t.Fatalf("journal: %+v", j)
 	}
+	resp, err = http.Get(e.endpoint + "/_sim/journal?since=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = nil
+	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil || len(j) != 0 {
+		t.Fatalf("journal?since=1: %v %+v", err, j)
+	}
+	resp.Body.Close()
 	for _, c := range []struct {
 		path, body string
 		want       int

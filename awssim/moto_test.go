@@ -243,6 +243,8 @@ var knownDifferences = map[string]string{
 // TestDifferentialAgainstMoto runs one scenario against awssim and moto_server and compares
 // outcomes and error codes, so awssim's idea of AWS is checked by an independent emulator.
 func TestDifferentialAgainstMoto(t *testing.T) {
+	// External processes dominate this test; overlap it with the other slow one.
+	t.Parallel()
 	motoURL := startMoto(t)
 	e := newEnv(t, 0)
 	sim := differential(t, backend{name: "awssim", endpoint: e.endpoint, advance: e.clock.Advance})

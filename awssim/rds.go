@@ -178,6 +178,15 @@ func firstOr(v []string, def string) string {
 
 func rdsDescribeInstances(c *call, p url.Values) ([]xn, error) {
 	id := p.Get("DBInstanceIdentifier")
+	if ids := filters(p, "Filters.Filter")["db-instance-id"]; id == "" && len(ids) > 0 {
+		var items []xn
+		for _, k := range ids {
+			if in, st, err := c.liveInstance(k); err == nil {
+				items = append(items, c.instanceXML(in, st))
+			}
+		}
+		return []xn{list("DBInstances", "DBInstance", items)}, nil
+	}
 	if id != "" {
 		in, st, err := c.liveInstance(id)
 		if err != nil {
@@ -259,6 +268,8 @@ func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
 		case len(f["db-instance-id"]) > 0 && !slices.Contains(f["db-instance-id"], sn.InstanceID):
 			continue
 		case len(f["snapshot-type"]) > 0 && !slices.Contains(f["snapshot-type"], sn.Type):
+			continue
+		case len(f["db-snapshot-id"]) > 0 && !slices.Contains(f["db-snapshot-id"], sn.ID):
 			continue
 		}
 		items = append(items, c.snapshotXML(sn, st))
