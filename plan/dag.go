@@ -103,6 +103,18 @@ func (p *Plan) CriticalPath() ([]string, time.Duration) {
 	if end == "" {
 		return nil, 0
 	}
+	// Carry the path on through steps that take no time (region.activate, a final notify
+	// without expect), so it ends where the plan really ends.
+	deps := p.dependents()
+	for moved := true; moved; {
+		moved = false
+		for _, d := range deps[end] {
+			if prev[d] == end && dist[d] == dist[end] {
+				end, moved = d, true
+				break
+			}
+		}
+	}
 	var path []string
 	for id := end; id != ""; id = prev[id] {
 		path = append(path, id)

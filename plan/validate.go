@@ -35,6 +35,7 @@ type validator struct {
 	phaseLine  int
 	paramsLine int
 	overrides  map[string]string // ApplyParams values, set before the checks
+	refNodes   int               // nodes visited by checkRefs
 }
 
 type stepNodes struct {
@@ -114,13 +115,22 @@ var yamlLineRe = regexp.MustCompile(`line (\d+)`)
 func yamlErrLine(err error) int {
 	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
 		n, _ := strconv.Atoi(m[1])
+		// yaml reports parser errors that have a context ("while parsing a flow mapping")
+		// with the context's 0-based line; scanner errors are 1-based.
+		if strings.Contains(err.Error(), "did not find expected") {
+			n++
+		}
 		return n
 	}
 	return 1
 }
 
 func yamlErrMsg(err error) string {
-	return strings.TrimPrefix(err.Error(), "yaml: ")
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if loc := yamlLineRe.FindStringIndex(msg); loc != nil && loc[0] == 0 {
+		msg = strings.TrimPrefix(msg[loc[1]:], ": ")
+	}
+	return msg
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
@@ -521,6 +531,9 @@ func normalize(x any) any {
 func (v *validator) checkGraph() {
 	p := v.p
 	for _, s := range p.Steps {
+		if p.byID[s.ID] != s {
+			continue // a duplicate id, already reported
+		}
 		sn := v.stepNodes[s]
 		seen := map[string]bool{}
 		line := s.Line
@@ -907,7 +920,9 @@ func typeWant(typ string) string {
 // checkRefs checks every reference inside n: params must be declared, step outputs must
 // come from an ancestor's action outputs.
 func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, anc map[string]bool, params map[string]bool, typ string, depth int) {
-	if n == nil || depth > 50 {
+	// Aliases can make a small file a huge tree; a budget keeps validation linear.
+	v.refNodes++
+	if n == nil || depth > 50 || v.refNodes > 100000 {
 		return
 	}
 	switch n.Kind {
