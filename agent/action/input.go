@@ -60,10 +60,12 @@ func asString(name string, v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return strings.TrimSpace(x), nil
+	case json.Number:
+		return x.String(), nil
+	case int, int32, int64, uint32, uint64, float64, bool:
+		return fmt.Sprint(x), nil
 	case fmt.Stringer:
 		return x.String(), nil
-	case int, int32, int64, uint32, uint64, float64, bool, json.Number:
-		return fmt.Sprint(x), nil
 	}
 	return "", invalid(name, "want a string, got %T", v)
 }
@@ -382,7 +384,7 @@ func CheckARN(name, v, service, resourcePrefix string) (ARNParts, error) {
 		err = fmt.Errorf("service %q, want %q", p.Service, service)
 	}
 	if err == nil && resourcePrefix != "" && !strings.HasPrefix(p.Resource, resourcePrefix) {
-		err = fmt.Errorf("resource %q, want %s...", p.Resource, resourcePrefix)
+		err = fmt.Errorf("resource %q does not start with %q", p.Resource, resourcePrefix)
 	}
 	if err == nil && p.Region == "" && service != "" && service != "iam" && service != "s3" && service != "route53" {
 		err = fmt.Errorf("no region")

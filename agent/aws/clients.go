@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -47,8 +46,6 @@ type Options struct {
 	// ConfigOptions are extra options for config.LoadDefaultConfig (static credentials,
 	// a retryer with short backoffs for tests ...).
 	ConfigOptions []func(*config.LoadOptions) error
-	// Logger receives debug lines; nil discards.
-	Logger *slog.Logger
 }
 
 func (o Options) delays() (time.Duration, time.Duration) {
@@ -89,13 +86,6 @@ func (o Options) now() time.Time {
 		return o.Now()
 	}
 	return time.Now()
-}
-
-func (o Options) log() *slog.Logger {
-	if o.Logger != nil {
-		return o.Logger
-	}
-	return slog.New(slog.DiscardHandler)
 }
 
 // Clients are the SDK clients of one region.
