@@ -105,6 +105,8 @@ func arn(service, region, rest string) string {
 	return "arn:aws:" + service + ":" + region + ":" + AccountID + ":" + rest
 }
 
+// rdsOps are the RDS actions (awsQuery). Instances and snapshots move through timelines set
+// when the mutating call arrives; reads evaluate them at the call's time.
 var rdsOps = map[string]queryOp{
 	"DescribeDBInstances":             rdsDescribeInstances,
 	"DescribeDBSnapshots":             rdsDescribeSnapshots,

@@ -1,0 +1,102 @@
+package awssim
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// HealthEvent is an AWS Health event the simulator reports through DescribeEvents.
+type HealthEvent struct {
+	ARN      string    `json:"arn"`
+	Service  string    `json:"service"`
+	TypeCode string    `json:"eventTypeCode"`
+	Category string    `json:"eventTypeCategory"`
+	Region   string    `json:"region"`
+	Start    time.Time `json:"startTime"`
+	End      time.Time `json:"endTime"`
+}
+
+type healthEvent = HealthEvent
+
+// OpenHealthEvent opens an issue event for a region and returns its ARN. Empty fields take
+// the values of the seed's example (EC2, AWS_EC2_OPERATIONAL_ISSUE, issue).
+func (s *Sim) OpenHealthEvent(ev HealthEvent) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ev.Service == "" {
+		ev.Service = "EC2"
+	}
+	if ev.TypeCode == "" {
+		ev.TypeCode = "AWS_" + ev.Service + "_OPERATIONAL_ISSUE"
+	}
+	if ev.Category == "" {
+		ev.Category = "issue"
+	}
+	if ev.Start.IsZero() {
+		ev.Start = s.now()
+	}
+	ev.End = time.Time{}
+	ev.ARN = fmt.Sprintf("arn:aws:health:%s::event/%s/%s/%s_SIM_%d", ev.Region, ev.Service, ev.TypeCode, ev.TypeCode, s.st.next())
+	s.st.Health = append(s.st.Health, &ev)
+	_ = s.saveLocked()
+	return ev.ARN
+}
+
+// CloseHealthEvent closes the event with the given ARN, or every open event in the region
+// when arn is empty. It reports how many it closed.
+func (s *Sim) CloseHealthEvent(region, eventARN string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ev := range s.st.Health {
+		if ev.End.IsZero() && (eventARN == ev.ARN || eventARN == "" && ev.Region == region) {
+			ev.End = s.now()
+			n++
+		}
+	}
+	_ = s.saveLocked()
+	return n
+}
+
+var healthOps = map[string]jsonOp{
+	"DescribeEvents": func(c *call) (any, error) {
+		var in struct {
+			Filter struct {
+				Regions             []string `json:"regions"`
+				Services            []string `json:"services"`
+				EventTypeCodes      []string `json:"eventTypeCodes"`
+				EventTypeCategories []string `json:"eventTypeCategories"`
+				EventStatusCodes    []string `json:"eventStatusCodes"`
+			} `json:"filter"`
+		}
+		if err := decodeJSON(c, &in); err != nil {
+			return nil, err
+		}
+		f := in.Filter
+		events := []any{}
+		for _, ev := range c.s.st.Health {
+			status := "open"
+			if !ev.End.IsZero() {
+				status = "closed"
+			}
+			if !in1(f.Regions, ev.Region) || !in1(f.Services, ev.Service) || !in1(f.EventTypeCodes, ev.TypeCode) ||
+				!in1(f.EventTypeCategories, ev.Category) || !in1(f.EventStatusCodes, status) {
+				continue
+			}
+			e := map[string]any{"arn": ev.ARN, "service": ev.Service, "eventTypeCode": ev.TypeCode,
+				"eventTypeCategory": ev.Category, "region": ev.Region,
+				"startTime": epoch(ev.Start), "lastUpdatedTime": epoch(ev.Start), "statusCode": status,
+				"eventScopeCode": "PUBLIC"}
+			if !ev.End.IsZero() {
+				e["endTime"] = epoch(ev.End)
+				e["lastUpdatedTime"] = epoch(ev.End)
+			}
+			events = append(events, e)
+		}
+		return map[string]any{"events": events}, nil
+	},
+}
+
+// in1 is true when the filter is empty or holds v.
+func in1(filter []string, v string) bool { return len(filter) == 0 || slices.Contains(filter, v) }
