@@ -67,7 +67,7 @@ func (s *Sim) SetRegionDown(region, mode string) error {
 	switch mode {
 	case "", DownRefuse, DownHang:
 	default:
-		return fmt.Errorf("awssim: region-down mode %q: want %q or %q", mode, DownRefuse, DownHang)
+		return fmt.Errorf("%w %q: want %q or %q", ErrBadMode, mode, DownRefuse, DownHang)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -147,8 +147,13 @@ func New(opts Options) (*Sim, error) {
 	return s, nil
 }
 
-// ErrUnknownFixture is returned by New for a fixture name it does not know.
-var ErrUnknownFixture = errors.New("awssim: unknown fixture")
+// Errors of the Go API. Test with errors.Is; they are wrapped with detail.
+var (
+	// ErrUnknownFixture is returned by New for a fixture name it does not know.
+	ErrUnknownFixture = errors.New("awssim: unknown fixture")
+	// ErrBadMode is returned by SetRegionDown for a mode other than DownRefuse or DownHang.
+	ErrBadMode = errors.New("awssim: unknown region-down mode")
+)
 
 func (s *Sim) resetLocked() error {
 	s.st = newWorld()

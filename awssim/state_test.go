@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -52,9 +53,23 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 	}
 }
 
-func TestUnknownFixture(t *testing.T) {
+func TestGoAPIErrors(t *testing.T) {
 	if _, err := awssim.New(awssim.Options{Fixture: "nope"}); !errors.Is(err, awssim.ErrUnknownFixture) {
 		t.Fatalf("want ErrUnknownFixture, got %v", err)
+	}
+	sim, err := awssim.New(awssim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetRegionDown(east, "sideways"); !errors.Is(err, awssim.ErrBadMode) {
+		t.Fatalf("want ErrBadMode, got %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(bad, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := awssim.New(awssim.Options{StateFile: bad}); err == nil {
+		t.Fatal("a corrupt state file was accepted")
 	}
 }
 
