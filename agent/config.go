@@ -75,8 +75,9 @@ type Config struct {
 	// probe; default 1 s. The server's registered.heartbeat_interval_ms overrides the
 	// heartbeat period of its stream.
 	HeartbeatInterval time.Duration
-	// HealthTimeout bounds one run of the health probe; default and maximum
-	// HeartbeatInterval.
+	// HealthTimeout bounds one run of the health probe; default three quarters of
+	// HeartbeatInterval, at most HeartbeatInterval. A region that hangs is reported
+	// unhealthy by the second or third heartbeat.
 	HealthTimeout time.Duration
 	// ReadinessInterval is the period of the readiness checks; default 5 min.
 	ReadinessInterval time.Duration
@@ -165,9 +166,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = DefaultHeartbeatInterval
 	}
-	if c.HealthTimeout == 0 || c.HealthTimeout > c.HeartbeatInterval {
-		c.HealthTimeout = c.HeartbeatInterval
+	if c.HealthTimeout == 0 {
+		c.HealthTimeout = c.HeartbeatInterval * 3 / 4
 	}
+	c.HealthTimeout = min(c.HealthTimeout, c.HeartbeatInterval)
 	if c.ReadinessInterval == 0 {
 		c.ReadinessInterval = DefaultReadinessInterval
 	}

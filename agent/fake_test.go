@@ -34,6 +34,7 @@ type fakeCP struct {
 	addr string
 
 	epoch  atomic.Uint64
+	hbMs   int64  // heartbeat_interval_ms in registered
 	leader string // non-empty: a follower that names this leader in its trailer
 	reject atomic.Bool
 	auth   *security.Authenticator // non-nil: record the caller's identity
@@ -69,6 +70,10 @@ func follower(leader string) cpOption {
 	return func(cp *fakeCP, _ *[]grpc.ServerOption) { cp.leader = leader }
 }
 
+func heartbeatMs(ms int64) cpOption {
+	return func(cp *fakeCP, _ *[]grpc.ServerOption) { cp.hbMs = ms }
+}
+
 func withTLS(dir string) cpOption {
 	return func(cp *fakeCP, opts *[]grpc.ServerOption) {
 		conf, err := security.ServerTLS(filepath.Join(dir, security.CAFile), filepath.Join(dir, security.ServerFile), filepath.Join(dir, security.ServerKeyFile))
@@ -82,7 +87,7 @@ func withTLS(dir string) cpOption {
 
 func newFakeCP(t *testing.T, epoch uint64, opts ...cpOption) *fakeCP {
 	t.Helper()
-	cp := &fakeCP{t: t}
+	cp := &fakeCP{t: t, hbMs: 20}
 	cp.epoch.Store(epoch)
 	var sopts []grpc.ServerOption
 	for _, o := range opts {
@@ -140,7 +145,7 @@ func (cp *fakeCP) Connect(srv grpc.BidiStreamingServer[kirikaev1.ConnectRequest,
 	defer drop()
 	fs := &fakeStream{srv: srv, drop: drop}
 	if err := fs.send(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Registered{Registered: &kirikaev1.Registered{
-		LeaderId: "fake", Epoch: cp.epoch.Load(), HeartbeatIntervalMs: 20,
+		LeaderId: "fake", Epoch: cp.epoch.Load(), HeartbeatIntervalMs: cp.hbMs,
 	}}}); err != nil {
 		return err
 	}

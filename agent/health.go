@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	healthtypes "github.com/aws/aws-sdk-go-v2/service/health/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // probeLoop runs the health probe every heartbeat interval, each run bounded by the health
@@ -48,14 +50,17 @@ func (a *Agent) probeLoop(ctx context.Context) {
 	}
 }
 
-// probeOnce runs the probe with the health timeout. A probe that ignores its context is
-// left to finish on its own, and no other starts until it does.
+// probeOnce runs the probe with the health timeout. The probe's own context ends a fifth
+// of the timeout earlier, so a probe that honours it can still say what hung. A probe that
+// ignores it is left to finish on its own, and no other starts until it does.
 func (a *Agent) probeOnce(ctx context.Context, inFlight *atomic.Bool) Health {
 	timeout := a.cfg.HealthTimeout
 	if !inFlight.CompareAndSwap(false, true) {
 		return Health{Cause: fmt.Sprintf("health probe: still no answer (timeout %s)", timeout)}
 	}
-	pctx, cancel := context.WithTimeout(ctx, timeout)
+	wait := time.NewTimer(timeout)
+	defer wait.Stop()
+	pctx, cancel := context.WithTimeout(ctx, timeout-timeout/5)
 	defer cancel()
 	done := make(chan Health, 1)
 	go func() {
@@ -70,7 +75,9 @@ func (a *Agent) probeOnce(ctx context.Context, inFlight *atomic.Bool) Health {
 	select {
 	case h := <-done:
 		return h
-	case <-pctx.Done():
+	case <-ctx.Done():
+		return Health{Cause: "agent stopping"}
+	case <-wait.C:
 		return Health{Cause: fmt.Sprintf("health probe: no answer within %s", timeout)}
 	}
 }
@@ -117,6 +124,11 @@ func NewAWSHealthProbe(ctx context.Context, region, endpoint string) (HealthProb
 // only when something else is wrong too.
 func AWSHealthProbe(region string, creds CallerIdentityAPI, api RegionAPI, events HealthEventsAPI) HealthProbe {
 	return func(ctx context.Context) Health {
+		limit := ""
+		if dl, ok := ctx.Deadline(); ok {
+			limit = time.Until(dl).Round(time.Millisecond).String()
+		}
+		describe := func(err error) string { return describeAWSError(ctx, err, limit) }
 		var h Health
 		var credErr, apiErr, evErr error
 		var wg sync.WaitGroup
@@ -133,13 +145,13 @@ func AWSHealthProbe(region string, creds CallerIdentityAPI, api RegionAPI, event
 		h.CredentialsOK, h.APIReachable = credErr == nil, apiErr == nil
 		var causes []string
 		if credErr != nil {
-			causes = append(causes, "sts GetCallerIdentity: "+describeAWSError(ctx, credErr))
+			causes = append(causes, "sts GetCallerIdentity: "+describe(credErr))
 		}
 		if apiErr != nil {
-			causes = append(causes, fmt.Sprintf("%s API unreachable: ec2 DescribeVpcs: %s", region, describeAWSError(ctx, apiErr)))
+			causes = append(causes, fmt.Sprintf("%s API unreachable: ec2 DescribeVpcs: %s", region, describe(apiErr)))
 		}
 		if evErr != nil && len(causes) > 0 {
-			causes = append(causes, "health DescribeEvents: "+describeAWSError(ctx, evErr))
+			causes = append(causes, "health DescribeEvents: "+describe(evErr))
 		}
 		h.Cause = strings.Join(causes, "; ")
 		return h
@@ -166,11 +178,23 @@ func openEvents(ctx context.Context, c HealthEventsAPI, region string) (int, err
 	return n, nil
 }
 
-// describeAWSError says "no answer before the health probe timed out" for a probe that ran out of time, instead
-// of the SDK's long chain ending in "context deadline exceeded".
-func describeAWSError(ctx context.Context, err error) string {
+// describeAWSError shortens the SDK's error chain to what an operator needs: "no answer
+// within 800ms", the transport error ("Post ...: connect: connection
+// refused"), or the service's error code and message.
+func describeAWSError(ctx context.Context, err error, limit string) string {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if limit != "" {
+			return "no answer within " + limit
+		}
 		return "no answer before the health probe timed out"
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) && send.Err != nil {
+		return send.Err.Error()
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode() + ": " + api.ErrorMessage()
 	}
 	return err.Error()
 }
