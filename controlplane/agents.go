@@ -134,12 +134,18 @@ func (h *agentHub) get(id string) *agentConn {
 	return h.conns[id]
 }
 
-// pick returns the healthiest connected agent of a region with the fewest running steps,
-// preferring prefer when it qualifies.
-func (h *agentHub) pick(region, prefer string, now time.Time) *agentConn {
+// can reports whether the agent advertised the action at registration. An agent that
+// advertised nothing is trusted with anything (older agents).
+func (c *agentConn) can(action string) bool {
+	return len(c.info.GetActions()) == 0 || slices.Contains(c.info.GetActions(), action)
+}
+
+// pick returns a healthy connected agent of a region that can run the action, with the
+// fewest running steps, preferring prefer when it qualifies.
+func (h *agentHub) pick(region, action, prefer string, now time.Time) *agentConn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if c, ok := h.conns[prefer]; ok && c.info.GetRegion() == region && c.healthy(now) {
+	if c, ok := h.conns[prefer]; ok && c.info.GetRegion() == region && c.can(action) && c.healthy(now) {
 		return c
 	}
 	var best *agentConn
@@ -151,7 +157,7 @@ func (h *agentHub) pick(region, prefer string, now time.Time) *agentConn {
 	slices.Sort(ids) // deterministic choice among equals
 	for _, id := range ids {
 		c := h.conns[id]
-		if c.info.GetRegion() != region || !c.healthy(now) {
+		if c.info.GetRegion() != region || !c.can(action) || !c.healthy(now) {
 			continue
 		}
 		c.mu.Lock()

@@ -115,7 +115,7 @@ func (o *orchestrator) propose(ctx context.Context, p *kirikaev1.Command) (*kiri
 // current attempt, to the same agent if it is back or to another healthy one.
 func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, prefer string, now time.Time) {
 	region, _, _ := o.s.node.FSM().Region()
-	c := o.s.hub.pick(st.GetSpec().GetRegion(), prefer, now)
+	c := o.s.hub.pick(st.GetSpec().GetRegion(), st.GetSpec().GetAction(), prefer, now)
 	if c == nil {
 		return // no healthy agent in the region yet; the next tick tries again
 	}
