@@ -1,0 +1,280 @@
+package action_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kirikae/kirikae/agent/action"
+)
+
+func st(name string, with map[string]any) action.Step {
+	return action.Step{RunID: "run-1", StepID: "verify", Attempt: 1, Action: name, Region: "us-west-2", With: with}
+}
+
+func wantInvalid(t *testing.T, err error, says string) {
+	t.Helper()
+	if !errors.Is(err, action.ErrInvalidInput) || !strings.Contains(err.Error(), says) {
+		t.Fatalf("want ErrInvalidInput mentioning %q, got %v", says, err)
+	}
+}
+
+func TestInputHelpers(t *testing.T) {
+	s := st("x", map[string]any{
+		"i": 3, "f": 3.0, "s": "42", "frac": 2.5, "bad": "two", "d": "1h", "days": "7d", "secs": 90.0,
+		"b": "yes", "l": []any{"a", "b"}, "csv": "a, b", "m": map[string]any{"n": 1.0, "s": "x"}, "empty": "",
+		"arn": "arn:aws:rds:us-west-2:123456789012:snapshot:rds:kaigo-subsys-prod-2025-01-15-03-00",
+	})
+	for _, name := range []string{"i", "f", "s"} {
+		if v, err := action.Int(s, name); err != nil || v == 0 {
+			t.Fatalf("Int(%s) = %v, %v", name, v, err)
+		}
+	}
+	_, err := action.Int(s, "frac")
+	wantInvalid(t, err, "with.frac: want a whole number")
+	_, err = action.Int(s, "bad")
+	wantInvalid(t, err, "with.bad")
+	_, err = action.Str(s, "empty")
+	wantInvalid(t, err, "with.empty is required")
+	_, err = action.Str(s, "instanceId")
+	wantInvalid(t, err, "with.instanceId is required")
+	if d, _ := action.Dur(s, "d", 0); d != time.Hour {
+		t.Fatalf("Dur(1h) = %v", d)
+	}
+	if d, _ := action.Dur(s, "days", 0); d != 7*24*time.Hour {
+		t.Fatalf("Dur(7d) = %v", d)
+	}
+	if d, _ := action.Dur(s, "secs", 0); d != 90*time.Second {
+		t.Fatalf("Dur(90) = %v", d)
+	}
+	_, err = action.Dur(s, "bad", 0)
+	wantInvalid(t, err, "with.bad: want a duration")
+	if b, _ := action.Bool(s, "b", false); !b {
+		t.Fatal("Bool(yes) = false")
+	}
+	if b, _ := action.Bool(s, "absent", true); !b {
+		t.Fatal("Bool default ignored")
+	}
+	if l, _ := action.List(s, "l"); !reflect.DeepEqual(l, []string{"a", "b"}) {
+		t.Fatalf("List = %v", l)
+	}
+	if l, _ := action.List(s, "csv"); !reflect.DeepEqual(l, []string{"a", "b"}) {
+		t.Fatalf("List(csv) = %v", l)
+	}
+	if m, _ := action.Map(s, "m"); !reflect.DeepEqual(m, map[string]string{"n": "1", "s": "x"}) {
+		t.Fatalf("Map = %v", m)
+	}
+	p, _, err := action.ARN(s, "arn", "rds", "snapshot:")
+	if err != nil || p.Region != "us-west-2" || p.Resource != "snapshot:rds:kaigo-subsys-prod-2025-01-15-03-00" {
+		t.Fatalf("ARN = %+v, %v", p, err)
+	}
+	for _, bad := range []string{"arn:aws:rds:us-west-2:snapshot", "rds:us-west-2:123456789012:snapshot:x",
+		"arn:aws:rds:us-west-2:12345:snapshot:x", "arn:aws:rds:us-west-2:123456789012:db:x", "arn:aws:ec2:us-west-2:123456789012:snapshot:x"} {
+		_, _, err := action.ARN(st("x", map[string]any{"sourceSnapshotArn": bad}), "sourceSnapshotArn", "rds", "snapshot:")
+		wantInvalid(t, err, "with.sourceSnapshotArn: malformed ARN")
+	}
+}
+
+func TestHumanAndToken(t *testing.T) {
+	for d, want := range map[time.Duration]string{21 * time.Hour: "21h", 21*time.Hour + 4*time.Minute: "21h4m",
+		45 * time.Minute: "45m", 30 * time.Second: "30s", time.Hour: "1h"} {
+		if got := action.Human(d); got != want {
+			t.Errorf("Human(%v) = %q, want %q", d, got, want)
+		}
+	}
+	a := st("x", nil)
+	b := a
+	b.Attempt = 7
+	if action.Token(a, true) != action.Token(b, true) {
+		t.Fatal("the token must not depend on the attempt")
+	}
+	c := a
+	c.StepID = "other"
+	if action.Token(a, false) == action.Token(c, false) || len(action.Token(a, true)) != 36 {
+		t.Fatal("tokens must differ per step and be UUID-shaped")
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	reg := action.NewRegistry()
+	reg.Register("b", action.ExecutorFunc(func(context.Context, action.Step, action.ProgressFunc) (map[string]any, error) {
+		return map[string]any{"ok": true}, nil
+	}))
+	reg.Register("a", &action.HTTPCheck{})
+	if got := reg.Names(); !reflect.DeepEqual(got, []string{"a", "b"}) {
+		t.Fatalf("Names = %v", got)
+	}
+	if _, ok := reg.Lookup("b"); !ok {
+		t.Fatal("Lookup(b) failed")
+	}
+	_, err := reg.Execute(context.Background(), st("nope", nil), nil)
+	if !errors.Is(err, action.ErrUnknownAction) {
+		t.Fatalf("want ErrUnknownAction, got %v", err)
+	}
+}
+
+// tickClock moves by step on every reading: latency without wall-clock time.
+type tickClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *tickClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+func TestHTTPCheck(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		if r.URL.Path == "/flaky" && i%4 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		name   string
+		with   map[string]any
+		step   time.Duration
+		fails  string
+		errors int64
+	}{
+		{name: "healthy", with: map[string]any{"url": srv.URL + "/health", "expectBody": `"status":"ok"`}, step: time.Millisecond},
+		{name: "error rate over the limit", with: map[string]any{"url": srv.URL + "/flaky", "requests": 20}, step: time.Millisecond,
+			fails: "error rate 0.25 > maxErrorRate 0.01 (5 of 20 failed; first: status 503, want 200)", errors: 5},
+		{name: "error rate within a looser limit", with: map[string]any{"url": srv.URL + "/flaky", "requests": "20", "maxErrorRate": "0.3"},
+			step: time.Millisecond, errors: 5},
+		{name: "body missing", with: map[string]any{"url": srv.URL + "/health", "requests": 5, "expectBody": "healthy"}, step: time.Millisecond,
+			fails: `body does not contain "healthy"`, errors: 5},
+		{name: "too slow", with: map[string]any{"url": srv.URL + "/health", "requests": 5}, step: 2 * time.Second,
+			fails: "p99 latency 2s > maxLatency 1s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n.Store(0)
+			h := &action.HTTPCheck{Now: (&tickClock{step: tc.step}).Now}
+			if tc.name == "too slow" {
+				tc.with["maxLatency"] = "1s"
+			}
+			var lines []string
+			out, err := h.Execute(context.Background(), st("http.check", tc.with), func(l string) { lines = append(lines, l) })
+			if tc.fails == "" && err != nil {
+				t.Fatalf("unexpected failure: %v", err)
+			}
+			if tc.fails != "" && (!errors.Is(err, action.ErrCheckFailed) || !strings.Contains(err.Error(), tc.fails)) {
+				t.Fatalf("want a check failure saying %q, got %v", tc.fails, err)
+			}
+			if out["errors"] != tc.errors || out["requests"].(int64) < 5 || len(lines) == 0 {
+				t.Fatalf("outputs %v, progress %v", out, lines)
+			}
+			if tc.name == "too slow" && out["p99Ms"] != 2000.0 {
+				t.Fatalf("p99Ms = %v, want 2000", out["p99Ms"])
+			}
+		})
+	}
+	h := &action.HTTPCheck{}
+	_, err := h.Execute(context.Background(), st("http.check", map[string]any{}), nil)
+	wantInvalid(t, err, "with.url is required")
+	_, err = h.Execute(context.Background(), st("http.check", map[string]any{"url": srv.URL, "requests": 0}), nil)
+	wantInvalid(t, err, "with.requests")
+	_, err = h.Execute(context.Background(), st("http.check", map[string]any{"url": srv.URL, "maxErrorRate": "lots"}), nil)
+	wantInvalid(t, err, "with.maxErrorRate")
+}
+
+type fakePublisher struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (f *fakePublisher) Publish(_ context.Context, topic, _, msg string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, topic+" "+msg)
+	return "msg-1", nil
+}
+
+func TestNotify(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []map[string]any
+	fail := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if fail {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		bodies = append(bodies, m)
+	}))
+	t.Cleanup(srv.Close)
+	pub := &fakePublisher{}
+	n := &action.Notify{Publisher: func(string) (action.Publisher, error) { return pub, nil }, Memo: action.FileMemo{Dir: t.TempDir()}}
+	topic := "arn:aws:sns:us-west-2:123456789012:kaigo-subsys-dr-notifications"
+	s := st("notify", map[string]any{"webhook": srv.URL, "topicArn": topic, "message": "DR発動: us-west-2 へ切り替えます",
+		"audience": []any{"development", "operations", "executives"}})
+	out, err := n.Execute(context.Background(), s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out["delivered"], []any{"webhook", "sns"}) {
+		t.Fatalf("delivered = %v", out["delivered"])
+	}
+	if len(bodies) != 1 || bodies[0]["text"] != "DR発動: us-west-2 へ切り替えます" || len(pub.sent) != 1 {
+		t.Fatalf("webhook got %v, SNS got %v", bodies, pub.sent)
+	}
+	// A re-dispatch of the same step (a new attempt, a restarted agent) does not tell anyone twice.
+	s.Attempt = 2
+	n2 := &action.Notify{Publisher: n.Publisher, Memo: n.Memo}
+	if _, err := n2.Execute(context.Background(), s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 1 || len(pub.sent) != 1 {
+		t.Fatalf("notified twice: webhook %d, SNS %d", len(bodies), len(pub.sent))
+	}
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	_, err = (&action.Notify{}).Execute(context.Background(), st("notify", map[string]any{"webhook": srv.URL, "message": "m"}), nil)
+	if err == nil || !strings.Contains(err.Error(), "webhook answered 500") {
+		t.Fatalf("want the webhook's 500 reported, got %v", err)
+	}
+	_, err = (&action.Notify{}).Execute(context.Background(), st("notify", map[string]any{"message": "m"}), nil)
+	wantInvalid(t, err, "with.webhook or with.topicArn is required")
+	_, err = (&action.Notify{}).Execute(context.Background(), st("notify", map[string]any{"topicArn": "alerts", "message": "m"}), nil)
+	wantInvalid(t, err, "with.topicArn: malformed ARN")
+}
+
+func TestPollStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	err := action.Poll(ctx, action.Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond}, func(context.Context) (bool, error) {
+		calls++
+		if calls == 3 {
+			cancel()
+		}
+		return false, nil
+	})
+	if !errors.Is(err, context.Canceled) || calls != 3 {
+		t.Fatalf("Poll: calls=%d err=%v", calls, err)
+	}
+}
