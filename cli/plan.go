@@ -126,6 +126,7 @@ func runPlanValidate(out io.Writer, output string, files []string) error {
 	if output == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(results); err != nil {
 			return fmt.Errorf("encode json: %w", err)
 		}
@@ -192,6 +193,7 @@ func runPlanShow(out io.Writer, output, file string, sets []string) error {
 	if output == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(s); err != nil {
 			return fmt.Errorf("encode json: %w", err)
 		}

@@ -59,7 +59,8 @@ var (
 
 // Plan is a parsed and validated plan. It is immutable once parsed, except through
 // ApplyParams. Source holds the file's bytes so that a stored run can re-parse its plan
-// deterministically on any node.
+// deterministically on any node: store Source (and the parameter overrides), not the
+// struct, because a Plan decoded from JSON has no graph until Parse builds it.
 type Plan struct {
 	APIVersion  string   `json:"apiVersion"`
 	Kind        string   `json:"kind"`

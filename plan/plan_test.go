@@ -433,6 +433,7 @@ func TestShowGolden(t *testing.T) {
 				buf.Reset()
 				enc := json.NewEncoder(&buf)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				if err := enc.Encode(p.Summarize()); err != nil {
 					t.Fatal(err)
 				}

@@ -150,7 +150,12 @@ func kindName(n *yaml.Node) string {
 		if n.ShortTag() == "!!null" {
 			return "null"
 		}
-		return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " " + strconv.Quote(n.Value)
+		kind := map[string]string{"!!str": "string", "!!int": "integer", "!!float": "number", "!!bool": "boolean",
+			"!!timestamp": "timestamp", "!!binary": "binary value"}[n.ShortTag()]
+		if kind == "" {
+			kind = "value"
+		}
+		return article(kind) + " " + strconv.Quote(n.Value)
 	}
 	return "an unexpected node"
 }
@@ -1031,3 +1036,10 @@ func (v *validator) checkParamUses(p *Plan) {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
+}
