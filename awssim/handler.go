@@ -87,6 +87,10 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	region, service := credentialScope(r.Header.Get("Authorization"))
 	if service == "" {
+		// Presigned requests carry the scope in the query string instead.
+		region, service = credentialScope("Credential=" + r.URL.Query().Get("X-Amz-Credential"))
+	}
+	if service == "" {
 		service = guessService(r)
 	}
 	if region == "" {

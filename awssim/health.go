@@ -17,8 +17,6 @@ type HealthEvent struct {
 	End      time.Time `json:"endTime"`
 }
 
-type healthEvent = HealthEvent
-
 // OpenHealthEvent opens an issue event for a region and returns its ARN. Empty fields take
 // the values of the seed's example (EC2, AWS_EC2_OPERATIONAL_ISSUE, issue).
 func (s *Sim) OpenHealthEvent(ev HealthEvent) string {

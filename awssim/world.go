@@ -16,7 +16,7 @@ type world struct {
 	Regions  map[string]*regionState    `json:"regions"`
 	Zones    map[string]*hostedZone     `json:"zones"`
 	Changes  map[string]*timeline       `json:"changes"`
-	Health   []*healthEvent             `json:"health"`
+	Health   []*HealthEvent             `json:"health"`
 	Buckets  map[string]*bucket         `json:"buckets"`
 	Alarms   map[string]*alarm          `json:"alarms"`
 	Journal  []JournalEntry             `json:"journal"`
