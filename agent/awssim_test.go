@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,41 @@ func TestAWSProbeCountsHealthEvents(t *testing.T) {
 	h := probe(ctx)
 	if !h.Healthy() || h.OpenHealthEvents != 1 || h.Cause != "" {
 		t.Fatalf("probe %+v", h)
+	}
+}
+
+// With no Registry, the agent offers every AWS action of the catalog and the built-in ones,
+// and runs them against the endpoint it was given.
+func TestDefaultRegistry(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIASIMTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	sim, err := awssim.New(awssim.Options{Fixture: "kaigo-outage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() {
+		_ = sim.Close()
+		srv.Close()
+	})
+	cp := newFakeCP(t, 1)
+	cfg := testConfig(t, t.TempDir(), nil, cp)
+	cfg.Region, cfg.ID = "us-east-1", "us-east-1/test"
+	cfg.AWSEndpoint = srv.URL
+	cfg.WaiterDelay = time.Millisecond
+	start(t, cfg)
+	waitFor(t, "registration", func() bool { return len(cp.registrations()) > 0 })
+	actions := cp.registrations()[0].GetActions()
+	for _, want := range []string{"aws.health.events", "aws.rds.restoreSnapshot", "aws.route53.upsertAlias", "http.check", "notify"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("actions %v lack %s", actions, want)
+		}
+	}
+	cp.assign(t, assignment("run", "events", 1, 1, "aws.health.events", `{"region":"us-east-1"}`))
+	r := cp.waitResult(t, "run", "events", 1)
+	t.Logf("aws.health.events: ok=%v error=%q outputs=%s", r.GetOk(), r.GetError(), r.GetOutputsJson())
+	if !r.GetOk() || !strings.Contains(r.GetOutputsJson(), "AWS_EC2_OPERATIONAL_ISSUE") {
+		t.Fatalf("result %v", r)
 	}
 }

@@ -2,12 +2,28 @@ package agent
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/agent/aws"
 )
 
-// defaultRegistry builds the executors a production agent offers.
-func defaultRegistry(_ context.Context, _ Config) (*action.Registry, error) {
+// memoDir holds the memo of side effects AWS cannot look up afterwards (SNS publishes,
+// webhook posts), so a re-dispatch after a restart does not send them again.
+const memoDir = "memo"
+
+// defaultRegistry builds the executors a production agent offers: every AWS action of the
+// catalog over the default credential chain (pointed at cfg.AWSEndpoint when set), plus
+// http.check and notify. SDK clients are built per region on first use.
+func defaultRegistry(ctx context.Context, cfg Config) (*action.Registry, error) {
+	memo := action.FileMemo{Dir: filepath.Join(cfg.DataDir, memoDir)}
+	opts := aws.Options{Memo: memo}
+	if cfg.WaiterDelay > 0 {
+		opts.MinDelay, opts.MaxDelay = cfg.WaiterDelay, cfg.WaiterDelay
+	}
+	clientsFor := aws.ClientCache(ctx, cfg.AWSEndpoint, opts)
 	reg := action.NewRegistry()
+	aws.Register(reg, clientsFor, opts)
+	action.RegisterBuiltins(reg, action.BuiltinOptions{Publisher: aws.Publisher(clientsFor), Memo: memo})
 	return reg, nil
 }
