@@ -326,6 +326,14 @@ func TestInterpolateWithAndRegion(t *testing.T) {
 	if !reflect.DeepEqual(with, want) {
 		t.Errorf("with = %#v\nwant %#v", with, want)
 	}
+	with, err = plan.InterpolateWith(p.Step("create-cache"), ctx)
+	if err != nil || with["engineVersion"] != "7.0" || with["numCacheClusters"] != 2 {
+		t.Errorf("create-cache with = %#v, %v; want engineVersion \"7.0\" and numCacheClusters 2", with, err)
+	}
+	with, err = plan.InterpolateWith(p.Step("put-alarm"), ctx)
+	if err != nil || with["threshold"] != "90.0" || with["period"] != 300 {
+		t.Errorf("put-alarm with = %#v, %v; want threshold \"90.0\" and period 300", with, err)
+	}
 	r, err := p.Step("restore-rds").ResolveRegion(ctx)
 	if err != nil || r != "us-west-2" {
 		t.Errorf("region %q, %v; want us-west-2", r, err)

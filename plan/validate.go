@@ -721,6 +721,7 @@ func (v *validator) checkSteps() {
 		// Inputs.
 		if known {
 			v.checkInputs(s, sn, act)
+			keepLiterals(s, sn, act)
 		}
 		// References in with.
 		if s.ID != "" && p.byID[s.ID] == s {
@@ -1042,4 +1043,26 @@ func article(word string) string {
 		return "an " + word
 	}
 	return "a " + word
+}
+
+// keepLiterals stores string, duration and time inputs as written: `engineVersion: 7.0` is
+// the string "7.0", not the number 7.
+func keepLiterals(s *Step, sn *stepNodes, act Action) {
+	w := sn.vals["with"]
+	if w == nil || w.Kind != yaml.MappingNode || s.With == nil {
+		return
+	}
+	for i := 0; i+1 < len(w.Content); i += 2 {
+		k, val := w.Content[i], resolveAlias(w.Content[i+1])
+		in, ok := act.input(k.Value)
+		if !ok || val == nil || val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
+			continue
+		}
+		switch in.Type {
+		case "string", "duration", "time":
+			if _, present := s.With[k.Value]; present {
+				s.With[k.Value] = val.Value
+			}
+		}
+	}
 }
