@@ -40,9 +40,12 @@ func newMotoEnv(t *testing.T) *env {
 func (e *env) twice(t *testing.T, s action.Step, ignore ...string) (map[string]any, map[string]any) {
 	t.Helper()
 	ctx := testCtx(t)
-	out1, _, err := e.exec(ctx, s)
+	out1, lines, err := e.exec(ctx, s)
 	if err != nil {
 		t.Fatalf("%s first run: %v", s.Action, err)
+	}
+	if len(lines) > 0 {
+		t.Logf("%s: %s", s.Action, lines[len(lines)-1])
 	}
 	e.restart(t)
 	s.Attempt++
