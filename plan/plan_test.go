@@ -508,3 +508,48 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The failover plan covers every step of seed 000's "DR手順" with the seed's owners and
+// names, and leaves environment-specific values to params.
+func TestFailoverFollowsSeed(t *testing.T) {
+	p, err := plan.ParseFile("../deploy/plans/kaigo-failover.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]bool{"sysadmin": true, "manager": true, "network": true, "database": true, "infrastructure": true,
+		"storage": true, "application": true, "dev-qa": true, "operations": true, "support": true}
+	names := ""
+	for _, s := range p.Steps {
+		if !roles[s.Owner] {
+			t.Errorf("step %s owner %q is not one of the seed's roles", s.ID, s.Owner)
+		}
+		names += s.Name + "\n"
+	}
+	for n := 1; n <= 12; n++ {
+		if !strings.Contains(names, "ステップ"+strconv.Itoa(n)+":") {
+			t.Errorf("no step for the seed's ステップ%d", n)
+		}
+	}
+	values := p.ParamValues()
+	for _, name := range []string{"kaigo-subsys-dr", "kaigo-subsys-dr-db-subnet-group", "kaigo-subsys-dr-cache-subnet-group",
+		"kaigo-subsys-dr-backup-vault", "kaigo-subsys-dr-service", "kaigo-subsys/dr/db-endpoint", "kaigo-subsys/dr/redis-endpoint",
+		"api.kaigo-subsys.example.com", "kaigo-subsys-dr-ecs-cpu-critical", "kaigo-subsys-dr-vpc", "Z1234567890ABC", "Z1BKCTXD74EZPE",
+		"arn:aws:iam::123456789012:role/AWSBackupDefaultServiceRole", "sg-dr-rds-xxxxx", "sg-dr-elasticache-xxxxx"} {
+		found := false
+		for _, v := range values {
+			found = found || v == name
+		}
+		if !found {
+			t.Errorf("no param defaults to the seed's %q", name)
+		}
+	}
+	// Environment-specific values appear only as param defaults, never inline in steps.
+	for _, s := range p.Steps {
+		b, _ := json.Marshal(s.With)
+		for _, lit := range []string{"arn:aws:", "Z1234567890ABC", "sg-", "elb.amazonaws.com", "https://"} {
+			if strings.Contains(string(b), lit) {
+				t.Errorf("step %s has an inline environment value %q; make it a param", s.ID, lit)
+			}
+		}
+	}
+}
