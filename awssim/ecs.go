@@ -33,6 +33,9 @@ type task struct {
 	IP      string    `json:"ip"`
 	Start   time.Time `json:"start"`
 	Stop    time.Time `json:"stop"`
+	// Healthy is when the ALB starts calling the task healthy. It is fixed when the task is
+	// scheduled, so a restart with another time scale does not rewrite history.
+	Healthy time.Time `json:"healthy"`
 }
 
 func (t *task) runningAt(now time.Time) bool {
@@ -310,13 +313,16 @@ func (c *call) rollout(s *ecsService, desired int, taskDef string, force bool) {
 		}
 	}
 	add := desired - len(keep)
+	healthy := c.s.dur("elasticloadbalancing", OpTargetHealthy)
 	for i := 0; i < add; i++ {
 		n := c.s.st.next()
+		start := now.Add(time.Duration(float64(d) * float64(i+1) / float64(add)))
 		s.Tasks = append(s.Tasks, &task{
 			ID:      fmt.Sprintf("%032x", n),
 			TaskDef: taskDef,
 			IP:      fmt.Sprintf("10.%d.%d.%d", regionOctet(c.region), 10+n/250%200, 1+n%250),
-			Start:   now.Add(time.Duration(float64(d) * float64(i+1) / float64(add))),
+			Start:   start,
+			Healthy: start.Add(healthy),
 		})
 	}
 	if taskDef != s.TaskDef {

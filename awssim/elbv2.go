@@ -100,19 +100,18 @@ func elbDescribeTGs(c *call, p url.Values) ([]xn, error) {
 }
 
 // targetStates is the ALB's view of the ECS service's tasks: a task is registered when it
-// starts running and turns healthy after the TargetHealthy duration.
+// starts running and turns healthy at its Healthy time (start + the TargetHealthy duration).
 func (c *call) targetStates(tg *targetGroup) (ips, states []string) {
 	svc := c.service0(tg.Cluster, tg.Service)
 	if svc == nil {
 		return nil, nil
 	}
-	healthy := c.s.dur("elasticloadbalancing", OpTargetHealthy)
 	for _, t := range svc.Tasks {
 		if !t.runningAt(c.now) {
 			continue
 		}
 		st := "initial"
-		if !c.now.Before(t.Start.Add(healthy)) {
+		if !c.now.Before(t.Healthy) {
 			st = "healthy"
 		}
 		ips = append(ips, t.IP)

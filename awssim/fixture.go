@@ -183,7 +183,7 @@ func loadKaigo(w *world, now time.Time) {
 		for i := 0; i < r.tasks; i++ {
 			n := w.next()
 			svc.Tasks = append(svc.Tasks, &task{ID: fmt.Sprintf("%032x", n), TaskDef: tdARN,
-				IP: fmt.Sprintf("10.%d.10.%d", regionOctet(r.region), 100+i), Start: created})
+				IP: fmt.Sprintf("10.%d.10.%d", regionOctet(r.region), 100+i), Start: created, Healthy: created})
 		}
 		r.rs.Clusters[r.cluster] = &ecsCluster{Name: r.cluster, Services: map[string]*ecsService{r.service: svc}}
 	}
