@@ -43,6 +43,9 @@ type Options struct {
 	// Memo remembers SNS publishes so a re-dispatch does not publish twice; nil means
 	// no memo (at-least-once).
 	Memo action.Memo
+	// HTTPClient, when set, replaces the SDK's HTTP client after the config is loaded (a
+	// proxy, or a test transport); AWS_CA_BUNDLE then does not apply to it.
+	HTTPClient aws.HTTPClient
 	// ConfigOptions are extra options for config.LoadDefaultConfig (static credentials,
 	// a retryer with short backoffs for tests ...).
 	ConfigOptions []func(*config.LoadOptions) error
@@ -122,6 +125,9 @@ func NewClients(ctx context.Context, region, endpoint string, opts Options) (*Cl
 	}
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
+	}
+	if opts.HTTPClient != nil {
+		cfg.HTTPClient = opts.HTTPClient
 	}
 	healthRegion := opts.HealthRegion
 	if healthRegion == "" {
