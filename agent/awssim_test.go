@@ -45,7 +45,7 @@ func TestRegionDownInAWSSim(t *testing.T) {
 				cfg.Region, cfg.ID = r, r+"/test"
 				cfg.HealthProbe = nil // the real one, over the SDK
 				cfg.AWSEndpoint = srv.URL
-				cfg.HeartbeatInterval = 300 * time.Millisecond
+				cfg.HeartbeatInterval = time.Second // the default, which the acceptance is about
 				start(t, cfg)
 			}
 			east, west := cps["us-east-1"], cps["us-west-2"]
