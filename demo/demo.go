@@ -336,7 +336,7 @@ func (w *world) scenario(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("declare: %w", err)
 	}
-	w.say("   run %s: plan %s, %d steps", decl.GetRun().GetId(), decl.GetRun().GetPlanName(), len(decl.GetRun().GetSteps()))
+	w.say("   run %s: plan %s, %d steps, all pending", decl.GetRun().GetId(), decl.GetRun().GetPlanName(), len(decl.GetRun().GetSteps()))
 	fo, err := w.follow(ctx, decl.GetRun().GetId())
 	if err != nil {
 		return nil, err
@@ -370,7 +370,7 @@ func (w *world) scenario(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cutback: %w", err)
 	}
-	w.say("   run %s: plan %s, %d steps", cut.GetRun().GetId(), cut.GetRun().GetPlanName(), len(cut.GetRun().GetSteps()))
+	w.say("   run %s: plan %s, %d steps, all pending", cut.GetRun().GetId(), cut.GetRun().GetPlanName(), len(cut.GetRun().GetSteps()))
 	cb, err := w.follow(ctx, cut.GetRun().GetId())
 	if err != nil {
 		return nil, err
@@ -413,7 +413,11 @@ func (w *world) follow(ctx context.Context, id string) (*kirikaev1.Run, error) {
 		for _, st := range r.GetSteps() {
 			status := strings.ToLower(strings.TrimPrefix(st.GetStatus().String(), "STEP_STATUS_"))
 			if seen[st.GetId()] != status {
+				first := seen[st.GetId()] == ""
 				seen[st.GetId()] = status
+				if first && status == "pending" {
+					continue // every step starts pending; say so once, below
+				}
 				aws := time.Duration(float64(time.Since(start)) / w.opts.TimeScale).Round(time.Second)
 				line := fmt.Sprintf("   [%8s AWS time] %-34s %s", aws, st.GetId(), status)
 				if st.GetError() != "" && status != "succeeded" {
