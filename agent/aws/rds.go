@@ -267,7 +267,11 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 			}
 			return nil, guard("%s %s is %s old > maxAge %s; set allowDataLoss to restore anyway", what, sid, action.Human(age), action.Human(maxAge))
 		}
-		tr.Report(fmt.Sprintf("restoring from %s (%s old)", sid, action.Human(age)))
+		if maxAge > 0 && age > maxAge {
+			tr.Report(fmt.Sprintf("snapshot %s is %s old > maxAge %s; restoring anyway (allowDataLoss)", sid, action.Human(age), action.Human(maxAge)))
+		} else {
+			tr.Report(fmt.Sprintf("restoring from %s (%s old)", sid, action.Human(age)))
+		}
 		in := &rds.RestoreDBInstanceFromDBSnapshotInput{
 			DBInstanceIdentifier: aws.String(id),
 			DBSnapshotIdentifier: aws.String(sid),

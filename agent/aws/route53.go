@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/kirikae/kirikae/agent/action"
 )
@@ -30,8 +30,9 @@ type Route53API interface {
 // the data must be addresses of the target). An endpoint that does not implement
 // TestDNSAnswer (an emulator) leaves the read-back as the check. Any mismatch fails the step.
 //
-// Idempotency: when the record already is an alias to the target, no change is made (the
-// changeId output is then ""), and the answer is still verified.
+// Idempotency: when the record already is an alias to the target, no change is made and the
+// answer is still verified. The changeId output is then the one this step recorded in
+// Options.Memo when it made the change, or "" when it did not (someone else did).
 type Route53UpsertAlias struct {
 	Client func(region string) (Route53API, error)
 	Opts   Options
@@ -78,8 +79,14 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 		return nil, err
 	}
 	changeID := ""
+	memoKey := "route53/" + step.Key()
 	if aliasMatches(rec, target, targetZone, evaluate) {
 		tr.Report("already an alias to " + fqdn(target))
+		if e.Opts.Memo != nil {
+			if m, ok := e.Opts.Memo.Get(memoKey); ok {
+				changeID, _ = m["changeId"].(string)
+			}
+		}
 	} else {
 		tr.Report("UPSERT alias to " + fqdn(target))
 		out, err := api.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
@@ -103,6 +110,11 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 			return nil, fmt.Errorf("UPSERT %s in %s: %w", fqdn(name), zone, err)
 		}
 		changeID = strings.TrimPrefix(aws.ToString(out.ChangeInfo.Id), "/change/")
+		if e.Opts.Memo != nil {
+			if err := e.Opts.Memo.Put(memoKey, map[string]any{"changeId": changeID}); err != nil {
+				return nil, fmt.Errorf("record change %s: %w", changeID, err)
+			}
+		}
 		lo, hi := e.Opts.delays()
 		w := route53.NewResourceRecordSetsChangedWaiter(api, func(wo *route53.ResourceRecordSetsChangedWaiterOptions) {
 			wo.MinDelay, wo.MaxDelay = lo, hi
@@ -155,17 +167,18 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 	return map[string]any{"changeId": changeID, "answer": answer}, nil
 }
 
-// unsupported reports whether err says the endpoint does not implement the operation.
+// unsupported reports whether err says the endpoint does not implement the operation (an
+// emulator); a missing zone or record is not that.
 func unsupported(err error) bool {
-	var re interface{ HTTPStatusCode() int }
 	if isCode(err, "NotImplemented", "InvalidAction", "UnknownOperationException", "UnsupportedOperation") {
 		return true
 	}
-	var ae smithy.APIError
-	if asErr(err, &re) && (re.HTTPStatusCode() == 404 || re.HTTPStatusCode() == 501) {
-		return !asErr(err, &ae) || !strings.HasPrefix(ae.ErrorCode(), "NoSuch")
+	var re interface{ HTTPStatusCode() int }
+	if !errors.As(err, &re) {
+		return false
 	}
-	return false
+	status := re.HTTPStatusCode()
+	return (status == 404 || status == 501) && !strings.HasPrefix(apiCode(err), "NoSuch")
 }
 
 func readRecord(ctx context.Context, api Route53API, zone, name, rtype string) (*types.ResourceRecordSet, error) {

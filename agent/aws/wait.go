@@ -74,6 +74,3 @@ func fqdn(name string) string {
 	}
 	return name
 }
-
-// asErr is errors.As, kept short for the type switches above.
-func asErr(err error, target any) bool { return errors.As(err, target) }
