@@ -119,6 +119,12 @@ func TestMotoIdempotent(t *testing.T) {
 		if n, _ := count(); n != 2 {
 			t.Fatalf("%d DB instances after restoring twice, want 2", n)
 		}
+		// An instance another run restored (say, last quarter's drill) is not adopted: its data
+		// is not what this run chose.
+		other := step("aws.rds.restoreSnapshot", west, map[string]any{"instanceId": "kaigo-subsys-dr", "sourceInstance": "kaigo-subsys-prod"})
+		other.RunID = "run-2"
+		_, _, err := e.exec(ctx, other)
+		wantErr(t, err, action.ErrGuardRail, "created by run run-1, not this run (run-2)")
 
 		out, _ = e.twice(t, step("aws.rds.snapshot", west, map[string]any{"instanceId": "kaigo-subsys-dr",
 			"snapshotId": "kaigo-subsys-dr-before-cutback-20251201"}))
@@ -132,18 +138,29 @@ func TestMotoIdempotent(t *testing.T) {
 			t.Fatalf("%d snapshots after copying twice, want %d", n, before+1)
 		}
 
+		// moto keeps tags, so the rerun reads the restore time the first run chose back from
+		// the instance's kirikae:restoreTime tag.
+		out, _ = e.twice(t, step("aws.rds.restorePointInTime", west, map[string]any{"sourceInstance": "kaigo-subsys-prod",
+			"instanceId": "kaigo-subsys-prod-pitr"}))
+		if out["restoreTime"] == "" || out["restoreTime"] == "latest" || out["endpoint"] == "" {
+			t.Fatalf("restorePointInTime outputs: %v", out)
+		}
+		if n, _ := count(); n != 3 {
+			t.Fatalf("%d DB instances after restoring to a point in time twice, want 3", n)
+		}
+
 		out, _ = e.twice(t, step("aws.rds.stop", west, map[string]any{"instanceId": "kaigo-subsys-dr"}))
 		if out["status"] != "stopped" {
 			t.Fatalf("stop outputs: %v", out)
 		}
 
-		_, _, err := e.exec(ctx, step("aws.rds.delete", west, map[string]any{"instanceId": "kaigo-subsys-prod",
+		_, _, err = e.exec(ctx, step("aws.rds.delete", west, map[string]any{"instanceId": "kaigo-subsys-prod",
 			"finalSnapshotId": "kaigo-subsys-prod-final", "verifiedCopy": "no-such-copy"}))
 		wantErr(t, err, action.ErrGuardRail, "verifiedCopy no-such-copy not found")
 		e.twice(t, step("aws.rds.delete", west, map[string]any{"instanceId": "kaigo-subsys-prod",
 			"finalSnapshotId": "kaigo-subsys-prod-final", "verifiedCopy": "kaigo-subsys-prod-cutback"}))
-		if n, _ := count(); n != 1 {
-			t.Fatalf("%d DB instances after the delete, want 1", n)
+		if n, _ := count(); n != 2 {
+			t.Fatalf("%d DB instances after the delete, want 2", n)
 		}
 	})
 
