@@ -173,6 +173,10 @@ func TestRDSFailoverAndCutback(t *testing.T) {
 	if !errors.As(err, &snf) {
 		t.Fatalf("unknown snapshot: want DBSnapshotNotFoundFault, got %v", err)
 	}
+	byARN := must[*rds.DescribeDBInstancesOutput](t)(w.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: db.DBInstanceArn}))
+	if aws.ToString(byARN.DBInstances[0].DBInstanceIdentifier) != awssim.KaigoDRInstance {
+		t.Fatalf("describe by ARN: %+v", byARN.DBInstances)
+	}
 	_, err = w.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("nope")})
 	var inf *rdstypes.DBInstanceNotFoundFault
 	if !errors.As(err, &inf) {

@@ -123,6 +123,9 @@ var rdsOps = map[string]queryOp{
 
 // liveInstance finds an instance that exists now (a deleted one has an empty status).
 func (c *call) liveInstance(id string) (*dbInstance, string, error) {
+	if i := strings.Index(id, ":db:"); strings.HasPrefix(id, "arn:") && i >= 0 {
+		id = id[i+len(":db:"):] // RDS accepts the ARN wherever it takes the identifier
+	}
 	in := c.rs().DBInstances[id]
 	if in != nil {
 		if st := in.Status.at(c.now); st != "" {
@@ -245,6 +248,9 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
 	id := p.Get("DBSnapshotIdentifier")
+	if r, sid := parseSnapshotRef(id, c.region); r == c.region {
+		id = sid
+	}
 	inst := p.Get("DBInstanceIdentifier")
 	typ := p.Get("SnapshotType")
 	f := filters(p, "Filters.Filter")
