@@ -584,6 +584,8 @@ func TestSmallServices(t *testing.T) {
 	if rep.ReplicationConfiguration == nil || aws.ToString(rep.ReplicationConfiguration.Rules[0].Destination.Bucket) != "arn:aws:s3:::kaigo-subsys-dr-backups" {
 		t.Fatalf("replication: %+v", rep.ReplicationConfiguration)
 	}
+	// The SDK's default addressing works too (it picks path style for an IP endpoint).
+	must[*s3.GetBucketReplicationOutput](t)(s3.NewFromConfig(e.cfg(east)).GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String(awssim.KaigoProdBucket)}))
 	_, err = s3c.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String("kaigo-subsys-dr-backups")})
 	wantCode(t, err, "ReplicationConfigurationNotFoundError")
 
