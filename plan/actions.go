@@ -209,8 +209,7 @@ func init() {
 		Inputs:  []Input{req("topicArn", "string", ""), in("subject", "string", ""), req("message", "string", "")},
 		Outputs: []string{"messageId"}})
 	def(Action{Name: "http.check", Where: OnAgent,
-		Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors). " +
-			"The output body is the last response's body: a JSON object as a map (read a field with ${steps.ID.outputs.body.KEY}), anything else as a string.",
+		Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors).",
 		Inputs: []Input{
 			req("url", "string", ""),
 			in("method", "string", "default GET"),
@@ -220,9 +219,8 @@ func init() {
 			in("requests", "int", "default 20"),
 			in("maxLatency", "duration", "default 3s"),
 			in("maxErrorRate", "string", "a fraction; default 0.01"),
-			in("headers", "map", "request headers, e.g. {Authorization: \"Bearer ${steps.login.outputs.body.token}\"}"),
 		},
-		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms", "body"}})
+		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms"}})
 	def(Action{Name: "notify", Where: OnAgent,
 		Doc: "Post a JSON message to a webhook (Slack-compatible {\"text\": ...}) or publish to an SNS topic.",
 		Inputs: []Input{
