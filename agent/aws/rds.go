@@ -181,8 +181,12 @@ func endpointOutputs(in *types.DBInstance) (map[string]any, error) {
 // maxAge guard rail and restores, tagging the instance with the run, step and snapshot; a
 // DBInstanceAlreadyExists answer to a race is adopted the same way.
 //
+// The maxAge guard rail decides whether to restore; it is not applied again to an instance
+// that is adopted, because the restore already happened, but the age is still reported.
 // The age reported is the snapshot's age when the instance was created (its
-// InstanceCreateTime), so a rerun reports the same data-loss window.
+// InstanceCreateTime), so a rerun reports the same data-loss window. Without a
+// kirikae:snapshot tag on an adopted instance (an emulator that drops tags) the snapshot is
+// chosen again by the same rule.
 type RDSRestoreSnapshot struct {
 	Client func(region string) (RDSRestoreAPI, error)
 	Opts   Options
