@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,6 +36,28 @@ func (s *Sim) appRegion(p string) (region, rest string, err error) {
 	return first, rest, nil
 }
 
+// hostRegion maps an unsigned request's Host to the region whose ALB serves it: an ALB's DNS
+// name, or a Route 53 name aliased to one. It returns "" for anything else.
+func (s *Sim) hostRegion(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "" || net.ParseIP(host) != nil || host == "localhost" {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if lb := s.albByDNS(host); lb != nil {
+		return lb.region
+	}
+	if _, alias, ok := s.resolve(host, "A"); ok && alias != "" {
+		if lb := s.albByDNS(alias); lb != nil {
+			return lb.region
+		}
+	}
+	return ""
+}
+
 // healthyTargets counts the healthy targets behind the region's ALBs right now.
 func (s *Sim) healthyTargets(region string) int {
 	s.mu.Lock()
@@ -60,6 +83,11 @@ func (s *Sim) serveApp(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 		return
 	}
+	s.serveAppIn(w, r, region, rest)
+}
+
+// serveAppIn serves path rest of the application behind region's ALB.
+func (s *Sim) serveAppIn(w http.ResponseWriter, r *http.Request, region, rest string) {
 	if s.regionDown(w, r, region) {
 		return
 	}

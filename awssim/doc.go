@@ -31,7 +31,10 @@
 // {"status":"ok"}, POST login returns a token, and /items supports create, read, update and
 // delete. It answers only while that region's ALB has at least one healthy target; otherwise
 // it returns 503, as an ALB with no healthy targets does. /_app/dns/<record-name>/ follows the
-// Route 53 record (alias → ALB → region), so a plan can use the public name's path.
+// Route 53 record (alias → ALB → region), so a plan can use the public name's path. An
+// unsigned request whose Host is an ALB's DNS name or a name aliased to one reaches the same
+// application, so `curl -H 'Host: api.kaigo-subsys.example.com' http://ADDR/health` works as
+// the runbook's step 10 does.
 //
 // # Fixtures
 //

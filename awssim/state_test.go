@@ -147,6 +147,26 @@ func TestApplicationFollowsDNS(t *testing.T) {
 	if code, _, _ := do("GET", api+"/health", "", ""); code != http.StatusServiceUnavailable {
 		t.Fatalf("public name on an empty DR ALB: %d, want 503", code)
 	}
+	// By Host header, as curl https://api.kaigo-subsys.example.com/health would arrive.
+	req, _ := http.NewRequest("GET", e.endpoint+"/health", nil)
+	req.Host = "api.kaigo-subsys.example.com"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("by Host after the switch: %d, want 503", resp.StatusCode)
+	}
+	req, _ = http.NewRequest("GET", e.endpoint+"/health", nil)
+	req.Host = awssim.KaigoALBDNS(east)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Kaigo-Region") != east {
+		t.Fatalf("by the prod ALB's name: %d %q", resp.StatusCode, resp.Header.Get("X-Kaigo-Region"))
+	}
 	if code, _, _ := do("GET", "/_app/eu-west-1/health", "", ""); code != 404 {
 		t.Fatalf("unknown region: %d", code)
 	}
