@@ -164,7 +164,11 @@ func sameTaskDef(have *types.TaskDefinition, want *ecs.RegisterTaskDefinitionInp
 //
 // Idempotency: when the service already has the desired count and task definition (the
 // input resolved to a revision ARN), UpdateService is not called again; the executor only
-// waits, so a rerun does not restart a deployment in flight.
+// waits, so a rerun does not restart a deployment in flight. forceNewDeployment cannot be
+// seen on the service afterwards, so the executor records in Options.Memo that it forced
+// one and does not force again for the same run and step. That is at-least-once: if the
+// agent dies after ECS accepted the call and before the record, the rerun forces a second
+// rolling deployment, which is harmless, where at-most-once could leave tasks on old secrets.
 type ECSUpdateService struct {
 	Client func(region string) (ECSServiceAPI, error)
 	Opts   Options
@@ -195,6 +199,10 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 	if err != nil {
 		return nil, err
 	}
+	force, err := action.Bool(step, "forceNewDeployment", false)
+	if err != nil {
+		return nil, err
+	}
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -213,16 +221,29 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 	if err != nil {
 		return nil, err
 	}
-	if int64(svc.DesiredCount) == desired && (tdARN == "" || aws.ToString(svc.TaskDefinition) == tdARN) {
+	memoKey := "ecs/force/" + step.Key()
+	if force && e.Opts.Memo != nil {
+		if _, done := e.Opts.Memo.Get(memoKey); done {
+			force = false
+			tr.Report("new deployment already forced by an earlier attempt")
+		}
+	}
+	if !force && int64(svc.DesiredCount) == desired && (tdARN == "" || aws.ToString(svc.TaskDefinition) == tdARN) {
 		tr.Report(fmt.Sprintf("already at %d tasks of %s", desired, aws.ToString(svc.TaskDefinition)))
 	} else {
-		in := &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(service), DesiredCount: aws.Int32(int32(desired))}
+		in := &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(service),
+			DesiredCount: aws.Int32(int32(desired)), ForceNewDeployment: force}
 		if tdARN != "" {
 			in.TaskDefinition = aws.String(tdARN)
 		}
 		tr.Report(fmt.Sprintf("updating to %d tasks", desired))
 		if _, err := api.UpdateService(ctx, in); err != nil {
 			return nil, fmt.Errorf("update service %s/%s: %w", cluster, service, err)
+		}
+		if force && e.Opts.Memo != nil {
+			if err := e.Opts.Memo.Put(memoKey, map[string]any{"forced": true}); err != nil {
+				return nil, fmt.Errorf("record the forced deployment of %s/%s: %w", cluster, service, err)
+			}
 		}
 	}
 	if wait {

@@ -19,7 +19,8 @@ type HealthAPI interface {
 }
 
 // HealthEvents is aws.health.events: the open AWS Health events of a region (seed 000
-// step 1). It only reads.
+// step 1). It only reads. With failIfOpen it fails while any matching event is open, which
+// is how a cutback confirms the primary region has recovered.
 type HealthEvents struct {
 	Client func(region string) (HealthAPI, error)
 	Opts   Options
@@ -64,6 +65,10 @@ func (e *HealthEvents) Execute(ctx context.Context, step action.Step, progress a
 	if err != nil {
 		return nil, err
 	}
+	failIfOpen, err := action.Bool(step, "failIfOpen", false)
+	if err != nil {
+		return nil, err
+	}
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -87,5 +92,9 @@ func (e *HealthEvents) Execute(ctx context.Context, step action.Step, progress a
 		summary = fmt.Sprintf("%d open AWS Health event(s) in %s: %s", len(events), region, strings.Join(lines, "; "))
 	}
 	progress.Report(summary)
-	return map[string]any{"openEvents": int64(len(events)), "eventArns": arns, "summary": summary}, nil
+	out := map[string]any{"openEvents": int64(len(events)), "eventArns": arns, "summary": summary}
+	if failIfOpen && len(events) > 0 {
+		return out, checkFailed("%s (failIfOpen)", summary)
+	}
+	return out, nil
 }

@@ -48,14 +48,17 @@ type simCase struct {
 	// op is the journal operation the step makes exactly once; "" means it only reads.
 	op string
 	// waits says the step waits after its mutation, so it can be interrupted there.
-	waits  bool
-	ignore []string
-	check  func(t *testing.T, out map[string]any)
+	waits bool
+	// atLeastOnce marks the side effects AWS cannot show afterwards (an SNS message, a
+	// forced deployment): a lost answer repeats them, by design.
+	atLeastOnce bool
+	ignore      []string
+	check       func(t *testing.T, out map[string]any)
 }
 
 func simCases() []simCase {
 	return []simCase{
-		{name: "health", action: "aws.health.events", region: west, with: map[string]any{"region": east},
+		{name: "health", action: "aws.health.events", region: west, with: map[string]any{"region": east, "failIfOpen": false},
 			setup: func(t *testing.T, e *env, _ map[string]any) { e.sim.OpenHealthEvent(awssim.HealthEvent{Region: east}) },
 			check: func(t *testing.T, out map[string]any) {
 				if out["openEvents"] != int64(1) || len(out["eventArns"].([]any)) != 1 || !strings.Contains(out["summary"].(string), "AWS_EC2_OPERATIONAL_ISSUE") {
@@ -144,6 +147,16 @@ func simCases() []simCase {
 					t.Fatalf("bad outputs: %v", out)
 				}
 			}},
+		// waits is false: awssim reports a forced deployment with an unchanged task definition
+		// as stable at once (one deployment, the old tasks counted as its own), so there is no
+		// wait to interrupt. Real ECS keeps the old deployment ACTIVE until it drains.
+		{name: "forceNewDeployment", action: "aws.ecs.updateService", region: east, op: "UpdateService", atLeastOnce: true,
+			with: map[string]any{"cluster": awssim.KaigoProdCluster, "service": awssim.KaigoProdService, "desiredCount": 2, "forceNewDeployment": true},
+			check: func(t *testing.T, out map[string]any) {
+				if out["runningCount"] != int64(2) {
+					t.Fatalf("bad outputs: %v", out)
+				}
+			}},
 		{name: "waitHealthy", action: "aws.elbv2.waitHealthy", region: west,
 			with: map[string]any{"targetGroupName": awssim.KaigoDRTargetGroup, "count": 2},
 			setup: func(t *testing.T, e *env, _ map[string]any) {
@@ -176,7 +189,7 @@ func simCases() []simCase {
 					t.Fatalf("bad outputs: %v", out)
 				}
 			}},
-		{name: "snsPublish", action: "aws.sns.publish", region: west, op: "Publish",
+		{name: "snsPublish", action: "aws.sns.publish", region: west, op: "Publish", atLeastOnce: true,
 			with: map[string]any{"topicArn": awssim.KaigoDRAlertsTopic, "subject": "DR", "message": "サービスを再開しました"}},
 	}
 }
@@ -466,5 +479,23 @@ func TestNotifyThroughSNS(t *testing.T) {
 	}
 	if n := e.mutations("Publish"); n != 1 {
 		t.Fatalf("%d SNS publishes for one notify step, want 1", n)
+	}
+}
+
+func TestHealthFailIfOpen(t *testing.T) {
+	e := newSimEnv(t)
+	s := step("aws.health.events", west, map[string]any{"region": east, "failIfOpen": true})
+	if _, _, err := e.exec(testCtx(t), s); err != nil {
+		t.Fatalf("no open events, yet: %v", err)
+	}
+	arn := e.sim.OpenHealthEvent(awssim.HealthEvent{Region: east, Service: "RDS"})
+	out, _, err := e.exec(testCtx(t), s)
+	wantErr(t, err, action.ErrCheckFailed, "1 open AWS Health event(s) in us-east-1: RDS AWS_RDS_OPERATIONAL_ISSUE")
+	if out["openEvents"] != int64(1) || out["eventArns"].([]any)[0] != arn {
+		t.Fatalf("outputs with the failure: %v", out)
+	}
+	e.sim.CloseHealthEvent(east, arn)
+	if _, _, err := e.exec(testCtx(t), s); err != nil {
+		t.Fatalf("after the event closed: %v", err)
 	}
 }
