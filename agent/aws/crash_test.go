@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -125,5 +128,37 @@ func TestOutputsMatchCatalog(t *testing.T) {
 				t.Fatalf("outputs %v, catalog says %v", keys, want)
 			}
 		})
+	}
+}
+
+// TestEveryCatalogInputIsRead catches a catalog input no executor reads (the catalog grows
+// in plan/actions.go): every input name must be read somewhere as a quoted literal.
+func TestEveryCatalogInputIsRead(t *testing.T) {
+	var src strings.Builder
+	for _, dir := range []string{".", "../action"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src.Write(b)
+		}
+	}
+	for name, a := range plan.Catalog {
+		if a.Where != plan.OnAgent {
+			continue
+		}
+		for _, in := range a.Inputs {
+			if !strings.Contains(src.String(), `"`+in.Name+`"`) {
+				t.Errorf("%s: input %s is never read", name, in.Name)
+			}
+		}
 	}
 }
