@@ -115,6 +115,10 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 				return nil, fmt.Errorf("record change %s: %w", changeID, err)
 			}
 		}
+	}
+	// Wait for the change this step made, also when an earlier attempt made it and the agent
+	// restarted before it was INSYNC.
+	if changeID != "" {
 		lo, hi := e.Opts.delays()
 		w := route53.NewResourceRecordSetsChangedWaiter(api, func(wo *route53.ResourceRecordSetsChangedWaiterOptions) {
 			wo.MinDelay, wo.MaxDelay = lo, hi
