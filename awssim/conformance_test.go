@@ -382,6 +382,31 @@ func TestECSAndALBComeUp(t *testing.T) {
 	if code, _ := appGet(t, e.endpoint+"/_app/us-west-2/health"); code != http.StatusServiceUnavailable {
 		t.Fatalf("DR app after scale-in: %d, want 503", code)
 	}
+
+	// A forced deployment on prod keeps the old deployment ACTIVE while it drains, so
+	// ServicesStable waits even though the running count never drops below desired.
+	pc := ecs.NewFromConfig(e.cfg(east))
+	must[*ecs.UpdateServiceOutput](t)(pc.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(awssim.KaigoProdCluster),
+		Service: aws.String(awssim.KaigoProdService), ForceNewDeployment: true}))
+	running = nil
+	psw := ecs.NewServicesStableWaiter(pc, func(o *ecs.ServicesStableWaiterOptions) {
+		fastDelay(&o.MinDelay, &o.MaxDelay)
+		o.ClientOptions = append(o.ClientOptions, func(o *ecs.Options) {
+			o.APIOptions = append(o.APIOptions, recorder(&running, func(o *ecs.DescribeServicesOutput) string {
+				s := o.Services[0]
+				return string(rune('0'+s.RunningCount)) + "/" + string(rune('0'+len(s.Deployments)))
+			}))
+		})
+	})
+	if err := psw.Wait(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(awssim.KaigoProdCluster), Services: []string{awssim.KaigoProdService}}, time.Minute); err != nil {
+		t.Fatalf("ServicesStable after a forced deployment: %v", err)
+	}
+	if running[0] != "2/2" || running[len(running)-1] != "2/1" {
+		t.Fatalf("forced deployment: waiter saw %v, want 2/2 … 2/1", running)
+	}
+	if code, _ := appGet(t, e.endpoint+"/_app/us-east-1/health"); code != 200 {
+		t.Fatalf("prod app during and after a rolling deployment: %d", code)
+	}
 }
 
 func TestRoute53Switch(t *testing.T) {

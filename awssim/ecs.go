@@ -14,9 +14,13 @@ type ecsCluster struct {
 }
 
 type ecsService struct {
-	Name        string    `json:"name"`
-	TaskDef     string    `json:"taskDef"`
-	PrevTaskDef string    `json:"prevTaskDef"`
+	Name        string `json:"name"`
+	TaskDef     string `json:"taskDef"`
+	PrevTaskDef string `json:"prevTaskDef"`
+	// Deploy numbers deployments; Replacing says the previous one is still draining (ACTIVE)
+	// until StableAt, which is what keeps ServicesStable waiting, as on ECS.
+	Deploy      int       `json:"deploy"`
+	Replacing   bool      `json:"replacing"`
 	Desired     int       `json:"desired"`
 	TargetGroup string    `json:"targetGroup"`
 	Created     time.Time `json:"created"`
@@ -36,6 +40,7 @@ type task struct {
 	// Healthy is when the ALB starts calling the task healthy. It is fixed when the task is
 	// scheduled, so a restart with another time scale does not rewrite history.
 	Healthy time.Time `json:"healthy"`
+	Deploy  int       `json:"deploy"`
 }
 
 func (t *task) runningAt(now time.Time) bool {
@@ -181,7 +186,7 @@ func (c *call) serviceJSON(cl *ecsCluster, s *ecsService) map[string]any {
 		if p {
 			pending++
 		}
-		if t.TaskDef == s.TaskDef {
+		if t.Deploy == s.Deploy {
 			if r {
 				runNew++
 			}
@@ -199,7 +204,7 @@ func (c *call) serviceJSON(cl *ecsCluster, s *ecsService) map[string]any {
 		"desiredCount": s.Desired, "runningCount": runNew, "pendingCount": pendNew, "launchType": "FARGATE",
 		"createdAt": epoch(s.DeployAt), "updatedAt": epoch(s.DeployAt), "rolloutState": rollout,
 	}}
-	if s.PrevTaskDef != "" && s.PrevTaskDef != s.TaskDef && c.now.Before(s.StableAt) {
+	if s.Replacing && c.now.Before(s.StableAt) {
 		deps = append(deps, map[string]any{
 			"id": fmt.Sprintf("ecs-svc/%019d", s.DeployAt.UnixNano()-1), "status": "ACTIVE", "taskDefinition": s.PrevTaskDef,
 			"desiredCount": 0, "runningCount": running - runNew, "pendingCount": 0, "launchType": "FARGATE",
@@ -293,7 +298,16 @@ func (c *call) rollout(s *ecsService, desired int, taskDef string, force bool) {
 		}
 	}
 	s.Tasks = live
+	// A new task definition or a forced deployment replaces every task: a new PRIMARY
+	// deployment starts them while the old one, now ACTIVE, drains.
 	replace := taskDef != s.TaskDef || force
+	if replace {
+		s.Deploy++
+		s.PrevTaskDef = s.TaskDef
+		s.Replacing = true
+	} else if !now.Before(s.StableAt) {
+		s.Replacing = false
+	}
 	var keep []*task
 	for _, t := range s.Tasks {
 		if !t.Stop.IsZero() {
@@ -323,10 +337,8 @@ func (c *call) rollout(s *ecsService, desired int, taskDef string, force bool) {
 			IP:      fmt.Sprintf("10.%d.%d.%d", regionOctet(c.region), 10+n/250%200, 1+n%250),
 			Start:   start,
 			Healthy: start.Add(healthy),
+			Deploy:  s.Deploy,
 		})
-	}
-	if taskDef != s.TaskDef {
-		s.PrevTaskDef = s.TaskDef
 	}
 	s.TaskDef = taskDef
 	s.Desired = desired
