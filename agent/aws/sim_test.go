@@ -147,10 +147,7 @@ func simCases() []simCase {
 					t.Fatalf("bad outputs: %v", out)
 				}
 			}},
-		// waits is false: awssim reports a forced deployment with an unchanged task definition
-		// as stable at once (one deployment, the old tasks counted as its own), so there is no
-		// wait to interrupt. Real ECS keeps the old deployment ACTIVE until it drains.
-		{name: "forceNewDeployment", action: "aws.ecs.updateService", region: east, op: "UpdateService", atLeastOnce: true,
+		{name: "forceNewDeployment", action: "aws.ecs.updateService", region: east, op: "UpdateService", waits: true, atLeastOnce: true,
 			with: map[string]any{"cluster": awssim.KaigoProdCluster, "service": awssim.KaigoProdService, "desiredCount": 2, "forceNewDeployment": true},
 			check: func(t *testing.T, out map[string]any) {
 				if out["runningCount"] != int64(2) {
