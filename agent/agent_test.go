@@ -214,6 +214,22 @@ func TestFollowsLeaderTrailer(t *testing.T) {
 	}
 }
 
+func TestReconnectsAfterControlPlaneRestart(t *testing.T) {
+	cp := newFakeCP(t, 1)
+	ex := newExecutors()
+	start(t, testConfig(t, t.TempDir(), ex.registry(), cp))
+	waitFor(t, "registration", func() bool { return len(cp.registrations()) == 1 })
+
+	cp.stop()
+	waitFor(t, "the agent to notice", func() bool { return !cp.connected() })
+	cp.restart()
+	waitFor(t, "registration after the restart", func() bool { return len(cp.registrations()) == 2 })
+	cp.assign(t, assignment("run", "s", 1, 1, "test.echo", `{}`))
+	if r := cp.waitResult(t, "run", "s", 1); !r.GetOk() {
+		t.Fatalf("result %v", r)
+	}
+}
+
 func TestRotatesPastDeadAddress(t *testing.T) {
 	cp := newFakeCP(t, 1)
 	ex := newExecutors()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	gbackoff "google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -125,7 +126,12 @@ func (a *Agent) conn(addr string) (*grpc.ClientConn, error) {
 	if a.conns == nil {
 		return nil, errShutdown
 	}
-	c, err := grpc.NewClient(addr, a.creds)
+	// gRPC's own reconnect backoff (up to 2 min by default) must not outlast ours, or a
+	// returning control-plane node would be refused for minutes by a stale backoff.
+	c, err := grpc.NewClient(addr, a.creds, grpc.WithContextDialer(dial), grpc.WithConnectParams(grpc.ConnectParams{
+		Backoff:           gbackoff.Config{BaseDelay: a.cfg.ReconnectMin, Multiplier: 1.6, Jitter: 0.2, MaxDelay: a.cfg.ReconnectMax},
+		MinConnectTimeout: 5 * time.Second,
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("control plane %q: %w", addr, err)
 	}
@@ -140,6 +146,7 @@ func (a *Agent) session(ctx context.Context, addr string) (registered bool, lead
 	if err != nil {
 		return false, "", err
 	}
+	cc.ResetConnectBackoff() // our loop already waited
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := kirikaev1.NewAgentServiceClient(cc).Connect(sctx)

@@ -30,8 +30,10 @@ const region = "us-west-2"
 // the test send assignments, cancels and readiness requests on the live stream.
 type fakeCP struct {
 	kirikaev1.UnimplementedAgentServiceServer
-	t    *testing.T
-	addr string
+	t     *testing.T
+	addr  string
+	sopts []grpc.ServerOption
+	gs    *grpc.Server
 
 	epoch  atomic.Uint64
 	hbMs   int64  // heartbeat_interval_ms in registered
@@ -93,16 +95,10 @@ func newFakeCP(t *testing.T, epoch uint64, opts ...cpOption) *fakeCP {
 	for _, o := range opts {
 		o(cp, &sopts)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp.addr = ln.Addr().String()
-	gs := grpc.NewServer(sopts...)
-	kirikaev1.RegisterAgentServiceServer(gs, cp)
-	go func() { _ = gs.Serve(ln) }()
+	cp.sopts = sopts
+	cp.serve("127.0.0.1:0")
 	t.Cleanup(func() {
-		gs.Stop()
+		cp.stop()
 		cp.mu.Lock()
 		defer cp.mu.Unlock()
 		for _, v := range cp.violations {
@@ -111,6 +107,33 @@ func newFakeCP(t *testing.T, epoch uint64, opts ...cpOption) *fakeCP {
 	})
 	return cp
 }
+
+func (cp *fakeCP) serve(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		cp.t.Fatal(err)
+	}
+	gs := grpc.NewServer(cp.sopts...)
+	kirikaev1.RegisterAgentServiceServer(gs, cp)
+	go func() { _ = gs.Serve(ln) }()
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.addr, cp.gs = ln.Addr().String(), gs
+}
+
+// stop stops serving, as a killed node does: connections are closed.
+func (cp *fakeCP) stop() {
+	cp.mu.Lock()
+	gs := cp.gs
+	cp.gs = nil
+	cp.mu.Unlock()
+	if gs != nil {
+		gs.Stop()
+	}
+}
+
+// restart serves again on the same address.
+func (cp *fakeCP) restart() { cp.serve(cp.addr) }
 
 func (cp *fakeCP) Connect(srv grpc.BidiStreamingServer[kirikaev1.ConnectRequest, kirikaev1.ConnectResponse]) error {
 	cp.mu.Lock()
