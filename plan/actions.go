@@ -209,18 +209,20 @@ func init() {
 		Inputs:  []Input{req("topicArn", "string", ""), in("subject", "string", ""), req("message", "string", "")},
 		Outputs: []string{"messageId"}})
 	def(Action{Name: "http.check", Where: OnAgent,
-		Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors).",
+		Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors). " +
+			"The output body is the last good response's body: a JSON object as a map (read a field with ${steps.ID.outputs.body.KEY}), anything else as a string.",
 		Inputs: []Input{
 			req("url", "string", ""),
 			in("method", "string", "default GET"),
 			in("body", "string", "request body"),
+			in("headers", "map", "request headers, e.g. {Authorization: \"Bearer ${steps.login.outputs.body.token}\"}"),
 			in("expectStatus", "int", "default 200"),
 			in("expectBody", "string", "substring the body must contain"),
 			in("requests", "int", "default 20"),
 			in("maxLatency", "duration", "default 3s"),
 			in("maxErrorRate", "string", "a fraction; default 0.01"),
 		},
-		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms"}})
+		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms", "body"}})
 	def(Action{Name: "notify", Where: OnAgent,
 		Doc: "Post a JSON message to a webhook (Slack-compatible {\"text\": ...}) or publish to an SNS topic.",
 		Inputs: []Input{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -276,5 +277,49 @@ func TestPollStopsOnCancel(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || calls != 3 {
 		t.Fatalf("Poll: calls=%d err=%v", calls, err)
+	}
+}
+
+// TestHTTPCheckHeadersAndBody chains a login into a request that needs its token, the way
+// the failover plan's CRUD checks do.
+func TestHTTPCheckHeadersAndBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"token":"t-123"}`)
+		case "/items":
+			if r.Header.Get("Authorization") != "Bearer t-123" {
+				http.Error(w, "no token", http.StatusUnauthorized)
+				return
+			}
+			fmt.Fprint(w, "plain text")
+		}
+	}))
+	defer srv.Close()
+	h := &action.HTTPCheck{}
+	out, err := h.Execute(context.Background(), action.Step{Action: "http.check", With: map[string]any{"url": srv.URL + "/login", "requests": 2}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ok := out["body"].(map[string]any)
+	if !ok || body["token"] != "t-123" {
+		t.Fatalf("login body output: %#v", out["body"])
+	}
+	out, err = h.Execute(context.Background(), action.Step{Action: "http.check", With: map[string]any{"url": srv.URL + "/items", "requests": 2,
+		"headers": map[string]any{"Authorization": "Bearer " + body["token"].(string)}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["body"] != "plain text" {
+		t.Fatalf("non-JSON body output: %#v", out["body"])
+	}
+	// Without the header every request fails, and there is no body to pass on.
+	out, err = h.Execute(context.Background(), action.Step{Action: "http.check", With: map[string]any{"url": srv.URL + "/items", "requests": 2, "expectStatus": 200}}, nil)
+	if err == nil || out["body"] != nil {
+		t.Fatalf("unauthorized check: err=%v body=%#v", err, out["body"])
+	}
+	if _, err := h.Execute(context.Background(), action.Step{Action: "http.check", With: map[string]any{"url": srv.URL, "headers": map[string]any{"X": 1}}}, nil); err == nil || !strings.Contains(err.Error(), "with.headers.X") {
+		t.Fatalf("bad header value: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -44,6 +45,20 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 	if err != nil {
 		return nil, err
 	}
+	headers := map[string]string{}
+	if Has(step, "headers") {
+		m, err := AnyMap(step, "headers")
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			s, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("%w: with.headers.%s: want a string, got %T", ErrInvalidInput, k, v)
+			}
+			headers[k] = s
+		}
+	}
 	wantStatus, err := OptInt(step, "expectStatus", http.StatusOK)
 	if err != nil {
 		return nil, err
@@ -85,6 +100,7 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 	var lat []time.Duration
 	var errs int64
 	var firstErr string
+	var lastGood []byte
 	for i := int64(0); i < n; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("http.check %s: %w", url, err)
@@ -99,6 +115,9 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 		}
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
 		}
 		start := now()
 		problem := ""
@@ -115,6 +134,8 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 				problem = fmt.Sprintf("status %d, want %d", resp.StatusCode, wantStatus)
 			case wantBody != "" && !strings.Contains(string(b), wantBody):
 				problem = fmt.Sprintf("body does not contain %q", wantBody)
+			default:
+				lastGood = b
 			}
 		}
 		lat = append(lat, now().Sub(start))
@@ -136,6 +157,15 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 		"errorRate": rate,
 		"p50Ms":     ms(p50),
 		"p99Ms":     ms(p99),
+	}
+	if lastGood != nil {
+		// Later steps read fields of it, e.g. a login token.
+		var obj map[string]any
+		if json.Unmarshal(lastGood, &obj) == nil {
+			out["body"] = obj
+		} else {
+			out["body"] = string(lastGood)
+		}
 	}
 	var fails []string
 	if rate > maxErrRate {
