@@ -104,7 +104,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 	}
 	if a.probe == nil {
-		if a.probe, err = NewAWSHealthProbe(a.ctx, cfg.Region, cfg.AWSEndpoint); err != nil {
+		if a.probe, err = NewAWSHealthProbe(a.ctx, cfg.Region, cfg.AWSEndpoint, a.log); err != nil {
 			a.cancel(errShutdown)
 			return nil, err
 		}

@@ -102,7 +102,7 @@ func TestAWSProbeCountsHealthEvents(t *testing.T) {
 		_ = sim.Close()
 		srv.Close()
 	})
-	probe, err := agent.NewAWSHealthProbe(context.Background(), "us-east-1", srv.URL)
+	probe, err := agent.NewAWSHealthProbe(context.Background(), "us-east-1", srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

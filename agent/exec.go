@@ -49,10 +49,10 @@ func (a *Agent) assign(as *kirikaev1.Assignment) {
 	if err := a.epoch.admit(as.GetEpoch()); err != nil {
 		log.Warn("refusing an assignment", "err", err)
 		now := timeNow().UnixNano()
-		a.emit(resultMsg(&kirikaev1.StepResult{
+		a.emitAsync(resultMsg(&kirikaev1.StepResult{
 			RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Refused: true,
 			Error: err.Error(), StartedUnixNano: now, FinishedUnixNano: now,
-		}), true)
+		}))
 		return
 	}
 
@@ -65,7 +65,7 @@ func (a *Agent) assign(as *kirikaev1.Assignment) {
 	if res, ok := a.results.get(k); ok {
 		a.mu.Unlock()
 		log.Info("duplicate of a finished attempt: sending its result again", "ok", res.GetOk())
-		a.emit(resultMsg(res), true)
+		a.emitAsync(resultMsg(res))
 		return
 	}
 	with, bad := decodeWith(as.GetWithJson())
@@ -111,7 +111,7 @@ func (a *Agent) cancelStep(c *kirikaev1.CancelStep) {
 		a.mu.Unlock()
 		if res, done := a.results.get(k); done {
 			a.log.Info("cancel for a finished attempt: sending its result again", "attempt", k)
-			a.emit(resultMsg(res), true)
+			a.emitAsync(resultMsg(res))
 		} else {
 			a.log.Info("cancel for an attempt this agent does not have", "attempt", k)
 		}
@@ -129,10 +129,17 @@ func (a *Agent) cancelStep(c *kirikaev1.CancelStep) {
 	a.log.Info("cancelling a queued attempt", "attempt", k, "reason", reason)
 	j.cancel(cause)
 	now := timeNow().UnixNano()
-	a.finish(j, &kirikaev1.StepResult{
+	res := &kirikaev1.StepResult{
 		RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Error: cause.Error(),
 		StartedUnixNano: now, FinishedUnixNano: now,
-	}, false)
+	}
+	a.wg.Go(func() { a.finish(j, res, false) })
+}
+
+// emitAsync sends a reliable message without blocking the receive loop: a receive loop
+// that waits for room in the outbox while the server waits for us to read would deadlock.
+func (a *Agent) emitAsync(m *kirikaev1.ConnectRequest) {
+	a.wg.Go(func() { a.emit(m, true) })
 }
 
 // run executes one job in its slot and reports the result.

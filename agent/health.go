@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	healthtypes "github.com/aws/aws-sdk-go-v2/service/health/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -100,9 +102,11 @@ type (
 
 // NewAWSHealthProbe returns the default probe for region, with the AWS default credential
 // chain; a non-empty endpoint (awssim, moto_server) is used for every call. The SDK's
-// retries are off: the heartbeat is the retry, and a prompt failure names its cause.
-func NewAWSHealthProbe(ctx context.Context, region, endpoint string) (HealthProbe, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithRetryMaxAttempts(1))
+// retries are off: the heartbeat is the retry, and a prompt failure names its cause. The
+// SDK's own log lines go to logger (nil discards them).
+func NewAWSHealthProbe(ctx context.Context, region, endpoint string, logger *slog.Logger) (HealthProbe, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithRetryMaxAttempts(1),
+		config.WithLogger(sdkLogger(logger)))
 	if err != nil {
 		return nil, fmt.Errorf("aws config for the health probe: %w", err)
 	}
@@ -197,4 +201,18 @@ func describeAWSError(ctx context.Context, err error, limit string) string {
 		return api.ErrorCode() + ": " + api.ErrorMessage()
 	}
 	return err.Error()
+}
+
+// sdkLogger routes the AWS SDK's log lines (which otherwise go to stderr) to slog.
+func sdkLogger(l *slog.Logger) logging.Logger {
+	if l == nil {
+		return logging.Nop{}
+	}
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelDebug
+		if c == logging.Warn {
+			level = slog.LevelWarn
+		}
+		l.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...))
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/kirikae/kirikae/agent/action"
 	"github.com/kirikae/kirikae/agent/aws"
 )
@@ -17,7 +19,9 @@ const memoDir = "memo"
 // http.check and notify. SDK clients are built per region on first use.
 func defaultRegistry(ctx context.Context, cfg Config) (*action.Registry, error) {
 	memo := action.FileMemo{Dir: filepath.Join(cfg.DataDir, memoDir)}
-	opts := aws.Options{Memo: memo}
+	opts := aws.Options{Memo: memo, ConfigOptions: []func(*config.LoadOptions) error{
+		config.WithLogger(sdkLogger(cfg.Logger)),
+	}}
 	if cfg.WaiterDelay > 0 {
 		opts.MinDelay, opts.MaxDelay = cfg.WaiterDelay, cfg.WaiterDelay
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -88,6 +89,9 @@ result computed while the control plane was unreachable is delivered after recon
 					}
 				}
 			}
+			if err := checkAgentFlags(cfg); err != nil {
+				return err
+			}
 			if err := agent.Run(cmd.Context(), cfg); err != nil {
 				return fmt.Errorf("agent: %w", err)
 			}
@@ -96,4 +100,26 @@ result computed while the control plane was unreachable is delivered after recon
 	}
 	f.Bind(cmd.Flags())
 	return cmd
+}
+
+// checkAgentFlags names the flags behind the most common mistakes; agent.Config checks the
+// rest.
+func checkAgentFlags(cfg agent.Config) error {
+	var errs []error
+	if cfg.Region == "" {
+		errs = append(errs, errors.New("--region is required"))
+	}
+	if len(cfg.ControlPlane) == 0 {
+		errs = append(errs, errors.New("--control-plane HOST:PORT[,HOST:PORT...] (or KIRIKAE_ADDR) is required"))
+	}
+	if cfg.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is required"))
+	}
+	if !cfg.Dev && (cfg.TLSCA == "" || cfg.TLSCert == "" || cfg.TLSKey == "") {
+		errs = append(errs, errors.New("TLS needs --tls-ca, --tls-cert and --tls-key (or KIRIKAE_CA, KIRIKAE_CERT, KIRIKAE_KEY); --dev talks plaintext to a control plane on loopback"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	return nil
 }
