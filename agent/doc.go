@@ -14,7 +14,10 @@
 // with jitter, from 100 ms to 5 s. While registered the agent sends a heartbeat every
 // interval (the server's heartbeat_interval_ms when given), carrying the latest result of
 // the health probe, which runs on its own clock with its own timeout so that a hung region
-// still yields a heartbeat that says unhealthy.
+// still yields a heartbeat that says unhealthy. A control-plane node that vanishes without
+// closing the connection (power loss, a partition) is noticed through TCP_USER_TIMEOUT on
+// the connection (20 s, Linux), since heartbeats keep data in flight; gRPC keepalive pings
+// are not used because the server's default enforcement policy would reject them.
 //
 // # Idempotency rules
 //
