@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
+	"github.com/gofrs/flock"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -20,6 +22,7 @@ import (
 
 // Agent is a running agent. Make one with Start; stop it with Close.
 type Agent struct {
+	lock    *flock.Flock
 	cfg     Config
 	log     *slog.Logger
 	reg     *action.Registry
@@ -68,7 +71,23 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	// Two agents on one data dir would each trust an epoch and results the other rewrites.
+	lock := flock.New(filepath.Join(cfg.DataDir, lockFile))
+	locked, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if !locked {
+		return nil, fmt.Errorf("%w: data dir %s is in use by another agent", ErrConfig, cfg.DataDir)
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = lock.Unlock()
+		}
+	}()
 	a := &Agent{
+		lock:   lock,
 		cfg:    cfg,
 		log:    cfg.Logger.With("agent", cfg.ID, "region", cfg.Region),
 		reg:    cfg.Registry,
@@ -115,6 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	a.goLoop(a.probeLoop)
 	a.goLoop(a.readinessLoop)
 	a.goLoop(a.connectLoop)
+	started = true
 	return a, nil
 }
 
@@ -150,6 +170,9 @@ func (a *Agent) Close() error {
 			}
 		}
 		a.conns = nil
+		if uerr := a.lock.Unlock(); uerr != nil {
+			errs = append(errs, fmt.Errorf("unlock data dir: %w", uerr))
+		}
 		err = errors.Join(errs...)
 		a.log.Info("agent stopped")
 	})

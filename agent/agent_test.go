@@ -565,6 +565,20 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+func TestDataDirInUse(t *testing.T) {
+	cp := newFakeCP(t, 1)
+	dir := t.TempDir()
+	a := start(t, testConfig(t, dir, newExecutors().registry(), cp))
+	_, err := agent.Start(context.Background(), testConfig(t, dir, newExecutors().registry(), cp))
+	if !errors.Is(err, agent.ErrConfig) || !strings.Contains(err.Error(), "in use by another agent") {
+		t.Fatalf("second agent on one data dir: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	start(t, testConfig(t, dir, newExecutors().registry(), cp)) // free again
+}
+
 func TestRunStopsWithContext(t *testing.T) {
 	cp := newFakeCP(t, 1)
 	ex := newExecutors()

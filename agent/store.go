@@ -21,6 +21,7 @@ import (
 )
 
 const (
+	lockFile   = "lock"
 	epochFile  = "epoch"
 	resultsDir = "results"
 	// maxResults bounds the finished results kept in memory and on disk.
