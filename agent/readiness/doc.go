@@ -32,7 +32,10 @@
 //	rds.backup-retention    OK, observed "skipped": the source instance lives in the primary region,
 //	rds.pitr                whose agent checks it; the DR agent does not call across regions for it
 //	s3.replication          GetBucketReplication on kaigo-subsys-prod-backups, called in the bucket's
-//	                        region (PrimaryRegion): an Enabled rule to kaigo-subsys-dr-backups
+//	                        region (PrimaryRegion): an Enabled rule to kaigo-subsys-dr-backups.
+//	                        S3 answers bucket configuration calls only in the bucket's region, so
+//	                        while PrimaryRegion is down this check fails in the DR role too,
+//	                        naming that region as unreachable
 //	secretsmanager.secrets  DescribeSecret of kaigo-subsys/dr/db-endpoint and .../redis-endpoint;
 //	                        FAIL when missing or scheduled for deletion (values are never read)
 //	route53.record          zone Z1234567890ABC exists and holds api.kaigo-subsys.example.com A

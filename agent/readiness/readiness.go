@@ -141,12 +141,9 @@ func (c *Checker) Run(ctx context.Context) []*kirikaev1.ReadinessCheck {
 	return out
 }
 
-func (c *Checker) runOne(ctx context.Context, ch check) (r result) {
-	defer func() {
-		if p := recover(); p != nil {
-			r = fail("", "the check panicked: %v", p)
-		}
-	}()
+// runOne runs ch in its own goroutine, so that neither a panic nor a client that ignores
+// its context can take the report down or hold it past the check's timeout.
+func (c *Checker) runOne(ctx context.Context, ch check) result {
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.CheckTimeout)
 	defer cancel()
 	done := make(chan result, 1)
@@ -159,7 +156,7 @@ func (c *Checker) runOne(ctx context.Context, ch check) (r result) {
 		done <- ch.run(cctx)
 	}()
 	select {
-	case r = <-done:
+	case r := <-done:
 		return r
 	case <-cctx.Done():
 		// A client that ignores its context must not hold the whole report.

@@ -383,3 +383,29 @@ func TestBadConfig(t *testing.T) {
 		t.Fatalf("Checks(bad config) = %s", dump(checks))
 	}
 }
+
+// TestPrimaryDownFromDR: with us-east-1 down, the DR region's own checks still answer;
+// only S3 replication, asked in the bucket's region, fails, naming that region.
+func TestPrimaryDownFromDR(t *testing.T) {
+	e := newSim(t)
+	if err := e.sim.SetRegionDown(east, awssim.DownRefuse); err != nil {
+		t.Fatal(err)
+	}
+	checks := e.checker(t, readiness.Config{Region: west}).Run(t.Context())
+	for _, ch := range checks {
+		switch ch.GetName() {
+		case readiness.CheckS3Replication:
+			if ch.GetStatus() != statusFail || !strings.Contains(ch.GetDetail(), east+" API unreachable: s3 GetBucketReplication") {
+				t.Errorf("s3 = %s %q, want FAIL naming %s unreachable", ch.GetStatus(), ch.GetDetail(), east)
+			}
+		case readiness.CheckSnapshotCopyAge:
+			if ch.GetStatus() != statusFail || !strings.Contains(ch.GetDetail(), "RPO") {
+				t.Errorf("snapshot copy age = %s %q, want the RPO finding", ch.GetStatus(), ch.GetDetail())
+			}
+		default:
+			if ch.GetStatus() != statusOK {
+				t.Errorf("%s = %s %q, want OK", ch.GetName(), ch.GetStatus(), ch.GetDetail())
+			}
+		}
+	}
+}
