@@ -146,9 +146,9 @@ func guardRail(s string) string {
 	l := strings.ToLower(s)
 	if strings.Contains(l, "guard rail") || strings.Contains(s, "maxAge") || strings.Contains(s, "verifiedCopy") || strings.Contains(l, "refus") {
 		if _, after, ok := strings.Cut(s, "failed: "); ok && strings.HasPrefix(s, "attempt ") {
-			return after
+			s = after
 		}
-		return s
+		return strings.TrimPrefix(s, "guard rail: ")
 	}
 	return ""
 }

@@ -434,32 +434,48 @@ func (r *Report) matchTimeline(tl *Timeline, runs []*kirikaev1.Run) {
 		res.Rows = append(res.Rows, tr)
 	}
 	r.Timeline = res
-	// Target windows for the chart: a row's window runs to the next row's time, or to the
-	// row that ends the same phase or step.
-	for i, row := range tl.Rows {
-		m := row.Match
-		if m.IsZero() || m.at() != AtStart {
-			continue
+	// Target windows for the chart. A step row's window runs to the next row; a phase
+	// row's runs on past rows inside the same phase, to the row that ends it or to the
+	// first row of another phase. Step rows go first, so they win over their phase's.
+	type key struct{ plan, phase string }
+	phaseOf := func(m Match) key {
+		if m.Step == "" {
+			return key{m.Plan, m.Phase}
 		}
-		from := res.Rows[i].TargetOff
-		to := from
-		if i+1 < len(tl.Rows) {
-			to = res.Rows[i+1].TargetOff
-		}
-		for j := i + 1; j < len(tl.Rows); j++ {
-			n := tl.Rows[j].Match
-			if n.at() == AtEnd && n.Plan == m.Plan && n.Phase == m.Phase && n.Step == m.Step {
-				to = res.Rows[j].TargetOff
-				break
+		for _, st := range r.Steps {
+			if st.ID == m.Step && (m.Plan == "" || st.Plan == m.Plan) {
+				return key{st.Plan, st.Phase}
 			}
 		}
-		for k := range r.Steps {
-			st := &r.Steps[k]
-			if m.Plan != "" && st.Plan != m.Plan {
+		return key{m.Plan, ""}
+	}
+	for _, stepRows := range []bool{true, false} {
+		for i, row := range tl.Rows {
+			m := row.Match
+			if m.IsZero() || m.at() != AtStart || (m.Step != "") != stepRows || (m.Step == "" && m.Phase == "") {
 				continue
 			}
-			if (m.Step != "" && st.ID == m.Step) || (m.Step == "" && m.Phase != "" && st.Phase == m.Phase) {
-				if !st.HasTarget {
+			from := res.Rows[i].TargetOff
+			to := from
+			if i+1 < len(tl.Rows) {
+				to = res.Rows[i+1].TargetOff
+			}
+			if !stepRows {
+				own := phaseOf(m)
+				for j := i + 1; j < len(tl.Rows); j++ {
+					to = res.Rows[j].TargetOff
+					n := tl.Rows[j].Match
+					if k := phaseOf(n); k.phase != own.phase || (own.plan != "" && k.plan != "" && k.plan != own.plan) || n.at() == AtEnd {
+						break
+					}
+				}
+			}
+			for k := range r.Steps {
+				st := &r.Steps[k]
+				if (m.Plan != "" && st.Plan != m.Plan) || st.HasTarget {
+					continue
+				}
+				if (stepRows && st.ID == m.Step) || (!stepRows && st.Phase == m.Phase) {
 					st.HasTarget, st.TargetFrom, st.TargetTo = true, from, to
 				}
 			}
