@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kirikae/kirikae/agent"
+	"github.com/kirikae/kirikae/agent/readiness"
 )
 
 func init() { register(newAgentCommand) }
@@ -18,6 +19,8 @@ type agentFlags struct {
 	cfg          agent.Config
 	controlPlane string
 	logLevel     string
+	role         string
+	primary      string
 }
 
 func (f *agentFlags) Bind(fs *pflag.FlagSet) {
@@ -36,6 +39,8 @@ func (f *agentFlags) Bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ReadinessInterval, "readiness-interval", agent.DefaultReadinessInterval, "how often the readiness checks run (the control plane can also ask at any time)")
 	fs.DurationVar(&c.WaiterDelay, "waiter-delay", 0, "poll delay of the AWS waiters (default: the SDK's); a few ms against kirikae sim with a small --time-scale")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.role, "role", "", "readiness role of this region: primary or dr (default: primary for --primary-region, dr otherwise)")
+	fs.StringVar(&f.primary, "primary-region", "us-east-1", "the production region, for the readiness checks")
 }
 
 func newAgentCommand() *cobra.Command {
@@ -92,6 +97,13 @@ result computed while the control plane was unreachable is delivered after recon
 			if err := checkAgentFlags(cfg); err != nil {
 				return err
 			}
+			chk, err := readiness.New(cmd.Context(), readiness.Config{
+				Region: cfg.Region, Role: readiness.Role(f.role), PrimaryRegion: f.primary, Endpoint: cfg.AWSEndpoint, Logger: logger,
+			})
+			if err != nil {
+				return fmt.Errorf("agent: readiness: %w", err)
+			}
+			cfg.Readiness = chk.Run
 			if err := agent.Run(cmd.Context(), cfg); err != nil {
 				return fmt.Errorf("agent: %w", err)
 			}

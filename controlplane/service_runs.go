@@ -102,12 +102,6 @@ func (rs *runService) Declare(ctx context.Context, req *kirikaev1.DeclareRequest
 // Declare checks the criteria, compiles the plan and creates the run. Drills use it too.
 func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest, drill kirikaev1.DrillKind, parent string) (*kirikaev1.Run, error) {
 	rs := &runService{s: s}
-	outage := time.Duration(req.GetExpectedOutageMs()) * time.Millisecond
-	if err := CheckCriteria(req.GetScenario(), outage); err != nil {
-		if req.GetOverrideCriteria() == "" || !strings.Contains(err.Error(), "expected outage") {
-			return nil, err
-		}
-	}
 	if req.GetReason() == "" {
 		return nil, fmt.Errorf("%w: reason is required (--reason)", ErrInvalidArgument)
 	}
@@ -115,8 +109,18 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest, dri
 	if err != nil {
 		return nil, err
 	}
-	if run.GetKind() == kirikaev1.RunKind_RUN_KIND_CUTBACK {
+	switch run.GetKind() {
+	case kirikaev1.RunKind_RUN_KIND_CUTBACK:
 		return nil, fmt.Errorf("%w: plan %s is a cutback plan; use `kirikae cutback`", ErrInvalidArgument, run.GetPlanName())
+	case kirikaev1.RunKind_RUN_KIND_FAILOVER:
+		// The activation criteria decide whether to leave the region; a recovery within a
+		// region (BCP scenarios 1 and 2) has none.
+		outage := time.Duration(req.GetExpectedOutageMs()) * time.Millisecond
+		if err := CheckCriteria(req.GetScenario(), outage); err != nil {
+			if req.GetOverrideCriteria() == "" || !strings.Contains(err.Error(), "expected outage") {
+				return nil, err
+			}
+		}
 	}
 	run.Id = newRunID(run.GetKind(), time.Now())
 	run.Scenario = req.GetScenario()
@@ -355,9 +359,17 @@ func RollUpReadiness(pair *kirikaev1.RegionState, reports []*kirikaev1.Readiness
 				}
 			}
 		}
-		if len(rr.Reports) == 0 {
+		checks := 0
+		for _, rep := range rr.Reports {
+			checks += len(rep.GetChecks())
+		}
+		switch {
+		case len(rr.Reports) == 0:
 			rr.Ready = false
 			rr.Reasons = append(rr.Reasons, "no readiness report from any agent in "+region)
+		case checks == 0:
+			rr.Ready = false
+			rr.Reasons = append(rr.Reasons, "the agents in "+region+" ran no readiness checks")
 		}
 		out = append(out, rr)
 	}

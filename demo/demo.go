@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/kirikae/kirikae/agent"
+	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/controlplane"
 	"github.com/kirikae/kirikae/deploy"
@@ -232,8 +233,13 @@ func (w *world) start(ctx context.Context) error {
 	// Waiters poll fast enough for the time scale; the executors still go through the SDK.
 	delay := max(time.Duration(float64(15*time.Second)*w.opts.TimeScale), 10*time.Millisecond)
 	for _, region := range []string{"us-east-1", "us-west-2"} {
+		chk, err := readiness.New(ctx, readiness.Config{Region: region, Endpoint: "http://" + sim.Addr(), Logger: w.log.With("component", "readiness")})
+		if err != nil {
+			return fmt.Errorf("readiness %s: %w", region, err)
+		}
 		a, err := agent.Start(ctx, agent.Config{
-			ID: region + "/demo", Region: region, ControlPlane: grpcAddrs, DataDir: filepath.Join(w.dir, "agent-"+region),
+			Readiness: chk.Run,
+			ID:        region + "/demo", Region: region, ControlPlane: grpcAddrs, DataDir: filepath.Join(w.dir, "agent-"+region),
 			AWSEndpoint: "http://" + sim.Addr(), WaiterDelay: delay,
 			TLSCA: filepath.Join(certs, "ca.pem"), TLSCert: filepath.Join(certs, "agent-"+region+".pem"), TLSKey: filepath.Join(certs, "agent-"+region+"-key.pem"),
 			HeartbeatInterval: 500 * time.Millisecond,
@@ -245,7 +251,21 @@ func (w *world) start(ctx context.Context) error {
 		w.agents[region] = a
 	}
 	w.say("agents      us-east-1 and us-west-2, AWS SDK pointed at awssim")
-	return w.waitAgents(ctx, map[string]bool{"us-east-1": true, "us-west-2": true})
+	if err := w.waitAgents(ctx, map[string]bool{"us-east-1": true, "us-west-2": true}); err != nil {
+		return err
+	}
+	rd, err := kirikaev1.NewAgentAdminServiceClient(w.conns["admin"]).GetReadiness(ctx, &kirikaev1.GetReadinessRequest{Region: "us-west-2", Refresh: true})
+	if err != nil {
+		return fmt.Errorf("readiness: %w", err)
+	}
+	for _, r := range rd.GetRegions() {
+		state := "ready"
+		if !r.GetReady() {
+			state = "not ready, because: " + strings.Join(r.GetReasons(), "; ")
+		}
+		w.say("readiness   %s %s", r.GetRegion(), state)
+	}
+	return nil
 }
 
 func (w *world) waitMembers(ctx context.Context, n int) error {

@@ -179,3 +179,20 @@ func (c *Cluster) CLIJSON(as string, v any, args ...string) error {
 	}
 	return json.Unmarshal([]byte(out), v)
 }
+
+// StartProcForTest runs any kirikae command as a background process for the test.
+func StartProcForTest(t testing.TB, bin, name string, env []string, args ...string) *Proc {
+	t.Helper()
+	return startProc(t, bin, name, env, args...)
+}
+
+// Logs returns what the process has printed so far.
+func (p *Proc) Logs() string {
+	lw, ok := p.cmd.Stdout.(*lockedWriter)
+	if !ok {
+		return p.logs.String()
+	}
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return p.logs.String()
+}
