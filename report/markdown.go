@@ -161,7 +161,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		if len(rr.Fails) > 0 {
 			state = "NOT READY"
 		}
-		e.printf("- %s, %s (%s), %s: %s, %d checks, %d FAIL, %d WARN\n", rr.When, rr.Region, rr.Agent, r.clock(rr.At), state, rr.Checks, len(rr.Fails), len(rr.Warns))
+		e.printf("- %s, %s (%s), %s: %s, %d check(s), %d FAIL, %d WARN\n", rr.When, rr.Region, rr.Agent, r.clock(rr.At), state, rr.Checks, len(rr.Fails), len(rr.Warns))
 		for _, c := range rr.Fails {
 			e.printf("  - FAIL %s: %s\n", c.GetName(), md(c.GetDetail()))
 		}

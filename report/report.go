@@ -481,6 +481,30 @@ func (r *Report) matchTimeline(tl *Timeline, runs []*kirikaev1.Run) {
 			}
 		}
 	}
+	// A row that only says when something must be done by gives the steps it covers, if
+	// still without a target, the window from the row above to it.
+	for _, stepRows := range []bool{true, false} {
+		for i, row := range tl.Rows {
+			m := row.Match
+			if m.at() != AtEnd || (m.Step != "") != stepRows || (m.Step == "" && m.Phase == "") {
+				continue
+			}
+			to := res.Rows[i].TargetOff
+			from := to
+			if i > 0 {
+				from = res.Rows[i-1].TargetOff
+			}
+			for k := range r.Steps {
+				st := &r.Steps[k]
+				if (m.Plan != "" && st.Plan != m.Plan) || st.HasTarget {
+					continue
+				}
+				if (stepRows && st.ID == m.Step) || (!stepRows && st.Phase == m.Phase) {
+					st.HasTarget, st.TargetFrom, st.TargetTo = true, from, to
+				}
+			}
+		}
+	}
 }
 
 // objectives measures the RTO and the data-loss window on the first run that restores
