@@ -85,6 +85,11 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "file://" + page
+	if out := os.Getenv("KIRIKAE_REPORT_HTML"); out != "" {
+		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	shot := filepath.Join(dir, "report.png")
 	runChromium(t, bin, "--screenshot="+shot, "--window-size=1400,1000", url)
