@@ -74,16 +74,37 @@ func (r *Report) HTML(w io.Writer) error {
 		}
 		e.printf("</table>\n")
 	}
-	e.printf("<h2>フェーズ / Phases</h2>\n<table><tr><th>Run</th><th>Phase</th><th>Start</th><th>End</th><th>Actual</th><th>Expect</th></tr>\n")
+	e.printf("<h2>フェーズ / Phases</h2>\n<table><tr><th>Run</th><th>Phase</th><th>Start</th><th>End</th><th>Actual</th><th>Expect</th><th>Target</th><th>End vs target</th></tr>\n")
 	for _, ph := range r.Phases {
-		start, end := "-", "-"
+		start, end, target, late := "-", "-", "-", "-"
 		if ph.Started {
 			start = r.hhmm(ph.StartOff)
 		}
 		if ph.Ended {
 			end = r.hhmm(ph.EndOff)
 		}
-		e.printf("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", esc(ph.Run), esc(ph.Name), start, end, dur(ph.Actual), dur(ph.Expect))
+		if ph.HasTarget {
+			target = r.hhmm(ph.TargetFrom) + "–" + r.hhmm(ph.TargetTo)
+			if ph.Ended {
+				late = delta(ph.EndOff - ph.TargetTo)
+			}
+		}
+		e.printf("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", esc(ph.Run), esc(ph.Name), start, end, dur(ph.Actual), dur(ph.Expect), target, esc(late))
+	}
+	e.printf("</table>\n<h2>ステップ / Steps</h2>\n<table><tr><th>Run</th><th>Step</th><th>Owner</th><th>Status</th><th>Attempts</th><th>Start</th><th>End</th><th>Actual</th><th>Expect</th><th>Target</th></tr>\n")
+	for _, st := range r.Steps {
+		start, end, target := "-", "-", "-"
+		if st.Started {
+			start = r.hhmm(st.StartOff)
+		}
+		if st.Ended {
+			end = r.hhmm(st.EndOff)
+		}
+		if st.HasTarget {
+			target = r.hhmm(st.TargetFrom) + "–" + r.hhmm(st.TargetTo)
+		}
+		e.printf("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			esc(st.Run), esc(st.ID), esc(dash(st.Owner)), esc(st.Status), st.Attempts, start, end, dur(st.Actual), dur(st.Expect), target)
 	}
 	e.printf("</table>\n<h2>準備状況 / Readiness</h2>\n<ul>\n")
 	for _, rr := range r.Readiness {

@@ -114,16 +114,22 @@ func (r *Report) Markdown(w io.Writer) error {
 			e.printf("| %s | %s | %s | %s | %s | %s |\n", row.Clock, act, dl, md(row.Action), md(dash(row.Owner)), dash(row.Match))
 		}
 	}
-	e.printf("\n## フェーズ / Phases\n\n| Run | Phase | Start | End | Actual | Expect |\n|---|---|---|---|---|---|\n")
+	e.printf("\n## フェーズ / Phases\n\n| Run | Phase | Start | End | Actual | Expect | Target | End vs target |\n|---|---|---|---|---|---|---|---|\n")
 	for _, ph := range r.Phases {
-		start, end := "-", "-"
+		start, end, target, late := "-", "-", "-", "-"
 		if ph.Started {
 			start = r.hhmm(ph.StartOff)
 		}
 		if ph.Ended {
 			end = r.hhmm(ph.EndOff)
 		}
-		e.printf("| %s | %s | %s | %s | %s | %s |\n", ph.Run, md(ph.Name), start, end, dur(ph.Actual), dur(ph.Expect))
+		if ph.HasTarget {
+			target = r.hhmm(ph.TargetFrom) + "–" + r.hhmm(ph.TargetTo)
+			if ph.Ended {
+				late = delta(ph.EndOff - ph.TargetTo)
+			}
+		}
+		e.printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", ph.Run, md(ph.Name), start, end, dur(ph.Actual), dur(ph.Expect), target, late)
 	}
 	e.printf("\n## ステップ / Steps\n\n| Run | Step | Owner | Status | Attempts | Start | End | Actual | Expect | Target |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, st := range r.Steps {

@@ -115,6 +115,9 @@ type PhaseTiming struct {
 	StartOff, EndOff time.Duration
 	Started, Ended   bool
 	Actual           time.Duration
+	// TargetFrom and TargetTo span the targets of the phase's steps from the timeline.
+	TargetFrom, TargetTo time.Duration
+	HasTarget            bool
 }
 
 // StepTiming is one step's actual span.
@@ -285,6 +288,18 @@ func Build(in Input) (*Report, error) {
 	r.Participants = participants(runs, in.Audit)
 	if in.Timeline != nil {
 		r.matchTimeline(in.Timeline, runs)
+	}
+	for i := range r.Phases {
+		ph := &r.Phases[i]
+		for _, st := range r.Steps {
+			if st.Run != ph.Run || st.Phase != ph.ID || !st.HasTarget {
+				continue
+			}
+			if !ph.HasTarget {
+				ph.HasTarget, ph.TargetFrom, ph.TargetTo = true, st.TargetFrom, st.TargetTo
+			}
+			ph.TargetFrom, ph.TargetTo = min(ph.TargetFrom, st.TargetFrom), max(ph.TargetTo, st.TargetTo)
+		}
 	}
 	r.objectives(in, runs)
 	r.readiness(in)
