@@ -233,7 +233,15 @@ func TestTimelineErrors(t *testing.T) {
   - {time: "09:00", action: b}
 `, false, []string{`t.yaml:7: rows[1].time: 09:00 is before the row above (10:00, line 6)`}},
 		{"unknown field", `  - {time: "09:00", action: a, ownr: o}
-`, false, []string{"t.yaml:6: yaml:", "ownr"}},
+`, false, []string{`t.yaml:6: rows[0]: unknown field "ownr" (want time, action, owner, match)`}},
+		{"unknown match field", `  - {time: "09:00", action: a}
+  - time: "09:30"
+    action: b
+    match: {stp: x}
+`, false, []string{`t.yaml:9: rows[1].match: unknown field "stp" (want plan, phase, step, at)`}},
+		{"unknown top field", `  - {time: "09:00", action: a}
+owner: x
+`, false, []string{`t.yaml:7: timeline: unknown field "owner"`}},
 		{"unknown step", `  - {time: "09:00", action: a, match: {plan: kaigo-failover, phase: prepare}}
   - time: "09:30"
     action: b

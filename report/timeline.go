@@ -146,8 +146,14 @@ func (t *tlErrs) err() error {
 }
 
 var (
-	clockRe    = regexp.MustCompile(`^([0-9]{2}):([0-9]{2})$`)
-	yamlLineRe = regexp.MustCompile(`line (\d+)`)
+	clockRe        = regexp.MustCompile(`^([0-9]{2}):([0-9]{2})$`)
+	yamlLineRe     = regexp.MustCompile(`line (\d+)`)
+	unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type report\.(\w+)`)
+	allowedFields  = map[string]string{
+		"timelineDoc": "apiVersion, kind, name, description, date, timezone, rows",
+		"rowDoc":      "time, action, owner, match",
+		"Match":       "plan, phase, step, at",
+	}
 )
 
 // ParseTimeline reads a timeline file. filename is only used in messages. Unknown fields,
@@ -163,12 +169,27 @@ func ParseTimeline(filename string, data []byte) (*Timeline, error) {
 			e.add(1, "timeline", "empty file")
 			return nil, e.err()
 		}
+		var root yaml.Node
+		_ = yaml.Unmarshal(data, &root)
+		lines := nodeLines(&root)
 		for _, msg := range yamlMessages(err) {
 			line := 1
 			if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 				line, _ = strconv.Atoi(m[1])
 			}
-			e.add(line, "yaml", "%s", strings.TrimPrefix(yamlLineRe.ReplaceAllString(msg, ""), ": "))
+			msg = strings.TrimPrefix(yamlLineRe.ReplaceAllString(msg, ""), ": ")
+			if m := unknownFieldRe.FindStringSubmatch(msg); m != nil {
+				field := "timeline"
+				switch m[2] {
+				case "rowDoc":
+					field = fmt.Sprintf("rows[%d]", lines.rowAt(line))
+				case "Match":
+					field = fmt.Sprintf("rows[%d].match", lines.rowAt(line))
+				}
+				e.add(line, field, "unknown field %q (want %s)", m[1], allowedFields[m[2]])
+				continue
+			}
+			e.add(line, "yaml", "%s", msg)
 		}
 		return nil, e.err()
 	}
@@ -383,6 +404,17 @@ func nodeLines(doc *yaml.Node) lineIndex {
 		}
 	}
 	return li
+}
+
+// rowAt returns the index of the row that holds line.
+func (li lineIndex) rowAt(line int) int {
+	i := 0
+	for j, r := range li.rows {
+		if r[""] <= line {
+			i = j
+		}
+	}
+	return i
 }
 
 func (li lineIndex) top(key string) int {
