@@ -370,7 +370,21 @@ func stepCount(in report.Input) int {
 }
 
 func TestHTMLOneBarPerStep(t *testing.T) {
-	in := fixture(t, 1, kirikaev1.DrillKind_DRILL_KIND_FULL)
+	t.Run("full drill", func(t *testing.T) { checkHTML(t, fixture(t, 1, kirikaev1.DrillKind_DRILL_KIND_FULL)) })
+	t.Run("unfinished failover, no timeline", func(t *testing.T) {
+		in := fixture(t, 0.01, kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED)
+		r := in.Runs[0]
+		r.Status, r.FinishedUnixNano = kirikaev1.RunStatus_RUN_STATUS_RUNNING, 0
+		for _, st := range r.GetSteps()[20:] {
+			st.Status, st.StartedUnixNano, st.FinishedUnixNano = kirikaev1.StepStatus_STEP_STATUS_PENDING, 0, 0
+		}
+		r.Steps[19].Status, r.Steps[19].FinishedUnixNano = kirikaev1.StepStatus_STEP_STATUS_RUNNING, 0
+		checkHTML(t, in)
+	})
+}
+
+func checkHTML(t *testing.T, in report.Input) {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := build(t, in).HTML(&buf); err != nil {
 		t.Fatal(err)
@@ -381,7 +395,11 @@ func TestHTMLOneBarPerStep(t *testing.T) {
 			t.Errorf("the page has %q: it must be self-contained", banned)
 		}
 	}
-	for _, want := range []string{"<svg", `class="target"`, `class="phase`, `class="time-axis"`, `class="milestone"`} {
+	want := []string{"<svg", `class="phase`, `class="time-axis"`}
+	if in.Timeline != nil {
+		want = append(want, `class="target"`, `class="milestone"`)
+	}
+	for _, want := range want {
 		if !strings.Contains(out, want) {
 			t.Errorf("the page lacks %s", want)
 		}
