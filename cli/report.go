@@ -28,6 +28,7 @@ type reportFlags struct {
 	timeline  string
 	timeScale float64
 	rto, rpo  time.Duration
+	tz        string
 }
 
 func (f *reportFlags) Bind(fs *pflag.FlagSet) {
@@ -37,6 +38,7 @@ func (f *reportFlags) Bind(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "the time scale the runs ran at (a drill against awssim at 0.002 ran 500x fast); durations are reported in plan time")
 	fs.DurationVar(&f.rto, "rto", 0, "RTO objective (default: the run's RTO param, else 4h)")
 	fs.DurationVar(&f.rpo, "rpo", 0, "RPO objective (default: the run's RPO param, else 1h)")
+	fs.StringVar(&f.tz, "tz", "", "time zone to print times in, e.g. Asia/Tokyo (default: the timeline's, else UTC)")
 }
 
 func newReportCommand() *cobra.Command {
@@ -89,6 +91,13 @@ func runReport(ctx context.Context, cf *clientFlags, f *reportFlags, runID strin
 	if f.timeScale <= 0 {
 		return fmt.Errorf("--time-scale %g: want a positive factor", f.timeScale)
 	}
+	var loc *time.Location
+	if f.tz != "" {
+		var err error
+		if loc, err = time.LoadLocation(f.tz); err != nil {
+			return fmt.Errorf("--tz: %w", err)
+		}
+	}
 	var tl *report.Timeline
 	if f.timeline != "" {
 		src, err := os.ReadFile(f.timeline)
@@ -116,7 +125,7 @@ func runReport(ctx context.Context, cf *clientFlags, f *reportFlags, runID strin
 			return err
 		}
 	}
-	in.Timeline, in.TimeScale, in.RTO, in.RPO = tl, f.timeScale, f.rto, f.rpo
+	in.Timeline, in.TimeScale, in.RTO, in.RPO, in.Location = tl, f.timeScale, f.rto, f.rpo, loc
 	rep, err := report.Build(*in)
 	if err != nil {
 		return err
