@@ -299,7 +299,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 	if bad != nil {
 		return bad
 	}
-	if r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING || stepTerminal(st) {
+	if !runActive(r) || stepTerminal(st) || (c.GetStart() && r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING) {
 		return &kirikaev1.CommandResult{}
 	}
 	if c.GetStart() {

@@ -56,6 +56,13 @@ func (o *orchestrator) tick(ctx context.Context) {
 		switch r.GetStatus() {
 		case kirikaev1.RunStatus_RUN_STATUS_RUNNING:
 			o.drive(ctx, r, now)
+		case kirikaev1.RunStatus_RUN_STATUS_PAUSED:
+			// Pause stops new dispatches; steps already running still finish.
+			for _, st := range r.GetSteps() {
+				if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+					o.tend(ctx, r, st, now)
+				}
+			}
 		case kirikaev1.RunStatus_RUN_STATUS_ABORTED, kirikaev1.RunStatus_RUN_STATUS_FAILED:
 			o.cancelAll(r, "run "+statusName(r.GetStatus()))
 		}

@@ -54,6 +54,8 @@ type Summary struct {
 	Failover, Cutback RunSummary
 	// Journal counts awssim's mutating calls by operation.
 	Journal map[string]int
+	// Mutations are awssim's mutating calls in order, with simulated times.
+	Mutations []awssim.JournalEntry
 }
 
 // RunSummary describes one finished run.
@@ -398,7 +400,8 @@ func (w *world) scenario(ctx context.Context) (*Summary, error) {
 	sum.Cutback = w.summarize(cb, cutSrc)
 	w.printRun("cutback", sum.Cutback)
 	sum.Journal = map[string]int{}
-	for _, e := range w.sim.Journal() {
+	sum.Mutations = w.sim.Journal()
+	for _, e := range sum.Mutations {
 		sum.Journal[e.Operation]++
 	}
 	w.printSummary(sum)

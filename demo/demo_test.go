@@ -13,6 +13,8 @@ import (
 // TestDemoFailoverAndCutback runs the whole demo and checks what it claims: the failover
 // ends on us-west-2 one epoch up, the cutback back on us-east-1 one more, and each AWS
 // resource was created once.
+const scale = 0.002
+
 func TestDemoFailoverAndCutback(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the full demo takes a minute")
@@ -20,7 +22,7 @@ func TestDemoFailoverAndCutback(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	sum, err := demo.Run(ctx, demo.Options{TimeScale: 0.002, Out: &out})
+	sum, err := demo.Run(ctx, demo.Options{TimeScale: scale, Out: &out})
 	t.Log(out.String())
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +54,34 @@ func TestDemoFailoverAndCutback(t *testing.T) {
 		if got := sum.Journal[op]; got != want {
 			t.Errorf("awssim journal: %s x%d, want x%d", op, got, want)
 		}
+	}
+	// Cutback safety: production is deleted only after the DR snapshot was copied to
+	// us-east-1 and the copy had time to become available, and it is restored after.
+	at := map[string]int{}
+	var copyAt, deleteAt time.Time
+	for i, e := range sum.Mutations {
+		key := e.Region + " " + e.Operation
+		if _, seen := at[key]; !seen {
+			at[key] = i
+		}
+		switch {
+		case e.Operation == "CopyDBSnapshot" && e.Region == "us-east-1":
+			copyAt = e.Time
+		case e.Operation == "DeleteDBInstance":
+			deleteAt = e.Time
+		}
+	}
+	order := []string{"us-west-2 CreateDBSnapshot", "us-east-1 CopyDBSnapshot", "us-east-1 DeleteDBInstance", "us-east-1 RestoreDBInstanceFromDBSnapshot"}
+	for i := 1; i < len(order); i++ {
+		a, okA := at[order[i-1]]
+		b, okB := at[order[i]]
+		if !okA || !okB || a >= b {
+			t.Errorf("cutback order: %s (at %d, %v) must come before %s (at %d, %v)", order[i-1], a, okA, order[i], b, okB)
+		}
+	}
+	// The copy takes 20 minutes of AWS time (scaled); the delete waited for it to be available.
+	if gap := deleteAt.Sub(copyAt); gap < time.Duration(float64(20*time.Minute)*scale) {
+		t.Errorf("delete %s after the copy started, before a 20-minute copy could finish", gap)
 	}
 	for _, s := range []string{"simulated RTO", "plan critical path", "overhead", "data-loss window", "after cutback        active us-east-1, epoch 3", "demo operator demo-manager approves"} {
 		if !strings.Contains(out.String(), s) {
