@@ -62,10 +62,10 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
     --expected-outage 6h --reason "AWS Health: us-east-1 EC2 operational issue" --watch`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if planFile == "" || scenario == "" || reason == "" {
-				return errors.New("--plan, --scenario and --reason are required")
+			if planFile == "" || reason == "" {
+				return errors.New("--plan and --reason are required (and --scenario for a failover plan)")
 			}
-			if _, ok := controlplane.Scenarios[scenario]; !ok {
+			if _, ok := controlplane.Scenarios[scenario]; scenario != "" && !ok {
 				return fmt.Errorf("--scenario %q: want region-outage, multi-az, dc-fire or ransomware", scenario)
 			}
 			src, err := os.ReadFile(planFile)
@@ -91,7 +91,7 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 	}
 	cf.Bind(cmd.Flags())
 	cmd.Flags().StringVar(&planFile, "plan", "", "the plan file, e.g. deploy/plans/kaigo-failover.yaml")
-	cmd.Flags().StringVar(&scenario, "scenario", "", "region-outage, multi-az, dc-fire or ransomware")
+	cmd.Flags().StringVar(&scenario, "scenario", "", "region-outage, multi-az, dc-fire or ransomware (required for a failover plan)")
 	cmd.Flags().DurationVar(&outage, "expected-outage", 0, "the recovery estimate, e.g. 6h (from the AWS announcement)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log and the incident report")
 	cmd.Flags().StringVar(&override, "override-criteria", "", "declare although the criteria are not met, giving the reason (audited)")
