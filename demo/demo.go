@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -96,6 +97,7 @@ var people = []struct {
 
 type world struct {
 	opts   Options
+	outMu  sync.Mutex // the watcher and the demo operators print concurrently
 	out    io.Writer
 	dir    string
 	sim    *awssim.Sim
@@ -130,6 +132,8 @@ func Run(ctx context.Context, opts Options) (_ *Summary, err error) {
 }
 
 func (w *world) say(format string, args ...any) {
+	w.outMu.Lock()
+	defer w.outMu.Unlock()
 	fmt.Fprintf(w.out, format+"\n", args...)
 }
 
@@ -423,6 +427,9 @@ func (w *world) follow(ctx context.Context, id string) (*kirikaev1.Run, error) {
 	seen := map[string]string{}
 	acted := map[string]bool{}
 	var last *kirikaev1.Run
+	// The demo operators act in their own goroutines; the run is over only when they are.
+	var operators sync.WaitGroup
+	defer operators.Wait()
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -450,7 +457,11 @@ func (w *world) follow(ctx context.Context, id string) (*kirikaev1.Run, error) {
 			}
 			if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && !acted[st.GetId()] {
 				acted[st.GetId()] = true
-				go w.act(ctx, r.GetId(), st)
+				operators.Add(1)
+				go func() {
+					defer operators.Done()
+					w.act(ctx, r.GetId(), st)
+				}()
 			}
 		}
 		if r.GetStatus() == kirikaev1.RunStatus_RUN_STATUS_PAUSED {
