@@ -24,10 +24,8 @@ func newAgentsCommand() *cobra.Command {
 		Short: "List agents: region, version, connection, last heartbeat and health",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var resp *kirikaev1.ListAgentsResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewAgentAdminServiceClient(conn).ListAgents(ctx, &kirikaev1.ListAgentsRequest{})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ListAgentsResponse, error) {
+				return kirikaev1.NewAgentAdminServiceClient(conn).ListAgents(ctx, &kirikaev1.ListAgentsRequest{})
 			})
 			if err != nil {
 				return err
@@ -71,10 +69,8 @@ against the RPO, backup retention and PITR, S3 replication, the secrets and the 
 The command exits 4 when a region shown is not ready, so scripts can gate on it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var resp *kirikaev1.GetReadinessResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewAgentAdminServiceClient(conn).GetReadiness(ctx, &kirikaev1.GetReadinessRequest{Region: region, Refresh: refresh})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.GetReadinessResponse, error) {
+				return kirikaev1.NewAgentAdminServiceClient(conn).GetReadiness(ctx, &kirikaev1.GetReadinessRequest{Region: region, Refresh: refresh})
 			})
 			if err != nil {
 				return err

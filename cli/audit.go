@@ -28,11 +28,9 @@ call, and the command fails if any entry was altered or removed.`,
   kirikae audit -o json | jq '.entries[] | select(.method=="region.set")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var resp *kirikaev1.ListAuditResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				// The chain is verified from its start, so fetch it all and filter here.
-				resp, err = kirikaev1.NewAuditServiceClient(conn).ListAudit(ctx, &kirikaev1.ListAuditRequest{})
-				return err
+			// The chain is verified from its start, so fetch it all and filter here.
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ListAuditResponse, error) {
+				return kirikaev1.NewAuditServiceClient(conn).ListAudit(ctx, &kirikaev1.ListAuditRequest{})
 			})
 			if err != nil {
 				return err

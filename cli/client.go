@@ -110,6 +110,16 @@ func (f *clientFlags) call(ctx context.Context, fn func(ctx context.Context, con
 	}
 }
 
+// rpc calls fn through call (every address in turn) and returns its answer.
+func rpc[T any](ctx context.Context, cf *clientFlags, fn func(context.Context, *grpc.ClientConn) (T, error)) (T, error) {
+	var out T
+	err := cf.call(ctx, func(ctx context.Context, conn *grpc.ClientConn) (err error) {
+		out, err = fn(ctx, conn)
+		return err
+	})
+	return out, err
+}
+
 // retryableWatch reports whether a broken watch stream should be reopened.
 func retryableWatch(err error) bool {
 	c := status.Code(err)

@@ -53,10 +53,8 @@ func newMembersCommand() *cobra.Command {
 		Short: "List the raft members and the leader",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var resp *kirikaev1.ListMembersResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewClusterServiceClient(conn).ListMembers(ctx, &kirikaev1.ListMembersRequest{})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ListMembersResponse, error) {
+				return kirikaev1.NewClusterServiceClient(conn).ListMembers(ctx, &kirikaev1.ListMembersRequest{})
 			})
 			if err != nil {
 				return err
@@ -80,10 +78,8 @@ func newJoinCommand() *cobra.Command {
 			if req.Id == "" || req.RaftAddress == "" || req.GrpcAddress == "" {
 				return errors.New("--id, --raft-addr and --grpc-addr are required")
 			}
-			var resp *kirikaev1.JoinClusterResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewClusterServiceClient(conn).JoinCluster(ctx, &req)
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.JoinClusterResponse, error) {
+				return kirikaev1.NewClusterServiceClient(conn).JoinCluster(ctx, &req)
 			})
 			if err != nil {
 				return err
@@ -106,10 +102,8 @@ func newRemoveCommand() *cobra.Command {
 		Short: "Remove a node from the cluster",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var resp *kirikaev1.RemoveMemberResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewClusterServiceClient(conn).RemoveMember(ctx, &kirikaev1.RemoveMemberRequest{Id: args[0]})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.RemoveMemberResponse, error) {
+				return kirikaev1.NewClusterServiceClient(conn).RemoveMember(ctx, &kirikaev1.RemoveMemberRequest{Id: args[0]})
 			})
 			if err != nil {
 				return err

@@ -37,10 +37,8 @@ func newDrillScheduleCommand() *cobra.Command {
 next one is due by the runbook's cadence. A kind never drilled is due now.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var resp *kirikaev1.ListRunsResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRunServiceClient(conn).ListRuns(ctx, &kirikaev1.ListRunsRequest{})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ListRunsResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).ListRuns(ctx, &kirikaev1.ListRunsRequest{})
 			})
 			if err != nil {
 				return err

@@ -43,10 +43,8 @@ func newRegionInitCommand() *cobra.Command {
 				return errors.New("--primary and --secondary are required")
 			}
 			req := &kirikaev1.InitRegionRequest{Primary: primary, Secondary: secondary, RequestId: controlplane.NewRequestID()}
-			var resp *kirikaev1.InitRegionResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRegionAdminServiceClient(conn).InitRegion(ctx, req)
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.InitRegionResponse, error) {
+				return kirikaev1.NewRegionAdminServiceClient(conn).InitRegion(ctx, req)
 			})
 			if err != nil {
 				return err
@@ -82,10 +80,8 @@ the node last heard from the leader. --watch streams every change until interrup
 			if stale {
 				c = kirikaev1.Consistency_CONSISTENCY_STALE
 			}
-			var resp *kirikaev1.GetActiveRegionResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewActiveRegionServiceClient(conn).GetActiveRegion(ctx, &kirikaev1.GetActiveRegionRequest{Consistency: c})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.GetActiveRegionResponse, error) {
+				return kirikaev1.NewActiveRegionServiceClient(conn).GetActiveRegion(ctx, &kirikaev1.GetActiveRegionRequest{Consistency: c})
 			})
 			if err != nil {
 				return err
@@ -179,10 +175,8 @@ audit log with your identity. Only admins may call it.`,
 				return errors.New("--reason is required: it goes into the audit log")
 			}
 			req := &kirikaev1.SetRegionRequest{Region: args[0], Force: force, Reason: reason, RequestId: controlplane.NewRequestID()}
-			var resp *kirikaev1.SetRegionResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRegionAdminServiceClient(conn).SetRegion(ctx, req)
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.SetRegionResponse, error) {
+				return kirikaev1.NewRegionAdminServiceClient(conn).SetRegion(ctx, req)
 			})
 			if err != nil {
 				return err
@@ -203,10 +197,8 @@ func newRegionHistoryCommand() *cobra.Command {
 		Short: "List every change of the active region",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var resp *kirikaev1.ListRegionHistoryResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRegionAdminServiceClient(conn).ListRegionHistory(ctx, &kirikaev1.ListRegionHistoryRequest{})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ListRegionHistoryResponse, error) {
+				return kirikaev1.NewRegionAdminServiceClient(conn).ListRegionHistory(ctx, &kirikaev1.ListRegionHistoryRequest{})
 			})
 			if err != nil {
 				return err

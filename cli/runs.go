@@ -79,9 +79,8 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 			req := &kirikaev1.DeclareRequest{PlanSource: src, Params: params, Scenario: scenario, ExpectedOutageMs: outage.Milliseconds(),
 				Reason: reason, OverrideCriteria: override, RequestId: controlplane.NewRequestID()}
 			var resp *kirikaev1.DeclareResponse
-			err = cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRunServiceClient(conn).Declare(ctx, req)
-				return err
+			resp, err = rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.DeclareResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).Declare(ctx, req)
 			})
 			if err != nil {
 				return err
@@ -129,9 +128,8 @@ epoch grows by one.`,
 			}
 			req := &kirikaev1.CutbackRequest{PlanSource: src, Params: params, Reason: reason, RequestId: controlplane.NewRequestID()}
 			var resp *kirikaev1.CutbackResponse
-			err = cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRunServiceClient(conn).Cutback(ctx, req)
-				return err
+			resp, err = rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.CutbackResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).Cutback(ctx, req)
 			})
 			if err != nil {
 				return err
@@ -166,10 +164,8 @@ func newRunsCommand() *cobra.Command {
 		Short: "List runs: failovers, cutbacks, recoveries and drills",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var resp *kirikaev1.ListRunsResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRunServiceClient(conn).ListRuns(ctx, &kirikaev1.ListRunsRequest{})
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ListRunsResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).ListRuns(ctx, &kirikaev1.ListRunsRequest{})
 			})
 			if err != nil {
 				return err
@@ -220,10 +216,8 @@ func newRunCommand() *cobra.Command {
 }
 
 func getRun(ctx context.Context, cf *clientFlags, id string) (*kirikaev1.Run, error) {
-	var resp *kirikaev1.GetRunResponse
-	err := cf.call(ctx, func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-		resp, err = kirikaev1.NewRunServiceClient(conn).GetRun(ctx, &kirikaev1.GetRunRequest{RunId: id})
-		return err
+	resp, err := rpc(ctx, cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.GetRunResponse, error) {
+		return kirikaev1.NewRunServiceClient(conn).GetRun(ctx, &kirikaev1.GetRunRequest{RunId: id})
 	})
 	return resp.GetRun(), err
 }
@@ -348,10 +342,8 @@ counts once.`,
 				return errors.New("--role is required: the role you approve under, e.g. sysadmin, manager, security, executive")
 			}
 			req := &kirikaev1.ApproveRequest{RunId: args[0], StepId: args[1], Role: role, Comment: comment, RequestId: controlplane.NewRequestID()}
-			var resp *kirikaev1.ApproveResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRunServiceClient(conn).Approve(ctx, req)
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ApproveResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).Approve(ctx, req)
 			})
 			if err != nil {
 				return err
@@ -374,10 +366,8 @@ func newRunConfirmCommand() *cobra.Command {
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := &kirikaev1.ConfirmRequest{RunId: args[0], StepId: args[1], Items: args[2:], Note: note, RequestId: controlplane.NewRequestID()}
-			var resp *kirikaev1.ConfirmResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRunServiceClient(conn).Confirm(ctx, req)
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ConfirmResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).Confirm(ctx, req)
 			})
 			if err != nil {
 				return err
@@ -423,10 +413,8 @@ func newRunControlCommand(verb, short string, action kirikaev1.ControlAction, ne
 			if needsStep {
 				req.StepId = args[1]
 			}
-			var resp *kirikaev1.ControlResponse
-			err := cf.call(cmd.Context(), func(ctx context.Context, conn *grpc.ClientConn) (err error) {
-				resp, err = kirikaev1.NewRunServiceClient(conn).Control(ctx, req)
-				return err
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ControlResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).Control(ctx, req)
 			})
 			if err != nil {
 				return err

@@ -264,7 +264,16 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 		return &kirikaev1.CommandResult{} // a late or duplicated result: the attempt is over
 	}
 	if !runActive(r) {
-		return &kirikaev1.CommandResult{}
+		// The run ended (aborted or failed) while the agent still held the step: record how
+		// the attempt ended, for the report, without retries or policy.
+		st.Status = kirikaev1.StepStatus_STEP_STATUS_FAILED
+		if res.GetOk() {
+			st.Status = kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED
+			st.OutputsJson = res.GetOutputsJson()
+		}
+		st.Error, st.Progress, st.FinishedUnixNano = res.GetError(), "", cmd.GetTimeUnixNano()
+		st.History = append(st.History, fmt.Sprintf("attempt %d ended after the run: ok=%v %s", st.GetAttempt(), res.GetOk(), res.GetError()))
+		return runResult(r)
 	}
 	f.finishStep(cmd, r, st, res.GetOk(), res.GetError(), res.GetOutputsJson())
 	return runResult(r)
@@ -582,6 +591,20 @@ func (f *FSM) Runs() []*kirikaev1.Run {
 	out := make([]*kirikaev1.Run, 0, len(f.state.GetRuns()))
 	for _, r := range f.state.GetRuns() {
 		out = append(out, proto.Clone(r).(*kirikaev1.Run))
+	}
+	return out
+}
+
+// RunsWhere returns copies of the runs that keep says yes to, in creation order. keep sees
+// the stored run and must not change or retain it.
+func (f *FSM) RunsWhere(keep func(*kirikaev1.Run) bool) []*kirikaev1.Run {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []*kirikaev1.Run
+	for _, r := range f.state.GetRuns() {
+		if keep(r) {
+			out = append(out, proto.Clone(r).(*kirikaev1.Run))
+		}
 	}
 	return out
 }

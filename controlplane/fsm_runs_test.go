@@ -235,3 +235,19 @@ func TestPartialDrillSkipsMarkedStepsAndKeepsMode(t *testing.T) {
 		t.Fatalf("partial drill changed the mode: %v", st.GetMode())
 	}
 }
+
+func TestResultAfterAbortIsRecordedWithoutPolicy(t *testing.T) {
+	r := newRunFSM(t)
+	sp := spec("aws.rds.stop", "us-west-2")
+	sp.Retries = 3
+	r.ok("op", failoverRun("r1", &kirikaev1.StepState{Id: "a", Spec: sp}))
+	r.ok("srv", dispatched("r1", "a", 1))
+	r.ok("op", &kirikaev1.Command{Payload: &kirikaev1.Command_Control{Control: &kirikaev1.ControlRequest{RunId: "r1", Action: kirikaev1.ControlAction_CONTROL_ACTION_ABORT, Reason: "x"}}})
+	run := r.ok("srv", result("r1", "a", 1, false))
+	if run.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_ABORTED {
+		t.Fatalf("run %v", run.GetStatus())
+	}
+	if st := findStep(run, "a"); st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_FAILED || st.GetFinishedUnixNano() == 0 {
+		t.Fatalf("step after a late result: %v (no retry may start for an aborted run)", st.GetStatus())
+	}
+}

@@ -52,7 +52,19 @@ func (o *orchestrator) run(ctx context.Context) {
 
 func (o *orchestrator) tick(ctx context.Context) {
 	now := time.Now()
-	for _, r := range o.s.node.FSM().Runs() {
+	// Only runs with work left: active ones, and ended ones whose agents still hold steps
+	// to cancel. Finished history is never copied here.
+	for _, r := range o.s.node.FSM().RunsWhere(func(r *kirikaev1.Run) bool {
+		if runActive(r) {
+			return true
+		}
+		for _, st := range r.GetSteps() {
+			if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+				return true
+			}
+		}
+		return false
+	}) {
 		switch r.GetStatus() {
 		case kirikaev1.RunStatus_RUN_STATUS_RUNNING:
 			o.drive(ctx, r, now)
