@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
 	"github.com/kirikae/kirikae/controlplane"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/runs"
 	"github.com/kirikae/kirikae/security"
 )
 
@@ -39,10 +43,23 @@ func freeAddr(t *testing.T) string {
 }
 
 func newTestCluster(t *testing.T, n int) *testCluster {
+	return newTestClusterWith(t, n, "")
+}
+
+// newTestClusterWith starts a cluster whose servers read roles (YAML; empty for none) and
+// compile plans with runs.Planner.
+func newTestClusterWith(t *testing.T, n int, roles string) *testCluster {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := security.GenerateCerts(dir, security.CertOptions{Operators: []string{"admin", "vic"}}); err != nil {
+	if _, err := security.GenerateCerts(dir, security.CertOptions{Operators: []string{"admin", "vic", "alice", "bob"}}); err != nil {
 		t.Fatal(err)
+	}
+	rolesFile := ""
+	if roles != "" {
+		rolesFile = filepath.Join(dir, "roles.yaml")
+		if err := os.WriteFile(rolesFile, []byte(roles), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c := &testCluster{t: t, certs: dir}
 	logger := slog.New(slog.NewTextHandler(tLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -53,7 +70,7 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 			TLSCA: filepath.Join(dir, "ca.pem"), TLSCert: filepath.Join(dir, "server.pem"), TLSKey: filepath.Join(dir, "server-key.pem"),
 			Timeouts: controlplane.RaftTimeouts{Heartbeat: 100 * time.Millisecond, Election: 100 * time.Millisecond,
 				LeaderLease: 50 * time.Millisecond, Commit: 5 * time.Millisecond},
-			Logger: logger,
+			Logger: logger, RolesFile: rolesFile, Planner: &runs.Planner{},
 		}
 		if i == 0 {
 			cfg.Bootstrap = true
@@ -281,4 +298,62 @@ func TestLinearizableReadAfterLeaderLoss(t *testing.T) {
 	if got.GetState().GetActive() != "us-east-1" || got.GetLeaderId() == c.cfgs[leader].ID {
 		t.Fatalf("after leader loss: %v", got)
 	}
+}
+
+const approvalPlan = `apiVersion: kirikae/v1
+kind: Plan
+name: approval-test
+runKind: recovery
+steps:
+  - id: approve
+    action: approval
+    with: {roles: [sysadmin, manager]}
+`
+
+// TestApproveNeedsTheRole checks the edge: a caller may approve only under a role the
+// roles file gives them, and the step completes once distinct people cover every role.
+func TestApproveNeedsTheRole(t *testing.T) {
+	c := newTestClusterWith(t, 3, "operators:\n  admin: [admin]\n  vic: [viewer]\n  alice: [sysadmin, operator]\n  bob: [manager]\n")
+	ctx := ctxT(t)
+	if _, err := kirikaev1.NewRegionAdminServiceClient(c.conn(0, "operator-admin")).InitRegion(ctx,
+		&kirikaev1.InitRegionRequest{Primary: "us-east-1", Secondary: "us-west-2"}); err != nil {
+		t.Fatal(err)
+	}
+	decl, err := kirikaev1.NewRunServiceClient(c.conn(1, "operator-alice")).Declare(ctx, &kirikaev1.DeclareRequest{
+		PlanSource: []byte(approvalPlan), Reason: "approval test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := decl.GetRun().GetId()
+	approve := func(as, role string) error {
+		_, err := kirikaev1.NewRunServiceClient(c.conn(2, "operator-"+as)).Approve(ctx, &kirikaev1.ApproveRequest{RunId: id, StepId: "approve", Role: role})
+		return err
+	}
+	waitStep := func(want kirikaev1.StepStatus) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if r := c.nodes[0].Node.FSM().Run(id); r != nil && r.GetSteps()[0].GetStatus() == want {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("step never reached %v", want)
+	}
+	waitStep(kirikaev1.StepStatus_STEP_STATUS_WAITING)
+	for _, tc := range []struct{ who, role string }{{"vic", "manager"}, {"alice", "manager"}, {"bob", "sysadmin"}} {
+		if err := approve(tc.who, tc.role); status.Code(err) != codes.PermissionDenied {
+			t.Errorf("%s approving as %s: %v, want PermissionDenied", tc.who, tc.role, err)
+		}
+	}
+	if err := approve("alice", "sysadmin"); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.nodes[0].Node.FSM().Run(id).GetSteps()[0]; st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING || len(st.GetApprovals()) != 1 {
+		t.Fatalf("after one approval: %v with %d approvals", st.GetStatus(), len(st.GetApprovals()))
+	}
+	if err := approve("bob", "manager"); err != nil {
+		t.Fatal(err)
+	}
+	waitStep(kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED)
 }

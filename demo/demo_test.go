@@ -50,6 +50,8 @@ func TestDemoFailoverAndCutback(t *testing.T) {
 		"DeleteDBInstance":                1,
 		"CopyDBSnapshot":                  1,
 		"StartRestoreJob":                 1,
+		"UpdateService":                   2, // DR service to 2 tasks, then back to 0
+		"StopDBInstance":                  1, // the DR database, once cut back
 	} {
 		if got := sum.Journal[op]; got != want {
 			t.Errorf("awssim journal: %s x%d, want x%d", op, got, want)
