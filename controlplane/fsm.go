@@ -130,6 +130,8 @@ func (f *FSM) dispatch(index uint64, cmd *kirikaev1.Command) (method string, res
 		return "run.confirm", f.applyConfirm(cmd, p.Confirm)
 	case *kirikaev1.Command_Control:
 		return "run.control", f.applyControl(cmd, p.Control)
+	case *kirikaev1.Command_RunReadiness:
+		return "run.readiness", f.applyRunReadiness(p.RunReadiness)
 	default:
 		return "unknown", refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "command has no known payload")
 	}
@@ -354,6 +356,8 @@ func renderRequest(cmd *kirikaev1.Command) string {
 		m = p.Confirm
 	case *kirikaev1.Command_Control:
 		m = p.Control
+	case *kirikaev1.Command_RunReadiness:
+		m = &kirikaev1.RunReadiness{RunId: p.RunReadiness.GetRunId()} // the reports are in the run
 	}
 	if m == nil {
 		return "{}"

@@ -548,6 +548,21 @@ func stepStatusName(s kirikaev1.StepStatus) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s.String(), "STEP_STATUS_")), "_", "-")
 }
 
+// applyRunReadiness records the readiness reports taken when a drill ended, once.
+func (f *FSM) applyRunReadiness(rr *kirikaev1.RunReadiness) *kirikaev1.CommandResult {
+	r := f.findRun(rr.GetRunId())
+	if r == nil {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: run %q", rr.GetRunId())
+	}
+	if runActive(r) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s has not ended", r.GetId())
+	}
+	if len(r.GetReadinessEnd()) == 0 {
+		r.ReadinessEnd = rr.GetReports()
+	}
+	return runResult(r)
+}
+
 // Agents and readiness.
 
 func (f *FSM) applyRegisterAgent(cmd *kirikaev1.Command, a *kirikaev1.AgentInfo) *kirikaev1.CommandResult {

@@ -30,6 +30,8 @@ type Planner interface {
 // current, so a late answer can never overwrite a newer one.
 type orchestrator struct {
 	s *Server
+	// endReadiness remembers the drills whose closing readiness this leader has asked for.
+	endReadiness map[string]bool
 }
 
 const orchestratorTick = 200 * time.Millisecond
@@ -55,7 +57,7 @@ func (o *orchestrator) tick(ctx context.Context) {
 	// Only runs with work left: active ones, and ended ones whose agents still hold steps
 	// to cancel. Finished history is never copied here.
 	for _, r := range o.s.node.FSM().RunsWhere(func(r *kirikaev1.Run) bool {
-		if runActive(r) {
+		if runActive(r) || o.needsEndReadiness(r) {
 			return true
 		}
 		for _, st := range r.GetSteps() {
@@ -78,6 +80,29 @@ func (o *orchestrator) tick(ctx context.Context) {
 		case kirikaev1.RunStatus_RUN_STATUS_ABORTED, kirikaev1.RunStatus_RUN_STATUS_FAILED:
 			o.cancelAll(r, "run "+statusName(r.GetStatus()))
 		}
+		if o.needsEndReadiness(r) {
+			o.endReadiness[r.GetId()] = true
+			go o.recordEndReadiness(ctx, r.GetId())
+		}
+	}
+}
+
+// needsEndReadiness reports whether a drill has ended without its closing readiness, and
+// this leader has not asked for it yet.
+func (o *orchestrator) needsEndReadiness(r *kirikaev1.Run) bool {
+	return r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED && !runActive(r) &&
+		len(r.GetReadinessEnd()) == 0 && !o.endReadiness[r.GetId()]
+}
+
+// recordEndReadiness asks every connected agent for a fresh report and records them in the
+// drill's run.
+func (o *orchestrator) recordEndReadiness(ctx context.Context, runID string) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	reports := o.s.requestReadiness(rctx, "")
+	cancel()
+	if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: "readiness-end/" + runID,
+		Payload: &kirikaev1.Command_RunReadiness{RunReadiness: &kirikaev1.RunReadiness{RunId: runID, Reports: reports}}}); err != nil {
+		o.s.log.Warn("record drill readiness", "run", runID, "err", err)
 	}
 }
 

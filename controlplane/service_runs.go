@@ -92,15 +92,16 @@ func (rs *runService) compile(ctx context.Context, source []byte, params map[str
 }
 
 func (rs *runService) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*kirikaev1.DeclareResponse, error) {
-	run, err := rs.s.Declare(ctx, req, kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, "")
+	run, err := rs.s.Declare(ctx, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return &kirikaev1.DeclareResponse{Run: run}, nil
 }
 
-// Declare checks the criteria, compiles the plan and creates the run. Drills use it too.
-func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest, drill kirikaev1.DrillKind, parent string) (*kirikaev1.Run, error) {
+// Declare checks the criteria, compiles the plan and creates the run. A drill skips the
+// activation criteria (there is no disaster to judge) but needs its agents.
+func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*kirikaev1.Run, error) {
 	rs := &runService{s: s}
 	if req.GetReason() == "" {
 		return nil, fmt.Errorf("%w: reason is required (--reason)", ErrInvalidArgument)
@@ -114,7 +115,10 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest, dri
 		return nil, fmt.Errorf("%w: plan %s is a cutback plan; use `kirikae cutback`", ErrInvalidArgument, run.GetPlanName())
 	case kirikaev1.RunKind_RUN_KIND_FAILOVER:
 		// The activation criteria decide whether to leave the region; a recovery within a
-		// region (BCP scenarios 1 and 2) has none.
+		// region (BCP scenarios 1 and 2) has none, and neither has a drill.
+		if req.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
+			break
+		}
 		outage := time.Duration(req.GetExpectedOutageMs()) * time.Millisecond
 		if err := CheckCriteria(req.GetScenario(), outage); err != nil {
 			if req.GetOverrideCriteria() == "" || !strings.Contains(err.Error(), "expected outage") {
@@ -127,9 +131,55 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest, dri
 	run.ExpectedOutageMs = req.GetExpectedOutageMs()
 	run.Reason = req.GetReason()
 	run.OverrideCriteria = req.GetOverrideCriteria()
-	run.Drill = drill
-	run.ParentRunId = parent
+	if err := s.prepareDrill(ctx, run, req.GetDrill(), req.GetParentRunId(), req.GetParticipants(), req.GetAllowMissingAgent()); err != nil {
+		return nil, err
+	}
 	return s.createRun(ctx, req.GetRequestId(), run)
+}
+
+// prepareDrill marks a run as a drill: it refuses to start without an agent in every region
+// the plan works in (unless allowed), and records fresh readiness from every agent.
+func (s *Server) prepareDrill(ctx context.Context, run *kirikaev1.Run, drill kirikaev1.DrillKind, parent string, participants []string, allowMissing bool) error {
+	run.Drill, run.ParentRunId = drill, parent
+	if drill == kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
+		return nil
+	}
+	for _, p := range participants {
+		run.Participants = appendUnique(run.Participants, p)
+	}
+	conn, _, err := s.leaderConn()
+	if err != nil {
+		return err
+	}
+	// Connections and heartbeats are the leader's soft state: ask it, with the caller's name.
+	agents, err := kirikaev1.NewAgentAdminServiceClient(conn).ListAgents(forwardActor(ctx), &kirikaev1.ListAgentsRequest{})
+	if err != nil {
+		return fmt.Errorf("list agents: %w", err)
+	}
+	connected := map[string]bool{}
+	for _, a := range agents.GetAgents() {
+		if a.GetConnected() {
+			connected[a.GetInfo().GetRegion()] = true
+		}
+	}
+	var missing []string
+	for _, st := range run.GetSteps() {
+		if r := st.GetSpec().GetRegion(); r != "control-plane" && !connected[r] && !contains(missing, r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 && !allowMissing {
+		return fmt.Errorf("%w: the drill needs an agent in %s and none is connected; start it, or pass --allow-missing-agent",
+			ErrFailedPrecondition, strings.Join(missing, " and "))
+	}
+	rd, err := kirikaev1.NewAgentAdminServiceClient(conn).GetReadiness(forwardActor(ctx), &kirikaev1.GetReadinessRequest{Refresh: true})
+	if err != nil {
+		return fmt.Errorf("readiness at drill start: %w", err)
+	}
+	for _, r := range rd.GetRegions() {
+		run.ReadinessStart = append(run.ReadinessStart, r.GetReports()...)
+	}
+	return nil
 }
 
 func (s *Server) createRun(ctx context.Context, requestID string, run *kirikaev1.Run) (*kirikaev1.Run, error) {
@@ -143,7 +193,7 @@ func (s *Server) createRun(ctx context.Context, requestID string, run *kirikaev1
 }
 
 func (rs *runService) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest) (*kirikaev1.CutbackResponse, error) {
-	run, err := rs.s.Cutback(ctx, req, kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, "")
+	run, err := rs.s.Cutback(ctx, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -151,7 +201,7 @@ func (rs *runService) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest
 }
 
 // Cutback compiles a cutback plan and creates the run.
-func (s *Server) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest, drill kirikaev1.DrillKind, parent string) (*kirikaev1.Run, error) {
+func (s *Server) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest) (*kirikaev1.Run, error) {
 	if req.GetReason() == "" {
 		return nil, fmt.Errorf("%w: reason is required (--reason)", ErrInvalidArgument)
 	}
@@ -165,8 +215,9 @@ func (s *Server) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest, dri
 	}
 	run.Id = newRunID(run.GetKind(), time.Now())
 	run.Reason = req.GetReason()
-	run.Drill = drill
-	run.ParentRunId = parent
+	if err := s.prepareDrill(ctx, run, req.GetDrill(), req.GetParentRunId(), req.GetParticipants(), req.GetAllowMissingAgent()); err != nil {
+		return nil, err
+	}
 	return s.createRun(ctx, req.GetRequestId(), run)
 }
 

@@ -122,8 +122,9 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	for i := range c.Nodes {
 		c.Start(i)
 	}
+	// Generous: race-built servers share two cores with everything else a CI run does.
 	for i := range c.Nodes {
-		c.WaitLeader(i, 30*time.Second)
+		c.WaitLeader(i, 90*time.Second)
 	}
 	return c
 }

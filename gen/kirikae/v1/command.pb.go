@@ -104,6 +104,7 @@ type Command struct {
 	//	*Command_Control
 	//	*Command_StepProgress
 	//	*Command_ControlPlaneStep
+	//	*Command_RunReadiness
 	Payload       isCommand_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -302,6 +303,15 @@ func (x *Command) GetControlPlaneStep() *ControlPlaneStep {
 	return nil
 }
 
+func (x *Command) GetRunReadiness() *RunReadiness {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_RunReadiness); ok {
+			return x.RunReadiness
+		}
+	}
+	return nil
+}
+
 type isCommand_Payload interface {
 	isCommand_Payload()
 }
@@ -366,6 +376,10 @@ type Command_ControlPlaneStep struct {
 	ControlPlaneStep *ControlPlaneStep `protobuf:"bytes,24,opt,name=control_plane_step,json=controlPlaneStep,proto3,oneof"`
 }
 
+type Command_RunReadiness struct {
+	RunReadiness *RunReadiness `protobuf:"bytes,25,opt,name=run_readiness,json=runReadiness,proto3,oneof"`
+}
+
 func (*Command_InitRegion) isCommand_Payload() {}
 
 func (*Command_SetRegion) isCommand_Payload() {}
@@ -395,6 +409,8 @@ func (*Command_Control) isCommand_Payload() {}
 func (*Command_StepProgress) isCommand_Payload() {}
 
 func (*Command_ControlPlaneStep) isCommand_Payload() {}
+
+func (*Command_RunReadiness) isCommand_Payload() {}
 
 // StepDispatched records, before the assignment is sent, which agent runs which attempt
 // under which epoch.
@@ -605,6 +621,59 @@ func (x *ControlPlaneStep) GetItems() []string {
 	return nil
 }
 
+// RunReadiness records the readiness reports taken when a drill ended.
+type RunReadiness struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Reports       []*ReadinessReport     `protobuf:"bytes,2,rep,name=reports,proto3" json:"reports,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunReadiness) Reset() {
+	*x = RunReadiness{}
+	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunReadiness) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunReadiness) ProtoMessage() {}
+
+func (x *RunReadiness) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunReadiness.ProtoReflect.Descriptor instead.
+func (*RunReadiness) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RunReadiness) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *RunReadiness) GetReports() []*ReadinessReport {
+	if x != nil {
+		return x.Reports
+	}
+	return nil
+}
+
 // RestoreState replaces the whole state with a snapshot taken by `cluster snapshot save`.
 type RestoreState struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -615,7 +684,7 @@ type RestoreState struct {
 
 func (x *RestoreState) Reset() {
 	*x = RestoreState{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	mi := &file_kirikae_v1_command_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +696,7 @@ func (x *RestoreState) String() string {
 func (*RestoreState) ProtoMessage() {}
 
 func (x *RestoreState) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	mi := &file_kirikae_v1_command_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +709,7 @@ func (x *RestoreState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreState.ProtoReflect.Descriptor instead.
 func (*RestoreState) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{3}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RestoreState) GetState() *State {
@@ -664,7 +733,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[4]
+	mi := &file_kirikae_v1_command_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +745,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[4]
+	mi := &file_kirikae_v1_command_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +758,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{4}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CommandResult) GetError() string {
@@ -732,7 +801,7 @@ type AppliedRequest struct {
 
 func (x *AppliedRequest) Reset() {
 	*x = AppliedRequest{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[5]
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +813,7 @@ func (x *AppliedRequest) String() string {
 func (*AppliedRequest) ProtoMessage() {}
 
 func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[5]
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +826,7 @@ func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppliedRequest.ProtoReflect.Descriptor instead.
 func (*AppliedRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{5}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AppliedRequest) GetRequestId() string {
@@ -793,7 +862,7 @@ type MemberAddress struct {
 
 func (x *MemberAddress) Reset() {
 	*x = MemberAddress{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +874,7 @@ func (x *MemberAddress) String() string {
 func (*MemberAddress) ProtoMessage() {}
 
 func (x *MemberAddress) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +887,7 @@ func (x *MemberAddress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberAddress.ProtoReflect.Descriptor instead.
 func (*MemberAddress) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{6}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MemberAddress) GetId() string {
@@ -863,7 +932,7 @@ type State struct {
 
 func (x *State) Reset() {
 	*x = State{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[7]
+	mi := &file_kirikae_v1_command_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +944,7 @@ func (x *State) String() string {
 func (*State) ProtoMessage() {}
 
 func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[7]
+	mi := &file_kirikae_v1_command_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +957,7 @@ func (x *State) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use State.ProtoReflect.Descriptor instead.
 func (*State) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{7}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *State) GetInitialized() bool {
@@ -959,7 +1028,7 @@ var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"\x18kirikae/v1/command.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xb9\b\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xfa\b\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -984,7 +1053,8 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\aconfirm\x18\x15 \x01(\v2\x1a.kirikae.v1.ConfirmRequestH\x00R\aconfirm\x126\n" +
 	"\acontrol\x18\x16 \x01(\v2\x1a.kirikae.v1.ControlRequestH\x00R\acontrol\x12?\n" +
 	"\rstep_progress\x18\x17 \x01(\v2\x18.kirikae.v1.StepProgressH\x00R\fstepProgress\x12L\n" +
-	"\x12control_plane_step\x18\x18 \x01(\v2\x1c.kirikae.v1.ControlPlaneStepH\x00R\x10controlPlaneStepB\t\n" +
+	"\x12control_plane_step\x18\x18 \x01(\v2\x1c.kirikae.v1.ControlPlaneStepH\x00R\x10controlPlaneStep\x12?\n" +
+	"\rrun_readiness\x18\x19 \x01(\v2\x18.kirikae.v1.RunReadinessH\x00R\frunReadinessB\t\n" +
 	"\apayload\"\x8b\x01\n" +
 	"\x0eStepDispatched\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1004,7 +1074,10 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x05roles\x18\t \x03(\tR\x05roles\x12-\n" +
 	"\x12approvals_required\x18\n" +
 	" \x01(\rR\x11approvalsRequired\x12\x14\n" +
-	"\x05items\x18\v \x03(\tR\x05items\"7\n" +
+	"\x05items\x18\v \x03(\tR\x05items\"\\\n" +
+	"\fRunReadiness\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\x125\n" +
+	"\areports\x18\x02 \x03(\v2\x1b.kirikae.v1.ReadinessReportR\areports\"7\n" +
 	"\fRestoreState\x12'\n" +
 	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\xa4\x01\n" +
 	"\rCommandResult\x12\x14\n" +
@@ -1055,67 +1128,70 @@ func file_kirikae_v1_command_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_command_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_kirikae_v1_command_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: kirikae.v1.ErrorCode
 	(*Command)(nil),             // 1: kirikae.v1.Command
 	(*StepDispatched)(nil),      // 2: kirikae.v1.StepDispatched
 	(*ControlPlaneStep)(nil),    // 3: kirikae.v1.ControlPlaneStep
-	(*RestoreState)(nil),        // 4: kirikae.v1.RestoreState
-	(*CommandResult)(nil),       // 5: kirikae.v1.CommandResult
-	(*AppliedRequest)(nil),      // 6: kirikae.v1.AppliedRequest
-	(*MemberAddress)(nil),       // 7: kirikae.v1.MemberAddress
-	(*State)(nil),               // 8: kirikae.v1.State
-	(*InitRegionRequest)(nil),   // 9: kirikae.v1.InitRegionRequest
-	(*SetRegionRequest)(nil),    // 10: kirikae.v1.SetRegionRequest
-	(*JoinClusterRequest)(nil),  // 11: kirikae.v1.JoinClusterRequest
-	(*RemoveMemberRequest)(nil), // 12: kirikae.v1.RemoveMemberRequest
-	(*AgentInfo)(nil),           // 13: kirikae.v1.AgentInfo
-	(*ReadinessReport)(nil),     // 14: kirikae.v1.ReadinessReport
-	(*Run)(nil),                 // 15: kirikae.v1.Run
-	(*StepResult)(nil),          // 16: kirikae.v1.StepResult
-	(*ApproveRequest)(nil),      // 17: kirikae.v1.ApproveRequest
-	(*ConfirmRequest)(nil),      // 18: kirikae.v1.ConfirmRequest
-	(*ControlRequest)(nil),      // 19: kirikae.v1.ControlRequest
-	(*StepProgress)(nil),        // 20: kirikae.v1.StepProgress
-	(*RegionState)(nil),         // 21: kirikae.v1.RegionState
-	(*RegionChange)(nil),        // 22: kirikae.v1.RegionChange
-	(*AuditEntry)(nil),          // 23: kirikae.v1.AuditEntry
+	(*RunReadiness)(nil),        // 4: kirikae.v1.RunReadiness
+	(*RestoreState)(nil),        // 5: kirikae.v1.RestoreState
+	(*CommandResult)(nil),       // 6: kirikae.v1.CommandResult
+	(*AppliedRequest)(nil),      // 7: kirikae.v1.AppliedRequest
+	(*MemberAddress)(nil),       // 8: kirikae.v1.MemberAddress
+	(*State)(nil),               // 9: kirikae.v1.State
+	(*InitRegionRequest)(nil),   // 10: kirikae.v1.InitRegionRequest
+	(*SetRegionRequest)(nil),    // 11: kirikae.v1.SetRegionRequest
+	(*JoinClusterRequest)(nil),  // 12: kirikae.v1.JoinClusterRequest
+	(*RemoveMemberRequest)(nil), // 13: kirikae.v1.RemoveMemberRequest
+	(*AgentInfo)(nil),           // 14: kirikae.v1.AgentInfo
+	(*ReadinessReport)(nil),     // 15: kirikae.v1.ReadinessReport
+	(*Run)(nil),                 // 16: kirikae.v1.Run
+	(*StepResult)(nil),          // 17: kirikae.v1.StepResult
+	(*ApproveRequest)(nil),      // 18: kirikae.v1.ApproveRequest
+	(*ConfirmRequest)(nil),      // 19: kirikae.v1.ConfirmRequest
+	(*ControlRequest)(nil),      // 20: kirikae.v1.ControlRequest
+	(*StepProgress)(nil),        // 21: kirikae.v1.StepProgress
+	(*RegionState)(nil),         // 22: kirikae.v1.RegionState
+	(*RegionChange)(nil),        // 23: kirikae.v1.RegionChange
+	(*AuditEntry)(nil),          // 24: kirikae.v1.AuditEntry
 }
 var file_kirikae_v1_command_proto_depIdxs = []int32{
-	9,  // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
-	10, // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
-	4,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
-	11, // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
-	12, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
-	13, // 5: kirikae.v1.Command.register_agent:type_name -> kirikae.v1.AgentInfo
-	14, // 6: kirikae.v1.Command.record_readiness:type_name -> kirikae.v1.ReadinessReport
-	15, // 7: kirikae.v1.Command.create_run:type_name -> kirikae.v1.Run
+	10, // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
+	11, // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
+	5,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
+	12, // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
+	13, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
+	14, // 5: kirikae.v1.Command.register_agent:type_name -> kirikae.v1.AgentInfo
+	15, // 6: kirikae.v1.Command.record_readiness:type_name -> kirikae.v1.ReadinessReport
+	16, // 7: kirikae.v1.Command.create_run:type_name -> kirikae.v1.Run
 	2,  // 8: kirikae.v1.Command.step_dispatched:type_name -> kirikae.v1.StepDispatched
-	16, // 9: kirikae.v1.Command.step_result:type_name -> kirikae.v1.StepResult
-	17, // 10: kirikae.v1.Command.approve:type_name -> kirikae.v1.ApproveRequest
-	18, // 11: kirikae.v1.Command.confirm:type_name -> kirikae.v1.ConfirmRequest
-	19, // 12: kirikae.v1.Command.control:type_name -> kirikae.v1.ControlRequest
-	20, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
+	17, // 9: kirikae.v1.Command.step_result:type_name -> kirikae.v1.StepResult
+	18, // 10: kirikae.v1.Command.approve:type_name -> kirikae.v1.ApproveRequest
+	19, // 11: kirikae.v1.Command.confirm:type_name -> kirikae.v1.ConfirmRequest
+	20, // 12: kirikae.v1.Command.control:type_name -> kirikae.v1.ControlRequest
+	21, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
 	3,  // 14: kirikae.v1.Command.control_plane_step:type_name -> kirikae.v1.ControlPlaneStep
-	8,  // 15: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
-	0,  // 16: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
-	21, // 17: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
-	15, // 18: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
-	5,  // 19: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
-	21, // 20: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
-	22, // 21: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
-	23, // 22: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
-	6,  // 23: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
-	7,  // 24: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
-	13, // 25: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
-	14, // 26: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
-	15, // 27: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	4,  // 15: kirikae.v1.Command.run_readiness:type_name -> kirikae.v1.RunReadiness
+	15, // 16: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	9,  // 17: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
+	0,  // 18: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
+	22, // 19: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
+	16, // 20: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
+	6,  // 21: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
+	22, // 22: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
+	23, // 23: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
+	24, // 24: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
+	7,  // 25: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
+	8,  // 26: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
+	14, // 27: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
+	15, // 28: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
+	16, // 29: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }
@@ -1144,6 +1220,7 @@ func file_kirikae_v1_command_proto_init() {
 		(*Command_Control)(nil),
 		(*Command_StepProgress)(nil),
 		(*Command_ControlPlaneStep)(nil),
+		(*Command_RunReadiness)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1151,7 +1228,7 @@ func file_kirikae_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_command_proto_rawDesc), len(file_kirikae_v1_command_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

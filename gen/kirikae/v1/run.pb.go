@@ -901,10 +901,14 @@ type Run struct {
 	EpochBefore uint64 `protobuf:"varint,22,opt,name=epoch_before,json=epochBefore,proto3" json:"epoch_before,omitempty"`
 	EpochAfter  uint64 `protobuf:"varint,23,opt,name=epoch_after,json=epochAfter,proto3" json:"epoch_after,omitempty"`
 	// primary and secondary are the region pair the plan was compiled against.
-	Primary       string `protobuf:"bytes,24,opt,name=primary,proto3" json:"primary,omitempty"`
-	Secondary     string `protobuf:"bytes,25,opt,name=secondary,proto3" json:"secondary,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Primary   string `protobuf:"bytes,24,opt,name=primary,proto3" json:"primary,omitempty"`
+	Secondary string `protobuf:"bytes,25,opt,name=secondary,proto3" json:"secondary,omitempty"`
+	// readiness_start and readiness_end are fresh reports from every connected agent, taken
+	// when a drill starts and when it ends.
+	ReadinessStart []*ReadinessReport `protobuf:"bytes,26,rep,name=readiness_start,json=readinessStart,proto3" json:"readiness_start,omitempty"`
+	ReadinessEnd   []*ReadinessReport `protobuf:"bytes,27,rep,name=readiness_end,json=readinessEnd,proto3" json:"readiness_end,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
@@ -1112,6 +1116,20 @@ func (x *Run) GetSecondary() string {
 	return ""
 }
 
+func (x *Run) GetReadinessStart() []*ReadinessReport {
+	if x != nil {
+		return x.ReadinessStart
+	}
+	return nil
+}
+
+func (x *Run) GetReadinessEnd() []*ReadinessReport {
+	if x != nil {
+		return x.ReadinessEnd
+	}
+	return nil
+}
+
 type DeclareRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// plan_source is the plan file's bytes.
@@ -1123,8 +1141,16 @@ type DeclareRequest struct {
 	Reason           string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	OverrideCriteria string `protobuf:"bytes,6,opt,name=override_criteria,json=overrideCriteria,proto3" json:"override_criteria,omitempty"`
 	RequestId        string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// drill runs the plan as a drill of this kind.
+	Drill DrillKind `protobuf:"varint,8,opt,name=drill,proto3,enum=kirikae.v1.DrillKind" json:"drill,omitempty"`
+	// parent_run_id links the runs of one full-scale drill.
+	ParentRunId string `protobuf:"bytes,9,opt,name=parent_run_id,json=parentRunId,proto3" json:"parent_run_id,omitempty"`
+	// allow_missing_agent starts a drill although a region of the plan has no connected agent.
+	AllowMissingAgent bool `protobuf:"varint,10,opt,name=allow_missing_agent,json=allowMissingAgent,proto3" json:"allow_missing_agent,omitempty"`
+	// participants are recorded in the run, for the drill report.
+	Participants  []string `protobuf:"bytes,11,rep,name=participants,proto3" json:"participants,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeclareRequest) Reset() {
@@ -1206,6 +1232,34 @@ func (x *DeclareRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *DeclareRequest) GetDrill() DrillKind {
+	if x != nil {
+		return x.Drill
+	}
+	return DrillKind_DRILL_KIND_UNSPECIFIED
+}
+
+func (x *DeclareRequest) GetParentRunId() string {
+	if x != nil {
+		return x.ParentRunId
+	}
+	return ""
+}
+
+func (x *DeclareRequest) GetAllowMissingAgent() bool {
+	if x != nil {
+		return x.AllowMissingAgent
+	}
+	return false
+}
+
+func (x *DeclareRequest) GetParticipants() []string {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
+}
+
 type DeclareResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
@@ -1251,13 +1305,17 @@ func (x *DeclareResponse) GetRun() *Run {
 }
 
 type CutbackRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	PlanSource    []byte                 `protobuf:"bytes,1,opt,name=plan_source,json=planSource,proto3" json:"plan_source,omitempty"`
-	Params        map[string]string      `protobuf:"bytes,2,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	RequestId     string                 `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PlanSource        []byte                 `protobuf:"bytes,1,opt,name=plan_source,json=planSource,proto3" json:"plan_source,omitempty"`
+	Params            map[string]string      `protobuf:"bytes,2,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Reason            string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	RequestId         string                 `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Drill             DrillKind              `protobuf:"varint,5,opt,name=drill,proto3,enum=kirikae.v1.DrillKind" json:"drill,omitempty"`
+	ParentRunId       string                 `protobuf:"bytes,6,opt,name=parent_run_id,json=parentRunId,proto3" json:"parent_run_id,omitempty"`
+	AllowMissingAgent bool                   `protobuf:"varint,7,opt,name=allow_missing_agent,json=allowMissingAgent,proto3" json:"allow_missing_agent,omitempty"`
+	Participants      []string               `protobuf:"bytes,8,rep,name=participants,proto3" json:"participants,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CutbackRequest) Reset() {
@@ -1316,6 +1374,34 @@ func (x *CutbackRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CutbackRequest) GetDrill() DrillKind {
+	if x != nil {
+		return x.Drill
+	}
+	return DrillKind_DRILL_KIND_UNSPECIFIED
+}
+
+func (x *CutbackRequest) GetParentRunId() string {
+	if x != nil {
+		return x.ParentRunId
+	}
+	return ""
+}
+
+func (x *CutbackRequest) GetAllowMissingAgent() bool {
+	if x != nil {
+		return x.AllowMissingAgent
+	}
+	return false
+}
+
+func (x *CutbackRequest) GetParticipants() []string {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
 }
 
 type CutbackResponse struct {
@@ -1995,7 +2081,7 @@ var File_kirikae_v1_run_proto protoreflect.FileDescriptor
 const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\n" +
 	"\x14kirikae/v1/run.proto\x12\n" +
-	"kirikae.v1\"t\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\"t\n" +
 	"\bApproval\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12$\n" +
@@ -2050,7 +2136,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xc2\a\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xca\b\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2081,10 +2167,12 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\vepoch_after\x18\x17 \x01(\x04R\n" +
 	"epochAfter\x12\x18\n" +
 	"\aprimary\x18\x18 \x01(\tR\aprimary\x12\x1c\n" +
-	"\tsecondary\x18\x19 \x01(\tR\tsecondary\x1a9\n" +
+	"\tsecondary\x18\x19 \x01(\tR\tsecondary\x12D\n" +
+	"\x0freadiness_start\x18\x1a \x03(\v2\x1b.kirikae.v1.ReadinessReportR\x0ereadinessStart\x12@\n" +
+	"\rreadiness_end\x18\x1b \x03(\v2\x1b.kirikae.v1.ReadinessReportR\freadinessEnd\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xda\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xff\x03\n" +
 	"\x0eDeclareRequest\x12\x1f\n" +
 	"\vplan_source\x18\x01 \x01(\fR\n" +
 	"planSource\x12>\n" +
@@ -2094,19 +2182,28 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12+\n" +
 	"\x11override_criteria\x18\x06 \x01(\tR\x10overrideCriteria\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tR\trequestId\x1a9\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x12+\n" +
+	"\x05drill\x18\b \x01(\x0e2\x15.kirikae.v1.DrillKindR\x05drill\x12\"\n" +
+	"\rparent_run_id\x18\t \x01(\tR\vparentRunId\x12.\n" +
+	"\x13allow_missing_agent\x18\n" +
+	" \x01(\bR\x11allowMissingAgent\x12\"\n" +
+	"\fparticipants\x18\v \x03(\tR\fparticipants\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
 	"\x0fDeclareResponse\x12!\n" +
-	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\xe3\x01\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\x88\x03\n" +
 	"\x0eCutbackRequest\x12\x1f\n" +
 	"\vplan_source\x18\x01 \x01(\fR\n" +
 	"planSource\x12>\n" +
 	"\x06params\x18\x02 \x03(\v2&.kirikae.v1.CutbackRequest.ParamsEntryR\x06params\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x1a9\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12+\n" +
+	"\x05drill\x18\x05 \x01(\x0e2\x15.kirikae.v1.DrillKindR\x05drill\x12\"\n" +
+	"\rparent_run_id\x18\x06 \x01(\tR\vparentRunId\x12.\n" +
+	"\x13allow_missing_agent\x18\a \x01(\bR\x11allowMissingAgent\x12\"\n" +
+	"\fparticipants\x18\b \x03(\tR\fparticipants\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
@@ -2246,6 +2343,7 @@ var file_kirikae_v1_run_proto_goTypes = []any{
 	nil,                      // 27: kirikae.v1.Run.ParamsEntry
 	nil,                      // 28: kirikae.v1.DeclareRequest.ParamsEntry
 	nil,                      // 29: kirikae.v1.CutbackRequest.ParamsEntry
+	(*ReadinessReport)(nil),  // 30: kirikae.v1.ReadinessReport
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
@@ -2258,38 +2356,42 @@ var file_kirikae_v1_run_proto_depIdxs = []int32{
 	2,  // 7: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
 	7,  // 8: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
 	9,  // 9: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
-	28, // 10: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	10, // 11: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	29, // 12: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	10, // 13: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	10, // 14: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 15: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	10, // 16: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 17: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	10, // 18: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 19: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	10, // 20: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	11, // 21: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	13, // 22: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	15, // 23: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	17, // 24: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	19, // 25: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	21, // 26: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	23, // 27: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	25, // 28: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	12, // 29: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	14, // 30: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	16, // 31: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	18, // 32: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	20, // 33: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	22, // 34: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	24, // 35: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	26, // 36: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	29, // [29:37] is the sub-list for method output_type
-	21, // [21:29] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	30, // 10: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
+	30, // 11: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
+	28, // 12: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	1,  // 13: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
+	10, // 14: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	29, // 15: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	1,  // 16: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
+	10, // 17: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	10, // 18: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 19: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	10, // 20: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 21: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	10, // 22: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 23: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	10, // 24: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	11, // 25: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	13, // 26: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	15, // 27: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	17, // 28: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	19, // 29: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	21, // 30: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	23, // 31: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	25, // 32: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	12, // 33: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	14, // 34: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	16, // 35: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	18, // 36: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	20, // 37: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	22, // 38: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	24, // 39: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	26, // 40: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	33, // [33:41] is the sub-list for method output_type
+	25, // [25:33] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
@@ -2297,6 +2399,7 @@ func file_kirikae_v1_run_proto_init() {
 	if File_kirikae_v1_run_proto != nil {
 		return
 	}
+	file_kirikae_v1_agent_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
