@@ -362,7 +362,7 @@ func (a *agentAdminService) GetReadiness(ctx context.Context, req *kirikaev1.Get
 		// Record what came back, so the answer below reads it from the replicated state.
 		for _, rep := range fresh {
 			if readinessChanged(a.s.node.FSM().Readiness(), rep) {
-				if _, _, err := a.s.Propose(ctx, &kirikaev1.Command{RequestId: NewRequestID(), Actor: "spiffe://kirikae/agent/" + rep.GetRegion(),
+				if _, _, err := a.s.Propose(ctx, &kirikaev1.Command{RequestId: NewRequestID(), Actor: actorOf(ctx), // the operator who asked for the refresh
 					Payload: &kirikaev1.Command_RecordReadiness{RecordReadiness: rep}}); err != nil {
 					return nil, toStatus(err)
 				}
