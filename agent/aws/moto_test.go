@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
 
 	"github.com/kirikae/kirikae/agent/action"
 	agentaws "github.com/kirikae/kirikae/agent/aws"
@@ -82,8 +83,19 @@ func TestMotoIdempotent(t *testing.T) {
 	vpcID := aws.ToString(vpc.Vpc.VpcId)
 	var subnets []string
 	for i, az := range []string{"us-west-2a", "us-west-2c"} {
-		s := must[*ec2.CreateSubnetOutput](t)(c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpcID),
-			CidrBlock: aws.String([]string{"10.20.10.0/24", "10.20.11.0/24"}[i]), AvailabilityZone: aws.String(az)}))
+		cidr := []string{"10.20.10.0/24", "10.20.11.0/24"}[i]
+		s, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpcID), CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(az)})
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "InvalidSubnet.Conflict" {
+			// Under load the SDK can resend a create whose first answer was lost: the subnet
+			// is there already, so adopt it, as the executors do.
+			found := must[*ec2.DescribeSubnetsOutput](t)(c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+				{Name: aws.String("vpc-id"), Values: []string{vpcID}}, {Name: aws.String("cidr-block"), Values: []string{cidr}}}}))
+			if len(found.Subnets) == 1 {
+				s, err = &ec2.CreateSubnetOutput{Subnet: &found.Subnets[0]}, nil
+			}
+		}
+		s = must[*ec2.CreateSubnetOutput](t)(s, err)
 		subnets = append(subnets, aws.ToString(s.Subnet.SubnetId))
 	}
 	must[*ec2.CreateSecurityGroupOutput](t)(c.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: aws.String(vpcID),
