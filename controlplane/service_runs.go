@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -164,7 +165,7 @@ func (s *Server) prepareDrill(ctx context.Context, run *kirikaev1.Run, drill kir
 	}
 	var missing []string
 	for _, st := range run.GetSteps() {
-		if r := st.GetSpec().GetRegion(); r != "control-plane" && !connected[r] && !contains(missing, r) {
+		if r := st.GetSpec().GetRegion(); r != "control-plane" && !connected[r] && !slices.Contains(missing, r) {
 			missing = append(missing, r)
 		}
 	}
@@ -385,7 +386,7 @@ func RollUpReadiness(pair *kirikaev1.RegionState, reports []*kirikaev1.Readiness
 		}
 	}
 	for _, rep := range reports {
-		if !contains(regions, rep.GetRegion()) {
+		if !slices.Contains(regions, rep.GetRegion()) {
 			regions = append(regions, rep.GetRegion())
 		}
 	}
@@ -425,13 +426,4 @@ func RollUpReadiness(pair *kirikaev1.RegionState, reports []*kirikaev1.Readiness
 		out = append(out, rr)
 	}
 	return out
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -485,7 +486,7 @@ func (w *world) act(ctx context.Context, runID string, st *kirikaev1.StepState) 
 		for _, role := range sp.GetRoles() {
 			who := ""
 			for _, p := range people {
-				if p.name != "admin" && contains(p.roles, role) {
+				if p.name != "admin" && slices.Contains(p.roles, role) {
 					who = p.name
 					break
 				}
@@ -503,15 +504,6 @@ func (w *world) act(ctx context.Context, runID string, st *kirikaev1.StepState) 
 			w.say("   (demo operator %s approves %s as %s)", who, st.GetId(), role)
 		}
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *world) summarize(r *kirikaev1.Run, src []byte) RunSummary {

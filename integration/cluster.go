@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -224,7 +225,7 @@ func (c *Cluster) WaitLeader(i int, timeout time.Duration, except ...string) int
 	c.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if h, err := c.Health(i); err == nil && h.LeaderID != "" && !contains(except, h.LeaderID) {
+		if h, err := c.Health(i); err == nil && h.LeaderID != "" && !slices.Contains(except, h.LeaderID) {
 			for j, nd := range c.Nodes {
 				if nd.ID == h.LeaderID {
 					return j
@@ -235,15 +236,6 @@ func (c *Cluster) WaitLeader(i int, timeout time.Duration, except ...string) int
 	}
 	c.t.Fatalf("node %s saw no leader within %s", c.Nodes[i].ID, timeout)
 	return -1
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Addrs is the comma-separated gRPC address list of the given nodes (all when none given).
