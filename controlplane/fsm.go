@@ -132,6 +132,8 @@ func (f *FSM) dispatch(index uint64, cmd *kirikaev1.Command) (method string, res
 		return "run.control", f.applyControl(cmd, p.Control)
 	case *kirikaev1.Command_RunReadiness:
 		return "run.readiness", f.applyRunReadiness(p.RunReadiness)
+	case *kirikaev1.Command_RecordTabletop:
+		return "drill.tabletop.record", f.applyRecordTabletop(cmd, p.RecordTabletop)
 	default:
 		return "unknown", refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "command has no known payload")
 	}
@@ -358,6 +360,9 @@ func renderRequest(cmd *kirikaev1.Command) string {
 		m = p.Control
 	case *kirikaev1.Command_RunReadiness:
 		m = &kirikaev1.RunReadiness{RunId: p.RunReadiness.GetRunId()} // the reports are in the run
+	case *kirikaev1.Command_RecordTabletop:
+		r := p.RecordTabletop // the steps are in the run
+		m = &kirikaev1.Run{Id: r.GetId(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Status: r.GetStatus(), Scenario: r.GetScenario(), Reason: r.GetReason()}
 	}
 	if m == nil {
 		return "{}"

@@ -263,6 +263,7 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 	if st.GetAttempt() != res.GetAttempt() || (st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
 		return &kirikaev1.CommandResult{} // a late or duplicated result: the attempt is over
 	}
+	st.Undo = mergeUndo(st.GetUndo(), res.GetUndo())
 	if !runActive(r) {
 		// The run ended (aborted or failed) while the agent still held the step: record how
 		// the attempt ended, for the report, without retries or policy.
@@ -654,4 +655,17 @@ func (f *FSM) Readiness() []*kirikaev1.ReadinessReport {
 		out = append(out, proto.Clone(r).(*kirikaev1.ReadinessReport))
 	}
 	return out
+}
+
+// mergeUndo adds the undo steps an attempt reported to those earlier attempts of the same
+// step reported: a retry adopts what a failed attempt created, and must not forget it.
+func mergeUndo(have, add []*kirikaev1.UndoStep) []*kirikaev1.UndoStep {
+	for _, u := range add {
+		if !slices.ContainsFunc(have, func(h *kirikaev1.UndoStep) bool {
+			return h.GetAction() == u.GetAction() && h.GetWithJson() == u.GetWithJson()
+		}) {
+			have = append(have, u)
+		}
+	}
+	return have
 }

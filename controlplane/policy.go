@@ -57,6 +57,7 @@ var policy = map[string]access{
 	kirikaev1.RunService_Approve_FullMethodName:        viewer,
 	kirikaev1.RunService_Confirm_FullMethodName:        operator,
 	kirikaev1.RunService_Control_FullMethodName:        operator,
+	kirikaev1.RunService_RecordTabletop_FullMethodName: operator,
 	kirikaev1.InternalService_ReadIndex_FullMethodName: serverOnly,
 }
 

@@ -594,8 +594,12 @@ type StepResult struct {
 	Refused          bool  `protobuf:"varint,7,opt,name=refused,proto3" json:"refused,omitempty"`
 	StartedUnixNano  int64 `protobuf:"varint,8,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
 	FinishedUnixNano int64 `protobuf:"varint,9,opt,name=finished_unix_nano,json=finishedUnixNano,proto3" json:"finished_unix_nano,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// undo lists how to remove what this attempt created or changed, for the teardown of a
+	// partial drill. Only what the attempt itself did is listed: a resource it found already
+	// there (adopted) has no undo.
+	Undo          []*UndoStep `protobuf:"bytes,10,rep,name=undo,proto3" json:"undo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StepResult) Reset() {
@@ -691,6 +695,76 @@ func (x *StepResult) GetFinishedUnixNano() int64 {
 	return 0
 }
 
+func (x *StepResult) GetUndo() []*UndoStep {
+	if x != nil {
+		return x.Undo
+	}
+	return nil
+}
+
+// UndoStep is one catalog action that reverses one change a step made, with its inputs.
+type UndoStep struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Action string                 `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	// with_json is the action's inputs as a JSON object, fully resolved.
+	WithJson string `protobuf:"bytes,2,opt,name=with_json,json=withJson,proto3" json:"with_json,omitempty"`
+	// note says what is undone, e.g. "delete DB instance kaigo-subsys-dr (restored by the drill)".
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UndoStep) Reset() {
+	*x = UndoStep{}
+	mi := &file_kirikae_v1_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UndoStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UndoStep) ProtoMessage() {}
+
+func (x *UndoStep) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UndoStep.ProtoReflect.Descriptor instead.
+func (*UndoStep) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UndoStep) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *UndoStep) GetWithJson() string {
+	if x != nil {
+		return x.WithJson
+	}
+	return ""
+}
+
+func (x *UndoStep) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 // ConnectRequest is a message from the agent.
 type ConnectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -708,7 +782,7 @@ type ConnectRequest struct {
 
 func (x *ConnectRequest) Reset() {
 	*x = ConnectRequest{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[7]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +794,7 @@ func (x *ConnectRequest) String() string {
 func (*ConnectRequest) ProtoMessage() {}
 
 func (x *ConnectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[7]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +807,7 @@ func (x *ConnectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectRequest.ProtoReflect.Descriptor instead.
 func (*ConnectRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ConnectRequest) GetMsg() isConnectRequest_Msg {
@@ -839,7 +913,7 @@ type ConnectResponse struct {
 
 func (x *ConnectResponse) Reset() {
 	*x = ConnectResponse{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[8]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +925,7 @@ func (x *ConnectResponse) String() string {
 func (*ConnectResponse) ProtoMessage() {}
 
 func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[8]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +938,7 @@ func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectResponse.ProtoReflect.Descriptor instead.
 func (*ConnectResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ConnectResponse) GetMsg() isConnectResponse_Msg {
@@ -951,7 +1025,7 @@ type Registered struct {
 
 func (x *Registered) Reset() {
 	*x = Registered{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[9]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +1037,7 @@ func (x *Registered) String() string {
 func (*Registered) ProtoMessage() {}
 
 func (x *Registered) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[9]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1050,7 @@ func (x *Registered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Registered.ProtoReflect.Descriptor instead.
 func (*Registered) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Registered) GetLeaderId() string {
@@ -1013,7 +1087,7 @@ type CancelStep struct {
 
 func (x *CancelStep) Reset() {
 	*x = CancelStep{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[10]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1099,7 @@ func (x *CancelStep) String() string {
 func (*CancelStep) ProtoMessage() {}
 
 func (x *CancelStep) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[10]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1112,7 @@ func (x *CancelStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelStep.ProtoReflect.Descriptor instead.
 func (*CancelStep) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CancelStep) GetRunId() string {
@@ -1079,7 +1153,7 @@ type ReadinessRequest struct {
 
 func (x *ReadinessRequest) Reset() {
 	*x = ReadinessRequest{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[11]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1091,7 +1165,7 @@ func (x *ReadinessRequest) String() string {
 func (*ReadinessRequest) ProtoMessage() {}
 
 func (x *ReadinessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[11]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1104,7 +1178,7 @@ func (x *ReadinessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadinessRequest.ProtoReflect.Descriptor instead.
 func (*ReadinessRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReadinessRequest) GetRequestId() string {
@@ -1129,7 +1203,7 @@ type AgentStatus struct {
 
 func (x *AgentStatus) Reset() {
 	*x = AgentStatus{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[12]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1141,7 +1215,7 @@ func (x *AgentStatus) String() string {
 func (*AgentStatus) ProtoMessage() {}
 
 func (x *AgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[12]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1154,7 +1228,7 @@ func (x *AgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentStatus.ProtoReflect.Descriptor instead.
 func (*AgentStatus) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AgentStatus) GetInfo() *AgentInfo {
@@ -1206,7 +1280,7 @@ type RegionReadiness struct {
 
 func (x *RegionReadiness) Reset() {
 	*x = RegionReadiness{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[13]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1292,7 @@ func (x *RegionReadiness) String() string {
 func (*RegionReadiness) ProtoMessage() {}
 
 func (x *RegionReadiness) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[13]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1305,7 @@ func (x *RegionReadiness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegionReadiness.ProtoReflect.Descriptor instead.
 func (*RegionReadiness) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RegionReadiness) GetRegion() string {
@@ -1270,7 +1344,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[14]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1356,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[14]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1369,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 type ListAgentsResponse struct {
@@ -1307,7 +1381,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[15]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1393,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[15]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1406,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*AgentStatus {
@@ -1353,7 +1427,7 @@ type GetReadinessRequest struct {
 
 func (x *GetReadinessRequest) Reset() {
 	*x = GetReadinessRequest{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[16]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1439,7 @@ func (x *GetReadinessRequest) String() string {
 func (*GetReadinessRequest) ProtoMessage() {}
 
 func (x *GetReadinessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[16]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1452,7 @@ func (x *GetReadinessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReadinessRequest.ProtoReflect.Descriptor instead.
 func (*GetReadinessRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetReadinessRequest) GetRegion() string {
@@ -1404,7 +1478,7 @@ type GetReadinessResponse struct {
 
 func (x *GetReadinessResponse) Reset() {
 	*x = GetReadinessResponse{}
-	mi := &file_kirikae_v1_agent_proto_msgTypes[17]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1416,7 +1490,7 @@ func (x *GetReadinessResponse) String() string {
 func (*GetReadinessResponse) ProtoMessage() {}
 
 func (x *GetReadinessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_agent_proto_msgTypes[17]
+	mi := &file_kirikae_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1429,7 +1503,7 @@ func (x *GetReadinessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReadinessResponse.ProtoReflect.Descriptor instead.
 func (*GetReadinessResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetReadinessResponse) GetRegions() []*RegionReadiness {
@@ -1487,7 +1561,7 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x16\n" +
-	"\x06status\x18\x04 \x01(\tR\x06status\"\x93\x02\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\"\xbd\x02\n" +
 	"\n" +
 	"StepResult\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1498,7 +1572,13 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\foutputs_json\x18\x06 \x01(\tR\voutputsJson\x12\x18\n" +
 	"\arefused\x18\a \x01(\bR\arefused\x12*\n" +
 	"\x11started_unix_nano\x18\b \x01(\x03R\x0fstartedUnixNano\x12,\n" +
-	"\x12finished_unix_nano\x18\t \x01(\x03R\x10finishedUnixNano\"\xac\x02\n" +
+	"\x12finished_unix_nano\x18\t \x01(\x03R\x10finishedUnixNano\x12(\n" +
+	"\x04undo\x18\n" +
+	" \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\"S\n" +
+	"\bUndoStep\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\tR\x06action\x12\x1b\n" +
+	"\twith_json\x18\x02 \x01(\tR\bwithJson\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"\xac\x02\n" +
 	"\x0eConnectRequest\x123\n" +
 	"\bregister\x18\x01 \x01(\v2\x15.kirikae.v1.AgentInfoH\x00R\bregister\x127\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x17.kirikae.v1.AgentHealthH\x00R\theartbeat\x12;\n" +
@@ -1576,7 +1656,7 @@ func file_kirikae_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kirikae_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_kirikae_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_kirikae_v1_agent_proto_goTypes = []any{
 	(ReadinessStatus)(0),         // 0: kirikae.v1.ReadinessStatus
 	(*AgentInfo)(nil),            // 1: kirikae.v1.AgentInfo
@@ -1586,46 +1666,48 @@ var file_kirikae_v1_agent_proto_goTypes = []any{
 	(*Assignment)(nil),           // 5: kirikae.v1.Assignment
 	(*StepProgress)(nil),         // 6: kirikae.v1.StepProgress
 	(*StepResult)(nil),           // 7: kirikae.v1.StepResult
-	(*ConnectRequest)(nil),       // 8: kirikae.v1.ConnectRequest
-	(*ConnectResponse)(nil),      // 9: kirikae.v1.ConnectResponse
-	(*Registered)(nil),           // 10: kirikae.v1.Registered
-	(*CancelStep)(nil),           // 11: kirikae.v1.CancelStep
-	(*ReadinessRequest)(nil),     // 12: kirikae.v1.ReadinessRequest
-	(*AgentStatus)(nil),          // 13: kirikae.v1.AgentStatus
-	(*RegionReadiness)(nil),      // 14: kirikae.v1.RegionReadiness
-	(*ListAgentsRequest)(nil),    // 15: kirikae.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),   // 16: kirikae.v1.ListAgentsResponse
-	(*GetReadinessRequest)(nil),  // 17: kirikae.v1.GetReadinessRequest
-	(*GetReadinessResponse)(nil), // 18: kirikae.v1.GetReadinessResponse
+	(*UndoStep)(nil),             // 8: kirikae.v1.UndoStep
+	(*ConnectRequest)(nil),       // 9: kirikae.v1.ConnectRequest
+	(*ConnectResponse)(nil),      // 10: kirikae.v1.ConnectResponse
+	(*Registered)(nil),           // 11: kirikae.v1.Registered
+	(*CancelStep)(nil),           // 12: kirikae.v1.CancelStep
+	(*ReadinessRequest)(nil),     // 13: kirikae.v1.ReadinessRequest
+	(*AgentStatus)(nil),          // 14: kirikae.v1.AgentStatus
+	(*RegionReadiness)(nil),      // 15: kirikae.v1.RegionReadiness
+	(*ListAgentsRequest)(nil),    // 16: kirikae.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),   // 17: kirikae.v1.ListAgentsResponse
+	(*GetReadinessRequest)(nil),  // 18: kirikae.v1.GetReadinessRequest
+	(*GetReadinessResponse)(nil), // 19: kirikae.v1.GetReadinessResponse
 }
 var file_kirikae_v1_agent_proto_depIdxs = []int32{
 	0,  // 0: kirikae.v1.ReadinessCheck.status:type_name -> kirikae.v1.ReadinessStatus
 	3,  // 1: kirikae.v1.ReadinessReport.checks:type_name -> kirikae.v1.ReadinessCheck
-	1,  // 2: kirikae.v1.ConnectRequest.register:type_name -> kirikae.v1.AgentInfo
-	2,  // 3: kirikae.v1.ConnectRequest.heartbeat:type_name -> kirikae.v1.AgentHealth
-	4,  // 4: kirikae.v1.ConnectRequest.readiness:type_name -> kirikae.v1.ReadinessReport
-	6,  // 5: kirikae.v1.ConnectRequest.progress:type_name -> kirikae.v1.StepProgress
-	7,  // 6: kirikae.v1.ConnectRequest.result:type_name -> kirikae.v1.StepResult
-	10, // 7: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
-	5,  // 8: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
-	11, // 9: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
-	12, // 10: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
-	1,  // 11: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
-	2,  // 12: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
-	4,  // 13: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	13, // 14: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
-	14, // 15: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
-	8,  // 16: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
-	15, // 17: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
-	17, // 18: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
-	9,  // 19: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
-	16, // 20: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
-	18, // 21: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
-	19, // [19:22] is the sub-list for method output_type
-	16, // [16:19] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	8,  // 2: kirikae.v1.StepResult.undo:type_name -> kirikae.v1.UndoStep
+	1,  // 3: kirikae.v1.ConnectRequest.register:type_name -> kirikae.v1.AgentInfo
+	2,  // 4: kirikae.v1.ConnectRequest.heartbeat:type_name -> kirikae.v1.AgentHealth
+	4,  // 5: kirikae.v1.ConnectRequest.readiness:type_name -> kirikae.v1.ReadinessReport
+	6,  // 6: kirikae.v1.ConnectRequest.progress:type_name -> kirikae.v1.StepProgress
+	7,  // 7: kirikae.v1.ConnectRequest.result:type_name -> kirikae.v1.StepResult
+	11, // 8: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
+	5,  // 9: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
+	12, // 10: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
+	13, // 11: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
+	1,  // 12: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
+	2,  // 13: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
+	4,  // 14: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	14, // 15: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
+	15, // 16: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
+	9,  // 17: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
+	16, // 18: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
+	18, // 19: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
+	10, // 20: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
+	17, // 21: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
+	19, // 22: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
+	20, // [20:23] is the sub-list for method output_type
+	17, // [17:20] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_agent_proto_init() }
@@ -1633,14 +1715,14 @@ func file_kirikae_v1_agent_proto_init() {
 	if File_kirikae_v1_agent_proto != nil {
 		return
 	}
-	file_kirikae_v1_agent_proto_msgTypes[7].OneofWrappers = []any{
+	file_kirikae_v1_agent_proto_msgTypes[8].OneofWrappers = []any{
 		(*ConnectRequest_Register)(nil),
 		(*ConnectRequest_Heartbeat)(nil),
 		(*ConnectRequest_Readiness)(nil),
 		(*ConnectRequest_Progress)(nil),
 		(*ConnectRequest_Result)(nil),
 	}
-	file_kirikae_v1_agent_proto_msgTypes[8].OneofWrappers = []any{
+	file_kirikae_v1_agent_proto_msgTypes[9].OneofWrappers = []any{
 		(*ConnectResponse_Registered)(nil),
 		(*ConnectResponse_Assign)(nil),
 		(*ConnectResponse_Cancel)(nil),
@@ -1652,7 +1734,7 @@ func file_kirikae_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_agent_proto_rawDesc), len(file_kirikae_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -105,6 +105,7 @@ type Command struct {
 	//	*Command_StepProgress
 	//	*Command_ControlPlaneStep
 	//	*Command_RunReadiness
+	//	*Command_RecordTabletop
 	Payload       isCommand_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -312,6 +313,15 @@ func (x *Command) GetRunReadiness() *RunReadiness {
 	return nil
 }
 
+func (x *Command) GetRecordTabletop() *Run {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_RecordTabletop); ok {
+			return x.RecordTabletop
+		}
+	}
+	return nil
+}
+
 type isCommand_Payload interface {
 	isCommand_Payload()
 }
@@ -380,6 +390,10 @@ type Command_RunReadiness struct {
 	RunReadiness *RunReadiness `protobuf:"bytes,25,opt,name=run_readiness,json=runReadiness,proto3,oneof"`
 }
 
+type Command_RecordTabletop struct {
+	RecordTabletop *Run `protobuf:"bytes,26,opt,name=record_tabletop,json=recordTabletop,proto3,oneof"`
+}
+
 func (*Command_InitRegion) isCommand_Payload() {}
 
 func (*Command_SetRegion) isCommand_Payload() {}
@@ -411,6 +425,8 @@ func (*Command_StepProgress) isCommand_Payload() {}
 func (*Command_ControlPlaneStep) isCommand_Payload() {}
 
 func (*Command_RunReadiness) isCommand_Payload() {}
+
+func (*Command_RecordTabletop) isCommand_Payload() {}
 
 // StepDispatched records, before the assignment is sent, which agent runs which attempt
 // under which epoch.
@@ -1028,7 +1044,7 @@ var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"\x18kirikae/v1/command.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xfa\b\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xb6\t\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -1054,7 +1070,8 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\acontrol\x18\x16 \x01(\v2\x1a.kirikae.v1.ControlRequestH\x00R\acontrol\x12?\n" +
 	"\rstep_progress\x18\x17 \x01(\v2\x18.kirikae.v1.StepProgressH\x00R\fstepProgress\x12L\n" +
 	"\x12control_plane_step\x18\x18 \x01(\v2\x1c.kirikae.v1.ControlPlaneStepH\x00R\x10controlPlaneStep\x12?\n" +
-	"\rrun_readiness\x18\x19 \x01(\v2\x18.kirikae.v1.RunReadinessH\x00R\frunReadinessB\t\n" +
+	"\rrun_readiness\x18\x19 \x01(\v2\x18.kirikae.v1.RunReadinessH\x00R\frunReadiness\x12:\n" +
+	"\x0frecord_tabletop\x18\x1a \x01(\v2\x0f.kirikae.v1.RunH\x00R\x0erecordTabletopB\t\n" +
 	"\apayload\"\x8b\x01\n" +
 	"\x0eStepDispatched\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1173,25 +1190,26 @@ var file_kirikae_v1_command_proto_depIdxs = []int32{
 	21, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
 	3,  // 14: kirikae.v1.Command.control_plane_step:type_name -> kirikae.v1.ControlPlaneStep
 	4,  // 15: kirikae.v1.Command.run_readiness:type_name -> kirikae.v1.RunReadiness
-	15, // 16: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	9,  // 17: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
-	0,  // 18: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
-	22, // 19: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
-	16, // 20: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
-	6,  // 21: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
-	22, // 22: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
-	23, // 23: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
-	24, // 24: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
-	7,  // 25: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
-	8,  // 26: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
-	14, // 27: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
-	15, // 28: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
-	16, // 29: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	16, // 16: kirikae.v1.Command.record_tabletop:type_name -> kirikae.v1.Run
+	15, // 17: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	9,  // 18: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
+	0,  // 19: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
+	22, // 20: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
+	16, // 21: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
+	6,  // 22: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
+	22, // 23: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
+	23, // 24: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
+	24, // 25: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
+	7,  // 26: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
+	8,  // 27: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
+	14, // 28: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
+	15, // 29: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
+	16, // 30: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }
@@ -1221,6 +1239,7 @@ func file_kirikae_v1_command_proto_init() {
 		(*Command_StepProgress)(nil),
 		(*Command_ControlPlaneStep)(nil),
 		(*Command_RunReadiness)(nil),
+		(*Command_RecordTabletop)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

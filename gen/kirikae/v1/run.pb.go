@@ -32,6 +32,8 @@ const (
 	RunKind_RUN_KIND_CUTBACK RunKind = 2
 	// RUN_KIND_RECOVERY repairs within a region (BCP scenarios) without moving traffic.
 	RunKind_RUN_KIND_RECOVERY RunKind = 3
+	// RUN_KIND_TEARDOWN removes what a partial drill created; its parent_run_id is the drill.
+	RunKind_RUN_KIND_TEARDOWN RunKind = 4
 )
 
 // Enum value maps for RunKind.
@@ -41,12 +43,14 @@ var (
 		1: "RUN_KIND_FAILOVER",
 		2: "RUN_KIND_CUTBACK",
 		3: "RUN_KIND_RECOVERY",
+		4: "RUN_KIND_TEARDOWN",
 	}
 	RunKind_value = map[string]int32{
 		"RUN_KIND_UNSPECIFIED": 0,
 		"RUN_KIND_FAILOVER":    1,
 		"RUN_KIND_CUTBACK":     2,
 		"RUN_KIND_RECOVERY":    3,
+		"RUN_KIND_TEARDOWN":    4,
 	}
 )
 
@@ -484,8 +488,11 @@ type StepState struct {
 	Spec *StepSpec `protobuf:"bytes,16,opt,name=spec,proto3" json:"spec,omitempty"`
 	// attempt_started_unix_nano is when the current attempt was dispatched.
 	AttemptStartedUnixNano int64 `protobuf:"varint,17,opt,name=attempt_started_unix_nano,json=attemptStartedUnixNano,proto3" json:"attempt_started_unix_nano,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// undo is what the step's successful attempt reported it created or changed, newest
+	// attempt only, so a partial drill's teardown removes exactly that.
+	Undo          []*UndoStep `protobuf:"bytes,18,rep,name=undo,proto3" json:"undo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StepState) Reset() {
@@ -635,6 +642,13 @@ func (x *StepState) GetAttemptStartedUnixNano() int64 {
 		return x.AttemptStartedUnixNano
 	}
 	return 0
+}
+
+func (x *StepState) GetUndo() []*UndoStep {
+	if x != nil {
+		return x.Undo
+	}
+	return nil
 }
 
 // StepSpec is one step of the plan, resolved against the region pair at declare time.
@@ -2076,6 +2090,104 @@ func (x *ControlResponse) GetRun() *Run {
 	return nil
 }
 
+type RecordTabletopRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// run is the tabletop's run as the isolated world finished it, with drill set to
+	// DRILL_KIND_TABLETOP and a final status. The control plane gives it a new id.
+	Run           *Run   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTabletopRequest) Reset() {
+	*x = RecordTabletopRequest{}
+	mi := &file_kirikae_v1_run_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTabletopRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTabletopRequest) ProtoMessage() {}
+
+func (x *RecordTabletopRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_run_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTabletopRequest.ProtoReflect.Descriptor instead.
+func (*RecordTabletopRequest) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RecordTabletopRequest) GetRun() *Run {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+func (x *RecordTabletopRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type RecordTabletopResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTabletopResponse) Reset() {
+	*x = RecordTabletopResponse{}
+	mi := &file_kirikae_v1_run_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTabletopResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTabletopResponse) ProtoMessage() {}
+
+func (x *RecordTabletopResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_run_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTabletopResponse.ProtoReflect.Descriptor instead.
+func (*RecordTabletopResponse) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RecordTabletopResponse) GetRun() *Run {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
 var File_kirikae_v1_run_proto protoreflect.FileDescriptor
 
 const file_kirikae_v1_run_proto_rawDesc = "" +
@@ -2091,7 +2203,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12$\n" +
 	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\x88\x05\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\xb2\x05\n" +
 	"\tStepState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.kirikae.v1.StepStatusR\x06status\x12\x18\n" +
@@ -2111,7 +2223,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"skipped_by\x18\x0e \x01(\tR\tskippedBy\x12\x18\n" +
 	"\ahistory\x18\x0f \x03(\tR\ahistory\x12(\n" +
 	"\x04spec\x18\x10 \x01(\v2\x14.kirikae.v1.StepSpecR\x04spec\x129\n" +
-	"\x19attempt_started_unix_nano\x18\x11 \x01(\x03R\x16attemptStartedUnixNano\"\xb8\x03\n" +
+	"\x19attempt_started_unix_nano\x18\x11 \x01(\x03R\x16attemptStartedUnixNano\x12(\n" +
+	"\x04undo\x18\x12 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\"\xb8\x03\n" +
 	"\bStepSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05phase\x18\x02 \x01(\tR\x05phase\x12\x16\n" +
@@ -2248,12 +2361,19 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x05 \x01(\tR\trequestId\"4\n" +
 	"\x0fControlResponse\x12!\n" +
-	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run*g\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"Y\n" +
+	"\x15RecordTabletopRequest\x12!\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\";\n" +
+	"\x16RecordTabletopResponse\x12!\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run*~\n" +
 	"\aRunKind\x12\x18\n" +
 	"\x14RUN_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RUN_KIND_FAILOVER\x10\x01\x12\x14\n" +
 	"\x10RUN_KIND_CUTBACK\x10\x02\x12\x15\n" +
-	"\x11RUN_KIND_RECOVERY\x10\x03*m\n" +
+	"\x11RUN_KIND_RECOVERY\x10\x03\x12\x15\n" +
+	"\x11RUN_KIND_TEARDOWN\x10\x04*m\n" +
 	"\tDrillKind\x12\x1a\n" +
 	"\x16DRILL_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13DRILL_KIND_TABLETOP\x10\x01\x12\x16\n" +
@@ -2283,7 +2403,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x15CONTROL_ACTION_RESUME\x10\x02\x12\x18\n" +
 	"\x14CONTROL_ACTION_RETRY\x10\x03\x12\x17\n" +
 	"\x13CONTROL_ACTION_SKIP\x10\x04\x12\x18\n" +
-	"\x14CONTROL_ACTION_ABORT\x10\x052\xb1\x04\n" +
+	"\x14CONTROL_ACTION_ABORT\x10\x052\x8a\x05\n" +
 	"\n" +
 	"RunService\x12B\n" +
 	"\aDeclare\x12\x1a.kirikae.v1.DeclareRequest\x1a\x1b.kirikae.v1.DeclareResponse\x12B\n" +
@@ -2293,7 +2413,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\bWatchRun\x12\x1b.kirikae.v1.WatchRunRequest\x1a\x1c.kirikae.v1.WatchRunResponse0\x01\x12B\n" +
 	"\aApprove\x12\x1a.kirikae.v1.ApproveRequest\x1a\x1b.kirikae.v1.ApproveResponse\x12B\n" +
 	"\aConfirm\x12\x1a.kirikae.v1.ConfirmRequest\x1a\x1b.kirikae.v1.ConfirmResponse\x12B\n" +
-	"\aControl\x12\x1a.kirikae.v1.ControlRequest\x1a\x1b.kirikae.v1.ControlResponseB\x98\x01\n" +
+	"\aControl\x12\x1a.kirikae.v1.ControlRequest\x1a\x1b.kirikae.v1.ControlResponse\x12W\n" +
+	"\x0eRecordTabletop\x12!.kirikae.v1.RecordTabletopRequest\x1a\".kirikae.v1.RecordTabletopResponseB\x98\x01\n" +
 	"\x0ecom.kirikae.v1B\bRunProtoP\x01Z3github.com/kirikae/kirikae/gen/kirikae/v1;kirikaev1\xa2\x02\x03KXX\xaa\x02\n" +
 	"Kirikae.V1\xca\x02\n" +
 	"Kirikae\\V1\xe2\x02\x16Kirikae\\V1\\GPBMetadata\xea\x02\vKirikae::V1b\x06proto3"
@@ -2311,87 +2432,95 @@ func file_kirikae_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_kirikae_v1_run_proto_goTypes = []any{
-	(RunKind)(0),             // 0: kirikae.v1.RunKind
-	(DrillKind)(0),           // 1: kirikae.v1.DrillKind
-	(RunStatus)(0),           // 2: kirikae.v1.RunStatus
-	(StepStatus)(0),          // 3: kirikae.v1.StepStatus
-	(ControlAction)(0),       // 4: kirikae.v1.ControlAction
-	(*Approval)(nil),         // 5: kirikae.v1.Approval
-	(*Confirmation)(nil),     // 6: kirikae.v1.Confirmation
-	(*StepState)(nil),        // 7: kirikae.v1.StepState
-	(*StepSpec)(nil),         // 8: kirikae.v1.StepSpec
-	(*Phase)(nil),            // 9: kirikae.v1.Phase
-	(*Run)(nil),              // 10: kirikae.v1.Run
-	(*DeclareRequest)(nil),   // 11: kirikae.v1.DeclareRequest
-	(*DeclareResponse)(nil),  // 12: kirikae.v1.DeclareResponse
-	(*CutbackRequest)(nil),   // 13: kirikae.v1.CutbackRequest
-	(*CutbackResponse)(nil),  // 14: kirikae.v1.CutbackResponse
-	(*GetRunRequest)(nil),    // 15: kirikae.v1.GetRunRequest
-	(*GetRunResponse)(nil),   // 16: kirikae.v1.GetRunResponse
-	(*ListRunsRequest)(nil),  // 17: kirikae.v1.ListRunsRequest
-	(*ListRunsResponse)(nil), // 18: kirikae.v1.ListRunsResponse
-	(*WatchRunRequest)(nil),  // 19: kirikae.v1.WatchRunRequest
-	(*WatchRunResponse)(nil), // 20: kirikae.v1.WatchRunResponse
-	(*ApproveRequest)(nil),   // 21: kirikae.v1.ApproveRequest
-	(*ApproveResponse)(nil),  // 22: kirikae.v1.ApproveResponse
-	(*ConfirmRequest)(nil),   // 23: kirikae.v1.ConfirmRequest
-	(*ConfirmResponse)(nil),  // 24: kirikae.v1.ConfirmResponse
-	(*ControlRequest)(nil),   // 25: kirikae.v1.ControlRequest
-	(*ControlResponse)(nil),  // 26: kirikae.v1.ControlResponse
-	nil,                      // 27: kirikae.v1.Run.ParamsEntry
-	nil,                      // 28: kirikae.v1.DeclareRequest.ParamsEntry
-	nil,                      // 29: kirikae.v1.CutbackRequest.ParamsEntry
-	(*ReadinessReport)(nil),  // 30: kirikae.v1.ReadinessReport
+	(RunKind)(0),                   // 0: kirikae.v1.RunKind
+	(DrillKind)(0),                 // 1: kirikae.v1.DrillKind
+	(RunStatus)(0),                 // 2: kirikae.v1.RunStatus
+	(StepStatus)(0),                // 3: kirikae.v1.StepStatus
+	(ControlAction)(0),             // 4: kirikae.v1.ControlAction
+	(*Approval)(nil),               // 5: kirikae.v1.Approval
+	(*Confirmation)(nil),           // 6: kirikae.v1.Confirmation
+	(*StepState)(nil),              // 7: kirikae.v1.StepState
+	(*StepSpec)(nil),               // 8: kirikae.v1.StepSpec
+	(*Phase)(nil),                  // 9: kirikae.v1.Phase
+	(*Run)(nil),                    // 10: kirikae.v1.Run
+	(*DeclareRequest)(nil),         // 11: kirikae.v1.DeclareRequest
+	(*DeclareResponse)(nil),        // 12: kirikae.v1.DeclareResponse
+	(*CutbackRequest)(nil),         // 13: kirikae.v1.CutbackRequest
+	(*CutbackResponse)(nil),        // 14: kirikae.v1.CutbackResponse
+	(*GetRunRequest)(nil),          // 15: kirikae.v1.GetRunRequest
+	(*GetRunResponse)(nil),         // 16: kirikae.v1.GetRunResponse
+	(*ListRunsRequest)(nil),        // 17: kirikae.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),       // 18: kirikae.v1.ListRunsResponse
+	(*WatchRunRequest)(nil),        // 19: kirikae.v1.WatchRunRequest
+	(*WatchRunResponse)(nil),       // 20: kirikae.v1.WatchRunResponse
+	(*ApproveRequest)(nil),         // 21: kirikae.v1.ApproveRequest
+	(*ApproveResponse)(nil),        // 22: kirikae.v1.ApproveResponse
+	(*ConfirmRequest)(nil),         // 23: kirikae.v1.ConfirmRequest
+	(*ConfirmResponse)(nil),        // 24: kirikae.v1.ConfirmResponse
+	(*ControlRequest)(nil),         // 25: kirikae.v1.ControlRequest
+	(*ControlResponse)(nil),        // 26: kirikae.v1.ControlResponse
+	(*RecordTabletopRequest)(nil),  // 27: kirikae.v1.RecordTabletopRequest
+	(*RecordTabletopResponse)(nil), // 28: kirikae.v1.RecordTabletopResponse
+	nil,                            // 29: kirikae.v1.Run.ParamsEntry
+	nil,                            // 30: kirikae.v1.DeclareRequest.ParamsEntry
+	nil,                            // 31: kirikae.v1.CutbackRequest.ParamsEntry
+	(*UndoStep)(nil),               // 32: kirikae.v1.UndoStep
+	(*ReadinessReport)(nil),        // 33: kirikae.v1.ReadinessReport
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
 	5,  // 1: kirikae.v1.StepState.approvals:type_name -> kirikae.v1.Approval
 	6,  // 2: kirikae.v1.StepState.confirmations:type_name -> kirikae.v1.Confirmation
 	8,  // 3: kirikae.v1.StepState.spec:type_name -> kirikae.v1.StepSpec
-	0,  // 4: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
-	1,  // 5: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
-	27, // 6: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
-	2,  // 7: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
-	7,  // 8: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
-	9,  // 9: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
-	30, // 10: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
-	30, // 11: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
-	28, // 12: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	1,  // 13: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
-	10, // 14: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	29, // 15: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	1,  // 16: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
-	10, // 17: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	10, // 18: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 19: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	10, // 20: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 21: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	10, // 22: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 23: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	10, // 24: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	11, // 25: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	13, // 26: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	15, // 27: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	17, // 28: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	19, // 29: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	21, // 30: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	23, // 31: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	25, // 32: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	12, // 33: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	14, // 34: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	16, // 35: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	18, // 36: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	20, // 37: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	22, // 38: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	24, // 39: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	26, // 40: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	33, // [33:41] is the sub-list for method output_type
-	25, // [25:33] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	32, // 4: kirikae.v1.StepState.undo:type_name -> kirikae.v1.UndoStep
+	0,  // 5: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
+	1,  // 6: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
+	29, // 7: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
+	2,  // 8: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
+	7,  // 9: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
+	9,  // 10: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
+	33, // 11: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
+	33, // 12: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
+	30, // 13: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	1,  // 14: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
+	10, // 15: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	31, // 16: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	1,  // 17: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
+	10, // 18: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	10, // 19: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 20: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	10, // 21: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 22: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	10, // 23: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 24: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	10, // 25: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	10, // 26: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
+	10, // 27: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
+	11, // 28: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	13, // 29: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	15, // 30: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	17, // 31: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	19, // 32: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	21, // 33: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	23, // 34: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	25, // 35: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	27, // 36: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
+	12, // 37: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	14, // 38: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	16, // 39: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	18, // 40: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	20, // 41: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	22, // 42: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	24, // 43: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	26, // 44: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	28, // 45: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
+	37, // [37:46] is the sub-list for method output_type
+	28, // [28:37] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
@@ -2406,7 +2535,7 @@ func file_kirikae_v1_run_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_run_proto_rawDesc), len(file_kirikae_v1_run_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

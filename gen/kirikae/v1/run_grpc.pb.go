@@ -19,14 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RunService_Declare_FullMethodName  = "/kirikae.v1.RunService/Declare"
-	RunService_Cutback_FullMethodName  = "/kirikae.v1.RunService/Cutback"
-	RunService_GetRun_FullMethodName   = "/kirikae.v1.RunService/GetRun"
-	RunService_ListRuns_FullMethodName = "/kirikae.v1.RunService/ListRuns"
-	RunService_WatchRun_FullMethodName = "/kirikae.v1.RunService/WatchRun"
-	RunService_Approve_FullMethodName  = "/kirikae.v1.RunService/Approve"
-	RunService_Confirm_FullMethodName  = "/kirikae.v1.RunService/Confirm"
-	RunService_Control_FullMethodName  = "/kirikae.v1.RunService/Control"
+	RunService_Declare_FullMethodName        = "/kirikae.v1.RunService/Declare"
+	RunService_Cutback_FullMethodName        = "/kirikae.v1.RunService/Cutback"
+	RunService_GetRun_FullMethodName         = "/kirikae.v1.RunService/GetRun"
+	RunService_ListRuns_FullMethodName       = "/kirikae.v1.RunService/ListRuns"
+	RunService_WatchRun_FullMethodName       = "/kirikae.v1.RunService/WatchRun"
+	RunService_Approve_FullMethodName        = "/kirikae.v1.RunService/Approve"
+	RunService_Confirm_FullMethodName        = "/kirikae.v1.RunService/Confirm"
+	RunService_Control_FullMethodName        = "/kirikae.v1.RunService/Control"
+	RunService_RecordTabletop_FullMethodName = "/kirikae.v1.RunService/RecordTabletop"
 )
 
 // RunServiceClient is the client API for RunService service.
@@ -47,6 +48,10 @@ type RunServiceClient interface {
 	Confirm(ctx context.Context, in *ConfirmRequest, opts ...grpc.CallOption) (*ConfirmResponse, error)
 	// Control pauses, resumes, retries a step, skips a step, or aborts.
 	Control(ctx context.Context, in *ControlRequest, opts ...grpc.CallOption) (*ControlResponse, error)
+	// RecordTabletop stores the finished run of a tabletop drill, which ran in an isolated
+	// simulated world, so the drill schedule and reports know it. It changes nothing else:
+	// not the active region, not the epoch, and no agent is asked to do anything.
+	RecordTabletop(ctx context.Context, in *RecordTabletopRequest, opts ...grpc.CallOption) (*RecordTabletopResponse, error)
 }
 
 type runServiceClient struct {
@@ -146,6 +151,16 @@ func (c *runServiceClient) Control(ctx context.Context, in *ControlRequest, opts
 	return out, nil
 }
 
+func (c *runServiceClient) RecordTabletop(ctx context.Context, in *RecordTabletopRequest, opts ...grpc.CallOption) (*RecordTabletopResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordTabletopResponse)
+	err := c.cc.Invoke(ctx, RunService_RecordTabletop_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RunServiceServer is the server API for RunService service.
 // All implementations must embed UnimplementedRunServiceServer
 // for forward compatibility.
@@ -164,6 +179,10 @@ type RunServiceServer interface {
 	Confirm(context.Context, *ConfirmRequest) (*ConfirmResponse, error)
 	// Control pauses, resumes, retries a step, skips a step, or aborts.
 	Control(context.Context, *ControlRequest) (*ControlResponse, error)
+	// RecordTabletop stores the finished run of a tabletop drill, which ran in an isolated
+	// simulated world, so the drill schedule and reports know it. It changes nothing else:
+	// not the active region, not the epoch, and no agent is asked to do anything.
+	RecordTabletop(context.Context, *RecordTabletopRequest) (*RecordTabletopResponse, error)
 	mustEmbedUnimplementedRunServiceServer()
 }
 
@@ -197,6 +216,9 @@ func (UnimplementedRunServiceServer) Confirm(context.Context, *ConfirmRequest) (
 }
 func (UnimplementedRunServiceServer) Control(context.Context, *ControlRequest) (*ControlResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Control not implemented")
+}
+func (UnimplementedRunServiceServer) RecordTabletop(context.Context, *RecordTabletopRequest) (*RecordTabletopResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordTabletop not implemented")
 }
 func (UnimplementedRunServiceServer) mustEmbedUnimplementedRunServiceServer() {}
 func (UnimplementedRunServiceServer) testEmbeddedByValue()                    {}
@@ -356,6 +378,24 @@ func _RunService_Control_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RunService_RecordTabletop_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordTabletopRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunServiceServer).RecordTabletop(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunService_RecordTabletop_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunServiceServer).RecordTabletop(ctx, req.(*RecordTabletopRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RunService_ServiceDesc is the grpc.ServiceDesc for RunService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -390,6 +430,10 @@ var RunService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Control",
 			Handler:    _RunService_Control_Handler,
+		},
+		{
+			MethodName: "RecordTabletop",
+			Handler:    _RunService_RecordTabletop_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
