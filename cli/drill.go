@@ -32,95 +32,149 @@ func newDrillCommand() *cobra.Command {
 	return cmd
 }
 
+// drillInput is what `kirikae drill start` was given, for every kind.
+type drillInput struct {
+	kind         string
+	planFile     string
+	planSrc      []byte
+	params       map[string]string
+	cutbackFile  string
+	cutbackSets  []string
+	participants []string
+	reason       string
+	allowMissing bool
+	// timelineFile, reportFile and format shape the report a tabletop ends with.
+	timelineFile string
+	reportFile   string
+	format       string
+	// timeScale runs a tabletop's simulated AWS faster than real time.
+	timeScale float64
+}
+
 func newDrillStartCommand() *cobra.Command {
 	var cf clientFlags
-	var kind, planFile, cutbackFile, reason string
-	var sets, cutbackSets, participants []string
-	var allowMissing bool
+	var in drillInput
+	var sets []string
 	cmd := &cobra.Command{
 		Use:   "start",
-		Short: "Run a drill: --kind full runs the failover, then the cutback",
-		Long: `Run a DR drill against the real agents, marked as a drill in the runs and the audit log.
+		Short: "Run a drill: tabletop (simulated), partial (build and tear down in the DR region) or full",
+		Long: `Run a DR drill, marked as a drill in the runs and the audit log.
 
-  --kind full   the yearly full-scale drill (フルスケール訓練): the failover plan, then, once it
-                has succeeded, the cutback plan. Traffic really moves: the active region and the
-                epoch change twice. The two runs are linked, and ` + "`kirikae report`" + ` lists both.
+  --kind tabletop  the quarterly tabletop (机上訓練): the plan runs in an isolated, simulated
+                   world (an in-process awssim, control plane and agents), built from the live
+                   readiness reports where they say something. Nothing real is touched: the
+                   active region and the epoch stay as they are. The drill predicts the
+                   timeline and the RTO, and finds plan errors (missing inputs, bad
+                   references, guard-rail refusals). It ends with a report (-o FILE), and is
+                   recorded in the control plane for the schedule, when one is reachable.
+  --kind partial   the half-yearly partial drill (部分訓練): the real agents run the plan in the
+                   DR region, except the steps the plan marks "drill: skip" (the DNS switch
+                   and region.activate): traffic does not move. When the run ends, the control
+                   plane starts a teardown run that removes exactly what the drill created or
+                   changed, as the agents reported it, and nothing else.
+  --kind full      the yearly full-scale drill (フルスケール訓練): the failover plan, then, once
+                   it has succeeded, the cutback plan. Traffic really moves: the active region
+                   and the epoch change twice. The two runs are linked, and ` + "`kirikae report`" + `
+                   lists both.
 
-Approval and checklist steps wait for people as in a real failover (` + "`kirikae run approve`" + `,
-` + "`kirikae run confirm`" + `). Before each run the control plane takes fresh readiness from every
-agent, and again when it ends; a drill refuses to start while a region of the plan has no
-connected agent, unless --allow-missing-agent.
-
-Tabletop and partial drills are not available yet.`,
-		Example: `  kirikae drill start --kind full --plan deploy/plans/kaigo-failover.yaml \
+Approval and checklist steps of partial and full drills wait for people as in a real
+failover (` + "`kirikae run approve`" + `, ` + "`kirikae run confirm`" + `); a tabletop plays them with simulated
+participants. Before each real run the control plane takes fresh readiness from every agent,
+and again when it ends; a partial or full drill refuses to start while a region of the plan
+has no connected agent, unless --allow-missing-agent.`,
+		Example: `  kirikae drill start --kind tabletop --plan deploy/plans/kaigo-failover.yaml -o tabletop.md
+  kirikae drill start --kind partial --plan deploy/plans/kaigo-failover.yaml --participants alice,bob
+  kirikae drill start --kind full --plan deploy/plans/kaigo-failover.yaml \
     --cutback-plan deploy/plans/kaigo-cutback.yaml --participants alice,bob --reason "yearly drill"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if kind != "full" {
-				return fmt.Errorf("--kind %q: only full is available (tabletop and partial are not built yet)", kind)
+			if in.planFile == "" {
+				return errors.New("--plan is required")
 			}
-			if planFile == "" || cutbackFile == "" {
-				return errors.New("--plan and --cutback-plan are required for a full drill")
-			}
-			if reason == "" {
-				reason = "full-scale drill"
-			}
-			src, err := os.ReadFile(planFile)
+			src, err := os.ReadFile(in.planFile)
 			if err != nil {
 				return fmt.Errorf("--plan: %w", err)
 			}
-			back, err := os.ReadFile(cutbackFile)
-			if err != nil {
-				return fmt.Errorf("--cutback-plan: %w", err)
-			}
-			params, err := parseSets(sets)
-			if err != nil {
+			in.planSrc = src
+			if in.params, err = parseSets(sets); err != nil {
 				return err
 			}
-			backParams, err := parseSets(cutbackSets)
-			if err != nil {
-				return err
+			switch in.kind {
+			case "tabletop":
+				return tabletopDrill(cmd, &cf, in)
+			case "partial":
+				return partialDrill(cmd, &cf, in)
+			case "full":
+				return fullDrill(cmd, &cf, in)
+			case "":
+				return errors.New("--kind is required: tabletop, partial or full")
+			default:
+				return fmt.Errorf("--kind %q: want tabletop, partial or full", in.kind)
 			}
-			out := cmd.OutOrStdout()
-			fo, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.DeclareResponse, error) {
-				return kirikaev1.NewRunServiceClient(conn).Declare(ctx, &kirikaev1.DeclareRequest{PlanSource: src, Params: params,
-					Scenario: "region-outage", Reason: reason, RequestId: controlplane.NewRequestID(),
-					Drill: kirikaev1.DrillKind_DRILL_KIND_FULL, Participants: participants, AllowMissingAgent: allowMissing})
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "drill: failover run %s started\n", fo.GetRun().GetId())
-			if err := watchRun(cmd.Context(), &cf, fo.GetRun().GetId(), out); err != nil {
-				return fmt.Errorf("drill failover: %w", err)
-			}
-			cb, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.CutbackResponse, error) {
-				return kirikaev1.NewRunServiceClient(conn).Cutback(ctx, &kirikaev1.CutbackRequest{PlanSource: back, Params: backParams,
-					Reason: reason, RequestId: controlplane.NewRequestID(), Drill: kirikaev1.DrillKind_DRILL_KIND_FULL,
-					ParentRunId: fo.GetRun().GetId(), Participants: participants, AllowMissingAgent: allowMissing})
-			})
-			if err != nil {
-				return fmt.Errorf("drill cutback: %w", err)
-			}
-			fmt.Fprintf(out, "drill: cutback run %s started\n", cb.GetRun().GetId())
-			if err := watchRun(cmd.Context(), &cf, cb.GetRun().GetId(), out); err != nil {
-				return fmt.Errorf("drill cutback: %w", err)
-			}
-			fmt.Fprintf(out, "drill complete: failover %s, cutback %s\nreport: kirikae report %s --timeline deploy/drills/full-scale.yaml\n",
-				fo.GetRun().GetId(), cb.GetRun().GetId(), fo.GetRun().GetId())
-			return nil
 		},
 	}
 	cf.Bind(cmd.Flags())
-	cmd.Flags().StringVar(&kind, "kind", "", "full (tabletop and partial are not built yet)")
-	cmd.Flags().StringVar(&planFile, "plan", "", "the failover plan")
-	cmd.Flags().StringVar(&cutbackFile, "cutback-plan", "", "the cutback plan, for a full drill")
-	cmd.Flags().StringVar(&reason, "reason", "", "recorded in the runs and the audit log")
-	cmd.Flags().StringSliceVar(&participants, "participants", nil, "people taking part, for the report (comma-separated)")
-	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a param of the failover plan, NAME=VALUE (repeatable)")
-	cmd.Flags().StringArrayVar(&cutbackSets, "cutback-set", nil, "override a param of the cutback plan, NAME=VALUE (repeatable)")
-	cmd.Flags().BoolVar(&allowMissing, "allow-missing-agent", false, "start although a region of the plan has no connected agent")
+	fs := cmd.Flags()
+	fs.StringVar(&in.kind, "kind", "", "tabletop, partial or full")
+	fs.StringVar(&in.planFile, "plan", "", "the failover plan")
+	fs.StringVar(&in.cutbackFile, "cutback-plan", "", "the cutback plan, for a full drill")
+	fs.StringVar(&in.reason, "reason", "", "recorded in the runs and the audit log")
+	fs.StringSliceVar(&in.participants, "participants", nil, "people taking part, for the report (comma-separated)")
+	fs.StringArrayVar(&sets, "set", nil, "override a param of the failover plan, NAME=VALUE (repeatable)")
+	fs.StringArrayVar(&in.cutbackSets, "cutback-set", nil, "override a param of the cutback plan, NAME=VALUE (repeatable)")
+	fs.BoolVar(&in.allowMissing, "allow-missing-agent", false, "start although a region of the plan has no connected agent")
+	fs.StringVar(&in.timelineFile, "timeline", "", "target timeline for the tabletop's report, e.g. deploy/drills/full-scale.yaml")
+	fs.StringVarP(&in.reportFile, "report", "o", "", "tabletop: write the report here (default: standard output)")
+	fs.StringVar(&in.format, "format", "md", "tabletop: report format, md or html")
+	fs.Float64Var(&in.timeScale, "time-scale", 0.002, "tabletop: simulated AWS time per real second (0.002 runs a 45-minute restore in 5.4 s)")
 	return cmd
+}
+
+// fullDrill runs the failover, then the cutback, as two linked drill runs.
+func fullDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
+	if in.cutbackFile == "" {
+		return errors.New("--cutback-plan is required for a full drill")
+	}
+	reason := in.reason
+	if reason == "" {
+		reason = "full-scale drill"
+	}
+	back, err := os.ReadFile(in.cutbackFile)
+	if err != nil {
+		return fmt.Errorf("--cutback-plan: %w", err)
+	}
+	backParams, err := parseSets(in.cutbackSets)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fo, err := rpc(cmd.Context(), cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.DeclareResponse, error) {
+		return kirikaev1.NewRunServiceClient(conn).Declare(ctx, &kirikaev1.DeclareRequest{PlanSource: in.planSrc, Params: in.params,
+			Scenario: "region-outage", Reason: reason, RequestId: controlplane.NewRequestID(),
+			Drill: kirikaev1.DrillKind_DRILL_KIND_FULL, Participants: in.participants, AllowMissingAgent: in.allowMissing})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "drill: failover run %s started\n", fo.GetRun().GetId())
+	if err := watchRun(cmd.Context(), cf, fo.GetRun().GetId(), out); err != nil {
+		return fmt.Errorf("drill failover: %w", err)
+	}
+	cb, err := rpc(cmd.Context(), cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.CutbackResponse, error) {
+		return kirikaev1.NewRunServiceClient(conn).Cutback(ctx, &kirikaev1.CutbackRequest{PlanSource: back, Params: backParams,
+			Reason: reason, RequestId: controlplane.NewRequestID(), Drill: kirikaev1.DrillKind_DRILL_KIND_FULL,
+			ParentRunId: fo.GetRun().GetId(), Participants: in.participants, AllowMissingAgent: in.allowMissing})
+	})
+	if err != nil {
+		return fmt.Errorf("drill cutback: %w", err)
+	}
+	fmt.Fprintf(out, "drill: cutback run %s started\n", cb.GetRun().GetId())
+	if err := watchRun(cmd.Context(), cf, cb.GetRun().GetId(), out); err != nil {
+		return fmt.Errorf("drill cutback: %w", err)
+	}
+	fmt.Fprintf(out, "drill complete: failover %s, cutback %s\nreport: kirikae report %s --timeline deploy/drills/full-scale.yaml\n",
+		fo.GetRun().GetId(), cb.GetRun().GetId(), fo.GetRun().GetId())
+	return nil
 }
 
 func newDrillScheduleCommand() *cobra.Command {
