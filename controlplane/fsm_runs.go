@@ -77,6 +77,20 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 	if f.findRun(in.GetId()) != nil {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already exists", in.GetId())
 	}
+	var drill *kirikaev1.Run
+	if in.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN {
+		// A teardown belongs to one ended partial drill, and each drill has at most one.
+		drill = f.findRun(in.GetParentRunId())
+		switch {
+		case drill == nil:
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: teardown %s: partial drill %q", in.GetId(), in.GetParentRunId())
+		case drill.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL || runActive(drill):
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
+				"failed precondition: teardown %s: run %s is not an ended partial drill", in.GetId(), drill.GetId())
+		case drill.GetTeardownRunId() != "":
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already has its teardown %s", drill.GetId(), drill.GetTeardownRunId())
+		}
+	}
 	region := f.state.GetRegion()
 	if movesTraffic(in) && in.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
 		for _, r := range f.state.GetRuns() {
@@ -114,6 +128,9 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 		}
 	}
 	f.state.Runs = append(f.state.Runs, r)
+	if drill != nil {
+		drill.TeardownRunId = r.GetId()
+	}
 	if movesTraffic(r) && r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
 		mode := kirikaev1.Mode_MODE_FAILING_OVER
 		if r.GetKind() == kirikaev1.RunKind_RUN_KIND_CUTBACK {

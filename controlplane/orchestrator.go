@@ -19,6 +19,9 @@ type Planner interface {
 	// Resolve returns the step's inputs as a JSON object with every ${...} reference
 	// replaced from the run's params and the outputs of the steps it needs.
 	Resolve(run *kirikaev1.Run, step *kirikaev1.StepState) (string, error)
+	// Teardown writes the plan that removes what a partial drill created or changed, from
+	// the undo steps its agents reported.
+	Teardown(drill *kirikaev1.Run) ([]byte, error)
 }
 
 // orchestrator is the level-triggered loop that drives runs. It runs on the leader only.
@@ -32,6 +35,8 @@ type orchestrator struct {
 	s *Server
 	// endReadiness remembers the drills whose closing readiness this leader has asked for.
 	endReadiness map[string]bool
+	// teardown remembers the partial drills whose teardown this leader has started to create.
+	teardown map[string]bool
 }
 
 const orchestratorTick = 200 * time.Millisecond
@@ -57,7 +62,7 @@ func (o *orchestrator) tick(ctx context.Context) {
 	// Only runs with work left: active ones, and ended ones whose agents still hold steps
 	// to cancel. Finished history is never copied here.
 	for _, r := range o.s.node.FSM().RunsWhere(func(r *kirikaev1.Run) bool {
-		if runActive(r) || o.needsEndReadiness(r) {
+		if runActive(r) || o.needsEndReadiness(r) || o.needsTeardown(r) {
 			return true
 		}
 		for _, st := range r.GetSteps() {
@@ -83,6 +88,10 @@ func (o *orchestrator) tick(ctx context.Context) {
 		if o.needsEndReadiness(r) {
 			o.endReadiness[r.GetId()] = true
 			go o.recordEndReadiness(ctx, r.GetId())
+		}
+		if o.needsTeardown(r) {
+			o.teardown[r.GetId()] = true
+			go o.startTeardown(ctx, r)
 		}
 	}
 }

@@ -114,6 +114,8 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*k
 	switch run.GetKind() {
 	case kirikaev1.RunKind_RUN_KIND_CUTBACK:
 		return nil, fmt.Errorf("%w: plan %s is a cutback plan; use `kirikae cutback`", ErrInvalidArgument, run.GetPlanName())
+	case kirikaev1.RunKind_RUN_KIND_TEARDOWN:
+		return nil, fmt.Errorf("%w: plan %s is a teardown plan; the control plane writes and runs those when a partial drill ends", ErrInvalidArgument, run.GetPlanName())
 	case kirikaev1.RunKind_RUN_KIND_FAILOVER:
 		// The activation criteria decide whether to leave the region; a recovery within a
 		// region (BCP scenarios 1 and 2) has none, and neither has a drill.

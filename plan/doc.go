@@ -12,7 +12,7 @@
 //	apiVersion: kirikae/v1
 //	kind: Plan
 //	name: kaigo-failover
-//	runKind: failover                # failover | cutback | recovery
+//	runKind: failover                # failover | cutback | recovery | teardown (written by the control plane)
 //	params:
 //	  RPO: {default: 1h, description: "..."}
 //	phases:

@@ -19,6 +19,9 @@ const (
 	RunFailover RunKind = "failover"
 	RunCutback  RunKind = "cutback"
 	RunRecovery RunKind = "recovery"
+	// RunTeardown removes what a partial drill created. The control plane writes these
+	// plans from what the drill's steps reported; operators do not declare them.
+	RunTeardown RunKind = "teardown"
 )
 
 // OnFailure is what the orchestrator does when a step has failed its last attempt.

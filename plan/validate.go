@@ -282,11 +282,11 @@ func (v *validator) decodePlan(n *yaml.Node) {
 		case "runKind":
 			if s, ok := v.str(val, key); ok {
 				switch RunKind(s) {
-				case RunFailover, RunCutback, RunRecovery:
+				case RunFailover, RunCutback, RunRecovery, RunTeardown:
 				case "drill":
-					v.errf(val.Line, key, "drill is a way to run a plan, not a plan kind: want failover, cutback or recovery")
+					v.errf(val.Line, key, "drill is a way to run a plan, not a plan kind: want failover, cutback, recovery or teardown")
 				default:
-					v.errf(val.Line, key, "unknown runKind %q: want failover, cutback or recovery", s)
+					v.errf(val.Line, key, "unknown runKind %q: want failover, cutback, recovery or teardown", s)
 				}
 				p.RunKind = RunKind(s)
 			}

@@ -45,6 +45,9 @@ func (p *Planner) Compile(source []byte, params map[string]string, region *kirik
 	case plan.RunCutback:
 		run.Kind = kirikaev1.RunKind_RUN_KIND_CUTBACK
 		run.FromRegion, run.ToRegion = region.GetSecondary(), region.GetPrimary()
+	case plan.RunTeardown:
+		run.Kind = kirikaev1.RunKind_RUN_KIND_TEARDOWN
+		run.FromRegion, run.ToRegion = region.GetActive(), region.GetActive()
 	default:
 		run.Kind = kirikaev1.RunKind_RUN_KIND_RECOVERY
 		run.FromRegion, run.ToRegion = region.GetActive(), region.GetActive()

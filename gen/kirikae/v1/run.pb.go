@@ -921,8 +921,11 @@ type Run struct {
 	// when a drill starts and when it ends.
 	ReadinessStart []*ReadinessReport `protobuf:"bytes,26,rep,name=readiness_start,json=readinessStart,proto3" json:"readiness_start,omitempty"`
 	ReadinessEnd   []*ReadinessReport `protobuf:"bytes,27,rep,name=readiness_end,json=readinessEnd,proto3" json:"readiness_end,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// teardown_run_id is set on a partial drill once the control plane has started the run
+	// that removes what it created.
+	TeardownRunId string `protobuf:"bytes,28,opt,name=teardown_run_id,json=teardownRunId,proto3" json:"teardown_run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
@@ -1142,6 +1145,13 @@ func (x *Run) GetReadinessEnd() []*ReadinessReport {
 		return x.ReadinessEnd
 	}
 	return nil
+}
+
+func (x *Run) GetTeardownRunId() string {
+	if x != nil {
+		return x.TeardownRunId
+	}
+	return ""
 }
 
 type DeclareRequest struct {
@@ -2249,7 +2259,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xca\b\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xf2\b\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2282,7 +2292,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\aprimary\x18\x18 \x01(\tR\aprimary\x12\x1c\n" +
 	"\tsecondary\x18\x19 \x01(\tR\tsecondary\x12D\n" +
 	"\x0freadiness_start\x18\x1a \x03(\v2\x1b.kirikae.v1.ReadinessReportR\x0ereadinessStart\x12@\n" +
-	"\rreadiness_end\x18\x1b \x03(\v2\x1b.kirikae.v1.ReadinessReportR\freadinessEnd\x1a9\n" +
+	"\rreadiness_end\x18\x1b \x03(\v2\x1b.kirikae.v1.ReadinessReportR\freadinessEnd\x12&\n" +
+	"\x0fteardown_run_id\x18\x1c \x01(\tR\rteardownRunId\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xff\x03\n" +
