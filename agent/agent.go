@@ -30,6 +30,7 @@ type Agent struct {
 	creds   grpc.DialOption
 	epoch   *epochStore
 	results *resultStore
+	undo    *undoStore
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -105,6 +106,9 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	for _, w := range warnings {
 		a.log.Warn("skipping a stored result", "err", w)
+	}
+	if a.undo, err = openUndo(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	if cfg.Dev {
 		a.creds = grpc.WithTransportCredentials(insecure.NewCredentials())

@@ -29,7 +29,7 @@ func TestRegistersFirstThenHeartbeats(t *testing.T) {
 	if info.GetId() != region+"/test" || info.GetRegion() != region || info.GetVersion() != "test" {
 		t.Errorf("registered %v", info)
 	}
-	want := []string{"test.block", "test.echo", "test.fail", "test.panic", "test.progress"}
+	want := []string{"test.block", "test.echo", "test.fail", "test.panic", "test.progress", "test.undo"}
 	if !slices.Equal(info.GetActions(), want) {
 		t.Errorf("actions %v, want %v", info.GetActions(), want)
 	}
@@ -589,5 +589,79 @@ func TestRunStopsWithContext(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// undoOf is a result's undo steps as "action with_json note" lines.
+func undoOf(r *kirikaev1.StepResult) []string {
+	var out []string
+	for _, u := range r.GetUndo() {
+		out = append(out, u.GetAction()+" "+u.GetWithJson()+" "+u.GetNote())
+	}
+	return out
+}
+
+func TestUndoReportedWithEveryOutcome(t *testing.T) {
+	dir := t.TempDir()
+	cp := newFakeCP(t, 1)
+	ex := newExecutors()
+	a := start(t, testConfig(t, dir, ex.registry(), cp))
+
+	for i, tc := range []struct {
+		name, with string
+		ok         bool
+		undo       []string
+	}{
+		{name: "created", with: `{"id":"db-1"}`, ok: true, undo: []string{`test.delete {"id":"db-1","n":2} delete db-1`}},
+		{name: "created then failed", with: `{"id":"db-2","fail":true}`, undo: []string{`test.delete {"id":"db-2","n":2} delete db-2`}},
+		{name: "adopted", with: `{}`, ok: true},
+	} {
+		cp.assign(t, assignment("undo", tc.name, uint32(i+1), 1, "test.undo", tc.with))
+		r := cp.waitResult(t, "undo", tc.name, uint32(i+1))
+		if r.GetOk() != tc.ok || !slices.Equal(undoOf(r), tc.undo) {
+			t.Fatalf("%s: ok=%v undo=%q, want ok=%v undo=%q (%v)", tc.name, r.GetOk(), undoOf(r), tc.ok, tc.undo, r)
+		}
+	}
+
+	// A cancelled attempt reports what it created before the cancel.
+	cp.assign(t, assignment("undo", "cancelled", 1, 1, "test.undo", `{"id":"db-3","block":true}`))
+	<-ex.started
+	cp.send(t, &kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Cancel{Cancel: &kirikaev1.CancelStep{
+		RunId: "undo", StepId: "cancelled", Attempt: 1, Reason: "operator"}}})
+	r := cp.waitResult(t, "undo", "cancelled", 1)
+	if r.GetOk() || !slices.Equal(undoOf(r), []string{`test.delete {"id":"db-3","n":2} delete db-3`}) {
+		t.Fatalf("cancelled: %v", r)
+	}
+
+	// An attempt interrupted by a shutdown has no result; its undo is not lost: the next
+	// attempt of the step, after a restart, reports it with its own.
+	cp.assign(t, assignment("undo", "interrupted", 1, 1, "test.undo", `{"id":"db-4","block":true}`))
+	<-ex.started
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cp.resultsFor("undo", "interrupted", 1)); n != 0 {
+		t.Fatalf("%d results for the interrupted attempt", n)
+	}
+	start(t, testConfig(t, dir, ex.registry(), cp))
+	cp.assign(t, assignment("undo", "interrupted", 2, 1, "test.undo", `{"id":"db-4b"}`))
+	r = cp.waitResult(t, "undo", "interrupted", 2)
+	want := []string{`test.delete {"id":"db-4","n":2} delete db-4`, `test.delete {"id":"db-4b","n":2} delete db-4b`}
+	if !r.GetOk() || !slices.Equal(undoOf(r), want) {
+		t.Fatalf("attempt after the interrupted one: undo %q, want %q", undoOf(r), want)
+	}
+	// Once reported, they are not reported again by a later attempt.
+	cp.assign(t, assignment("undo", "interrupted", 3, 1, "test.undo", `{}`))
+	if r := cp.waitResult(t, "undo", "interrupted", 3); len(r.GetUndo()) != 0 {
+		t.Fatalf("attempt 3 reported %q again", undoOf(r))
+	}
+	// A duplicate of a finished attempt gets its stored result, undo included.
+	cp.assign(t, assignment("undo", "created", 1, 1, "test.undo", `{"id":"db-1"}`))
+	waitFor(t, "the stored result again", func() bool { return len(cp.resultsFor("undo", "created", 1)) >= 2 })
+	if again := cp.resultsFor("undo", "created", 1)[1]; !slices.Equal(undoOf(again), []string{`test.delete {"id":"db-1","n":2} delete db-1`}) {
+		t.Fatalf("resent result lost its undo: %v", again)
+	}
+	if n := ex.count("undo", "created", 1); n != 1 {
+		t.Fatalf("ran %d times", n)
 	}
 }

@@ -38,6 +38,14 @@
 //     for an attempt that already finished as a no-op.
 //   - Shutdown. A step interrupted because the agent stops produces no result; the control
 //     plane re-dispatches it, and the executors are idempotent.
+//   - Undo. Every attempt gets an action.UndoLog in Step.Undo, and StepResult.undo carries
+//     what it recorded (with_json is the JSON of Undo.With) whatever the outcome: success,
+//     failure, timeout, cancel or panic. Each step recorded is written to DataDir/undo
+//     (synced) before UndoLog.Add returns, keyed by run and step, so an attempt that ends
+//     without a result (shutdown, crash) does not lose it: the next attempt of that step
+//     on this agent starts its log with those steps and reports them with its own result.
+//     The file goes once a result holding them is stored. Undo steps are stored and resent
+//     with their result like the rest of it.
 //
 // # Execution
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -133,7 +134,7 @@ func (a *Agent) cancelStep(c *kirikaev1.CancelStep) {
 		RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Error: cause.Error(),
 		StartedUnixNano: now, FinishedUnixNano: now,
 	}
-	a.wg.Go(func() { a.finish(j, res, false) })
+	a.wg.Go(func() { _ = a.finish(j, res, false) })
 }
 
 // emitAsync sends a reliable message without blocking the receive loop: a receive loop
@@ -160,6 +161,17 @@ func (a *Agent) run(j *job) {
 			RunId: k.run, StepId: k.step, Attempt: k.attempt, Status: status,
 		}}}, last)
 	})
+	// The undo log starts with what earlier attempts of this step recorded but could not
+	// report (interrupted by a shutdown or a crash), and is kept on disk as it grows.
+	pending, perr := a.undo.load(k.run, k.step)
+	if perr != nil {
+		log.Error("cannot read the undo steps an earlier attempt left; they are not reported", "err", perr)
+	}
+	j.step.Undo = action.NewUndoLog(pending, func(all []action.Undo) {
+		if err := a.undo.save(k.run, k.step, all); err != nil {
+			log.Error("cannot persist undo steps; they are kept in memory only", "err", err)
+		}
+	})
 	outputs, err := map[string]any(nil), j.bad
 	if err == nil {
 		log.Debug("executing")
@@ -171,7 +183,8 @@ func (a *Agent) run(j *job) {
 
 	cause := context.Cause(j.ctx)
 	if err != nil && errors.Is(cause, errShutdown) {
-		log.Info("attempt interrupted by shutdown; the control plane will dispatch it again", "err", err)
+		log.Info("attempt interrupted by shutdown; the control plane will dispatch it again", "err", err,
+			"undo_kept_for_next_attempt", len(j.step.Undo.Steps()))
 		a.release(j)
 		return
 	}
@@ -199,19 +212,48 @@ func (a *Agent) run(j *job) {
 		}
 		res.Ok, res.OutputsJson = true, string(b)
 	}
+	// Undo is reported whatever the outcome: an attempt that created something and then
+	// failed (a wait that timed out, a cancel, a panic) must not lose it.
+	res.Undo = a.undoSteps(log, j.step.Undo)
 	if res.Ok {
-		log.Info("attempt succeeded", "took", finished.Sub(started).Round(time.Millisecond))
+		log.Info("attempt succeeded", "took", finished.Sub(started).Round(time.Millisecond), "undo", len(res.Undo))
 	} else {
-		log.Warn("attempt failed", "err", res.Error, "took", finished.Sub(started).Round(time.Millisecond))
+		log.Warn("attempt failed", "err", res.Error, "took", finished.Sub(started).Round(time.Millisecond), "undo", len(res.Undo))
 	}
-	a.finish(j, res, true)
+	if a.finish(j, res, true) == nil {
+		// The stored result holds every pending undo step of the step now.
+		if err := a.undo.drop(k.run, k.step); err != nil {
+			log.Warn("cannot drop pending undo steps; a later attempt reports them again", "err", err)
+		}
+	}
+}
+
+// undoSteps turns an attempt's undo log into the wire form. An undo step whose inputs are
+// not JSON is an executor bug; it is logged and left out rather than failing the attempt.
+func (a *Agent) undoSteps(log *slog.Logger, l *action.UndoLog) []*kirikaev1.UndoStep {
+	var out []*kirikaev1.UndoStep
+	for _, u := range l.Steps() {
+		with := u.With
+		if with == nil {
+			with = map[string]any{}
+		}
+		b, err := json.Marshal(with)
+		if err != nil {
+			log.Error("dropping an undo step whose inputs are not JSON", "undo", u.Action, "note", u.Note, "err", err)
+			continue
+		}
+		out = append(out, &kirikaev1.UndoStep{Action: u.Action, WithJson: string(b), Note: u.Note})
+	}
+	return out
 }
 
 // finish stores a result, frees the job's slot and sends the result. The result is stored
 // before the job leaves a.jobs, so a duplicate assignment always finds one or the other.
-func (a *Agent) finish(j *job, res *kirikaev1.StepResult, held bool) {
-	if err := a.results.put(res); err != nil {
-		a.log.Error("cannot store a result; it is kept in memory only", "attempt", j.key, "err", err)
+// It returns the error of storing the result, already logged.
+func (a *Agent) finish(j *job, res *kirikaev1.StepResult, held bool) error {
+	perr := a.results.put(res)
+	if perr != nil {
+		a.log.Error("cannot store a result; it is kept in memory only", "attempt", j.key, "err", perr)
 	}
 	if held {
 		a.release(j)
@@ -221,6 +263,7 @@ func (a *Agent) finish(j *job, res *kirikaev1.StepResult, held bool) {
 		a.mu.Unlock()
 	}
 	a.emit(resultMsg(res), true)
+	return perr
 }
 
 // release frees a running job's slot and starts the next queued job.

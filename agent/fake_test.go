@@ -417,6 +417,27 @@ func (e *executors) registry() *action.Registry {
 		defer e.enter(s)()
 		panic("boom")
 	}))
+	// test.undo records an undo step for with.id (when given), then fails (fail), waits for
+	// its context (block) or succeeds.
+	reg.Register("test.undo", action.ExecutorFunc(func(ctx context.Context, s action.Step, p action.ProgressFunc) (map[string]any, error) {
+		defer e.enter(s)()
+		id, err := action.OptStr(s, "id", "")
+		if err != nil {
+			return nil, err
+		}
+		if id != "" {
+			s.Undo.Add(action.Undo{Action: "test.delete", With: map[string]any{"id": id, "n": int64(2)}, Note: "delete " + id})
+		}
+		if b, _ := action.Bool(s, "block", false); b {
+			e.started <- stepName(s)
+			<-ctx.Done()
+			return nil, fmt.Errorf("waiting for %s: %w", id, ctx.Err())
+		}
+		if f, _ := action.Bool(s, "fail", false); f {
+			return nil, fmt.Errorf("waiting for %s: timed out", id)
+		}
+		return map[string]any{"id": id}, nil
+	}))
 	reg.Register("test.fail", action.ExecutorFunc(func(ctx context.Context, s action.Step, p action.ProgressFunc) (map[string]any, error) {
 		defer e.enter(s)()
 		return nil, fmt.Errorf("%w: with.instanceId is required", action.ErrInvalidInput)

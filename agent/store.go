@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/kirikae/kirikae/agent/action"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -328,4 +329,102 @@ func (s *resultStore) unacked(now time.Time) []*kirikaev1.StepResult {
 		}
 	}
 	return out
+}
+
+// undoDir holds the undo steps of attempts that are running or ended without a result.
+const undoDir = "undo"
+
+// undoStore keeps, per step (run and step id, across attempts), the undo steps recorded by
+// attempts whose result is not stored yet: an executor's UndoLog.Add writes them here
+// before it returns, so an attempt interrupted by a shutdown or a crash after it created
+// something does not lose its undo. The next attempt of the step on this agent starts its
+// log with them and reports them with its result; the file goes once a result holding
+// them is stored.
+type undoStore struct {
+	dir string
+}
+
+// undoFile is the on-disk form of a step's pending undo steps.
+type undoFile struct {
+	Run  string     `json:"run"`
+	Step string     `json:"step"`
+	Undo []undoItem `json:"undo"`
+}
+
+type undoItem struct {
+	Action string          `json:"action"`
+	With   json.RawMessage `json:"with"`
+	Note   string          `json:"note,omitempty"`
+}
+
+func openUndo(dir string) (*undoStore, error) {
+	s := &undoStore{dir: filepath.Join(dir, undoDir)}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("undo dir: %w", err)
+	}
+	return s, nil
+}
+
+func (s *undoStore) fileFor(run, step string) string {
+	sum := sha256.Sum256([]byte(run + "/" + step))
+	return filepath.Join(s.dir, hex.EncodeToString(sum[:16])+".json")
+}
+
+// load returns the pending undo steps of a step; none when there is no (readable) file.
+func (s *undoStore) load(run, step string) ([]action.Undo, error) {
+	b, err := os.ReadFile(s.fileFor(run, step))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pending undo of %s/%s: %w", run, step, err)
+	}
+	var f undoFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("pending undo of %s/%s: %w", run, step, err)
+	}
+	if f.Run != run || f.Step != step {
+		return nil, fmt.Errorf("pending undo file for %s/%s holds %s/%s", run, step, f.Run, f.Step)
+	}
+	out := make([]action.Undo, 0, len(f.Undo))
+	for _, u := range f.Undo {
+		with, err := decodeWith(string(u.With))
+		if err != nil {
+			return nil, fmt.Errorf("pending undo of %s/%s: %w", run, step, err)
+		}
+		out = append(out, action.Undo{Action: u.Action, With: with, Note: u.Note})
+	}
+	return out, nil
+}
+
+// save replaces the pending undo steps of a step, durably.
+func (s *undoStore) save(run, step string, undo []action.Undo) error {
+	f := undoFile{Run: run, Step: step}
+	for _, u := range undo {
+		with := u.With
+		if with == nil {
+			with = map[string]any{}
+		}
+		b, err := json.Marshal(with)
+		if err != nil {
+			return fmt.Errorf("pending undo of %s/%s: %s: %w", run, step, u.Action, err)
+		}
+		f.Undo = append(f.Undo, undoItem{Action: u.Action, With: b, Note: u.Note})
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("pending undo of %s/%s: %w", run, step, err)
+	}
+	if err := writeFileSync(s.fileFor(run, step), b); err != nil {
+		return fmt.Errorf("pending undo of %s/%s: %w", run, step, err)
+	}
+	return nil
+}
+
+// drop removes the pending undo steps of a step once a stored result holds them.
+func (s *undoStore) drop(run, step string) error {
+	if err := os.Remove(s.fileFor(run, step)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("drop pending undo of %s/%s: %w", run, step, err)
+	}
+	return nil
 }

@@ -58,7 +58,11 @@ func TestResultStoreBoundedAndDurable(t *testing.T) {
 		t.Fatal(err, warnings)
 	}
 	for i := range 8 {
-		if err := s.put(result(i)); err != nil {
+		r := result(i)
+		if i == 7 {
+			r.Undo = []*kirikaev1.UndoStep{{Action: "aws.efs.deleteFileSystem", WithJson: `{"fileSystemId":"fs-7"}`, Note: "delete file system fs-7"}}
+		}
+		if err := s.put(r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,6 +100,10 @@ func TestResultStoreBoundedAndDurable(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, resultsDir, ".x.json.tmp-1")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("the temporary file was left")
+	}
+	if u := mustGet(t, re, "s7").GetUndo(); len(u) != 1 || u[0].GetAction() != "aws.efs.deleteFileSystem" ||
+		u[0].GetWithJson() != `{"fileSystemId":"fs-7"}` || u[0].GetNote() != "delete file system fs-7" {
+		t.Fatalf("undo after reopening: %v", u)
 	}
 	var pending []string
 	for _, r := range re.unacked(now) {

@@ -33,6 +33,9 @@ type Step struct {
 	Action  string
 	Region  string
 	With    map[string]any
+	// Undo receives the undo steps of what this attempt creates or changes (see Undo). The
+	// runtime sets it for every attempt; it may be nil, and then recording is a no-op.
+	Undo *UndoLog
 }
 
 // Key identifies the step across attempts: executors derive idempotency tokens from it, so

@@ -323,3 +323,24 @@ func TestHTTPCheckHeadersAndBody(t *testing.T) {
 		t.Fatalf("bad header value: %v", err)
 	}
 }
+
+func TestUndoLog(t *testing.T) {
+	var none *action.UndoLog
+	none.Add(action.Undo{Action: "x"}) // a step run outside the runtime: dropped, no panic
+	if none.Steps() != nil {
+		t.Fatal("a nil log holds steps")
+	}
+	var saved [][]action.Undo
+	earlier := action.Undo{Action: "aws.efs.deleteFileSystem", With: map[string]any{"fileSystemId": "fs-1"}}
+	l := action.NewUndoLog([]action.Undo{earlier}, func(all []action.Undo) { saved = append(saved, all) })
+	l.Add(action.Undo{Action: "aws.cloudwatch.deleteAlarm", With: map[string]any{"alarmName": "a"}, Note: "delete alarm a"})
+	l.Add(action.Undo{Action: "aws.cloudwatch.deleteAlarm", With: map[string]any{"alarmName": "a"}, Note: "again"})
+	l.Add(earlier)
+	got := l.Steps()
+	if len(got) != 2 || got[0].Action != "aws.efs.deleteFileSystem" || got[1].Note != "delete alarm a" {
+		t.Fatalf("steps %+v", got)
+	}
+	if len(saved) != 1 || len(saved[0]) != 2 {
+		t.Fatalf("onAdd calls %+v, want one with both steps", saved)
+	}
+}

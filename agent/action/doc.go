@@ -16,6 +16,11 @@
 //   - Execute honours ctx: cancellation stops waiting, never leaves the executor running.
 //   - progress may be called any number of times with a one-line status; it must be cheap
 //     and must not block. A nil ProgressFunc is allowed.
+//   - An executor that creates or changes something records, right after the mutating call
+//     succeeded, how to reverse it: step.Undo.Add(Undo{Action, With, Note}), naming a
+//     catalog action and its fully resolved inputs. The runtime reports the log of every
+//     attempt, failed ones included, in StepResult.undo; a partial drill's teardown runs
+//     them. Only what the attempt itself did is recorded: an adopted resource has none.
 //   - Outputs are typed: strings, int64, float64, bool, []any and map[string]any only, so
 //     they survive protobuf Struct and JSON round trips unchanged.
 //
