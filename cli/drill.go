@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kirikae/kirikae/controlplane"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/report"
 )
 
@@ -43,8 +45,10 @@ type drillInput struct {
 	participants []string
 	reason       string
 	allowMissing bool
-	// timelineFile, reportFile and format shape the report a tabletop ends with.
+	// timelineFile, reportFile and format shape the report a tabletop ends with. timeline is
+	// the file parsed and checked against the drill's plans before anything starts.
 	timelineFile string
+	timeline     *report.Timeline
 	reportFile   string
 	format       string
 	// timeScale runs a tabletop's simulated AWS faster than real time.
@@ -65,7 +69,7 @@ func newDrillStartCommand() *cobra.Command {
                    readiness reports where they say something. Nothing real is touched: the
                    active region and the epoch stay as they are. The drill predicts the
                    timeline and the RTO, and finds plan errors (missing inputs, bad
-                   references, guard-rail refusals). It ends with a report (-o FILE), and is
+                   references, guard-rail refusals). It ends with a report (--report FILE), and is
                    recorded in the control plane for the schedule, when one is reachable.
   --kind partial   the half-yearly partial drill (部分訓練): the real agents run the plan in the
                    DR region, except the steps the plan marks "drill: skip" (the DNS switch
@@ -82,7 +86,7 @@ failover (` + "`kirikae run approve`" + `, ` + "`kirikae run confirm`" + `); a t
 participants. Before each real run the control plane takes fresh readiness from every agent,
 and again when it ends; a partial or full drill refuses to start while a region of the plan
 has no connected agent, unless --allow-missing-agent.`,
-		Example: `  kirikae drill start --kind tabletop --plan deploy/plans/kaigo-failover.yaml -o tabletop.md
+		Example: `  kirikae drill start --kind tabletop --plan deploy/plans/kaigo-failover.yaml --report tabletop.md
   kirikae drill start --kind partial --plan deploy/plans/kaigo-failover.yaml --participants alice,bob
   kirikae drill start --kind full --plan deploy/plans/kaigo-failover.yaml \
     --cutback-plan deploy/plans/kaigo-cutback.yaml --participants alice,bob --reason "yearly drill"`,
@@ -98,6 +102,11 @@ has no connected agent, unless --allow-missing-agent.`,
 			in.planSrc = src
 			if in.params, err = parseSets(sets); err != nil {
 				return err
+			}
+			if in.timelineFile != "" {
+				if in.timeline, err = checkDrillTimeline(in); err != nil {
+					return err
+				}
 			}
 			switch in.kind {
 			case "tabletop":
@@ -124,10 +133,52 @@ has no connected agent, unless --allow-missing-agent.`,
 	fs.StringArrayVar(&in.cutbackSets, "cutback-set", nil, "override a param of the cutback plan, NAME=VALUE (repeatable)")
 	fs.BoolVar(&in.allowMissing, "allow-missing-agent", false, "start although a region of the plan has no connected agent")
 	fs.StringVar(&in.timelineFile, "timeline", "", "target timeline for the tabletop's report, e.g. deploy/drills/full-scale.yaml")
-	fs.StringVarP(&in.reportFile, "report", "o", "", "tabletop: write the report here (default: standard output)")
+	fs.StringVar(&in.reportFile, "report", "", "tabletop: write the report here (default: standard output)")
 	fs.StringVar(&in.format, "format", "md", "tabletop: report format, md or html")
 	fs.Float64Var(&in.timeScale, "time-scale", 0.002, "tabletop: simulated AWS time per real second (0.002 runs a 45-minute restore in 5.4 s)")
 	return cmd
+}
+
+// checkDrillTimeline reads the target timeline and checks it against the drill's plans, so
+// a bad time or an unknown step is refused, with its line, before anything starts. Rows
+// that name a plan this drill does not run (the cutback rows of the full-scale timeline, in
+// a tabletop of the failover) are left for the drill that runs it.
+func checkDrillTimeline(in drillInput) (*report.Timeline, error) {
+	data, err := os.ReadFile(in.timelineFile)
+	if err != nil {
+		return nil, fmt.Errorf("--timeline: %w", err)
+	}
+	tl, err := report.ParseTimeline(in.timelineFile, data)
+	if err != nil {
+		return nil, err
+	}
+	fo, err := plan.Parse(in.planFile, in.planSrc)
+	if err != nil {
+		return nil, fmt.Errorf("--plan: %w", err)
+	}
+	plans := []*plan.Plan{fo}
+	if in.kind == "full" && in.cutbackFile != "" {
+		src, err := os.ReadFile(in.cutbackFile)
+		if err != nil {
+			return nil, fmt.Errorf("--cutback-plan: %w", err)
+		}
+		cb, err := plan.Parse(in.cutbackFile, src)
+		if err != nil {
+			return nil, fmt.Errorf("--cutback-plan: %w", err)
+		}
+		plans = append(plans, cb)
+	}
+	check := *tl
+	check.Rows = nil
+	for _, row := range tl.Rows {
+		if row.Match.Plan == "" || slices.ContainsFunc(plans, func(p *plan.Plan) bool { return p.Name == row.Match.Plan }) {
+			check.Rows = append(check.Rows, row)
+		}
+	}
+	if err := check.ValidateAgainst(plans...); err != nil {
+		return nil, err
+	}
+	return tl, nil
 }
 
 // fullDrill runs the failover, then the cutback, as two linked drill runs.

@@ -1,6 +1,11 @@
 package cli
 
 import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,5 +38,38 @@ func TestLastDrillsTakesTheNewestSuccessPerKind(t *testing.T) {
 	}
 	if d := got[report.Full].Format("2006-01-02"); d != "2025-12-01" {
 		t.Errorf("last full drill %s", d)
+	}
+}
+
+func TestDrillStartRefusesABadTimelineBeforeStarting(t *testing.T) {
+	t.Setenv("KIRIKAE_ADDR", "127.0.0.1:1") // nothing listens: a drill that got this far would fail differently
+	dir := t.TempDir()
+	head := "apiVersion: kirikae/v1\nkind: Timeline\nname: t\ndate: 2025-12-01\nrows:\n"
+	for name, tc := range map[string]struct{ body, want string }{
+		"bad time": {`  - {time: "09:00", action: a, match: {plan: kaigo-failover, phase: prepare}}
+  - {time: "24:61", action: b}
+`, `t.yaml:7: rows[1].time: "24:61" is not a time`},
+		"unknown step": {`  - {time: "09:00", action: a, match: {plan: kaigo-failover, phase: prepare}}
+  - {time: "09:10", action: b, match: {plan: kaigo-failover, step: restore-rdss}}
+  - {time: "13:00", action: c, match: {plan: kaigo-cutback, step: not-checked-in-a-tabletop}}
+`, `t.yaml:7: rows[1].match.step: unknown step "restore-rdss"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, "t.yaml")
+			if err := os.WriteFile(file, []byte(head+tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := newDrillStartCommand()
+			cmd.SetArgs([]string{"--kind", "tabletop", "--plan", filepath.Join("..", "deploy", "plans", "kaigo-failover.yaml"), "--timeline", file})
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.ExecuteContext(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "not-checked-in-a-tabletop") {
+				t.Errorf("a row of a plan this drill does not run was checked: %v", err)
+			}
+		})
 	}
 }
