@@ -12,7 +12,7 @@ import (
 // teardown run yet, and this leader has not started to create one. It waits until no step
 // of the drill is still held by an agent, so every change has been reported.
 func (o *orchestrator) needsTeardown(r *kirikaev1.Run) bool {
-	if r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL || r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN ||
+	if o.s.planner == nil || r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL || r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN ||
 		runActive(r) || r.GetTeardownRunId() != "" || o.teardown[r.GetId()] {
 		return false
 	}
