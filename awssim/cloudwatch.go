@@ -34,6 +34,7 @@ type alarm struct {
 var cloudwatchOps = map[string]cborOp{
 	"PutMetricAlarm": cwPut,
 	"DescribeAlarms": cwDescribe,
+	"DeleteAlarms":   cwDelete,
 }
 
 func cborStr(m cbor.Map, k string) string {
@@ -100,6 +101,34 @@ func cwPut(c *call, in cbor.Map) (cbor.Map, error) {
 	return cbor.Map{}, nil
 }
 
+// cwDelete deletes the named alarms of the caller's region. A name with no alarm is
+// skipped without error, as CloudWatch does; each alarm actually deleted is journaled, so a
+// call that deleted nothing leaves no entry.
+func cwDelete(c *call, in cbor.Map) (cbor.Map, error) {
+	var names []string
+	for _, v := range cborList(in, "AlarmNames") {
+		s, ok := v.(cbor.String)
+		if !ok || s == "" {
+			return nil, badRequest("ValidationError", "AlarmNames must be a list of non-empty strings.")
+		}
+		names = append(names, string(s))
+	}
+	if len(names) == 0 {
+		return nil, badRequest("MissingParameter", "The parameter AlarmNames is required.")
+	}
+	if len(names) > 100 {
+		return nil, badRequest("ValidationError", "AlarmNames may hold at most 100 names, got %d.", len(names))
+	}
+	for _, n := range names {
+		k := c.region + "/" + n
+		if _, ok := c.s.st.Alarms[k]; ok {
+			delete(c.s.st.Alarms, k)
+			c.journal(n)
+		}
+	}
+	return cbor.Map{}, nil
+}
+
 func cborTime(t time.Time) cbor.Value {
 	return &cbor.Tag{ID: 1, Value: cbor.Float64(epoch(t))}
 }
@@ -160,6 +189,10 @@ func cwDescribe(c *call, in cbor.Map) (cbor.Map, error) {
 var cloudwatchQueryOps = map[string]queryOp{
 	"PutMetricAlarm": func(c *call, p url.Values) ([]xn, error) {
 		_, err := cwPut(c, queryToCBOR(p))
+		return nil, err
+	},
+	"DeleteAlarms": func(c *call, p url.Values) ([]xn, error) {
+		_, err := cwDelete(c, queryToCBOR(p))
 		return nil, err
 	},
 	"DescribeAlarms": func(c *call, p url.Values) ([]xn, error) {

@@ -78,4 +78,9 @@
 //   - CloudWatch speaks rpcv2Cbor (the current SDK), awsJson1_0 (newer AWS CLIs) and awsQuery
 //     (older SDKs, Debian's AWS CLI 2.9). S3 implements GetBucketReplication only.
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.
+//   - DeleteFileSystem removes the file system at once (AWS shows it "deleting" for a few
+//     seconds), and there are no mount targets, so FileSystemInUse never happens.
+//   - A call that changes nothing is not journaled: DeleteAlarms journals each alarm it
+//     actually deleted; a repeated DeregisterTaskDefinition or a staging-label move onto the
+//     version already holding the label leaves no entry.
 package awssim

@@ -55,11 +55,12 @@ const maxTasksPerService = 500
 
 // ecsOps are the ECS actions (awsJson1_1).
 var ecsOps = map[string]jsonOp{
-	"RegisterTaskDefinition": ecsRegister,
-	"DescribeTaskDefinition": ecsDescribeTaskDef,
-	"UpdateService":          ecsUpdateService,
-	"DescribeServices":       ecsDescribeServices,
-	"DescribeClusters":       ecsDescribeClusters,
+	"RegisterTaskDefinition":   ecsRegister,
+	"DescribeTaskDefinition":   ecsDescribeTaskDef,
+	"DeregisterTaskDefinition": ecsDeregisterTaskDef,
+	"UpdateService":            ecsUpdateService,
+	"DescribeServices":         ecsDescribeServices,
+	"DescribeClusters":         ecsDescribeClusters,
 }
 
 type taskDef struct {
@@ -67,7 +68,12 @@ type taskDef struct {
 	Revision int                        `json:"revision"`
 	Body     map[string]json.RawMessage `json:"body"`
 	At       time.Time                  `json:"at"`
+	// Deregistered is when DeregisterTaskDefinition made the revision INACTIVE; zero while
+	// it is ACTIVE.
+	Deregistered time.Time `json:"deregistered,omitzero"`
 }
+
+func (td *taskDef) active() bool { return td.Deregistered.IsZero() }
 
 func (c *call) taskDefARN(family string, rev int) string {
 	return arn("ecs", c.region, fmt.Sprintf("task-definition/%s:%d", family, rev))
@@ -82,6 +88,10 @@ func (c *call) taskDefJSON(td *taskDef) map[string]any {
 	out["family"] = td.Family
 	out["revision"] = td.Revision
 	out["status"] = "ACTIVE"
+	if !td.active() {
+		out["status"] = "INACTIVE"
+		out["deregisteredAt"] = epoch(td.Deregistered)
+	}
 	out["registeredAt"] = epoch(td.At)
 	out["compatibilities"] = []string{"EC2", "FARGATE"}
 	return out
@@ -108,7 +118,8 @@ func ecsRegister(c *call) (any, error) {
 	return map[string]any{"taskDefinition": c.taskDefJSON(td)}, nil
 }
 
-// findTaskDef resolves "family", "family:rev" or a task definition ARN.
+// findTaskDef resolves "family", "family:rev" or a task definition ARN. A bare family is
+// its latest ACTIVE revision, as on ECS; an explicit revision may be INACTIVE.
 func (c *call) findTaskDef(ref string) *taskDef {
 	if i := strings.Index(ref, ":task-definition/"); i >= 0 {
 		ref = ref[i+len(":task-definition/"):]
@@ -119,7 +130,12 @@ func (c *call) findTaskDef(ref string) *taskDef {
 		return nil
 	}
 	if !hasRev {
-		return revs[len(revs)-1]
+		for i := len(revs) - 1; i >= 0; i-- {
+			if revs[i].active() {
+				return revs[i]
+			}
+		}
+		return nil
 	}
 	n, err := strconv.Atoi(rev)
 	if err != nil || n < 1 || n > len(revs) {
@@ -141,6 +157,38 @@ func ecsDescribeTaskDef(c *call) (any, error) {
 	td := c.findTaskDef(in.TaskDefinition)
 	if td == nil {
 		return nil, badRequest("ClientException", "Unable to describe task definition.")
+	}
+	return map[string]any{"taskDefinition": c.taskDefJSON(td)}, nil
+}
+
+// ecsDeregisterTaskDefinition marks one revision INACTIVE. ECS requires the revision (a
+// bare family is refused); deregistering a revision that is already INACTIVE answers with
+// it again and changes nothing, so it is not journaled a second time. Services keep running
+// tasks of an INACTIVE revision, as on ECS.
+func ecsDeregisterTaskDef(c *call) (any, error) {
+	var in struct {
+		TaskDefinition string `json:"taskDefinition"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	if in.TaskDefinition == "" {
+		return nil, badRequest("ClientException", "TaskDefinition cannot be empty.")
+	}
+	_, rev, ok := strings.Cut(svcName(in.TaskDefinition), ":")
+	if !ok {
+		return nil, badRequest("ClientException", "Revision must be specified: use family:revision or the full task definition ARN.")
+	}
+	if _, err := strconv.Atoi(rev); err != nil {
+		return nil, badRequest("ClientException", "Invalid revision number. Number: %s", rev)
+	}
+	td := c.findTaskDef(in.TaskDefinition)
+	if td == nil {
+		return nil, badRequest("ClientException", "The specified task definition does not exist.")
+	}
+	if td.active() {
+		td.Deregistered = c.now
+		c.journal(fmt.Sprintf("%s:%d", td.Family, td.Revision))
 	}
 	return map[string]any{"taskDefinition": c.taskDefJSON(td)}, nil
 }
@@ -276,6 +324,9 @@ func ecsUpdateService(c *call) (any, error) {
 		td := c.findTaskDef(in.TaskDefinition)
 		if td == nil {
 			return nil, badRequest("ClientException", "TaskDefinition not found.")
+		}
+		if !td.active() {
+			return nil, badRequest("ClientException", "TaskDefinition is inactive")
 		}
 		newTD = c.taskDefARN(td.Family, td.Revision)
 	}

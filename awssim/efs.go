@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"net/http"
 	"strings"
 	"time"
 )
@@ -16,6 +17,25 @@ type fileSystem struct {
 // efsRoutes are the EFS operations (restJson1).
 var efsRoutes = []route{
 	{"GET", "/2015-02-01/file-systems", "DescribeFileSystems", efsDescribe},
+	{"DELETE", "/2015-02-01/file-systems/{FileSystemId}", "DeleteFileSystem", efsDelete},
+}
+
+// efsDelete removes a file system, including one an AWS Backup restore job created (still
+// creating or not). EFS refuses while mount targets exist; the simulator models none, so it
+// never does. AWS lists the file system as "deleting" for a few seconds; the simulator drops
+// it at once, so the next DescribeFileSystems no longer shows it.
+func efsDelete(c *call, p map[string]string) (any, error) {
+	id := p["FileSystemId"]
+	if i := strings.LastIndex(id, ":file-system/"); i >= 0 {
+		id = id[i+len(":file-system/"):]
+	}
+	fs := c.rs().FileSystems[id]
+	if fs == nil || fs.Status.at(c.now) == "" {
+		return nil, efsNotFound(p["FileSystemId"])
+	}
+	delete(c.rs().FileSystems, id)
+	c.journal(id)
+	return restOut{status: http.StatusNoContent}, nil
 }
 
 func efsDescribe(c *call, _ map[string]string) (any, error) {

@@ -274,8 +274,12 @@ func restJSONProtocol(routes []route) protocol {
 		if ro, ok := out.(restOut); ok {
 			status, out = ro.status, ro.body
 		}
-		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Amzn-RequestId", c.reqID)
+		if status == http.StatusNoContent {
+			w.WriteHeader(status) // no body allowed
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(out)
 	}, func(w http.ResponseWriter, c *call, e *apiError) {

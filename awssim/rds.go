@@ -475,8 +475,10 @@ func rdsDeleteInstance(c *call, p url.Values) ([]xn, error) {
 		return nil, badRequest("InvalidParameterCombination", "Cannot specify both FinalDBSnapshotIdentifier and SkipFinalSnapshot.")
 	case st == "deleting":
 		return nil, badRequest("InvalidDBInstanceState", "Instance %s is already being deleted.", id)
-	case st != "available" && st != "stopped":
-		return nil, badRequest("InvalidDBInstanceState", "Instance %s is not in available state.", id)
+	case final != "" && st != "available" && st != "stopped":
+		// As on RDS: without a final snapshot an instance can be deleted mid-restore (a
+		// drill's teardown does that); with one, it must be able to take the snapshot.
+		return nil, badRequest("InvalidDBInstanceState", "Instance %s is currently %s - a final snapshot cannot be taken.", id, st)
 	}
 	if final != "" {
 		if ex := c.rs().DBSnapshots[final]; ex != nil && ex.Status.at(c.now) != "" {

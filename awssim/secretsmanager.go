@@ -26,10 +26,11 @@ type secretVersion struct {
 // secretsOps are the Secrets Manager actions (awsJson1_1). Secrets exist only from the
 // fixture; the runbook updates them, it never creates them.
 var secretsOps = map[string]jsonOp{
-	"GetSecretValue": smGet,
-	"PutSecretValue": smPut,
-	"UpdateSecret":   smUpdate,
-	"DescribeSecret": smDescribe,
+	"GetSecretValue":           smGet,
+	"PutSecretValue":           smPut,
+	"UpdateSecret":             smUpdate,
+	"DescribeSecret":           smDescribe,
+	"UpdateSecretVersionStage": smUpdateStage,
 }
 
 func (c *call) findSecret(id string) (*secret, error) {
@@ -175,4 +176,98 @@ func smDescribe(c *call) (any, error) {
 	}
 	return map[string]any{"ARN": s.ARN, "Name": s.Name, "Description": s.Description,
 		"CreatedDate": epoch(s.Created), "LastChangedDate": epoch(s.Changed), "VersionIdsToStages": stages}, nil
+}
+
+// smUpdateStage moves or removes a staging label with Secrets Manager's rules: a label is on
+// at most one version; moving a label that some version holds needs RemoveFromVersionId to
+// name that version; AWSCURRENT can be moved but not removed; moving AWSCURRENT also moves
+// AWSPREVIOUS to the version that lost AWSCURRENT. Moving a label onto the version that
+// already holds it changes nothing and is not journaled.
+func smUpdateStage(c *call) (any, error) {
+	var in struct {
+		SecretID            string `json:"SecretId"`
+		VersionStage        string
+		MoveToVersionID     string `json:"MoveToVersionId"`
+		RemoveFromVersionID string `json:"RemoveFromVersionId"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	s, err := c.findSecret(in.SecretID)
+	if err != nil {
+		return nil, err
+	}
+	if in.VersionStage == "" {
+		return nil, badRequest("InvalidParameterException", "You must provide a value for VersionStage.")
+	}
+	if in.MoveToVersionID == "" && in.RemoveFromVersionID == "" {
+		return nil, badRequest("InvalidParameterException", "You must provide MoveToVersionId, RemoveFromVersionId, or both.")
+	}
+	version := func(field, id string) (*secretVersion, error) {
+		for _, v := range s.Versions {
+			if v.ID == id {
+				return v, nil
+			}
+		}
+		return nil, badRequest("ResourceNotFoundException", "Secrets Manager can't find the version %s given as %s of secret %s.", id, field, s.Name)
+	}
+	var to, from *secretVersion
+	if in.MoveToVersionID != "" {
+		if to, err = version("MoveToVersionId", in.MoveToVersionID); err != nil {
+			return nil, err
+		}
+	}
+	if in.RemoveFromVersionID != "" {
+		if from, err = version("RemoveFromVersionId", in.RemoveFromVersionID); err != nil {
+			return nil, err
+		}
+	}
+	var holder *secretVersion
+	for _, v := range s.Versions {
+		if slices.Contains(v.Stages, in.VersionStage) {
+			holder = v
+		}
+	}
+	out := map[string]any{"ARN": s.ARN, "Name": s.Name}
+	if from != nil && from != holder {
+		return nil, badRequest("InvalidParameterException",
+			"The parameter RemoveFromVersionId doesn't match the version that holds staging label %s.", in.VersionStage)
+	}
+	if to == nil {
+		// Remove only.
+		if in.VersionStage == "AWSCURRENT" {
+			return nil, badRequest("InvalidParameterException",
+				"You can't remove the staging label AWSCURRENT (given RemoveFromVersionId); move it to another version with MoveToVersionId instead.")
+		}
+		from.Stages = withoutStage(from.Stages, in.VersionStage)
+		s.Changed = c.now
+		c.journal(s.Name)
+		return out, nil
+	}
+	if holder == to {
+		return out, nil // already there
+	}
+	if holder != nil && from == nil {
+		return nil, badRequest("InvalidParameterException",
+			"The parameter RemoveFromVersionId can't be empty. Staging label %s is currently attached to version %s, so you must explicitly reference that version in RemoveFromVersionId.",
+			in.VersionStage, holder.ID)
+	}
+	if holder != nil {
+		holder.Stages = withoutStage(holder.Stages, in.VersionStage)
+	}
+	to.Stages = append(to.Stages, in.VersionStage)
+	if in.VersionStage == "AWSCURRENT" && holder != nil {
+		for _, v := range s.Versions {
+			v.Stages = withoutStage(v.Stages, "AWSPREVIOUS")
+		}
+		holder.Stages = append(holder.Stages, "AWSPREVIOUS")
+	}
+	s.Changed = c.now
+	c.journal(s.Name)
+	return out, nil
+}
+
+// withoutStage returns stages without label, in a fresh slice.
+func withoutStage(stages []string, label string) []string {
+	return slices.DeleteFunc(slices.Clone(stages), func(st string) bool { return st == label })
 }
