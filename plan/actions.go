@@ -111,6 +111,13 @@ func init() {
 	def(Action{Name: "aws.rds.stop", Where: OnAgent,
 		Doc:    "Stop a DB instance and wait until it is stopped.",
 		Inputs: []Input{req("instanceId", "string", "")}, Outputs: []string{"status"}})
+	def(Action{Name: "aws.rds.deleteRestored", Where: OnAgent,
+		Doc: "Undo of a drill's restore: delete the DB instance the drill restored, without a final snapshot (its data is a restore of a snapshot that still exists), and wait until it is gone; succeeds if it is already gone. Guard rail: refuses unless the instance's creation time is createTime, so it never deletes an instance that was there before or was recreated since.",
+		Inputs: []Input{
+			req("instanceId", "string", "the restored instance, e.g. kaigo-subsys-dr"),
+			req("createTime", "time", "RFC 3339: the InstanceCreateTime the restore reported"),
+		},
+		Outputs: []string{"deleted"}})
 	def(Action{Name: "aws.elasticache.createReplicationGroup", Where: OnAgent,
 		Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one.",
 		Inputs: []Input{
@@ -137,12 +144,22 @@ func init() {
 			in("maxAge", "duration", "report (not refuse) a recovery point older than this"),
 		},
 		Outputs: []string{"restoreJobId", "recoveryPointArn", "fileSystemId", "recoveryPointAgeSeconds"}})
+	def(Action{Name: "aws.efs.deleteFileSystem", Where: OnAgent,
+		Doc:    "Undo of an EFS restore: delete a file system and wait until it is gone; succeeds if it is already gone.",
+		Inputs: []Input{req("fileSystemId", "string", "e.g. fs-0123456789abcdef0")}, Outputs: []string{"deleted"}})
 	def(Action{Name: "aws.secretsmanager.put", Where: OnAgent,
 		Doc: "Write a secret value; skips the write when the current value is already equal.",
 		Inputs: []Input{
 			req("secretId", "string", ""),
 			in("value", "string", "the secret string"),
 			in("json", "map", "or a map, written as a JSON object"),
+		},
+		Outputs: []string{"versionId"}})
+	def(Action{Name: "aws.secretsmanager.restoreVersion", Where: OnAgent,
+		Doc: "Undo of a secret write: make versionId AWSCURRENT again (UpdateSecretVersionStage); a no-op when it already is.",
+		Inputs: []Input{
+			req("secretId", "string", ""),
+			req("versionId", "string", "the version that was AWSCURRENT before the write"),
 		},
 		Outputs: []string{"versionId"}})
 	def(Action{Name: "aws.ecs.registerTaskDefinition", Where: OnAgent,
@@ -158,6 +175,9 @@ func init() {
 			in("executionRoleArn", "string", ""),
 		},
 		Outputs: []string{"taskDefinitionArn", "revision"}})
+	def(Action{Name: "aws.ecs.deregisterTaskDefinition", Where: OnAgent,
+		Doc:    "Undo of a registration: deregister a task definition revision; a no-op when it is already INACTIVE.",
+		Inputs: []Input{req("taskDefinition", "string", "the revision's ARN")}, Outputs: []string{"taskDefinitionArn", "status"}})
 	def(Action{Name: "aws.ecs.updateService", Where: OnAgent,
 		Doc: "Set a service's desired count (and task definition) and wait until it is stable.",
 		Inputs: []Input{
@@ -204,6 +224,9 @@ func init() {
 			in("alarmActions", "list", ""),
 		},
 		Outputs: []string{"alarmArn"}})
+	def(Action{Name: "aws.cloudwatch.deleteAlarm", Where: OnAgent,
+		Doc:    "Undo of a new alarm: delete a metric alarm; succeeds if it is already gone.",
+		Inputs: []Input{req("alarmName", "string", "")}, Outputs: []string{"deleted"}})
 	def(Action{Name: "aws.sns.publish", Where: OnAgent,
 		Doc:     "Publish a message to an SNS topic.",
 		Inputs:  []Input{req("topicArn", "string", ""), in("subject", "string", ""), req("message", "string", "")},

@@ -245,6 +245,14 @@ func OptTime(s Step, name string) (time.Time, error) {
 	return time.Time{}, invalid(name, "want an RFC 3339 time, got %T", v)
 }
 
+// Time returns a required RFC 3339 time input.
+func Time(s Step, name string) (time.Time, error) {
+	if _, ok := raw(s, name); !ok {
+		return time.Time{}, missing(name)
+	}
+	return OptTime(s, name)
+}
+
 // List returns a list of strings input, or nil when it is not given. A single string is
 // accepted as a one-element list, and a comma-separated string is split.
 func List(s Step, name string) ([]string, error) {

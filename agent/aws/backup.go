@@ -28,6 +28,11 @@ type BackupAPI interface {
 // ids, so a rerun, a re-dispatch or a restart gets the job the first attempt started back
 // instead of a second one. The outputs come from that job, so they name the recovery point
 // it restores even if a newer one appeared since.
+//
+// Undo: for EFS, aws.efs.deleteFileSystem of the file system the restore job created,
+// recorded as soon as the job names it. A restore always creates a new file system, and the
+// job is this step's own (the idempotency token), so a rerun that gets the job back reports
+// the same undo again; the control plane keeps one.
 type BackupRestoreLatest struct {
 	Client func(region string) (BackupAPI, error)
 	Opts   Options
@@ -126,6 +131,14 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 		if err != nil {
 			return false, fmt.Errorf("describe restore job %s: %w", jobID, err)
 		}
+		// The file system exists as soon as the job names it, even if the job then fails.
+		if fs := efsID(aws.ToString(j.CreatedResourceArn)); fs != "" && strings.EqualFold(rtype, "EFS") {
+			step.Undo.Add(action.Undo{
+				Action: "aws.efs.deleteFileSystem",
+				With:   map[string]any{"fileSystemId": fs},
+				Note:   "delete file system " + fs + " (restored by this run from " + vault + ")",
+			})
+		}
 		switch j.Status {
 		case types.RestoreJobStatusCompleted:
 			job = j
@@ -151,14 +164,19 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 	if at.IsZero() {
 		at = e.Opts.now()
 	}
-	fsID := aws.ToString(job.CreatedResourceArn)
-	if i := strings.LastIndexByte(fsID, '/'); i >= 0 {
-		fsID = fsID[i+1:]
-	}
+	fsID := efsID(aws.ToString(job.CreatedResourceArn))
 	return map[string]any{
 		"restoreJobId":            jobID,
 		"recoveryPointArn":        rpARN,
 		"fileSystemId":            fsID,
 		"recoveryPointAgeSeconds": int64(at.Sub(rpTime).Truncate(time.Second) / time.Second),
 	}, nil
+}
+
+// efsID is the file system id at the end of an EFS ARN ("" for "").
+func efsID(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
 }

@@ -13,17 +13,27 @@ import (
 	"github.com/kirikae/kirikae/agent/action"
 )
 
-// CloudWatchAPI is what CloudWatchPutAlarm calls.
-type CloudWatchAPI interface {
-	cloudwatch.DescribeAlarmsAPIClient
-	PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
-}
+type (
+	// CloudWatchAPI is what CloudWatchPutAlarm calls.
+	CloudWatchAPI interface {
+		cloudwatch.DescribeAlarmsAPIClient
+		PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
+	}
+	// CloudWatchDeleteAPI is what CloudWatchDeleteAlarm calls.
+	CloudWatchDeleteAPI interface {
+		cloudwatch.DescribeAlarmsAPIClient
+		DeleteAlarms(context.Context, *cloudwatch.DeleteAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
+	}
+)
 
 // CloudWatchPutAlarm is aws.cloudwatch.putAlarm.
 //
 // Idempotency: PutMetricAlarm is an upsert by name anyway; the executor still describes the
 // alarm first and skips the put when it already has every setting of the step, so a rerun
 // changes nothing (and does not reset the alarm's state).
+//
+// Undo: when the alarm did not exist before, aws.cloudwatch.deleteAlarm of it. Changing an
+// existing alarm has none: the teardown leaves alarms that were there before the drill.
 type CloudWatchPutAlarm struct {
 	Client func(region string) (CloudWatchAPI, error)
 	Opts   Options
@@ -123,6 +133,13 @@ func (e *CloudWatchPutAlarm) Execute(ctx context.Context, step action.Step, prog
 	if _, err := api.PutMetricAlarm(ctx, in); err != nil {
 		return nil, fmt.Errorf("put alarm %s: %w", name, err)
 	}
+	if cur == nil {
+		step.Undo.Add(action.Undo{
+			Action: "aws.cloudwatch.deleteAlarm",
+			With:   map[string]any{"alarmName": name},
+			Note:   "delete alarm " + name + " (created by this run)",
+		})
+	}
 	cur, err = describeAlarm(ctx, api, name)
 	if err != nil {
 		return nil, err
@@ -165,4 +182,45 @@ func sameAlarm(a *types.MetricAlarm, in *cloudwatch.PutMetricAlarmInput) bool {
 		a.ComparisonOperator == in.ComparisonOperator &&
 		maps.Equal(dims(a.Dimensions), dims(in.Dimensions)) &&
 		slices.Equal(sorted(a.AlarmActions), sorted(in.AlarmActions))
+}
+
+// CloudWatchDeleteAlarm is aws.cloudwatch.deleteAlarm, the undo of a new alarm.
+//
+// Idempotency: an alarm that is not there counts as deleted (and DeleteAlarms' not-found
+// answer to a race too).
+type CloudWatchDeleteAlarm struct {
+	Client func(region string) (CloudWatchDeleteAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *CloudWatchDeleteAlarm) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	name, err := action.Str(step, "alarmName")
+	if err != nil {
+		return nil, err
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "alarm "+name, nil)
+	cur, err := describeAlarm(ctx, api, name)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		tr.Report("already gone")
+		return map[string]any{"deleted": true}, nil
+	}
+	tr.Report("deleting")
+	if _, err := api.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{name}}); err != nil && !isCode(err, "ResourceNotFound") {
+		return nil, fmt.Errorf("delete alarm %s: %w", name, err)
+	}
+	if cur, err = describeAlarm(ctx, api, name); err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		return nil, checkFailed("alarm %s is still listed after DeleteAlarms", name)
+	}
+	return map[string]any{"deleted": true}, nil
 }

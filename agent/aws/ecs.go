@@ -24,6 +24,11 @@ type (
 		DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 		RegisterTaskDefinition(context.Context, *ecs.RegisterTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
 	}
+	// ECSDeregisterAPI is what ECSDeregisterTaskDefinition calls.
+	ECSDeregisterAPI interface {
+		DescribeTaskDefinition(context.Context, *ecs.DescribeTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+		DeregisterTaskDefinition(context.Context, *ecs.DeregisterTaskDefinitionInput, ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
+	}
 	// ECSServiceAPI is what ECSUpdateService calls.
 	ECSServiceAPI interface {
 		ecs.DescribeServicesAPIClient
@@ -38,6 +43,9 @@ type (
 // Idempotency: it describes the family's latest revision and adopts it when it is identical
 // to what it would register (image, cpu, memory, port, environment, secrets, execution
 // role); only otherwise does it register a new revision.
+//
+// Undo: when it registered a new revision, aws.ecs.deregisterTaskDefinition of it; an
+// adopted revision has none.
 type ECSRegisterTaskDefinition struct {
 	Client func(region string) (ECSRegisterAPI, error)
 	Opts   Options
@@ -128,7 +136,61 @@ func (e *ECSRegisterTaskDefinition) Execute(ctx context.Context, step action.Ste
 		return nil, fmt.Errorf("register task definition %s: %w", family, err)
 	}
 	td := out.TaskDefinition
-	return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "revision": int64(td.Revision)}, nil
+	arn := aws.ToString(td.TaskDefinitionArn)
+	step.Undo.Add(action.Undo{
+		Action: "aws.ecs.deregisterTaskDefinition",
+		With:   map[string]any{"taskDefinition": arn},
+		Note:   fmt.Sprintf("deregister task definition %s:%d (registered by this run)", family, td.Revision),
+	})
+	return map[string]any{"taskDefinitionArn": arn, "revision": int64(td.Revision)}, nil
+}
+
+// ECSDeregisterTaskDefinition is aws.ecs.deregisterTaskDefinition, the undo of a
+// registration: it deregisters one revision (it turns INACTIVE; services that run it keep
+// running, new ones cannot use it).
+//
+// Idempotency: a revision already INACTIVE (or DELETE_IN_PROGRESS) is left alone.
+type ECSDeregisterTaskDefinition struct {
+	Client func(region string) (ECSDeregisterAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *ECSDeregisterTaskDefinition) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	ref, err := action.Str(step, "taskDefinition")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := action.CheckARN("taskDefinition", ref, "ecs", "task-definition/"); err != nil {
+		return nil, err
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "ECS task definition "+ref, nil)
+	cur, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ref)})
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s: %w", ref, err)
+	}
+	td := cur.TaskDefinition
+	if td == nil {
+		return nil, checkFailed("task definition %s not found in %s", ref, step.Region)
+	}
+	if td.Status != types.TaskDefinitionStatusActive {
+		tr.Report("already " + string(td.Status))
+		return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "status": string(td.Status)}, nil
+	}
+	tr.Report("deregistering")
+	out, err := api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(ref)})
+	if err != nil {
+		return nil, fmt.Errorf("deregister task definition %s: %w", ref, err)
+	}
+	status := types.TaskDefinitionStatusInactive
+	if out.TaskDefinition != nil && out.TaskDefinition.Status != "" {
+		status = out.TaskDefinition.Status
+	}
+	return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "status": string(status)}, nil
 }
 
 func sameTaskDef(have *types.TaskDefinition, want *ecs.RegisterTaskDefinitionInput) bool {
@@ -169,6 +231,10 @@ func sameTaskDef(have *types.TaskDefinition, want *ecs.RegisterTaskDefinitionInp
 // one and does not force again for the same run and step. That is at-least-once: if the
 // agent dies after ECS accepted the call and before the record, the rerun forces a second
 // rolling deployment, which is harmless, where at-most-once could leave tasks on old secrets.
+//
+// Undo: when it changed the desired count or the task definition, aws.ecs.updateService back
+// to the desired count and task definition the service had before (wait true). A forced
+// deployment alone changes nothing that could be undone, and has none.
 type ECSUpdateService struct {
 	Client func(region string) (ECSServiceAPI, error)
 	Opts   Options
@@ -239,6 +305,15 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 		tr.Report(fmt.Sprintf("updating to %d tasks", desired))
 		if _, err := api.UpdateService(ctx, in); err != nil {
 			return nil, fmt.Errorf("update service %s/%s: %w", cluster, service, err)
+		}
+		prevTD := aws.ToString(svc.TaskDefinition)
+		if int64(svc.DesiredCount) != desired || (tdARN != "" && prevTD != tdARN) {
+			step.Undo.Add(action.Undo{
+				Action: "aws.ecs.updateService",
+				With: map[string]any{"cluster": cluster, "service": service, "desiredCount": int64(svc.DesiredCount),
+					"taskDefinition": prevTD, "wait": true},
+				Note: fmt.Sprintf("set service %s/%s back to %d tasks of %s (changed by this run)", cluster, service, svc.DesiredCount, prevTD),
+			})
 		}
 		if force && e.Opts.Memo != nil {
 			if err := e.Opts.Memo.Put(memoKey, map[string]any{"forced": true}); err != nil {

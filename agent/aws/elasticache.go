@@ -46,6 +46,9 @@ func describeReplGroup(ctx context.Context, api elasticache.DescribeReplicationG
 // Idempotency: it describes replicationGroupId first and adopts an existing group (refusing
 // one that is being deleted or has another node type), then waits with the SDK's
 // ReplicationGroupAvailable waiter. ReplicationGroupAlreadyExists from a race is adopted.
+//
+// Undo: when it created the group, aws.elasticache.deleteReplicationGroup of it; an adopted
+// group has none.
 type ElastiCacheCreate struct {
 	Client func(region string) (ElastiCacheCreateAPI, error)
 	Opts   Options
@@ -132,7 +135,15 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 			in.CacheSubnetGroupName = aws.String(subnets)
 		}
 		tr.Report("creating")
-		if _, err := api.CreateReplicationGroup(ctx, in); err != nil && !isCode(err, "ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault") {
+		_, err := api.CreateReplicationGroup(ctx, in)
+		switch {
+		case err == nil:
+			step.Undo.Add(action.Undo{
+				Action: "aws.elasticache.deleteReplicationGroup",
+				With:   map[string]any{"replicationGroupId": id},
+				Note:   "delete replication group " + id + " (created by this run)",
+			})
+		case !isCode(err, "ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"):
 			return nil, fmt.Errorf("create replication group %s: %w", id, err)
 		}
 	}

@@ -154,6 +154,13 @@ func (e *env) exec(ctx context.Context, s action.Step) (map[string]any, []string
 	return out, lines, err
 }
 
+// execUndo runs a step with an undo log and returns what it recorded too.
+func (e *env) execUndo(ctx context.Context, s action.Step) (map[string]any, []action.Undo, error) {
+	s.Undo = &action.UndoLog{}
+	out, _, err := e.exec(ctx, s)
+	return out, s.Undo.Steps(), err
+}
+
 // sameOutputs fails unless a and b agree on every key but the ignored ones.
 func sameOutputs(t *testing.T, a, b map[string]any, ignore ...string) {
 	t.Helper()

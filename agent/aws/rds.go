@@ -51,6 +51,11 @@ type (
 		rds.DescribeDBSnapshotsAPIClient
 		DeleteDBInstance(context.Context, *rds.DeleteDBInstanceInput, ...func(*rds.Options)) (*rds.DeleteDBInstanceOutput, error)
 	}
+	// RDSDeleteRestoredAPI is what RDSDeleteRestored calls.
+	RDSDeleteRestoredAPI interface {
+		rds.DescribeDBInstancesAPIClient
+		DeleteDBInstance(context.Context, *rds.DeleteDBInstanceInput, ...func(*rds.Options)) (*rds.DeleteDBInstanceOutput, error)
+	}
 	// RDSStopAPI is what RDSStop calls.
 	RDSStopAPI interface {
 		rds.DescribeDBInstancesAPIClient
@@ -121,12 +126,17 @@ func ownerTags(step action.Step, extra ...types.Tag) []types.Tag {
 	}, extra...)
 }
 
-func (o Options) waitInstanceAvailable(ctx context.Context, api rds.DescribeDBInstancesAPIClient, id string, tr *action.Tracker) (*types.DBInstance, error) {
+// waitInstanceAvailable waits for an instance; seen, when not nil, gets every description
+// of it on the way, the last one included.
+func (o Options) waitInstanceAvailable(ctx context.Context, api rds.DescribeDBInstancesAPIClient, id string, tr *action.Tracker, seen func(*types.DBInstance)) (*types.DBInstance, error) {
 	lo, hi := o.delays()
 	w := rds.NewDBInstanceAvailableWaiter(api, func(wo *rds.DBInstanceAvailableWaiterOptions) {
 		wo.MinDelay, wo.MaxDelay = lo, hi
 		wo.Retryable = track(wo.Retryable, func(out *rds.DescribeDBInstancesOutput) {
 			if len(out.DBInstances) > 0 {
+				if seen != nil {
+					seen(&out.DBInstances[0])
+				}
 				tr.Report(aws.ToString(out.DBInstances[0].DBInstanceStatus))
 			}
 		})
@@ -138,7 +148,35 @@ func (o Options) waitInstanceAvailable(ctx context.Context, api rds.DescribeDBIn
 	if len(out.DBInstances) == 0 {
 		return nil, fmt.Errorf("DB instance %s vanished while waiting", id)
 	}
+	if seen != nil {
+		seen(&out.DBInstances[0])
+	}
 	return &out.DBInstances[0], nil
+}
+
+// restoredUndo returns a function that records, once the instance reports its creation
+// time, the undo of a restore: aws.rds.deleteRestored of exactly that instance. RDS gives
+// InstanceCreateTime only once the instance exists, so it is called with every description
+// seen while waiting; an attempt that fails before then has nothing to record, and the
+// next attempt adopts the instance as its own (ownedByStep) and records it.
+func restoredUndo(step action.Step, id string) func(*types.DBInstance) {
+	return func(in *types.DBInstance) {
+		if in == nil || in.InstanceCreateTime == nil || aws.ToString(in.DBInstanceIdentifier) != id {
+			return
+		}
+		step.Undo.Add(action.Undo{
+			Action: "aws.rds.deleteRestored",
+			With:   map[string]any{"instanceId": id, "createTime": in.InstanceCreateTime.UTC().Format(time.RFC3339Nano)},
+			Note:   "delete DB instance " + id + " (restored by this run)",
+		})
+	}
+}
+
+// ownedByStep reports whether an existing instance was created by an earlier attempt of
+// this very step (its kirikae tags name this run and step), whose undo may have been lost
+// with that attempt.
+func ownedByStep(in *types.DBInstance, step action.Step) bool {
+	return instanceTag(in, tagRun) == step.RunID && instanceTag(in, tagStep) == step.StepID
 }
 
 func (o Options) waitSnapshotAvailable(ctx context.Context, api rds.DescribeDBSnapshotsAPIClient, id string, tr *action.Tracker) (*types.DBSnapshot, error) {
@@ -187,6 +225,12 @@ func endpointOutputs(in *types.DBInstance) (map[string]any, error) {
 // InstanceCreateTime), so a rerun reports the same data-loss window. Without a
 // kirikae:snapshot tag on an adopted instance (an emulator that drops tags) the snapshot is
 // chosen again by the same rule.
+//
+// Undo: when it restored the instance, aws.rds.deleteRestored of it, with the
+// InstanceCreateTime DescribeDBInstances reports once the instance exists (recorded while
+// waiting, so an attempt that fails later still reports it). An adopted instance has no
+// undo, except one whose kirikae tags name this run and step: an earlier attempt of this
+// step created it and may have ended before it could report the undo.
 type RDSRestoreSnapshot struct {
 	Client func(region string) (RDSRestoreAPI, error)
 	Opts   Options
@@ -256,6 +300,11 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 		}
 		tr.Report("exists (" + aws.ToString(inst.DBInstanceStatus) + "), adopting")
 	}
+	var seen func(*types.DBInstance) // records the undo when this step created the instance
+	if inst != nil && ownedByStep(inst, step) {
+		seen = restoredUndo(step, id)
+		seen(inst)
+	}
 	snap, err := e.choose(ctx, api, step.Region, src, snapID)
 	if err != nil {
 		return nil, err
@@ -290,11 +339,16 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 		if subnets != "" {
 			in.DBSubnetGroupName = aws.String(subnets)
 		}
-		if _, err := api.RestoreDBInstanceFromDBSnapshot(ctx, in); err != nil && !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault") {
+		res, err := api.RestoreDBInstanceFromDBSnapshot(ctx, in)
+		switch {
+		case err == nil:
+			seen = restoredUndo(step, id)
+			seen(res.DBInstance)
+		case !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
 			return nil, fmt.Errorf("restore %s from %s: %w", id, sid, err)
 		}
 	}
-	inst, err = e.Opts.waitInstanceAvailable(ctx, api, id, tr)
+	inst, err = e.Opts.waitInstanceAvailable(ctx, api, id, tr, seen)
 	if err != nil {
 		return nil, err
 	}
@@ -357,6 +411,8 @@ func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnaps
 // Idempotency: an existing instanceId is adopted (same rules as RDSRestoreSnapshot) and
 // waited for; the restore time it reports comes from its kirikae:restoreTime tag, else the
 // input, else "latest".
+//
+// Undo: as RDSRestoreSnapshot, aws.rds.deleteRestored of the instance it restored.
 type RDSRestorePointInTime struct {
 	Client func(region string) (RDSPointInTimeAPI, error)
 	Opts   Options
@@ -401,6 +457,7 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 	if !at.IsZero() {
 		restoreTime = at.UTC().Format(time.RFC3339)
 	}
+	var seen func(*types.DBInstance) // records the undo when this step created the instance
 	inst, err := describeInstance(ctx, api, id)
 	if err != nil {
 		return nil, err
@@ -413,6 +470,10 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 			restoreTime = t
 		}
 		tr.Report("exists (" + aws.ToString(inst.DBInstanceStatus) + "), adopting")
+		if ownedByStep(inst, step) {
+			seen = restoredUndo(step, id)
+			seen(inst)
+		}
 	} else {
 		srcInst, err := describeInstance(ctx, api, src)
 		if err != nil {
@@ -443,11 +504,16 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 			in.DBSubnetGroupName = aws.String(subnets)
 		}
 		tr.Report("restoring " + src + " to " + restoreTime)
-		if _, err := api.RestoreDBInstanceToPointInTime(ctx, in); err != nil && !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault") {
+		res, err := api.RestoreDBInstanceToPointInTime(ctx, in)
+		switch {
+		case err == nil:
+			seen = restoredUndo(step, id)
+			seen(res.DBInstance)
+		case !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
 			return nil, fmt.Errorf("restore %s to %s as %s: %w", src, restoreTime, id, err)
 		}
 	}
-	inst, err = e.Opts.waitInstanceAvailable(ctx, api, id, tr)
+	inst, err = e.Opts.waitInstanceAvailable(ctx, api, id, tr, seen)
 	if err != nil {
 		return nil, err
 	}
@@ -726,4 +792,82 @@ func (e *RDSStop) Execute(ctx context.Context, step action.Step, progress action
 		return nil, waitErr("DB instance "+id+" to stop", err)
 	}
 	return map[string]any{"status": "stopped"}, nil
+}
+
+// RDSDeleteRestored is aws.rds.deleteRestored, the undo of a drill's restore: it deletes the
+// instance without a final snapshot (its data is a restore of a snapshot that still exists)
+// and with its automated backups (they were made by the drill), then waits until it is gone.
+//
+// Guard rail, checked on every run: the instance's InstanceCreateTime must equal createTime,
+// the time the restore reported, so it only ever deletes the instance the drill created,
+// never one that was there before or was created again since under the same id.
+//
+// Idempotency: an instance that is gone counts as deleted; one already "deleting" (with the
+// right creation time) is only waited for.
+type RDSDeleteRestored struct {
+	Client func(region string) (RDSDeleteRestoredAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	id, err := action.Str(step, "instanceId")
+	if err != nil {
+		return nil, err
+	}
+	want, err := action.Time(step, "createTime")
+	if err != nil {
+		return nil, fmt.Errorf("refusing to delete %s without its creation time: %w", id, err)
+	}
+	api, err := e.Client(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "RDS "+id, nil)
+	inst, err := describeInstance(ctx, api, id)
+	if err != nil {
+		return nil, err
+	}
+	if inst == nil {
+		tr.Report("already gone")
+		return map[string]any{"deleted": true}, nil
+	}
+	have := inst.InstanceCreateTime
+	switch {
+	case have == nil:
+		return nil, guard("refusing to delete DB instance %s: it reports no creation time, so it cannot be shown to be the instance created at %s",
+			id, want.UTC().Format(time.RFC3339Nano))
+	case !have.Equal(want):
+		return nil, guard("refusing to delete DB instance %s: it was created at %s, not at %s; it is not the instance the drill restored",
+			id, have.UTC().Format(time.RFC3339Nano), want.UTC().Format(time.RFC3339Nano))
+	}
+	if st := aws.ToString(inst.DBInstanceStatus); st == "deleting" {
+		tr.Report("already deleting")
+	} else {
+		tr.Report("deleting without a final snapshot (" + st + ")")
+		_, err := api.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{
+			DBInstanceIdentifier:   aws.String(id),
+			SkipFinalSnapshot:      aws.Bool(true),
+			DeleteAutomatedBackups: aws.Bool(true),
+		})
+		if isCode(err, "DBInstanceNotFound", "DBInstanceNotFoundFault") {
+			return map[string]any{"deleted": true}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete %s (state %s): %w", id, st, err)
+		}
+	}
+	lo, hi := e.Opts.delays()
+	w := rds.NewDBInstanceDeletedWaiter(api, func(wo *rds.DBInstanceDeletedWaiterOptions) {
+		wo.MinDelay, wo.MaxDelay = lo, hi
+		wo.Retryable = track(wo.Retryable, func(out *rds.DescribeDBInstancesOutput) {
+			if len(out.DBInstances) > 0 {
+				tr.Report(aws.ToString(out.DBInstances[0].DBInstanceStatus))
+			}
+		})
+	})
+	if err := w.Wait(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)}, e.Opts.maxWait(ctx)); err != nil {
+		return nil, waitErr("DB instance "+id+" to be deleted", err)
+	}
+	return map[string]any{"deleted": true}, nil
 }

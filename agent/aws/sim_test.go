@@ -186,8 +186,47 @@ func simCases() []simCase {
 					t.Fatalf("bad outputs: %v", out)
 				}
 			}},
+		// The undo actions, each undoing what its setup created with the undo it reported.
+		{name: "deleteRestored", action: "aws.rds.deleteRestored", region: west, op: "DeleteDBInstance", waits: true,
+			with: map[string]any{}, setup: undoSetup("aws.rds.restoreSnapshot", map[string]any{"instanceId": awssim.KaigoDRInstance,
+				"sourceInstance": awssim.KaigoProdInstance, "subnetGroup": awssim.KaigoDRSubnetGroup, "allowDataLoss": true})},
+		{name: "deleteFileSystem", action: "aws.efs.deleteFileSystem", region: west, op: "DeleteFileSystem",
+			with: map[string]any{}, setup: undoSetup("aws.backup.restoreLatest", map[string]any{"vault": awssim.KaigoDRVault,
+				"iamRoleArn": "arn:aws:iam::123456789012:role/AWSBackupDefaultServiceRole"})},
+		{name: "restoreVersion", action: "aws.secretsmanager.restoreVersion", region: west, op: "UpdateSecretVersionStage",
+			with: map[string]any{}, setup: undoSetup("aws.secretsmanager.put", map[string]any{"secretId": awssim.KaigoDRDBSecret, "value": "drill"})},
+		{name: "deregisterTaskDefinition", action: "aws.ecs.deregisterTaskDefinition", region: west, op: "DeregisterTaskDefinition",
+			with: map[string]any{}, setup: undoSetup("aws.ecs.registerTaskDefinition", map[string]any{"family": awssim.KaigoDRTaskFamily,
+				"image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/kaigo-subsys:drill"}),
+			check: func(t *testing.T, out map[string]any) {
+				if out["status"] != "INACTIVE" || !strings.HasSuffix(out["taskDefinitionArn"].(string), ":task-definition/kaigo-subsys-dr:2") {
+					t.Fatalf("bad outputs: %v", out)
+				}
+			}},
+		{name: "deleteAlarm", action: "aws.cloudwatch.deleteAlarm", region: west, op: "DeleteAlarms",
+			with: map[string]any{}, setup: undoSetup("aws.cloudwatch.putAlarm", map[string]any{"alarmName": "kaigo-subsys-dr-drill",
+				"metricName": "CPUUtilization", "namespace": "AWS/ECS", "threshold": 90})},
 		{name: "snsPublish", action: "aws.sns.publish", region: west, op: "Publish", atLeastOnce: true,
 			with: map[string]any{"topicArn": awssim.KaigoDRAlertsTopic, "subject": "DR", "message": "サービスを再開しました"}},
+	}
+}
+
+// undoSetup runs a creating step and completes `with` from the one undo step it reported.
+func undoSetup(act string, with map[string]any) func(t *testing.T, e *env, into map[string]any) {
+	return func(t *testing.T, e *env, into map[string]any) {
+		t.Helper()
+		s := step(act, west, with)
+		s.StepID = "setup"
+		_, undo, err := e.execUndo(testCtx(t), s)
+		if err != nil {
+			t.Fatalf("setup %s: %v", act, err)
+		}
+		if len(undo) != 1 {
+			t.Fatalf("setup %s reported undo %+v, want one step", act, undo)
+		}
+		for k, v := range undo[0].With {
+			into[k] = v
+		}
 	}
 }
 
