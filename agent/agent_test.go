@@ -643,6 +643,7 @@ func TestUndoReportedWithEveryOutcome(t *testing.T) {
 	if n := len(cp.resultsFor("undo", "interrupted", 1)); n != 0 {
 		t.Fatalf("%d results for the interrupted attempt", n)
 	}
+	cp = newFakeCP(t, 1) // a fresh one: the old one may still hold the dead stream
 	start(t, testConfig(t, dir, ex.registry(), cp))
 	cp.assign(t, assignment("undo", "interrupted", 2, 1, "test.undo", `{"id":"db-4b"}`))
 	r = cp.waitResult(t, "undo", "interrupted", 2)
