@@ -1,0 +1,128 @@
+package awssim
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// ErrNoCopies is returned when there is nothing to set the age of: no cross-region
+// snapshot copy of the instance, or no recovery point in the vault.
+var ErrNoCopies = errors.New("awssim: no copies")
+
+// The methods in this file let a tabletop drill build its isolated world after the live
+// one: what the live readiness checks observed (the age of the newest cross-region RDS
+// snapshot copy, of the newest EFS recovery point in the DR vault) is set on the
+// simulated copies. They change the simulator's starting state, not a simulated AWS call,
+// so nothing lands in the journal.
+
+// SetSnapshotCopyAge makes the newest cross-region copy of instance's snapshots in region
+// exactly age old now, by moving every such copy by the same amount of time, so the gaps
+// between the daily copies stay as they were. It returns the newest copy's id.
+func (s *Sim) SetSnapshotCopyAge(region, instance string, age time.Duration) (string, error) {
+	if age < 0 {
+		return "", fmt.Errorf("awssim: snapshot copy age %s: must not be negative", age)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs, ok := s.st.Regions[region]
+	if !ok {
+		return "", fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	}
+	var copies []*dbSnapshot
+	for _, sn := range rs.DBSnapshots {
+		if sn.InstanceID == instance && sn.SourceRegion != "" {
+			copies = append(copies, sn)
+		}
+	}
+	if len(copies) == 0 {
+		return "", fmt.Errorf("%w: no cross-region snapshot copy of %s in %s", ErrNoCopies, instance, region)
+	}
+	sort.Slice(copies, func(i, j int) bool { return copies[i].Created.After(copies[j].Created) })
+	now := s.now()
+	shift := now.Add(-age).Sub(copies[0].Created)
+	for _, sn := range copies {
+		sn.Created = sn.Created.Add(shift)
+		shiftTimeline(&sn.Status, shift, now)
+	}
+	return copies[0].ID, s.saveLocked()
+}
+
+// RemoveSnapshotCopies deletes every cross-region copy of instance's snapshots in region,
+// as when the live readiness found none. It returns how many it deleted.
+func (s *Sim) RemoveSnapshotCopies(region, instance string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs, ok := s.st.Regions[region]
+	if !ok {
+		return 0, fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	}
+	n := 0
+	for id, sn := range rs.DBSnapshots {
+		if sn.InstanceID == instance && sn.SourceRegion != "" {
+			delete(rs.DBSnapshots, id)
+			n++
+		}
+	}
+	return n, s.saveLocked()
+}
+
+// SetRecoveryPointAge makes the newest recovery point in vault (in region) exactly age
+// old now, moving every recovery point of the vault by the same amount. It returns the
+// newest recovery point's ARN.
+func (s *Sim) SetRecoveryPointAge(region, vault string, age time.Duration) (string, error) {
+	if age < 0 {
+		return "", fmt.Errorf("awssim: recovery point age %s: must not be negative", age)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs, ok := s.st.Regions[region]
+	if !ok {
+		return "", fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	}
+	points := rs.Vaults[vault]
+	if len(points) == 0 {
+		return "", fmt.Errorf("%w: no recovery point in vault %s in %s", ErrNoCopies, vault, region)
+	}
+	newest := points[0]
+	for _, p := range points {
+		if p.Created.After(newest.Created) {
+			newest = p
+		}
+	}
+	shift := s.now().Add(-age).Sub(newest.Created)
+	for _, p := range points {
+		p.Created = p.Created.Add(shift)
+	}
+	return newest.ARN, s.saveLocked()
+}
+
+// RemoveRecoveryPoints empties vault (in region), as when the live readiness found no
+// recovery point. The vault itself stays. It returns how many it deleted.
+func (s *Sim) RemoveRecoveryPoints(region, vault string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs, ok := s.st.Regions[region]
+	if !ok {
+		return 0, fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	}
+	points, ok := rs.Vaults[vault]
+	if !ok {
+		return 0, fmt.Errorf("%w: vault %s does not exist in %s", ErrNoCopies, vault, region)
+	}
+	rs.Vaults[vault] = nil
+	return len(points), s.saveLocked()
+}
+
+// shiftTimeline moves every phase by shift, but never past now: a copy that was available
+// stays available.
+func shiftTimeline(tl *timeline, shift time.Duration, now time.Time) {
+	for i := range tl.Phases {
+		at := tl.Phases[i].At.Add(shift)
+		if at.After(now) {
+			at = now
+		}
+		tl.Phases[i].At = at
+	}
+}
