@@ -1,0 +1,648 @@
+package tabletop
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kirikae/kirikae/agent/readiness"
+	"github.com/kirikae/kirikae/awssim"
+	"github.com/kirikae/kirikae/demo"
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/runs"
+)
+
+// Errors callers test for with errors.Is.
+var (
+	// ErrPlan means the plan cannot run at all: it does not parse, a reference is bad, an
+	// input or a param is missing. The findings name each problem with its line.
+	ErrPlan = errors.New("tabletop: the plan cannot run")
+	// ErrUnsupported means the plan is of a kind a tabletop does not run (a cutback).
+	ErrUnsupported = errors.New("tabletop: unsupported plan")
+)
+
+// DefaultTimeScale runs simulated AWS 500 times faster than real time: a 45-minute RDS
+// restore takes 5.4 s.
+const DefaultTimeScale = 0.002
+
+// Options configure a tabletop.
+type Options struct {
+	// PlanSource is the plan file's bytes; PlanFile names it in findings (default "plan").
+	PlanSource []byte
+	PlanFile   string
+	// Params override the plan's params, as `--set NAME=VALUE` does.
+	Params map[string]string
+	// Participants are the people taking part, recorded in the run.
+	Participants []string
+	// Reason is recorded in the run; empty means "tabletop drill".
+	Reason string
+	// TimeScale is simulated AWS time per wall second; 0 means DefaultTimeScale.
+	TimeScale float64
+	// Progress receives one line per step change; nil discards them.
+	Progress io.Writer
+	// Logger receives the isolated world's component logs; nil discards them.
+	Logger *slog.Logger
+	// Readiness are the live readiness reports the isolated world is built after, where
+	// they say something it can simulate. May be empty.
+	Readiness []*kirikaev1.ReadinessReport
+	// Now is the clock for the age of readiness observations; nil means time.Now.
+	Now func() time.Time
+}
+
+// FindingKind classifies a finding.
+type FindingKind string
+
+// Finding kinds.
+const (
+	// FindingPlan is a plan error other than the two below (YAML, unknown field ...).
+	FindingPlan FindingKind = "plan-error"
+	// FindingMissingInput is a required input or a param without a value.
+	FindingMissingInput FindingKind = "missing-input"
+	// FindingBadReference is a ${...} that names what does not exist, in the file or at run time.
+	FindingBadReference FindingKind = "bad-reference"
+	// FindingGuardRail is a step that refused to act on a safety condition.
+	FindingGuardRail FindingKind = "guard-rail"
+	// FindingStepFailed is a step that failed for another reason.
+	FindingStepFailed FindingKind = "step-failed"
+	// FindingRPOGap is data older than the RPO: the restore would lose more than allowed.
+	FindingRPOGap FindingKind = "rpo-gap"
+	// FindingRTO is a predicted RTO over the objective.
+	FindingRTO FindingKind = "rto"
+)
+
+// Finding is one problem the tabletop found.
+type Finding struct {
+	Kind FindingKind `json:"kind"`
+	// Step is the step it concerns, if any; Line and Field point into the plan file.
+	Step    string `json:"step,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (f Finding) String() string {
+	var b strings.Builder
+	b.WriteString("[" + string(f.Kind) + "] ")
+	if f.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", f.Line)
+	}
+	if f.Field != "" {
+		b.WriteString(f.Field + ": ")
+	} else if f.Step != "" {
+		b.WriteString("step " + f.Step + ": ")
+	}
+	b.WriteString(f.Message)
+	return b.String()
+}
+
+// Adjustment is one thing the tabletop set in its world, or its params, and why.
+type Adjustment struct {
+	// What is a readiness check name, or "param NAME".
+	What string `json:"what"`
+	// Region is the region of a readiness check.
+	Region string `json:"region,omitempty"`
+	// Observed is what the live world said (a readiness check's observed value, a param's
+	// value as given); Applied is what the isolated world got, or why nothing was.
+	Observed string `json:"observed,omitempty"`
+	Applied  string `json:"applied"`
+}
+
+func (a Adjustment) String() string {
+	s := a.What
+	if a.Region != "" {
+		s += " in " + a.Region
+	}
+	if a.Observed != "" {
+		s += fmt.Sprintf(" (live: %s)", a.Observed)
+	}
+	return s + ": " + a.Applied
+}
+
+// RPOGap is the data-loss window predicted against the plan's RPO.
+type RPOGap struct {
+	RPO    time.Duration `json:"rpo"`
+	Window time.Duration `json:"window"`
+	// Known says whether a restore measured (or refused on) the window.
+	Known bool   `json:"known"`
+	Step  string `json:"step,omitempty"`
+}
+
+// Gap reports whether the window exceeds the RPO.
+func (g RPOGap) Gap() bool { return g.Known && g.Window > g.RPO }
+
+// Result is a finished tabletop.
+type Result struct {
+	// Run is the run as the isolated world finished it, marked DRILL_KIND_TABLETOP, with
+	// every time converted to predicted real time: the run starts when the tabletop
+	// started, and every later time is its offset divided by the time scale. Its epochs
+	// are zero (the isolated world's do not count), and its readiness is the live
+	// readiness it was built from, if any. PlanSource is set.
+	Run *kirikaev1.Run
+	// PredictedRTO is the run's predicted duration, from the declaration to its end.
+	PredictedRTO time.Duration
+	// CriticalPath is the plan's longest chain of expected durations, and its total.
+	CriticalPath         []string
+	CriticalPathDuration time.Duration
+	// RTO is the plan's RTO objective (param RTO), zero if it has none.
+	RTO time.Duration
+	// RPO is the data-loss window against the plan's RPO.
+	RPO RPOGap
+	// Findings are the problems found, in the order found.
+	Findings []Finding
+	// Adjustments say what the isolated world was given from the live one and why.
+	Adjustments []Adjustment
+	// Skipped are the steps the simulated participants skipped after they failed.
+	Skipped []string
+	// Audit holds the isolated world's audit entries about the run: who declared,
+	// approved, confirmed and skipped.
+	Audit []*kirikaev1.AuditEntry
+	// SimMutations counts the AWS calls that changed the isolated awssim.
+	SimMutations int
+	// TimeScale is the scale the isolated world ran at.
+	TimeScale float64
+}
+
+// AuditFor returns the audit entries with the isolated run's id replaced by id, the id
+// under which the run was recorded, so that a report on the recorded run finds them.
+func (r *Result) AuditFor(id string) []*kirikaev1.AuditEntry {
+	old := r.Run.GetId()
+	out := make([]*kirikaev1.AuditEntry, 0, len(r.Audit))
+	for _, e := range r.Audit {
+		c := proto.Clone(e).(*kirikaev1.AuditEntry)
+		if old != "" && id != "" {
+			c.Request = strings.ReplaceAll(c.GetRequest(), old, id)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// HasKind reports whether a finding of kind was made.
+func (r *Result) HasKind(kind FindingKind) bool {
+	return slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Kind == kind })
+}
+
+// Params the tabletop sets to bind the plan to its isolated world, when the plan declares them.
+const (
+	paramAppURL        = "APP_URL"
+	paramALBDNS        = "DR_ALB_DNS"
+	paramALBZone       = "DR_ALB_ZONE_ID"
+	paramWebhook       = "NOTIFY_WEBHOOK"
+	paramAllowDataLoss = "ALLOW_DATA_LOSS"
+	paramRPO           = "RPO"
+	paramRTO           = "RTO"
+)
+
+// Run runs a tabletop. On a plan that cannot run it returns the findings and an error
+// wrapping ErrPlan; on any other error the result may be nil.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.TimeScale <= 0 {
+		opts.TimeScale = DefaultTimeScale
+	}
+	if opts.PlanFile == "" {
+		opts.PlanFile = "plan"
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Reason == "" {
+		opts.Reason = "tabletop drill"
+	}
+	res := &Result{TimeScale: opts.TimeScale}
+
+	// 1. The plan, with the params the isolated world needs; the real values are known
+	// once it runs, and placeholders of the same shape validate the same.
+	pl, err := plan.Parse(opts.PlanFile, opts.PlanSource)
+	if err != nil {
+		res.Findings = append(res.Findings, planFindings(err)...)
+		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
+	}
+	res.CriticalPath, res.CriticalPathDuration = pl.CriticalPath()
+	if pl.RunKind == plan.RunCutback {
+		return res, fmt.Errorf("%w: plan %s is a cutback plan; a tabletop runs a failover or recovery plan from the peacetime world", ErrUnsupported, pl.Name)
+	}
+	params, _ := worldParams(pl, opts.Params, "http://127.0.0.1/_app/dns/placeholder")
+	if err := checkParams(opts.PlanFile, pl, params); err != nil {
+		res.Findings = append(res.Findings, planFindings(err)...)
+		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
+	}
+	region := &kirikaev1.RegionState{Primary: demo.Regions[0], Secondary: demo.Regions[1], Active: demo.Regions[0]}
+	if _, err := (&runs.Planner{}).Compile(opts.PlanSource, params, region); err != nil {
+		res.Findings = append(res.Findings, planFindings(err)...)
+		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
+	}
+
+	// 2. The isolated world, built after the live readiness.
+	var setupAdj []Adjustment
+	w, err := demo.StartWorld(ctx, demo.WorldOptions{TimeScale: opts.TimeScale, Nodes: 1, Out: opts.Progress, Logger: opts.Logger,
+		People: "tabletop", LoopbackOnly: true, Setup: func(sim *awssim.Sim) error {
+			setupAdj = applyReadiness(sim, opts.Readiness, opts.Now())
+			return nil
+		}})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("tabletop world: %w", err), w.Close())
+	}
+	defer w.Close()
+	params, adj := worldParams(pl, opts.Params, "http://"+w.Sim().Addr()+"/_app/dns/api.kaigo-subsys.example.com")
+	res.Adjustments = append(setupAdj, adj...)
+	for _, a := range res.Adjustments {
+		w.Say("tabletop    %s", a)
+	}
+
+	// 3. The scenario: the primary region is down, and AWS Health says so.
+	scenario := ""
+	if pl.RunKind == plan.RunFailover {
+		scenario = "region-outage"
+		w.Say("\n== The primary region %s goes down (simulated)", demo.Regions[0])
+		if err := w.Sim().SetRegionDown(demo.Regions[0], awssim.DownRefuse); err != nil {
+			return nil, fmt.Errorf("tabletop world: %w", err)
+		}
+		w.Sim().OpenHealthEvent(awssim.HealthEvent{Region: demo.Regions[0]})
+		if err := w.WaitAgents(ctx, map[string]bool{demo.Regions[0]: false, demo.Regions[1]: true}); err != nil {
+			return nil, fmt.Errorf("tabletop world: %w", err)
+		}
+	}
+
+	// 4. Declare as a tabletop drill, and play the participants.
+	w.Say("\n== Declare plan %s as a tabletop drill", pl.Name)
+	decl, err := kirikaev1.NewRunServiceClient(w.Conn(w.Operator("operator"))).Declare(ctx, &kirikaev1.DeclareRequest{
+		PlanSource: opts.PlanSource, Params: params, Scenario: scenario, ExpectedOutageMs: (6 * time.Hour).Milliseconds(),
+		Reason: opts.Reason, RequestId: "tabletop-declare", Drill: kirikaev1.DrillKind_DRILL_KIND_TABLETOP,
+		Participants: opts.Participants, AllowMissingAgent: true})
+	if err != nil {
+		// The plan compiled above with the same params; what refuses it now is the world.
+		return res, fmt.Errorf("tabletop declare: %w", err)
+	}
+	var mu sync.Mutex
+	skippedIDs := map[string]bool{}
+	run, err := w.Follow(ctx, decl.GetRun().GetId(), demo.FollowOptions{
+		SkipFailed: true,
+		OnSkip: func(st *kirikaev1.StepState) {
+			mu.Lock()
+			defer mu.Unlock()
+			res.Findings = append(res.Findings, stepFinding(pl, st, skippedIDs))
+			res.Skipped = append(res.Skipped, st.GetId())
+			skippedIDs[st.GetId()] = true
+		},
+		// A human step whose terms cannot be resolved is never started by the control
+		// plane: the run would wait there until someone skips it.
+		Stuck: func(r *kirikaev1.Run, st *kirikaev1.StepState) error {
+			if a := st.GetSpec().GetAction(); a != "approval" && a != "checklist" {
+				return nil
+			}
+			c := proto.Clone(r).(*kirikaev1.Run)
+			c.PlanSource = opts.PlanSource
+			_, err := (&runs.Planner{}).Resolve(c, st)
+			return err
+		},
+		OnStuck: func(st *kirikaev1.StepState, why error) {
+			mu.Lock()
+			defer mu.Unlock()
+			st = proto.Clone(st).(*kirikaev1.StepState)
+			st.Error = fmt.Sprintf("never started: %v; a real run waits here until an operator skips it", why)
+			res.Findings = append(res.Findings, stepFinding(pl, st, skippedIDs))
+			res.Skipped = append(res.Skipped, st.GetId())
+			skippedIDs[st.GetId()] = true
+		},
+		HurryRetries: true,
+		// The participants take the time the runbook expects of them.
+		ActDelay: func(st *kirikaev1.StepState) time.Duration {
+			return time.Duration(float64(st.GetSpec().GetExpectMs()) * float64(time.Millisecond) * opts.TimeScale)
+		},
+	})
+	if err != nil {
+		return res, fmt.Errorf("tabletop run: %w", err)
+	}
+	if run == nil || !slices.Contains([]kirikaev1.RunStatus{kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED, kirikaev1.RunStatus_RUN_STATUS_FAILED,
+		kirikaev1.RunStatus_RUN_STATUS_ABORTED}, run.GetStatus()) {
+		return res, fmt.Errorf("tabletop run %s did not end (%s)", decl.GetRun().GetId(), run.GetStatus())
+	}
+	// Steps that fail without pausing the run (onFailure: continue) are findings too.
+	for _, st := range run.GetSteps() {
+		if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_FAILED && !skippedIDs[st.GetId()] {
+			res.Findings = append(res.Findings, stepFinding(pl, st, skippedIDs))
+		}
+	}
+
+	// 5. What it predicts.
+	full, err := kirikaev1.NewRunServiceClient(w.Conn(demo.Admin)).GetRun(ctx, &kirikaev1.GetRunRequest{RunId: run.GetId()})
+	if err != nil {
+		return res, fmt.Errorf("tabletop run %s: %w", run.GetId(), err)
+	}
+	run = full.GetRun()
+	res.Run = predicted(run, opts.TimeScale)
+	res.Run.PlanSource = opts.PlanSource
+	res.Run.EpochBefore, res.Run.EpochAfter = 0, 0
+	res.Run.ReadinessEnd = nil
+	if len(opts.Readiness) > 0 {
+		res.Run.ReadinessStart = opts.Readiness
+	}
+	res.PredictedRTO = time.Duration(res.Run.GetFinishedUnixNano() - res.Run.GetCreatedUnixNano())
+	// The objectives as the run saw them: its params, defaults included.
+	effective := pl.ParamValues()
+	for k, v := range run.GetParams() {
+		effective[k] = v
+	}
+	res.RTO, _ = time.ParseDuration(effective[paramRTO])
+	if res.RTO > 0 && res.PredictedRTO > res.RTO {
+		res.Findings = append(res.Findings, Finding{Kind: FindingRTO,
+			Message: fmt.Sprintf("predicted RTO %s exceeds the objective of %s", res.PredictedRTO.Round(time.Minute), res.RTO)})
+	}
+	res.RPO = rpoGap(run, effective)
+	if res.RPO.Gap() {
+		msg := fmt.Sprintf("the newest restorable RDS data is %s old, over the RPO of %s: a failover now loses %s of data",
+			res.RPO.Window.Round(time.Minute), res.RPO.RPO, res.RPO.Window.Round(time.Minute))
+		if _, chosen := opts.Params[paramAllowDataLoss]; !chosen && effective[paramAllowDataLoss] == "true" {
+			msg += fmt.Sprintf("; step %s would refuse it unless %s=true, which the tabletop set to exercise the rest of the plan (the approvers must decide it in a real failover)",
+				res.RPO.Step, paramAllowDataLoss)
+		}
+		res.Findings = append(res.Findings, Finding{Kind: FindingRPOGap, Step: res.RPO.Step, Line: stepLine(pl, res.RPO.Step), Message: msg})
+	}
+	audit, err := w.Audit(ctx)
+	if err != nil {
+		return res, err
+	}
+	for _, e := range audit {
+		if strings.Contains(e.GetRequest(), run.GetId()) {
+			res.Audit = append(res.Audit, e)
+		}
+	}
+	res.SimMutations = len(w.Sim().Journal())
+	w.Say("\n== Tabletop %s: %s; predicted RTO %s (plan critical path %s), %d finding(s)", run.GetId(),
+		strings.ToLower(strings.TrimPrefix(run.GetStatus().String(), "RUN_STATUS_")), res.PredictedRTO.Round(time.Minute),
+		res.CriticalPathDuration, len(res.Findings))
+	return res, nil
+}
+
+// worldParams returns the params the tabletop declares with: the caller's, with those that
+// bind the plan to an environment pointed at the isolated world, and the decisions a
+// tabletop makes for its participants.
+func worldParams(pl *plan.Plan, given map[string]string, appURL string) (map[string]string, []Adjustment) {
+	out := map[string]string{}
+	for k, v := range given {
+		out[k] = v
+	}
+	var adj []Adjustment
+	set := func(name, value, why string) {
+		if pl.Param(name) == nil {
+			return
+		}
+		old, had := given[name]
+		out[name] = value
+		a := Adjustment{What: "param " + name, Applied: why}
+		if had && old != value {
+			a.Observed = old
+		}
+		adj = append(adj, a)
+	}
+	set(paramAppURL, appURL, "the isolated world's application behind the simulated Route 53 record")
+	set(paramALBDNS, awssim.KaigoALBDNS(demo.Regions[1]), "the simulated DR load balancer")
+	set(paramALBZone, awssim.KaigoALBZoneID(demo.Regions[1]), "the simulated DR load balancer's zone")
+	set(paramWebhook, "", "empty: notifications go to the simulated SNS only, no webhook is called")
+	if _, chosen := given[paramAllowDataLoss]; !chosen && pl.Param(paramAllowDataLoss) != nil {
+		out[paramAllowDataLoss] = "true"
+		adj = append(adj, Adjustment{What: "param " + paramAllowDataLoss, Applied: "true, so the restore goes on and every later step is exercised; " +
+			"a snapshot older than the RPO is still reported as the RPO gap (give --set ALLOW_DATA_LOSS=false to see the guard rail refuse)"})
+	}
+	return out, adj
+}
+
+// checkParams applies params to the parsed plan and lists those without a value.
+func checkParams(file string, pl *plan.Plan, params map[string]string) error {
+	if err := plan.ApplyParams(pl, params); err != nil {
+		return err
+	}
+	missing := pl.MissingParams()
+	if len(missing) == 0 {
+		return nil
+	}
+	ve := &plan.ValidationError{File: file}
+	for _, name := range missing {
+		ve.Errors = append(ve.Errors, plan.FieldError{File: file, Line: pl.Param(name).Line, Field: "params." + name,
+			Msg: "param has no default and no value: give it with --set " + name + "=VALUE"})
+	}
+	return ve
+}
+
+// planFindings turns a plan error into findings, one per problem, with its line.
+func planFindings(err error) []Finding {
+	var ve *plan.ValidationError
+	if !errors.As(err, &ve) {
+		kind := FindingPlan
+		if errors.Is(err, plan.ErrUnknownParam) {
+			kind = FindingMissingInput
+		} else if errors.Is(err, plan.ErrReference) {
+			kind = FindingBadReference
+		}
+		return []Finding{{Kind: kind, Message: err.Error()}}
+	}
+	var out []Finding
+	for _, fe := range ve.Errors {
+		kind := FindingPlan
+		switch {
+		case strings.Contains(fe.Msg, "missing required input"), strings.HasPrefix(fe.Field, "params."):
+			kind = FindingMissingInput
+		case strings.Contains(fe.Msg, "${"), strings.Contains(fe.Msg, "unknown step"), strings.Contains(fe.Msg, "undeclared param"):
+			kind = FindingBadReference
+		}
+		out = append(out, Finding{Kind: kind, Line: fe.Line, Field: fe.Field, Message: fe.Msg})
+	}
+	return out
+}
+
+// stepFinding classifies a failed step.
+func stepFinding(pl *plan.Plan, st *kirikaev1.StepState, skipped map[string]bool) Finding {
+	f := Finding{Kind: FindingStepFailed, Step: st.GetId(), Line: stepLine(pl, st.GetId()), Message: st.GetError()}
+	msg := st.GetError()
+	switch {
+	case strings.Contains(msg, "guard rail"):
+		f.Kind = FindingGuardRail
+	case strings.Contains(msg, plan.ErrReference.Error()):
+		f.Kind = FindingBadReference
+		for id := range skipped {
+			if strings.Contains(msg, "step "+id+" ") || strings.Contains(msg, "steps."+id+".") {
+				// Not the plan's fault: an earlier step the tabletop skipped left no outputs.
+				f.Kind = FindingStepFailed
+				f.Message += fmt.Sprintf(" (follows from skipping %s)", id)
+				break
+			}
+		}
+	}
+	if st.GetSpec().GetOnFailure() == "continue" {
+		f.Message += " (onFailure: continue, the run went on)"
+	}
+	return f
+}
+
+func stepLine(pl *plan.Plan, id string) int {
+	if s := pl.Step(id); s != nil {
+		return s.Line
+	}
+	return 0
+}
+
+// rpoGap measures the data-loss window of the run's RDS restore against the RPO param: from
+// the restore's outputs, or from its guard-rail refusal.
+func rpoGap(run *kirikaev1.Run, params map[string]string) RPOGap {
+	g := RPOGap{}
+	g.RPO, _ = time.ParseDuration(params[paramRPO])
+	for _, st := range run.GetSteps() {
+		if st.GetSpec().GetAction() != "aws.rds.restoreSnapshot" {
+			continue
+		}
+		if st.GetOutputsJson() != "" {
+			var out map[string]any
+			if json.Unmarshal([]byte(st.GetOutputsJson()), &out) == nil {
+				var secs int64
+				switch v := out["snapshotAgeSeconds"].(type) {
+				case float64:
+					secs = int64(v)
+				case string:
+					secs, _ = strconv.ParseInt(v, 10, 64)
+				}
+				if secs > 0 {
+					g.Known, g.Window, g.Step = true, time.Duration(secs)*time.Second, st.GetId()
+					if g.RPO == 0 {
+						g.RPO, _ = time.ParseDuration(fmt.Sprint(stepInput(st, "maxAge")))
+					}
+					return g
+				}
+			}
+		}
+		// A refusal names the age: "newest snapshot X is 21h old > maxAge 1h".
+		for _, line := range append([]string{st.GetError()}, st.GetHistory()...) {
+			if _, rest, ok := strings.Cut(line, " is "); ok && strings.Contains(line, "maxAge") {
+				if age, _, ok := strings.Cut(rest, " old"); ok {
+					if d, err := time.ParseDuration(age); err == nil {
+						g.Known, g.Window, g.Step = true, d, st.GetId()
+						return g
+					}
+				}
+			}
+		}
+	}
+	return g
+}
+
+func stepInput(st *kirikaev1.StepState, name string) any {
+	var with map[string]any
+	_ = json.Unmarshal([]byte(st.GetSpec().GetWithJson()), &with)
+	return with[name]
+}
+
+// predicted converts a run's times to predicted real time: the run starts when it started,
+// and every later time is its offset from the start divided by the time scale.
+func predicted(in *kirikaev1.Run, scale float64) *kirikaev1.Run {
+	r := proto.Clone(in).(*kirikaev1.Run)
+	base := r.GetCreatedUnixNano()
+	conv := func(t int64) int64 {
+		if t == 0 {
+			return 0
+		}
+		return base + int64(float64(t-base)/scale)
+	}
+	r.FinishedUnixNano = conv(r.GetFinishedUnixNano())
+	for _, st := range r.GetSteps() {
+		st.StartedUnixNano = conv(st.GetStartedUnixNano())
+		st.FinishedUnixNano = conv(st.GetFinishedUnixNano())
+		st.NotBeforeUnixNano = conv(st.GetNotBeforeUnixNano())
+		st.AttemptStartedUnixNano = conv(st.GetAttemptStartedUnixNano())
+		for _, a := range st.GetApprovals() {
+			a.TimeUnixNano = conv(a.GetTimeUnixNano())
+		}
+		for _, c := range st.GetConfirmations() {
+			c.TimeUnixNano = conv(c.GetTimeUnixNano())
+		}
+	}
+	return r
+}
+
+// applyReadiness sets in the isolated awssim what the live readiness observed, where it
+// can: the age of the newest cross-region RDS snapshot copy and of the newest EFS recovery
+// point in the DR vault, each aged by the time since it was checked.
+func applyReadiness(sim *awssim.Sim, reports []*kirikaev1.ReadinessReport, now time.Time) []Adjustment {
+	// The newest report of each region.
+	newest := map[string]*kirikaev1.ReadinessReport{}
+	for _, rep := range reports {
+		if cur := newest[rep.GetRegion()]; cur == nil || rep.GetReportedUnixNano() > cur.GetReportedUnixNano() {
+			newest[rep.GetRegion()] = rep
+		}
+	}
+	var out []Adjustment
+	for _, region := range sortedKeys(newest) {
+		for _, c := range newest[region].GetChecks() {
+			var set func(time.Duration) (string, error)
+			var remove func() (int, error)
+			switch c.GetName() {
+			case readiness.CheckSnapshotCopyAge:
+				set = func(d time.Duration) (string, error) {
+					return sim.SetSnapshotCopyAge(region, awssim.KaigoProdInstance, d)
+				}
+				remove = func() (int, error) { return sim.RemoveSnapshotCopies(region, awssim.KaigoProdInstance) }
+			case readiness.CheckEFSCopyAge:
+				set = func(d time.Duration) (string, error) { return sim.SetRecoveryPointAge(region, awssim.KaigoDRVault, d) }
+				remove = func() (int, error) { return sim.RemoveRecoveryPoints(region, awssim.KaigoDRVault) }
+			default:
+				continue
+			}
+			a := Adjustment{What: c.GetName(), Region: region, Observed: c.GetObserved()}
+			if !slices.Contains(demo.Regions, region) {
+				a.Applied = fmt.Sprintf("not applied: the isolated world simulates %s only", strings.Join(demo.Regions, " and "))
+				out = append(out, a)
+				continue
+			}
+			switch obs := c.GetObserved(); obs {
+			case "none", "absent":
+				if n, err := remove(); err != nil {
+					a.Applied = "not applied: " + err.Error()
+				} else {
+					a.Applied = fmt.Sprintf("removed the %d simulated copies, as the live world has none", n)
+				}
+			default:
+				age, err := time.ParseDuration(obs)
+				if err != nil {
+					a.Applied = fmt.Sprintf("not applied: observed %q is not an age", obs)
+					break
+				}
+				checked := c.GetCheckedUnixNano()
+				if checked == 0 {
+					checked = newest[region].GetReportedUnixNano()
+				}
+				if checked > 0 && now.UnixNano() > checked {
+					age += now.Sub(time.Unix(0, checked)).Truncate(time.Second)
+				}
+				id, err := set(age)
+				if err != nil {
+					a.Applied = "not applied: " + err.Error()
+					break
+				}
+				a.Applied = fmt.Sprintf("the newest simulated copy (%s) is %s old", id, age)
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
