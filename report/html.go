@@ -42,7 +42,15 @@ func (r *Report) HTML(w io.Writer) error {
 	if r.Reason != "" {
 		e.printf("<br>理由 / Reason: %s", esc(r.Reason))
 	}
-	e.printf("</p>\n<table><tr><th>Run</th><th>Kind</th><th>Plan</th><th>Regions</th><th>Status</th><th>Start</th><th>End</th><th>Duration</th><th>Epoch</th></tr>\n")
+	e.printf("</p>\n")
+	if len(r.Notes) > 0 {
+		e.printf("<p>前提 / Assumptions:</p>\n<ul>\n")
+		for _, n := range r.Notes {
+			e.printf("<li>%s</li>\n", esc(n))
+		}
+		e.printf("</ul>\n")
+	}
+	e.printf("<table><tr><th>Run</th><th>Kind</th><th>Plan</th><th>Regions</th><th>Status</th><th>Start</th><th>End</th><th>Duration</th><th>Epoch</th></tr>\n")
 	for _, rs := range r.Runs {
 		e.printf("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s → %s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d → %d</td></tr>\n",
 			esc(rs.ID), esc(rs.Kind), esc(rs.Plan), esc(dash(rs.From)), esc(dash(rs.To)), esc(rs.Status), esc(r.clock(rs.Start)), esc(r.clock(rs.End)),
@@ -56,7 +64,7 @@ func (r *Report) HTML(w io.Writer) error {
 		}
 		e.printf("<li><b>%s</b> (%s): %s</li>\n", esc(p.Name), tag, esc(dash(strings.Join(p.Roles, "; "))))
 	}
-	e.printf("</ul>\n<h2>目標 / Objectives</h2>\n<table><tr><th></th><th>Objective</th><th>Actual</th><th>Result</th></tr>\n")
+	e.printf("</ul>\n<h2>目標 / Objectives</h2>\n<table><tr><th></th><th>Objective</th><th>%s</th><th>Result</th></tr>\n", r.actualWord())
 	e.printf("<tr><td>RTO</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", human(r.RTO.Objective), esc(known(r.RTO.Known, human(r.RTO.Achieved))), htmlVerdict(r.RTO.Known, r.RTO.Met))
 	e.printf("<tr><td>RPO (data-loss window)</td><td>%s</td><td>%s</td><td>%s</td></tr>\n</table>\n", human(r.RPO.Objective), esc(known(r.RPO.Known, human(r.RPO.Window))), htmlVerdict(r.RPO.Known, r.RPO.Met))
 	e.printf("<p class=\"muted\">RTO: %s<br>RPO: %s</p>\n", esc(r.RTO.Basis), esc(r.RPO.Basis))

@@ -81,6 +81,12 @@ func (r *Report) Markdown(w io.Writer) error {
 	if r.Reason != "" {
 		e.printf("- 理由 / Reason: %s\n", r.Reason)
 	}
+	if len(r.Notes) > 0 {
+		e.printf("\n前提 / Assumptions:\n\n")
+		for _, n := range r.Notes {
+			e.printf("- %s\n", md(n))
+		}
+	}
 	e.printf("\n| Run | Kind | Plan | Regions | Status | Start | End | Duration | Epoch |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, rs := range r.Runs {
 		e.printf("| %s | %s | %s | %s → %s | %s | %s | %s | %s | %d → %d |\n", rs.ID, rs.Kind, rs.Plan, dash(rs.From), dash(rs.To), rs.Status,
@@ -98,7 +104,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		e.printf("- **%s** (%s): %s\n", p.Name, tag, dash(strings.Join(p.Roles, "; ")))
 	}
 
-	e.printf("\n## 目標 / Objectives\n\n| | Objective | Actual | Result |\n|---|---|---|---|\n")
+	e.printf("\n## 目標 / Objectives\n\n| | Objective | %s | Result |\n|---|---|---|---|\n", r.actualWord())
 	e.printf("| RTO | %s | %s | %s |\n", human(r.RTO.Objective), known(r.RTO.Known, human(r.RTO.Achieved)), verdict(r.RTO.Known, r.RTO.Met))
 	e.printf("| RPO (data-loss window) | %s | %s | %s |\n\n", human(r.RPO.Objective), known(r.RPO.Known, human(r.RPO.Window)), verdict(r.RPO.Known, r.RPO.Met))
 	e.printf("- RTO: %s\n- RPO: %s\n", r.RTO.Basis, r.RPO.Basis)

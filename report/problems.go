@@ -123,12 +123,16 @@ func (r *Report) findProblems() {
 			r.problem(p)
 		}
 	}
+	predicted := ""
+	if r.Predicted() {
+		predicted = "predicted "
+	}
 	if r.RTO.Known && !r.RTO.Met {
-		r.problem(Problem{Kind: ProblemRTO, Summary: fmt.Sprintf("RTO missed: %s against the objective of %s", human(r.RTO.Achieved), human(r.RTO.Objective)),
+		r.problem(Problem{Kind: ProblemRTO, Summary: fmt.Sprintf("%sRTO missed: %s against the objective of %s", predicted, human(r.RTO.Achieved), human(r.RTO.Objective)),
 			Improvement: "Shorten the critical path: run independent build steps in parallel, pre-provision what takes longest (ElastiCache, ECS capacity), and replace the snapshot restore by a promoted read replica."})
 	}
 	if r.RPO.Known && !r.RPO.Met {
-		r.problem(Problem{Kind: ProblemRPO, Summary: fmt.Sprintf("data-loss window %s exceeds the RPO of %s", human(r.RPO.Window), human(r.RPO.Objective)),
+		r.problem(Problem{Kind: ProblemRPO, Summary: fmt.Sprintf("%sdata-loss window %s exceeds the RPO of %s", predicted, human(r.RPO.Window), human(r.RPO.Objective)),
 			Improvement: improveRPO})
 	}
 	if r.Timeline != nil {

@@ -56,6 +56,9 @@ type Input struct {
 	Location *time.Location
 	// Now is the clock; nil means time.Now. It stamps the report and dates the next drills.
 	Now func() time.Time
+	// Notes are the assumptions the runs were made under, listed as they are: for a
+	// tabletop, what its simulated world was given from the live one.
+	Notes []string
 }
 
 // Report is a built report, ready to render. Durations and offsets are in plan time (see
@@ -83,6 +86,7 @@ type Report struct {
 	Problems     []Problem
 	Improvements []string
 	NextDrills   []NextDrill
+	Notes        []string
 
 	base time.Time // display time of offset 0
 }
@@ -301,6 +305,7 @@ func Build(in Input) (*Report, error) {
 			ph.TargetFrom, ph.TargetTo = min(ph.TargetFrom, st.TargetFrom), max(ph.TargetTo, st.TargetTo)
 		}
 	}
+	r.Notes = slices.Clone(in.Notes)
 	r.objectives(in, runs)
 	r.readiness(in)
 	r.findProblems()
@@ -582,6 +587,23 @@ func (r *Report) objectives(in Input, runs []*kirikaev1.Run) {
 	} else {
 		r.RPO.Basis = "no RDS snapshot restore finished in the run"
 	}
+	if r.Predicted() {
+		r.RTO.Basis = "predicted by the tabletop in simulated AWS: " + r.RTO.Basis
+		r.RPO.Basis = "predicted by the tabletop in simulated AWS: " + r.RPO.Basis
+	}
+}
+
+// Predicted reports whether the report's times are a prediction: a tabletop drill ran
+// the plan against simulated AWS, so its RTO and data-loss window are what the plan
+// would achieve, not what it achieved.
+func (r *Report) Predicted() bool { return r.Drill == Tabletop }
+
+// actualWord heads the column of achieved values: "Predicted" for a tabletop.
+func (r *Report) actualWord() string {
+	if r.Predicted() {
+		return "Predicted"
+	}
+	return "Actual"
 }
 
 func runParams(run *kirikaev1.Run) map[string]string {
