@@ -175,6 +175,7 @@ func TestPartialDrill(t *testing.T) {
 			ops["PutSecretValue"], ops["UpdateSecretVersionStage"], ops["UpdateService"])
 	}
 
+	t.Logf("journal of the drill and its teardown: %v", ops)
 	// And the DR region is as it was, as the SDK sees it.
 	after := w.drSnapshot(ctx)
 	if d := fmt.Sprintf("%+v", after); d != fmt.Sprintf("%+v", before) {
@@ -182,5 +183,14 @@ func TestPartialDrill(t *testing.T) {
 	}
 	if !slices.Contains(strings.Fields(drill.Logs()), teardownID) {
 		t.Errorf("the drill command did not name its teardown %s:\n%s", teardownID, drill.Logs())
+	}
+	rep, errOut, err := w.c.CLI(ctx, "operator-vic", w.c.Addrs(), "report", drillID, "--format", "md", "--time-scale", "0.002")
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{drillID, teardownID, "undo-restore-rds"} {
+		if !strings.Contains(rep, want) {
+			t.Errorf("the partial drill's report lacks %q", want)
+		}
 	}
 }
