@@ -77,9 +77,10 @@ func newDrillStartCommand() *cobra.Command {
                    plane starts a teardown run that removes exactly what the drill created or
                    changed, as the agents reported it, and nothing else.
   --kind full      the yearly full-scale drill (フルスケール訓練): the failover plan, then, once
-                   it has succeeded, the cutback plan. Traffic really moves: the active region
-                   and the epoch change twice. The two runs are linked, and ` + "`kirikae report`" + `
-                   lists both.
+                   it has succeeded, the cutback plan, which the control plane starts itself
+                   (the drill completes even if this command is interrupted). Traffic really
+                   moves: the active region and the epoch change twice. The two runs are
+                   linked, and ` + "`kirikae report`" + ` lists both.
 
 Approval and checklist steps of partial and full drills wait for people as in a real
 failover (` + "`kirikae run approve`" + `, ` + "`kirikae run confirm`" + `); a tabletop plays them with simulated
@@ -181,7 +182,9 @@ func checkDrillTimeline(in drillInput) (*report.Timeline, error) {
 	return tl, nil
 }
 
-// fullDrill runs the failover, then the cutback, as two linked drill runs.
+// fullDrill declares the failover with its cutback attached: the control plane starts the
+// cutback itself once the failover has succeeded, so the drill completes even if this
+// command is interrupted. The command follows both runs.
 func fullDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	if in.cutbackFile == "" {
 		return errors.New("--cutback-plan is required for a full drill")
@@ -202,29 +205,48 @@ func fullDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	fo, err := rpc(cmd.Context(), cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.DeclareResponse, error) {
 		return kirikaev1.NewRunServiceClient(conn).Declare(ctx, &kirikaev1.DeclareRequest{PlanSource: in.planSrc, Params: in.params,
 			Scenario: "region-outage", Reason: reason, RequestId: controlplane.NewRequestID(),
-			Drill: kirikaev1.DrillKind_DRILL_KIND_FULL, Participants: in.participants, AllowMissingAgent: in.allowMissing})
+			Drill: kirikaev1.DrillKind_DRILL_KIND_FULL, Participants: in.participants, AllowMissingAgent: in.allowMissing,
+			CutbackPlanSource: back, CutbackParams: backParams})
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "drill: failover run %s started\n", fo.GetRun().GetId())
-	if err := watchRun(cmd.Context(), cf, fo.GetRun().GetId(), out); err != nil {
+	id := fo.GetRun().GetId()
+	fmt.Fprintf(out, "drill: failover run %s started; the control plane starts the cutback when it succeeds\n", id)
+	if err := watchRun(cmd.Context(), cf, id, out); err != nil {
 		return fmt.Errorf("drill failover: %w", err)
 	}
-	cb, err := rpc(cmd.Context(), cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.CutbackResponse, error) {
-		return kirikaev1.NewRunServiceClient(conn).Cutback(ctx, &kirikaev1.CutbackRequest{PlanSource: back, Params: backParams,
-			Reason: reason, RequestId: controlplane.NewRequestID(), Drill: kirikaev1.DrillKind_DRILL_KIND_FULL,
-			ParentRunId: fo.GetRun().GetId(), Participants: in.participants, AllowMissingAgent: in.allowMissing})
-	})
-	if err != nil {
+	var cutback string
+	deadline := time.Now().Add(teardownWait)
+	for cutback == "" {
+		got, err := rpc(cmd.Context(), cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.GetRunResponse, error) {
+			return kirikaev1.NewRunServiceClient(conn).GetRun(ctx, &kirikaev1.GetRunRequest{RunId: id})
+		})
+		if err != nil {
+			return fmt.Errorf("drill failover %s: %w", id, err)
+		}
+		if cutback = got.GetRun().GetCutbackRunId(); cutback != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drill failover %s succeeded, but the control plane started no cutback within %s; it keeps trying: "+
+				"see the server log (\"create the cutback of a full-scale drill\") and `kirikae run show %s`", id, teardownWait, id)
+		}
+		select {
+		case <-cmd.Context().Done():
+			return cmd.Context().Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	fmt.Fprintf(out, "drill: cutback run %s started\n", cutback)
+	if err := watchRun(cmd.Context(), cf, cutback, out); err != nil {
 		return fmt.Errorf("drill cutback: %w", err)
 	}
-	fmt.Fprintf(out, "drill: cutback run %s started\n", cb.GetRun().GetId())
-	if err := watchRun(cmd.Context(), cf, cb.GetRun().GetId(), out); err != nil {
-		return fmt.Errorf("drill cutback: %w", err)
+	timeline := " --timeline deploy/drills/full-scale.yaml"
+	if in.timelineFile != "" {
+		timeline = " --timeline " + in.timelineFile
 	}
-	fmt.Fprintf(out, "drill complete: failover %s, cutback %s\nreport: kirikae report %s --timeline deploy/drills/full-scale.yaml\n",
-		fo.GetRun().GetId(), cb.GetRun().GetId(), fo.GetRun().GetId())
+	fmt.Fprintf(out, "drill complete: failover %s, cutback %s\nreport: kirikae report %s%s\n", id, cutback, id, timeline)
 	return nil
 }
 

@@ -77,7 +77,18 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 	if f.findRun(in.GetId()) != nil {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already exists", in.GetId())
 	}
-	var drill *kirikaev1.Run
+	var drill, failover *kirikaev1.Run
+	if in.GetKind() == kirikaev1.RunKind_RUN_KIND_CUTBACK && in.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_FULL && in.GetParentRunId() != "" {
+		// The cutback of a full-scale drill: one per failover, whoever starts it (the
+		// control plane, or an operator with --parent).
+		failover = f.findRun(in.GetParentRunId())
+		switch {
+		case failover == nil:
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: cutback %s: drill failover %q", in.GetId(), in.GetParentRunId())
+		case failover.GetCutbackRunId() != "":
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "drill failover %s already has its cutback %s", failover.GetId(), failover.GetCutbackRunId())
+		}
+	}
 	if in.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN {
 		// A teardown belongs to one ended partial drill, and each drill has at most one.
 		drill = f.findRun(in.GetParentRunId())
@@ -130,6 +141,9 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 	f.state.Runs = append(f.state.Runs, r)
 	if drill != nil {
 		drill.TeardownRunId = r.GetId()
+	}
+	if failover != nil {
+		failover.CutbackRunId = r.GetId()
 	}
 	if movesTraffic(r) && r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
 		mode := kirikaev1.Mode_MODE_FAILING_OVER

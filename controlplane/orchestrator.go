@@ -37,6 +37,22 @@ type orchestrator struct {
 	endReadiness map[string]bool
 	// teardown remembers the partial drills whose teardown this leader has started to create.
 	teardown map[string]bool
+	// cutback remembers the full-scale drills whose cutback this leader has started to create.
+	cutback map[string]bool
+	// retry receives the drills whose teardown or cutback could not be created, to try again.
+	retry chan string
+}
+
+// retryLater lets the loop try again, after a pause, to create a drill's teardown or cutback.
+func (o *orchestrator) retryLater(ctx context.Context, runID string) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		select {
+		case o.retry <- runID:
+		case <-ctx.Done():
+		}
+	}
 }
 
 const orchestratorTick = 200 * time.Millisecond
@@ -59,10 +75,19 @@ func (o *orchestrator) run(ctx context.Context) {
 
 func (o *orchestrator) tick(ctx context.Context) {
 	now := time.Now()
+	for drained := false; !drained; {
+		select {
+		case id := <-o.retry:
+			delete(o.teardown, id)
+			delete(o.cutback, id)
+		default:
+			drained = true
+		}
+	}
 	// Only runs with work left: active ones, and ended ones whose agents still hold steps
 	// to cancel. Finished history is never copied here.
 	for _, r := range o.s.node.FSM().RunsWhere(func(r *kirikaev1.Run) bool {
-		if runActive(r) || o.needsEndReadiness(r) || o.needsTeardown(r) {
+		if runActive(r) || o.needsEndReadiness(r) || o.needsTeardown(r) || o.needsDrillCutback(r) {
 			return true
 		}
 		for _, st := range r.GetSteps() {
@@ -92,6 +117,10 @@ func (o *orchestrator) tick(ctx context.Context) {
 		if o.needsTeardown(r) {
 			o.teardown[r.GetId()] = true
 			go o.startTeardown(ctx, r)
+		}
+		if o.needsDrillCutback(r) {
+			o.cutback[r.GetId()] = true
+			go o.startDrillCutback(ctx, r)
 		}
 	}
 }

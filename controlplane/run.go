@@ -262,7 +262,7 @@ func (s *Server) lead(ctx context.Context) {
 			s.hub.mu.Lock()
 			s.hub.leaderSince = time.Now()
 			s.hub.mu.Unlock()
-			go (&orchestrator{s: s, endReadiness: map[string]bool{}, teardown: map[string]bool{}}).run(octx)
+			go (&orchestrator{s: s, endReadiness: map[string]bool{}, teardown: map[string]bool{}, cutback: map[string]bool{}, retry: make(chan string)}).run(octx)
 		case !leading && stop != nil:
 			stop()
 			stop = nil

@@ -129,6 +129,11 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*k
 			}
 		}
 	}
+	if len(req.GetCutbackPlanSource()) > 0 {
+		if err := s.attachDrillCutback(ctx, run, req); err != nil {
+			return nil, err
+		}
+	}
 	run.Id = newRunID(run.GetKind(), time.Now())
 	run.Scenario = req.GetScenario()
 	run.ExpectedOutageMs = req.GetExpectedOutageMs()
@@ -241,7 +246,7 @@ func (rs *runService) ListRuns(ctx context.Context, _ *kirikaev1.ListRunsRequest
 	}
 	runs := rs.s.node.FSM().Runs()
 	for _, r := range runs {
-		r.PlanSource = nil
+		r.PlanSource, r.CutbackPlanSource = nil, nil
 	}
 	return &kirikaev1.ListRunsResponse{Runs: runs}, nil
 }
@@ -255,7 +260,7 @@ func (rs *runService) WatchRun(req *kirikaev1.WatchRunRequest, stream kirikaev1.
 		if r == nil {
 			return toStatus(fmt.Errorf("%w: run %q", ErrNotFound, req.GetRunId()))
 		}
-		r.PlanSource = nil
+		r.PlanSource, r.CutbackPlanSource = nil, nil
 		if last == nil || !proto.Equal(last, r) {
 			if err := stream.Send(&kirikaev1.WatchRunResponse{Run: r, RaftIndex: idx}); err != nil {
 				return err

@@ -60,7 +60,8 @@ func (o *orchestrator) startTeardown(ctx context.Context, drill *kirikaev1.Run) 
 	_, err = o.propose(ctx, &kirikaev1.Command{RequestId: "teardown/" + drill.GetId(),
 		Payload: &kirikaev1.Command_CreateRun{CreateRun: run}})
 	if err != nil && !errors.Is(err, ErrAlreadyExists) {
-		log.Warn("create the teardown run", "err", err)
+		log.Warn("create the teardown run; trying again", "err", err)
+		go o.retryLater(ctx, drill.GetId())
 		return
 	}
 	log.Info("teardown run created", "teardown", run.GetId(), "steps", len(run.GetSteps()))

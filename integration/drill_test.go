@@ -122,3 +122,50 @@ func TestDrillRefusesWithoutAgent(t *testing.T) {
 		t.Fatalf("a refused drill created runs: %d", len(list.Runs))
 	}
 }
+
+// TestFullDrillOutlivesTheCLI kills `kirikae drill start --kind full` as soon as the
+// failover is declared: the control plane still starts the cutback when the failover
+// succeeds, so the drill ends with the primary active again and nothing left half done.
+func TestFullDrillOutlivesTheCLI(t *testing.T) {
+	w := newDRWorld(t, 0.002)
+	w.waitAgent("us-east-1")
+	env := []string{"KIRIKAE_ADDR=" + w.c.Addrs(), "KIRIKAE_CA=" + w.c.CA(),
+		"KIRIKAE_CERT=" + filepath.Join(w.c.CertDir, "operator-sam.pem"), "KIRIKAE_KEY=" + filepath.Join(w.c.CertDir, "operator-sam-key.pem")}
+	args := []string{"drill", "start", "--kind", "full", "--reason", "yearly drill",
+		"--plan", filepath.Join(w.planDir, "kaigo-failover.yaml"), "--cutback-plan", filepath.Join(w.planDir, "kaigo-cutback.yaml"),
+		"--cutback-set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com",
+		"--cutback-set", "PROD_ALB_DNS=kaigo-subsys-prod-alb-1234567890.us-east-1.elb.amazonaws.com",
+		"--cutback-set", "PROD_ALB_ZONE_ID=Z35SXDOTRQ7X7K"}
+	args = append(args, w.params...)
+	drill := integration.StartProcForTest(t, w.c.Bin, "drill", env, args...)
+	integration.WaitFor(t, 60*time.Second, "the drill's failover to be declared", func() bool {
+		return strings.Contains(drill.Logs(), "failover run")
+	})
+	drill.Kill()
+
+	var fo, cb drillRunJSON
+	integration.WaitFor(t, 4*time.Minute, "the failover and the cutback the control plane starts", func() bool {
+		var list struct{ Runs []drillRunJSON }
+		if err := w.c.CLIJSON("operator-vic", &list, "runs"); err != nil {
+			return false
+		}
+		for _, r := range list.Runs {
+			if r.Status == "RUN_STATUS_RUNNING" {
+				w.drive(r.ID, 3*time.Minute, nil)
+			}
+			switch {
+			case r.ParentRunID == "":
+				fo = r
+			default:
+				cb = r
+			}
+		}
+		return cb.ID != "" && cb.Status != "RUN_STATUS_RUNNING"
+	})
+	if fo.Status != "RUN_STATUS_SUCCEEDED" || cb.Status != "RUN_STATUS_SUCCEEDED" || cb.ParentRunID != fo.ID || cb.Drill != "DRILL_KIND_FULL" {
+		t.Fatalf("failover %s %s, cutback %s %s (parent %q, %s)", fo.ID, fo.Status, cb.ID, cb.Status, cb.ParentRunID, cb.Drill)
+	}
+	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != "3" || got.State.Mode != "MODE_NORMAL" {
+		t.Fatalf("after the drill: %+v, want us-east-1 at epoch 3", got.State)
+	}
+}

@@ -924,8 +924,13 @@ type Run struct {
 	// teardown_run_id is set on a partial drill once the control plane has started the run
 	// that removes what it created.
 	TeardownRunId string `protobuf:"bytes,28,opt,name=teardown_run_id,json=teardownRunId,proto3" json:"teardown_run_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// cutback_plan_source and cutback_params are the cutback a full-scale drill runs once
+	// this failover has succeeded; cutback_run_id is set when it has been created.
+	CutbackPlanSource []byte            `protobuf:"bytes,29,opt,name=cutback_plan_source,json=cutbackPlanSource,proto3" json:"cutback_plan_source,omitempty"`
+	CutbackParams     map[string]string `protobuf:"bytes,30,rep,name=cutback_params,json=cutbackParams,proto3" json:"cutback_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CutbackRunId      string            `protobuf:"bytes,31,opt,name=cutback_run_id,json=cutbackRunId,proto3" json:"cutback_run_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
@@ -1154,6 +1159,27 @@ func (x *Run) GetTeardownRunId() string {
 	return ""
 }
 
+func (x *Run) GetCutbackPlanSource() []byte {
+	if x != nil {
+		return x.CutbackPlanSource
+	}
+	return nil
+}
+
+func (x *Run) GetCutbackParams() map[string]string {
+	if x != nil {
+		return x.CutbackParams
+	}
+	return nil
+}
+
+func (x *Run) GetCutbackRunId() string {
+	if x != nil {
+		return x.CutbackRunId
+	}
+	return ""
+}
+
 type DeclareRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// plan_source is the plan file's bytes.
@@ -1172,9 +1198,15 @@ type DeclareRequest struct {
 	// allow_missing_agent starts a drill although a region of the plan has no connected agent.
 	AllowMissingAgent bool `protobuf:"varint,10,opt,name=allow_missing_agent,json=allowMissingAgent,proto3" json:"allow_missing_agent,omitempty"`
 	// participants are recorded in the run, for the drill report.
-	Participants  []string `protobuf:"bytes,11,rep,name=participants,proto3" json:"participants,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Participants []string `protobuf:"bytes,11,rep,name=participants,proto3" json:"participants,omitempty"`
+	// cutback_plan_source and cutback_params make a full-scale drill one unit: once the
+	// failover has succeeded the control plane itself starts this cutback plan, linked to
+	// the failover, so the drill completes even if the operator's CLI goes away. Only with
+	// drill = DRILL_KIND_FULL.
+	CutbackPlanSource []byte            `protobuf:"bytes,12,opt,name=cutback_plan_source,json=cutbackPlanSource,proto3" json:"cutback_plan_source,omitempty"`
+	CutbackParams     map[string]string `protobuf:"bytes,13,rep,name=cutback_params,json=cutbackParams,proto3" json:"cutback_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *DeclareRequest) Reset() {
@@ -1280,6 +1312,20 @@ func (x *DeclareRequest) GetAllowMissingAgent() bool {
 func (x *DeclareRequest) GetParticipants() []string {
 	if x != nil {
 		return x.Participants
+	}
+	return nil
+}
+
+func (x *DeclareRequest) GetCutbackPlanSource() []byte {
+	if x != nil {
+		return x.CutbackPlanSource
+	}
+	return nil
+}
+
+func (x *DeclareRequest) GetCutbackParams() map[string]string {
+	if x != nil {
+		return x.CutbackParams
 	}
 	return nil
 }
@@ -2259,7 +2305,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xf2\b\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xd5\n" +
+	"\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2293,10 +2340,16 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\tsecondary\x18\x19 \x01(\tR\tsecondary\x12D\n" +
 	"\x0freadiness_start\x18\x1a \x03(\v2\x1b.kirikae.v1.ReadinessReportR\x0ereadinessStart\x12@\n" +
 	"\rreadiness_end\x18\x1b \x03(\v2\x1b.kirikae.v1.ReadinessReportR\freadinessEnd\x12&\n" +
-	"\x0fteardown_run_id\x18\x1c \x01(\tR\rteardownRunId\x1a9\n" +
+	"\x0fteardown_run_id\x18\x1c \x01(\tR\rteardownRunId\x12.\n" +
+	"\x13cutback_plan_source\x18\x1d \x01(\fR\x11cutbackPlanSource\x12I\n" +
+	"\x0ecutback_params\x18\x1e \x03(\v2\".kirikae.v1.Run.CutbackParamsEntryR\rcutbackParams\x12$\n" +
+	"\x0ecutback_run_id\x18\x1f \x01(\tR\fcutbackRunId\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xff\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
+	"\x12CutbackParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc7\x05\n" +
 	"\x0eDeclareRequest\x12\x1f\n" +
 	"\vplan_source\x18\x01 \x01(\fR\n" +
 	"planSource\x12>\n" +
@@ -2311,8 +2364,13 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\rparent_run_id\x18\t \x01(\tR\vparentRunId\x12.\n" +
 	"\x13allow_missing_agent\x18\n" +
 	" \x01(\bR\x11allowMissingAgent\x12\"\n" +
-	"\fparticipants\x18\v \x03(\tR\fparticipants\x1a9\n" +
+	"\fparticipants\x18\v \x03(\tR\fparticipants\x12.\n" +
+	"\x13cutback_plan_source\x18\f \x01(\fR\x11cutbackPlanSource\x12T\n" +
+	"\x0ecutback_params\x18\r \x03(\v2-.kirikae.v1.DeclareRequest.CutbackParamsEntryR\rcutbackParams\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
+	"\x12CutbackParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
 	"\x0fDeclareResponse\x12!\n" +
@@ -2443,7 +2501,7 @@ func file_kirikae_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_kirikae_v1_run_proto_goTypes = []any{
 	(RunKind)(0),                   // 0: kirikae.v1.RunKind
 	(DrillKind)(0),                 // 1: kirikae.v1.DrillKind
@@ -2475,63 +2533,67 @@ var file_kirikae_v1_run_proto_goTypes = []any{
 	(*RecordTabletopRequest)(nil),  // 27: kirikae.v1.RecordTabletopRequest
 	(*RecordTabletopResponse)(nil), // 28: kirikae.v1.RecordTabletopResponse
 	nil,                            // 29: kirikae.v1.Run.ParamsEntry
-	nil,                            // 30: kirikae.v1.DeclareRequest.ParamsEntry
-	nil,                            // 31: kirikae.v1.CutbackRequest.ParamsEntry
-	(*UndoStep)(nil),               // 32: kirikae.v1.UndoStep
-	(*ReadinessReport)(nil),        // 33: kirikae.v1.ReadinessReport
+	nil,                            // 30: kirikae.v1.Run.CutbackParamsEntry
+	nil,                            // 31: kirikae.v1.DeclareRequest.ParamsEntry
+	nil,                            // 32: kirikae.v1.DeclareRequest.CutbackParamsEntry
+	nil,                            // 33: kirikae.v1.CutbackRequest.ParamsEntry
+	(*UndoStep)(nil),               // 34: kirikae.v1.UndoStep
+	(*ReadinessReport)(nil),        // 35: kirikae.v1.ReadinessReport
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
 	5,  // 1: kirikae.v1.StepState.approvals:type_name -> kirikae.v1.Approval
 	6,  // 2: kirikae.v1.StepState.confirmations:type_name -> kirikae.v1.Confirmation
 	8,  // 3: kirikae.v1.StepState.spec:type_name -> kirikae.v1.StepSpec
-	32, // 4: kirikae.v1.StepState.undo:type_name -> kirikae.v1.UndoStep
+	34, // 4: kirikae.v1.StepState.undo:type_name -> kirikae.v1.UndoStep
 	0,  // 5: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
 	1,  // 6: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
 	29, // 7: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
 	2,  // 8: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
 	7,  // 9: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
 	9,  // 10: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
-	33, // 11: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
-	33, // 12: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
-	30, // 13: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	1,  // 14: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
-	10, // 15: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	31, // 16: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	1,  // 17: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
-	10, // 18: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	10, // 19: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 20: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	10, // 21: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 22: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	10, // 23: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 24: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	10, // 25: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	10, // 26: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
-	10, // 27: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
-	11, // 28: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	13, // 29: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	15, // 30: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	17, // 31: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	19, // 32: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	21, // 33: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	23, // 34: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	25, // 35: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	27, // 36: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
-	12, // 37: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	14, // 38: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	16, // 39: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	18, // 40: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	20, // 41: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	22, // 42: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	24, // 43: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	26, // 44: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	28, // 45: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
-	37, // [37:46] is the sub-list for method output_type
-	28, // [28:37] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	35, // 11: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
+	35, // 12: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
+	30, // 13: kirikae.v1.Run.cutback_params:type_name -> kirikae.v1.Run.CutbackParamsEntry
+	31, // 14: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	1,  // 15: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
+	32, // 16: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
+	10, // 17: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	33, // 18: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	1,  // 19: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
+	10, // 20: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	10, // 21: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 22: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	10, // 23: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	10, // 24: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	10, // 25: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 26: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	10, // 27: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	10, // 28: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
+	10, // 29: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
+	11, // 30: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	13, // 31: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	15, // 32: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	17, // 33: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	19, // 34: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	21, // 35: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	23, // 36: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	25, // 37: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	27, // 38: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
+	12, // 39: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	14, // 40: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	16, // 41: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	18, // 42: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	20, // 43: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	22, // 44: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	24, // 45: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	26, // 46: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	28, // 47: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
+	39, // [39:48] is the sub-list for method output_type
+	30, // [30:39] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
@@ -2546,7 +2608,7 @@ func file_kirikae_v1_run_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_run_proto_rawDesc), len(file_kirikae_v1_run_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
