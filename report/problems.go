@@ -76,6 +76,9 @@ func (r *Report) findProblems() {
 			r.problem(p)
 		}
 		if st.Human {
+			if r.Predicted() {
+				continue // a tabletop's participants are simulated: their waits are assumed, not measured
+			}
 			limit := st.Expect
 			if limit == 0 {
 				limit = manualWaitLimit

@@ -59,6 +59,9 @@ type Input struct {
 	// Notes are the assumptions the runs were made under, listed as they are: for a
 	// tabletop, what its simulated world was given from the live one.
 	Notes []string
+	// Problems were found outside the runs (a tabletop's plan findings); they are listed
+	// after the problems found in the runs.
+	Problems []Problem
 }
 
 // Report is a built report, ready to render. Durations and offsets are in plan time (see
@@ -309,6 +312,9 @@ func Build(in Input) (*Report, error) {
 	r.objectives(in, runs)
 	r.readiness(in)
 	r.findProblems()
+	for _, p := range in.Problems {
+		r.problem(p)
+	}
 	last := map[DrillKind]time.Time{}
 	for k, v := range in.LastDrills {
 		last[k] = v
