@@ -146,8 +146,8 @@ type Result struct {
 	// Run is the run as the isolated world finished it, marked DRILL_KIND_TABLETOP, with
 	// every time converted to predicted real time: the run starts when the tabletop
 	// started, and every later time is its offset divided by the time scale. Its epochs
-	// are zero (the isolated world's do not count), and its readiness is the live
-	// readiness it was built from, if any. PlanSource is set.
+	// are zero (the isolated world's do not count), and its readiness at start is the
+	// live readiness it was built from (none without). PlanSource is set.
 	Run *kirikaev1.Run
 	// PredictedRTO is the run's predicted duration, from the declaration to its end.
 	PredictedRTO time.Duration
@@ -347,10 +347,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Run = predicted(run, opts.TimeScale)
 	res.Run.PlanSource = opts.PlanSource
 	res.Run.EpochBefore, res.Run.EpochAfter = 0, 0
-	res.Run.ReadinessEnd = nil
-	if len(opts.Readiness) > 0 {
-		res.Run.ReadinessStart = opts.Readiness
-	}
+	// The isolated agents' readiness describes the simulated outage, not the live world.
+	res.Run.ReadinessStart, res.Run.ReadinessEnd = opts.Readiness, nil
 	res.PredictedRTO = time.Duration(res.Run.GetFinishedUnixNano() - res.Run.GetCreatedUnixNano())
 	// The objectives as the run saw them: its params, defaults included.
 	effective := pl.ParamValues()
