@@ -112,10 +112,11 @@ func init() {
 		Doc:    "Stop a DB instance and wait until it is stopped.",
 		Inputs: []Input{req("instanceId", "string", "")}, Outputs: []string{"status"}})
 	def(Action{Name: "aws.rds.deleteRestored", Where: OnAgent,
-		Doc: "Undo of a drill's restore: delete the DB instance the drill restored, without a final snapshot (its data is a restore of a snapshot that still exists), and wait until it is gone; succeeds if it is already gone. Guard rail: refuses unless the instance's creation time is createTime, so it never deletes an instance that was there before or was recreated since.",
+		Doc: "Undo of a drill's restore: delete the DB instance the drill restored and wait until it is gone; succeeds if it is already gone. Guard rails: refuses unless the instance's creation time is createTime, so it never deletes an instance that was there before or was recreated since; and deletes only with a verified snapshot of the data: the available sourceSnapshotId it was restored from, or else a final snapshot.",
 		Inputs: []Input{
 			req("instanceId", "string", "the restored instance, e.g. kaigo-subsys-dr"),
 			req("createTime", "time", "RFC 3339: the InstanceCreateTime the restore reported"),
+			in("sourceSnapshotId", "string", "the snapshot the instance was restored from; it must be available, and then no final snapshot is taken"),
 		},
 		Outputs: []string{"deleted"}})
 	def(Action{Name: "aws.elasticache.createReplicationGroup", Where: OnAgent,

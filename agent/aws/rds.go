@@ -54,6 +54,7 @@ type (
 	// RDSDeleteRestoredAPI is what RDSDeleteRestored calls.
 	RDSDeleteRestoredAPI interface {
 		rds.DescribeDBInstancesAPIClient
+		rds.DescribeDBSnapshotsAPIClient
 		DeleteDBInstance(context.Context, *rds.DeleteDBInstanceInput, ...func(*rds.Options)) (*rds.DeleteDBInstanceOutput, error)
 	}
 	// RDSStopAPI is what RDSStop calls.
@@ -159,14 +160,23 @@ func (o Options) waitInstanceAvailable(ctx context.Context, api rds.DescribeDBIn
 // InstanceCreateTime only once the instance exists, so it is called with every description
 // seen while waiting; an attempt that fails before then has nothing to record, and the
 // next attempt adopts the instance as its own (ownedByStep) and records it.
-func restoredUndo(step action.Step, id string) func(*types.DBInstance) {
+//
+// snapshot names the snapshot the instance was restored from, when there is one: the
+// delete checks it is still available, the verified copy of the instance's data that SPEC
+// R3 asks for before anything is deleted. Without one (a point-in-time restore) the delete
+// takes a final snapshot instead.
+func restoredUndo(step action.Step, id, snapshot string) func(*types.DBInstance) {
 	return func(in *types.DBInstance) {
 		if in == nil || in.InstanceCreateTime == nil || aws.ToString(in.DBInstanceIdentifier) != id {
 			return
 		}
+		with := map[string]any{"instanceId": id, "createTime": in.InstanceCreateTime.UTC().Format(time.RFC3339Nano)}
+		if snapshot != "" {
+			with["sourceSnapshotId"] = snapshot
+		}
 		step.Undo.Add(action.Undo{
 			Action: "aws.rds.deleteRestored",
-			With:   map[string]any{"instanceId": id, "createTime": in.InstanceCreateTime.UTC().Format(time.RFC3339Nano)},
+			With:   with,
 			Note:   "delete DB instance " + id + " (restored by this run)",
 		})
 	}
@@ -302,7 +312,7 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 	}
 	var seen func(*types.DBInstance) // records the undo when this step created the instance
 	if inst != nil && ownedByStep(inst, step) {
-		seen = restoredUndo(step, id)
+		seen = restoredUndo(step, id, snapID)
 		seen(inst)
 	}
 	snap, err := e.choose(ctx, api, step.Region, src, snapID)
@@ -342,7 +352,7 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 		res, err := api.RestoreDBInstanceFromDBSnapshot(ctx, in)
 		switch {
 		case err == nil:
-			seen = restoredUndo(step, id)
+			seen = restoredUndo(step, id, sid)
 			seen(res.DBInstance)
 		case !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
 			return nil, fmt.Errorf("restore %s from %s: %w", id, sid, err)
@@ -471,7 +481,7 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 		}
 		tr.Report("exists (" + aws.ToString(inst.DBInstanceStatus) + "), adopting")
 		if ownedByStep(inst, step) {
-			seen = restoredUndo(step, id)
+			seen = restoredUndo(step, id, "")
 			seen(inst)
 		}
 	} else {
@@ -507,7 +517,7 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 		res, err := api.RestoreDBInstanceToPointInTime(ctx, in)
 		switch {
 		case err == nil:
-			seen = restoredUndo(step, id)
+			seen = restoredUndo(step, id, "")
 			seen(res.DBInstance)
 		case !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
 			return nil, fmt.Errorf("restore %s to %s as %s: %w", src, restoreTime, id, err)
@@ -795,12 +805,15 @@ func (e *RDSStop) Execute(ctx context.Context, step action.Step, progress action
 }
 
 // RDSDeleteRestored is aws.rds.deleteRestored, the undo of a drill's restore: it deletes the
-// instance without a final snapshot (its data is a restore of a snapshot that still exists)
-// and with its automated backups (they were made by the drill), then waits until it is gone.
+// instance with its automated backups (they were made by the drill), then waits until it is
+// gone. Nothing is deleted without a verified snapshot of its data (SPEC R3): with
+// sourceSnapshotId, the snapshot it was restored from must still be available, and no final
+// snapshot is taken; without one, the delete takes a final snapshot.
 //
-// Guard rail, checked on every run: the instance's InstanceCreateTime must equal createTime,
-// the time the restore reported, so it only ever deletes the instance the drill created,
-// never one that was there before or was created again since under the same id.
+// Guard rails, checked on every run: the instance's InstanceCreateTime must equal
+// createTime, the time the restore reported, so it only ever deletes the instance the drill
+// created, never one that was there before or was created again since under the same id;
+// and the source snapshot, when named, must be available.
 //
 // Idempotency: an instance that is gone counts as deleted; one already "deleting" (with the
 // right creation time) is only waited for.
@@ -841,15 +854,32 @@ func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progr
 		return nil, guard("refusing to delete DB instance %s: it was created at %s, not at %s; it is not the instance the drill restored",
 			id, have.UTC().Format(time.RFC3339Nano), want.UTC().Format(time.RFC3339Nano))
 	}
+	source, err := action.OptStr(step, "sourceSnapshotId", "")
+	if err != nil {
+		return nil, err
+	}
+	del := &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(id), DeleteAutomatedBackups: aws.Bool(true)}
+	how := "without a final snapshot: its data is in snapshot " + source
+	if source != "" {
+		out, err := api.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(source)})
+		if err != nil && !isCode(err, "DBSnapshotNotFound", "DBSnapshotNotFoundFault") {
+			return nil, fmt.Errorf("describe snapshot %s: %w", source, err)
+		}
+		if err != nil || len(out.DBSnapshots) == 0 || aws.ToString(out.DBSnapshots[0].Status) != "available" {
+			return nil, guard("refusing to delete DB instance %s: the snapshot it was restored from, %s, is not available, and nothing is deleted without a verified snapshot of its data",
+				id, source)
+		}
+		del.SkipFinalSnapshot = aws.Bool(true)
+	} else {
+		final := id + "-drill-final-" + want.UTC().Format("20060102-150405")
+		del.FinalDBSnapshotIdentifier = aws.String(final)
+		how = "with final snapshot " + final
+	}
 	if st := aws.ToString(inst.DBInstanceStatus); st == "deleting" {
 		tr.Report("already deleting")
 	} else {
-		tr.Report("deleting without a final snapshot (" + st + ")")
-		_, err := api.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{
-			DBInstanceIdentifier:   aws.String(id),
-			SkipFinalSnapshot:      aws.Bool(true),
-			DeleteAutomatedBackups: aws.Bool(true),
-		})
+		tr.Report("deleting " + how + " (" + st + ")")
+		_, err := api.DeleteDBInstance(ctx, del)
 		if isCode(err, "DBInstanceNotFound", "DBInstanceNotFoundFault") {
 			return map[string]any{"deleted": true}, nil
 		}

@@ -51,25 +51,30 @@ type undoCase struct {
 }
 
 func undoCases() []undoCase {
-	restored := func(id, region string) func(t *testing.T, e *env, _ map[string]any) []action.Undo {
-		return func(t *testing.T, e *env, _ map[string]any) []action.Undo {
+	// restored is the undo of a restore; fromSnapshot says the step's snapshotId output is
+	// the verified copy the delete checks (a point-in-time restore has none).
+	restored := func(id, region string, fromSnapshot bool) func(t *testing.T, e *env, _ map[string]any) []action.Undo {
+		return func(t *testing.T, e *env, stepOut map[string]any) []action.Undo {
 			out, err := e.clients(t, region).RDS.DescribeDBInstances(testCtx(t), &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
 			if err != nil || len(out.DBInstances) != 1 || out.DBInstances[0].InstanceCreateTime == nil {
 				t.Fatalf("describe %s: %v %v", id, out, err)
 			}
-			return []action.Undo{{Action: "aws.rds.deleteRestored", Note: "delete DB instance " + id + " (restored by this run)",
-				With: map[string]any{"instanceId": id, "createTime": out.DBInstances[0].InstanceCreateTime.UTC().Format(time.RFC3339Nano)}}}
+			with := map[string]any{"instanceId": id, "createTime": out.DBInstances[0].InstanceCreateTime.UTC().Format(time.RFC3339Nano)}
+			if fromSnapshot {
+				with["sourceSnapshotId"] = stepOut["snapshotId"]
+			}
+			return []action.Undo{{Action: "aws.rds.deleteRestored", Note: "delete DB instance " + id + " (restored by this run)", With: with}}
 		}
 	}
 	return []undoCase{
 		{name: "restoreSnapshot", action: "aws.rds.restoreSnapshot", region: west,
 			with: map[string]any{"instanceId": awssim.KaigoDRInstance, "sourceInstance": awssim.KaigoProdInstance,
 				"subnetGroup": awssim.KaigoDRSubnetGroup, "allowDataLoss": true},
-			want: restored(awssim.KaigoDRInstance, west), state: rdsExists(awssim.KaigoDRInstance, west)},
+			want: restored(awssim.KaigoDRInstance, west, true), state: rdsExists(awssim.KaigoDRInstance, west)},
 		{name: "restorePointInTime", action: "aws.rds.restorePointInTime", region: east,
 			with: map[string]any{"sourceInstance": awssim.KaigoProdInstance, "instanceId": "kaigo-subsys-prod-pitr",
 				"subnetGroup": "kaigo-subsys-prod-db-subnet-group"},
-			want: restored("kaigo-subsys-prod-pitr", east), state: rdsExists("kaigo-subsys-prod-pitr", east)},
+			want: restored("kaigo-subsys-prod-pitr", east, false), state: rdsExists("kaigo-subsys-prod-pitr", east)},
 		{name: "createReplicationGroup", action: "aws.elasticache.createReplicationGroup", region: west,
 			with: map[string]any{"replicationGroupId": "kaigo-subsys-dr", "subnetGroup": awssim.KaigoDRCacheSubnets},
 			want: func(*testing.T, *env, map[string]any) []action.Undo {
@@ -312,6 +317,8 @@ func TestDeleteRestoredGuardRail(t *testing.T) {
 			action.ErrGuardRail, "refusing to delete DB instance kaigo-subsys-dr: it was created at " + created.UTC().Format(time.RFC3339Nano)},
 		{"there before the drill", map[string]any{"instanceId": awssim.KaigoProdInstance, "createTime": created.Format(time.RFC3339), "region": east},
 			action.ErrGuardRail, "it is not the instance the drill restored"},
+		{"source snapshot gone", map[string]any{"instanceId": awssim.KaigoDRInstance, "createTime": created.Format(time.RFC3339Nano), "sourceSnapshotId": "rds:gone"},
+			action.ErrGuardRail, "the snapshot it was restored from, rds:gone, is not available"},
 		{"no create time", map[string]any{"instanceId": awssim.KaigoDRInstance}, action.ErrInvalidInput, "with.createTime is required"},
 		{"bad create time", map[string]any{"instanceId": awssim.KaigoDRInstance, "createTime": "yesterday"}, action.ErrInvalidInput, "with.createTime"},
 	} {
