@@ -13,8 +13,8 @@
 // step that fails and pauses the run (a guard-rail refusal, a reference that cannot be
 // resolved) is recorded as a finding and skipped, so every later step is exercised too.
 //
-// The finished run comes back with its times converted to predicted real time (offsets
-// from the run's start divided by the time scale), the predicted RTO, the plan's critical
+// The finished run comes back with its times converted to predicted real time (distances
+// from the run's end divided by the time scale), the predicted RTO, the plan's critical
 // path, the findings and the isolated world's audit entries for the run.
 //
 // This package owns nothing live: it never talks to a control plane, an agent or AWS

@@ -144,8 +144,8 @@ func (g RPOGap) Gap() bool { return g.Known && g.Window > g.RPO }
 // Result is a finished tabletop.
 type Result struct {
 	// Run is the run as the isolated world finished it, marked DRILL_KIND_TABLETOP, with
-	// every time converted to predicted real time: the run starts when the tabletop
-	// started, and every later time is its offset divided by the time scale. Its epochs
+	// every time converted to predicted real time: the run ends when the tabletop ended,
+	// and every earlier time is its distance from the end divided by the time scale. Its epochs
 	// are zero (the isolated world's do not count), and its readiness at start is the
 	// live readiness it was built from (none without). PlanSource is set.
 	Run *kirikaev1.Run
@@ -542,17 +542,20 @@ func stepInput(st *kirikaev1.StepState, name string) any {
 	return with[name]
 }
 
-// predicted converts a run's times to predicted real time: the run starts when it started,
-// and every later time is its offset from the start divided by the time scale.
+// predicted converts a run's times to predicted real time. The run ends when the tabletop
+// ended, and every earlier time is its distance from the end divided by the time scale: the
+// record reads as the real plan would have gone had it started that long ago, and no time
+// lies in the future (the drill schedule dates the tabletop by when it ended).
 func predicted(in *kirikaev1.Run, scale float64) *kirikaev1.Run {
 	r := proto.Clone(in).(*kirikaev1.Run)
-	base := r.GetCreatedUnixNano()
+	end := r.GetFinishedUnixNano()
 	conv := func(t int64) int64 {
 		if t == 0 {
 			return 0
 		}
-		return base + int64(float64(t-base)/scale)
+		return end - int64(float64(end-t)/scale)
 	}
+	r.CreatedUnixNano = conv(r.GetCreatedUnixNano())
 	r.FinishedUnixNano = conv(r.GetFinishedUnixNano())
 	for _, st := range r.GetSteps() {
 		st.StartedUnixNano = conv(st.GetStartedUnixNano())
