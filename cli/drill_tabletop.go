@@ -162,7 +162,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	}
 
 	// The report.
-	notes := []string{fmt.Sprintf("Tabletop drill: plan %s ran in an isolated simulated world (awssim with the kaigo fixture, time scale %g); nothing real was touched. Times are predicted: offsets from the start divided by the time scale.",
+	notes := []string{fmt.Sprintf("Tabletop drill: plan %s ran in an isolated simulated world (awssim with the kaigo fixture, time scale %g); nothing real was touched. Times are predicted: each is its distance from the end of the tabletop divided by the time scale.",
 		run.GetPlanName(), res.TimeScale),
 		"Simulated participants approved and confirmed, each taking the time the runbook expects of the step; a failed step was recorded and skipped so that every later step was exercised."}
 	for _, a := range res.Adjustments {
