@@ -307,14 +307,15 @@ func TestResults(t *testing.T) {
 		ok                 bool
 		errHas             string
 		outputs            string
+		permanent          bool // invalid input: no retry can cure it
 	}{
 		{name: "outputs", action: "test.echo", with: `{"n":3,"f":1.5,"s":"x","l":[1,{"m":2}]}`, ok: true,
 			outputs: `{"epoch":1,"region":"us-west-2","with":{"f":1.5,"l":[1,{"m":2}],"n":3,"s":"x"}}`},
 		{name: "empty with", action: "test.echo", ok: true, outputs: `{"epoch":1,"region":"us-west-2","with":{}}`},
 		{name: "unknown action", action: "aws.nope", errHas: `unknown action "aws.nope"`},
 		{name: "panic", action: "test.panic", errHas: "executor for test.panic panicked: boom"},
-		{name: "executor error", action: "test.fail", errHas: "invalid input: with.instanceId is required"},
-		{name: "bad with", action: "test.echo", with: `[1,2]`, errHas: "with_json is not a JSON object"},
+		{name: "executor error", action: "test.fail", errHas: "invalid input: with.instanceId is required", permanent: true},
+		{name: "bad with", action: "test.echo", with: `[1,2]`, errHas: "with_json is not a JSON object", permanent: true},
 		{name: "timeout", action: "test.block", timeoutMs: 30, errHas: "timed out after 30ms"},
 	}
 	for i, tc := range tests {
@@ -323,7 +324,7 @@ func TestResults(t *testing.T) {
 			as.TimeoutMs = tc.timeoutMs
 			cp.assign(t, as)
 			r := cp.waitResult(t, "results", tc.name, uint32(i+1))
-			if r.GetOk() != tc.ok || !strings.Contains(r.GetError(), tc.errHas) || (tc.ok && r.GetError() != "") {
+			if r.GetOk() != tc.ok || !strings.Contains(r.GetError(), tc.errHas) || (tc.ok && r.GetError() != "") || r.GetPermanent() != tc.permanent {
 				t.Fatalf("result %v", r)
 			}
 			if tc.outputs != "" {

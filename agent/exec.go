@@ -201,6 +201,8 @@ func (a *Agent) run(j *job) {
 		res.Error = fmt.Sprintf("%s: %v", te.Error(), err)
 	case err != nil:
 		res.Error = err.Error()
+		// Invalid inputs stay invalid: a retry of the same step cannot succeed.
+		res.Permanent = errors.Is(err, action.ErrInvalidInput)
 	default:
 		if outputs == nil {
 			outputs = map[string]any{}

@@ -307,12 +307,13 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 		st.History = append(st.History, fmt.Sprintf("attempt %d ended after the run: ok=%v %s", st.GetAttempt(), res.GetOk(), res.GetError()))
 		return runResult(r)
 	}
-	f.finishStep(cmd, r, st, res.GetOk(), res.GetError(), res.GetOutputsJson())
+	f.finishStep(cmd, r, st, res.GetOk(), res.GetPermanent(), res.GetError(), res.GetOutputsJson())
 	return runResult(r)
 }
 
 // finishStep ends the current attempt and applies retries and the on-failure policy.
-func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, ok bool, errText, outputs string) {
+// A permanent failure is not retried: the same inputs cannot succeed.
+func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, ok, permanent bool, errText, outputs string) {
 	now := cmd.GetTimeUnixNano()
 	if ok {
 		st.Status = kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED
@@ -323,7 +324,7 @@ func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1
 	} else {
 		st.History = append(st.History, fmt.Sprintf("attempt %d failed: %s", st.GetAttempt(), errText))
 		st.Error = errText
-		if st.GetAttempt() <= st.GetSpec().GetRetries() {
+		if !permanent && st.GetAttempt() <= st.GetSpec().GetRetries() {
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT
 			st.NotBeforeUnixNano = now + int64(retryBackoff(st.GetAttempt()))
 		} else {
@@ -369,6 +370,16 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 		}
 		return runResult(r)
 	}
+	if !c.GetOk() && c.GetAttempt() == st.GetAttempt()+1 &&
+		(st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_PENDING || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT) {
+		// It failed before it could start (its inputs do not resolve): the failure is its
+		// next attempt, so it lands, and the run's on-failure policy applies.
+		st.Attempt++
+		st.AttemptStartedUnixNano = cmd.GetTimeUnixNano()
+		if st.GetStartedUnixNano() == 0 {
+			st.StartedUnixNano = cmd.GetTimeUnixNano()
+		}
+	}
 	if c.GetAttempt() != st.GetAttempt() {
 		return &kirikaev1.CommandResult{}
 	}
@@ -376,7 +387,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 		cur := f.state.GetRegion()
 		target := c.GetActivateRegion()
 		if target != cur.GetPrimary() && target != cur.GetSecondary() {
-			f.finishStep(cmd, r, st, false, fmt.Sprintf("region.activate: %q is not in the pair (%s, %s)", target, cur.GetPrimary(), cur.GetSecondary()), "")
+			f.finishStep(cmd, r, st, false, true, fmt.Sprintf("region.activate: %q is not in the pair (%s, %s)", target, cur.GetPrimary(), cur.GetSecondary()), "")
 			return runResult(r)
 		}
 		if target != cur.GetActive() {
@@ -389,10 +400,10 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 			f.setRegion(f.applying, next)
 		}
 		out, _ := json.Marshal(map[string]any{"active": target, "epoch": f.state.GetRegion().GetEpoch()})
-		f.finishStep(cmd, r, st, true, "", string(out))
+		f.finishStep(cmd, r, st, true, false, "", string(out))
 		return runResult(r)
 	}
-	f.finishStep(cmd, r, st, c.GetOk(), c.GetError(), c.GetOutputsJson())
+	f.finishStep(cmd, r, st, c.GetOk(), c.GetPermanent(), c.GetError(), c.GetOutputsJson())
 	return runResult(r)
 }
 
@@ -423,7 +434,7 @@ func (f *FSM) settleHumanStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kiri
 			return
 		}
 		out, _ := json.Marshal(map[string]any{"approvers": approvers})
-		f.finishStep(cmd, r, st, true, "", string(out))
+		f.finishStep(cmd, r, st, true, false, "", string(out))
 	case "checklist":
 		done := map[string]bool{}
 		var by []string
@@ -437,7 +448,7 @@ func (f *FSM) settleHumanStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kiri
 			}
 		}
 		out, _ := json.Marshal(map[string]any{"confirmedBy": by})
-		f.finishStep(cmd, r, st, true, "", string(out))
+		f.finishStep(cmd, r, st, true, false, "", string(out))
 	}
 }
 

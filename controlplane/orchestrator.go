@@ -204,7 +204,7 @@ func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirik
 	with, err := o.s.planner.Resolve(r, st)
 	if err != nil {
 		// Inputs that cannot be resolved will not resolve on a retry either.
-		o.failStep(ctx, r, st, attempt, fmt.Sprintf("resolve inputs: %v", err))
+		o.failPermanently(ctx, r, st, attempt, fmt.Sprintf("resolve inputs: %v", err))
 		return
 	}
 	if attempt != st.GetAttempt() || c.info.GetId() != st.GetAgentId() {
@@ -272,10 +272,19 @@ func (o *orchestrator) tend(ctx context.Context, r *kirikaev1.Run, st *kirikaev1
 }
 
 func (o *orchestrator) failStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string) {
+	o.fail(ctx, r, st, attempt, why, false)
+}
+
+// failPermanently records a failure no retry can cure, such as inputs that do not resolve.
+func (o *orchestrator) failPermanently(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string) {
+	o.fail(ctx, r, st, attempt, why, true)
+}
+
+func (o *orchestrator) fail(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string, permanent bool) {
 	if st.GetSpec().GetRegion() == "control-plane" {
 		_, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpfail/%s/%s/%d", r.GetId(), st.GetId(), attempt),
 			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
-				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why}}})
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent}}})
 		if err != nil {
 			o.s.log.Warn("record failure", "run", r.GetId(), "step", st.GetId(), "err", err)
 		}
@@ -293,7 +302,7 @@ func (o *orchestrator) failStep(ctx context.Context, r *kirikaev1.Run, st *kirik
 	}
 	_, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("result/%s/%s/%d", r.GetId(), st.GetId(), attempt),
 		Payload: &kirikaev1.Command_StepResult{StepResult: &kirikaev1.StepResult{
-			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why,
+			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent,
 			FinishedUnixNano: time.Now().UnixNano()}}})
 	if err != nil {
 		o.s.log.Warn("record failure", "run", r.GetId(), "step", st.GetId(), "err", err)
@@ -307,14 +316,14 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 	case "region.activate":
 		with, err := o.s.planner.Resolve(r, st)
 		if err != nil {
-			o.failStep(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
+			o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
 			return
 		}
 		var in struct {
 			Region string `json:"region"`
 		}
 		if err := json.Unmarshal([]byte(with), &in); err != nil || in.Region == "" {
-			o.failStep(ctx, r, st, next, "region.activate: with.region is required")
+			o.failPermanently(ctx, r, st, next, "region.activate: with.region is required")
 			return
 		}
 		switch in.Region {
@@ -339,7 +348,7 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 			// Their terms may read earlier outputs: resolve them now, once, into the log.
 			with, err := o.s.planner.Resolve(r, st)
 			if err != nil {
-				o.failStep(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
+				o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
 				return
 			}
 			var in struct {
@@ -348,7 +357,7 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 				Count uint32   `json:"count"`
 			}
 			if err := json.Unmarshal([]byte(with), &in); err != nil {
-				o.failStep(ctx, r, st, next, fmt.Sprintf("%s inputs: %v", a, err))
+				o.failPermanently(ctx, r, st, next, fmt.Sprintf("%s inputs: %v", a, err))
 				return
 			}
 			start.Roles, start.Items, start.ApprovalsRequired = in.Roles, in.Items, in.Count

@@ -89,3 +89,39 @@ func TestRecordTabletopRefusals(t *testing.T) {
 		t.Fatalf("recording a tabletop changed the region: %v -> %v", before, after)
 	}
 }
+
+// TestFailuresNoRetryCanCure: a checklist whose inputs do not resolve fails although it
+// never started (it used to be left pending for ever), and a permanent agent failure is not
+// retried whatever the step's retries.
+func TestFailuresNoRetryCanCure(t *testing.T) {
+	r := newRunFSM(t)
+	check := spec("checklist", "control-plane")
+	check.Retries = 3
+	build := spec("aws.rds.restoreSnapshot", "us-west-2")
+	build.Retries = 3
+	r.ok("op", failoverRun("r1", &kirikaev1.StepState{Id: "verify", Spec: check}, &kirikaev1.StepState{Id: "build", Spec: build}))
+	run := r.ok("srv", &kirikaev1.Command{Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
+		RunId: "r1", StepId: "verify", Attempt: 1, Ok: false, Permanent: true, Error: "resolve inputs: steps.restore-rds.outputs.endpoint: skipped"}}})
+	if st := findStep(run, "verify"); st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_FAILED || st.GetAttempt() != 1 {
+		t.Fatalf("checklist that never started: %s, attempt %d", st.GetStatus(), st.GetAttempt())
+	}
+	if run.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_PAUSED {
+		t.Fatalf("run %s, want paused (on failure: pause)", run.GetStatus())
+	}
+	r3 := newRunFSM(t)
+	r3.ok("op", failoverRun("r3", &kirikaev1.StepState{Id: "build", Spec: build}))
+	r3.ok("srv", dispatched("r3", "build", 1))
+	res := result("r3", "build", 1, false)
+	res.GetStepResult().Permanent = true
+	run = r3.ok("srv", res)
+	if st := findStep(run, "build"); st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_FAILED {
+		t.Fatalf("a permanent failure with 3 retries left is %s, want failed", st.GetStatus())
+	}
+	// The same failure, not permanent, is retried.
+	r2 := newRunFSM(t)
+	r2.ok("op", failoverRun("r2", &kirikaev1.StepState{Id: "build", Spec: build}))
+	r2.ok("srv", dispatched("r2", "build", 1))
+	if st := findStep(r2.ok("srv", result("r2", "build", 1, false)), "build"); st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT {
+		t.Fatalf("a transient failure is %s, want retry-wait", st.GetStatus())
+	}
+}

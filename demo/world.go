@@ -405,11 +405,6 @@ type FollowOptions struct {
 	// error when the run pauses.
 	SkipFailed bool
 	OnSkip     func(st *kirikaev1.StepState)
-	// Stuck, when set, is asked about every pending step whose needs are all done; an
-	// error means the step can never start (its inputs cannot be resolved, say), and
-	// with SkipFailed the step is skipped like a failed one, after OnStuck sees it.
-	Stuck   func(r *kirikaev1.Run, st *kirikaev1.StepState) error
-	OnStuck func(st *kirikaev1.StepState, why error)
 	// HurryRetries retries a step waiting out its retry backoff at once. The backoff is
 	// seconds of wall time, which a small time scale would turn into hours.
 	HurryRetries bool
@@ -480,7 +475,7 @@ func (w *World) Follow(ctx context.Context, id string, fo FollowOptions) (*kirik
 			}
 		}
 		if r.GetStatus() == kirikaev1.RunStatus_RUN_STATUS_RUNNING {
-			if err := w.nudge(ctx, r, fo, skipped, hurried); err != nil {
+			if err := w.nudge(ctx, r, fo, hurried); err != nil {
 				return r, err
 			}
 		}
@@ -515,47 +510,25 @@ func (w *World) Follow(ctx context.Context, id string, fo FollowOptions) (*kirik
 	}
 }
 
-// nudge retries steps waiting out a backoff and skips steps that can never start, as
-// fo asks.
-func (w *World) nudge(ctx context.Context, r *kirikaev1.Run, fo FollowOptions, skipped, hurried map[string]bool) error {
-	done := map[string]bool{}
-	for _, st := range r.GetSteps() {
-		switch st.GetStatus() {
-		case kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, kirikaev1.StepStatus_STEP_STATUS_SKIPPED:
-			done[st.GetId()] = true
-		case kirikaev1.StepStatus_STEP_STATUS_FAILED:
-			done[st.GetId()] = st.GetSpec().GetOnFailure() == "continue"
-		}
+// nudge retries at once the steps waiting out a backoff, when fo asks.
+func (w *World) nudge(ctx context.Context, r *kirikaev1.Run, fo FollowOptions, hurried map[string]bool) error {
+	if !fo.HurryRetries {
+		return nil
 	}
 	for _, st := range r.GetSteps() {
-		switch st.GetStatus() {
-		case kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT:
-			key := fmt.Sprintf("%s/%d", st.GetId(), st.GetAttempt())
-			if !fo.HurryRetries || hurried[key] {
-				continue
-			}
-			hurried[key] = true
-			who := w.Operator("operator")
-			if _, err := kirikaev1.NewRunServiceClient(w.conns[who]).Control(ctx, &kirikaev1.ControlRequest{RunId: r.GetId(), StepId: st.GetId(),
-				Action: kirikaev1.ControlAction_CONTROL_ACTION_RETRY, Reason: "retry now: the backoff is wall time",
-				RequestId: w.opts.People + "-retry-" + r.GetId() + key}); err != nil && !strings.Contains(err.Error(), "only a failed step") {
-				return fmt.Errorf("retry %s: %w", st.GetId(), err)
-			}
-		case kirikaev1.StepStatus_STEP_STATUS_PENDING:
-			if fo.Stuck == nil || !fo.SkipFailed || skipped[st.GetId()] || slices.ContainsFunc(st.GetSpec().GetNeeds(), func(n string) bool { return !done[n] }) {
-				continue
-			}
-			why := fo.Stuck(r, st)
-			if why == nil {
-				continue
-			}
-			skipped[st.GetId()] = true
-			if fo.OnStuck != nil {
-				fo.OnStuck(st, why)
-			}
-			if err := w.skip(ctx, r.GetId(), st.GetId()); err != nil {
-				return err
-			}
+		if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT {
+			continue
+		}
+		key := fmt.Sprintf("%s/%d", st.GetId(), st.GetAttempt())
+		if hurried[key] {
+			continue
+		}
+		hurried[key] = true
+		who := w.Operator("operator")
+		if _, err := kirikaev1.NewRunServiceClient(w.conns[who]).Control(ctx, &kirikaev1.ControlRequest{RunId: r.GetId(), StepId: st.GetId(),
+			Action: kirikaev1.ControlAction_CONTROL_ACTION_RETRY, Reason: "retry now: the backoff is wall time",
+			RequestId: w.opts.People + "-retry-" + r.GetId() + key}); err != nil && !strings.Contains(err.Error(), "only a failed step") {
+			return fmt.Errorf("retry %s: %w", st.GetId(), err)
 		}
 	}
 	return nil

@@ -298,26 +298,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			res.Skipped = append(res.Skipped, st.GetId())
 			skippedIDs[st.GetId()] = true
 		},
-		// A human step whose terms cannot be resolved is never started by the control
-		// plane: the run would wait there until someone skips it.
-		Stuck: func(r *kirikaev1.Run, st *kirikaev1.StepState) error {
-			if a := st.GetSpec().GetAction(); a != "approval" && a != "checklist" {
-				return nil
-			}
-			c := proto.Clone(r).(*kirikaev1.Run)
-			c.PlanSource = opts.PlanSource
-			_, err := (&runs.Planner{}).Resolve(c, st)
-			return err
-		},
-		OnStuck: func(st *kirikaev1.StepState, why error) {
-			mu.Lock()
-			defer mu.Unlock()
-			st = proto.Clone(st).(*kirikaev1.StepState)
-			st.Error = fmt.Sprintf("never started: %v; a real run waits here until an operator skips it", why)
-			res.Findings = append(res.Findings, stepFinding(pl, st, skippedIDs))
-			res.Skipped = append(res.Skipped, st.GetId())
-			skippedIDs[st.GetId()] = true
-		},
 		HurryRetries: true,
 		// The participants take the time the runbook expects of them.
 		ActDelay: func(st *kirikaev1.StepState) time.Duration {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,12 @@ func TestTabletopGuardRailRefusal(t *testing.T) {
 	}
 	if steps["restore-rds"] != kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
 		t.Errorf("restore-rds %s, want skipped after its refusal", steps["restore-rds"])
+	}
+	// verify-data's checklist reads the restore's outputs: with the restore skipped its
+	// inputs do not resolve, and the control plane fails it rather than wait for ever.
+	if steps["verify-data"] != kirikaev1.StepStatus_STEP_STATUS_SKIPPED ||
+		!slices.ContainsFunc(res.Findings, func(f tabletop.Finding) bool { return strings.Contains(f.String(), "verify-data") }) {
+		t.Errorf("verify-data %s, findings %v: want it failed on its inputs, reported and skipped", steps["verify-data"], res.Findings)
 	}
 	if steps["incident-report"] != kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED {
 		t.Errorf("the last step is %s: the rest of the plan was not exercised", steps["incident-report"])

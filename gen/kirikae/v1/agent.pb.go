@@ -597,7 +597,10 @@ type StepResult struct {
 	// undo lists how to remove what this attempt created or changed, for the teardown of a
 	// partial drill. Only what the attempt itself did is listed: a resource it found already
 	// there (adopted) has no undo.
-	Undo          []*UndoStep `protobuf:"bytes,10,rep,name=undo,proto3" json:"undo,omitempty"`
+	Undo []*UndoStep `protobuf:"bytes,10,rep,name=undo,proto3" json:"undo,omitempty"`
+	// permanent marks a failure no retry can cure (inputs that are invalid or do not
+	// resolve): the control plane does not retry it, whatever the step's retries.
+	Permanent     bool `protobuf:"varint,11,opt,name=permanent,proto3" json:"permanent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -700,6 +703,13 @@ func (x *StepResult) GetUndo() []*UndoStep {
 		return x.Undo
 	}
 	return nil
+}
+
+func (x *StepResult) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
 }
 
 // UndoStep is one catalog action that reverses one change a step made, with its inputs.
@@ -1561,7 +1571,7 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x16\n" +
-	"\x06status\x18\x04 \x01(\tR\x06status\"\xbd\x02\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\"\xdb\x02\n" +
 	"\n" +
 	"StepResult\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1574,7 +1584,8 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x11started_unix_nano\x18\b \x01(\x03R\x0fstartedUnixNano\x12,\n" +
 	"\x12finished_unix_nano\x18\t \x01(\x03R\x10finishedUnixNano\x12(\n" +
 	"\x04undo\x18\n" +
-	" \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\"S\n" +
+	" \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12\x1c\n" +
+	"\tpermanent\x18\v \x01(\bR\tpermanent\"S\n" +
 	"\bUndoStep\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x1b\n" +
 	"\twith_json\x18\x02 \x01(\tR\bwithJson\x12\x12\n" +

@@ -526,8 +526,10 @@ type ControlPlaneStep struct {
 	Roles             []string `protobuf:"bytes,9,rep,name=roles,proto3" json:"roles,omitempty"`
 	ApprovalsRequired uint32   `protobuf:"varint,10,opt,name=approvals_required,json=approvalsRequired,proto3" json:"approvals_required,omitempty"`
 	Items             []string `protobuf:"bytes,11,rep,name=items,proto3" json:"items,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// permanent marks a failure no retry can cure (inputs that do not resolve).
+	Permanent     bool `protobuf:"varint,12,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ControlPlaneStep) Reset() {
@@ -635,6 +637,13 @@ func (x *ControlPlaneStep) GetItems() []string {
 		return x.Items
 	}
 	return nil
+}
+
+func (x *ControlPlaneStep) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
 }
 
 // RunReadiness records the readiness reports taken when a drill ended.
@@ -1078,7 +1087,7 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x19\n" +
 	"\bagent_id\x18\x04 \x01(\tR\aagentId\x12\x14\n" +
-	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\xbf\x02\n" +
+	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\xdd\x02\n" +
 	"\x10ControlPlaneStep\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
@@ -1091,7 +1100,8 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x05roles\x18\t \x03(\tR\x05roles\x12-\n" +
 	"\x12approvals_required\x18\n" +
 	" \x01(\rR\x11approvalsRequired\x12\x14\n" +
-	"\x05items\x18\v \x03(\tR\x05items\"\\\n" +
+	"\x05items\x18\v \x03(\tR\x05items\x12\x1c\n" +
+	"\tpermanent\x18\f \x01(\bR\tpermanent\"\\\n" +
 	"\fRunReadiness\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x125\n" +
 	"\areports\x18\x02 \x03(\v2\x1b.kirikae.v1.ReadinessReportR\areports\"7\n" +
