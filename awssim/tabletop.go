@@ -26,9 +26,9 @@ func (s *Sim) SetSnapshotCopyAge(region, instance string, age time.Duration) (st
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs, ok := s.st.Regions[region]
-	if !ok {
-		return "", fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	rs, err := s.simulatedLocked(region)
+	if err != nil {
+		return "", err
 	}
 	var copies []*dbSnapshot
 	for _, sn := range rs.DBSnapshots {
@@ -54,9 +54,9 @@ func (s *Sim) SetSnapshotCopyAge(region, instance string, age time.Duration) (st
 func (s *Sim) RemoveSnapshotCopies(region, instance string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs, ok := s.st.Regions[region]
-	if !ok {
-		return 0, fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	rs, err := s.simulatedLocked(region)
+	if err != nil {
+		return 0, err
 	}
 	n := 0
 	for id, sn := range rs.DBSnapshots {
@@ -77,9 +77,9 @@ func (s *Sim) SetRecoveryPointAge(region, vault string, age time.Duration) (stri
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs, ok := s.st.Regions[region]
-	if !ok {
-		return "", fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	rs, err := s.simulatedLocked(region)
+	if err != nil {
+		return "", err
 	}
 	points := rs.Vaults[vault]
 	if len(points) == 0 {
@@ -103,9 +103,9 @@ func (s *Sim) SetRecoveryPointAge(region, vault string, age time.Duration) (stri
 func (s *Sim) RemoveRecoveryPoints(region, vault string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs, ok := s.st.Regions[region]
-	if !ok {
-		return 0, fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	rs, err := s.simulatedLocked(region)
+	if err != nil {
+		return 0, err
 	}
 	points, ok := rs.Vaults[vault]
 	if !ok {
@@ -125,4 +125,13 @@ func shiftTimeline(tl *timeline, shift time.Duration, now time.Time) {
 		}
 		tl.Phases[i].At = at
 	}
+}
+
+// simulatedLocked returns the state of region, or an error naming the simulated regions.
+func (s *Sim) simulatedLocked(region string) (*regionState, error) {
+	rs, ok := s.st.Regions[region]
+	if !ok {
+		return nil, fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+	}
+	return rs, nil
 }

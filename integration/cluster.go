@@ -252,6 +252,13 @@ func (c *Cluster) Addrs(idx ...int) string {
 	return strings.Join(a, ",")
 }
 
+// Env is the environment that makes the kirikae CLI act as `as` (a certificate name such
+// as operator-sam) against every node, for long-running commands started with StartProc.
+func (c *Cluster) Env(as string) []string {
+	return []string{"KIRIKAE_ADDR=" + c.Addrs(), "KIRIKAE_CA=" + c.CA(),
+		"KIRIKAE_CERT=" + filepath.Join(c.CertDir, as+".pem"), "KIRIKAE_KEY=" + filepath.Join(c.CertDir, as+"-key.pem")}
+}
+
 // CLI runs the kirikae binary as operator `as` against addrs and returns stdout, stderr
 // and the error.
 func (c *Cluster) CLI(ctx context.Context, as, addrs string, args ...string) (string, string, error) {

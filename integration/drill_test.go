@@ -28,15 +28,7 @@ type json0 = map[string]any
 func TestFullDrill(t *testing.T) {
 	w := newDRWorld(t, 0.002)
 	w.waitAgent("us-east-1")
-	env := []string{"KIRIKAE_ADDR=" + w.c.Addrs(), "KIRIKAE_CA=" + w.c.CA(),
-		"KIRIKAE_CERT=" + filepath.Join(w.c.CertDir, "operator-sam.pem"), "KIRIKAE_KEY=" + filepath.Join(w.c.CertDir, "operator-sam-key.pem")}
-	args := []string{"drill", "start", "--kind", "full", "--reason", "yearly drill", "--participants", "sam,mia,eve",
-		"--plan", filepath.Join(w.planDir, "kaigo-failover.yaml"), "--cutback-plan", filepath.Join(w.planDir, "kaigo-cutback.yaml"),
-		"--cutback-set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com",
-		"--cutback-set", "PROD_ALB_DNS=kaigo-subsys-prod-alb-1234567890.us-east-1.elb.amazonaws.com",
-		"--cutback-set", "PROD_ALB_ZONE_ID=Z35SXDOTRQ7X7K"}
-	args = append(args, w.params...)
-	drill := integration.StartProcForTest(t, w.c.Bin, "drill", env, args...)
+	drill := integration.StartProcForTest(t, w.c.Bin, "drill", w.c.Env("operator-sam"), w.fullDrillArgs("--participants", "sam,mia,eve")...)
 
 	var ids []string
 	integration.WaitFor(t, 4*time.Minute, "the drill to complete", func() bool {
@@ -95,6 +87,16 @@ func TestFullDrill(t *testing.T) {
 	}
 }
 
+// fullDrillArgs are the arguments of a full drill of the bundled plans against this world.
+func (w *drWorld) fullDrillArgs(extra ...string) []string {
+	args := []string{"drill", "start", "--kind", "full", "--reason", "yearly drill",
+		"--plan", filepath.Join(w.planDir, "kaigo-failover.yaml"), "--cutback-plan", filepath.Join(w.planDir, "kaigo-cutback.yaml"),
+		"--cutback-set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com",
+		"--cutback-set", "PROD_ALB_DNS=kaigo-subsys-prod-alb-1234567890.us-east-1.elb.amazonaws.com",
+		"--cutback-set", "PROD_ALB_ZONE_ID=Z35SXDOTRQ7X7K"}
+	return append(append(args, extra...), w.params...)
+}
+
 func TestDrillRefusesWithoutAgent(t *testing.T) {
 	w := newDRWorld(t, 0.002)
 	w.west.Kill()
@@ -129,15 +131,7 @@ func TestDrillRefusesWithoutAgent(t *testing.T) {
 func TestFullDrillOutlivesTheCLI(t *testing.T) {
 	w := newDRWorld(t, 0.002)
 	w.waitAgent("us-east-1")
-	env := []string{"KIRIKAE_ADDR=" + w.c.Addrs(), "KIRIKAE_CA=" + w.c.CA(),
-		"KIRIKAE_CERT=" + filepath.Join(w.c.CertDir, "operator-sam.pem"), "KIRIKAE_KEY=" + filepath.Join(w.c.CertDir, "operator-sam-key.pem")}
-	args := []string{"drill", "start", "--kind", "full", "--reason", "yearly drill",
-		"--plan", filepath.Join(w.planDir, "kaigo-failover.yaml"), "--cutback-plan", filepath.Join(w.planDir, "kaigo-cutback.yaml"),
-		"--cutback-set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com",
-		"--cutback-set", "PROD_ALB_DNS=kaigo-subsys-prod-alb-1234567890.us-east-1.elb.amazonaws.com",
-		"--cutback-set", "PROD_ALB_ZONE_ID=Z35SXDOTRQ7X7K"}
-	args = append(args, w.params...)
-	drill := integration.StartProcForTest(t, w.c.Bin, "drill", env, args...)
+	drill := integration.StartProcForTest(t, w.c.Bin, "drill", w.c.Env("operator-sam"), w.fullDrillArgs()...)
 	integration.WaitFor(t, 60*time.Second, "the drill's failover to be declared", func() bool {
 		return strings.Contains(drill.Logs(), "failover run")
 	})

@@ -99,13 +99,11 @@ func TestPartialDrill(t *testing.T) {
 	regionBefore := w.regionState()
 	journalBefore := len(w.sim.Journal(t))
 
-	env := []string{"KIRIKAE_ADDR=" + w.c.Addrs(), "KIRIKAE_CA=" + w.c.CA(),
-		"KIRIKAE_CERT=" + filepath.Join(w.c.CertDir, "operator-sam.pem"), "KIRIKAE_KEY=" + filepath.Join(w.c.CertDir, "operator-sam-key.pem")}
 	// DNS is not switched, so the checks go straight to the DR load balancer.
 	args := []string{"drill", "start", "--kind", "partial", "--reason", "half-yearly drill", "--participants", "sam,mia",
 		"--plan", filepath.Join(w.planDir, "kaigo-failover.yaml"), "--set", "APP_URL=" + w.sim.URL + "/_app/us-west-2",
 		"--set", "ALLOW_DATA_LOSS=true"}
-	drill := integration.StartProcForTest(t, w.c.Bin, "drill", env, args...)
+	drill := integration.StartProcForTest(t, w.c.Bin, "drill", w.c.Env("operator-sam"), args...)
 
 	var drillID, teardownID string
 	integration.WaitFor(t, 4*time.Minute, "the partial drill and its teardown to complete", func() bool {
