@@ -93,6 +93,9 @@ has no connected agent, unless --allow-missing-agent.`,
     --cutback-plan deploy/plans/kaigo-cutback.yaml --participants alice,bob --reason "yearly drill"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := drillFlagsFit(cmd, in.kind); err != nil {
+				return err
+			}
 			if in.planFile == "" {
 				return errors.New("--plan is required")
 			}
@@ -138,6 +141,28 @@ has no connected agent, unless --allow-missing-agent.`,
 	fs.StringVar(&in.format, "format", "md", "tabletop: report format, md or html")
 	fs.Float64Var(&in.timeScale, "time-scale", 0.002, "tabletop: simulated AWS time per real second (0.002 runs a 45-minute restore in 5.4 s)")
 	return cmd
+}
+
+// drillOnlyFlags are the flags that mean something to one kind of drill only.
+var drillOnlyFlags = map[string][]string{
+	"full":     {"cutback-plan", "cutback-set"},
+	"tabletop": {"report", "format", "time-scale"},
+}
+
+// drillFlagsFit refuses a flag given to a kind of drill it means nothing to, rather than
+// ignore it: a --cutback-plan on a partial drill is a mistake worth hearing about.
+func drillFlagsFit(cmd *cobra.Command, kind string) error {
+	for owner, names := range drillOnlyFlags {
+		if owner == kind {
+			continue
+		}
+		for _, name := range names {
+			if cmd.Flags().Changed(name) {
+				return fmt.Errorf("--%s is only for --kind %s, not %q", name, owner, kind)
+			}
+		}
+	}
+	return nil
 }
 
 // checkDrillTimeline reads the target timeline and checks it against the drill's plans, so

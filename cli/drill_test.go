@@ -73,3 +73,36 @@ func TestDrillStartRefusesABadTimelineBeforeStarting(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderRunShowsDrillLinksAndUndo(t *testing.T) {
+	r := &kirikaev1.Run{Id: "failover-1", Kind: kirikaev1.RunKind_RUN_KIND_FAILOVER, Drill: kirikaev1.DrillKind_DRILL_KIND_PARTIAL,
+		TeardownRunId: "teardown-failover-1", Status: kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED,
+		Steps: []*kirikaev1.StepState{{Id: "restore-rds", Status: kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, Spec: &kirikaev1.StepSpec{Phase: "build"},
+			Undo: []*kirikaev1.UndoStep{{Action: "aws.rds.deleteRestored"}}}}}
+	var b strings.Builder
+	renderRun(&b, r, time.Now())
+	for _, want := range []string{"teardown: teardown-failover-1", "restore-rds", "[1 to undo]"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("run view lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestDrillStartRefusesFlagsOfAnotherKind(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kind", "partial", "--cutback-plan", "x.yaml"}, `--cutback-plan is only for --kind full, not "partial"`},
+		{[]string{"--kind", "full", "--report", "r.md"}, `--report is only for --kind tabletop, not "full"`},
+		{[]string{"--kind", "partial", "--time-scale", "0.01"}, `--time-scale is only for --kind tabletop, not "partial"`},
+	} {
+		cmd := newDrillStartCommand()
+		cmd.SetArgs(append(tc.args, "--plan", filepath.Join("..", "deploy", "plans", "kaigo-failover.yaml")))
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		if err := cmd.ExecuteContext(context.Background()); err == nil || err.Error() != tc.want {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

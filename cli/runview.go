@@ -69,6 +69,12 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 	if r.GetError() != "" {
 		fmt.Fprintf(w, "  ! %s\n", r.GetError())
 	}
+	// The runs of one drill are linked both ways.
+	for _, l := range []struct{ what, id string }{{"part of drill", r.GetParentRunId()}, {"cutback", r.GetCutbackRunId()}, {"teardown", r.GetTeardownRunId()}} {
+		if l.id != "" {
+			fmt.Fprintf(w, "  %s: %s\n", l.what, l.id)
+		}
+	}
 	phases := r.GetPhases()
 	seen := map[string]bool{}
 	for _, ph := range phases {
@@ -112,6 +118,9 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 			}
 			if st.GetAttempt() > 1 {
 				line += fmt.Sprintf("  (attempt %d)", st.GetAttempt())
+			}
+			if n := len(st.GetUndo()); n > 0 {
+				line += fmt.Sprintf("  [%d to undo]", n)
 			}
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
 		}
