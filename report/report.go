@@ -554,6 +554,9 @@ func (r *Report) objectives(in Input, runs []*kirikaev1.Run) {
 			r.RTO.Known, r.RTO.Achieved = true, rs.Duration
 			r.RTO.Met = rs.Duration <= r.RTO.Objective
 			r.RTO.Basis = fmt.Sprintf("run %s, from the declaration to the end of the plan", rs.ID)
+			if main.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
+				r.RTO.Basis += "; a partial drill skips the DNS switch and region.activate, so this is the time to a built and verified DR environment, without the traffic switch"
+			}
 		} else {
 			r.RTO.Basis = fmt.Sprintf("run %s did not succeed (%s): service was not restored by the plan", rs.ID, rs.Status)
 		}

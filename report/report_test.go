@@ -416,3 +416,14 @@ func checkHTML(t *testing.T, in report.Input) {
 		}
 	}
 }
+
+func TestPartialDrillRTOSaysNoTrafficMoved(t *testing.T) {
+	in := fixture(t, 1, kirikaev1.DrillKind_DRILL_KIND_PARTIAL)
+	r := build(t, in)
+	if !strings.Contains(r.RTO.Basis, "partial drill skips the DNS switch") {
+		t.Errorf("RTO basis of a partial drill: %q", r.RTO.Basis)
+	}
+	if full := build(t, fixture(t, 1, kirikaev1.DrillKind_DRILL_KIND_FULL)); strings.Contains(full.RTO.Basis, "partial") {
+		t.Errorf("RTO basis of a full drill: %q", full.RTO.Basis)
+	}
+}
