@@ -84,6 +84,7 @@ type Cluster struct {
 	CertDir string
 	Roles   string
 	Nodes   []*Node
+	net     *Net
 }
 
 // Options tune NewCluster.
@@ -92,14 +93,22 @@ type Options struct {
 	Operators []string
 	// Roles is the YAML written to the roles file; empty means no --roles flag.
 	Roles string
+	// Net runs each node in its own network namespace of Net, on Net's addresses; the
+	// CLI and health checks then reach the nodes from Net's client namespace.
+	Net *Net
 }
 
 // NewCluster starts n nodes with mTLS: the first bootstraps, the others join it. It waits
 // until every node knows a leader.
 func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, Bin: Binary(t), CertDir: t.TempDir()}
+	c := &Cluster{t: t, Bin: Binary(t), CertDir: t.TempDir(), net: opts.Net}
 	args := []string{"certs", "init", "--dir", c.CertDir}
+	if c.net != nil {
+		for _, h := range append(c.net.Hosts(), "127.0.0.1") {
+			args = append(args, "--host", h)
+		}
+	}
 	for _, op := range append([]string{"admin"}, opts.Operators...) {
 		args = append(args, "--operator", op)
 	}
@@ -114,10 +123,13 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	}
 	base := t.TempDir()
 	for i := range n {
-		c.Nodes = append(c.Nodes, &Node{
-			ID: fmt.Sprintf("cp%d", i+1), DataDir: filepath.Join(base, fmt.Sprintf("cp%d", i+1)),
-			RaftAddr: FreeAddr(t), GRPCAddr: FreeAddr(t), HTTPAddr: FreeAddr(t),
-		})
+		nd := &Node{ID: fmt.Sprintf("cp%d", i+1), DataDir: filepath.Join(base, fmt.Sprintf("cp%d", i+1))}
+		if c.net != nil {
+			nd.RaftAddr, nd.GRPCAddr, nd.HTTPAddr = c.net.Addr(i, 7100), c.net.Addr(i, 7200), c.net.Addr(i, 7300)
+		} else {
+			nd.RaftAddr, nd.GRPCAddr, nd.HTTPAddr = FreeAddr(t), FreeAddr(t), FreeAddr(t)
+		}
+		c.Nodes = append(c.Nodes, nd)
 	}
 	t.Cleanup(c.Stop)
 	for i := range c.Nodes {
@@ -149,6 +161,9 @@ func (c *Cluster) Start(i int) {
 	}
 	nd.logs = &bytes.Buffer{}
 	cmd := exec.Command(c.Bin, args...)
+	if c.net != nil {
+		cmd = c.net.NodeCommand(i, c.Bin, args...)
+	}
 	cmd.Stdout = &lockedWriter{w: nd.logs}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
@@ -210,7 +225,11 @@ type Health struct {
 // Health reads node i's /healthz.
 func (c *Cluster) Health(i int) (Health, error) {
 	var h Health
-	resp, err := http.Get("http://" + c.Nodes[i].HTTPAddr + "/healthz")
+	get := http.Get
+	if c.net != nil {
+		get = c.net.HTTPClient().Get
+	}
+	resp, err := get("http://" + c.Nodes[i].HTTPAddr + "/healthz")
 	if err != nil {
 		return h, err
 	}
@@ -263,6 +282,9 @@ func (c *Cluster) Env(as string) []string {
 // and the error.
 func (c *Cluster) CLI(ctx context.Context, as, addrs string, args ...string) (string, string, error) {
 	cmd := exec.CommandContext(ctx, c.Bin, args...)
+	if c.net != nil {
+		cmd = c.net.ClientCommand(ctx, c.Bin, args...)
+	}
 	cmd.Env = append(os.Environ(), "KIRIKAE_ADDR="+addrs)
 	if as != "" {
 		cmd.Env = append(cmd.Env, "KIRIKAE_CA="+c.CA(),
