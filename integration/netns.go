@@ -105,7 +105,9 @@ func (nw *Net) ClientCommand(ctx context.Context, bin string, args ...string) *e
 }
 
 // Partition cuts node i off from everyone; Heal reconnects it.
-func (nw *Net) Partition(i int) { nw.ip("-n", nw.ns("sw"), "link", "set", fmt.Sprintf("p-n%d", i+1), "down") }
+func (nw *Net) Partition(i int) {
+	nw.ip("-n", nw.ns("sw"), "link", "set", fmt.Sprintf("p-n%d", i+1), "down")
+}
 
 // Heal reconnects node i.
 func (nw *Net) Heal(i int) { nw.ip("-n", nw.ns("sw"), "link", "set", fmt.Sprintf("p-n%d", i+1), "up") }
