@@ -54,6 +54,7 @@ type TLSStreamLayer struct {
 
 	mu       sync.Mutex
 	inflight map[net.Conn]struct{}
+	closed   bool // under mu: no accept loop may start once Close has begun
 }
 
 type acceptResult struct {
@@ -119,6 +120,13 @@ var _ raft.StreamLayer = (*TLSStreamLayer)(nil)
 // Accept waits for the next connection from a verified raft peer.
 func (l *TLSStreamLayer) Accept() (net.Conn, error) {
 	l.start.Do(func() {
+		// Under mu, so the loop is either counted before Close waits for it, or never
+		// started: WaitGroup.Add must not race with Wait.
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.closed {
+			return
+		}
 		l.wg.Add(1)
 		go l.acceptLoop()
 	})
@@ -207,6 +215,7 @@ func (l *TLSStreamLayer) Close() error {
 		close(l.done)
 		err = l.ln.Close()
 		l.mu.Lock()
+		l.closed = true
 		for c := range l.inflight {
 			c.Close()
 		}
