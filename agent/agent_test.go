@@ -638,6 +638,12 @@ func TestUndoReportedWithEveryOutcome(t *testing.T) {
 	// attempt of the step, after a restart, reports it with its own.
 	cp.assign(t, assignment("undo", "interrupted", 1, 1, "test.undo", `{"id":"db-4","block":true}`))
 	<-ex.started
+	// The control plane hears of the undo the moment it is recorded, long before any
+	// result, so not even a retry on another agent would lose it.
+	waitFor(t, "the undo of db-4 in a progress message", func() bool {
+		sent := cp.progressUndo("undo", "interrupted")
+		return len(sent) > 0 && slices.Equal(undoOf(&kirikaev1.StepResult{Undo: sent[len(sent)-1]}), []string{`test.delete {"id":"db-4","n":2} delete db-4`})
+	})
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,9 @@
 //     without a result (shutdown, crash) does not lose it: the next attempt of that step
 //     on this agent starts its log with those steps and reports them with its own result.
 //     The file goes once a result holding them is stored. Undo steps are stored and resent
-//     with their result like the rest of it.
+//     with their result like the rest of it. Each Add also sends every step recorded so
+//     far to the control plane at once, in a StepProgress, which keeps them in the run: a
+//     retry on another agent, or a teardown after this agent is gone, still has them.
 //
 // # Execution
 //

@@ -167,11 +167,26 @@ func (a *Agent) run(j *job) {
 	if perr != nil {
 		log.Error("cannot read the undo steps an earlier attempt left; they are not reported", "err", perr)
 	}
+	// Every undo step also goes to the control plane at once, in a progress message, so it
+	// outlives this agent: a retry on another agent cannot report what this one did.
+	sendUndo := func(all []action.Undo) {
+		undo := a.undoSteps(log, all)
+		if len(undo) == 0 {
+			return
+		}
+		a.emitAsync(&kirikaev1.ConnectRequest{Msg: &kirikaev1.ConnectRequest_Progress{Progress: &kirikaev1.StepProgress{
+			RunId: k.run, StepId: k.step, Attempt: k.attempt, Undo: undo,
+			Status: "recorded how to undo: " + undo[len(undo)-1].GetNote()}}})
+	}
 	j.step.Undo = action.NewUndoLog(pending, func(all []action.Undo) {
 		if err := a.undo.save(k.run, k.step, all); err != nil {
 			log.Error("cannot persist undo steps; they are kept in memory only", "err", err)
 		}
+		sendUndo(all)
 	})
+	if len(pending) > 0 {
+		sendUndo(pending)
+	}
 	outputs, err := map[string]any(nil), j.bad
 	if err == nil {
 		log.Debug("executing")
@@ -216,7 +231,7 @@ func (a *Agent) run(j *job) {
 	}
 	// Undo is reported whatever the outcome: an attempt that created something and then
 	// failed (a wait that timed out, a cancel, a panic) must not lose it.
-	res.Undo = a.undoSteps(log, j.step.Undo)
+	res.Undo = a.undoSteps(log, j.step.Undo.Steps())
 	if res.Ok {
 		log.Info("attempt succeeded", "took", finished.Sub(started).Round(time.Millisecond), "undo", len(res.Undo))
 	} else {
@@ -232,9 +247,9 @@ func (a *Agent) run(j *job) {
 
 // undoSteps turns an attempt's undo log into the wire form. An undo step whose inputs are
 // not JSON is an executor bug; it is logged and left out rather than failing the attempt.
-func (a *Agent) undoSteps(log *slog.Logger, l *action.UndoLog) []*kirikaev1.UndoStep {
+func (a *Agent) undoSteps(log *slog.Logger, steps []action.Undo) []*kirikaev1.UndoStep {
 	var out []*kirikaev1.UndoStep
-	for _, u := range l.Steps() {
+	for _, u := range steps {
 		with := u.With
 		if with == nil {
 			with = map[string]any{}

@@ -329,6 +329,19 @@ func (cp *fakeCP) progressFor(run, step string) []string {
 	return out
 }
 
+// progressUndo is the undo steps the progress messages of run/step carried, newest message last.
+func (cp *fakeCP) progressUndo(run, step string) [][]*kirikaev1.UndoStep {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	var out [][]*kirikaev1.UndoStep
+	for _, p := range cp.progress {
+		if p.GetRunId() == run && p.GetStepId() == step && len(p.GetUndo()) > 0 {
+			out = append(out, p.GetUndo())
+		}
+	}
+	return out
+}
+
 func (cp *fakeCP) readinessReports() []*kirikaev1.ReadinessReport {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()

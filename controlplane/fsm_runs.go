@@ -277,6 +277,7 @@ func (f *FSM) applyStepProgress(p *kirikaev1.StepProgress) *kirikaev1.CommandRes
 	}
 	st.Status = kirikaev1.StepStatus_STEP_STATUS_RUNNING
 	st.Progress = p.GetStatus()
+	st.Undo = mergeUndo(st.GetUndo(), p.GetUndo())
 	return runResult(r)
 }
 

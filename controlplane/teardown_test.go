@@ -125,3 +125,19 @@ func TestFailuresNoRetryCanCure(t *testing.T) {
 		t.Fatalf("a transient failure is %s, want retry-wait", st.GetStatus())
 	}
 }
+
+// TestUndoFromProgress: undo steps sent in a progress message are kept, so a step whose
+// agent dies before its result still has them for the teardown.
+func TestUndoFromProgress(t *testing.T) {
+	r := newRunFSM(t)
+	r.ok("op", failoverRun("r1", &kirikaev1.StepState{Id: "restore", Spec: spec("aws.rds.restoreSnapshot", "us-west-2")}))
+	r.ok("srv", dispatched("r1", "restore", 1))
+	del := &kirikaev1.UndoStep{Action: "aws.rds.deleteRestored", WithJson: `{"instanceId":"dr"}`}
+	r.ok("srv", &kirikaev1.Command{Payload: &kirikaev1.Command_StepProgress{StepProgress: &kirikaev1.StepProgress{
+		RunId: "r1", StepId: "restore", Attempt: 1, Status: "recorded how to undo", Undo: []*kirikaev1.UndoStep{del}}}})
+	// The agent dies; the step is failed by the control plane, with no undo of its own.
+	run := r.ok("srv", result("r1", "restore", 1, false))
+	if u := findStep(run, "restore").GetUndo(); len(u) != 1 || u[0].GetWithJson() != del.GetWithJson() {
+		t.Fatalf("undo after a progress message and a failure without undo: %v", u)
+	}
+}

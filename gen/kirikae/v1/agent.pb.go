@@ -513,11 +513,14 @@ func (x *Assignment) GetTimeoutMs() int64 {
 
 // StepProgress is a status line while a step runs.
 type StepProgress struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	StepId        string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
-	Attempt       uint32                 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RunId   string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	StepId  string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Attempt uint32                 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Status  string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	// undo, when set, is every undo step the attempt has recorded so far, sent the moment one
+	// is added: the control plane keeps them even if the agent dies before the result.
+	Undo          []*UndoStep `protobuf:"bytes,5,rep,name=undo,proto3" json:"undo,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -578,6 +581,13 @@ func (x *StepProgress) GetStatus() string {
 		return x.Status
 	}
 	return ""
+}
+
+func (x *StepProgress) GetUndo() []*UndoStep {
+	if x != nil {
+		return x.Undo
+	}
+	return nil
 }
 
 // StepResult ends one attempt.
@@ -1566,12 +1576,13 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06action\x18\x05 \x01(\tR\x06action\x12\x1b\n" +
 	"\twith_json\x18\x06 \x01(\tR\bwithJson\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\a \x01(\x03R\ttimeoutMs\"p\n" +
+	"timeout_ms\x18\a \x01(\x03R\ttimeoutMs\"\x9a\x01\n" +
 	"\fStepProgress\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x16\n" +
-	"\x06status\x18\x04 \x01(\tR\x06status\"\xdb\x02\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12(\n" +
+	"\x04undo\x18\x05 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\"\xdb\x02\n" +
 	"\n" +
 	"StepResult\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1693,32 +1704,33 @@ var file_kirikae_v1_agent_proto_goTypes = []any{
 var file_kirikae_v1_agent_proto_depIdxs = []int32{
 	0,  // 0: kirikae.v1.ReadinessCheck.status:type_name -> kirikae.v1.ReadinessStatus
 	3,  // 1: kirikae.v1.ReadinessReport.checks:type_name -> kirikae.v1.ReadinessCheck
-	8,  // 2: kirikae.v1.StepResult.undo:type_name -> kirikae.v1.UndoStep
-	1,  // 3: kirikae.v1.ConnectRequest.register:type_name -> kirikae.v1.AgentInfo
-	2,  // 4: kirikae.v1.ConnectRequest.heartbeat:type_name -> kirikae.v1.AgentHealth
-	4,  // 5: kirikae.v1.ConnectRequest.readiness:type_name -> kirikae.v1.ReadinessReport
-	6,  // 6: kirikae.v1.ConnectRequest.progress:type_name -> kirikae.v1.StepProgress
-	7,  // 7: kirikae.v1.ConnectRequest.result:type_name -> kirikae.v1.StepResult
-	11, // 8: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
-	5,  // 9: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
-	12, // 10: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
-	13, // 11: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
-	1,  // 12: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
-	2,  // 13: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
-	4,  // 14: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	14, // 15: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
-	15, // 16: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
-	9,  // 17: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
-	16, // 18: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
-	18, // 19: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
-	10, // 20: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
-	17, // 21: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
-	19, // 22: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
-	20, // [20:23] is the sub-list for method output_type
-	17, // [17:20] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	8,  // 2: kirikae.v1.StepProgress.undo:type_name -> kirikae.v1.UndoStep
+	8,  // 3: kirikae.v1.StepResult.undo:type_name -> kirikae.v1.UndoStep
+	1,  // 4: kirikae.v1.ConnectRequest.register:type_name -> kirikae.v1.AgentInfo
+	2,  // 5: kirikae.v1.ConnectRequest.heartbeat:type_name -> kirikae.v1.AgentHealth
+	4,  // 6: kirikae.v1.ConnectRequest.readiness:type_name -> kirikae.v1.ReadinessReport
+	6,  // 7: kirikae.v1.ConnectRequest.progress:type_name -> kirikae.v1.StepProgress
+	7,  // 8: kirikae.v1.ConnectRequest.result:type_name -> kirikae.v1.StepResult
+	11, // 9: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
+	5,  // 10: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
+	12, // 11: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
+	13, // 12: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
+	1,  // 13: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
+	2,  // 14: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
+	4,  // 15: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	14, // 16: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
+	15, // 17: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
+	9,  // 18: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
+	16, // 19: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
+	18, // 20: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
+	10, // 21: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
+	17, // 22: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
+	19, // 23: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
+	21, // [21:24] is the sub-list for method output_type
+	18, // [18:21] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_agent_proto_init() }
