@@ -69,13 +69,16 @@ func newDrillStartCommand() *cobra.Command {
                    readiness reports where they say something. Nothing real is touched: the
                    active region and the epoch stay as they are. The drill predicts the
                    timeline and the RTO, and finds plan errors (missing inputs, bad
-                   references, guard-rail refusals). It ends with a report (--report FILE), and is
-                   recorded in the control plane for the schedule, when one is reachable.
+                   references, guard-rail refusals). It ends with a report (--report FILE),
+                   and is recorded in the control plane for the schedule when one is
+                   reachable.
   --kind partial   the half-yearly partial drill (部分訓練): the real agents run the plan in the
                    DR region, except the steps the plan marks "drill: skip" (the DNS switch
                    and region.activate): traffic does not move. When the run ends, the control
                    plane starts a teardown run that removes exactly what the drill created or
-                   changed, as the agents reported it, and nothing else.
+                   changed, as the agents reported it, and nothing else. DNS still points at
+                   production, so point the checks at the DR load balancer (for the bundled
+                   plan: --set APP_URL=https://DR-ALB-DNS-NAME).
   --kind full      the yearly full-scale drill (フルスケール訓練): the failover plan, then, once
                    it has succeeded, the cutback plan, which the control plane starts itself
                    (the drill completes even if this command is interrupted). Traffic really
@@ -136,7 +139,7 @@ has no connected agent, unless --allow-missing-agent.`,
 	fs.StringArrayVar(&sets, "set", nil, "override a param of the failover plan, NAME=VALUE (repeatable)")
 	fs.StringArrayVar(&in.cutbackSets, "cutback-set", nil, "override a param of the cutback plan, NAME=VALUE (repeatable)")
 	fs.BoolVar(&in.allowMissing, "allow-missing-agent", false, "start although a region of the plan has no connected agent")
-	fs.StringVar(&in.timelineFile, "timeline", "", "target timeline for the tabletop's report, e.g. deploy/drills/full-scale.yaml")
+	fs.StringVar(&in.timelineFile, "timeline", "", "target timeline, checked against the plans before the drill starts and set against the times in the report, e.g. deploy/drills/full-scale.yaml")
 	fs.StringVar(&in.reportFile, "report", "", "tabletop: write the report here (default: standard output)")
 	fs.StringVar(&in.format, "format", "md", "tabletop: report format, md or html")
 	fs.Float64Var(&in.timeScale, "time-scale", 0.002, "tabletop: simulated AWS time per real second (0.002 runs a 45-minute restore in 5.4 s)")
