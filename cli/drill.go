@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -197,14 +196,11 @@ func checkDrillTimeline(in drillInput) (*report.Timeline, error) {
 		}
 		plans = append(plans, cb)
 	}
-	check := *tl
-	check.Rows = nil
-	for _, row := range tl.Rows {
-		if row.Match.Plan == "" || slices.ContainsFunc(plans, func(p *plan.Plan) bool { return p.Name == row.Match.Plan }) {
-			check.Rows = append(check.Rows, row)
-		}
+	var names []string
+	for _, p := range plans {
+		names = append(names, p.Name)
 	}
-	if err := check.ValidateAgainst(plans...); err != nil {
+	if err := tl.ForPlans(names...).ValidateAgainst(plans...); err != nil {
 		return nil, err
 	}
 	return tl, nil

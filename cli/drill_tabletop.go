@@ -180,14 +180,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	var tl *report.Timeline
 	if in.timeline != nil {
 		// Rows of plans this tabletop did not run (a cutback's) have nothing to match.
-		c := *in.timeline
-		c.Rows = nil
-		for _, row := range in.timeline.Rows {
-			if row.Match.Plan == "" || row.Match.Plan == run.GetPlanName() {
-				c.Rows = append(c.Rows, row)
-			}
-		}
-		tl = &c
+		tl = in.timeline.ForPlans(run.GetPlanName())
 	}
 	rep, err := report.Build(report.Input{Runs: []*kirikaev1.Run{run}, Audit: audit, ReadinessStart: live, Timeline: tl,
 		TimeScale: 1, LastDrills: last, Notes: notes, Problems: problems})

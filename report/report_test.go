@@ -427,3 +427,25 @@ func TestPartialDrillRTOSaysNoTrafficMoved(t *testing.T) {
 		t.Errorf("RTO basis of a full drill: %q", full.RTO.Basis)
 	}
 }
+
+func TestTimelineForPlans(t *testing.T) {
+	tl, err := report.ParseTimeline("t.yaml", []byte(`apiVersion: kirikae/v1
+kind: Timeline
+name: t
+date: 2025-12-01
+rows:
+  - {time: "09:00", action: a, match: {plan: kaigo-failover, phase: prepare}}
+  - {time: "10:00", action: b}
+  - {time: "13:00", action: c, match: {plan: kaigo-cutback, phase: confirm}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range tl.ForPlans("kaigo-failover").Rows {
+		got = append(got, r.Action)
+	}
+	if strings.Join(got, ",") != "a,b" || len(tl.Rows) != 3 {
+		t.Fatalf("rows for kaigo-failover: %v (the original keeps %d)", got, len(tl.Rows))
+	}
+}

@@ -278,6 +278,20 @@ func ParseTimeline(filename string, data []byte) (*Timeline, error) {
 	return tl, nil
 }
 
+// ForPlans returns a copy of the timeline with only the rows a run of the named plans can
+// match: rows that name one of them, and rows that name no plan. The rows of other plans
+// (a cutback's, in a drill that runs only the failover) are left out.
+func (t *Timeline) ForPlans(names ...string) *Timeline {
+	c := *t
+	c.Rows = nil
+	for _, row := range t.Rows {
+		if row.Match.Plan == "" || slices.Contains(names, row.Match.Plan) {
+			c.Rows = append(c.Rows, row)
+		}
+	}
+	return &c
+}
+
 // ValidateAgainst checks every row's match against the plans the timeline is used with
 // (for a full-scale drill, the failover and the cutback plan). A plan, phase or step none
 // of them has is refused with the row's line; so is a step or phase that more than one
