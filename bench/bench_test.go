@@ -75,6 +75,16 @@ func BenchmarkGetActiveRegion(b *testing.B) {
 }
 
 func readLoad(b *testing.B, conns []kirikaev1.ActiveRegionServiceClient, cons kirikaev1.Consistency, conc int) (float64, time.Duration) {
+	req := &kirikaev1.GetActiveRegionRequest{Consistency: cons}
+	return load(b, conc, func(ctx context.Context, w int) error {
+		_, err := conns[w%len(conns)].GetActiveRegion(ctx, req)
+		return err
+	})
+}
+
+// load runs conc workers calling read for the measure time and returns the reads per
+// second and the 99th percentile latency. Worker w passes its index, to pick its client.
+func load(b *testing.B, conc int, read func(ctx context.Context, w int) error) (float64, time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), measure+10*time.Second)
 	defer cancel()
 	stop := time.Now().Add(measure)
@@ -84,21 +94,17 @@ func readLoad(b *testing.B, conns []kirikaev1.ActiveRegionServiceClient, cons ki
 	var failed atomic.Value
 	start := time.Now()
 	for w := range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cl := conns[w%len(conns)]
-			req := &kirikaev1.GetActiveRegionRequest{Consistency: cons}
+		wg.Go(func() {
 			for time.Now().Before(stop) {
 				t0 := time.Now()
-				if _, err := cl.GetActiveRegion(ctx, req); err != nil {
+				if err := read(ctx, w); err != nil {
 					failed.Store(err)
 					return
 				}
 				lat[w] = append(lat[w], time.Since(t0))
 				total.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err, _ := failed.Load().(error); err != nil {

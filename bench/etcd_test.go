@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -190,43 +188,17 @@ func BenchmarkEtcdRange(b *testing.B) {
 }
 
 func etcdReadLoad(b *testing.B, clients []*clientv3.Client, serializable bool, conc int) (float64, time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), measure+10*time.Second)
-	defer cancel()
 	var opts []clientv3.OpOption
 	if serializable {
 		opts = append(opts, clientv3.WithSerializable())
 	}
-	stop := time.Now().Add(measure)
-	var total atomic.Int64
-	lat := make([][]time.Duration, conc)
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	start := time.Now()
-	for w := range conc {
-		wg.Go(func() {
-			cl := clients[w%len(clients)]
-			for time.Now().Before(stop) {
-				t0 := time.Now()
-				resp, err := cl.Get(ctx, etcdKey, opts...)
-				if err == nil && len(resp.Kvs) != 1 {
-					err = errors.New("the active region key is missing")
-				}
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-				total.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	return float64(total.Load()) / time.Since(start).Seconds(), all[len(all)*99/100]
+	return load(b, conc, func(ctx context.Context, w int) error {
+		resp, err := clients[w%len(clients)].Get(ctx, etcdKey, opts...)
+		if err == nil && len(resp.Kvs) != 1 {
+			err = errors.New("the active region key is missing")
+		}
+		return err
+	})
 }
 
 // BenchmarkEtcdLeaderFailover is BenchmarkLeaderFailover against etcd with its default
