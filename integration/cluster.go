@@ -274,8 +274,12 @@ func (c *Cluster) Addrs(idx ...int) string {
 // Env is the environment that makes the kirikae CLI act as `as` (a certificate name such
 // as operator-sam) against every node, for long-running commands started with StartProc.
 func (c *Cluster) Env(as string) []string {
-	return []string{"KIRIKAE_ADDR=" + c.Addrs(), "KIRIKAE_CA=" + c.CA(),
-		"KIRIKAE_CERT=" + filepath.Join(c.CertDir, as+".pem"), "KIRIKAE_KEY=" + filepath.Join(c.CertDir, as+"-key.pem")}
+	return append([]string{"KIRIKAE_ADDR=" + c.Addrs()}, c.certEnv(as)...)
+}
+
+// certEnv makes the CLI present as's certificate.
+func (c *Cluster) certEnv(as string) []string {
+	return []string{"KIRIKAE_CA=" + c.CA(), "KIRIKAE_CERT=" + filepath.Join(c.CertDir, as+".pem"), "KIRIKAE_KEY=" + filepath.Join(c.CertDir, as+"-key.pem")}
 }
 
 // CLI runs the kirikae binary as operator `as` against addrs and returns stdout, stderr
@@ -287,8 +291,7 @@ func (c *Cluster) CLI(ctx context.Context, as, addrs string, args ...string) (st
 	}
 	cmd.Env = append(os.Environ(), "KIRIKAE_ADDR="+addrs)
 	if as != "" {
-		cmd.Env = append(cmd.Env, "KIRIKAE_CA="+c.CA(),
-			"KIRIKAE_CERT="+filepath.Join(c.CertDir, as+".pem"), "KIRIKAE_KEY="+filepath.Join(c.CertDir, as+"-key.pem"))
+		cmd.Env = append(cmd.Env, c.certEnv(as)...)
 	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
