@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,19 +73,33 @@ func (c *agentConn) healthy(now time.Time) bool {
 	return c.health.GetHealthy() && now.Sub(c.lastHB) < agentLost
 }
 
+// hung reports whether a connected agent has sent no heartbeat for longer than agentLost
+// and the grace period after it: its steps move to another agent of its region.
+func (c *agentConn) hung(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return now.Sub(c.lastHB) > agentLost+agentGrace
+}
+
+// agentKey identifies an agent: the region its certificate names, and its id, unique
+// within that region. An agent of one region can never take the place of another's.
+type agentKey struct{ region, id string }
+
+func keyOf(info *kirikaev1.AgentInfo) agentKey { return agentKey{info.GetRegion(), info.GetId()} }
+
 // agentHub holds the agents connected to this node while it leads.
 type agentHub struct {
 	mu          sync.Mutex
-	conns       map[string]*agentConn
+	conns       map[agentKey]*agentConn
 	leaderSince time.Time
 	// lastSeen remembers when each agent was last connected here, for the grace period.
-	lastSeen map[string]time.Time
+	lastSeen map[agentKey]time.Time
 	waiters  map[string]chan *kirikaev1.ReadinessReport
 	wake     chan struct{}
 }
 
 func newAgentHub() *agentHub {
-	return &agentHub{conns: map[string]*agentConn{}, lastSeen: map[string]time.Time{},
+	return &agentHub{conns: map[agentKey]*agentConn{}, lastSeen: map[agentKey]time.Time{},
 		waiters: map[string]chan *kirikaev1.ReadinessReport{}, wake: make(chan struct{}, 1)}
 }
 
@@ -98,20 +113,22 @@ func (h *agentHub) poke() {
 func (h *agentHub) add(c *agentConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if old, ok := h.conns[c.info.GetId()]; ok {
+	k := keyOf(c.info)
+	if old, ok := h.conns[k]; ok {
 		old.close()
 	}
-	h.conns[c.info.GetId()] = c
-	h.lastSeen[c.info.GetId()] = time.Now()
+	h.conns[k] = c
+	h.lastSeen[k] = time.Now()
 	h.poke()
 }
 
 func (h *agentHub) remove(c *agentConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.conns[c.info.GetId()] == c {
-		delete(h.conns, c.info.GetId())
-		h.lastSeen[c.info.GetId()] = time.Now()
+	k := keyOf(c.info)
+	if h.conns[k] == c {
+		delete(h.conns, k)
+		h.lastSeen[k] = time.Now()
 	}
 	c.close()
 	h.poke()
@@ -128,10 +145,10 @@ func (h *agentHub) closeAll() {
 	}
 }
 
-func (h *agentHub) get(id string) *agentConn {
+func (h *agentHub) get(region, id string) *agentConn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.conns[id]
+	return h.conns[agentKey{region, id}]
 }
 
 // can reports whether the agent advertised the action at registration. An agent that
@@ -141,23 +158,22 @@ func (c *agentConn) can(action string) bool {
 }
 
 // pick returns a healthy connected agent of a region that can run the action, with the
-// fewest running steps, preferring prefer when it qualifies.
-func (h *agentHub) pick(region, action, prefer string, now time.Time) *agentConn {
+// fewest running steps, other than avoid.
+func (h *agentHub) pick(region, action string, avoid *agentConn, now time.Time) *agentConn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if c, ok := h.conns[prefer]; ok && c.info.GetRegion() == region && c.can(action) && c.healthy(now) {
-		return c
-	}
 	var best *agentConn
 	var bestLoad int32
-	ids := make([]string, 0, len(h.conns))
-	for id := range h.conns {
-		ids = append(ids, id)
+	keys := make([]agentKey, 0, len(h.conns))
+	for k := range h.conns {
+		if k.region == region {
+			keys = append(keys, k)
+		}
 	}
-	slices.Sort(ids) // deterministic choice among equals
-	for _, id := range ids {
-		c := h.conns[id]
-		if c.info.GetRegion() != region || !c.can(action) || !c.healthy(now) {
+	slices.SortFunc(keys, func(a, b agentKey) int { return strings.Compare(a.id, b.id) }) // deterministic choice among equals
+	for _, k := range keys {
+		c := h.conns[k]
+		if c == avoid || !c.can(action) || !c.healthy(now) {
 			continue
 		}
 		c.mu.Lock()
@@ -172,13 +188,13 @@ func (h *agentHub) pick(region, action, prefer string, now time.Time) *agentConn
 
 // inGrace reports whether an agent that is not connected may still come back before its
 // work is moved: within agentGrace of this node becoming leader or of the agent leaving.
-func (h *agentHub) inGrace(id string, now time.Time) bool {
+func (h *agentHub) inGrace(region, id string, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if now.Sub(h.leaderSince) < agentGrace {
 		return true
 	}
-	seen, ok := h.lastSeen[id]
+	seen, ok := h.lastSeen[agentKey{region, id}]
 	return ok && now.Sub(seen) < agentGrace
 }
 
@@ -229,7 +245,7 @@ func (s *Server) serveAgent(stream kirikaev1.AgentService_ConnectServer) error {
 	if info.GetId() == "" {
 		return toStatus(fmt.Errorf("%w: agent id is empty", ErrInvalidArgument))
 	}
-	if _, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: NewRequestID(), Actor: actor,
+	if _, _, err := s.Propose(ctx, &kirikaev1.Command{Actor: actor,
 		Payload: &kirikaev1.Command_RegisterAgent{RegisterAgent: info}}); err != nil {
 		return toStatus(err)
 	}
@@ -341,19 +357,41 @@ func (s *Server) handleAgentMessage(ctx context.Context, c *agentConn, actor str
 			}
 		}
 	case *kirikaev1.ConnectRequest_Progress:
-		if _, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: NewRequestID(), Actor: actor,
-			Payload: &kirikaev1.Command_StepProgress{StepProgress: msg.Progress}}); err != nil {
+		// Who sent it is the connection's, never the agent's say: the state machine refuses
+		// (and audits) a report for a step this agent does not hold.
+		p := msg.Progress
+		p.AgentId = c.info.GetId()
+		s.keyUndo(c.info.GetRegion(), p.GetUndo())
+		if _, _, err := s.Propose(ctx, &kirikaev1.Command{Actor: actor,
+			Payload: &kirikaev1.Command_StepProgress{StepProgress: p}}); err != nil {
 			s.log.Debug("record progress", "agent", c.info.GetId(), "err", err)
 		}
 	case *kirikaev1.ConnectRequest_Result:
 		res := msg.Result
+		res.AgentId = c.info.GetId()
+		s.keyUndo(c.info.GetRegion(), res.GetUndo())
 		// The request id makes a resent result apply once.
 		id := fmt.Sprintf("result/%s/%s/%d", res.GetRunId(), res.GetStepId(), res.GetAttempt())
 		if _, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: id, Actor: actor,
 			Payload: &kirikaev1.Command_StepResult{StepResult: res}}); err != nil {
-			s.log.Warn("record step result; the agent will resend it", "agent", c.info.GetId(), "err", err)
+			if errors.Is(err, security.ErrPermissionDenied) {
+				s.log.Warn("refused a step result from an agent that does not hold the step", "agent", c.info.GetId(), "region", c.info.GetRegion(), "err", err)
+			} else {
+				s.log.Warn("record step result; the agent will resend it", "agent", c.info.GetId(), "err", err)
+			}
 		}
 		s.hub.poke()
+	}
+}
+
+// keyUndo names the resource each undo step touches, from the catalog: the state machine
+// records who owns it. What the agent put there is overwritten.
+func (s *Server) keyUndo(region string, undo []*kirikaev1.UndoStep) {
+	for _, u := range undo {
+		u.Resource = ""
+		if s.planner != nil {
+			u.Resource = s.planner.UndoResource(region, u)
+		}
 	}
 }
 
@@ -361,7 +399,7 @@ func (s *Server) handleAgentMessage(ctx context.Context, c *agentConn, actor str
 // its timestamps: readiness is recorded when it changes.
 func readinessChanged(recorded []*kirikaev1.ReadinessReport, rep *kirikaev1.ReadinessReport) bool {
 	for _, old := range recorded {
-		if old.GetAgentId() != rep.GetAgentId() {
+		if old.GetAgentId() != rep.GetAgentId() || old.GetRegion() != rep.GetRegion() {
 			continue
 		}
 		if len(old.GetChecks()) != len(rep.GetChecks()) {
@@ -379,8 +417,9 @@ func readinessChanged(recorded []*kirikaev1.ReadinessReport, rep *kirikaev1.Read
 }
 
 // requestReadiness asks every connected agent (of region, if set) for a fresh report and
-// waits for their answers until ctx ends.
-func (s *Server) requestReadiness(ctx context.Context, region string) []*kirikaev1.ReadinessReport {
+// waits for their answers until ctx ends. It returns the reports, and the agents asked that
+// did not answer, with why.
+func (s *Server) requestReadiness(ctx context.Context, region string) ([]*kirikaev1.ReadinessReport, []*kirikaev1.UnansweredAgent) {
 	var conns []*agentConn
 	for _, c := range s.hub.snapshot() {
 		if region == "" || c.info.GetRegion() == region {
@@ -397,20 +436,28 @@ func (s *Server) requestReadiness(ctx context.Context, region string) []*kirikae
 		delete(s.hub.waiters, id)
 		s.hub.mu.Unlock()
 	}()
-	asked := 0
+	pending := map[agentKey]bool{}
+	var none []*kirikaev1.UnansweredAgent
 	for _, c := range conns {
 		if c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_ReadinessRequest{ReadinessRequest: &kirikaev1.ReadinessRequest{RequestId: id}}}) {
-			asked++
+			pending[keyOf(c.info)] = true
+		} else {
+			none = append(none, &kirikaev1.UnansweredAgent{AgentId: c.info.GetId(), Region: c.info.GetRegion(), Reason: "its stream is full or closing; the request was not sent"})
 		}
 	}
 	var out []*kirikaev1.ReadinessReport
-	for len(out) < asked {
+	for len(pending) > 0 {
 		select {
 		case r := <-ch:
+			delete(pending, agentKey{r.GetRegion(), r.GetAgentId()})
 			out = append(out, r)
 		case <-ctx.Done():
-			return out
+			for k := range pending {
+				none = append(none, &kirikaev1.UnansweredAgent{AgentId: k.id, Region: k.region, Reason: "no answer before the refresh gave up (" + context.Cause(ctx).Error() + ")"})
+			}
+			slices.SortFunc(none, func(a, b *kirikaev1.UnansweredAgent) int { return strings.Compare(a.GetRegion()+a.GetAgentId(), b.GetRegion()+b.GetAgentId()) })
+			return out, none
 		}
 	}
-	return out
+	return out, none
 }

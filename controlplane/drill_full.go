@@ -69,7 +69,7 @@ func (o *orchestrator) startDrillCutback(ctx context.Context, fo *kirikaev1.Run)
 	run.Drill, run.ParentRunId = kirikaev1.DrillKind_DRILL_KIND_FULL, fo.GetId()
 	run.Scenario, run.Reason, run.Participants = fo.GetScenario(), fo.GetReason(), fo.GetParticipants()
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	run.ReadinessStart = o.s.requestReadiness(rctx, "")
+	run.ReadinessStart, _ = o.s.requestReadiness(rctx, "")
 	cancel()
 	if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: "drill-cutback/" + fo.GetId(),
 		Payload: &kirikaev1.Command_CreateRun{CreateRun: run}}); err != nil && !errors.Is(err, ErrAlreadyExists) {

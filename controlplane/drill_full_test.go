@@ -10,9 +10,11 @@ import (
 // and a second one (a second leader, or an operator racing it) is refused.
 func TestDrillCutbackLinkedOnce(t *testing.T) {
 	r := newRunFSM(t)
-	fo := failoverRun("failover-x", &kirikaev1.StepState{Id: "activate", Spec: spec("region.activate", "control-plane")})
+	fo := failoverRun("failover-x", outageApproval(), &kirikaev1.StepState{Id: "activate", Spec: spec("region.activate", "control-plane", "approve")})
 	fo.GetCreateRun().Drill = kirikaev1.DrillKind_DRILL_KIND_FULL
+	fo.GetCreateRun().CutbackPlanSource = []byte("cutback plan")
 	r.ok("op", fo)
+	r.approveAll("failover-x", "approve")
 	r.ok("srv", &kirikaev1.Command{Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{RunId: "failover-x", StepId: "activate", Start: true}}})
 	r.ok("srv", &kirikaev1.Command{Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{RunId: "failover-x", StepId: "activate", Attempt: 1, Ok: true, ActivateRegion: "us-west-2"}}})
 	cutback := func(id, parent string) *kirikaev1.Command {

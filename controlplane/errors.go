@@ -45,6 +45,8 @@ func errorFromResult(res *kirikaev1.CommandResult) error {
 		base = ErrAlreadyExists
 	case kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND:
 		base = ErrNotFound
+	case kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED:
+		base = security.ErrPermissionDenied
 	default:
 		base = ErrFailedPrecondition
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/raft"
@@ -59,6 +60,13 @@ func NewFSM() *FSM {
 }
 
 // Apply applies one log entry. Non-command entries only advance the index.
+//
+// Request ids: a command with a request id is applied once per (scope, method, id), where
+// the scope is the caller (every control-plane server is one scope, "server"). A second
+// command with the same key and the same fingerprint returns the first one's result; with
+// another fingerprint it is refused, so an id cannot be replayed for a different request,
+// and one caller's id never answers, or blocks, another's. Progress lines carry no id
+// worth keeping: they are status, applied every time and never remembered.
 func (f *FSM) Apply(l *raft.Log) any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -73,21 +81,72 @@ func (f *FSM) Apply(l *raft.Log) any {
 		return &kirikaev1.CommandResult{Error: fmt.Sprintf("decode command at index %d: %v", l.Index, err),
 			Code: kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT}
 	}
-	if cmd.GetRequestId() != "" {
-		if prev, ok := f.applied[cmd.GetRequestId()]; ok {
-			return prev.GetResult()
+	method := methodOf(&cmd)
+	progress := method == "run.step.progress"
+	key := ""
+	if cmd.GetRequestId() != "" && !progress {
+		key = dedupKey(ScopeOf(cmd.GetActor()), method, cmd.GetRequestId())
+		if prev, ok := f.applied[key]; ok {
+			// The server's own retries may differ in a detail (a new epoch on a re-dispatch);
+			// they are the same decision, so they get the first answer. No caller can write
+			// into the server's scope.
+			if prev.GetScope() != "server" && !bytes.Equal(prev.GetFingerprint(), cmd.GetFingerprint()) {
+				res := refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
+					"invalid argument: request id %q was already used by %s for a different %s request (raft index %d); send a new request id",
+					cmd.GetRequestId(), ScopeOf(cmd.GetActor()), method, prev.GetRaftIndex())
+				f.audit(l.Index, &cmd, method, res)
+				return res
+			}
+			return f.replay(prev.GetResult())
 		}
 	}
-	method, res := f.dispatch(l.Index, &cmd)
+	res := f.dispatch(l.Index, &cmd)
 	// Progress lines are status, not requests: auditing one per second per step would bury
-	// the log. Every other command, refused or not, is audited.
-	if method != "run.step.progress" {
+	// the log. A refused one is audited: it came from someone who may not send it.
+	if !progress || res.GetError() != "" {
 		f.audit(l.Index, &cmd, method, res)
 	}
-	if cmd.GetRequestId() != "" {
-		f.remember(&kirikaev1.AppliedRequest{RequestId: cmd.GetRequestId(), RaftIndex: l.Index, Result: res})
+	if key != "" {
+		f.remember(key, &kirikaev1.AppliedRequest{RequestId: cmd.GetRequestId(), RaftIndex: l.Index, Result: trimResult(res),
+			Scope: ScopeOf(cmd.GetActor()), Method: method, Fingerprint: cmd.GetFingerprint()})
 	}
 	return res
+}
+
+// ScopeOf is the scope request ids live in for an actor: every control-plane server is one
+// scope, so a new leader proposing what the old one did is deduplicated, and no caller can
+// write into it (callers are authenticated operators or agents, never "server").
+func ScopeOf(actor string) string {
+	if strings.HasPrefix(actor, "spiffe://kirikae/server/") || actor == "spiffe://kirikae/server" {
+		return "server"
+	}
+	return actor
+}
+
+func dedupKey(scope, method, id string) string { return scope + "\x00" + method + "\x00" + id }
+
+// trimResult keeps what a replay needs and no more: the outcome and which run or region it
+// was about. A full run in every remembered result would make snapshots grow with the
+// number of commands instead of with the state.
+func trimResult(res *kirikaev1.CommandResult) *kirikaev1.CommandResult {
+	if res == nil {
+		return nil
+	}
+	out := &kirikaev1.CommandResult{Error: res.GetError(), Code: res.GetCode(), Region: res.GetRegion(), RunId: res.GetRunId()}
+	if res.GetRun() != nil {
+		out.RunId = res.GetRun().GetId()
+	}
+	return out
+}
+
+// replay answers a repeated request: the remembered outcome, with the run it was about as
+// it stands now.
+func (f *FSM) replay(prev *kirikaev1.CommandResult) *kirikaev1.CommandResult {
+	out := proto.Clone(prev).(*kirikaev1.CommandResult)
+	if r := f.findRun(prev.GetRunId()); r != nil && prev.GetError() == "" {
+		out.Run = proto.Clone(r).(*kirikaev1.Run)
+	}
+	return out
 }
 
 func (f *FSM) advance(index uint64) {
@@ -98,44 +157,85 @@ func (f *FSM) advance(index uint64) {
 	f.appliedCh = make(chan struct{})
 }
 
-func (f *FSM) dispatch(index uint64, cmd *kirikaev1.Command) (method string, res *kirikaev1.CommandResult) {
+// methodOf names a command's kind, for the audit log and request-id scopes.
+func methodOf(cmd *kirikaev1.Command) string {
+	switch cmd.GetPayload().(type) {
+	case *kirikaev1.Command_InitRegion:
+		return "region.init"
+	case *kirikaev1.Command_SetRegion:
+		return "region.set"
+	case *kirikaev1.Command_RestoreState:
+		return "cluster.snapshot.restore"
+	case *kirikaev1.Command_RegisterMember:
+		return "cluster.join"
+	case *kirikaev1.Command_RemoveMember:
+		return "cluster.remove"
+	case *kirikaev1.Command_RegisterAgent:
+		return "agent.register"
+	case *kirikaev1.Command_RecordReadiness:
+		return "agent.readiness"
+	case *kirikaev1.Command_CreateRun:
+		return "run.create"
+	case *kirikaev1.Command_StepDispatched:
+		return "run.step.dispatch"
+	case *kirikaev1.Command_StepProgress:
+		return "run.step.progress"
+	case *kirikaev1.Command_StepResult:
+		return "run.step.result"
+	case *kirikaev1.Command_ControlPlaneStep:
+		return "run.step.control-plane"
+	case *kirikaev1.Command_Approve:
+		return "run.approve"
+	case *kirikaev1.Command_Confirm:
+		return "run.confirm"
+	case *kirikaev1.Command_Control:
+		return "run.control"
+	case *kirikaev1.Command_RunReadiness:
+		return "run.readiness"
+	case *kirikaev1.Command_RecordTabletop:
+		return "drill.tabletop.record"
+	}
+	return "unknown"
+}
+
+func (f *FSM) dispatch(index uint64, cmd *kirikaev1.Command) *kirikaev1.CommandResult {
 	switch p := cmd.GetPayload().(type) {
 	case *kirikaev1.Command_InitRegion:
-		return "region.init", f.applyInit(index, cmd, p.InitRegion)
+		return f.applyInit(index, cmd, p.InitRegion)
 	case *kirikaev1.Command_SetRegion:
-		return "region.set", f.applySet(index, cmd, p.SetRegion)
+		return f.applySet(index, cmd, p.SetRegion)
 	case *kirikaev1.Command_RestoreState:
-		return "cluster.snapshot.restore", f.applyRestore(index, p.RestoreState)
+		return f.applyRestore(index, p.RestoreState)
 	case *kirikaev1.Command_RegisterMember:
-		return "cluster.join", f.applyRegisterMember(p.RegisterMember)
+		return f.applyRegisterMember(p.RegisterMember)
 	case *kirikaev1.Command_RemoveMember:
-		return "cluster.remove", f.applyRemoveMember(p.RemoveMember)
+		return f.applyRemoveMember(p.RemoveMember)
 	case *kirikaev1.Command_RegisterAgent:
-		return "agent.register", f.applyRegisterAgent(cmd, p.RegisterAgent)
+		return f.applyRegisterAgent(cmd, p.RegisterAgent)
 	case *kirikaev1.Command_RecordReadiness:
-		return "agent.readiness", f.applyRecordReadiness(cmd, p.RecordReadiness)
+		return f.applyRecordReadiness(cmd, p.RecordReadiness)
 	case *kirikaev1.Command_CreateRun:
-		return "run.create", f.applyCreateRun(cmd, p.CreateRun)
+		return f.applyCreateRun(cmd, p.CreateRun)
 	case *kirikaev1.Command_StepDispatched:
-		return "run.step.dispatch", f.applyStepDispatched(cmd, p.StepDispatched)
+		return f.applyStepDispatched(cmd, p.StepDispatched)
 	case *kirikaev1.Command_StepProgress:
-		return "run.step.progress", f.applyStepProgress(p.StepProgress)
+		return f.applyStepProgress(cmd, p.StepProgress)
 	case *kirikaev1.Command_StepResult:
-		return "run.step.result", f.applyStepResult(cmd, p.StepResult)
+		return f.applyStepResult(cmd, p.StepResult)
 	case *kirikaev1.Command_ControlPlaneStep:
-		return "run.step.control-plane", f.applyControlPlaneStep(cmd, p.ControlPlaneStep)
+		return f.applyControlPlaneStep(cmd, p.ControlPlaneStep)
 	case *kirikaev1.Command_Approve:
-		return "run.approve", f.applyApprove(cmd, p.Approve)
+		return f.applyApprove(cmd, p.Approve)
 	case *kirikaev1.Command_Confirm:
-		return "run.confirm", f.applyConfirm(cmd, p.Confirm)
+		return f.applyConfirm(cmd, p.Confirm)
 	case *kirikaev1.Command_Control:
-		return "run.control", f.applyControl(cmd, p.Control)
+		return f.applyControl(cmd, p.Control)
 	case *kirikaev1.Command_RunReadiness:
-		return "run.readiness", f.applyRunReadiness(p.RunReadiness)
+		return f.applyRunReadiness(p.RunReadiness)
 	case *kirikaev1.Command_RecordTabletop:
-		return "drill.tabletop.record", f.applyRecordTabletop(cmd, p.RecordTabletop)
+		return f.applyRecordTabletop(cmd, p.RecordTabletop)
 	default:
-		return "unknown", refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "command has no known payload")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "command has no known payload")
 	}
 }
 
@@ -287,15 +387,19 @@ func (f *FSM) applyRemoveMember(req *kirikaev1.RemoveMemberRequest) *kirikaev1.C
 	return &kirikaev1.CommandResult{}
 }
 
-func (f *FSM) remember(a *kirikaev1.AppliedRequest) {
+func (f *FSM) remember(key string, a *kirikaev1.AppliedRequest) {
 	f.state.Applied = append(f.state.Applied, a)
-	f.applied[a.GetRequestId()] = a
+	f.applied[key] = a
 	if n := len(f.state.Applied) - maxAppliedRequests; n > 0 {
 		for _, old := range f.state.Applied[:n] {
-			delete(f.applied, old.GetRequestId())
+			delete(f.applied, appliedKey(old))
 		}
 		f.state.Applied = append([]*kirikaev1.AppliedRequest(nil), f.state.Applied[n:]...)
 	}
+}
+
+func appliedKey(a *kirikaev1.AppliedRequest) string {
+	return dedupKey(a.GetScope(), a.GetMethod(), a.GetRequestId())
 }
 
 // audit appends an entry chained to the one before it.
@@ -304,21 +408,7 @@ func (f *FSM) audit(index uint64, cmd *kirikaev1.Command, method string, res *ki
 	if res.GetError() != "" {
 		result = "error: " + res.GetError()
 	}
-	e := &kirikaev1.AuditEntry{
-		Seq:          uint64(len(f.state.Audit)) + 1,
-		RaftIndex:    index,
-		TimeUnixNano: cmd.GetTimeUnixNano(),
-		Actor:        cmd.GetActor(),
-		Method:       method,
-		Request:      renderRequest(cmd),
-		RequestId:    cmd.GetRequestId(),
-		Result:       result,
-	}
-	if n := len(f.state.Audit); n > 0 {
-		e.PrevHash = f.state.Audit[n-1].GetHash()
-	}
-	e.Hash = AuditHash(e)
-	f.state.Audit = append(f.state.Audit, e)
+	f.auditNote(index, cmd, method, renderRequest(cmd), result)
 }
 
 // renderRequest renders the payload as compact JSON. protojson randomizes whitespace on
@@ -444,7 +534,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.state = st
 	f.applied = make(map[string]*kirikaev1.AppliedRequest, len(st.GetApplied()))
 	for _, a := range st.GetApplied() {
-		f.applied[a.GetRequestId()] = a
+		f.applied[appliedKey(a)] = a
 	}
 	close(f.changed)
 	f.changed = make(chan struct{})

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/security"
 )
 
 // Run transitions. Every rule here depends only on the command and the state before it:
@@ -77,39 +78,49 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 	if f.findRun(in.GetId()) != nil {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already exists", in.GetId())
 	}
-	var drill, failover *kirikaev1.Run
+	switch in.GetDrill() {
+	case kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, kirikaev1.DrillKind_DRILL_KIND_PARTIAL, kirikaev1.DrillKind_DRILL_KIND_FULL,
+		kirikaev1.DrillKind_DRILL_KIND_TABLETOP: // a tabletop runs only in an isolated world's control plane (Config.IsolatedWorld)
+	default:
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
+			"invalid argument: drill: %v is not a kind of drill", in.GetDrill())
+	}
+	switch in.GetKind() {
+	case kirikaev1.RunKind_RUN_KIND_FAILOVER, kirikaev1.RunKind_RUN_KIND_CUTBACK, kirikaev1.RunKind_RUN_KIND_RECOVERY, kirikaev1.RunKind_RUN_KIND_TEARDOWN:
+	default:
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: kind: %v is not a kind of run", in.GetKind())
+	}
+	// parent is the run this one continues: the failover a full drill's cutback follows, or
+	// the run a teardown undoes. It may be the live run.
+	var parent *kirikaev1.Run
 	if in.GetKind() == kirikaev1.RunKind_RUN_KIND_CUTBACK && in.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_FULL && in.GetParentRunId() != "" {
 		// The cutback of a full-scale drill: one per failover, whoever starts it (the
 		// control plane, or an operator with --parent).
-		failover = f.findRun(in.GetParentRunId())
+		parent = f.findRun(in.GetParentRunId())
 		switch {
-		case failover == nil:
+		case parent == nil:
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: cutback %s: drill failover %q", in.GetId(), in.GetParentRunId())
-		case failover.GetCutbackRunId() != "":
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "drill failover %s already has its cutback %s", failover.GetId(), failover.GetCutbackRunId())
+		case parent.GetCutbackRunId() != "":
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "drill failover %s already has its cutback %s", parent.GetId(), parent.GetCutbackRunId())
 		}
 	}
 	if in.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN {
-		// A teardown belongs to one ended partial drill, and each drill has at most one.
-		drill = f.findRun(in.GetParentRunId())
+		// A teardown undoes one ended run whose teardown is due.
+		parent = f.findRun(in.GetParentRunId())
 		switch {
-		case drill == nil:
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: teardown %s: partial drill %q", in.GetId(), in.GetParentRunId())
-		case drill.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL || runActive(drill):
+		case parent == nil:
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: teardown %s: run %q", in.GetId(), in.GetParentRunId())
+		case runActive(parent) || !parent.GetUndoRequested() || parent.GetPreemptedBy() != "":
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-				"failed precondition: teardown %s: run %s is not an ended partial drill", in.GetId(), drill.GetId())
-		case drill.GetTeardownRunId() != "":
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already has its teardown %s", drill.GetId(), drill.GetTeardownRunId())
+				"failed precondition: teardown %s: run %s has no teardown due (ask for one with `kirikae run undo %s`)", in.GetId(), parent.GetId(), parent.GetId())
 		}
 	}
 	region := f.state.GetRegion()
-	if movesTraffic(in) && in.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
-		for _, r := range f.state.GetRuns() {
-			if runActive(r) && movesTraffic(r) && r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
-				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-					"failed precondition: run %s (%s) is still %s; one failover or cutback at a time", r.GetId(), kindName(r.GetKind()), statusName(r.GetStatus()))
-			}
-		}
+	preempted, bad := f.checkExclusive(in, parent, f.liveRun())
+	if bad != nil {
+		return bad
+	}
+	if in.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
 		switch in.GetKind() {
 		case kirikaev1.RunKind_RUN_KIND_FAILOVER:
 			if region.GetActive() != region.GetPrimary() {
@@ -129,21 +140,30 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 	r.DeclaredBy = cmd.GetActor()
 	r.EpochBefore = region.GetEpoch()
 	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
-	for _, st := range r.GetSteps() {
-		st.Status = kirikaev1.StepStatus_STEP_STATUS_PENDING
-		// A partial drill builds in the DR region but never moves traffic: the plan marks
-		// the steps it leaves out.
+	r.PreemptedBy, r.InheritedFrom, r.UndoRequested, r.Teardowns, r.TeardownRunId, r.CutbackRunId = "", nil, false, 0, "", ""
+	for i, st := range r.GetSteps() {
+		// A new run's steps start from their spec alone: no approvals, confirmations,
+		// waivers, undo steps or outputs come in with the request.
+		st = &kirikaev1.StepState{Id: st.GetId(), Spec: st.GetSpec(), Status: kirikaev1.StepStatus_STEP_STATUS_PENDING}
+		r.Steps[i] = st
+		// A partial drill builds in the DR region but never moves traffic: it skips the
+		// steps the plan marks, each once its own needs have completed (applySkips).
 		if r.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_PARTIAL && st.GetSpec().GetDrillSkip() {
-			st.Status = kirikaev1.StepStatus_STEP_STATUS_SKIPPED
+			st.SkipRequested = true
 			st.SkippedBy = "drill"
 		}
 	}
 	f.state.Runs = append(f.state.Runs, r)
-	if drill != nil {
-		drill.TeardownRunId = r.GetId()
+	if preempted != nil {
+		f.preempt(f.applying, cmd, preempted, r)
 	}
-	if failover != nil {
-		failover.CutbackRunId = r.GetId()
+	if parent != nil && r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN {
+		parent.TeardownRunId = r.GetId()
+		parent.Teardowns++
+		parent.UndoRequested = false
+	}
+	if parent != nil && r.GetKind() == kirikaev1.RunKind_RUN_KIND_CUTBACK {
+		parent.CutbackRunId = r.GetId()
 	}
 	if movesTraffic(r) && r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
 		mode := kirikaev1.Mode_MODE_FAILING_OVER
@@ -152,6 +172,7 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 		}
 		f.setMode(cmd, mode, fmt.Sprintf("run %s started", r.GetId()))
 	}
+	f.settle(cmd, r)
 	return runResult(r)
 }
 
@@ -189,13 +210,49 @@ func (f *FSM) finishRun(cmd *kirikaev1.Command, r *kirikaev1.Run, status kirikae
 	if movesTraffic(r) && r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
 		f.setMode(cmd, settledMode(f.state.GetRegion()), fmt.Sprintf("run %s %s", r.GetId(), statusName(status)))
 	}
+	// A partial drill is torn down however it ended: whatever it created by then goes.
+	if r.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_PARTIAL && r.GetKind() != kirikaev1.RunKind_RUN_KIND_TEARDOWN && r.GetPreemptedBy() == "" {
+		r.UndoRequested = true
+	}
+	f.settleUndo(r)
+}
+
+// applySkips completes the skips that are due: a step marked to skip (by a partial drill,
+// or an operator's skip of a step still waiting for its needs) is skipped only once its own
+// needs have completed, so its dependents never start before what it waited for. A skip
+// can make another due, so it runs until nothing changes.
+func (f *FSM) applySkips(cmd *kirikaev1.Command, r *kirikaev1.Run) {
+	for changed := true; changed; {
+		changed = false
+		for _, st := range r.GetSteps() {
+			if st.GetSkipRequested() && st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_PENDING && needsDone(r, st) {
+				st.Status = kirikaev1.StepStatus_STEP_STATUS_SKIPPED
+				st.FinishedUnixNano = cmd.GetTimeUnixNano()
+				st.History = append(st.History, "skipped once its needs completed (skip requested by "+st.GetSkippedBy()+")")
+				changed = true
+			}
+		}
+	}
+}
+
+// needsDone reports whether every step st needs has completed.
+func needsDone(r *kirikaev1.Run, st *kirikaev1.StepState) bool {
+	for _, n := range st.GetSpec().GetNeeds() {
+		dep := findStep(r, n)
+		if dep == nil || !stepDone(dep) {
+			return false
+		}
+	}
+	return true
 }
 
 // settle updates the run's status after a step changed.
 func (f *FSM) settle(cmd *kirikaev1.Command, r *kirikaev1.Run) {
 	if !runActive(r) {
+		f.settleUndo(r)
 		return
 	}
+	f.applySkips(cmd, r)
 	all := true
 	for _, st := range r.GetSteps() {
 		if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_FAILED {
@@ -253,6 +310,18 @@ func (f *FSM) applyStepDispatched(cmd *kirikaev1.Command, d *kirikaev1.StepDispa
 	default:
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s", st.GetId(), stepStatusName(st.GetStatus()))
 	}
+	if st.GetSkipRequested() {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is to be skipped (by %s)", st.GetId(), st.GetSkippedBy())
+	}
+	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_PENDING && !needsDone(r, st) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s needs %s, which have not all completed", st.GetId(), strings.Join(st.GetSpec().GetNeeds(), ", "))
+	}
+	// A teardown undoes only what its run still owns: checked here, when the dispatch is
+	// recorded and before anything is sent, so no agent is ever asked to remove a resource
+	// another run owns.
+	if f.ownershipSkip(cmd, r, st) {
+		return runResult(r)
+	}
 	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_PENDING || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT {
 		st.AttemptStartedUnixNano = cmd.GetTimeUnixNano()
 	}
@@ -267,18 +336,52 @@ func (f *FSM) applyStepDispatched(cmd *kirikaev1.Command, d *kirikaev1.StepDispa
 	return runResult(r)
 }
 
-func (f *FSM) applyStepProgress(p *kirikaev1.StepProgress) *kirikaev1.CommandResult {
+func (f *FSM) applyStepProgress(cmd *kirikaev1.Command, p *kirikaev1.StepProgress) *kirikaev1.CommandResult {
 	r, st, bad := f.activeStep(p.GetRunId(), p.GetStepId())
 	if bad != nil {
+		return bad
+	}
+	if bad := checkSender(cmd, r, st, p.GetAttempt(), p.GetAgentId()); bad != nil {
 		return bad
 	}
 	if st.GetAttempt() != p.GetAttempt() || (st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
 		return &kirikaev1.CommandResult{} // stale: nothing to do
 	}
 	st.Status = kirikaev1.StepStatus_STEP_STATUS_RUNNING
-	st.Progress = p.GetStatus()
+	if p.GetStatus() != "" {
+		st.Progress = p.GetStatus()
+	}
 	st.Undo = mergeUndo(st.GetUndo(), p.GetUndo())
-	return runResult(r)
+	f.claim(cmd, r, st, p.GetUndo())
+	return &kirikaev1.CommandResult{RunId: r.GetId()}
+}
+
+// checkSender refuses a progress line or a result for a step from anyone but an agent of
+// the step's region, and, for the step's current attempt, from anyone but the agent the
+// attempt was dispatched to. The control plane's own records (a timeout, a lost agent)
+// come from a server. A late report of an attempt that has moved on is not refused here:
+// it is stale, and changes nothing.
+func checkSender(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, agentID string) *kirikaev1.CommandResult {
+	if ScopeOf(cmd.GetActor()) == "server" {
+		return nil
+	}
+	region := st.GetSpec().GetRegion()
+	if cmd.GetActor() != security.DevIdentity.String() { // a dev server's one caller plays every agent
+		id, err := security.ParseIdentity(cmd.GetActor())
+		if err != nil || id.Kind != security.KindAgent {
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s is not an agent; only the agent holding step %s of run %s reports for it", cmd.GetActor(), st.GetId(), r.GetId())
+		}
+		if id.Name != region {
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
+				"permission denied: agent %q of %s reported for step %s of run %s, which runs in %s", agentID, id.Name, st.GetId(), r.GetId(), region)
+		}
+	}
+	if attempt == st.GetAttempt() && agentID != st.GetAgentId() &&
+		(st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
+			"permission denied: agent %q reported for attempt %d of step %s of run %s, which agent %q holds", agentID, attempt, st.GetId(), r.GetId(), st.GetAgentId())
+	}
+	return nil
 }
 
 // retryBackoff is the wait before attempt n+1: 5s, 10s, 20s ... capped at 2 minutes.
@@ -292,10 +395,14 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 	if bad != nil {
 		return bad
 	}
+	if bad := checkSender(cmd, r, st, res.GetAttempt(), res.GetAgentId()); bad != nil {
+		return bad
+	}
 	if st.GetAttempt() != res.GetAttempt() || (st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
-		return &kirikaev1.CommandResult{} // a late or duplicated result: the attempt is over
+		return &kirikaev1.CommandResult{RunId: r.GetId()} // a late or duplicated result: the attempt is over
 	}
 	st.Undo = mergeUndo(st.GetUndo(), res.GetUndo())
+	f.claim(cmd, r, st, res.GetUndo())
 	if !runActive(r) {
 		// The run ended (aborted or failed) while the agent still held the step: record how
 		// the attempt ended, for the report, without retries or policy.
@@ -306,6 +413,10 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 		}
 		st.Error, st.Progress, st.FinishedUnixNano = res.GetError(), "", cmd.GetTimeUnixNano()
 		st.History = append(st.History, fmt.Sprintf("attempt %d ended after the run: ok=%v %s", st.GetAttempt(), res.GetOk(), res.GetError()))
+		if res.GetOk() {
+			f.release(r, st)
+		}
+		f.settleUndo(r)
 		return runResult(r)
 	}
 	f.finishStep(cmd, r, st, res.GetOk(), res.GetPermanent(), res.GetError(), res.GetOutputsJson())
@@ -322,6 +433,7 @@ func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1
 		st.Error = ""
 		st.FinishedUnixNano = now
 		st.History = append(st.History, fmt.Sprintf("attempt %d succeeded", st.GetAttempt()))
+		f.release(r, st)
 	} else {
 		st.History = append(st.History, fmt.Sprintf("attempt %d failed: %s", st.GetAttempt(), errText))
 		st.Error = errText
@@ -366,6 +478,10 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 			if len(c.GetItems()) > 0 {
 				st.Spec.Items = c.GetItems()
 			}
+			if st.GetSpec().GetAction() == "approval" && len(st.GetSpec().GetRoles()) == 0 {
+				f.finishStep(cmd, r, st, false, true, "approval step "+st.GetId()+" names no roles: an approval nobody has to give approves nothing", "")
+				return runResult(r)
+			}
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_WAITING
 			f.settleHumanStep(cmd, r, st)
 		}
@@ -385,6 +501,14 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 		return &kirikaev1.CommandResult{}
 	}
 	if c.GetActivateRegion() != "" && c.GetOk() {
+		if why := activationRefusal(r); why != "" {
+			// The region does not move; the step fails for good (more approvals cannot be
+			// added to approval steps that have ended) and the refusal is audited.
+			f.finishStep(cmd, r, st, false, true, why, "")
+			res := runResult(r)
+			res.Error, res.Code = "permission denied: "+why, kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED
+			return res
+		}
 		cur := f.state.GetRegion()
 		target := c.GetActivateRegion()
 		if target != cur.GetPrimary() && target != cur.GetSecondary() {
@@ -453,6 +577,34 @@ func (f *FSM) settleHumanStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kiri
 	}
 }
 
+// holds reports whether the command's caller held role when the request was accepted.
+func holds(cmd *kirikaev1.Command, role string) bool {
+	return slices.Contains(cmd.GetCallerRoles(), role)
+}
+
+// notWaiting refuses an approval or a confirmation for a step that is not waiting for
+// people yet (or any more): it is neither kept nor counted, and the answer says when to
+// send it.
+func notWaiting(r *kirikaev1.Run, st *kirikaev1.StepState, what string) *kirikaev1.CommandResult {
+	if !runActive(r) || stepTerminal(st) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s (run %s is %s); nothing to %s",
+			st.GetId(), stepStatusName(st.GetStatus()), r.GetId(), statusName(r.GetStatus()), what)
+	}
+	var waitsFor []string
+	for _, n := range st.GetSpec().GetNeeds() {
+		if dep := findStep(r, n); dep != nil && !stepDone(dep) {
+			waitsFor = append(waitsFor, fmt.Sprintf("%s (%s)", n, stepStatusName(dep.GetStatus())))
+		}
+	}
+	why := "it has not started yet"
+	if len(waitsFor) > 0 {
+		why = "it starts once " + strings.Join(waitsFor, ", ") + " completed"
+	}
+	return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
+		"failed precondition: step %s is %s: %s. Nothing was recorded: %s only a waiting step, so send this when `kirikae run show %s` lists %s as waiting (or follow it with `kirikae run watch %s`)",
+		st.GetId(), stepStatusName(st.GetStatus()), why, what, r.GetId(), st.GetId(), r.GetId())
+}
+
 func (f *FSM) applyApprove(cmd *kirikaev1.Command, a *kirikaev1.ApproveRequest) *kirikaev1.CommandResult {
 	r, st, bad := f.activeStep(a.GetRunId(), a.GetStepId())
 	if bad != nil {
@@ -461,12 +613,16 @@ func (f *FSM) applyApprove(cmd *kirikaev1.Command, a *kirikaev1.ApproveRequest) 
 	if st.GetSpec().GetAction() != "approval" {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: step %s is a %s step, not an approval", st.GetId(), st.GetSpec().GetAction())
 	}
-	if !runActive(r) || stepTerminal(st) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s (run %s)", st.GetId(), stepStatusName(st.GetStatus()), statusName(r.GetStatus()))
+	if !runActive(r) || st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING {
+		return notWaiting(r, st, "approve")
 	}
 	if !slices.Contains(st.GetSpec().GetRoles(), a.GetRole()) {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: step %s needs approval by %s, not %s",
 			st.GetId(), strings.Join(st.GetSpec().GetRoles(), " and "), a.GetRole())
+	}
+	if !holds(cmd, a.GetRole()) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s does not hold role %s (holds: %s), so cannot approve step %s as %s",
+			cmd.GetActor(), a.GetRole(), rolesText(cmd), st.GetId(), a.GetRole())
 	}
 	for _, prev := range st.GetApprovals() {
 		if prev.GetActor() == cmd.GetActor() {
@@ -484,6 +640,38 @@ func (f *FSM) applyApprove(cmd *kirikaev1.Command, a *kirikaev1.ApproveRequest) 
 	return runResult(r)
 }
 
+func rolesText(cmd *kirikaev1.Command) string {
+	if len(cmd.GetCallerRoles()) == 0 {
+		return "no roles"
+	}
+	return strings.Join(cmd.GetCallerRoles(), ", ")
+}
+
+// checklistItems resolves what a confirmation names, by number (from 1) or by text, to the
+// step's items; with neither, every item.
+func checklistItems(r *kirikaev1.Run, st *kirikaev1.StepState, c *kirikaev1.ConfirmRequest) ([]string, *kirikaev1.CommandResult) {
+	all := st.GetSpec().GetItems()
+	if len(c.GetItems()) == 0 && len(c.GetItemNumbers()) == 0 {
+		return all, nil
+	}
+	var out []string
+	for _, n := range c.GetItemNumbers() {
+		if n < 1 || int(n) > len(all) {
+			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
+				"invalid argument: step %s has no checklist item %d: it has %d, numbered 1 to %d (see `kirikae run show %s`)", st.GetId(), n, len(all), len(all), r.GetId())
+		}
+		out = appendUnique(out, all[n-1])
+	}
+	for _, item := range c.GetItems() {
+		if !slices.Contains(all, item) {
+			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
+				"invalid argument: step %s has no checklist item %q: confirm items by their number, 1 to %d (see `kirikae run show %s`)", st.GetId(), item, len(all), r.GetId())
+		}
+		out = appendUnique(out, item)
+	}
+	return out, nil
+}
+
 func (f *FSM) applyConfirm(cmd *kirikaev1.Command, c *kirikaev1.ConfirmRequest) *kirikaev1.CommandResult {
 	r, st, bad := f.activeStep(c.GetRunId(), c.GetStepId())
 	if bad != nil {
@@ -492,19 +680,25 @@ func (f *FSM) applyConfirm(cmd *kirikaev1.Command, c *kirikaev1.ConfirmRequest) 
 	if st.GetSpec().GetAction() != "checklist" {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: step %s is a %s step, not a checklist", st.GetId(), st.GetSpec().GetAction())
 	}
-	if !runActive(r) || stepTerminal(st) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s (run %s)", st.GetId(), stepStatusName(st.GetStatus()), statusName(r.GetStatus()))
+	items, bad := checklistItems(r, st, c)
+	if bad != nil {
+		return bad
 	}
-	items := c.GetItems()
-	if len(items) == 0 {
-		items = st.GetSpec().GetItems()
+	if !runActive(r) || st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING {
+		return notWaiting(r, st, "confirm")
+	}
+	roles := st.GetSpec().GetRoles()
+	if len(roles) == 0 {
+		roles = []string{string(security.RoleOperator)}
+	}
+	if !slices.ContainsFunc(roles, func(role string) bool { return holds(cmd, role) }) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s does not hold role %s (holds: %s); checklist %s is confirmed by that role",
+			cmd.GetActor(), strings.Join(roles, " or "), rolesText(cmd), st.GetId())
 	}
 	for _, item := range items {
-		if !slices.Contains(st.GetSpec().GetItems(), item) {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: step %s has no checklist item %q", st.GetId(), item)
+		if slices.ContainsFunc(st.GetConfirmations(), func(x *kirikaev1.Confirmation) bool { return x.GetItem() == item }) {
+			continue // confirmed already: the first confirmation stands
 		}
-	}
-	for _, item := range items {
 		st.Confirmations = append(st.Confirmations, &kirikaev1.Confirmation{Item: item, Actor: cmd.GetActor(), TimeUnixNano: cmd.GetTimeUnixNano(), Note: c.GetNote()})
 	}
 	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
@@ -517,10 +711,12 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 	if r == nil {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: run %q", c.GetRunId())
 	}
+	if c.GetAction() == kirikaev1.ControlAction_CONTROL_ACTION_UNDO {
+		return f.requestUndo(cmd, r)
+	}
 	if !runActive(r) {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is %s", r.GetId(), statusName(r.GetStatus()))
 	}
-	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
 	switch c.GetAction() {
 	case kirikaev1.ControlAction_CONTROL_ACTION_PAUSE:
 		if r.GetStatus() == kirikaev1.RunStatus_RUN_STATUS_PAUSED {
@@ -553,23 +749,83 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 			st.NotBeforeUnixNano = 0
 			st.FinishedUnixNano = 0
 			st.History = append(st.History, "retry requested by "+cmd.GetActor())
-		} else {
-			if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
-				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is already %s", st.GetId(), stepStatusName(st.GetStatus()))
-			}
-			st.Status = kirikaev1.StepStatus_STEP_STATUS_SKIPPED
-			st.SkippedBy = cmd.GetActor()
-			st.FinishedUnixNano = cmd.GetTimeUnixNano()
-			st.History = append(st.History, "skipped by "+cmd.GetActor()+": "+c.GetReason())
+		} else if bad := f.skip(cmd, r, st, c.GetReason()); bad != nil {
+			return bad
 		}
 		r.Status = kirikaev1.RunStatus_RUN_STATUS_RUNNING
 		r.Error = ""
 		f.settle(cmd, r)
 	case kirikaev1.ControlAction_CONTROL_ACTION_ABORT:
 		f.finishRun(cmd, r, kirikaev1.RunStatus_RUN_STATUS_ABORTED, "aborted by "+cmd.GetActor()+": "+c.GetReason())
+		if c.GetUndo() && r.GetKind() != kirikaev1.RunKind_RUN_KIND_TEARDOWN && r.GetPreemptedBy() == "" {
+			r.UndoRequested = true
+			f.settleUndo(r)
+		}
 	default:
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: unknown control action %v", c.GetAction())
 	}
+	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
+	return runResult(r)
+}
+
+// skip skips a step for an operator. Skipping an approval is an admin's act: it needs a
+// reason and is recorded as a waiver of the approval's roles. A step still waiting for its
+// needs is skipped once they have completed (applySkips), so its dependents keep their order.
+func (f *FSM) skip(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, reason string) *kirikaev1.CommandResult {
+	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is already %s", st.GetId(), stepStatusName(st.GetStatus()))
+	}
+	if st.GetSpec().GetAction() == "approval" {
+		if !holds(cmd, string(security.RoleAdmin)) {
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
+				"permission denied: step %s is an approval; only an admin may skip it, which waives the approval of %s (%s holds: %s)",
+				st.GetId(), strings.Join(st.GetSpec().GetRoles(), " and "), cmd.GetActor(), rolesText(cmd))
+		}
+		if strings.TrimSpace(reason) == "" {
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: reason: skipping approval step %s waives it; the waiver needs a reason (--reason)", st.GetId())
+		}
+		st.Waiver = &kirikaev1.Waiver{Actor: cmd.GetActor(), Reason: reason, TimeUnixNano: cmd.GetTimeUnixNano(), Roles: slices.Clone(st.GetSpec().GetRoles())}
+	}
+	st.SkippedBy = cmd.GetActor()
+	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_PENDING && !needsDone(r, st) {
+		st.SkipRequested = true
+		st.History = append(st.History, "skip requested by "+cmd.GetActor()+": "+reason+"; it takes effect once its needs have completed")
+		return nil
+	}
+	st.Status = kirikaev1.StepStatus_STEP_STATUS_SKIPPED
+	st.FinishedUnixNano = cmd.GetTimeUnixNano()
+	st.History = append(st.History, "skipped by "+cmd.GetActor()+": "+reason)
+	return nil
+}
+
+// requestUndo asks for the teardown of what an ended run created and still owns.
+func (f *FSM) requestUndo(cmd *kirikaev1.Command, r *kirikaev1.Run) *kirikaev1.CommandResult {
+	switch {
+	case runActive(r):
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
+			"failed precondition: run %s is still %s; stop it with `kirikae run abort %s --undo`, which tears down what it created once its running steps have ended",
+			r.GetId(), statusName(r.GetStatus()), r.GetId())
+	case r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN:
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run %s is a teardown; undo the run it tears down, %s", r.GetId(), r.GetParentRunId())
+	case r.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_TABLETOP:
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run %s is a tabletop drill; it changed nothing", r.GetId())
+	case r.GetPreemptedBy() != "":
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: what run %s created passed to run %s, which preempted it; undo %s instead", r.GetId(), r.GetPreemptedBy(), r.GetPreemptedBy())
+	case r.GetUndoRequested():
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "the teardown of run %s is already due; follow it with `kirikae run show %s`", r.GetId(), r.GetId())
+	}
+	if t := f.findRun(r.GetTeardownRunId()); t != nil && runActive(t) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is already being torn down by run %s (%s)", r.GetId(), t.GetId(), statusName(t.GetStatus()))
+	}
+	if !f.owns(r.GetId()) && !hasUnkeyedUndo(r) && !inFlight(r) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
+			"failed precondition: run %s owns nothing to undo: its steps created nothing, or what they created has been removed or has passed to a later run", r.GetId())
+	}
+	if live := f.liveRun(); live != nil {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: %s; one run at a time may change AWS, so ask for this teardown once it has ended", describeLive(live))
+	}
+	r.UndoRequested = true
+	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
 	return runResult(r)
 }
 
@@ -615,8 +871,13 @@ func (f *FSM) applyRegisterAgent(cmd *kirikaev1.Command, a *kirikaev1.AgentInfo)
 	}
 	info := proto.Clone(a).(*kirikaev1.AgentInfo)
 	info.RegisteredUnixNano = cmd.GetTimeUnixNano()
+	// An agent is its region and its id within it: one region's agent never replaces
+	// another's, whatever id it chose.
+	if id, err := security.ParseIdentity(cmd.GetActor()); err == nil && (id.Kind != security.KindAgent || id.Name != a.GetRegion()) {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s may not register an agent of %s", cmd.GetActor(), a.GetRegion())
+	}
 	for i, old := range f.state.GetAgents() {
-		if old.GetId() == a.GetId() {
+		if old.GetId() == a.GetId() && old.GetRegion() == a.GetRegion() {
 			f.state.Agents[i] = info
 			return &kirikaev1.CommandResult{}
 		}
@@ -634,7 +895,7 @@ func (f *FSM) applyRecordReadiness(cmd *kirikaev1.Command, rep *kirikaev1.Readin
 		r.ReportedUnixNano = cmd.GetTimeUnixNano()
 	}
 	for i, old := range f.state.GetReadiness() {
-		if old.GetAgentId() == r.GetAgentId() {
+		if old.GetAgentId() == r.GetAgentId() && old.GetRegion() == r.GetRegion() {
 			f.state.Readiness[i] = r
 			return &kirikaev1.CommandResult{}
 		}

@@ -20,12 +20,52 @@ func newRunFSM(t *testing.T) *runFSM {
 	return r
 }
 
+// testRoles are the roles of the test's operators, stamped on their commands as the edge
+// would. "srv" is a control-plane server, "agent-REGION" the agent of REGION.
+var testRoles = map[string][]string{
+	"admin": {"admin", "operator", "viewer"},
+	"op":    {"operator", "viewer"},
+	"alice": {"sysadmin", "operator", "viewer"},
+	"bob":   {"manager", "viewer"},
+	"carol": {"executive", "viewer"},
+	"dave":  {"security", "viewer"},
+	"eve":   {"viewer"},
+	"frank": {"sysadmin", "manager", "viewer"},
+}
+
 func (r *runFSM) apply(actor string, cmd *kirikaev1.Command) *kirikaev1.CommandResult {
 	r.t.Helper()
 	r.idx++
-	cmd.Actor = "spiffe://kirikae/operator/" + actor
+	switch {
+	case actor == "srv":
+		cmd.Actor = "spiffe://kirikae/server/cp1"
+	case strings.HasPrefix(actor, "agent-"):
+		cmd.Actor = "spiffe://kirikae/agent/" + strings.TrimPrefix(actor, "agent-")
+	default:
+		cmd.Actor = "spiffe://kirikae/operator/" + actor
+		cmd.CallerRoles = testRoles[actor]
+	}
+	if len(cmd.Fingerprint) == 0 {
+		cmd.Fingerprint = payloadFingerprint(cmd)
+	}
 	cmd.TimeUnixNano = int64(r.idx) * 1e9
 	return applyCmd(r.t, r.f, r.idx, cmd)
+}
+
+// approveAll starts approval step id of run and approves each of its roles with the test
+// operator who holds it.
+func (r *runFSM) approveAll(run, id string) {
+	r.t.Helper()
+	r.ok("srv", &kirikaev1.Command{Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{RunId: run, StepId: id, Start: true}}})
+	for _, role := range r.step(run, id).GetSpec().GetRoles() {
+		who := map[string]string{"sysadmin": "alice", "manager": "bob", "executive": "carol", "security": "dave"}[role]
+		r.ok(who, &kirikaev1.Command{Payload: &kirikaev1.Command_Approve{Approve: &kirikaev1.ApproveRequest{RunId: run, StepId: id, Role: role}}})
+	}
+}
+
+// outageApproval is the approval step a region outage's activation needs.
+func outageApproval() *kirikaev1.StepState {
+	return &kirikaev1.StepState{Id: "approve", Spec: &kirikaev1.StepSpec{Action: "approval", Region: "control-plane", Roles: []string{"sysadmin", "manager", "executive"}}}
 }
 
 func (r *runFSM) ok(actor string, cmd *kirikaev1.Command) *kirikaev1.Run {
@@ -47,7 +87,7 @@ func spec(action, region string, needs ...string) *kirikaev1.StepSpec {
 
 func failoverRun(id string, steps ...*kirikaev1.StepState) *kirikaev1.Command {
 	return &kirikaev1.Command{Payload: &kirikaev1.Command_CreateRun{CreateRun: &kirikaev1.Run{
-		Id: id, Kind: kirikaev1.RunKind_RUN_KIND_FAILOVER, PlanName: "test", FromRegion: "us-east-1", ToRegion: "us-west-2", Steps: steps}}}
+		Id: id, Kind: kirikaev1.RunKind_RUN_KIND_FAILOVER, PlanName: "test", Scenario: "region-outage", FromRegion: "us-east-1", ToRegion: "us-west-2", Steps: steps}}}
 }
 
 func dispatched(run, step string, attempt uint32) *kirikaev1.Command {
@@ -60,12 +100,13 @@ func result(run, step string, attempt uint32, ok bool) *kirikaev1.Command {
 
 func TestRunFailoverMovesRegionAtActivate(t *testing.T) {
 	r := newRunFSM(t)
-	r.ok("op", failoverRun("r1",
+	r.ok("op", failoverRun("r1", outageApproval(),
 		&kirikaev1.StepState{Id: "build", Spec: spec("aws.rds.restoreSnapshot", "us-west-2")},
-		&kirikaev1.StepState{Id: "activate", Spec: spec("region.activate", "control-plane", "build")}))
+		&kirikaev1.StepState{Id: "activate", Spec: spec("region.activate", "control-plane", "build", "approve")}))
 	if st, _, _ := r.f.Region(); st.GetMode() != kirikaev1.Mode_MODE_FAILING_OVER || st.GetEpoch() != 1 {
 		t.Fatalf("after declare: %v", st)
 	}
+	r.approveAll("r1", "approve")
 	r.ok("srv", dispatched("r1", "build", 1))
 	r.ok("srv", result("r1", "build", 1, true))
 	r.ok("srv", &kirikaev1.Command{Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{RunId: "r1", StepId: "activate", Start: true}}})
@@ -91,7 +132,7 @@ func TestRunOneFailoverAtATime(t *testing.T) {
 	r := newRunFSM(t)
 	r.ok("op", failoverRun("r1", &kirikaev1.StepState{Id: "a", Spec: spec("wait", "control-plane")}))
 	res := r.apply("op", failoverRun("r2", &kirikaev1.StepState{Id: "a", Spec: spec("wait", "control-plane")}))
-	if !strings.Contains(res.GetError(), "one failover or cutback at a time") {
+	if !strings.Contains(res.GetError(), "one run at a time") {
 		t.Fatalf("second failover: %q", res.GetError())
 	}
 	cut := failoverRun("r3", &kirikaev1.StepState{Id: "a", Spec: spec("wait", "control-plane")})
@@ -116,10 +157,13 @@ func TestApprovalsNeedDistinctPeopleWithTheRoles(t *testing.T) {
 	if res := approve("alice", "executive"); !strings.Contains(res.GetError(), "needs approval by sysadmin and manager") {
 		t.Fatalf("wrong role: %q", res.GetError())
 	}
-	if res := approve("alice", "sysadmin"); res.GetError() != "" {
+	if res := approve("eve", "sysadmin"); res.GetCode() != kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED || !strings.Contains(res.GetError(), "does not hold role sysadmin") {
+		t.Fatalf("approval without the role: %v", res)
+	}
+	if res := approve("frank", "sysadmin"); res.GetError() != "" {
 		t.Fatal(res.GetError())
 	}
-	if res := approve("alice", "manager"); !strings.Contains(res.GetError(), "distinct people") {
+	if res := approve("frank", "manager"); !strings.Contains(res.GetError(), "distinct people") {
 		t.Fatalf("same person twice: %q", res.GetError())
 	}
 	if st := r.step("r1", "approve"); st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING {
@@ -228,6 +272,7 @@ func TestPartialDrillSkipsMarkedStepsAndKeepsMode(t *testing.T) {
 		&kirikaev1.StepState{Id: "dns", Spec: &kirikaev1.StepSpec{Action: "aws.route53.upsertAlias", Region: "us-west-2", DrillSkip: true}})
 	cmd.GetCreateRun().Drill = kirikaev1.DrillKind_DRILL_KIND_PARTIAL
 	r.ok("op", cmd)
+	// The skip waits for the step's needs: dns needs nothing here, so it is skipped at once.
 	if st := r.step("d1", "dns"); st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_SKIPPED || st.GetSkippedBy() != "drill" {
 		t.Fatalf("dns step in partial drill: %v", st.GetStatus())
 	}

@@ -19,9 +19,11 @@ type Planner interface {
 	// Resolve returns the step's inputs as a JSON object with every ${...} reference
 	// replaced from the run's params and the outputs of the steps it needs.
 	Resolve(run *kirikaev1.Run, step *kirikaev1.StepState) (string, error)
-	// Teardown writes the plan that removes what a partial drill created or changed, from
-	// the undo steps its agents reported.
-	Teardown(drill *kirikaev1.Run) ([]byte, error)
+	// Teardown writes the plan that removes what a run created or changed, from the undo
+	// steps in its steps, and says which undo step each step of the plan runs.
+	Teardown(run *kirikaev1.Run) (src []byte, undoes map[string]*kirikaev1.UndoStep, err error)
+	// UndoResource names the resource an undo step touches (region/kind/id), or "".
+	UndoResource(region string, u *kirikaev1.UndoStep) string
 }
 
 // orchestrator is the level-triggered loop that drives runs. It runs on the leader only.
@@ -41,6 +43,27 @@ type orchestrator struct {
 	cutback map[string]bool
 	// retry receives the drills whose teardown or cutback could not be created, to try again.
 	retry chan string
+	// backoff holds back proposals about a step whose last proposal failed, so a proposal
+	// the state machine keeps refusing cannot feed the loop (every applied entry wakes it).
+	backoff map[attemptKey]proposalBackoff
+}
+
+type proposalBackoff struct {
+	until time.Time
+	wait  time.Duration
+}
+
+// held reports whether proposals about key are held back now.
+func (o *orchestrator) held(key attemptKey, now time.Time) bool {
+	return now.Before(o.backoff[key].until)
+}
+
+// failed holds back proposals about key for a while: 100 ms, doubling to 5 s.
+func (o *orchestrator) failed(key attemptKey, now time.Time) {
+	b := o.backoff[key]
+	b.wait = min(max(2*b.wait, 100*time.Millisecond), 5*time.Second)
+	b.until = now.Add(b.wait)
+	o.backoff[key] = b
 }
 
 // retryLater lets the loop try again, after a pause, to create a drill's teardown or cutback.
@@ -75,6 +98,11 @@ func (o *orchestrator) run(ctx context.Context) {
 
 func (o *orchestrator) tick(ctx context.Context) {
 	now := time.Now()
+	for k, b := range o.backoff {
+		if now.Sub(b.until) > time.Minute {
+			delete(o.backoff, k)
+		}
+	}
 	for drained := false; !drained; {
 		select {
 		case id := <-o.retry:
@@ -109,14 +137,19 @@ func (o *orchestrator) tick(ctx context.Context) {
 			}
 		case kirikaev1.RunStatus_RUN_STATUS_ABORTED, kirikaev1.RunStatus_RUN_STATUS_FAILED:
 			o.cancelAll(r, "run "+statusName(r.GetStatus()))
+			o.closeLost(ctx, r, now)
 		}
 		if o.needsEndReadiness(r) {
 			o.endReadiness[r.GetId()] = true
 			go o.recordEndReadiness(ctx, r.GetId())
 		}
 		if o.needsTeardown(r) {
-			o.teardown[r.GetId()] = true
-			go o.startTeardown(ctx, r)
+			// The state machine hands over the work once no agent holds a step of the run,
+			// so every change has been reported.
+			if work := o.s.node.FSM().TeardownWork(r.GetId()); work != nil {
+				o.teardown[r.GetId()] = true
+				go o.startTeardown(ctx, work)
+			}
 		}
 		if o.needsDrillCutback(r) {
 			o.cutback[r.GetId()] = true
@@ -136,7 +169,7 @@ func (o *orchestrator) needsEndReadiness(r *kirikaev1.Run) bool {
 // drill's run.
 func (o *orchestrator) recordEndReadiness(ctx context.Context, runID string) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	reports := o.s.requestReadiness(rctx, "")
+	reports, _ := o.s.requestReadiness(rctx, "")
 	cancel()
 	if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: "readiness-end/" + runID,
 		Payload: &kirikaev1.Command_RunReadiness{RunReadiness: &kirikaev1.RunReadiness{RunId: runID, Reports: reports}}}); err != nil {
@@ -144,22 +177,12 @@ func (o *orchestrator) recordEndReadiness(ctx context.Context, runID string) {
 	}
 }
 
-func needsDone(r *kirikaev1.Run, st *kirikaev1.StepState) bool {
-	for _, n := range st.GetSpec().GetNeeds() {
-		dep := findStep(r, n)
-		if dep == nil || !stepDone(dep) {
-			return false
-		}
-	}
-	return true
-}
-
 func (o *orchestrator) drive(ctx context.Context, r *kirikaev1.Run, now time.Time) {
 	var ready []*kirikaev1.StepState
 	for _, st := range r.GetSteps() {
 		switch st.GetStatus() {
 		case kirikaev1.StepStatus_STEP_STATUS_PENDING:
-			if needsDone(r, st) {
+			if needsDone(r, st) && !st.GetSkipRequested() {
 				ready = append(ready, st)
 			}
 		case kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT:
@@ -175,11 +198,14 @@ func (o *orchestrator) drive(ctx context.Context, r *kirikaev1.Run, now time.Tim
 		return int(a.GetSpec().GetPriority()) - int(b.GetSpec().GetPriority())
 	})
 	for _, st := range ready {
+		if o.held(attemptKey{r.GetId(), st.GetId(), st.GetAttempt() + 1}, now) {
+			continue
+		}
 		if st.GetSpec().GetRegion() == "control-plane" {
 			o.startControlPlaneStep(ctx, r, st)
 			continue
 		}
-		o.dispatch(ctx, r, st, st.GetAttempt()+1, "", now)
+		o.dispatch(ctx, r, st, st.GetAttempt()+1, nil, now)
 	}
 }
 
@@ -193,14 +219,31 @@ func (o *orchestrator) propose(ctx context.Context, p *kirikaev1.Command) (*kiri
 	return res, err
 }
 
-// dispatch records an attempt in raft and then sends it. With prefer set it re-sends the
-// current attempt, to the same agent if it is back or to another healthy one.
-func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, prefer string, now time.Time) {
+// proposeStep proposes a command about one attempt of a step; a failure holds further
+// proposals about it back for a while, and is logged once per hold.
+func (o *orchestrator) proposeStep(ctx context.Context, key attemptKey, what string, p *kirikaev1.Command) (*kirikaev1.CommandResult, error) {
+	res, err := o.propose(ctx, p)
+	if err != nil {
+		now := time.Now()
+		if !o.held(key, now) {
+			o.s.log.Warn(what, "run", key.run, "step", key.step, "attempt", key.attempt, "err", err)
+		}
+		o.failed(key, now)
+		return nil, err
+	}
+	delete(o.backoff, key)
+	return res, nil
+}
+
+// dispatch records an attempt in raft and then sends it. With avoid set it re-sends the
+// current attempt to another healthy agent of the region than avoid (lost or hung).
+func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, avoid *agentConn, now time.Time) {
 	region, _, _ := o.s.node.FSM().Region()
-	c := o.s.hub.pick(st.GetSpec().GetRegion(), st.GetSpec().GetAction(), prefer, now)
+	c := o.s.hub.pick(st.GetSpec().GetRegion(), st.GetSpec().GetAction(), avoid, now)
 	if c == nil {
 		return // no healthy agent in the region yet; the next tick tries again
 	}
+	key := attemptKey{r.GetId(), st.GetId(), attempt}
 	with, err := o.s.planner.Resolve(r, st)
 	if err != nil {
 		// Inputs that cannot be resolved will not resolve on a retry either.
@@ -208,14 +251,24 @@ func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirik
 		return
 	}
 	if attempt != st.GetAttempt() || c.info.GetId() != st.GetAgentId() {
-		if _, err := o.propose(ctx, &kirikaev1.Command{
-			RequestId: fmt.Sprintf("dispatch/%s/%s/%d/%s", r.GetId(), st.GetId(), attempt, c.info.GetId()),
+		res, err := o.proposeStep(ctx, key, "record dispatch", &kirikaev1.Command{
+			RequestId: fmt.Sprintf("dispatch/%s/%s/%d/%s/%s", r.GetId(), st.GetId(), attempt, c.info.GetRegion(), c.info.GetId()),
 			Payload: &kirikaev1.Command_StepDispatched{StepDispatched: &kirikaev1.StepDispatched{
 				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, AgentId: c.info.GetId(), Epoch: region.GetEpoch()}},
-		}); err != nil {
-			o.s.log.Warn("record dispatch", "run", r.GetId(), "step", st.GetId(), "err", err)
+		})
+		if err != nil {
 			return
 		}
+		// The state machine may have done something else with the step (a teardown step
+		// whose resource has passed to another run is skipped): send only what it recorded.
+		now := findStep(res.GetRun(), st.GetId())
+		if now == nil || now.GetAttempt() != attempt || now.GetAgentId() != c.info.GetId() ||
+			(now.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && now.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
+			return
+		}
+	}
+	if avoid != nil {
+		o.cancelOn(avoid, r, st, attempt, "moved to agent "+c.info.GetId())
 	}
 	o.send(c, r, st, attempt, region.GetEpoch(), with)
 }
@@ -231,30 +284,40 @@ func (o *orchestrator) send(c *agentConn, r *kirikaev1.Run, st *kirikaev1.StepSt
 	timeout := st.GetSpec().GetTimeoutMs()
 	if c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Assign{Assign: &kirikaev1.Assignment{
 		RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Epoch: epoch,
-		Action: st.GetSpec().GetAction(), WithJson: with, TimeoutMs: timeout}}}) {
+		Action: st.GetSpec().GetAction(), WithJson: with, TimeoutMs: timeout, OwnerRuns: r.GetInheritedFrom()}}}) {
 		c.mu.Lock()
 		c.sent[key] = true
 		c.mu.Unlock()
-		o.s.log.Info("step dispatched", "run", r.GetId(), "step", st.GetId(), "attempt", attempt, "agent", c.info.GetId(), "epoch", epoch)
+		o.s.log.Info("step dispatched", "run", r.GetId(), "step", st.GetId(), "attempt", attempt, "agent", c.info.GetId(), "region", c.info.GetRegion(), "epoch", epoch)
 	}
 }
 
 // tend looks after a step that an agent holds: it re-sends after a leader change or a
-// reconnect, moves the step when its agent is lost, and enforces the timeout.
+// reconnect, moves the step when its agent is lost or stops heartbeating, and enforces the
+// timeout.
 func (o *orchestrator) tend(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, now time.Time) {
 	if st.GetSpec().GetRegion() == "control-plane" {
 		o.tendControlPlaneStep(ctx, r, st, now)
 		return
 	}
+	region := st.GetSpec().GetRegion()
 	if t := st.GetSpec().GetTimeoutMs(); t > 0 && now.UnixNano()-st.GetAttemptStartedUnixNano() > t*int64(time.Millisecond) {
-		if c := o.s.hub.get(st.GetAgentId()); c != nil {
+		if c := o.s.hub.get(region, st.GetAgentId()); c != nil {
 			c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Cancel{Cancel: &kirikaev1.CancelStep{
 				RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Reason: "timeout"}}})
 		}
 		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("timed out after %s", time.Duration(t)*time.Millisecond))
 		return
 	}
-	if c := o.s.hub.get(st.GetAgentId()); c != nil {
+	if c := o.s.hub.get(region, st.GetAgentId()); c != nil {
+		if c.hung(now) {
+			// Connected but silent past the grace period (a stopped process, a wedged
+			// host): the same attempt goes to another healthy agent of the region, if there
+			// is one. A late report from this one is then refused, and the executors'
+			// idempotency keeps AWS right.
+			o.dispatch(ctx, r, st, st.GetAttempt(), c, now)
+			return
+		}
 		// The same agent: make sure this leader has sent it the attempt (a new leader, or a
 		// reconnected agent, has not). The agent drops it if it already has it.
 		region, _, _ := o.s.node.FSM().Region()
@@ -264,11 +327,29 @@ func (o *orchestrator) tend(ctx context.Context, r *kirikaev1.Run, st *kirikaev1
 		}
 		return
 	}
-	if o.s.hub.inGrace(st.GetAgentId(), now) {
+	if o.s.hub.inGrace(region, st.GetAgentId(), now) {
 		return
 	}
 	// The agent is gone: run the same attempt on another healthy agent of the region.
-	o.dispatch(ctx, r, st, st.GetAttempt(), "", now)
+	o.dispatch(ctx, r, st, st.GetAttempt(), nil, now)
+}
+
+// closeLost ends, as failed, the attempts of an ended run whose agent is gone for good:
+// nothing will report them, and a teardown waits until every step has been reported.
+func (o *orchestrator) closeLost(ctx context.Context, r *kirikaev1.Run, now time.Time) {
+	for _, st := range r.GetSteps() {
+		if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+			continue
+		}
+		region := st.GetSpec().GetRegion()
+		if region == "control-plane" || o.s.hub.get(region, st.GetAgentId()) != nil || o.s.hub.inGrace(region, st.GetAgentId(), now) {
+			continue
+		}
+		if o.held(attemptKey{r.GetId(), st.GetId(), st.GetAttempt()}, now) {
+			continue
+		}
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("agent %s of %s was lost after the run ended; the attempt's outcome was never reported", st.GetAgentId(), region))
+	}
 }
 
 func (o *orchestrator) failStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string) {
@@ -281,18 +362,16 @@ func (o *orchestrator) failPermanently(ctx context.Context, r *kirikaev1.Run, st
 }
 
 func (o *orchestrator) fail(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string, permanent bool) {
+	key := attemptKey{r.GetId(), st.GetId(), attempt}
 	if st.GetSpec().GetRegion() == "control-plane" {
-		_, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpfail/%s/%s/%d", r.GetId(), st.GetId(), attempt),
+		_, _ = o.proposeStep(ctx, key, "record failure", &kirikaev1.Command{RequestId: fmt.Sprintf("cpfail/%s/%s/%d", r.GetId(), st.GetId(), attempt),
 			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
 				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent}}})
-		if err != nil {
-			o.s.log.Warn("record failure", "run", r.GetId(), "step", st.GetId(), "err", err)
-		}
 		return
 	}
 	if attempt != st.GetAttempt() {
 		// Not dispatched yet: record the attempt so the failure has one to land on.
-		if _, err := o.propose(ctx, &kirikaev1.Command{
+		if _, err := o.proposeStep(ctx, key, "record dispatch", &kirikaev1.Command{
 			RequestId: fmt.Sprintf("dispatch/%s/%s/%d/-", r.GetId(), st.GetId(), attempt),
 			Payload: &kirikaev1.Command_StepDispatched{StepDispatched: &kirikaev1.StepDispatched{
 				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt}},
@@ -300,13 +379,9 @@ func (o *orchestrator) fail(ctx context.Context, r *kirikaev1.Run, st *kirikaev1
 			return
 		}
 	}
-	_, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("result/%s/%s/%d", r.GetId(), st.GetId(), attempt),
+	_, _ = o.proposeStep(ctx, key, "record failure", &kirikaev1.Command{RequestId: fmt.Sprintf("fail/%s/%s/%d", r.GetId(), st.GetId(), attempt),
 		Payload: &kirikaev1.Command_StepResult{StepResult: &kirikaev1.StepResult{
-			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent,
-			FinishedUnixNano: time.Now().UnixNano()}}})
-	if err != nil {
-		o.s.log.Warn("record failure", "run", r.GetId(), "step", st.GetId(), "err", err)
-	}
+			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent}}})
 }
 
 // startControlPlaneStep starts a step the orchestrator runs itself.
@@ -332,16 +407,17 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 		case "secondary":
 			in.Region = r.GetSecondary()
 		}
-		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
+		key := attemptKey{r.GetId(), st.GetId(), next}
+		if _, err := o.proposeStep(ctx, key, "start step", &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
 			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
 				RunId: r.GetId(), StepId: st.GetId(), Start: true}}}); err != nil {
 			return
 		}
-		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpdone/%s/%s/%d", r.GetId(), st.GetId(), next),
+		// The state machine applies the approval policy: a refusal fails the step, the
+		// region stays where it is, and the refusal is in the audit log.
+		_, _ = o.proposeStep(ctx, key, "activate region", &kirikaev1.Command{RequestId: fmt.Sprintf("cpdone/%s/%s/%d", r.GetId(), st.GetId(), next),
 			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
-				RunId: r.GetId(), StepId: st.GetId(), Attempt: next, Ok: true, ActivateRegion: in.Region}}}); err != nil {
-			o.s.log.Warn("activate region", "run", r.GetId(), "err", err)
-		}
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: next, Ok: true, ActivateRegion: in.Region}}})
 	default: // wait, approval, checklist
 		start := &kirikaev1.ControlPlaneStep{RunId: r.GetId(), StepId: st.GetId(), Start: true}
 		if a := st.GetSpec().GetAction(); a == "approval" || a == "checklist" {
@@ -362,10 +438,9 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 			}
 			start.Roles, start.Items, start.ApprovalsRequired = in.Roles, in.Items, in.Count
 		}
-		if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
-			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: start}}); err != nil {
-			o.s.log.Warn("start step", "run", r.GetId(), "step", st.GetId(), "err", err)
-		}
+		_, _ = o.proposeStep(ctx, attemptKey{r.GetId(), st.GetId(), next}, "start step", &kirikaev1.Command{
+			RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
+			Payload:   &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: start}})
 	}
 }
 
@@ -390,11 +465,13 @@ func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Ru
 	if now.UnixNano()-st.GetAttemptStartedUnixNano() < int64(d) {
 		return
 	}
-	if _, err := o.propose(ctx, &kirikaev1.Command{RequestId: fmt.Sprintf("cpdone/%s/%s/%d", r.GetId(), st.GetId(), st.GetAttempt()),
-		Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
-			RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Ok: true}}}); err != nil {
-		o.s.log.Warn("finish wait", "run", r.GetId(), "err", err)
+	key := attemptKey{r.GetId(), st.GetId(), st.GetAttempt()}
+	if o.held(key, now) {
+		return
 	}
+	_, _ = o.proposeStep(ctx, key, "finish wait", &kirikaev1.Command{RequestId: fmt.Sprintf("cpdone/%s/%s/%d", r.GetId(), st.GetId(), st.GetAttempt()),
+		Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
+			RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Ok: true}}})
 }
 
 // cancelAll tells agents to stop the attempts of a run that has ended.
@@ -403,18 +480,21 @@ func (o *orchestrator) cancelAll(r *kirikaev1.Run, why string) {
 		if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING {
 			continue
 		}
-		c := o.s.hub.get(st.GetAgentId())
-		if c == nil {
-			continue
+		if c := o.s.hub.get(st.GetSpec().GetRegion(), st.GetAgentId()); c != nil {
+			o.cancelOn(c, r, st, st.GetAttempt(), why)
 		}
-		key := attemptKey{r.GetId(), st.GetId(), st.GetAttempt()}
-		c.mu.Lock()
-		sent := c.sent[key]
-		delete(c.sent, key) // cancel once per stream
-		c.mu.Unlock()
-		if sent {
-			c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Cancel{Cancel: &kirikaev1.CancelStep{
-				RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Reason: why}}})
-		}
+	}
+}
+
+// cancelOn tells one agent to stop an attempt this leader sent it, once per stream.
+func (o *orchestrator) cancelOn(c *agentConn, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string) {
+	key := attemptKey{r.GetId(), st.GetId(), attempt}
+	c.mu.Lock()
+	sent := c.sent[key]
+	delete(c.sent, key)
+	c.mu.Unlock()
+	if sent {
+		c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Cancel{Cancel: &kirikaev1.CancelStep{
+			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Reason: why}}})
 	}
 }

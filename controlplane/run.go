@@ -42,6 +42,10 @@ type Config struct {
 	Logger   *slog.Logger
 	// Planner compiles plans into runs; without it the server refuses declarations.
 	Planner Planner
+	// IsolatedWorld marks a control plane whose agents drive only simulated AWS (the
+	// isolated world a tabletop drill runs in): it alone accepts a tabletop declaration. A
+	// production control plane refuses one, since its agents would really run the plan.
+	IsolatedWorld bool
 }
 
 func (c *Config) validate() error {
@@ -176,6 +180,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	srv := NewServer(node, clientTLS, logger)
 	srv.planner = cfg.Planner
 	srv.roles = roles
+	srv.isolated = cfg.IsolatedWorld
 	guard := &Guard{Auth: security.Authenticator{Dev: cfg.Dev}, Roles: roles}
 	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary), grpc.ChainStreamInterceptor(guard.Stream)}
 	if serverTLS != nil {
@@ -262,7 +267,8 @@ func (s *Server) lead(ctx context.Context) {
 			s.hub.mu.Lock()
 			s.hub.leaderSince = time.Now()
 			s.hub.mu.Unlock()
-			go (&orchestrator{s: s, endReadiness: map[string]bool{}, teardown: map[string]bool{}, cutback: map[string]bool{}, retry: make(chan string)}).run(octx)
+			go (&orchestrator{s: s, endReadiness: map[string]bool{}, teardown: map[string]bool{}, cutback: map[string]bool{}, retry: make(chan string),
+				backoff: map[attemptKey]proposalBackoff{}}).run(octx)
 		case !leading && stop != nil:
 			stop()
 			stop = nil

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/security"
@@ -34,6 +36,8 @@ type Server struct {
 	watchCache    preparedCache
 	hub           *agentHub
 	planner       Planner
+	// isolated is set on the control plane of a simulated world (see Config.IsolatedWorld).
+	isolated bool
 	roles         *security.Roles
 
 	mu    sync.Mutex
@@ -71,6 +75,45 @@ func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// RequestFingerprint identifies what a caller's request asked for: the state machine refuses
+// a request id reused for a different request.
+func RequestFingerprint(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// payloadFingerprint is the fingerprint of a command whose payload is the request itself.
+func payloadFingerprint(cmd *kirikaev1.Command) []byte {
+	return RequestFingerprint(&kirikaev1.Command{Payload: cmd.GetPayload()})
+}
+
+// rolesOf are the roles an actor holds now, from this server's roles file; the command
+// carries them so the state machine judges role rules alike on every node. A dev server's
+// one caller plays every role.
+func (s *Server) rolesOf(actor string) []string {
+	if actor == security.DevIdentity.String() {
+		out := make([]string, len(security.AllRoles))
+		for i, r := range security.AllRoles {
+			out[i] = string(r)
+		}
+		return out
+	}
+	id, err := security.ParseIdentity(actor)
+	if err != nil {
+		return []string{}
+	}
+	held := s.roles.RolesOf(id)
+	out := make([]string, len(held))
+	for i, r := range held {
+		out[i] = string(r)
+	}
+	return out
 }
 
 // peer returns a connection to another node's gRPC address.
@@ -129,8 +172,14 @@ func withDefaultDeadline(ctx context.Context, d time.Duration) (context.Context,
 // carry a request id, so a retry never applies twice. A refusal by the state machine comes
 // back as an error wrapping one of this package's sentinels.
 func (s *Server) Propose(ctx context.Context, cmd *kirikaev1.Command) (*kirikaev1.CommandResult, uint64, error) {
-	if cmd.GetRequestId() == "" {
+	if cmd.GetRequestId() == "" && cmd.GetStepProgress() == nil {
 		cmd.RequestId = NewRequestID()
+	}
+	if len(cmd.GetFingerprint()) == 0 {
+		cmd.Fingerprint = payloadFingerprint(cmd)
+	}
+	if cmd.CallerRoles == nil {
+		cmd.CallerRoles = s.rolesOf(cmd.GetActor())
 	}
 	ctx, cancel := withDefaultDeadline(ctx, 15*time.Second)
 	defer cancel()

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
-	"github.com/kirikae/kirikae/security"
 )
 
 // Scenario is one of the seed's activation scenarios (DR発動基準).
@@ -25,27 +25,42 @@ type Scenario struct {
 	// Strict means the outage must exceed MinOutage, not just reach it.
 	Strict    bool
 	Criterion string
-	Approvers string
+	// Deciders are the roles that decide to declare (判断者): each must approve, each a
+	// different person, before the run's region.activate takes effect.
+	Deciders []string
 }
 
-// Scenarios are the seed's activation criteria.
+// ActivationApprover is the role whose approval every DR activation needs on top of the
+// scenario's deciders: the runbook's 経営層の承認を取得.
+const ActivationApprover = "executive"
+
+// CutbackDeciders approve moving back to the primary: the runbook's cutback deletes and
+// restores the production database, which the deciders of an outage sign off.
+var CutbackDeciders = []string{"sysadmin", "manager"}
+
+// Scenarios are the seed's activation criteria and deciders.
 var Scenarios = map[string]Scenario{
-	"region-outage": {Name: "region-outage", MinOutage: 4 * time.Hour, Criterion: "AWS announces 4 h or more to recover the region", Approvers: "sysadmin + manager"},
-	"multi-az":      {Name: "multi-az", MinOutage: 2 * time.Hour, Criterion: "2 or more AZs down, 2 h or more to recover", Approvers: "sysadmin"},
-	"dc-fire":       {Name: "dc-fire", Criterion: "AWS announces a disaster-level outage", Approvers: "sysadmin + manager"},
-	"ransomware":    {Name: "ransomware", MinOutage: 8 * time.Hour, Strict: true, Criterion: "data encrypted, more than 8 h to recover", Approvers: "security + manager"},
+	"region-outage": {Name: "region-outage", MinOutage: 4 * time.Hour, Criterion: "AWS announces 4 h or more to recover the region", Deciders: []string{"sysadmin", "manager"}},
+	"multi-az":      {Name: "multi-az", MinOutage: 2 * time.Hour, Criterion: "2 or more AZs down, 2 h or more to recover", Deciders: []string{"sysadmin"}},
+	"dc-fire":       {Name: "dc-fire", Criterion: "AWS announces a disaster-level outage", Deciders: []string{"sysadmin", "manager"}},
+	"ransomware":    {Name: "ransomware", MinOutage: 8 * time.Hour, Strict: true, Criterion: "data encrypted, more than 8 h to recover", Deciders: []string{"security", "manager"}},
+}
+
+// scenarioNames lists the scenarios, sorted, for messages.
+func scenarioNames() string {
+	names := make([]string, 0, len(Scenarios))
+	for n := range Scenarios {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // CheckCriteria applies the seed's activation criteria to a declaration.
 func CheckCriteria(scenario string, expectedOutage time.Duration) error {
 	sc, ok := Scenarios[scenario]
 	if !ok {
-		names := make([]string, 0, len(Scenarios))
-		for n := range Scenarios {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return fmt.Errorf("%w: scenario %q is not known (want %s)", ErrInvalidArgument, scenario, strings.Join(names, ", "))
+		return fmt.Errorf("%w: scenario %q is not known (want %s)", ErrInvalidArgument, scenario, scenarioNames())
 	}
 	if sc.MinOutage == 0 {
 		return nil
@@ -107,6 +122,18 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*k
 	if req.GetReason() == "" {
 		return nil, fmt.Errorf("%w: reason is required (--reason)", ErrInvalidArgument)
 	}
+	switch req.GetDrill() {
+	case kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, kirikaev1.DrillKind_DRILL_KIND_PARTIAL, kirikaev1.DrillKind_DRILL_KIND_FULL:
+	case kirikaev1.DrillKind_DRILL_KIND_TABLETOP:
+		if !s.isolated {
+			return nil, fmt.Errorf("%w: drill: a tabletop runs in an isolated simulated world (`kirikae drill start --kind tabletop`) and is recorded when it ends; this control plane drives real agents, so it declares none", ErrInvalidArgument)
+		}
+	default:
+		return nil, fmt.Errorf("%w: drill: %d is not a kind of drill (want partial or full, or none for a real declaration)", ErrInvalidArgument, req.GetDrill())
+	}
+	if ms := req.GetExpectedOutageMs(); ms < 0 || ms > maxExpectedOutage.Milliseconds() {
+		return nil, fmt.Errorf("%w: expected_outage_ms: %d is out of range (0 to %d, i.e. up to %s)", ErrInvalidArgument, ms, maxExpectedOutage.Milliseconds(), maxExpectedOutage)
+	}
 	run, err := rs.compile(ctx, req.GetPlanSource(), req.GetParams())
 	if err != nil {
 		return nil, err
@@ -129,6 +156,12 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*k
 			}
 		}
 	}
+	if run.GetKind() == kirikaev1.RunKind_RUN_KIND_FAILOVER {
+		// Even a drill's failover moves traffic under the scenario's approval policy.
+		if _, ok := Scenarios[req.GetScenario()]; !ok {
+			return nil, fmt.Errorf("%w: scenario %q is not known (want %s)", ErrInvalidArgument, req.GetScenario(), scenarioNames())
+		}
+	}
 	if len(req.GetCutbackPlanSource()) > 0 {
 		if err := s.attachDrillCutback(ctx, run, req); err != nil {
 			return nil, err
@@ -139,11 +172,16 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*k
 	run.ExpectedOutageMs = req.GetExpectedOutageMs()
 	run.Reason = req.GetReason()
 	run.OverrideCriteria = req.GetOverrideCriteria()
+	run.PreemptRunId = req.GetPreemptRunId()
 	if err := s.prepareDrill(ctx, run, req.GetDrill(), req.GetParentRunId(), req.GetParticipants(), req.GetAllowMissingAgent()); err != nil {
 		return nil, err
 	}
-	return s.createRun(ctx, req.GetRequestId(), run)
+	return s.createRun(ctx, req.GetRequestId(), RequestFingerprint(req), run)
 }
+
+// maxExpectedOutage bounds a declared outage: a year is more than any runbook plans for,
+// and far from where milliseconds overflow a duration.
+const maxExpectedOutage = 366 * 24 * time.Hour
 
 // prepareDrill marks a run as a drill: it refuses to start without an agent in every region
 // the plan works in (unless allowed), and records fresh readiness from every agent.
@@ -190,8 +228,8 @@ func (s *Server) prepareDrill(ctx context.Context, run *kirikaev1.Run, drill kir
 	return nil
 }
 
-func (s *Server) createRun(ctx context.Context, requestID string, run *kirikaev1.Run) (*kirikaev1.Run, error) {
-	res, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: requestID, Actor: actorOf(ctx),
+func (s *Server) createRun(ctx context.Context, requestID string, fingerprint []byte, run *kirikaev1.Run) (*kirikaev1.Run, error) {
+	res, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: requestID, Actor: actorOf(ctx), Fingerprint: fingerprint,
 		Payload: &kirikaev1.Command_CreateRun{CreateRun: run}})
 	if err != nil {
 		return nil, err
@@ -221,12 +259,17 @@ func (s *Server) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest) (*k
 	if run.GetKind() != kirikaev1.RunKind_RUN_KIND_CUTBACK {
 		return nil, fmt.Errorf("%w: plan %s is a %s plan, not a cutback plan", ErrInvalidArgument, run.GetPlanName(), kindName(run.GetKind()))
 	}
+	switch req.GetDrill() {
+	case kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, kirikaev1.DrillKind_DRILL_KIND_FULL:
+	default:
+		return nil, fmt.Errorf("%w: drill: a cutback is part of a full-scale drill or of none, not %v", ErrInvalidArgument, req.GetDrill())
+	}
 	run.Id = newRunID(run.GetKind(), time.Now())
 	run.Reason = req.GetReason()
 	if err := s.prepareDrill(ctx, run, req.GetDrill(), req.GetParentRunId(), req.GetParticipants(), req.GetAllowMissingAgent()); err != nil {
 		return nil, err
 	}
-	return s.createRun(ctx, req.GetRequestId(), run)
+	return s.createRun(ctx, req.GetRequestId(), RequestFingerprint(req), run)
 }
 
 func (rs *runService) GetRun(ctx context.Context, req *kirikaev1.GetRunRequest) (*kirikaev1.GetRunResponse, error) {
@@ -237,7 +280,13 @@ func (rs *runService) GetRun(ctx context.Context, req *kirikaev1.GetRunRequest) 
 	if r == nil {
 		return nil, toStatus(fmt.Errorf("%w: run %q", ErrNotFound, req.GetRunId()))
 	}
-	return &kirikaev1.GetRunResponse{Run: r}, nil
+	resp := &kirikaev1.GetRunResponse{Run: r}
+	for _, res := range rs.s.node.FSM().Resources() {
+		if res.GetOwnerRunId() == r.GetId() {
+			resp.Resources = append(resp.Resources, res)
+		}
+	}
+	return resp, nil
 }
 
 func (rs *runService) ListRuns(ctx context.Context, _ *kirikaev1.ListRunsRequest) (*kirikaev1.ListRunsResponse, error) {
@@ -253,6 +302,11 @@ func (rs *runService) ListRuns(ctx context.Context, _ *kirikaev1.ListRunsRequest
 
 func (rs *runService) WatchRun(req *kirikaev1.WatchRunRequest, stream kirikaev1.RunService_WatchRunServer) error {
 	ctx := stream.Context()
+	// A watch on a follower starts from what the leader has committed, so a run declared a
+	// moment ago (on another node) is found, not reported missing.
+	if _, err := rs.s.linearizableIndex(ctx); err != nil {
+		return toStatus(err)
+	}
 	var last *kirikaev1.Run
 	for {
 		ch, idx := rs.s.node.FSM().waitApplied()
@@ -279,19 +333,12 @@ func (rs *runService) WatchRun(req *kirikaev1.WatchRunRequest, stream kirikaev1.
 }
 
 func (rs *runService) Approve(ctx context.Context, req *kirikaev1.ApproveRequest) (*kirikaev1.ApproveResponse, error) {
-	id, err := security.ParseIdentity(actorOf(ctx))
-	if err == nil {
-		err = rs.s.roles.Authorize(id, security.Role(req.GetRole()))
-	} else if actorOf(ctx) == security.DevIdentity.String() {
-		err = nil // dev mode: one person plays every role, and the FSM still wants distinct actors
-	}
-	if err != nil {
-		return nil, toStatus(fmt.Errorf("approve as %s: %w", req.GetRole(), err))
-	}
+	// The state machine judges the approval (the role, distinct people, a waiting step)
+	// from the roles the caller holds, which Propose stamps on the command.
 	res, _, err := rs.s.Propose(ctx, &kirikaev1.Command{RequestId: req.GetRequestId(), Actor: actorOf(ctx),
 		Payload: &kirikaev1.Command_Approve{Approve: req}})
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(fmt.Errorf("approve as %s: %w", req.GetRole(), err))
 	}
 	rs.s.hub.poke()
 	return &kirikaev1.ApproveResponse{Run: res.GetRun()}, nil
@@ -335,14 +382,14 @@ func (a *agentAdminService) ListAgents(ctx context.Context, req *kirikaev1.ListA
 		}
 		return kirikaev1.NewAgentAdminServiceClient(conn).ListAgents(forwardActor(ctx), req)
 	}
-	conns := map[string]*agentConn{}
+	conns := map[agentKey]*agentConn{}
 	for _, c := range a.s.hub.snapshot() {
-		conns[c.info.GetId()] = c
+		conns[keyOf(c.info)] = c
 	}
 	out := &kirikaev1.ListAgentsResponse{}
 	for _, info := range a.s.node.FSM().Agents() {
 		st := &kirikaev1.AgentStatus{Info: info}
-		if c, ok := conns[info.GetId()]; ok {
+		if c, ok := conns[keyOf(info)]; ok {
 			c.mu.Lock()
 			st.Connected = true
 			st.LastHeartbeatUnixNano = c.lastHB.UnixNano()
@@ -356,6 +403,7 @@ func (a *agentAdminService) ListAgents(ctx context.Context, req *kirikaev1.ListA
 }
 
 func (a *agentAdminService) GetReadiness(ctx context.Context, req *kirikaev1.GetReadinessRequest) (*kirikaev1.GetReadinessResponse, error) {
+	var unanswered []*kirikaev1.UnansweredAgent
 	if req.GetRefresh() {
 		if !a.s.node.IsLeader() {
 			conn, _, err := a.s.leaderConn()
@@ -364,16 +412,26 @@ func (a *agentAdminService) GetReadiness(ctx context.Context, req *kirikaev1.Get
 			}
 			return kirikaev1.NewAgentAdminServiceClient(conn).GetReadiness(forwardActor(ctx), req)
 		}
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		fresh := a.s.requestReadiness(rctx, req.GetRegion())
+		rctx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("30s"))
+		fresh, none := a.s.requestReadiness(rctx, req.GetRegion())
 		cancel()
-		// Record what came back, so the answer below reads it from the replicated state.
+		unanswered = append(unanswered, none...)
+		// Every registered agent that is not connected is named too: it was not asked.
+		connected := map[agentKey]bool{}
+		for _, c := range a.s.hub.snapshot() {
+			connected[keyOf(c.info)] = true
+		}
+		for _, info := range a.s.node.FSM().Agents() {
+			if (req.GetRegion() == "" || info.GetRegion() == req.GetRegion()) && !connected[keyOf(info)] {
+				unanswered = append(unanswered, &kirikaev1.UnansweredAgent{AgentId: info.GetId(), Region: info.GetRegion(), Reason: "not connected to the leader"})
+			}
+		}
+		// Record every fresh report, changed or not, so the answer below (read from the
+		// replicated state) carries the times of this refresh.
 		for _, rep := range fresh {
-			if readinessChanged(a.s.node.FSM().Readiness(), rep) {
-				if _, _, err := a.s.Propose(ctx, &kirikaev1.Command{RequestId: NewRequestID(), Actor: actorOf(ctx), // the operator who asked for the refresh
-					Payload: &kirikaev1.Command_RecordReadiness{RecordReadiness: rep}}); err != nil {
-					return nil, toStatus(err)
-				}
+			if _, _, err := a.s.Propose(ctx, &kirikaev1.Command{Actor: actorOf(ctx), // the operator who asked for the refresh
+				Payload: &kirikaev1.Command_RecordReadiness{RecordReadiness: rep}}); err != nil {
+				return nil, toStatus(err)
 			}
 		}
 	}
@@ -381,7 +439,7 @@ func (a *agentAdminService) GetReadiness(ctx context.Context, req *kirikaev1.Get
 		return nil, toStatus(err)
 	}
 	region, _, _ := a.s.node.FSM().Region()
-	return &kirikaev1.GetReadinessResponse{Regions: RollUpReadiness(region, a.s.node.FSM().Readiness(), req.GetRegion())}, nil
+	return &kirikaev1.GetReadinessResponse{Regions: RollUpReadiness(region, a.s.node.FSM().Readiness(), req.GetRegion()), Unanswered: unanswered}, nil
 }
 
 // RollUpReadiness turns reports into "ready" or "not ready, because ..." per region.

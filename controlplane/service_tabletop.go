@@ -32,7 +32,7 @@ func (s *Server) RecordTabletop(ctx context.Context, req *kirikaev1.RecordTablet
 	}
 	run := proto.Clone(in).(*kirikaev1.Run)
 	run.Id = newRunID(run.GetKind(), time.Now())
-	res, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: req.GetRequestId(), Actor: actorOf(ctx),
+	res, _, err := s.Propose(ctx, &kirikaev1.Command{RequestId: req.GetRequestId(), Actor: actorOf(ctx), Fingerprint: RequestFingerprint(req),
 		Payload: &kirikaev1.Command_RecordTabletop{RecordTabletop: run}})
 	if err != nil {
 		return nil, err

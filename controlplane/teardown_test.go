@@ -24,16 +24,17 @@ func TestPartialDrillKeepsUndoAndLinksOneTeardown(t *testing.T) {
 	create := failoverRun("d1", &kirikaev1.StepState{Id: "restore", Spec: restore}, &kirikaev1.StepState{Id: "dns", Spec: dns})
 	create.GetCreateRun().Drill = kirikaev1.DrillKind_DRILL_KIND_PARTIAL
 	run := r.ok("op", create)
-	if findStep(run, "dns").GetStatus() != kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
-		t.Fatalf("the drill-skip step is %s", findStep(run, "dns").GetStatus())
+	// The drill-skip step waits for what it needs, so it never opens its dependents early.
+	if st := findStep(run, "dns"); st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_PENDING || !st.GetSkipRequested() {
+		t.Fatalf("the drill-skip step at the start is %s (skip requested %v), want pending until restore completes", st.GetStatus(), st.GetSkipRequested())
 	}
 	del := &kirikaev1.UndoStep{Action: "aws.rds.deleteRestored", WithJson: `{"instanceId":"dr"}`}
 	r.ok("srv", dispatched("d1", "restore", 1))
 	r.ok("srv", undoResult("d1", "restore", 1, false, del)) // created, then the wait failed
 	r.ok("srv", dispatched("d1", "restore", 2))
 	run = r.ok("srv", undoResult("d1", "restore", 2, true)) // adopted: reports no undo itself
-	if run.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED {
-		t.Fatalf("drill %s", run.GetStatus())
+	if run.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED || findStep(run, "dns").GetStatus() != kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
+		t.Fatalf("drill %s, dns %s", run.GetStatus(), findStep(run, "dns").GetStatus())
 	}
 	if u := findStep(run, "restore").GetUndo(); len(u) != 1 || u[0].GetAction() != "aws.rds.deleteRestored" {
 		t.Fatalf("undo after the retry: %v", u)
@@ -54,12 +55,16 @@ func TestPartialDrillKeepsUndoAndLinksOneTeardown(t *testing.T) {
 	if got := r.f.Run("d1").GetTeardownRunId(); got != "teardown-d1" {
 		t.Fatalf("drill teardown link %q", got)
 	}
-	if res := r.apply("srv", teardown("t2", "d1")); res.GetCode() != kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS {
+	if res := r.apply("srv", teardown("teardown-d1", "d1")); res.GetCode() != kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS {
+		t.Fatalf("the same teardown again: %v", res)
+	}
+	if res := r.apply("srv", teardown("t2", "d1")); res.GetCode() != kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION {
 		t.Fatalf("second teardown: %v", res)
 	}
+	r.ok("op", &kirikaev1.Command{Payload: &kirikaev1.Command_Control{Control: &kirikaev1.ControlRequest{RunId: "teardown-d1", Action: kirikaev1.ControlAction_CONTROL_ACTION_ABORT, Reason: "test"}}})
 	r.ok("op", failoverRun("f1", &kirikaev1.StepState{Id: "a", Spec: spec("aws.rds.restoreSnapshot", "us-west-2")}))
 	if res := r.apply("srv", teardown("t3", "f1")); res.GetCode() != kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION {
-		t.Fatalf("teardown of a real failover: %v", res)
+		t.Fatalf("teardown of a real failover nobody asked to undo: %v", res)
 	}
 }
 

@@ -242,7 +242,7 @@ func (w *World) start(ctx context.Context) error {
 			ID: fmt.Sprintf("cp%d", i+1), DataDir: filepath.Join(w.dir, fmt.Sprintf("cp%d", i+1)),
 			RaftAddr: raft, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 			TLSCA: filepath.Join(certs, "ca.pem"), TLSCert: filepath.Join(certs, "server.pem"), TLSKey: filepath.Join(certs, "server-key.pem"),
-			RolesFile: rolesFile, Planner: &runs.Planner{}, Logger: w.log.With("component", "controlplane"),
+			RolesFile: rolesFile, Planner: &runs.Planner{}, Logger: w.log.With("component", "controlplane"), IsolatedWorld: true,
 			// Generous timeouts: the world shares two cores with everything it runs, and a
 			// leader change is not what it shows.
 			Timeouts: controlplane.RaftTimeouts{Heartbeat: time.Second, Election: time.Second,

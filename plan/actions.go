@@ -28,7 +28,20 @@ type Action struct {
 	Doc     string
 	Inputs  []Input
 	Outputs []string
+	// Resource names what the action removes or reverts when it is run as an undo step (a
+	// teardown runs undo steps): the control plane records which run owns that resource
+	// and lets a teardown touch it only while the run it undoes still owns it.
+	Resource *ResourceRef
 }
+
+// ResourceRef says how to name the resource an undo action touches: a kind, and the
+// inputs whose values, joined with "/", are its id within the step's region.
+type ResourceRef struct {
+	Kind   string
+	Inputs []string
+}
+
+func res(kind string, inputs ...string) *ResourceRef { return &ResourceRef{Kind: kind, Inputs: inputs} }
 
 // Catalog lists every action kirikae knows, by name.
 var Catalog = map[string]Action{}
@@ -118,7 +131,7 @@ func init() {
 			req("createTime", "time", "RFC 3339: the InstanceCreateTime the restore reported"),
 			in("sourceSnapshotId", "string", "the snapshot the instance was restored from; it must be available, and then no final snapshot is taken"),
 		},
-		Outputs: []string{"deleted"}})
+		Outputs: []string{"deleted"}, Resource: res("rds-db-instance", "instanceId")})
 	def(Action{Name: "aws.elasticache.createReplicationGroup", Where: OnAgent,
 		Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one.",
 		Inputs: []Input{
@@ -134,7 +147,7 @@ func init() {
 		Outputs: []string{"primaryEndpoint", "port"}})
 	def(Action{Name: "aws.elasticache.deleteReplicationGroup", Where: OnAgent,
 		Doc:    "Delete a replication group and wait until it is gone; succeeds if it is already gone.",
-		Inputs: []Input{req("replicationGroupId", "string", "")}, Outputs: []string{"deleted"}})
+		Inputs: []Input{req("replicationGroupId", "string", "")}, Outputs: []string{"deleted"}, Resource: res("elasticache-replication-group", "replicationGroupId")})
 	def(Action{Name: "aws.backup.restoreLatest", Where: OnAgent,
 		Doc: "Restore the newest completed recovery point of resourceType in a backup vault and wait for the restore job.",
 		Inputs: []Input{
@@ -147,7 +160,7 @@ func init() {
 		Outputs: []string{"restoreJobId", "recoveryPointArn", "fileSystemId", "recoveryPointAgeSeconds"}})
 	def(Action{Name: "aws.efs.deleteFileSystem", Where: OnAgent,
 		Doc:    "Undo of an EFS restore: delete a file system and wait until it is gone; succeeds if it is already gone.",
-		Inputs: []Input{req("fileSystemId", "string", "e.g. fs-0123456789abcdef0")}, Outputs: []string{"deleted"}})
+		Inputs: []Input{req("fileSystemId", "string", "e.g. fs-0123456789abcdef0")}, Outputs: []string{"deleted"}, Resource: res("efs-file-system", "fileSystemId")})
 	def(Action{Name: "aws.secretsmanager.put", Where: OnAgent,
 		Doc: "Write a secret value; skips the write when the current value is already equal.",
 		Inputs: []Input{
@@ -162,7 +175,7 @@ func init() {
 			req("secretId", "string", ""),
 			req("versionId", "string", "the version that was AWSCURRENT before the write"),
 		},
-		Outputs: []string{"versionId"}})
+		Outputs: []string{"versionId"}, Resource: res("secretsmanager-secret", "secretId")})
 	def(Action{Name: "aws.ecs.registerTaskDefinition", Where: OnAgent,
 		Doc: "Register a task definition; adopts the latest revision of the family when it is identical.",
 		Inputs: []Input{
@@ -178,7 +191,8 @@ func init() {
 		Outputs: []string{"taskDefinitionArn", "revision"}})
 	def(Action{Name: "aws.ecs.deregisterTaskDefinition", Where: OnAgent,
 		Doc:    "Undo of a registration: deregister a task definition revision; a no-op when it is already INACTIVE.",
-		Inputs: []Input{req("taskDefinition", "string", "the revision's ARN")}, Outputs: []string{"taskDefinitionArn", "status"}})
+		Inputs: []Input{req("taskDefinition", "string", "the revision's ARN")}, Outputs: []string{"taskDefinitionArn", "status"},
+		Resource: res("ecs-task-definition", "taskDefinition")})
 	def(Action{Name: "aws.ecs.updateService", Where: OnAgent,
 		Doc: "Set a service's desired count (and task definition) and wait until it is stable.",
 		Inputs: []Input{
@@ -189,7 +203,7 @@ func init() {
 			in("wait", "bool", "wait for services-stable; default true"),
 			in("forceNewDeployment", "bool", "replace the running tasks even when nothing else changes, so they read new secrets; default false"),
 		},
-		Outputs: []string{"runningCount", "taskDefinition"}})
+		Outputs: []string{"runningCount", "taskDefinition"}, Resource: res("ecs-service", "cluster", "service")})
 	def(Action{Name: "aws.elbv2.waitHealthy", Where: OnAgent,
 		Doc: "Wait until a target group has at least count healthy targets.",
 		Inputs: []Input{
@@ -227,7 +241,7 @@ func init() {
 		Outputs: []string{"alarmArn"}})
 	def(Action{Name: "aws.cloudwatch.deleteAlarm", Where: OnAgent,
 		Doc:    "Undo of a new alarm: delete a metric alarm; succeeds if it is already gone.",
-		Inputs: []Input{req("alarmName", "string", "")}, Outputs: []string{"deleted"}})
+		Inputs: []Input{req("alarmName", "string", "")}, Outputs: []string{"deleted"}, Resource: res("cloudwatch-alarm", "alarmName")})
 	def(Action{Name: "aws.sns.publish", Where: OnAgent,
 		Doc:     "Publish a message to an SNS topic.",
 		Inputs:  []Input{req("topicArn", "string", ""), in("subject", "string", ""), req("message", "string", "")},
@@ -266,8 +280,11 @@ func init() {
 		},
 		Outputs: []string{"approvers"}})
 	def(Action{Name: "checklist", Where: OnControlPlane,
-		Doc:     "Wait until an operator confirms every item.",
-		Inputs:  []Input{req("items", "list", "")},
+		Doc: "Wait until operators holding one of the roles confirm every item.",
+		Inputs: []Input{
+			req("items", "list", ""),
+			in("roles", "list", "roles that may confirm, any one of them; default the step's owner when it names a role, else operator"),
+		},
 		Outputs: []string{"confirmedBy"}})
 	def(Action{Name: "region.activate", Where: OnControlPlane,
 		Doc: "Move the active region and grow the epoch by one; the moment traffic moves.",

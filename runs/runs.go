@@ -7,11 +7,14 @@ package runs
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/security"
 )
 
 // Planner implements controlplane.Planner.
@@ -94,7 +97,41 @@ func specOf(s *plan.Step, ctx plan.Context) (*kirikaev1.StepSpec, error) {
 			spec.Roles, spec.ApprovalsRequired, spec.Items = HumanTerms(in)
 		}
 	}
+	if s.Action == "checklist" && len(spec.Roles) == 0 {
+		spec.Roles = []string{checklistRole(s.Owner)}
+	}
 	return spec, nil
+}
+
+// checklistRole is who confirms a checklist that names no roles: its owner when the owner
+// is a role, and otherwise anyone who runs the day-to-day verbs.
+func checklistRole(owner string) string {
+	if slices.Contains(security.AllRoles, security.Role(owner)) {
+		return owner
+	}
+	return string(security.RoleOperator)
+}
+
+// UndoResource names the resource an undo step touches, as region/kind/id, from the
+// catalog's Resource of its action; "" when the action names none.
+func (p *Planner) UndoResource(region string, u *kirikaev1.UndoStep) string {
+	a, ok := plan.Catalog[u.GetAction()]
+	if !ok || a.Resource == nil {
+		return ""
+	}
+	var with map[string]any
+	if err := json.Unmarshal([]byte(u.GetWithJson()), &with); err != nil {
+		return ""
+	}
+	parts := make([]string, 0, len(a.Resource.Inputs))
+	for _, in := range a.Resource.Inputs {
+		v := plan.Stringify(with[in])
+		if v == "" {
+			return ""
+		}
+		parts = append(parts, v)
+	}
+	return region + "/" + a.Resource.Kind + "/" + strings.Join(parts, "/")
 }
 
 // HumanTerms reads an approval's roles and count, or a checklist's items, from resolved inputs.

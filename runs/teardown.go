@@ -21,15 +21,17 @@ const (
 	teardownRetries = 2
 )
 
-// Teardown writes the plan that removes what a partial drill created or changed: one step
-// per undo step its agents reported, newest change first, one after the other, so a
-// service is scaled back before its task definition is deregistered and nothing is removed
-// while something made later still uses it. The plan is ordinary plan YAML, validated and
-// compiled like any other, and kept in the teardown run so people can read what it did.
+// Teardown writes the plan that removes what a run created or changed: one step per undo
+// step in drill's steps (the control plane passes only what the run still owns), newest
+// change first, one after the other, so a service is scaled back before its task
+// definition is deregistered and nothing is removed while something made later still uses
+// it. The plan is ordinary plan YAML, validated and compiled like any other, and kept in the
+// teardown run so people can read what it did. undoes maps each step id of the plan to the
+// undo step it runs.
 //
 // Only what the steps reported is undone: a resource a step found already there has no
 // undo, so the teardown never touches it.
-func (p *Planner) Teardown(drill *kirikaev1.Run) ([]byte, error) {
+func (p *Planner) Teardown(drill *kirikaev1.Run) (src []byte, undoes map[string]*kirikaev1.UndoStep, err error) {
 	type change struct {
 		step *kirikaev1.StepState
 		undo *kirikaev1.UndoStep
@@ -42,7 +44,7 @@ func (p *Planner) Teardown(drill *kirikaev1.Run) ([]byte, error) {
 		}
 	}
 	if len(changes) == 0 {
-		return nil, fmt.Errorf("run %s: %w", drill.GetId(), ErrNothingToUndo)
+		return nil, nil, fmt.Errorf("run %s: %w", drill.GetId(), ErrNothingToUndo)
 	}
 	// Newest first: by when the step ended (a step that never ended, e.g. one that failed
 	// mid-way in an aborted run, counts as the newest), then the step's own undo steps in
@@ -65,12 +67,13 @@ func (p *Planner) Teardown(drill *kirikaev1.Run) ([]byte, error) {
 
 	var buf bytes.Buffer
 	name := drill.GetPlanName() + "-teardown"
-	fmt.Fprintf(&buf, "# Written by the control plane: removes what partial drill %s created or changed,\n", drill.GetId())
+	fmt.Fprintf(&buf, "# Written by the control plane: removes what run %s created or changed and still owns,\n", drill.GetId())
 	fmt.Fprintf(&buf, "# as its steps reported it, newest change first.\n")
 	fmt.Fprintf(&buf, "apiVersion: kirikae/v1\nkind: Plan\nname: %s\nrunKind: teardown\n", name)
-	fmt.Fprintf(&buf, "description: %s\n", quote("Teardown of partial drill "+drill.GetId()+" (plan "+drill.GetPlanName()+")"))
+	fmt.Fprintf(&buf, "description: %s\n", quote("Teardown of run "+drill.GetId()+" (plan "+drill.GetPlanName()+")"))
 	fmt.Fprintf(&buf, "phases:\n  - {id: teardown, name: %s}\nsteps:\n", quote("後片付け: 訓練で作成したリソースの削除"))
 	used := map[string]int{}
+	undoes = map[string]*kirikaev1.UndoStep{}
 	prev := ""
 	for _, c := range changes {
 		id := "undo-" + c.step.GetId()
@@ -83,8 +86,9 @@ func (p *Planner) Teardown(drill *kirikaev1.Run) ([]byte, error) {
 		}
 		var m map[string]any
 		if err := json.Unmarshal([]byte(with), &m); err != nil {
-			return nil, fmt.Errorf("run %s: step %s: undo %s: with_json: %w", drill.GetId(), c.step.GetId(), c.undo.GetAction(), err)
+			return nil, nil, fmt.Errorf("run %s: step %s: undo %s: with_json: %w", drill.GetId(), c.step.GetId(), c.undo.GetAction(), err)
 		}
+		undoes[id] = c.undo
 		note := c.undo.GetNote()
 		if note == "" {
 			note = c.undo.GetAction() + " (undo " + c.step.GetId() + ")"
@@ -100,7 +104,7 @@ func (p *Planner) Teardown(drill *kirikaev1.Run) ([]byte, error) {
 		}
 		prev = id
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), undoes, nil
 }
 
 // quote writes s as a YAML double-quoted scalar; JSON's string escapes are YAML's too.

@@ -24,7 +24,7 @@ func TestTeardownUndoesNewestFirstAndCompiles(t *testing.T) {
 				}},
 		}}
 	p := &runs.Planner{}
-	src, err := p.Teardown(drill)
+	src, _, err := p.Teardown(drill)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,12 +61,12 @@ func TestTeardownUndoesNewestFirstAndCompiles(t *testing.T) {
 
 func TestTeardownOfNothing(t *testing.T) {
 	drill := &kirikaev1.Run{Id: "r1", PlanName: "p", Steps: []*kirikaev1.StepState{{Id: "a", Spec: &kirikaev1.StepSpec{Region: "us-west-2"}}}}
-	if _, err := (&runs.Planner{}).Teardown(drill); !errors.Is(err, runs.ErrNothingToUndo) {
+	if _, _, err := (&runs.Planner{}).Teardown(drill); !errors.Is(err, runs.ErrNothingToUndo) {
 		t.Fatalf("err = %v, want ErrNothingToUndo", err)
 	}
 	bad := &kirikaev1.Run{Id: "r2", PlanName: "p", Steps: []*kirikaev1.StepState{{Id: "a", Spec: &kirikaev1.StepSpec{Region: "us-west-2"},
 		Undo: []*kirikaev1.UndoStep{{Action: "aws.ecs.updateService", WithJson: "{not json"}}}}}
-	if _, err := (&runs.Planner{}).Teardown(bad); err == nil || !strings.Contains(err.Error(), "step a") {
+	if _, _, err := (&runs.Planner{}).Teardown(bad); err == nil || !strings.Contains(err.Error(), "step a") {
 		t.Fatalf("bad undo inputs: err = %v", err)
 	}
 }

@@ -426,8 +426,11 @@ type Assignment struct {
 	Epoch  uint64 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	Action string `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
 	// with_json is the step's inputs with every reference resolved, as a JSON object.
-	WithJson      string `protobuf:"bytes,6,opt,name=with_json,json=withJson,proto3" json:"with_json,omitempty"`
-	TimeoutMs     int64  `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	WithJson  string `protobuf:"bytes,6,opt,name=with_json,json=withJson,proto3" json:"with_json,omitempty"`
+	TimeoutMs int64  `protobuf:"varint,7,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	// owner_runs are runs whose resources the control plane has passed to this run (a drill
+	// preempted by a real declaration): what their kirikae:run tags name counts as this run's.
+	OwnerRuns     []string `protobuf:"bytes,8,rep,name=owner_runs,json=ownerRuns,proto3" json:"owner_runs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -511,6 +514,13 @@ func (x *Assignment) GetTimeoutMs() int64 {
 	return 0
 }
 
+func (x *Assignment) GetOwnerRuns() []string {
+	if x != nil {
+		return x.OwnerRuns
+	}
+	return nil
+}
+
 // StepProgress is a status line while a step runs.
 type StepProgress struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -520,7 +530,9 @@ type StepProgress struct {
 	Status  string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
 	// undo, when set, is every undo step the attempt has recorded so far, sent the moment one
 	// is added: the control plane keeps them even if the agent dies before the result.
-	Undo          []*UndoStep `protobuf:"bytes,5,rep,name=undo,proto3" json:"undo,omitempty"`
+	Undo []*UndoStep `protobuf:"bytes,5,rep,name=undo,proto3" json:"undo,omitempty"`
+	// agent_id is set by the control plane from the sender's connection, never by the agent.
+	AgentId       string `protobuf:"bytes,6,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -590,6 +602,13 @@ func (x *StepProgress) GetUndo() []*UndoStep {
 	return nil
 }
 
+func (x *StepProgress) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
 // StepResult ends one attempt.
 type StepResult struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -610,7 +629,9 @@ type StepResult struct {
 	Undo []*UndoStep `protobuf:"bytes,10,rep,name=undo,proto3" json:"undo,omitempty"`
 	// permanent marks a failure no retry can cure (inputs that are invalid or do not
 	// resolve): the control plane does not retry it, whatever the step's retries.
-	Permanent     bool `protobuf:"varint,11,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	Permanent bool `protobuf:"varint,11,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	// agent_id is set by the control plane from the sender's connection, never by the agent.
+	AgentId       string `protobuf:"bytes,12,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -722,6 +743,13 @@ func (x *StepResult) GetPermanent() bool {
 	return false
 }
 
+func (x *StepResult) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
 // UndoStep is one catalog action that reverses one change a step made, with its inputs.
 type UndoStep struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -729,7 +757,10 @@ type UndoStep struct {
 	// with_json is the action's inputs as a JSON object, fully resolved.
 	WithJson string `protobuf:"bytes,2,opt,name=with_json,json=withJson,proto3" json:"with_json,omitempty"`
 	// note says what is undone, e.g. "delete DB instance kaigo-subsys-dr (restored by the drill)".
-	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// resource is the key of what the undo touches, region/kind/id (e.g.
+	// us-west-2/rds-db-instance/kaigo-subsys-dr), set by the control plane from the catalog.
+	Resource      string `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -781,6 +812,13 @@ func (x *UndoStep) GetWithJson() string {
 func (x *UndoStep) GetNote() string {
 	if x != nil {
 		return x.Note
+	}
+	return ""
+}
+
+func (x *UndoStep) GetResource() string {
+	if x != nil {
+		return x.Resource
 	}
 	return ""
 }
@@ -1490,8 +1528,10 @@ func (x *GetReadinessRequest) GetRefresh() bool {
 }
 
 type GetReadinessResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Regions       []*RegionReadiness     `protobuf:"bytes,1,rep,name=regions,proto3" json:"regions,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Regions []*RegionReadiness     `protobuf:"bytes,1,rep,name=regions,proto3" json:"regions,omitempty"`
+	// unanswered lists the agents a refresh asked that sent no fresh report, and why.
+	Unanswered    []*UnansweredAgent `protobuf:"bytes,2,rep,name=unanswered,proto3" json:"unanswered,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1533,6 +1573,75 @@ func (x *GetReadinessResponse) GetRegions() []*RegionReadiness {
 	return nil
 }
 
+func (x *GetReadinessResponse) GetUnanswered() []*UnansweredAgent {
+	if x != nil {
+		return x.Unanswered
+	}
+	return nil
+}
+
+// UnansweredAgent is an agent that did not answer a readiness refresh.
+type UnansweredAgent struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AgentId string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Region  string                 `protobuf:"bytes,2,opt,name=region,proto3" json:"region,omitempty"`
+	// reason is e.g. "not connected", or "no answer within 30s".
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnansweredAgent) Reset() {
+	*x = UnansweredAgent{}
+	mi := &file_kirikae_v1_agent_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnansweredAgent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnansweredAgent) ProtoMessage() {}
+
+func (x *UnansweredAgent) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_agent_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnansweredAgent.ProtoReflect.Descriptor instead.
+func (*UnansweredAgent) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UnansweredAgent) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *UnansweredAgent) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *UnansweredAgent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_kirikae_v1_agent_proto protoreflect.FileDescriptor
 
 const file_kirikae_v1_agent_proto_rawDesc = "" +
@@ -1566,7 +1675,7 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06checks\x18\x03 \x03(\v2\x1a.kirikae.v1.ReadinessCheckR\x06checks\x12,\n" +
 	"\x12reported_unix_nano\x18\x04 \x01(\x03R\x10reportedUnixNano\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"\xc0\x01\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"\xdf\x01\n" +
 	"\n" +
 	"Assignment\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1576,13 +1685,16 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06action\x18\x05 \x01(\tR\x06action\x12\x1b\n" +
 	"\twith_json\x18\x06 \x01(\tR\bwithJson\x12\x1d\n" +
 	"\n" +
-	"timeout_ms\x18\a \x01(\x03R\ttimeoutMs\"\x9a\x01\n" +
+	"timeout_ms\x18\a \x01(\x03R\ttimeoutMs\x12\x1d\n" +
+	"\n" +
+	"owner_runs\x18\b \x03(\tR\townerRuns\"\xb5\x01\n" +
 	"\fStepProgress\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x16\n" +
 	"\x06status\x18\x04 \x01(\tR\x06status\x12(\n" +
-	"\x04undo\x18\x05 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\"\xdb\x02\n" +
+	"\x04undo\x18\x05 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12\x19\n" +
+	"\bagent_id\x18\x06 \x01(\tR\aagentId\"\xf6\x02\n" +
 	"\n" +
 	"StepResult\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1596,11 +1708,13 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x12finished_unix_nano\x18\t \x01(\x03R\x10finishedUnixNano\x12(\n" +
 	"\x04undo\x18\n" +
 	" \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12\x1c\n" +
-	"\tpermanent\x18\v \x01(\bR\tpermanent\"S\n" +
+	"\tpermanent\x18\v \x01(\bR\tpermanent\x12\x19\n" +
+	"\bagent_id\x18\f \x01(\tR\aagentId\"o\n" +
 	"\bUndoStep\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x1b\n" +
 	"\twith_json\x18\x02 \x01(\tR\bwithJson\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"\xac\x02\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12\x1a\n" +
+	"\bresource\x18\x04 \x01(\tR\bresource\"\xac\x02\n" +
 	"\x0eConnectRequest\x123\n" +
 	"\bregister\x18\x01 \x01(\v2\x15.kirikae.v1.AgentInfoH\x00R\bregister\x127\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x17.kirikae.v1.AgentHealthH\x00R\theartbeat\x12;\n" +
@@ -1646,9 +1760,16 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06agents\x18\x01 \x03(\v2\x17.kirikae.v1.AgentStatusR\x06agents\"G\n" +
 	"\x13GetReadinessRequest\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12\x18\n" +
-	"\arefresh\x18\x02 \x01(\bR\arefresh\"M\n" +
+	"\arefresh\x18\x02 \x01(\bR\arefresh\"\x8a\x01\n" +
 	"\x14GetReadinessResponse\x125\n" +
-	"\aregions\x18\x01 \x03(\v2\x1b.kirikae.v1.RegionReadinessR\aregions*\x82\x01\n" +
+	"\aregions\x18\x01 \x03(\v2\x1b.kirikae.v1.RegionReadinessR\aregions\x12;\n" +
+	"\n" +
+	"unanswered\x18\x02 \x03(\v2\x1b.kirikae.v1.UnansweredAgentR\n" +
+	"unanswered\"\\\n" +
+	"\x0fUnansweredAgent\x12\x19\n" +
+	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x16\n" +
+	"\x06region\x18\x02 \x01(\tR\x06region\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason*\x82\x01\n" +
 	"\x0fReadinessStatus\x12 \n" +
 	"\x1cREADINESS_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13READINESS_STATUS_OK\x10\x01\x12\x19\n" +
@@ -1678,7 +1799,7 @@ func file_kirikae_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kirikae_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_kirikae_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_kirikae_v1_agent_proto_goTypes = []any{
 	(ReadinessStatus)(0),         // 0: kirikae.v1.ReadinessStatus
 	(*AgentInfo)(nil),            // 1: kirikae.v1.AgentInfo
@@ -1700,6 +1821,7 @@ var file_kirikae_v1_agent_proto_goTypes = []any{
 	(*ListAgentsResponse)(nil),   // 17: kirikae.v1.ListAgentsResponse
 	(*GetReadinessRequest)(nil),  // 18: kirikae.v1.GetReadinessRequest
 	(*GetReadinessResponse)(nil), // 19: kirikae.v1.GetReadinessResponse
+	(*UnansweredAgent)(nil),      // 20: kirikae.v1.UnansweredAgent
 }
 var file_kirikae_v1_agent_proto_depIdxs = []int32{
 	0,  // 0: kirikae.v1.ReadinessCheck.status:type_name -> kirikae.v1.ReadinessStatus
@@ -1720,17 +1842,18 @@ var file_kirikae_v1_agent_proto_depIdxs = []int32{
 	4,  // 15: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
 	14, // 16: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
 	15, // 17: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
-	9,  // 18: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
-	16, // 19: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
-	18, // 20: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
-	10, // 21: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
-	17, // 22: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
-	19, // 23: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
-	21, // [21:24] is the sub-list for method output_type
-	18, // [18:21] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	20, // 18: kirikae.v1.GetReadinessResponse.unanswered:type_name -> kirikae.v1.UnansweredAgent
+	9,  // 19: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
+	16, // 20: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
+	18, // 21: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
+	10, // 22: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
+	17, // 23: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
+	19, // 24: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
+	22, // [22:25] is the sub-list for method output_type
+	19, // [19:22] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_agent_proto_init() }
@@ -1757,7 +1880,7 @@ func file_kirikae_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_agent_proto_rawDesc), len(file_kirikae_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -30,6 +30,9 @@ const (
 	ErrorCode_ERROR_CODE_FAILED_PRECONDITION ErrorCode = 2
 	ErrorCode_ERROR_CODE_ALREADY_EXISTS      ErrorCode = 3
 	ErrorCode_ERROR_CODE_NOT_FOUND           ErrorCode = 4
+	// ERROR_CODE_PERMISSION_DENIED: the caller may not do this, e.g. an agent reporting for
+	// a step it does not hold, or an approval skipped by someone who is not an admin.
+	ErrorCode_ERROR_CODE_PERMISSION_DENIED ErrorCode = 5
 )
 
 // Enum value maps for ErrorCode.
@@ -40,6 +43,7 @@ var (
 		2: "ERROR_CODE_FAILED_PRECONDITION",
 		3: "ERROR_CODE_ALREADY_EXISTS",
 		4: "ERROR_CODE_NOT_FOUND",
+		5: "ERROR_CODE_PERMISSION_DENIED",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -47,6 +51,7 @@ var (
 		"ERROR_CODE_FAILED_PRECONDITION": 2,
 		"ERROR_CODE_ALREADY_EXISTS":      3,
 		"ERROR_CODE_NOT_FOUND":           4,
+		"ERROR_CODE_PERMISSION_DENIED":   5,
 	}
 )
 
@@ -87,6 +92,14 @@ type Command struct {
 	// actor is the authenticated identity of the caller.
 	Actor        string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
 	TimeUnixNano int64  `protobuf:"varint,3,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	// caller_roles are the roles the caller held when the edge accepted the request, from
+	// the server's roles file: the state machine judges role rules (who may approve,
+	// confirm or waive) from them, so every node judges alike.
+	CallerRoles []string `protobuf:"bytes,4,rep,name=caller_roles,json=callerRoles,proto3" json:"caller_roles,omitempty"`
+	// fingerprint identifies what the request asked for (a hash of the caller's request, or
+	// of the payload for commands the server makes). A request id reused for a different
+	// request is refused instead of answered with the first one's result.
+	Fingerprint []byte `protobuf:"bytes,5,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*Command_InitRegion
@@ -160,6 +173,20 @@ func (x *Command) GetTimeUnixNano() int64 {
 		return x.TimeUnixNano
 	}
 	return 0
+}
+
+func (x *Command) GetCallerRoles() []string {
+	if x != nil {
+		return x.CallerRoles
+	}
+	return nil
+}
+
+func (x *Command) GetFingerprint() []byte {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return nil
 }
 
 func (x *Command) GetPayload() isCommand_Payload {
@@ -748,10 +775,12 @@ func (x *RestoreState) GetState() *State {
 type CommandResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// error is empty on success. code classifies it for the gRPC edge.
-	Error         string       `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
-	Code          ErrorCode    `protobuf:"varint,2,opt,name=code,proto3,enum=kirikae.v1.ErrorCode" json:"code,omitempty"`
-	Region        *RegionState `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
-	Run           *Run         `protobuf:"bytes,4,opt,name=run,proto3" json:"run,omitempty"`
+	Error  string       `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Code   ErrorCode    `protobuf:"varint,2,opt,name=code,proto3,enum=kirikae.v1.ErrorCode" json:"code,omitempty"`
+	Region *RegionState `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
+	Run    *Run         `protobuf:"bytes,4,opt,name=run,proto3" json:"run,omitempty"`
+	// run_id names the run the command was about, so a replayed request can answer with it.
+	RunId         string `protobuf:"bytes,5,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -814,12 +843,26 @@ func (x *CommandResult) GetRun() *Run {
 	return nil
 }
 
-// AppliedRequest remembers the result of a request id, for deduplication.
+func (x *CommandResult) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+// AppliedRequest remembers the result of a request id, for deduplication. Ids are scoped
+// to the caller and the method: one caller can never answer, or block, another's request.
 type AppliedRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	RaftIndex     uint64                 `protobuf:"varint,2,opt,name=raft_index,json=raftIndex,proto3" json:"raft_index,omitempty"`
-	Result        *CommandResult         `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RaftIndex uint64                 `protobuf:"varint,2,opt,name=raft_index,json=raftIndex,proto3" json:"raft_index,omitempty"`
+	// result is kept small: the error and code, and which run or region it was about; a
+	// replay answers with the current state of that run or region.
+	Result *CommandResult `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	// scope is the caller the id belongs to ("server" for ids the control plane makes).
+	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	Method        string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	Fingerprint   []byte `protobuf:"bytes,6,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -871,6 +914,27 @@ func (x *AppliedRequest) GetRaftIndex() uint64 {
 func (x *AppliedRequest) GetResult() *CommandResult {
 	if x != nil {
 		return x.Result
+	}
+	return nil
+}
+
+func (x *AppliedRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *AppliedRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AppliedRequest) GetFingerprint() []byte {
+	if x != nil {
+		return x.Fingerprint
 	}
 	return nil
 }
@@ -950,7 +1014,9 @@ type State struct {
 	// readiness holds the latest report of each agent.
 	Readiness []*ReadinessReport `protobuf:"bytes,8,rep,name=readiness,proto3" json:"readiness,omitempty"`
 	// runs are kept in creation order.
-	Runs          []*Run `protobuf:"bytes,9,rep,name=runs,proto3" json:"runs,omitempty"`
+	Runs []*Run `protobuf:"bytes,9,rep,name=runs,proto3" json:"runs,omitempty"`
+	// resources are what runs created or changed in AWS and still own, by key.
+	Resources     []*Resource `protobuf:"bytes,10,rep,name=resources,proto3" json:"resources,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1048,17 +1114,26 @@ func (x *State) GetRuns() []*Run {
 	return nil
 }
 
+func (x *State) GetResources() []*Resource {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
 var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 
 const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"\x18kirikae/v1/command.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xb6\t\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xfb\t\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12$\n" +
-	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12@\n" +
+	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12!\n" +
+	"\fcaller_roles\x18\x04 \x03(\tR\vcallerRoles\x12 \n" +
+	"\vfingerprint\x18\x05 \x01(\fR\vfingerprint\x12@\n" +
 	"\vinit_region\x18\n" +
 	" \x01(\v2\x1d.kirikae.v1.InitRegionRequestH\x00R\n" +
 	"initRegion\x12=\n" +
@@ -1106,22 +1181,26 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x125\n" +
 	"\areports\x18\x02 \x03(\v2\x1b.kirikae.v1.ReadinessReportR\areports\"7\n" +
 	"\fRestoreState\x12'\n" +
-	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\xa4\x01\n" +
+	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\xbb\x01\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12)\n" +
 	"\x04code\x18\x02 \x01(\x0e2\x15.kirikae.v1.ErrorCodeR\x04code\x12/\n" +
 	"\x06region\x18\x03 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\x12!\n" +
-	"\x03run\x18\x04 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\x81\x01\n" +
+	"\x03run\x18\x04 \x01(\v2\x0f.kirikae.v1.RunR\x03run\x12\x15\n" +
+	"\x06run_id\x18\x05 \x01(\tR\x05runId\"\xd1\x01\n" +
 	"\x0eAppliedRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1d\n" +
 	"\n" +
 	"raft_index\x18\x02 \x01(\x04R\traftIndex\x121\n" +
-	"\x06result\x18\x03 \x01(\v2\x19.kirikae.v1.CommandResultR\x06result\"e\n" +
+	"\x06result\x18\x03 \x01(\v2\x19.kirikae.v1.CommandResultR\x06result\x12\x14\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\x12 \n" +
+	"\vfingerprint\x18\x06 \x01(\fR\vfingerprint\"e\n" +
 	"\rMemberAddress\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fgrpc_address\x18\x02 \x01(\tR\vgrpcAddress\x12!\n" +
-	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\xb6\x03\n" +
+	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\xea\x03\n" +
 	"\x05State\x12 \n" +
 	"\vinitialized\x18\x01 \x01(\bR\vinitialized\x12/\n" +
 	"\x06region\x18\x02 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\x122\n" +
@@ -1131,13 +1210,16 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\amembers\x18\x06 \x03(\v2\x19.kirikae.v1.MemberAddressR\amembers\x12-\n" +
 	"\x06agents\x18\a \x03(\v2\x15.kirikae.v1.AgentInfoR\x06agents\x129\n" +
 	"\treadiness\x18\b \x03(\v2\x1b.kirikae.v1.ReadinessReportR\treadiness\x12#\n" +
-	"\x04runs\x18\t \x03(\v2\x0f.kirikae.v1.RunR\x04runs*\xa5\x01\n" +
+	"\x04runs\x18\t \x03(\v2\x0f.kirikae.v1.RunR\x04runs\x122\n" +
+	"\tresources\x18\n" +
+	" \x03(\v2\x14.kirikae.v1.ResourceR\tresources*\xc7\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bERROR_CODE_INVALID_ARGUMENT\x10\x01\x12\"\n" +
 	"\x1eERROR_CODE_FAILED_PRECONDITION\x10\x02\x12\x1d\n" +
 	"\x19ERROR_CODE_ALREADY_EXISTS\x10\x03\x12\x18\n" +
-	"\x14ERROR_CODE_NOT_FOUND\x10\x04B\x9c\x01\n" +
+	"\x14ERROR_CODE_NOT_FOUND\x10\x04\x12 \n" +
+	"\x1cERROR_CODE_PERMISSION_DENIED\x10\x05B\x9c\x01\n" +
 	"\x0ecom.kirikae.v1B\fCommandProtoP\x01Z3github.com/kirikae/kirikae/gen/kirikae/v1;kirikaev1\xa2\x02\x03KXX\xaa\x02\n" +
 	"Kirikae.V1\xca\x02\n" +
 	"Kirikae\\V1\xe2\x02\x16Kirikae\\V1\\GPBMetadata\xea\x02\vKirikae::V1b\x06proto3"
@@ -1182,6 +1264,7 @@ var file_kirikae_v1_command_proto_goTypes = []any{
 	(*RegionState)(nil),         // 22: kirikae.v1.RegionState
 	(*RegionChange)(nil),        // 23: kirikae.v1.RegionChange
 	(*AuditEntry)(nil),          // 24: kirikae.v1.AuditEntry
+	(*Resource)(nil),            // 25: kirikae.v1.Resource
 }
 var file_kirikae_v1_command_proto_depIdxs = []int32{
 	10, // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
@@ -1215,11 +1298,12 @@ var file_kirikae_v1_command_proto_depIdxs = []int32{
 	14, // 28: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
 	15, // 29: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
 	16, // 30: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	25, // 31: kirikae.v1.State.resources:type_name -> kirikae.v1.Resource
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }

@@ -273,6 +273,8 @@ const (
 	ControlAction_CONTROL_ACTION_RETRY       ControlAction = 3
 	ControlAction_CONTROL_ACTION_SKIP        ControlAction = 4
 	ControlAction_CONTROL_ACTION_ABORT       ControlAction = 5
+	// CONTROL_ACTION_UNDO tears down what an ended run created and still owns.
+	ControlAction_CONTROL_ACTION_UNDO ControlAction = 6
 )
 
 // Enum value maps for ControlAction.
@@ -284,6 +286,7 @@ var (
 		3: "CONTROL_ACTION_RETRY",
 		4: "CONTROL_ACTION_SKIP",
 		5: "CONTROL_ACTION_ABORT",
+		6: "CONTROL_ACTION_UNDO",
 	}
 	ControlAction_value = map[string]int32{
 		"CONTROL_ACTION_UNSPECIFIED": 0,
@@ -292,6 +295,7 @@ var (
 		"CONTROL_ACTION_RETRY":       3,
 		"CONTROL_ACTION_SKIP":        4,
 		"CONTROL_ACTION_ABORT":       5,
+		"CONTROL_ACTION_UNDO":        6,
 	}
 )
 
@@ -490,7 +494,12 @@ type StepState struct {
 	AttemptStartedUnixNano int64 `protobuf:"varint,17,opt,name=attempt_started_unix_nano,json=attemptStartedUnixNano,proto3" json:"attempt_started_unix_nano,omitempty"`
 	// undo is what the step's successful attempt reported it created or changed, newest
 	// attempt only, so a partial drill's teardown removes exactly that.
-	Undo          []*UndoStep `protobuf:"bytes,18,rep,name=undo,proto3" json:"undo,omitempty"`
+	Undo []*UndoStep `protobuf:"bytes,18,rep,name=undo,proto3" json:"undo,omitempty"`
+	// waiver records an admin's skip of an approval step: who, why and which roles it waived.
+	Waiver *Waiver `protobuf:"bytes,19,opt,name=waiver,proto3" json:"waiver,omitempty"`
+	// skip_requested holds a skip until the step's own needs have completed: a skipped step
+	// never opens its dependents' gates early.
+	SkipRequested bool `protobuf:"varint,20,opt,name=skip_requested,json=skipRequested,proto3" json:"skip_requested,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -651,6 +660,178 @@ func (x *StepState) GetUndo() []*UndoStep {
 	return nil
 }
 
+func (x *StepState) GetWaiver() *Waiver {
+	if x != nil {
+		return x.Waiver
+	}
+	return nil
+}
+
+func (x *StepState) GetSkipRequested() bool {
+	if x != nil {
+		return x.SkipRequested
+	}
+	return false
+}
+
+// Waiver is an approval an admin waived by skipping its step, with the reason.
+type Waiver struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Actor         string                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	TimeUnixNano  int64                  `protobuf:"varint,3,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	Roles         []string               `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Waiver) Reset() {
+	*x = Waiver{}
+	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Waiver) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Waiver) ProtoMessage() {}
+
+func (x *Waiver) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Waiver.ProtoReflect.Descriptor instead.
+func (*Waiver) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Waiver) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *Waiver) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Waiver) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *Waiver) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+// Resource is something a run created or changed in AWS, and which run owns it now. An
+// undo or teardown touches a resource only while the run it undoes still owns it.
+type Resource struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key is region/kind/id, e.g. us-west-2/rds-db-instance/kaigo-subsys-dr.
+	Key        string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	OwnerRunId string `protobuf:"bytes,2,opt,name=owner_run_id,json=ownerRunId,proto3" json:"owner_run_id,omitempty"`
+	// step_id is the owner's step that created or last changed it.
+	StepId         string `protobuf:"bytes,3,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	CreatedByRunId string `protobuf:"bytes,4,opt,name=created_by_run_id,json=createdByRunId,proto3" json:"created_by_run_id,omitempty"`
+	SinceUnixNano  int64  `protobuf:"varint,5,opt,name=since_unix_nano,json=sinceUnixNano,proto3" json:"since_unix_nano,omitempty"`
+	// history says how it changed hands, one line each.
+	History       []string `protobuf:"bytes,6,rep,name=history,proto3" json:"history,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Resource) Reset() {
+	*x = Resource{}
+	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Resource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Resource) ProtoMessage() {}
+
+func (x *Resource) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Resource.ProtoReflect.Descriptor instead.
+func (*Resource) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Resource) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Resource) GetOwnerRunId() string {
+	if x != nil {
+		return x.OwnerRunId
+	}
+	return ""
+}
+
+func (x *Resource) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *Resource) GetCreatedByRunId() string {
+	if x != nil {
+		return x.CreatedByRunId
+	}
+	return ""
+}
+
+func (x *Resource) GetSinceUnixNano() int64 {
+	if x != nil {
+		return x.SinceUnixNano
+	}
+	return 0
+}
+
+func (x *Resource) GetHistory() []string {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
 // StepSpec is one step of the plan, resolved against the region pair at declare time.
 // Inputs stay unresolved (with_json keeps ${...} references) until dispatch.
 type StepSpec struct {
@@ -675,14 +856,17 @@ type StepSpec struct {
 	Roles             []string `protobuf:"bytes,14,rep,name=roles,proto3" json:"roles,omitempty"`
 	ApprovalsRequired uint32   `protobuf:"varint,15,opt,name=approvals_required,json=approvalsRequired,proto3" json:"approvals_required,omitempty"`
 	// items are set for checklist steps.
-	Items         []string `protobuf:"bytes,16,rep,name=items,proto3" json:"items,omitempty"`
+	Items []string `protobuf:"bytes,16,rep,name=items,proto3" json:"items,omitempty"`
+	// resource is set on a teardown's steps: the key of the resource the step undoes. The
+	// step runs only while the run it undoes still owns that resource.
+	Resource      string `protobuf:"bytes,17,opt,name=resource,proto3" json:"resource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StepSpec) Reset() {
 	*x = StepSpec{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	mi := &file_kirikae_v1_run_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +878,7 @@ func (x *StepSpec) String() string {
 func (*StepSpec) ProtoMessage() {}
 
 func (x *StepSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[3]
+	mi := &file_kirikae_v1_run_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +891,7 @@ func (x *StepSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepSpec.ProtoReflect.Descriptor instead.
 func (*StepSpec) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{3}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StepSpec) GetName() string {
@@ -822,6 +1006,13 @@ func (x *StepSpec) GetItems() []string {
 	return nil
 }
 
+func (x *StepSpec) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
 // Phase is one phase of the plan.
 type Phase struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -834,7 +1025,7 @@ type Phase struct {
 
 func (x *Phase) Reset() {
 	*x = Phase{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	mi := &file_kirikae_v1_run_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +1037,7 @@ func (x *Phase) String() string {
 func (*Phase) ProtoMessage() {}
 
 func (x *Phase) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[4]
+	mi := &file_kirikae_v1_run_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +1050,7 @@ func (x *Phase) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Phase.ProtoReflect.Descriptor instead.
 func (*Phase) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{4}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Phase) GetId() string {
@@ -929,13 +1120,25 @@ type Run struct {
 	CutbackPlanSource []byte            `protobuf:"bytes,29,opt,name=cutback_plan_source,json=cutbackPlanSource,proto3" json:"cutback_plan_source,omitempty"`
 	CutbackParams     map[string]string `protobuf:"bytes,30,rep,name=cutback_params,json=cutbackParams,proto3" json:"cutback_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	CutbackRunId      string            `protobuf:"bytes,31,opt,name=cutback_run_id,json=cutbackRunId,proto3" json:"cutback_run_id,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// preempted_by is the real run that aborted this drill and took over what it created.
+	PreemptedBy string `protobuf:"bytes,32,opt,name=preempted_by,json=preemptedBy,proto3" json:"preempted_by,omitempty"`
+	// inherited_from are the runs whose resources passed to this run when it preempted them.
+	InheritedFrom []string `protobuf:"bytes,33,rep,name=inherited_from,json=inheritedFrom,proto3" json:"inherited_from,omitempty"`
+	// undo_requested asks the control plane to tear down what the run created once it has
+	// ended (run abort --undo, run undo); a partial drill is torn down without asking.
+	UndoRequested bool `protobuf:"varint,34,opt,name=undo_requested,json=undoRequested,proto3" json:"undo_requested,omitempty"`
+	// teardowns counts the teardown runs created for this run; teardown_run_id is the latest.
+	Teardowns uint32 `protobuf:"varint,35,opt,name=teardowns,proto3" json:"teardowns,omitempty"`
+	// preempt_run_id, on the command that creates the run, names the live drill it preempts
+	// (DeclareRequest.preempt_run_id); the drill is then listed in inherited_from.
+	PreemptRunId  string `protobuf:"bytes,36,opt,name=preempt_run_id,json=preemptRunId,proto3" json:"preempt_run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
 	*x = Run{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[5]
+	mi := &file_kirikae_v1_run_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1150,7 @@ func (x *Run) String() string {
 func (*Run) ProtoMessage() {}
 
 func (x *Run) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[5]
+	mi := &file_kirikae_v1_run_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1163,7 @@ func (x *Run) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run.ProtoReflect.Descriptor instead.
 func (*Run) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{5}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Run) GetId() string {
@@ -1180,6 +1383,41 @@ func (x *Run) GetCutbackRunId() string {
 	return ""
 }
 
+func (x *Run) GetPreemptedBy() string {
+	if x != nil {
+		return x.PreemptedBy
+	}
+	return ""
+}
+
+func (x *Run) GetInheritedFrom() []string {
+	if x != nil {
+		return x.InheritedFrom
+	}
+	return nil
+}
+
+func (x *Run) GetUndoRequested() bool {
+	if x != nil {
+		return x.UndoRequested
+	}
+	return false
+}
+
+func (x *Run) GetTeardowns() uint32 {
+	if x != nil {
+		return x.Teardowns
+	}
+	return 0
+}
+
+func (x *Run) GetPreemptRunId() string {
+	if x != nil {
+		return x.PreemptRunId
+	}
+	return ""
+}
+
 type DeclareRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// plan_source is the plan file's bytes.
@@ -1205,13 +1443,17 @@ type DeclareRequest struct {
 	// drill = DRILL_KIND_FULL.
 	CutbackPlanSource []byte            `protobuf:"bytes,12,opt,name=cutback_plan_source,json=cutbackPlanSource,proto3" json:"cutback_plan_source,omitempty"`
 	CutbackParams     map[string]string `protobuf:"bytes,13,rep,name=cutback_params,json=cutbackParams,proto3" json:"cutback_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// preempt_run_id names the live drill this real declaration aborts: what the drill
+	// created passes to the new run. Without it, a declaration while a drill is live is
+	// refused with the drill's id.
+	PreemptRunId  string `protobuf:"bytes,14,opt,name=preempt_run_id,json=preemptRunId,proto3" json:"preempt_run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeclareRequest) Reset() {
 	*x = DeclareRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[6]
+	mi := &file_kirikae_v1_run_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1465,7 @@ func (x *DeclareRequest) String() string {
 func (*DeclareRequest) ProtoMessage() {}
 
 func (x *DeclareRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[6]
+	mi := &file_kirikae_v1_run_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1478,7 @@ func (x *DeclareRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareRequest.ProtoReflect.Descriptor instead.
 func (*DeclareRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{6}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeclareRequest) GetPlanSource() []byte {
@@ -1330,6 +1572,13 @@ func (x *DeclareRequest) GetCutbackParams() map[string]string {
 	return nil
 }
 
+func (x *DeclareRequest) GetPreemptRunId() string {
+	if x != nil {
+		return x.PreemptRunId
+	}
+	return ""
+}
+
 type DeclareResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
@@ -1339,7 +1588,7 @@ type DeclareResponse struct {
 
 func (x *DeclareResponse) Reset() {
 	*x = DeclareResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[7]
+	mi := &file_kirikae_v1_run_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1351,7 +1600,7 @@ func (x *DeclareResponse) String() string {
 func (*DeclareResponse) ProtoMessage() {}
 
 func (x *DeclareResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[7]
+	mi := &file_kirikae_v1_run_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1364,7 +1613,7 @@ func (x *DeclareResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareResponse.ProtoReflect.Descriptor instead.
 func (*DeclareResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{7}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeclareResponse) GetRun() *Run {
@@ -1390,7 +1639,7 @@ type CutbackRequest struct {
 
 func (x *CutbackRequest) Reset() {
 	*x = CutbackRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[8]
+	mi := &file_kirikae_v1_run_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1651,7 @@ func (x *CutbackRequest) String() string {
 func (*CutbackRequest) ProtoMessage() {}
 
 func (x *CutbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[8]
+	mi := &file_kirikae_v1_run_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1664,7 @@ func (x *CutbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CutbackRequest.ProtoReflect.Descriptor instead.
 func (*CutbackRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{8}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CutbackRequest) GetPlanSource() []byte {
@@ -1483,7 +1732,7 @@ type CutbackResponse struct {
 
 func (x *CutbackResponse) Reset() {
 	*x = CutbackResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[9]
+	mi := &file_kirikae_v1_run_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1744,7 @@ func (x *CutbackResponse) String() string {
 func (*CutbackResponse) ProtoMessage() {}
 
 func (x *CutbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[9]
+	mi := &file_kirikae_v1_run_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1757,7 @@ func (x *CutbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CutbackResponse.ProtoReflect.Descriptor instead.
 func (*CutbackResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{9}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CutbackResponse) GetRun() *Run {
@@ -1527,7 +1776,7 @@ type GetRunRequest struct {
 
 func (x *GetRunRequest) Reset() {
 	*x = GetRunRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[10]
+	mi := &file_kirikae_v1_run_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1788,7 @@ func (x *GetRunRequest) String() string {
 func (*GetRunRequest) ProtoMessage() {}
 
 func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[10]
+	mi := &file_kirikae_v1_run_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1801,7 @@ func (x *GetRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunRequest.ProtoReflect.Descriptor instead.
 func (*GetRunRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{10}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetRunRequest) GetRunId() string {
@@ -1563,15 +1812,18 @@ func (x *GetRunRequest) GetRunId() string {
 }
 
 type GetRunResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Run   *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	// resources are what the run owns now: what its steps created or changed in AWS, or took
+	// over from a drill it preempted, and no teardown or later run has taken since.
+	Resources     []*Resource `protobuf:"bytes,2,rep,name=resources,proto3" json:"resources,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetRunResponse) Reset() {
 	*x = GetRunResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[11]
+	mi := &file_kirikae_v1_run_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1835,7 @@ func (x *GetRunResponse) String() string {
 func (*GetRunResponse) ProtoMessage() {}
 
 func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[11]
+	mi := &file_kirikae_v1_run_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,12 +1848,19 @@ func (x *GetRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunResponse.ProtoReflect.Descriptor instead.
 func (*GetRunResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{11}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetRunResponse) GetRun() *Run {
 	if x != nil {
 		return x.Run
+	}
+	return nil
+}
+
+func (x *GetRunResponse) GetResources() []*Resource {
+	if x != nil {
+		return x.Resources
 	}
 	return nil
 }
@@ -1614,7 +1873,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[12]
+	mi := &file_kirikae_v1_run_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1626,7 +1885,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[12]
+	mi := &file_kirikae_v1_run_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1639,7 +1898,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{12}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{14}
 }
 
 type ListRunsResponse struct {
@@ -1652,7 +1911,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[13]
+	mi := &file_kirikae_v1_run_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1923,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[13]
+	mi := &file_kirikae_v1_run_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1936,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{13}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListRunsResponse) GetRuns() []*Run {
@@ -1696,7 +1955,7 @@ type WatchRunRequest struct {
 
 func (x *WatchRunRequest) Reset() {
 	*x = WatchRunRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[14]
+	mi := &file_kirikae_v1_run_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1708,7 +1967,7 @@ func (x *WatchRunRequest) String() string {
 func (*WatchRunRequest) ProtoMessage() {}
 
 func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[14]
+	mi := &file_kirikae_v1_run_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1721,7 +1980,7 @@ func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchRunRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{14}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchRunRequest) GetRunId() string {
@@ -1741,7 +2000,7 @@ type WatchRunResponse struct {
 
 func (x *WatchRunResponse) Reset() {
 	*x = WatchRunResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[15]
+	mi := &file_kirikae_v1_run_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +2012,7 @@ func (x *WatchRunResponse) String() string {
 func (*WatchRunResponse) ProtoMessage() {}
 
 func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[15]
+	mi := &file_kirikae_v1_run_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +2025,7 @@ func (x *WatchRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunResponse.ProtoReflect.Descriptor instead.
 func (*WatchRunResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{15}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchRunResponse) GetRun() *Run {
@@ -1797,7 +2056,7 @@ type ApproveRequest struct {
 
 func (x *ApproveRequest) Reset() {
 	*x = ApproveRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[16]
+	mi := &file_kirikae_v1_run_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1809,7 +2068,7 @@ func (x *ApproveRequest) String() string {
 func (*ApproveRequest) ProtoMessage() {}
 
 func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[16]
+	mi := &file_kirikae_v1_run_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1822,7 +2081,7 @@ func (x *ApproveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{16}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApproveRequest) GetRunId() string {
@@ -1869,7 +2128,7 @@ type ApproveResponse struct {
 
 func (x *ApproveResponse) Reset() {
 	*x = ApproveResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[17]
+	mi := &file_kirikae_v1_run_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +2140,7 @@ func (x *ApproveResponse) String() string {
 func (*ApproveResponse) ProtoMessage() {}
 
 func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[17]
+	mi := &file_kirikae_v1_run_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +2153,7 @@ func (x *ApproveResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveResponse.ProtoReflect.Descriptor instead.
 func (*ApproveResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{17}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ApproveResponse) GetRun() *Run {
@@ -1908,17 +2167,19 @@ type ConfirmRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	RunId  string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	StepId string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
-	// items to confirm; empty confirms every item of the step.
-	Items         []string `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
-	Note          string   `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
-	RequestId     string   `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// items to confirm, by text; with neither items nor item_numbers, every item.
+	Items     []string `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	Note      string   `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	RequestId string   `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// item_numbers are items by their number, from 1, as `kirikae run show` lists them.
+	ItemNumbers   []uint32 `protobuf:"varint,6,rep,packed,name=item_numbers,json=itemNumbers,proto3" json:"item_numbers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConfirmRequest) Reset() {
 	*x = ConfirmRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[18]
+	mi := &file_kirikae_v1_run_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2191,7 @@ func (x *ConfirmRequest) String() string {
 func (*ConfirmRequest) ProtoMessage() {}
 
 func (x *ConfirmRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[18]
+	mi := &file_kirikae_v1_run_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2204,7 @@ func (x *ConfirmRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{18}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ConfirmRequest) GetRunId() string {
@@ -1981,6 +2242,13 @@ func (x *ConfirmRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *ConfirmRequest) GetItemNumbers() []uint32 {
+	if x != nil {
+		return x.ItemNumbers
+	}
+	return nil
+}
+
 type ConfirmResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
@@ -1990,7 +2258,7 @@ type ConfirmResponse struct {
 
 func (x *ConfirmResponse) Reset() {
 	*x = ConfirmResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[19]
+	mi := &file_kirikae_v1_run_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2270,7 @@ func (x *ConfirmResponse) String() string {
 func (*ConfirmResponse) ProtoMessage() {}
 
 func (x *ConfirmResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[19]
+	mi := &file_kirikae_v1_run_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2283,7 @@ func (x *ConfirmResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{19}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ConfirmResponse) GetRun() *Run {
@@ -2030,16 +2298,18 @@ type ControlRequest struct {
 	RunId  string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	Action ControlAction          `protobuf:"varint,2,opt,name=action,proto3,enum=kirikae.v1.ControlAction" json:"action,omitempty"`
 	// step_id is required for retry and skip.
-	StepId        string `protobuf:"bytes,3,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
-	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	StepId    string `protobuf:"bytes,3,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Reason    string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// undo, with abort, tears down what the run created once its running steps have ended.
+	Undo          bool `protobuf:"varint,6,opt,name=undo,proto3" json:"undo,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ControlRequest) Reset() {
 	*x = ControlRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[20]
+	mi := &file_kirikae_v1_run_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2051,7 +2321,7 @@ func (x *ControlRequest) String() string {
 func (*ControlRequest) ProtoMessage() {}
 
 func (x *ControlRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[20]
+	mi := &file_kirikae_v1_run_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2064,7 +2334,7 @@ func (x *ControlRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlRequest.ProtoReflect.Descriptor instead.
 func (*ControlRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{20}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ControlRequest) GetRunId() string {
@@ -2102,6 +2372,13 @@ func (x *ControlRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *ControlRequest) GetUndo() bool {
+	if x != nil {
+		return x.Undo
+	}
+	return false
+}
+
 type ControlResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
@@ -2111,7 +2388,7 @@ type ControlResponse struct {
 
 func (x *ControlResponse) Reset() {
 	*x = ControlResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[21]
+	mi := &file_kirikae_v1_run_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2123,7 +2400,7 @@ func (x *ControlResponse) String() string {
 func (*ControlResponse) ProtoMessage() {}
 
 func (x *ControlResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[21]
+	mi := &file_kirikae_v1_run_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2136,7 +2413,7 @@ func (x *ControlResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlResponse.ProtoReflect.Descriptor instead.
 func (*ControlResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{21}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ControlResponse) GetRun() *Run {
@@ -2158,7 +2435,7 @@ type RecordTabletopRequest struct {
 
 func (x *RecordTabletopRequest) Reset() {
 	*x = RecordTabletopRequest{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[22]
+	mi := &file_kirikae_v1_run_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +2447,7 @@ func (x *RecordTabletopRequest) String() string {
 func (*RecordTabletopRequest) ProtoMessage() {}
 
 func (x *RecordTabletopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[22]
+	mi := &file_kirikae_v1_run_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +2460,7 @@ func (x *RecordTabletopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTabletopRequest.ProtoReflect.Descriptor instead.
 func (*RecordTabletopRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{22}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RecordTabletopRequest) GetRun() *Run {
@@ -2209,7 +2486,7 @@ type RecordTabletopResponse struct {
 
 func (x *RecordTabletopResponse) Reset() {
 	*x = RecordTabletopResponse{}
-	mi := &file_kirikae_v1_run_proto_msgTypes[23]
+	mi := &file_kirikae_v1_run_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +2498,7 @@ func (x *RecordTabletopResponse) String() string {
 func (*RecordTabletopResponse) ProtoMessage() {}
 
 func (x *RecordTabletopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_run_proto_msgTypes[23]
+	mi := &file_kirikae_v1_run_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +2511,7 @@ func (x *RecordTabletopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTabletopResponse.ProtoReflect.Descriptor instead.
 func (*RecordTabletopResponse) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{23}
+	return file_kirikae_v1_run_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecordTabletopResponse) GetRun() *Run {
@@ -2259,7 +2536,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12$\n" +
 	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\xb2\x05\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\x85\x06\n" +
 	"\tStepState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.kirikae.v1.StepStatusR\x06status\x12\x18\n" +
@@ -2280,7 +2557,22 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\ahistory\x18\x0f \x03(\tR\ahistory\x12(\n" +
 	"\x04spec\x18\x10 \x01(\v2\x14.kirikae.v1.StepSpecR\x04spec\x129\n" +
 	"\x19attempt_started_unix_nano\x18\x11 \x01(\x03R\x16attemptStartedUnixNano\x12(\n" +
-	"\x04undo\x18\x12 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\"\xb8\x03\n" +
+	"\x04undo\x18\x12 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12*\n" +
+	"\x06waiver\x18\x13 \x01(\v2\x12.kirikae.v1.WaiverR\x06waiver\x12%\n" +
+	"\x0eskip_requested\x18\x14 \x01(\bR\rskipRequested\"r\n" +
+	"\x06Waiver\x12\x14\n" +
+	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12$\n" +
+	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x14\n" +
+	"\x05roles\x18\x04 \x03(\tR\x05roles\"\xc4\x01\n" +
+	"\bResource\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12 \n" +
+	"\fowner_run_id\x18\x02 \x01(\tR\n" +
+	"ownerRunId\x12\x17\n" +
+	"\astep_id\x18\x03 \x01(\tR\x06stepId\x12)\n" +
+	"\x11created_by_run_id\x18\x04 \x01(\tR\x0ecreatedByRunId\x12&\n" +
+	"\x0fsince_unix_nano\x18\x05 \x01(\x03R\rsinceUnixNano\x12\x18\n" +
+	"\ahistory\x18\x06 \x03(\tR\ahistory\"\xd4\x03\n" +
 	"\bStepSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05phase\x18\x02 \x01(\tR\x05phase\x12\x16\n" +
@@ -2301,12 +2593,12 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\bpriority\x18\r \x01(\x05R\bpriority\x12\x14\n" +
 	"\x05roles\x18\x0e \x03(\tR\x05roles\x12-\n" +
 	"\x12approvals_required\x18\x0f \x01(\rR\x11approvalsRequired\x12\x14\n" +
-	"\x05items\x18\x10 \x03(\tR\x05items\"H\n" +
+	"\x05items\x18\x10 \x03(\tR\x05items\x12\x1a\n" +
+	"\bresource\x18\x11 \x01(\tR\bresource\"H\n" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xd5\n" +
-	"\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\x8a\f\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2343,13 +2635,18 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x0fteardown_run_id\x18\x1c \x01(\tR\rteardownRunId\x12.\n" +
 	"\x13cutback_plan_source\x18\x1d \x01(\fR\x11cutbackPlanSource\x12I\n" +
 	"\x0ecutback_params\x18\x1e \x03(\v2\".kirikae.v1.Run.CutbackParamsEntryR\rcutbackParams\x12$\n" +
-	"\x0ecutback_run_id\x18\x1f \x01(\tR\fcutbackRunId\x1a9\n" +
+	"\x0ecutback_run_id\x18\x1f \x01(\tR\fcutbackRunId\x12!\n" +
+	"\fpreempted_by\x18  \x01(\tR\vpreemptedBy\x12%\n" +
+	"\x0einherited_from\x18! \x03(\tR\rinheritedFrom\x12%\n" +
+	"\x0eundo_requested\x18\" \x01(\bR\rundoRequested\x12\x1c\n" +
+	"\tteardowns\x18# \x01(\rR\tteardowns\x12$\n" +
+	"\x0epreempt_run_id\x18$ \x01(\tR\fpreemptRunId\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
 	"\x12CutbackParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc7\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xed\x05\n" +
 	"\x0eDeclareRequest\x12\x1f\n" +
 	"\vplan_source\x18\x01 \x01(\fR\n" +
 	"planSource\x12>\n" +
@@ -2366,7 +2663,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	" \x01(\bR\x11allowMissingAgent\x12\"\n" +
 	"\fparticipants\x18\v \x03(\tR\fparticipants\x12.\n" +
 	"\x13cutback_plan_source\x18\f \x01(\fR\x11cutbackPlanSource\x12T\n" +
-	"\x0ecutback_params\x18\r \x03(\v2-.kirikae.v1.DeclareRequest.CutbackParamsEntryR\rcutbackParams\x1a9\n" +
+	"\x0ecutback_params\x18\r \x03(\v2-.kirikae.v1.DeclareRequest.CutbackParamsEntryR\rcutbackParams\x12$\n" +
+	"\x0epreempt_run_id\x18\x0e \x01(\tR\fpreemptRunId\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
@@ -2392,9 +2690,10 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x0fCutbackResponse\x12!\n" +
 	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"&\n" +
 	"\rGetRunRequest\x12\x15\n" +
-	"\x06run_id\x18\x01 \x01(\tR\x05runId\"3\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\"g\n" +
 	"\x0eGetRunResponse\x12!\n" +
-	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\x11\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\x122\n" +
+	"\tresources\x18\x02 \x03(\v2\x14.kirikae.v1.ResourceR\tresources\"\x11\n" +
 	"\x0fListRunsRequest\"7\n" +
 	"\x10ListRunsResponse\x12#\n" +
 	"\x04runs\x18\x01 \x03(\v2\x0f.kirikae.v1.RunR\x04runs\"(\n" +
@@ -2412,23 +2711,25 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x05 \x01(\tR\trequestId\"4\n" +
 	"\x0fApproveResponse\x12!\n" +
-	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\x89\x01\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\xac\x01\n" +
 	"\x0eConfirmRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x14\n" +
 	"\x05items\x18\x03 \x03(\tR\x05items\x12\x12\n" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"4\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12!\n" +
+	"\fitem_numbers\x18\x06 \x03(\rR\vitemNumbers\"4\n" +
 	"\x0fConfirmResponse\x12!\n" +
-	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\xaa\x01\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\xbe\x01\n" +
 	"\x0eControlRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x121\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x19.kirikae.v1.ControlActionR\x06action\x12\x17\n" +
 	"\astep_id\x18\x03 \x01(\tR\x06stepId\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"4\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04undo\x18\x06 \x01(\bR\x04undo\"4\n" +
 	"\x0fControlResponse\x12!\n" +
 	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"Y\n" +
 	"\x15RecordTabletopRequest\x12!\n" +
@@ -2465,14 +2766,15 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x15STEP_STATUS_SUCCEEDED\x10\x05\x12\x16\n" +
 	"\x12STEP_STATUS_FAILED\x10\x06\x12\x17\n" +
 	"\x13STEP_STATUS_SKIPPED\x10\a\x12\x1a\n" +
-	"\x16STEP_STATUS_RETRY_WAIT\x10\b*\xb1\x01\n" +
+	"\x16STEP_STATUS_RETRY_WAIT\x10\b*\xca\x01\n" +
 	"\rControlAction\x12\x1e\n" +
 	"\x1aCONTROL_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CONTROL_ACTION_PAUSE\x10\x01\x12\x19\n" +
 	"\x15CONTROL_ACTION_RESUME\x10\x02\x12\x18\n" +
 	"\x14CONTROL_ACTION_RETRY\x10\x03\x12\x17\n" +
 	"\x13CONTROL_ACTION_SKIP\x10\x04\x12\x18\n" +
-	"\x14CONTROL_ACTION_ABORT\x10\x052\x8a\x05\n" +
+	"\x14CONTROL_ACTION_ABORT\x10\x05\x12\x17\n" +
+	"\x13CONTROL_ACTION_UNDO\x10\x062\x8a\x05\n" +
 	"\n" +
 	"RunService\x12B\n" +
 	"\aDeclare\x12\x1a.kirikae.v1.DeclareRequest\x1a\x1b.kirikae.v1.DeclareResponse\x12B\n" +
@@ -2501,7 +2803,7 @@ func file_kirikae_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_kirikae_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_kirikae_v1_run_proto_goTypes = []any{
 	(RunKind)(0),                   // 0: kirikae.v1.RunKind
 	(DrillKind)(0),                 // 1: kirikae.v1.DrillKind
@@ -2511,89 +2813,93 @@ var file_kirikae_v1_run_proto_goTypes = []any{
 	(*Approval)(nil),               // 5: kirikae.v1.Approval
 	(*Confirmation)(nil),           // 6: kirikae.v1.Confirmation
 	(*StepState)(nil),              // 7: kirikae.v1.StepState
-	(*StepSpec)(nil),               // 8: kirikae.v1.StepSpec
-	(*Phase)(nil),                  // 9: kirikae.v1.Phase
-	(*Run)(nil),                    // 10: kirikae.v1.Run
-	(*DeclareRequest)(nil),         // 11: kirikae.v1.DeclareRequest
-	(*DeclareResponse)(nil),        // 12: kirikae.v1.DeclareResponse
-	(*CutbackRequest)(nil),         // 13: kirikae.v1.CutbackRequest
-	(*CutbackResponse)(nil),        // 14: kirikae.v1.CutbackResponse
-	(*GetRunRequest)(nil),          // 15: kirikae.v1.GetRunRequest
-	(*GetRunResponse)(nil),         // 16: kirikae.v1.GetRunResponse
-	(*ListRunsRequest)(nil),        // 17: kirikae.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),       // 18: kirikae.v1.ListRunsResponse
-	(*WatchRunRequest)(nil),        // 19: kirikae.v1.WatchRunRequest
-	(*WatchRunResponse)(nil),       // 20: kirikae.v1.WatchRunResponse
-	(*ApproveRequest)(nil),         // 21: kirikae.v1.ApproveRequest
-	(*ApproveResponse)(nil),        // 22: kirikae.v1.ApproveResponse
-	(*ConfirmRequest)(nil),         // 23: kirikae.v1.ConfirmRequest
-	(*ConfirmResponse)(nil),        // 24: kirikae.v1.ConfirmResponse
-	(*ControlRequest)(nil),         // 25: kirikae.v1.ControlRequest
-	(*ControlResponse)(nil),        // 26: kirikae.v1.ControlResponse
-	(*RecordTabletopRequest)(nil),  // 27: kirikae.v1.RecordTabletopRequest
-	(*RecordTabletopResponse)(nil), // 28: kirikae.v1.RecordTabletopResponse
-	nil,                            // 29: kirikae.v1.Run.ParamsEntry
-	nil,                            // 30: kirikae.v1.Run.CutbackParamsEntry
-	nil,                            // 31: kirikae.v1.DeclareRequest.ParamsEntry
-	nil,                            // 32: kirikae.v1.DeclareRequest.CutbackParamsEntry
-	nil,                            // 33: kirikae.v1.CutbackRequest.ParamsEntry
-	(*UndoStep)(nil),               // 34: kirikae.v1.UndoStep
-	(*ReadinessReport)(nil),        // 35: kirikae.v1.ReadinessReport
+	(*Waiver)(nil),                 // 8: kirikae.v1.Waiver
+	(*Resource)(nil),               // 9: kirikae.v1.Resource
+	(*StepSpec)(nil),               // 10: kirikae.v1.StepSpec
+	(*Phase)(nil),                  // 11: kirikae.v1.Phase
+	(*Run)(nil),                    // 12: kirikae.v1.Run
+	(*DeclareRequest)(nil),         // 13: kirikae.v1.DeclareRequest
+	(*DeclareResponse)(nil),        // 14: kirikae.v1.DeclareResponse
+	(*CutbackRequest)(nil),         // 15: kirikae.v1.CutbackRequest
+	(*CutbackResponse)(nil),        // 16: kirikae.v1.CutbackResponse
+	(*GetRunRequest)(nil),          // 17: kirikae.v1.GetRunRequest
+	(*GetRunResponse)(nil),         // 18: kirikae.v1.GetRunResponse
+	(*ListRunsRequest)(nil),        // 19: kirikae.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),       // 20: kirikae.v1.ListRunsResponse
+	(*WatchRunRequest)(nil),        // 21: kirikae.v1.WatchRunRequest
+	(*WatchRunResponse)(nil),       // 22: kirikae.v1.WatchRunResponse
+	(*ApproveRequest)(nil),         // 23: kirikae.v1.ApproveRequest
+	(*ApproveResponse)(nil),        // 24: kirikae.v1.ApproveResponse
+	(*ConfirmRequest)(nil),         // 25: kirikae.v1.ConfirmRequest
+	(*ConfirmResponse)(nil),        // 26: kirikae.v1.ConfirmResponse
+	(*ControlRequest)(nil),         // 27: kirikae.v1.ControlRequest
+	(*ControlResponse)(nil),        // 28: kirikae.v1.ControlResponse
+	(*RecordTabletopRequest)(nil),  // 29: kirikae.v1.RecordTabletopRequest
+	(*RecordTabletopResponse)(nil), // 30: kirikae.v1.RecordTabletopResponse
+	nil,                            // 31: kirikae.v1.Run.ParamsEntry
+	nil,                            // 32: kirikae.v1.Run.CutbackParamsEntry
+	nil,                            // 33: kirikae.v1.DeclareRequest.ParamsEntry
+	nil,                            // 34: kirikae.v1.DeclareRequest.CutbackParamsEntry
+	nil,                            // 35: kirikae.v1.CutbackRequest.ParamsEntry
+	(*UndoStep)(nil),               // 36: kirikae.v1.UndoStep
+	(*ReadinessReport)(nil),        // 37: kirikae.v1.ReadinessReport
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
 	5,  // 1: kirikae.v1.StepState.approvals:type_name -> kirikae.v1.Approval
 	6,  // 2: kirikae.v1.StepState.confirmations:type_name -> kirikae.v1.Confirmation
-	8,  // 3: kirikae.v1.StepState.spec:type_name -> kirikae.v1.StepSpec
-	34, // 4: kirikae.v1.StepState.undo:type_name -> kirikae.v1.UndoStep
-	0,  // 5: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
-	1,  // 6: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
-	29, // 7: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
-	2,  // 8: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
-	7,  // 9: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
-	9,  // 10: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
-	35, // 11: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
-	35, // 12: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
-	30, // 13: kirikae.v1.Run.cutback_params:type_name -> kirikae.v1.Run.CutbackParamsEntry
-	31, // 14: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	1,  // 15: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
-	32, // 16: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
-	10, // 17: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	33, // 18: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	1,  // 19: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
-	10, // 20: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	10, // 21: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 22: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	10, // 23: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	10, // 24: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	10, // 25: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 26: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	10, // 27: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	10, // 28: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
-	10, // 29: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
-	11, // 30: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	13, // 31: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	15, // 32: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	17, // 33: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	19, // 34: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	21, // 35: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	23, // 36: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	25, // 37: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	27, // 38: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
-	12, // 39: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	14, // 40: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	16, // 41: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	18, // 42: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	20, // 43: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	22, // 44: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	24, // 45: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	26, // 46: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	28, // 47: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
-	39, // [39:48] is the sub-list for method output_type
-	30, // [30:39] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	10, // 3: kirikae.v1.StepState.spec:type_name -> kirikae.v1.StepSpec
+	36, // 4: kirikae.v1.StepState.undo:type_name -> kirikae.v1.UndoStep
+	8,  // 5: kirikae.v1.StepState.waiver:type_name -> kirikae.v1.Waiver
+	0,  // 6: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
+	1,  // 7: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
+	31, // 8: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
+	2,  // 9: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
+	7,  // 10: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
+	11, // 11: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
+	37, // 12: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
+	37, // 13: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
+	32, // 14: kirikae.v1.Run.cutback_params:type_name -> kirikae.v1.Run.CutbackParamsEntry
+	33, // 15: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	1,  // 16: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
+	34, // 17: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
+	12, // 18: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	35, // 19: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	1,  // 20: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
+	12, // 21: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	12, // 22: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	9,  // 23: kirikae.v1.GetRunResponse.resources:type_name -> kirikae.v1.Resource
+	12, // 24: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	12, // 25: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	12, // 26: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	12, // 27: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 28: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	12, // 29: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	12, // 30: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
+	12, // 31: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
+	13, // 32: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	15, // 33: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	17, // 34: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	19, // 35: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	21, // 36: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	23, // 37: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	25, // 38: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	27, // 39: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	29, // 40: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
+	14, // 41: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	16, // 42: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	18, // 43: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	20, // 44: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	22, // 45: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	24, // 46: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	26, // 47: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	28, // 48: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	30, // 49: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
+	41, // [41:50] is the sub-list for method output_type
+	32, // [32:41] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
@@ -2608,7 +2914,7 @@ func file_kirikae_v1_run_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_run_proto_rawDesc), len(file_kirikae_v1_run_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
