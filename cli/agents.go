@@ -65,7 +65,9 @@ func newReadinessCommand() *cobra.Command {
 ECS cluster, the RDS groups, the age of the newest snapshot copy and EFS recovery point
 against the RPO, backup retention and PITR, S3 replication, the secrets and the DNS record.
 
---refresh asks every connected agent to check again now and waits for the answers.
+--refresh asks every connected agent to check again now and waits for the answers (up
+to 30 s); the checks shown then carry the time of this refresh, and every agent that did
+not answer is named, with why (not connected, or no answer in time).
 The command exits 4 when a region shown is not ready, so scripts can gate on it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -80,6 +82,11 @@ The command exits 4 when a region shown is not ready, so scripts can gate on it.
 			if cf.output == "json" {
 				if err := printJSON(out, resp); err != nil {
 					return err
+				}
+			}
+			if cf.output != "json" {
+				for _, u := range resp.GetUnanswered() {
+					fmt.Fprintf(out, "no fresh answer from agent %s (%s): %s\n", u.GetAgentId(), u.GetRegion(), u.GetReason())
 				}
 			}
 			for _, rr := range resp.GetRegions() {

@@ -280,7 +280,9 @@ func newDrillScheduleCommand() *cobra.Command {
 		Use:   "schedule",
 		Short: "List the last and next drill of each kind",
 		Long: `List the last successful drill of each kind, recorded in the control plane, and when the
-next one is due by the runbook's cadence. A kind never drilled is due now.`,
+next one is due by the runbook's cadence. A kind never drilled is due now. A drill counts
+once it has succeeded: a full-scale drill once its failover and its cutback have; a drill
+that failed or was aborted, or a partial drill's teardown, does not.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ListRunsResponse, error) {
@@ -290,7 +292,7 @@ next one is due by the runbook's cadence. A kind never drilled is due now.`,
 				return err
 			}
 			now := time.Now()
-			next := report.NextDrills(lastDrills(resp.GetRuns()), now)
+			next := report.NextDrills(report.LastDrills(resp.GetRuns(), 0), now)
 			if cf.output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -312,22 +314,4 @@ next one is due by the runbook's cadence. A kind never drilled is due now.`,
 	}
 	cf.Bind(cmd.Flags())
 	return cmd
-}
-
-// lastDrills finds the last successful drill run of each kind.
-func lastDrills(runs []*kirikaev1.Run) map[report.DrillKind]time.Time {
-	out := map[report.DrillKind]time.Time{}
-	for _, r := range runs {
-		if r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED {
-			continue
-		}
-		kind, err := report.ParseDrillKind(drillKind(r.GetDrill()))
-		if err != nil {
-			continue
-		}
-		if t := time.Unix(0, r.GetFinishedUnixNano()); t.After(out[kind]) {
-			out[kind] = t
-		}
-	}
-	return out
 }

@@ -102,7 +102,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 		if err != nil {
 			return fmt.Errorf("drills so far: %w", err)
 		}
-		last = lastDrills(list.GetRuns())
+		last = report.LastDrills(list.GetRuns(), 0)
 		sum.ActiveBefore = &activeJSON{Active: before.GetActive(), Epoch: before.GetEpoch()}
 		fmt.Fprintf(progress, "tabletop: live active region %s, epoch %d; %d live readiness report(s)\n", before.GetActive(), before.GetEpoch(), len(live))
 	} else {

@@ -191,17 +191,7 @@ func fetchReportInput(ctx context.Context, cf *clientFlags, runID string, stderr
 		}
 		sort.SliceStable(in.Runs, func(i, j int) bool { return in.Runs[i].GetCreatedUnixNano() < in.Runs[j].GetCreatedUnixNano() })
 		// The last earlier drill of each kind sets the next date of that kind.
-		first := in.Runs[0].GetCreatedUnixNano()
-		for _, r := range list.GetRuns() {
-			k := drillKind(r.GetDrill())
-			if k == "" || r.GetCreatedUnixNano() >= first {
-				continue
-			}
-			at := time.Unix(0, r.GetCreatedUnixNano())
-			if dk := report.DrillKind(k); at.After(in.LastDrills[dk]) {
-				in.LastDrills[dk] = at
-			}
-		}
+		in.LastDrills = report.LastDrills(list.GetRuns(), in.Runs[0].GetCreatedUnixNano())
 		audit, err := kirikaev1.NewAuditServiceClient(conn).ListAudit(ctx, &kirikaev1.ListAuditRequest{})
 		if err != nil {
 			return err

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +41,7 @@ func parseSets(sets []string) (map[string]string, error) {
 
 func newDeclareCommand() *cobra.Command {
 	var cf clientFlags
-	var planFile, scenario, reason, override string
+	var planFile, scenario, reason, override, preempt string
 	var outage time.Duration
 	var sets []string
 	var watch bool
@@ -54,7 +56,13 @@ The declaration is checked against the activation criteria of the DR runbook:
   dc-fire         AWS announces a disaster-level outage          (sysadmin + manager)
   ransomware      data encrypted, more than 8 h to recover       (security + manager)
 A declaration that does not meet them is refused unless --override-criteria gives the
-reason, which is audited. One failover or cutback runs at a time.
+reason, which is audited.
+
+One run that may change AWS is live at a time for the region pair: a failover, a cutback,
+a recovery plan, a partial or full drill, or a teardown. A real declaration is never held
+hostage by a drill: while a drill is live the declaration is refused with the drill's id,
+and --preempt DRILL-RUN-ID aborts the drill (audited) and passes everything it created to
+the new run, so no teardown of the drill deletes what the failover now uses.
 
 The plan then runs on the agents; its approval and checklist steps wait for people:
 see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
@@ -77,7 +85,7 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 				return err
 			}
 			req := &kirikaev1.DeclareRequest{PlanSource: src, Params: params, Scenario: scenario, ExpectedOutageMs: outage.Milliseconds(),
-				Reason: reason, OverrideCriteria: override, RequestId: controlplane.NewRequestID()}
+				Reason: reason, OverrideCriteria: override, RequestId: controlplane.NewRequestID(), PreemptRunId: preempt}
 			var resp *kirikaev1.DeclareResponse
 			resp, err = rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.DeclareResponse, error) {
 				return kirikaev1.NewRunServiceClient(conn).Declare(ctx, req)
@@ -94,6 +102,7 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 	cmd.Flags().DurationVar(&outage, "expected-outage", 0, "the recovery estimate, e.g. 6h (from the AWS announcement)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log and the incident report")
 	cmd.Flags().StringVar(&override, "override-criteria", "", "declare although the criteria are not met, giving the reason (audited)")
+	cmd.Flags().StringVar(&preempt, "preempt", "", "the id of the live drill to abort; what it created passes to this run")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a plan param, NAME=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&watch, "watch", false, "watch the run until it ends")
 	return cmd
@@ -197,16 +206,17 @@ func newRunCommand() *cobra.Command {
 		Short: "Show, watch and steer one run",
 		Long: `Show, watch and steer one run.
 
-  show RUN                  the run, phase by phase
-  watch RUN                 live progress until the run ends
-  approve RUN STEP --role R approve a step under one of your roles
-  confirm RUN STEP [ITEM]   confirm checklist items (all when none is named)
-  pause RUN | resume RUN    stop and restart dispatching new steps
-  retry RUN STEP            run a failed step again
-  skip RUN STEP --reason T  mark a step skipped and go on
-  abort RUN --reason T      end the run`,
+  show RUN                    the run, phase by phase, with checklist items numbered
+  watch RUN                   live progress until the run ends
+  approve RUN STEP --role R   approve a waiting step under one of your roles
+  confirm RUN STEP [N...]     confirm checklist items by number (all when none is named)
+  pause RUN | resume RUN      stop and restart dispatching new steps
+  retry RUN STEP              run a failed step again
+  skip RUN STEP --reason T    mark a step skipped and go on (an approval: admins only)
+  abort RUN --reason T        end the run (--undo: then tear down what it created)
+  undo RUN                    tear down what an ended run created and still owns`,
 	}
-	cmd.AddCommand(newRunShowCommand(), newRunWatchCommand(), newRunApproveCommand(), newRunConfirmCommand(),
+	cmd.AddCommand(newRunShowCommand(), newRunWatchCommand(), newRunApproveCommand(), newRunConfirmCommand(), newRunUndoCommand(),
 		newRunControlCommand("pause", "Stop dispatching new steps (running steps finish)", kirikaev1.ControlAction_CONTROL_ACTION_PAUSE, false),
 		newRunControlCommand("resume", "Start dispatching again", kirikaev1.ControlAction_CONTROL_ACTION_RESUME, false),
 		newRunControlCommand("retry", "Run a failed step again", kirikaev1.ControlAction_CONTROL_ACTION_RETRY, true),
@@ -226,18 +236,26 @@ func newRunShowCommand() *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
 		Use:   "show RUN",
-		Short: "Show a run phase by phase",
+		Short: "Show a run phase by phase, its checklists numbered, and what it owns",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := getRun(cmd.Context(), &cf, args[0])
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.GetRunResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).GetRun(ctx, &kirikaev1.GetRunRequest{RunId: args[0]})
+			})
 			if err != nil {
 				return err
 			}
 			if cf.output == "json" {
-				r.PlanSource = nil
-				return printJSON(cmd.OutOrStdout(), r)
+				resp.GetRun().PlanSource, resp.GetRun().CutbackPlanSource = nil, nil
+				return printJSON(cmd.OutOrStdout(), resp.GetRun())
 			}
-			renderRun(cmd.OutOrStdout(), r, time.Now())
+			renderRun(cmd.OutOrStdout(), resp.GetRun(), time.Now())
+			if len(resp.GetResources()) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nowns (what a teardown of this run would remove or revert):\n")
+				for _, res := range resp.GetResources() {
+					fmt.Fprintf(cmd.OutOrStdout(), "  %s  (step %s)\n", res.GetKey(), res.GetStepId())
+				}
+			}
 			return nil
 		},
 	}
@@ -361,23 +379,154 @@ func newRunConfirmCommand() *cobra.Command {
 	var cf clientFlags
 	var note string
 	cmd := &cobra.Command{
-		Use:   "confirm RUN STEP [ITEM...]",
-		Short: "Confirm checklist items (every item when none is named)",
-		Args:  cobra.MinimumNArgs(2),
+		Use:   "confirm RUN STEP [N...]",
+		Short: "Confirm checklist items by number (every item when none is named)",
+		Long: `Confirm checklist items of a waiting checklist step, by their number as
+` + "`kirikae run show RUN`" + ` lists them (from 1); with no number, every item. An item confirmed
+before keeps its first confirmation. Confirming needs the role the step names (its roles,
+or else its owner), and the step must be waiting: a confirmation sent earlier is refused,
+with what the step still waits for.`,
+		Example: `  kirikae run show failover-20260101-0900-ab12cd          # lists "checklist" items 1 to 6
+  kirikae run confirm failover-20260101-0900-ab12cd checklist 1 3
+  kirikae run confirm failover-20260101-0900-ab12cd checklist --note "all checked with AWS support"`,
+		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := &kirikaev1.ConfirmRequest{RunId: args[0], StepId: args[1], Items: args[2:], Note: note, RequestId: controlplane.NewRequestID()}
+			req := &kirikaev1.ConfirmRequest{RunId: args[0], StepId: args[1], Note: note, RequestId: controlplane.NewRequestID()}
+			for _, a := range args[2:] {
+				n, err := strconv.ParseUint(a, 10, 32)
+				if err != nil || n == 0 {
+					return fmt.Errorf("item %q: confirm items by their number, 1 or more, as `kirikae run show %s` lists them", a, args[0])
+				}
+				req.ItemNumbers = append(req.ItemNumbers, uint32(n))
+			}
 			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ConfirmResponse, error) {
 				return kirikaev1.NewRunServiceClient(conn).Confirm(ctx, req)
 			})
 			if err != nil {
 				return err
 			}
-			return printStepAfter(cmd.OutOrStdout(), &cf, resp.GetRun(), args[1])
+			if err := printStepAfter(cmd.OutOrStdout(), &cf, resp.GetRun(), args[1]); err != nil || cf.output == "json" {
+				return err
+			}
+			if st := findStepIn(resp.GetRun(), args[1]); st != nil {
+				renderChecklist(cmd.OutOrStdout(), st)
+			}
+			return nil
 		},
 	}
 	cf.Bind(cmd.Flags())
 	cmd.Flags().StringVar(&note, "note", "", "a note for the report")
 	return cmd
+}
+
+func findStepIn(r *kirikaev1.Run, id string) *kirikaev1.StepState {
+	for _, st := range r.GetSteps() {
+		if st.GetId() == id {
+			return st
+		}
+	}
+	return nil
+}
+
+func newRunUndoCommand() *cobra.Command {
+	var cf clientFlags
+	var watch bool
+	cmd := &cobra.Command{
+		Use:   "undo RUN",
+		Short: "Tear down what an ended run created and still owns",
+		Long: `Ask the control plane to tear down what an ended run created or changed and still owns:
+a teardown run removes it newest first, as the agents reported it, under the guard rails (no
+database is deleted without a verified snapshot of its data). What has passed to a later run
+(a secret it wrote again, a drill's resources a real failover took over) is left alone, and
+so is anything the run found already there.
+
+A run that is still live is refused: stop it with ` + "`kirikae run abort RUN --undo`" + `, which
+tears down once its running steps have ended. The teardown is itself a run: one run at a
+time may change AWS, so it waits for a live run to end first.`,
+		Example: `  kirikae run undo failover-20260101-0900-ab12cd --watch`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			before, err := getRun(cmd.Context(), &cf, args[0])
+			if err != nil {
+				return err
+			}
+			req := &kirikaev1.ControlRequest{RunId: args[0], Action: kirikaev1.ControlAction_CONTROL_ACTION_UNDO, RequestId: controlplane.NewRequestID()}
+			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ControlResponse, error) {
+				return kirikaev1.NewRunServiceClient(conn).Control(ctx, req)
+			})
+			if err != nil {
+				return err
+			}
+			if cf.output == "json" && !watch {
+				resp.GetRun().PlanSource = nil
+				return printJSON(cmd.OutOrStdout(), resp.GetRun())
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "run %s: teardown due; the control plane starts it now\n", args[0])
+			if !watch {
+				fmt.Fprintf(cmd.OutOrStdout(), "follow it: kirikae run show %s (its teardown is linked there)\n", args[0])
+				return nil
+			}
+			return followTeardown(cmd.Context(), &cf, args[0], before.GetTeardowns(), cmd.OutOrStdout())
+		},
+	}
+	cf.Bind(cmd.Flags())
+	cmd.Flags().BoolVar(&watch, "watch", false, "follow the teardown run until it ends")
+	return cmd
+}
+
+// teardownWait bounds how long the CLI waits for the control plane to start a teardown
+// once it is due and no agent holds a step of the run any more; the leader creates it on
+// its next tick.
+const teardownWait = 2 * time.Minute
+
+// followTeardown waits for the teardown of run id after the one numbered after (0 for its
+// first) and watches it to its end. It says so, and returns nil, when the run turns out
+// to have nothing to undo.
+func followTeardown(ctx context.Context, cf *clientFlags, id string, after uint32, out io.Writer) error {
+	var r *kirikaev1.Run
+	var settled time.Time
+	for {
+		var err error
+		if r, err = getRun(ctx, cf, id); err != nil {
+			return fmt.Errorf("run %s: %w", id, err)
+		}
+		if r.GetTeardowns() > after {
+			break
+		}
+		undo := 0
+		for _, st := range r.GetSteps() {
+			undo += len(st.GetUndo())
+		}
+		inFlight := slices.ContainsFunc(r.GetSteps(), func(st *kirikaev1.StepState) bool {
+			return st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING
+		})
+		ended := r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING && r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_PAUSED
+		switch {
+		case ended && !inFlight && !r.GetUndoRequested() && r.GetPreemptedBy() != "":
+			fmt.Fprintf(out, "run %s was preempted by run %s, which took over what it created; no teardown\n", id, r.GetPreemptedBy())
+			return nil
+		case ended && !inFlight && !r.GetUndoRequested():
+			fmt.Fprintf(out, "run %s owns nothing that needs undoing (%d undo steps reported, none still its own); no teardown\n", id, undo)
+			return nil
+		case ended && !inFlight && settled.IsZero():
+			settled = time.Now()
+		case inFlight:
+			settled = time.Time{}
+		}
+		if !settled.IsZero() && time.Since(settled) > teardownWait {
+			return fmt.Errorf("run %s has a teardown due, but the control plane started none within %s; see the server log (\"teardown plan\")", id, teardownWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	fmt.Fprintf(out, "teardown run %s started for %s\n", r.GetTeardownRunId(), id)
+	if err := watchRun(ctx, cf, r.GetTeardownRunId(), out); err != nil {
+		return fmt.Errorf("teardown: %w; what is left is listed in `kirikae run show %s`", err, r.GetTeardownRunId())
+	}
+	return nil
 }
 
 func printStepAfter(w io.Writer, cf *clientFlags, r *kirikaev1.Run, stepID string) error {
@@ -396,6 +545,7 @@ func printStepAfter(w io.Writer, cf *clientFlags, r *kirikaev1.Run, stepID strin
 func newRunControlCommand(verb, short string, action kirikaev1.ControlAction, needsStep bool) *cobra.Command {
 	var cf clientFlags
 	var reason string
+	var undo bool
 	use := verb + " RUN"
 	args := cobra.ExactArgs(1)
 	if needsStep {
@@ -409,7 +559,7 @@ func newRunControlCommand(verb, short string, action kirikaev1.ControlAction, ne
 			if (action == kirikaev1.ControlAction_CONTROL_ACTION_ABORT || action == kirikaev1.ControlAction_CONTROL_ACTION_SKIP) && reason == "" {
 				return fmt.Errorf("--reason is required to %s", verb)
 			}
-			req := &kirikaev1.ControlRequest{RunId: args[0], Action: action, Reason: reason, RequestId: controlplane.NewRequestID()}
+			req := &kirikaev1.ControlRequest{RunId: args[0], Action: action, Reason: reason, RequestId: controlplane.NewRequestID(), Undo: undo}
 			if needsStep {
 				req.StepId = args[1]
 			}
@@ -424,10 +574,26 @@ func newRunControlCommand(verb, short string, action kirikaev1.ControlAction, ne
 				return printJSON(cmd.OutOrStdout(), resp.GetRun())
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "run %s: %s\n", args[0], runStatus(resp.GetRun().GetStatus()))
+			if needsStep {
+				if st := findStepIn(resp.GetRun(), args[1]); st != nil && st.GetSkipRequested() {
+					fmt.Fprintf(cmd.OutOrStdout(), "step %s is skipped once its needs have completed\n", args[1])
+				}
+			}
+			if undo && resp.GetRun().GetUndoRequested() {
+				fmt.Fprintf(cmd.OutOrStdout(), "teardown due: it starts once the run's running steps have ended; follow it with kirikae run show %s\n", args[0])
+			}
 			return nil
 		},
 	}
 	cf.Bind(cmd.Flags())
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	switch action {
+	case kirikaev1.ControlAction_CONTROL_ACTION_ABORT:
+		cmd.Flags().BoolVar(&undo, "undo", false, "then tear down what the run created and still owns, newest first (see `kirikae run undo`)")
+	case kirikaev1.ControlAction_CONTROL_ACTION_SKIP:
+		cmd.Long = `Mark a step skipped so the run goes on. A step still waiting for its needs is skipped
+once they have completed, so nothing after it starts early. Skipping an approval step is an
+admin's act: it waives the approval, and is recorded as a waiver with the reason and audited.`
+	}
 	return cmd
 }

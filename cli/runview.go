@@ -70,10 +70,18 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 		fmt.Fprintf(w, "  ! %s\n", r.GetError())
 	}
 	// The runs of one drill are linked both ways.
-	for _, l := range []struct{ what, id string }{{"part of drill", r.GetParentRunId()}, {"cutback", r.GetCutbackRunId()}, {"teardown", r.GetTeardownRunId()}} {
+	parent := "part of drill"
+	if r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN {
+		parent = "tears down"
+	}
+	for _, l := range []struct{ what, id string }{{parent, r.GetParentRunId()}, {"cutback", r.GetCutbackRunId()}, {"teardown", r.GetTeardownRunId()},
+		{"preempted by", r.GetPreemptedBy()}, {"took over what these created", strings.Join(r.GetInheritedFrom(), ", ")}} {
 		if l.id != "" {
 			fmt.Fprintf(w, "  %s: %s\n", l.what, l.id)
 		}
+	}
+	if r.GetUndoRequested() {
+		fmt.Fprintf(w, "  teardown due: the control plane starts it once no agent holds a step of this run\n")
 	}
 	phases := r.GetPhases()
 	seen := map[string]bool{}
@@ -108,7 +116,11 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 				}
 				line += fmt.Sprintf("  needs approval: %s (have: %s)", strings.Join(sp.GetRoles(), ", "), strings.Join(got, ", "))
 			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == "checklist":
-				line += fmt.Sprintf("  checklist: %d of %d confirmed", len(st.GetConfirmations()), len(sp.GetItems()))
+				line += fmt.Sprintf("  checklist: %d of %d confirmed (by %s)", confirmedCount(st), len(sp.GetItems()), strings.Join(sp.GetRoles(), " or "))
+			case st.GetSkipRequested():
+				line += "  to be skipped once its needs complete (by " + st.GetSkippedBy() + ")"
+			case st.GetWaiver() != nil:
+				line += fmt.Sprintf("  waived by %s: %s", st.GetWaiver().GetActor(), st.GetWaiver().GetReason())
 			case st.GetProgress() != "":
 				line += "  " + st.GetProgress()
 			case st.GetError() != "":
@@ -123,7 +135,42 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 				line += fmt.Sprintf("  [%d to undo]", n)
 			}
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			if sp.GetAction() == "checklist" {
+				renderChecklist(w, st)
+			}
 		}
+	}
+}
+
+// confirmedCount counts the distinct items of a checklist step confirmed so far.
+func confirmedCount(st *kirikaev1.StepState) int {
+	n := 0
+	for _, item := range st.GetSpec().GetItems() {
+		if confirmer(st, item) != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func confirmer(st *kirikaev1.StepState, item string) *kirikaev1.Confirmation {
+	for _, c := range st.GetConfirmations() {
+		if c.GetItem() == item {
+			return c
+		}
+	}
+	return nil
+}
+
+// renderChecklist lists a checklist step's items, numbered as ` + "`kirikae run confirm`" + ` takes
+// them, each with who confirmed it and when.
+func renderChecklist(w io.Writer, st *kirikaev1.StepState) {
+	for i, item := range st.GetSpec().GetItems() {
+		mark, by := "[ ]", ""
+		if c := confirmer(st, item); c != nil {
+			mark, by = "[x]", fmt.Sprintf("  (%s, %s)", c.GetActor(), time.Unix(0, c.GetTimeUnixNano()).UTC().Format("15:04:05"))
+		}
+		fmt.Fprintf(w, "      %d. %s %s%s\n", i+1, mark, item, by)
 	}
 }
 

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
 // DrillKind is one of the three drills of seed 000's 訓練計画 (SPEC R4).
@@ -91,4 +93,49 @@ func addMonths(t time.Time, n int) time.Time {
 	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 	lastDay := first.AddDate(0, 1, -1).Day()
 	return first.AddDate(0, 0, min(d, lastDay)-1)
+}
+
+// LastDrills finds the last successful drill of each kind among runs, by when it ended,
+// counting only drills that started before before (0: all). A drill is the run an operator
+// started: a tabletop or partial drill that succeeded, or a full-scale drill whose failover
+// and its cutback both succeeded. A drill that failed or was aborted is not a drill done,
+// and a partial drill's teardown or a full drill's cutback is part of its drill, never a
+// drill of its own.
+func LastDrills(runs []*kirikaev1.Run, before int64) map[DrillKind]time.Time {
+	byID := map[string]*kirikaev1.Run{}
+	for _, r := range runs {
+		byID[r.GetId()] = r
+	}
+	out := map[DrillKind]time.Time{}
+	for _, r := range runs {
+		if before != 0 && r.GetCreatedUnixNano() >= before {
+			continue
+		}
+		if r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED || r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN {
+			continue
+		}
+		end := r.GetFinishedUnixNano()
+		var kind DrillKind
+		switch r.GetDrill() {
+		case kirikaev1.DrillKind_DRILL_KIND_TABLETOP:
+			kind = Tabletop
+		case kirikaev1.DrillKind_DRILL_KIND_PARTIAL:
+			kind = Partial
+		case kirikaev1.DrillKind_DRILL_KIND_FULL:
+			if r.GetKind() != kirikaev1.RunKind_RUN_KIND_FAILOVER {
+				continue // the cutback: counted with its failover
+			}
+			cb := byID[r.GetCutbackRunId()]
+			if cb == nil || cb.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED {
+				continue
+			}
+			kind, end = Full, cb.GetFinishedUnixNano()
+		default:
+			continue
+		}
+		if t := time.Unix(0, end); t.After(out[kind]) {
+			out[kind] = t
+		}
+	}
+	return out
 }
