@@ -455,7 +455,9 @@ func (s *Server) requestReadiness(ctx context.Context, region string) ([]*kirika
 			for k := range pending {
 				none = append(none, &kirikaev1.UnansweredAgent{AgentId: k.id, Region: k.region, Reason: "no answer before the refresh gave up (" + context.Cause(ctx).Error() + ")"})
 			}
-			slices.SortFunc(none, func(a, b *kirikaev1.UnansweredAgent) int { return strings.Compare(a.GetRegion()+a.GetAgentId(), b.GetRegion()+b.GetAgentId()) })
+			slices.SortFunc(none, func(a, b *kirikaev1.UnansweredAgent) int {
+				return strings.Compare(a.GetRegion()+a.GetAgentId(), b.GetRegion()+b.GetAgentId())
+			})
 			return out, none
 		}
 	}

@@ -38,7 +38,7 @@ type Server struct {
 	planner       Planner
 	// isolated is set on the control plane of a simulated world (see Config.IsolatedWorld).
 	isolated bool
-	roles         *security.Roles
+	roles    *security.Roles
 
 	mu    sync.Mutex
 	peers map[string]*grpc.ClientConn // by gRPC address
