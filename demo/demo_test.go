@@ -47,11 +47,11 @@ func TestDemoFailoverAndCutback(t *testing.T) {
 		"RestoreDBInstanceFromDBSnapshot": 2, // DR in us-west-2, then production in us-east-1
 		"CreateReplicationGroup":          1,
 		"DeleteReplicationGroup":          1,
-		"DeleteDBInstance":                1,
+		"DeleteDBInstance":                2, // production before its restore, then the DR database once cut back
 		"CopyDBSnapshot":                  1,
 		"StartRestoreJob":                 1,
 		"UpdateService":                   2, // DR service to 2 tasks, then back to 0
-		"StopDBInstance":                  1, // the DR database, once cut back
+		"StopDBInstance":                  0, // deleted instead: a stopped one would hold stale data
 	} {
 		if got := sum.Journal[op]; got != want {
 			t.Errorf("awssim journal: %s x%d, want x%d", op, got, want)
@@ -69,7 +69,7 @@ func TestDemoFailoverAndCutback(t *testing.T) {
 		switch {
 		case e.Operation == "CopyDBSnapshot" && e.Region == "us-east-1":
 			copyAt = e.Time
-		case e.Operation == "DeleteDBInstance":
+		case e.Operation == "DeleteDBInstance" && e.Region == "us-east-1":
 			deleteAt = e.Time
 		}
 	}
