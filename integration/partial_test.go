@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +133,30 @@ func TestPartialDrill(t *testing.T) {
 	dr, td := w.run(drillID), w.run(teardownID)
 	if dr.Status != "RUN_STATUS_SUCCEEDED" || td.Status != "RUN_STATUS_SUCCEEDED" {
 		t.Fatalf("drill %s, teardown %s\n%s", dr.Status, td.Status, drill.Logs())
+	}
+	// The drill ran well, so the command says so with exit code 0 (it used to report the
+	// drill missing and exit 1 while the drill still ran).
+	if code, ok := drill.Exited(time.Minute); !ok || code != 0 {
+		t.Fatalf("drill start exited %d (ended: %v) for a drill that ran well:\n%s", code, ok, drill.Logs())
+	}
+	// Skipped steps kept their gates: no step started before every step it needs had
+	// ended, skipped ones included (check-health needs the skipped DNS steps, which need
+	// the build; it used to start before any approval).
+	detail := w.detail(drillID)
+	ended := map[string]int64{}
+	for _, st := range detail.Steps {
+		ended[st.ID], _ = strconv.ParseInt(st.Finished, 10, 64)
+	}
+	for _, st := range detail.Steps {
+		started, _ := strconv.ParseInt(st.Started, 10, 64)
+		if started == 0 {
+			continue
+		}
+		for _, n := range st.Spec.Needs {
+			if ended[n] == 0 || started < ended[n] {
+				t.Errorf("step %s started at %d, before %s ended (at %d)", st.ID, started, n, ended[n])
+			}
+		}
 	}
 	for _, st := range dr.Steps {
 		if (st.ID == "switch-dns" || st.ID == "activate-secondary") && st.Status != "STEP_STATUS_SKIPPED" {

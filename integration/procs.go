@@ -196,3 +196,35 @@ func (p *Proc) Logs() string {
 	defer lw.mu.Unlock()
 	return p.logs.String()
 }
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig os.Signal) {
+	if p.cmd != nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
+
+// Exited waits up to timeout for the process to end by itself and returns its exit code;
+// ok is false when it is still running.
+func (p *Proc) Exited(timeout time.Duration) (code int, ok bool) {
+	if p.cmd == nil {
+		return 0, false
+	}
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode(), true
+	case <-time.After(timeout):
+		return 0, false
+	}
+}
+
+// StartAgentAs runs `kirikae agent` for a region with the given id, so a region can have
+// more than one agent.
+func (c *Cluster) StartAgentAs(region, id string, sim *Sim) *Proc {
+	c.t.Helper()
+	dir := filepath.Join(c.CertDir, "agent-data-"+strings.ReplaceAll(id, "/", "-"))
+	return startProc(c.t, c.Bin, "agent-"+id, simEnv, "agent", "--region", region, "--id", id,
+		"--control-plane", c.Addrs(), "--data-dir", dir, "--aws-endpoint", sim.URL,
+		"--tls-ca", c.CA(), "--tls-cert", filepath.Join(c.CertDir, "agent-"+region+".pem"), "--tls-key", filepath.Join(c.CertDir, "agent-"+region+"-key.pem"),
+		"--heartbeat", "300ms", "--waiter-delay", "20ms", "--log-level", "debug")
+}
