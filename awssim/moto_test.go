@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -130,6 +131,21 @@ func differential(t *testing.T, b backend) map[string]string {
 	rec("rds restore", err)
 	_, err = r.RestoreDBInstanceFromDBSnapshot(ctx, restore)
 	rec("rds restore again", err)
+	// The times of a copy.
+	_, err = r.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("diff-snap"), TargetDBSnapshotIdentifier: aws.String("diff-copy")})
+	rec("rds copy snapshot", err)
+	dsn, err := r.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(awssim.KaigoProdInstance)})
+	rec("rds describe snapshots", err)
+	byID := map[string]rdstypes.DBSnapshot{}
+	if err == nil {
+		for _, s := range dsn.DBSnapshots {
+			byID[aws.ToString(s.DBSnapshotIdentifier)] = s
+		}
+	}
+	if src, cp := byID["diff-snap"], byID["diff-copy"]; src.SnapshotCreateTime != nil && cp.OriginalSnapshotCreateTime != nil {
+		out["rds snapshot original time is its own"] = fmt.Sprint(src.OriginalSnapshotCreateTime != nil && src.OriginalSnapshotCreateTime.Equal(*src.SnapshotCreateTime))
+		out["rds copy original time is the source's"] = fmt.Sprint(cp.OriginalSnapshotCreateTime.Equal(*src.SnapshotCreateTime))
+	}
 	b.advance(time.Hour)
 	_, err = r.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("diff-restored"), FinalDBSnapshotIdentifier: aws.String("diff-snap")})
 	rec("rds delete with a taken final snapshot name", err)

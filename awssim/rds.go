@@ -26,11 +26,18 @@ type dbInstance struct {
 	Seq            int       `json:"seq"`
 }
 
+// dbSnapshot is a DB snapshot. Created is its SnapshotCreateTime, which a copy gets anew
+// (CopyDBSnapshot), as on RDS; Original (OriginalSnapshotCreateTime) and DataTime
+// (SnapshotDatabaseTime, the data's last transaction) stay those of the snapshot first
+// taken of the instance. Zero Original or DataTime (a state file written before they
+// existed) read as Created.
 type dbSnapshot struct {
 	ID           string    `json:"id"`
 	InstanceID   string    `json:"instanceID"`
 	Type         string    `json:"type"`
 	Created      time.Time `json:"created"`
+	Original     time.Time `json:"original"`
+	DataTime     time.Time `json:"dataTime"`
 	Engine       string    `json:"engine"`
 	Version      string    `json:"version"`
 	KmsKeyID     string    `json:"kmsKeyID"`
@@ -38,6 +45,20 @@ type dbSnapshot struct {
 	SourceARN    string    `json:"sourceARN"`
 	Status       timeline  `json:"status"`
 	VpcID        string    `json:"vpcID"`
+}
+
+func (sn *dbSnapshot) original() time.Time {
+	if sn.Original.IsZero() {
+		return sn.Created
+	}
+	return sn.Original
+}
+
+func (sn *dbSnapshot) dataTime() time.Time {
+	if sn.DataTime.IsZero() {
+		return sn.original()
+	}
+	return sn.DataTime
 }
 
 // param returns a required awsQuery parameter, or the error AWS gives when it is missing.
@@ -217,13 +238,15 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		tx("DBSnapshotIdentifier", sn.ID),
 		tx("DBInstanceIdentifier", sn.InstanceID),
 		tx("SnapshotCreateTime", isoTime(sn.Created)),
+		tx("OriginalSnapshotCreateTime", isoTime(sn.original())),
+		tx("SnapshotDatabaseTime", isoTime(sn.dataTime())),
 		tx("Engine", sn.Engine),
 		it("AllocatedStorage", 100),
 		tx("Status", st),
 		it("Port", 5432),
 		tx("AvailabilityZone", c.region+"a"),
 		opt("VpcId", sn.VpcID),
-		tx("InstanceCreateTime", isoTime(sn.Created.Add(-24*time.Hour))),
+		tx("InstanceCreateTime", isoTime(sn.original().Add(-24*time.Hour))),
 		tx("MasterUsername", "kaigo"),
 		tx("EngineVersion", sn.Version),
 		tx("SnapshotType", sn.Type),
@@ -285,9 +308,11 @@ func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
 	return []xn{list("DBSnapshots", "DBSnapshot", items)}, nil
 }
 
-// newSnapshot records a snapshot being taken now; it becomes available after op's duration.
+// newSnapshot records a snapshot of the data as it is now; it becomes available after op's
+// duration.
 func (c *call) newSnapshot(id, instance, typ, op string, initial string) *dbSnapshot {
-	sn := &dbSnapshot{ID: id, InstanceID: instance, Type: typ, Created: c.now, Engine: "postgres", Version: "15.4"}
+	sn := &dbSnapshot{ID: id, InstanceID: instance, Type: typ, Created: c.now, Original: c.now, DataTime: c.now,
+		Engine: "postgres", Version: "15.4"}
 	sn.Status.then(c.now, c.s.dur(c.service, op), []string{initial, "available"}, nil)
 	c.rs().DBSnapshots[id] = sn
 	return sn
@@ -356,8 +381,10 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 	if ex := c.rs().DBSnapshots[dst]; ex != nil && ex.Status.at(c.now) != "" {
 		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot copy snapshot: a snapshot with the identifier %s already exists.", dst)
 	}
+	// As on RDS: the copy's SnapshotCreateTime is its own (now); the times of the data stay
+	// the original's.
 	cp := c.newSnapshot(dst, sn.InstanceID, "manual", OpCopyDBSnapshot, "pending")
-	cp.Created = sn.Created
+	cp.Original, cp.DataTime = sn.original(), sn.dataTime()
 	cp.KmsKeyID = p.Get("KmsKeyId")
 	if srcRegion != c.region {
 		cp.SourceRegion = srcRegion
