@@ -24,6 +24,7 @@ type dbInstance struct {
 	Retention      int       `json:"retention"`
 	Status         timeline  `json:"status"`
 	Seq            int       `json:"seq"`
+	Tags           []tag     `json:"tags,omitempty"`
 }
 
 // dbSnapshot is a DB snapshot. Created is its SnapshotCreateTime, which a copy gets anew
@@ -38,6 +39,7 @@ type dbSnapshot struct {
 	Created      time.Time `json:"created"`
 	Original     time.Time `json:"original"`
 	DataTime     time.Time `json:"dataTime"`
+	Tags         []tag     `json:"tags,omitempty"`
 	Engine       string    `json:"engine"`
 	Version      string    `json:"version"`
 	KmsKeyID     string    `json:"kmsKeyID"`
@@ -59,6 +61,78 @@ func (sn *dbSnapshot) dataTime() time.Time {
 		return sn.original()
 	}
 	return sn.DataTime
+}
+
+// tag is a resource tag, kept in the order the create call gave it.
+type tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// tagsParam reads an awsQuery tag list: Tags.Tag.N.Key and Tags.Tag.N.Value (what the SDK
+// and the AWS CLI send), or Tags.member.N.* and Tags.N.*.
+func tagsParam(p url.Values) []tag {
+	byIndex := map[int]*tag{}
+	for k, vs := range p {
+		rest, ok := strings.CutPrefix(k, "Tags.")
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		parts := strings.Split(rest, ".")
+		if len(parts) < 2 {
+			continue
+		}
+		n, err := strconv.Atoi(parts[len(parts)-2])
+		if err != nil {
+			continue
+		}
+		t := byIndex[n]
+		if t == nil {
+			t = &tag{}
+			byIndex[n] = t
+		}
+		switch parts[len(parts)-1] {
+		case "Key":
+			t.Key = vs[0]
+		case "Value":
+			t.Value = vs[0]
+		}
+	}
+	idx := make([]int, 0, len(byIndex))
+	for n, t := range byIndex {
+		if t.Key != "" {
+			idx = append(idx, n)
+		}
+	}
+	sort.Ints(idx)
+	out := make([]tag, len(idx))
+	for i, n := range idx {
+		out[i] = *byIndex[n]
+	}
+	return out
+}
+
+// tagListXML is a TagList of Tag members, as RDS and ElastiCache give it.
+func tagListXML(tags []tag) xn {
+	items := make([]xn, len(tags))
+	for i, t := range tags {
+		items[i] = el("", tx("Key", t.Key), tx("Value", t.Value))
+	}
+	return list("TagList", "Tag", items)
+}
+
+// parseARN splits arn:aws:SERVICE:REGION:ACCOUNT:TYPE:ID (the RDS and ElastiCache form,
+// with a colon before the id).
+func parseARN(ref, service string) (region, typ, id string, ok bool) {
+	rest, ok := strings.CutPrefix(ref, "arn:aws:"+service+":")
+	if !ok {
+		return "", "", "", false
+	}
+	parts := strings.SplitN(rest, ":", 4) // region, account, type, id
+	if len(parts) != 4 || parts[0] == "" || parts[2] == "" || parts[3] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[2], parts[3], true
 }
 
 // param returns a required awsQuery parameter, or the error AWS gives when it is missing.
@@ -140,6 +214,7 @@ var rdsOps = map[string]queryOp{
 	"StartDBInstance":                 rdsStart,
 	"DescribeDBParameterGroups":       rdsDescribeParamGroups,
 	"DescribeDBSubnetGroups":          rdsDescribeSubnetGroups,
+	"ListTagsForResource":             rdsListTags,
 }
 
 // liveInstance finds an instance that exists now (a deleted one has an empty status).
@@ -192,6 +267,7 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 		tx("DbiResourceId", fmt.Sprintf("db-SIM%08d", in.Seq)),
 		tx("DBInstanceArn", arn("rds", c.region, "db:"+in.ID)),
 		bl("DeletionProtection", false),
+		tagListXML(in.Tags),
 	)
 }
 
@@ -257,6 +333,7 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		bl("Encrypted", true),
 		opt("KmsKeyId", sn.KmsKeyID),
 		tx("DBSnapshotArn", arn("rds", c.region, "snapshot:"+sn.ID)),
+		tagListXML(sn.Tags),
 	)
 }
 
@@ -338,6 +415,7 @@ func rdsCreateSnapshot(c *call, p url.Values) ([]xn, error) {
 		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier %s already exists.", sid)
 	}
 	sn := c.newSnapshot(sid, in.ID, "manual", OpCreateDBSnapshot, "creating")
+	sn.Tags = tagsParam(p)
 	c.journal(sid)
 	return []xn{el("DBSnapshot", c.snapshotXML(sn, "creating").kids...)}, nil
 }
@@ -382,10 +460,14 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot copy snapshot: a snapshot with the identifier %s already exists.", dst)
 	}
 	// As on RDS: the copy's SnapshotCreateTime is its own (now); the times of the data stay
-	// the original's.
+	// the original's. Tags given on the call replace the source's; CopyTags copies them.
 	cp := c.newSnapshot(dst, sn.InstanceID, "manual", OpCopyDBSnapshot, "pending")
 	cp.Original, cp.DataTime = sn.original(), sn.dataTime()
 	cp.KmsKeyID = p.Get("KmsKeyId")
+	cp.Tags = tagsParam(p)
+	if len(cp.Tags) == 0 && p.Get("CopyTags") == "true" {
+		cp.Tags = slices.Clone(sn.Tags)
+	}
 	if srcRegion != c.region {
 		cp.SourceRegion = srcRegion
 		cp.SourceARN = arn("rds", srcRegion, "snapshot:"+srcID)
@@ -415,6 +497,7 @@ func (c *call) newInstance(p url.Values, id, op string) (*dbInstance, error) {
 		MultiAZ: p.Get("MultiAZ") == "true", Public: p.Get("PubliclyAccessible") == "true",
 		SubnetGroup: sg, SecurityGroups: listParam(p, "VpcSecurityGroupIds"),
 		ParamGroup: p.Get("DBParameterGroupName"), Created: c.now, Retention: 1, Seq: c.s.st.next(),
+		Tags: tagsParam(p),
 	}
 	if in.ParamGroup == "" {
 		in.ParamGroup = "default.postgres15"
@@ -594,4 +677,35 @@ func rdsDescribeSubnetGroups(c *call, p url.Values) ([]xn, error) {
 		return nil, notFound("DBSubnetGroupNotFoundFault", "DB subnet group '%s' does not exist.", name)
 	}
 	return []xn{list("DBSubnetGroups", "DBSubnetGroup", items)}, nil
+}
+
+// rdsListTags answers ListTagsForResource for the ARN of a DB instance or snapshot of the
+// call's region, the resources awssim keeps tags on.
+func rdsListTags(c *call, p url.Values) ([]xn, error) {
+	name, err := param(p, "ResourceName")
+	if err != nil {
+		return nil, err
+	}
+	region, typ, id, ok := parseARN(name, "rds")
+	if !ok || region != c.region {
+		return nil, badRequest("InvalidParameterValue", "Invalid resource name: %s", name)
+	}
+	var tags []tag
+	switch typ {
+	case "db":
+		in, _, err := c.liveInstance(id)
+		if err != nil {
+			return nil, err
+		}
+		tags = in.Tags
+	case "snapshot":
+		sn := c.rs().DBSnapshots[id]
+		if sn == nil || sn.Status.at(c.now) == "" {
+			return nil, notFound("DBSnapshotNotFound", "DBSnapshot %s not found.", id)
+		}
+		tags = sn.Tags
+	default:
+		return nil, badRequest("InvalidParameterValue", "awssim keeps the tags of DB instances and DB snapshots only, not of %s", name)
+	}
+	return []xn{tagListXML(tags)}, nil
 }
