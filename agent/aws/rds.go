@@ -105,6 +105,27 @@ func instanceTag(in *types.DBInstance, key string) string {
 	return ""
 }
 
+// SnapshotDataTime is when a DB snapshot's data was captured, the time its age (the
+// data-loss window of restoring it) is measured from: SnapshotDatabaseTime (the last
+// transaction in it) when RDS gives it, else OriginalSnapshotCreateTime (when the original
+// snapshot was taken, kept on every copy), else SnapshotCreateTime. SnapshotCreateTime
+// alone will not do: CopyDBSnapshot gives the copy its own, so a copy made today of a
+// week-old snapshot would look fresh. It is zero when RDS gives none of them.
+//
+// This is the one definition: the restore executors choose the newest snapshot, apply
+// maxAge and report the data-loss window by it, and readiness ages the DR copies by it.
+func SnapshotDataTime(s *types.DBSnapshot) time.Time {
+	if s == nil {
+		return time.Time{}
+	}
+	for _, t := range []*time.Time{s.SnapshotDatabaseTime, s.OriginalSnapshotCreateTime, s.SnapshotCreateTime} {
+		if t != nil && !t.IsZero() {
+			return *t
+		}
+	}
+	return time.Time{}
+}
+
 // checkOwner refuses to adopt an instance another kirikae run created: it may hold data
 // from an old drill. Instances without kirikae tags (made by hand, or by an emulator that
 // drops tags) are adopted.
@@ -225,13 +246,14 @@ func endpointOutputs(in *types.DBInstance) (map[string]any, error) {
 // Idempotency: it first describes instanceId. An existing instance is adopted (unless it is
 // being deleted, or its kirikae:run tag names another run): the executor waits until it is
 // available and returns its endpoint, without a second restore. Otherwise it picks the
-// snapshot (the named one, or the newest available one of sourceInstance), applies the
-// maxAge guard rail and restores, tagging the instance with the run, step and snapshot; a
+// snapshot (the named one, or the available one of sourceInstance with the newest data:
+// SnapshotDataTime, not the newest copy), applies the maxAge guard rail to the data's age
+// and restores, tagging the instance with the run, step and snapshot; a
 // DBInstanceAlreadyExists answer to a race is adopted the same way.
 //
 // The maxAge guard rail decides whether to restore; it is not applied again to an instance
 // that is adopted, because the restore already happened, but the age is still reported.
-// The age reported is the snapshot's age when the instance was created (its
+// The age reported is the data's age when the instance was created (its
 // InstanceCreateTime), so a rerun reports the same data-loss window. Without a
 // kirikae:snapshot tag on an adopted instance (an emulator that drops tags) the snapshot is
 // chosen again by the same rule.
@@ -320,18 +342,22 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 		return nil, err
 	}
 	sid := aws.ToString(snap.DBSnapshotIdentifier)
-	created := aws.ToTime(snap.SnapshotCreateTime)
+	created := SnapshotDataTime(snap)
 	if inst == nil {
 		age := e.Opts.now().Sub(created)
+		detail := ""
+		if c := aws.ToTime(snap.SnapshotCreateTime); !c.IsZero() && !c.Equal(created) {
+			detail = fmt.Sprintf(" (its data is from %s; the copy was made at %s)", created.UTC().Format(time.RFC3339), c.UTC().Format(time.RFC3339))
+		}
 		if maxAge > 0 && age > maxAge && !allow {
 			what := "newest snapshot"
 			if src == "" {
 				what = "snapshot"
 			}
-			return nil, guard("%s %s is %s old > maxAge %s; set allowDataLoss to restore anyway", what, sid, action.Human(age), action.Human(maxAge))
+			return nil, guard("%s %s is %s old > maxAge %s; set allowDataLoss to restore anyway%s", what, sid, action.Human(age), action.Human(maxAge), detail)
 		}
 		if maxAge > 0 && age > maxAge {
-			tr.Report(fmt.Sprintf("snapshot %s is %s old > maxAge %s; restoring anyway (allowDataLoss)", sid, action.Human(age), action.Human(maxAge)))
+			tr.Report(fmt.Sprintf("snapshot %s is %s old > maxAge %s; restoring anyway (allowDataLoss)%s", sid, action.Human(age), action.Human(maxAge), detail))
 		} else {
 			tr.Report(fmt.Sprintf("restoring from %s (%s old)", sid, action.Human(age)))
 		}
@@ -378,7 +404,8 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 	return out, nil
 }
 
-// choose finds the named snapshot, or the newest available one of src.
+// choose finds the named snapshot, or the available snapshot of src with the newest data
+// (SnapshotDataTime).
 func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnapshotsAPIClient, region, src, snapID string) (*types.DBSnapshot, error) {
 	if snapID != "" {
 		s, err := describeSnapshot(ctx, api, snapID)
@@ -394,6 +421,7 @@ func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnaps
 		return s, nil
 	}
 	var best *types.DBSnapshot
+	var bestAt time.Time
 	p := rds.NewDescribeDBSnapshotsPaginator(api, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(src)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -402,11 +430,12 @@ func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnaps
 		}
 		for i := range page.DBSnapshots {
 			s := &page.DBSnapshots[i]
-			if aws.ToString(s.Status) != "available" || s.SnapshotCreateTime == nil {
+			at := SnapshotDataTime(s)
+			if aws.ToString(s.Status) != "available" || at.IsZero() {
 				continue
 			}
-			if best == nil || s.SnapshotCreateTime.After(*best.SnapshotCreateTime) {
-				best = s
+			if best == nil || at.After(bestAt) {
+				best, bestAt = s, at
 			}
 		}
 	}
