@@ -92,7 +92,7 @@ func recopy(t *testing.T, e *env, id string) types.DBSnapshot {
 func TestRestoreAgesTheData(t *testing.T) {
 	e := newSimEnv(t)
 	ctx := testCtx(t)
-	newest, _, _ := newestSnapshot(t, e, west) // before the recopy: the fixture's newest copy
+	newest, _, _ := newestSnapshot(t, e, west) // the fixture's newest copy
 	recopy(t, e, "kaigo-subsys-prod-recopied")
 
 	named := step("aws.rds.restoreSnapshot", west, map[string]any{"instanceId": awssim.KaigoDRInstance,
