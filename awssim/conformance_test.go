@@ -59,9 +59,12 @@ func TestRDSFailoverAndCutback(t *testing.T) {
 	// SnapshotCreateTime is when it was copied.
 	var newest rdstypes.DBSnapshot
 	for _, s := range snaps.DBSnapshots {
-		if aws.ToString(s.Status) == "available" && (newest.OriginalSnapshotCreateTime == nil || s.OriginalSnapshotCreateTime.After(*newest.OriginalSnapshotCreateTime)) {
+		if aws.ToString(s.Status) == "available" && (newest.OriginalSnapshotCreateTime == nil || aws.ToTime(s.OriginalSnapshotCreateTime).After(*newest.OriginalSnapshotCreateTime)) {
 			newest = s
 		}
+	}
+	if newest.OriginalSnapshotCreateTime == nil {
+		t.Fatal("no available copy in us-west-2 has an OriginalSnapshotCreateTime")
 	}
 	if age := e.clock.Now().Sub(*newest.OriginalSnapshotCreateTime); age <= time.Hour {
 		t.Fatalf("newest snapshot copy holds data %v old; the fixture must show the seed's RPO gap (> 1 h)", age)

@@ -57,7 +57,7 @@ func TestSnapshotCopyTimesAndTags(t *testing.T) {
 		DBSnapshotIdentifier: aws.String("tagged"), Tags: rdsTags("kirikae:run", "run-1", "kirikae:step", "snap")}))
 	e.clock.Advance(time.Hour)
 	src := snapshot(t, east1, "tagged")
-	if !src.SnapshotCreateTime.Equal(taken) || !src.OriginalSnapshotCreateTime.Equal(taken) || !src.SnapshotDatabaseTime.Equal(taken) {
+	if !aws.ToTime(src.SnapshotCreateTime).Equal(taken) || !aws.ToTime(src.OriginalSnapshotCreateTime).Equal(taken) || !aws.ToTime(src.SnapshotDatabaseTime).Equal(taken) {
 		t.Fatalf("a snapshot's three times should be when it was taken (%v): %v %v %v", taken,
 			src.SnapshotCreateTime, src.OriginalSnapshotCreateTime, src.SnapshotDatabaseTime)
 	}
@@ -77,10 +77,10 @@ func TestSnapshotCopyTimesAndTags(t *testing.T) {
 		TargetDBSnapshotIdentifier: aws.String("no-tags"), KmsKeyId: kms, SourceRegion: aws.String(east)}))
 	for id, tags := range map[string]string{"copied-tags": "kirikae:run=run-1;kirikae:step=snap;", "new-tags": "kirikae:run=run-2;", "no-tags": ""} {
 		cp := snapshot(t, west2, id)
-		if !cp.SnapshotCreateTime.Equal(copied) {
+		if !aws.ToTime(cp.SnapshotCreateTime).Equal(copied) {
 			t.Errorf("%s: SnapshotCreateTime %v, want the copy's own, %v", id, cp.SnapshotCreateTime, copied)
 		}
-		if !cp.OriginalSnapshotCreateTime.Equal(taken) || !cp.SnapshotDatabaseTime.Equal(taken) {
+		if !aws.ToTime(cp.OriginalSnapshotCreateTime).Equal(taken) || !aws.ToTime(cp.SnapshotDatabaseTime).Equal(taken) {
 			t.Errorf("%s: OriginalSnapshotCreateTime %v, SnapshotDatabaseTime %v, want the data's %v", id, cp.OriginalSnapshotCreateTime, cp.SnapshotDatabaseTime, taken)
 		}
 		if got := rdsTagString(cp.TagList); got != tags {
@@ -96,7 +96,7 @@ func TestSnapshotCopyTimesAndTags(t *testing.T) {
 	e.clock.Advance(time.Hour)
 	must[*rds.CopyDBSnapshotOutput](t)(west2.CopyDBSnapshot(c, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: cp.DBSnapshotIdentifier,
 		TargetDBSnapshotIdentifier: aws.String("copy-of-copy")}))
-	if cc := snapshot(t, west2, "copy-of-copy"); !cc.OriginalSnapshotCreateTime.Equal(taken) || !cc.SnapshotCreateTime.After(copied) {
+	if cc := snapshot(t, west2, "copy-of-copy"); !aws.ToTime(cc.OriginalSnapshotCreateTime).Equal(taken) || !aws.ToTime(cc.SnapshotCreateTime).After(copied) {
 		t.Fatalf("copy of a copy: original %v, created %v", cc.OriginalSnapshotCreateTime, cc.SnapshotCreateTime)
 	}
 }
@@ -123,10 +123,10 @@ func TestFixtureCopiesAreCopies(t *testing.T) {
 		if !ok {
 			t.Fatalf("copy %s has no original in us-east-1", id)
 		}
-		if !cp.OriginalSnapshotCreateTime.Equal(*o.SnapshotCreateTime) || !cp.SnapshotDatabaseTime.Equal(*o.SnapshotCreateTime) {
+		if !aws.ToTime(cp.OriginalSnapshotCreateTime).Equal(aws.ToTime(o.SnapshotCreateTime)) || !aws.ToTime(cp.SnapshotDatabaseTime).Equal(aws.ToTime(o.SnapshotCreateTime)) {
 			t.Errorf("%s: data times %v / %v, want the original's %v", id, cp.OriginalSnapshotCreateTime, cp.SnapshotDatabaseTime, o.SnapshotCreateTime)
 		}
-		if d := cp.SnapshotCreateTime.Sub(*o.SnapshotCreateTime); d != 40*time.Minute {
+		if d := aws.ToTime(cp.SnapshotCreateTime).Sub(aws.ToTime(o.SnapshotCreateTime)); d != 40*time.Minute {
 			t.Errorf("%s: copied %v after the snapshot, want 40m", id, d)
 		}
 	}
@@ -142,10 +142,10 @@ func TestSetSnapshotCopyAgeAgesTheData(t *testing.T) {
 	}
 	now := e.sim.Now()
 	cp := snapshot(t, rds.NewFromConfig(e.cfg(west)), id)
-	if age := now.Sub(*cp.OriginalSnapshotCreateTime); age != 30*time.Hour || !cp.SnapshotDatabaseTime.Equal(*cp.OriginalSnapshotCreateTime) {
+	if age := now.Sub(aws.ToTime(cp.OriginalSnapshotCreateTime)); age != 30*time.Hour || !aws.ToTime(cp.SnapshotDatabaseTime).Equal(aws.ToTime(cp.OriginalSnapshotCreateTime)) {
 		t.Fatalf("newest copy %s holds data %v old (database time %v), want 30h", id, age, cp.SnapshotDatabaseTime)
 	}
-	if d := cp.SnapshotCreateTime.Sub(*cp.OriginalSnapshotCreateTime); d != 40*time.Minute {
+	if d := aws.ToTime(cp.SnapshotCreateTime).Sub(aws.ToTime(cp.OriginalSnapshotCreateTime)); d != 40*time.Minute {
 		t.Fatalf("copy %s was copied %v after its data, want the fixture's 40m", id, d)
 	}
 	// A copy made a moment ago of data just taken: nothing moves past now.
@@ -154,7 +154,7 @@ func TestSetSnapshotCopyAgeAgesTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp = snapshot(t, rds.NewFromConfig(e.cfg(west)), id)
-	if age := now.Sub(*cp.OriginalSnapshotCreateTime); age != 10*time.Minute || cp.SnapshotCreateTime.After(now) || aws.ToString(cp.Status) != "available" {
+	if age := now.Sub(aws.ToTime(cp.OriginalSnapshotCreateTime)); age != 10*time.Minute || aws.ToTime(cp.SnapshotCreateTime).After(now) || aws.ToString(cp.Status) != "available" {
 		t.Fatalf("newest copy: data %v old, created %v (now %v), %s", age, cp.SnapshotCreateTime, now, aws.ToString(cp.Status))
 	}
 }
