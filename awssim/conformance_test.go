@@ -55,14 +55,19 @@ func TestRDSFailoverAndCutback(t *testing.T) {
 	if len(snaps.DBSnapshots) < 2 {
 		t.Fatalf("want daily snapshot copies in us-west-2, got %d", len(snaps.DBSnapshots))
 	}
+	// A copy's data is as old as the original (OriginalSnapshotCreateTime); its
+	// SnapshotCreateTime is when it was copied.
 	var newest rdstypes.DBSnapshot
 	for _, s := range snaps.DBSnapshots {
-		if aws.ToString(s.Status) == "available" && (newest.SnapshotCreateTime == nil || s.SnapshotCreateTime.After(*newest.SnapshotCreateTime)) {
+		if aws.ToString(s.Status) == "available" && (newest.OriginalSnapshotCreateTime == nil || aws.ToTime(s.OriginalSnapshotCreateTime).After(*newest.OriginalSnapshotCreateTime)) {
 			newest = s
 		}
 	}
-	if age := e.clock.Now().Sub(*newest.SnapshotCreateTime); age <= time.Hour {
-		t.Fatalf("newest snapshot copy is %v old; the fixture must show the seed's RPO gap (> 1 h)", age)
+	if newest.OriginalSnapshotCreateTime == nil {
+		t.Fatal("no available copy in us-west-2 has an OriginalSnapshotCreateTime")
+	}
+	if age := e.clock.Now().Sub(*newest.OriginalSnapshotCreateTime); age <= time.Hour {
+		t.Fatalf("newest snapshot copy holds data %v old; the fixture must show the seed's RPO gap (> 1 h)", age)
 	}
 
 	// Step 4.2–4.4: restore, wait, read the endpoint; the waiter must see the way there.

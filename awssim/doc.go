@@ -46,8 +46,20 @@
 // 0 tasks, the DR secrets) plus seven daily RDS snapshot copies and EFS recovery points in
 // kaigo-subsys-dr-backup-vault. The newest RDS copy is always more than an hour old: the seed
 // copies daily yet promises a 1 h RPO, and readiness checks must be able to see that gap.
+// As on RDS, each copy's SnapshotCreateTime is when it was copied (40 minutes after the
+// snapshot); OriginalSnapshotCreateTime and SnapshotDatabaseTime give its data's time.
 // Hosted zone Z1234567890ABC holds api.kaigo-subsys.example.com as an alias to the prod ALB.
 // "kaigo-outage" adds an open AWS_EC2_OPERATIONAL_ISSUE Health event for us-east-1.
+//
+// # Snapshot times and tags
+//
+// CopyDBSnapshot gives the copy its own SnapshotCreateTime and keeps the source's
+// OriginalSnapshotCreateTime and SnapshotDatabaseTime, as RDS does, so a fresh copy of old
+// data looks fresh to anyone who reads the wrong field. Tags given on create are kept as
+// AWS keeps them: RDS instances (RestoreDBInstanceFromDBSnapshot, ...ToPointInTime) and
+// snapshots (CreateDBSnapshot, CopyDBSnapshot with Tags or CopyTags) return them in TagList
+// and from ListTagsForResource by ARN; ElastiCache replication groups return them from
+// ListTagsForResource only, since DescribeReplicationGroups has no tags on AWS either.
 //
 // # Control API
 //
@@ -80,6 +92,14 @@
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.
 //   - DeleteFileSystem removes the file system at once (AWS shows it "deleting" for a few
 //     seconds), and there are no mount targets, so FileSystemInUse never happens.
+//   - Tags can only be set on create: AddTagsToResource and RemoveTagsFromResource are not
+//     implemented, ListTagsForResource answers only for DB instances, DB snapshots and
+//     replication groups (other ARNs get InvalidParameterValue), and CopyTagsToSnapshot is
+//     not modelled, so the final snapshot of a DeleteDBInstance carries no tags.
+//   - SnapshotDatabaseTime always equals OriginalSnapshotCreateTime: no transaction lag
+//     (a read replica's) is modelled.
+//   - The fixture's daily copies in us-west-2 keep the automated snapshots' "rds:" ids and
+//     type; on RDS a copy is a manual snapshot with an id of its own.
 //   - A call that changes nothing is not journaled: DeleteAlarms journals each alarm it
 //     actually deleted; a repeated DeregisterTaskDefinition or a staging-label move onto the
 //     version already holding the label leaves no entry.

@@ -17,6 +17,7 @@ type replGroup struct {
 	SubnetGroup string   `json:"subnetGroup"`
 	SGs         []string `json:"sgs"`
 	Status      timeline `json:"status"`
+	Tags        []tag    `json:"tags,omitempty"`
 }
 
 // elasticacheOps are the ElastiCache actions (awsQuery). Groups are created empty, as the
@@ -25,6 +26,7 @@ var elasticacheOps = map[string]queryOp{
 	"CreateReplicationGroup":    ecCreate,
 	"DescribeReplicationGroups": ecDescribe,
 	"DeleteReplicationGroup":    ecDelete,
+	"ListTagsForResource":       ecListTags,
 }
 
 func (c *call) liveRepl(id string) (*replGroup, string, error) {
@@ -126,7 +128,8 @@ func ecCreate(c *call, p url.Values) ([]xn, error) {
 		return nil, badRequest("CacheSubnetGroupNotFoundFault", "CacheSubnetGroup %s not found.", sub)
 	}
 	g := &replGroup{ID: id, Description: desc, NodeType: p.Get("CacheNodeType"), Engine: p.Get("Engine"),
-		Version: p.Get("EngineVersion"), Nodes: n, AutoFail: af, SubnetGroup: sub, SGs: listParam(p, "SecurityGroupIds")}
+		Version: p.Get("EngineVersion"), Nodes: n, AutoFail: af, SubnetGroup: sub, SGs: listParam(p, "SecurityGroupIds"),
+		Tags: tagsParam(p)}
 	if g.Engine == "" {
 		g.Engine = "redis"
 	}
@@ -170,4 +173,25 @@ func ecDelete(c *call, p url.Values) ([]xn, error) {
 	g.Status.then(c.now, c.s.dur(c.service, OpDeleteReplicationGroup), []string{"deleting", ""}, nil)
 	c.journal(id)
 	return []xn{el("ReplicationGroup", c.replXML(g, "deleting").kids...)}, nil
+}
+
+// ecListTags answers ListTagsForResource for a replication group's ARN. As on AWS, this is
+// the only way to read a group's tags: DescribeReplicationGroups does not return them.
+func ecListTags(c *call, p url.Values) ([]xn, error) {
+	name, err := param(p, "ResourceName")
+	if err != nil {
+		return nil, err
+	}
+	region, typ, id, ok := parseARN(name, "elasticache")
+	if !ok || region != c.region {
+		return nil, badRequest("InvalidARN", "The ARN %s is not valid.", name)
+	}
+	if typ != "replicationgroup" {
+		return nil, badRequest("InvalidParameterValue", "awssim keeps the tags of replication groups only, not of %s", name)
+	}
+	g, _, err := c.liveRepl(id)
+	if err != nil {
+		return nil, err
+	}
+	return []xn{tagListXML(g.Tags)}, nil
 }

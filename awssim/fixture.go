@@ -119,7 +119,8 @@ func loadKaigo(w *world, now time.Time) {
 		Retention: 30, Status: fixed("available", created), Seq: w.next()}
 
 	// Daily automated snapshots at 03:00 JST (18:00 UTC), copied to us-west-2 about 40 min
-	// later. Seven days of each are enough for every plan and readiness check.
+	// later. Seven days of each are enough for every plan and readiness check. As on RDS, a
+	// copy's SnapshotCreateTime is when it was copied; its data is the original's.
 	last := now.Add(-2 * time.Hour).Truncate(24 * time.Hour).Add(18 * time.Hour)
 	if last.After(now.Add(-2 * time.Hour)) {
 		last = last.Add(-24 * time.Hour)
@@ -128,10 +129,11 @@ func loadKaigo(w *world, now time.Time) {
 		at := last.Add(-time.Duration(d) * 24 * time.Hour)
 		id := "rds:" + KaigoProdInstance + at.Add(9*time.Hour).Format("-2006-01-02-15-04")
 		east.DBSnapshots[id] = &dbSnapshot{ID: id, InstanceID: KaigoProdInstance, Type: "automated", Created: at,
-			Engine: "postgres", Version: "15.4", VpcID: eVPC, Status: fixed("available", at),
+			Original: at, DataTime: at, Engine: "postgres", Version: "15.4", VpcID: eVPC, Status: fixed("available", at),
 			KmsKeyID: arn("kms", "us-east-1", "key/prod-key-id")}
-		west.DBSnapshots[id] = &dbSnapshot{ID: id, InstanceID: KaigoProdInstance, Type: "automated", Created: at,
-			Engine: "postgres", Version: "15.4", VpcID: eVPC, Status: fixed("available", at.Add(40*time.Minute)),
+		copied := at.Add(40 * time.Minute)
+		west.DBSnapshots[id] = &dbSnapshot{ID: id, InstanceID: KaigoProdInstance, Type: "automated", Created: copied,
+			Original: at, DataTime: at, Engine: "postgres", Version: "15.4", VpcID: eVPC, Status: fixed("available", copied),
 			SourceRegion: "us-east-1", SourceARN: arn("rds", "us-east-1", "snapshot:"+id),
 			KmsKeyID: arn("kms", "us-west-2", "key/dr-key-id")}
 	}

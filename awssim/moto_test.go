@@ -19,8 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -120,16 +122,49 @@ func differential(t *testing.T, b backend) map[string]string {
 	rec("rds describe unknown snapshot", err)
 	_, err = r.RestoreDBInstanceFromDBSnapshot(ctx, &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("x"), DBSnapshotIdentifier: aws.String("no-such-snap")})
 	rec("rds restore unknown snapshot", err)
-	_, err = r.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String(awssim.KaigoProdInstance), DBSnapshotIdentifier: aws.String("diff-snap")})
+	_, err = r.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String(awssim.KaigoProdInstance), DBSnapshotIdentifier: aws.String("diff-snap"),
+		Tags: []rdstypes.Tag{{Key: aws.String("kirikae:run"), Value: aws.String("diff-1")}}})
 	rec("rds create snapshot", err)
 	_, err = r.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String(awssim.KaigoProdInstance), DBSnapshotIdentifier: aws.String("diff-snap")})
 	rec("rds create snapshot again", err)
 	b.advance(time.Hour)
-	restore := &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("diff-restored"), DBSnapshotIdentifier: aws.String("diff-snap"), DBInstanceClass: aws.String("db.r6g.large")}
+	restore := &rds.RestoreDBInstanceFromDBSnapshotInput{DBInstanceIdentifier: aws.String("diff-restored"), DBSnapshotIdentifier: aws.String("diff-snap"), DBInstanceClass: aws.String("db.r6g.large"),
+		Tags: []rdstypes.Tag{{Key: aws.String("kirikae:run"), Value: aws.String("diff-1")}, {Key: aws.String("kirikae:step"), Value: aws.String("restore")}}}
 	_, err = r.RestoreDBInstanceFromDBSnapshot(ctx, restore)
 	rec("rds restore", err)
 	_, err = r.RestoreDBInstanceFromDBSnapshot(ctx, restore)
 	rec("rds restore again", err)
+	// Tags, where the executors read them back, and the times of a copy.
+	di, err := r.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("diff-restored")})
+	rec("rds describe restored", err)
+	if err == nil && len(di.DBInstances) == 1 {
+		out["rds restored TagList"] = rdsTagPairs(di.DBInstances[0].TagList)
+		lt, err := r.ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: di.DBInstances[0].DBInstanceArn})
+		rec("rds list tags of instance", err)
+		if err == nil {
+			out["rds restored ListTagsForResource"] = rdsTagPairs(lt.TagList)
+		}
+	}
+	_, err = r.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("diff-snap"), TargetDBSnapshotIdentifier: aws.String("diff-copy"), CopyTags: aws.Bool(true)})
+	rec("rds copy snapshot", err)
+	dsn, err := r.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(awssim.KaigoProdInstance)})
+	rec("rds describe snapshots", err)
+	byID := map[string]rdstypes.DBSnapshot{}
+	if err == nil {
+		for _, s := range dsn.DBSnapshots {
+			byID[aws.ToString(s.DBSnapshotIdentifier)] = s
+		}
+	}
+	if src, cp := byID["diff-snap"], byID["diff-copy"]; src.SnapshotCreateTime != nil && cp.OriginalSnapshotCreateTime != nil {
+		out["rds snapshot original time is its own"] = fmt.Sprint(src.OriginalSnapshotCreateTime != nil && src.OriginalSnapshotCreateTime.Equal(*src.SnapshotCreateTime))
+		out["rds copy original time is the source's"] = fmt.Sprint(cp.OriginalSnapshotCreateTime.Equal(*src.SnapshotCreateTime))
+		out["rds copy TagList"] = rdsTagPairs(cp.TagList)
+		lt, err := r.ListTagsForResource(ctx, &rds.ListTagsForResourceInput{ResourceName: cp.DBSnapshotArn})
+		rec("rds list tags of snapshot", err)
+		if err == nil {
+			out["rds copy ListTagsForResource"] = rdsTagPairs(lt.TagList)
+		}
+	}
 	b.advance(time.Hour)
 	_, err = r.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("diff-restored"), FinalDBSnapshotIdentifier: aws.String("diff-snap")})
 	rec("rds delete with a taken final snapshot name", err)
@@ -137,11 +172,25 @@ func differential(t *testing.T, b backend) map[string]string {
 	// ElastiCache idempotency.
 	ec := elasticache.NewFromConfig(b.cfg(west))
 	rg := &elasticache.CreateReplicationGroupInput{ReplicationGroupId: aws.String("diff-redis"), ReplicationGroupDescription: aws.String("d"),
-		Engine: aws.String("redis"), CacheNodeType: aws.String("cache.r6g.large"), NumCacheClusters: aws.Int32(2)}
+		Engine: aws.String("redis"), CacheNodeType: aws.String("cache.r6g.large"), NumCacheClusters: aws.Int32(2),
+		Tags: []ectypes.Tag{{Key: aws.String("kirikae:run"), Value: aws.String("diff-1")}}}
 	_, err = ec.CreateReplicationGroup(ctx, rg)
 	rec("elasticache create", err)
 	_, err = ec.CreateReplicationGroup(ctx, rg)
 	rec("elasticache create again", err)
+	dg, err := ec.DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String("diff-redis")})
+	rec("elasticache describe", err)
+	if err == nil && len(dg.ReplicationGroups) == 1 {
+		lt, err := ec.ListTagsForResource(ctx, &elasticache.ListTagsForResourceInput{ResourceName: dg.ReplicationGroups[0].ARN})
+		rec("elasticache list tags", err)
+		if err == nil {
+			pairs := ""
+			for _, t := range lt.TagList {
+				pairs += aws.ToString(t.Key) + "=" + aws.ToString(t.Value) + ";"
+			}
+			out["elasticache ListTagsForResource"] = pairs
+		}
+	}
 	_, err = ec.DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String("no-such-group")})
 	rec("elasticache describe unknown", err)
 
@@ -231,6 +280,14 @@ func differential(t *testing.T, b backend) map[string]string {
 	_, err = s3c.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: aws.String("no-such-bucket-kaigo")})
 	rec("s3 replication unknown bucket", err)
 	return out
+}
+
+func rdsTagPairs(tags []rdstypes.Tag) string {
+	pairs := ""
+	for _, t := range tags {
+		pairs += aws.ToString(t.Key) + "=" + aws.ToString(t.Value) + ";"
+	}
+	return pairs
 }
 
 // knownDifferences are the cases where moto is not AWS and awssim follows AWS. Each entry

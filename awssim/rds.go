@@ -24,13 +24,22 @@ type dbInstance struct {
 	Retention      int       `json:"retention"`
 	Status         timeline  `json:"status"`
 	Seq            int       `json:"seq"`
+	Tags           []tag     `json:"tags,omitempty"`
 }
 
+// dbSnapshot is a DB snapshot. Created is its SnapshotCreateTime, which a copy gets anew
+// (CopyDBSnapshot), as on RDS; Original (OriginalSnapshotCreateTime) and DataTime
+// (SnapshotDatabaseTime, the data's last transaction) stay those of the snapshot first
+// taken of the instance. Zero Original or DataTime (a state file written before they
+// existed) read as Created.
 type dbSnapshot struct {
 	ID           string    `json:"id"`
 	InstanceID   string    `json:"instanceID"`
 	Type         string    `json:"type"`
 	Created      time.Time `json:"created"`
+	Original     time.Time `json:"original"`
+	DataTime     time.Time `json:"dataTime"`
+	Tags         []tag     `json:"tags,omitempty"`
 	Engine       string    `json:"engine"`
 	Version      string    `json:"version"`
 	KmsKeyID     string    `json:"kmsKeyID"`
@@ -38,6 +47,92 @@ type dbSnapshot struct {
 	SourceARN    string    `json:"sourceARN"`
 	Status       timeline  `json:"status"`
 	VpcID        string    `json:"vpcID"`
+}
+
+func (sn *dbSnapshot) original() time.Time {
+	if sn.Original.IsZero() {
+		return sn.Created
+	}
+	return sn.Original
+}
+
+func (sn *dbSnapshot) dataTime() time.Time {
+	if sn.DataTime.IsZero() {
+		return sn.original()
+	}
+	return sn.DataTime
+}
+
+// tag is a resource tag, kept in the order the create call gave it.
+type tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// tagsParam reads an awsQuery tag list: Tags.Tag.N.Key and Tags.Tag.N.Value (what the SDK
+// and the AWS CLI send), or Tags.member.N.* and Tags.N.*.
+func tagsParam(p url.Values) []tag {
+	byIndex := map[int]*tag{}
+	for k, vs := range p {
+		rest, ok := strings.CutPrefix(k, "Tags.")
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		parts := strings.Split(rest, ".")
+		if len(parts) < 2 {
+			continue
+		}
+		n, err := strconv.Atoi(parts[len(parts)-2])
+		if err != nil {
+			continue
+		}
+		t := byIndex[n]
+		if t == nil {
+			t = &tag{}
+			byIndex[n] = t
+		}
+		switch parts[len(parts)-1] {
+		case "Key":
+			t.Key = vs[0]
+		case "Value":
+			t.Value = vs[0]
+		}
+	}
+	idx := make([]int, 0, len(byIndex))
+	for n, t := range byIndex {
+		if t.Key != "" {
+			idx = append(idx, n)
+		}
+	}
+	sort.Ints(idx)
+	out := make([]tag, len(idx))
+	for i, n := range idx {
+		out[i] = *byIndex[n]
+	}
+	return out
+}
+
+// tagListXML is a TagList of Tag members, as RDS and ElastiCache give it.
+func tagListXML(tags []tag) xn {
+	items := make([]xn, len(tags))
+	for i, t := range tags {
+		items[i] = el("", tx("Key", t.Key), tx("Value", t.Value))
+	}
+	return list("TagList", "Tag", items)
+}
+
+// parseARN splits arn:aws:SERVICE:REGION:ACCOUNT:TYPE:ID (the RDS and ElastiCache form,
+// with a colon before the id).
+func parseARN(ref, service string) (region, typ, id string, ok bool) {
+	rest, ok := strings.CutPrefix(ref, "arn:aws:"+service+":")
+	if !ok {
+		return "", "", "", false
+	}
+	parts := strings.SplitN(rest, ":", 4) // region, account, type, id
+	if len(parts) != 4 || parts[0] == "" || parts[2] == "" || parts[3] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[2], parts[3], true
 }
 
 // param returns a required awsQuery parameter, or the error AWS gives when it is missing.
@@ -119,6 +214,7 @@ var rdsOps = map[string]queryOp{
 	"StartDBInstance":                 rdsStart,
 	"DescribeDBParameterGroups":       rdsDescribeParamGroups,
 	"DescribeDBSubnetGroups":          rdsDescribeSubnetGroups,
+	"ListTagsForResource":             rdsListTags,
 }
 
 // liveInstance finds an instance that exists now (a deleted one has an empty status).
@@ -171,6 +267,7 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 		tx("DbiResourceId", fmt.Sprintf("db-SIM%08d", in.Seq)),
 		tx("DBInstanceArn", arn("rds", c.region, "db:"+in.ID)),
 		bl("DeletionProtection", false),
+		tagListXML(in.Tags),
 	)
 }
 
@@ -217,13 +314,15 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		tx("DBSnapshotIdentifier", sn.ID),
 		tx("DBInstanceIdentifier", sn.InstanceID),
 		tx("SnapshotCreateTime", isoTime(sn.Created)),
+		tx("OriginalSnapshotCreateTime", isoTime(sn.original())),
+		tx("SnapshotDatabaseTime", isoTime(sn.dataTime())),
 		tx("Engine", sn.Engine),
 		it("AllocatedStorage", 100),
 		tx("Status", st),
 		it("Port", 5432),
 		tx("AvailabilityZone", c.region+"a"),
 		opt("VpcId", sn.VpcID),
-		tx("InstanceCreateTime", isoTime(sn.Created.Add(-24*time.Hour))),
+		tx("InstanceCreateTime", isoTime(sn.original().Add(-24*time.Hour))),
 		tx("MasterUsername", "kaigo"),
 		tx("EngineVersion", sn.Version),
 		tx("SnapshotType", sn.Type),
@@ -234,6 +333,7 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		bl("Encrypted", true),
 		opt("KmsKeyId", sn.KmsKeyID),
 		tx("DBSnapshotArn", arn("rds", c.region, "snapshot:"+sn.ID)),
+		tagListXML(sn.Tags),
 	)
 }
 
@@ -285,9 +385,11 @@ func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
 	return []xn{list("DBSnapshots", "DBSnapshot", items)}, nil
 }
 
-// newSnapshot records a snapshot being taken now; it becomes available after op's duration.
+// newSnapshot records a snapshot of the data as it is now; it becomes available after op's
+// duration.
 func (c *call) newSnapshot(id, instance, typ, op string, initial string) *dbSnapshot {
-	sn := &dbSnapshot{ID: id, InstanceID: instance, Type: typ, Created: c.now, Engine: "postgres", Version: "15.4"}
+	sn := &dbSnapshot{ID: id, InstanceID: instance, Type: typ, Created: c.now, Original: c.now, DataTime: c.now,
+		Engine: "postgres", Version: "15.4"}
 	sn.Status.then(c.now, c.s.dur(c.service, op), []string{initial, "available"}, nil)
 	c.rs().DBSnapshots[id] = sn
 	return sn
@@ -313,6 +415,7 @@ func rdsCreateSnapshot(c *call, p url.Values) ([]xn, error) {
 		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier %s already exists.", sid)
 	}
 	sn := c.newSnapshot(sid, in.ID, "manual", OpCreateDBSnapshot, "creating")
+	sn.Tags = tagsParam(p)
 	c.journal(sid)
 	return []xn{el("DBSnapshot", c.snapshotXML(sn, "creating").kids...)}, nil
 }
@@ -356,9 +459,15 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 	if ex := c.rs().DBSnapshots[dst]; ex != nil && ex.Status.at(c.now) != "" {
 		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot copy snapshot: a snapshot with the identifier %s already exists.", dst)
 	}
+	// As on RDS: the copy's SnapshotCreateTime is its own (now); the times of the data stay
+	// the original's. Tags given on the call replace the source's; CopyTags copies them.
 	cp := c.newSnapshot(dst, sn.InstanceID, "manual", OpCopyDBSnapshot, "pending")
-	cp.Created = sn.Created
+	cp.Original, cp.DataTime = sn.original(), sn.dataTime()
 	cp.KmsKeyID = p.Get("KmsKeyId")
+	cp.Tags = tagsParam(p)
+	if len(cp.Tags) == 0 && p.Get("CopyTags") == "true" {
+		cp.Tags = slices.Clone(sn.Tags)
+	}
 	if srcRegion != c.region {
 		cp.SourceRegion = srcRegion
 		cp.SourceARN = arn("rds", srcRegion, "snapshot:"+srcID)
@@ -388,6 +497,7 @@ func (c *call) newInstance(p url.Values, id, op string) (*dbInstance, error) {
 		MultiAZ: p.Get("MultiAZ") == "true", Public: p.Get("PubliclyAccessible") == "true",
 		SubnetGroup: sg, SecurityGroups: listParam(p, "VpcSecurityGroupIds"),
 		ParamGroup: p.Get("DBParameterGroupName"), Created: c.now, Retention: 1, Seq: c.s.st.next(),
+		Tags: tagsParam(p),
 	}
 	if in.ParamGroup == "" {
 		in.ParamGroup = "default.postgres15"
@@ -567,4 +677,35 @@ func rdsDescribeSubnetGroups(c *call, p url.Values) ([]xn, error) {
 		return nil, notFound("DBSubnetGroupNotFoundFault", "DB subnet group '%s' does not exist.", name)
 	}
 	return []xn{list("DBSubnetGroups", "DBSubnetGroup", items)}, nil
+}
+
+// rdsListTags answers ListTagsForResource for the ARN of a DB instance or snapshot of the
+// call's region, the resources awssim keeps tags on.
+func rdsListTags(c *call, p url.Values) ([]xn, error) {
+	name, err := param(p, "ResourceName")
+	if err != nil {
+		return nil, err
+	}
+	region, typ, id, ok := parseARN(name, "rds")
+	if !ok || region != c.region {
+		return nil, badRequest("InvalidParameterValue", "Invalid resource name: %s", name)
+	}
+	var tags []tag
+	switch typ {
+	case "db":
+		in, _, err := c.liveInstance(id)
+		if err != nil {
+			return nil, err
+		}
+		tags = in.Tags
+	case "snapshot":
+		sn := c.rs().DBSnapshots[id]
+		if sn == nil || sn.Status.at(c.now) == "" {
+			return nil, notFound("DBSnapshotNotFound", "DBSnapshot %s not found.", id)
+		}
+		tags = sn.Tags
+	default:
+		return nil, badRequest("InvalidParameterValue", "awssim keeps the tags of DB instances and DB snapshots only, not of %s", name)
+	}
+	return []xn{tagListXML(tags)}, nil
 }

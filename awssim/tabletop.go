@@ -17,9 +17,12 @@ var ErrNoCopies = errors.New("awssim: no copies")
 // simulated copies. They change the simulator's starting state, not a simulated AWS call,
 // so nothing lands in the journal.
 
-// SetSnapshotCopyAge makes the newest cross-region copy of instance's snapshots in region
-// exactly age old now, by moving every such copy by the same amount of time, so the gaps
-// between the daily copies stay as they were. It returns the newest copy's id.
+// SetSnapshotCopyAge makes the data of the newest cross-region copy of instance's snapshots
+// in region exactly age old now, the age readiness measures (its SnapshotDatabaseTime and
+// OriginalSnapshotCreateTime; the copy's own SnapshotCreateTime is later). It moves every
+// such copy, and every time of each, by the same amount, so the gaps between the daily
+// copies and between each copy's data and its copying stay as they were, except that no
+// time moves past now. It returns the newest copy's id.
 func (s *Sim) SetSnapshotCopyAge(region, instance string, age time.Duration) (string, error) {
 	if age < 0 {
 		return "", fmt.Errorf("awssim: snapshot copy age %s: must not be negative", age)
@@ -39,11 +42,18 @@ func (s *Sim) SetSnapshotCopyAge(region, instance string, age time.Duration) (st
 	if len(copies) == 0 {
 		return "", fmt.Errorf("%w: no cross-region snapshot copy of %s in %s", ErrNoCopies, instance, region)
 	}
-	sort.Slice(copies, func(i, j int) bool { return copies[i].Created.After(copies[j].Created) })
+	sort.Slice(copies, func(i, j int) bool { return copies[i].dataTime().After(copies[j].dataTime()) })
 	now := s.now()
-	shift := now.Add(-age).Sub(copies[0].Created)
+	shift := now.Add(-age).Sub(copies[0].dataTime())
+	move := func(t time.Time) time.Time {
+		if t = t.Add(shift); t.After(now) {
+			return now
+		}
+		return t
+	}
 	for _, sn := range copies {
-		sn.Created = sn.Created.Add(shift)
+		sn.Original, sn.DataTime = move(sn.original()), move(sn.dataTime())
+		sn.Created = move(sn.Created)
 		shiftTimeline(&sn.Status, shift, now)
 	}
 	return copies[0].ID, s.saveLocked()

@@ -33,6 +33,13 @@ type Step struct {
 	Action  string
 	Region  string
 	With    map[string]any
+	// OwnerRuns are the earlier runs whose resources the control plane has passed to this
+	// run: a drill that a real failover preempted hands over what it created (DESIGN,
+	// "Invariants the server enforces": what the drill created passes to the real run).
+	// An executor may adopt what one of these runs created as it adopts this run's own work;
+	// whatever another run created, or nobody recorded creating, it refuses. Empty means
+	// this run owns only what it created itself.
+	OwnerRuns []string
 	// Undo receives the undo steps of what this attempt creates or changes (see Undo). The
 	// runtime sets it for every attempt; it may be nil, and then recording is a no-op.
 	Undo *UndoLog
@@ -41,6 +48,12 @@ type Step struct {
 // Key identifies the step across attempts: executors derive idempotency tokens from it, so
 // a re-dispatch (a new attempt) still finds the work of the earlier one.
 func (s Step) Key() string { return s.RunID + "/" + s.StepID }
+
+// Owns reports whether run, the run a resource's kirikae tags name, is this step's run or
+// one of its OwnerRuns. The empty run (a resource kirikae did not tag) is never owned.
+func (s Step) Owns(run string) bool {
+	return run != "" && (run == s.RunID || slices.Contains(s.OwnerRuns, run))
+}
 
 // ProgressFunc receives a one-line status while a step runs, for example
 // "RDS kaigo-subsys-dr: creating (12m elapsed)".

@@ -15,6 +15,12 @@
 // attempt, so a retry, a re-dispatch or an agent restart mid-step finds the earlier work.
 // What each executor checks is written on its type.
 //
+// Matching includes who made it. What kirikae creates carries kirikae:run and kirikae:step
+// tags; the restores and the ElastiCache create adopt an existing resource only when its
+// tags name this run or a run passed to it (action.Step.OwnerRuns), never an untagged one,
+// and a restored database only when it holds the data a restore would give now. Anything
+// else is refused with a guard-rail error that says what is there and what to do.
+//
 // # Waiting
 //
 // The executors use the SDK's own waiters where they exist, with Options.MinDelay and

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
@@ -16,6 +17,9 @@ type (
 	ElastiCacheCreateAPI interface {
 		elasticache.DescribeReplicationGroupsAPIClient
 		CreateReplicationGroup(context.Context, *elasticache.CreateReplicationGroupInput, ...func(*elasticache.Options)) (*elasticache.CreateReplicationGroupOutput, error)
+		// ListTagsForResource reads a group's kirikae tags: DescribeReplicationGroups
+		// does not return tags.
+		ListTagsForResource(context.Context, *elasticache.ListTagsForResourceInput, ...func(*elasticache.Options)) (*elasticache.ListTagsForResourceOutput, error)
 	}
 	// ElastiCacheDeleteAPI is what ElastiCacheDelete calls.
 	ElastiCacheDeleteAPI interface {
@@ -23,6 +27,45 @@ type (
 		DeleteReplicationGroup(context.Context, *elasticache.DeleteReplicationGroupInput, ...func(*elasticache.Options)) (*elasticache.DeleteReplicationGroupOutput, error)
 	}
 )
+
+// adoptReplGroup decides, by the rules on ElastiCacheCreate, whether the existing group g
+// may be adopted; mine says an earlier attempt of this very step created it.
+func adoptReplGroup(ctx context.Context, api ElastiCacheCreateAPI, step action.Step, g *types.ReplicationGroup, nodeType string) (mine bool, err error) {
+	id, st := aws.ToString(g.ReplicationGroupId), aws.ToString(g.Status)
+	var tags []types.Tag
+	if groupARN := aws.ToString(g.ARN); groupARN != "" {
+		out, err := api.ListTagsForResource(ctx, &elasticache.ListTagsForResourceInput{ResourceName: aws.String(groupARN)})
+		if err != nil {
+			return false, fmt.Errorf("list tags of replication group %s: %w", id, err)
+		}
+		tags = out.TagList
+	}
+	tag := func(key string) string {
+		for _, t := range tags {
+			if aws.ToString(t.Key) == key {
+				return aws.ToString(t.Value)
+			}
+		}
+		return ""
+	}
+	run, stepID := tag(tagRun), tag(tagStep)
+	who, owned := creator(run, stepID, step)
+	if g.ARN == nil {
+		who = "it reports no ARN, so its kirikae tags cannot be read"
+	}
+	why := []string{who} // the first is who made it, a reason only when it is not owned
+	if st == "deleting" || st == "create-failed" {
+		why = append(why, "it is "+st)
+	}
+	if have := aws.ToString(g.CacheNodeType); nodeType != "" && have != "" && have != nodeType {
+		why = append(why, "its node type is "+have+", not "+nodeType)
+	}
+	if !owned || len(why) > 1 {
+		return false, guard("replication group %s already exists (%s) and is not adopted: %s. Delete it or set another replicationGroupId",
+			id, st, strings.Join(why, "; "))
+	}
+	return run == step.RunID && stepID == step.StepID, nil
+}
 
 func describeReplGroup(ctx context.Context, api elasticache.DescribeReplicationGroupsAPIClient, id string) (*types.ReplicationGroup, error) {
 	out, err := api.DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String(id)})
@@ -43,12 +86,17 @@ func describeReplGroup(ctx context.Context, api elasticache.DescribeReplicationG
 // ElastiCacheCreate is aws.elasticache.createReplicationGroup. The group is created new and
 // empty (seed 000 step 5: the cache is rebuilt, not restored).
 //
-// Idempotency: it describes replicationGroupId first and adopts an existing group (refusing
-// one that is being deleted or has another node type), then waits with the SDK's
-// ReplicationGroupAvailable waiter. ReplicationGroupAlreadyExists from a race is adopted.
+// Idempotency: it describes replicationGroupId first. An existing group is adopted, and
+// waited for with the SDK's ReplicationGroupAvailable waiter, only when kirikae created it
+// for this run: its kirikae:run tag (read with ListTagsForResource, since
+// DescribeReplicationGroups returns no tags) names this run or one of Step.OwnerRuns. A
+// group of another run, or one without kirikae tags, is refused, as is one that is being
+// deleted, failed to create or has another node type. ReplicationGroupAlreadyExists from a
+// race is decided by the same rules.
 //
-// Undo: when it created the group, aws.elasticache.deleteReplicationGroup of it; an adopted
-// group has none.
+// Undo: when it created the group, aws.elasticache.deleteReplicationGroup of it. An adopted
+// group has none, except one an earlier attempt of this step created (its tags name this
+// run and step), which may have ended before it could report the undo.
 type ElastiCacheCreate struct {
 	Client func(region string) (ElastiCacheCreateAPI, error)
 	Opts   Options
@@ -100,16 +148,14 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 	if err != nil {
 		return nil, err
 	}
-	if g != nil {
-		st := aws.ToString(g.Status)
-		if st == "deleting" || st == "create-failed" {
-			return nil, guard("replication group %s already exists in state %s; it cannot be adopted", id, st)
-		}
-		if have := aws.ToString(g.CacheNodeType); nodeType != "" && have != "" && have != nodeType {
-			return nil, guard("replication group %s already exists with node type %s, not %s", id, have, nodeType)
-		}
-		tr.Report("exists (" + st + "), adopting")
-	} else {
+	undo := func() {
+		step.Undo.Add(action.Undo{
+			Action: "aws.elasticache.deleteReplicationGroup",
+			With:   map[string]any{"replicationGroupId": id},
+			Note:   "delete replication group " + id + " (created by this run)",
+		})
+	}
+	if g == nil {
 		in := &elasticache.CreateReplicationGroupInput{
 			ReplicationGroupId:          aws.String(id),
 			ReplicationGroupDescription: aws.String(desc),
@@ -138,14 +184,28 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 		_, err := api.CreateReplicationGroup(ctx, in)
 		switch {
 		case err == nil:
-			step.Undo.Add(action.Undo{
-				Action: "aws.elasticache.deleteReplicationGroup",
-				With:   map[string]any{"replicationGroupId": id},
-				Note:   "delete replication group " + id + " (created by this run)",
-			})
-		case !isCode(err, "ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"):
+			undo()
+		case isCode(err, "ReplicationGroupAlreadyExists", "ReplicationGroupAlreadyExistsFault"):
+			// Someone created it since the describe: judged like any existing group.
+			if g, err = describeReplGroup(ctx, api, id); err != nil {
+				return nil, err
+			}
+			if g == nil {
+				return nil, fmt.Errorf("create replication group %s: ElastiCache says it already exists, yet it cannot be described", id)
+			}
+		default:
 			return nil, fmt.Errorf("create replication group %s: %w", id, err)
 		}
+	}
+	if g != nil {
+		mine, err := adoptReplGroup(ctx, api, step, g, nodeType)
+		if err != nil {
+			return nil, err
+		}
+		if mine {
+			undo()
+		}
+		tr.Report("exists (" + aws.ToString(g.Status) + "), adopting")
 	}
 	lo, hi := e.Opts.delays()
 	w := elasticache.NewReplicationGroupAvailableWaiter(api, func(wo *elasticache.ReplicationGroupAvailableWaiterOptions) {

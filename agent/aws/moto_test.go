@@ -136,7 +136,8 @@ func TestMotoIdempotent(t *testing.T) {
 		other := step("aws.rds.restoreSnapshot", west, map[string]any{"instanceId": "kaigo-subsys-dr", "sourceInstance": "kaigo-subsys-prod"})
 		other.RunID = "run-2"
 		_, _, err := e.exec(ctx, other)
-		wantErr(t, err, action.ErrGuardRail, "created by run run-1, not this run (run-2)")
+		wantErr(t, err, action.ErrGuardRail, "DB instance kaigo-subsys-dr already exists (available) and is not adopted",
+			"it was created by run run-1 (step aws-rds-restoreSnapshot), not by this run (run-2)", "it holds the newest snapshot kaigo-subsys-prod-daily")
 
 		out, _ = e.twice(t, step("aws.rds.snapshot", west, map[string]any{"instanceId": "kaigo-subsys-dr",
 			"snapshotId": "kaigo-subsys-dr-before-cutback-20251201"}))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +21,7 @@ const (
 	tagStep        = "kirikae:step"
 	tagSnapshot    = "kirikae:snapshot"
 	tagRestoreTime = "kirikae:restoreTime"
+	tagSource      = "kirikae:source"
 )
 
 // RDS interfaces: each executor takes only the calls it makes. *rds.Client satisfies all.
@@ -105,19 +107,69 @@ func instanceTag(in *types.DBInstance, key string) string {
 	return ""
 }
 
-// checkOwner refuses to adopt an instance another kirikae run created: it may hold data
-// from an old drill. Instances without kirikae tags (made by hand, or by an emulator that
-// drops tags) are adopted.
-func checkOwner(in *types.DBInstance, step action.Step) error {
-	if run := instanceTag(in, tagRun); run != "" && run != step.RunID {
-		return guard("DB instance %s already exists and was created by run %s, not this run (%s); delete it or choose another instanceId",
-			aws.ToString(in.DBInstanceIdentifier), run, step.RunID)
+// SnapshotDataTime is when a DB snapshot's data was captured, the time its age (the
+// data-loss window of restoring it) is measured from: SnapshotDatabaseTime (the last
+// transaction in it) when RDS gives it, else OriginalSnapshotCreateTime (when the original
+// snapshot was taken, kept on every copy), else SnapshotCreateTime. SnapshotCreateTime
+// alone will not do: CopyDBSnapshot gives the copy its own, so a copy made today of a
+// week-old snapshot would look fresh. It is zero when RDS gives none of them.
+//
+// This is the one definition: the restore executors choose the newest snapshot, apply
+// maxAge and report the data-loss window by it, and readiness ages the DR copies by it.
+func SnapshotDataTime(s *types.DBSnapshot) time.Time {
+	if s == nil {
+		return time.Time{}
 	}
-	switch st := aws.ToString(in.DBInstanceStatus); st {
-	case "deleting", "deleted", "failed", "incompatible-restore", "incompatible-parameters":
-		return guard("DB instance %s already exists in state %s; it cannot be adopted", aws.ToString(in.DBInstanceIdentifier), st)
+	for _, t := range []*time.Time{s.SnapshotDatabaseTime, s.OriginalSnapshotCreateTime, s.SnapshotCreateTime} {
+		if t != nil && !t.IsZero() {
+			return *t
+		}
 	}
-	return nil
+	return time.Time{}
+}
+
+// unadoptable reports whether an existing instance in state st can never stand in for a
+// restore: it is going away, broken, or stopped (a stopped instance holds whatever it held
+// when it was stopped, and the available-waiter would wait on it until the step times out).
+func unadoptable(st string) bool {
+	switch st {
+	case "stopped", "stopping", "deleting", "deleted", "failed", "restore-error", "storage-full",
+		"incompatible-restore", "incompatible-parameters", "incompatible-network", "incompatible-option-group",
+		"inaccessible-encryption-credentials", "inaccessible-encryption-credentials-recoverable":
+		return true
+	}
+	return false
+}
+
+// creator says who created a resource from its kirikae tags, for a refusal, and whether
+// step may adopt it: only this run's work, or that of a run passed to it (Step.OwnerRuns).
+// A resource without a kirikae:run tag was made by hand, or by an emulator that drops
+// tags, and may hold anything; it is never adopted.
+func creator(run, stepID string, step action.Step) (who string, owned bool) {
+	if run == "" {
+		return "it was not created by kirikae (it has no " + tagRun + " tag)", false
+	}
+	who = "it was created by run " + run
+	if stepID != "" {
+		who += " (step " + stepID + ")"
+	}
+	switch {
+	case run == step.RunID:
+		return who + ", this run", true
+	case step.Owns(run):
+		return who + ", whose resources were passed to this run (" + step.RunID + ")", true
+	}
+	who += ", not by this run (" + step.RunID + ")"
+	if len(step.OwnerRuns) > 0 {
+		who += " or a run passed to it (" + strings.Join(step.OwnerRuns, ", ") + ")"
+	}
+	return who, false
+}
+
+// refuseAdoption is the guard-rail error for an existing instance that is not adopted.
+func refuseAdoption(in *types.DBInstance, why []string) error {
+	return guard("DB instance %s already exists (%s) and is not adopted: %s. Delete it (with a final snapshot if its data matters) or set another instanceId",
+		aws.ToString(in.DBInstanceIdentifier), aws.ToString(in.DBInstanceStatus), strings.Join(why, "; "))
 }
 
 func ownerTags(step action.Step, extra ...types.Tag) []types.Tag {
@@ -222,25 +274,34 @@ func endpointOutputs(in *types.DBInstance) (map[string]any, error) {
 
 // RDSRestoreSnapshot is aws.rds.restoreSnapshot.
 //
-// Idempotency: it first describes instanceId. An existing instance is adopted (unless it is
-// being deleted, or its kirikae:run tag names another run): the executor waits until it is
-// available and returns its endpoint, without a second restore. Otherwise it picks the
-// snapshot (the named one, or the newest available one of sourceInstance), applies the
-// maxAge guard rail and restores, tagging the instance with the run, step and snapshot; a
-// DBInstanceAlreadyExists answer to a race is adopted the same way.
+// It restores the named snapshot, or the newest available one of sourceInstance. Newest
+// means the newest data ([SnapshotDataTime]), not the newest copy. The maxAge guard rail
+// ages the snapshot by its data time too, so does the data-loss window it reports.
 //
-// The maxAge guard rail decides whether to restore; it is not applied again to an instance
-// that is adopted, because the restore already happened, but the age is still reported.
-// The age reported is the snapshot's age when the instance was created (its
-// InstanceCreateTime), so a rerun reports the same data-loss window. Without a
-// kirikae:snapshot tag on an adopted instance (an emulator that drops tags) the snapshot is
-// chosen again by the same rule.
+// Idempotency: it first describes instanceId. An existing instance is adopted (waited for
+// until available, its endpoint returned, no second restore) only when all of these hold;
+// otherwise the step is refused with a guard-rail error that says why and what to do:
+//   - kirikae created it for this run: its kirikae:run tag names this run or one of
+//     Step.OwnerRuns. An untagged instance is never adopted: it may hold anything.
+//   - it is usable: not stopped, stopping, deleting or failed (see unadoptable).
+//   - it holds the data a restore would give now: its kirikae:snapshot tag names the
+//     snapshot the executor would choose now, and that snapshot passes maxAge.
+//
+// The exception is an instance an earlier attempt of this very step created (its tags name
+// this run and step: a retry after a crash, or a re-dispatch after a leader change). That
+// attempt chose the snapshot and applied maxAge, and the restore under way is the step's
+// own, so it is adopted in any usable state even if a newer snapshot has appeared since
+// (which is reported), and the outputs name the snapshot it chose. A
+// DBInstanceAlreadyExists answer to a race is decided by the same rules.
+//
+// The age reported is the data's age when the instance was created (its
+// InstanceCreateTime), so a rerun reports the same data-loss window.
 //
 // Undo: when it restored the instance, aws.rds.deleteRestored of it, with the
 // InstanceCreateTime DescribeDBInstances reports once the instance exists (recorded while
 // waiting, so an attempt that fails later still reports it). An adopted instance has no
-// undo, except one whose kirikae tags name this run and step: an earlier attempt of this
-// step created it and may have ended before it could report the undo.
+// undo, except one an earlier attempt of this step created, which may have ended before it
+// could report the undo.
 type RDSRestoreSnapshot struct {
 	Client func(region string) (RDSRestoreAPI, error)
 	Opts   Options
@@ -296,45 +357,24 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 		return nil, err
 	}
 	tr := action.NewTracker(progress, "RDS "+id, nil)
+	age := ageRule{maxAge: maxAge, allow: allow, now: e.Opts.now}
 
 	inst, err := describeInstance(ctx, api, id)
 	if err != nil {
 		return nil, err
 	}
-	if inst != nil {
-		if err := checkOwner(inst, step); err != nil {
+	var snap *types.DBSnapshot
+	var seen func(*types.DBInstance) // records the undo when this step created the instance
+	if inst == nil {
+		snap, err = e.choose(ctx, api, step.Region, src, snapID)
+		if err != nil {
 			return nil, err
 		}
-		if t := instanceTag(inst, tagSnapshot); t != "" && snapID == "" {
-			snapID = t
+		sid := aws.ToString(snap.DBSnapshotIdentifier)
+		if err := age.check(snapshotWhat(src)+" "+sid, snap, "restore", tr); err != nil {
+			return nil, err
 		}
-		tr.Report("exists (" + aws.ToString(inst.DBInstanceStatus) + "), adopting")
-	}
-	var seen func(*types.DBInstance) // records the undo when this step created the instance
-	if inst != nil && ownedByStep(inst, step) {
-		seen = restoredUndo(step, id, snapID)
-		seen(inst)
-	}
-	snap, err := e.choose(ctx, api, step.Region, src, snapID)
-	if err != nil {
-		return nil, err
-	}
-	sid := aws.ToString(snap.DBSnapshotIdentifier)
-	created := aws.ToTime(snap.SnapshotCreateTime)
-	if inst == nil {
-		age := e.Opts.now().Sub(created)
-		if maxAge > 0 && age > maxAge && !allow {
-			what := "newest snapshot"
-			if src == "" {
-				what = "snapshot"
-			}
-			return nil, guard("%s %s is %s old > maxAge %s; set allowDataLoss to restore anyway", what, sid, action.Human(age), action.Human(maxAge))
-		}
-		if maxAge > 0 && age > maxAge {
-			tr.Report(fmt.Sprintf("snapshot %s is %s old > maxAge %s; restoring anyway (allowDataLoss)", sid, action.Human(age), action.Human(maxAge)))
-		} else {
-			tr.Report(fmt.Sprintf("restoring from %s (%s old)", sid, action.Human(age)))
-		}
+		tr.Report("restoring from " + sid)
 		in := &rds.RestoreDBInstanceFromDBSnapshotInput{
 			DBInstanceIdentifier: aws.String(id),
 			DBSnapshotIdentifier: aws.String(sid),
@@ -354,8 +394,23 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 		case err == nil:
 			seen = restoredUndo(step, id, sid)
 			seen(res.DBInstance)
-		case !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
+		case isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
+			// Someone restored it between the describe and the restore: the instance
+			// that won the race is judged like any other existing one.
+			if inst, err = describeInstance(ctx, api, id); err != nil {
+				return nil, err
+			}
+			if inst == nil {
+				return nil, fmt.Errorf("restore %s from %s: RDS says it already exists, yet it cannot be described", id, sid)
+			}
+		default:
 			return nil, fmt.Errorf("restore %s from %s: %w", id, sid, err)
+		}
+	}
+	if inst != nil {
+		snap, seen, err = e.adopt(ctx, api, step, inst, src, snapID, age, tr)
+		if err != nil {
+			return nil, err
 		}
 	}
 	inst, err = e.Opts.waitInstanceAvailable(ctx, api, id, tr, seen)
@@ -366,19 +421,127 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 	if err != nil {
 		return nil, err
 	}
+	data := SnapshotDataTime(snap)
 	at := aws.ToTime(inst.InstanceCreateTime)
 	if at.IsZero() {
 		at = e.Opts.now()
 	}
-	age := at.Sub(created).Truncate(time.Second)
-	out["snapshotId"] = sid
-	out["snapshotTime"] = created.UTC().Format(time.RFC3339)
-	out["snapshotAgeSeconds"] = int64(age / time.Second)
-	out["dataLossWindow"] = action.Human(age)
+	window := at.Sub(data).Truncate(time.Second)
+	out["snapshotId"] = aws.ToString(snap.DBSnapshotIdentifier)
+	out["snapshotTime"] = data.UTC().Format(time.RFC3339)
+	out["snapshotAgeSeconds"] = int64(window / time.Second)
+	out["dataLossWindow"] = action.Human(window)
 	return out, nil
 }
 
-// choose finds the named snapshot, or the newest available one of src.
+// adopt decides whether the existing instance in may stand in for the restore, by the
+// rules on RDSRestoreSnapshot. It returns the snapshot the instance holds, and the undo
+// recorder when an earlier attempt of this step created it.
+func (e *RDSRestoreSnapshot) adopt(ctx context.Context, api RDSRestoreAPI, step action.Step, in *types.DBInstance, src, snapID string, age ageRule, tr *action.Tracker) (*types.DBSnapshot, func(*types.DBInstance), error) {
+	id, st := aws.ToString(in.DBInstanceIdentifier), aws.ToString(in.DBInstanceStatus)
+	held := instanceTag(in, tagSnapshot)
+	if ownedByStep(in, step) && !unadoptable(st) {
+		chosen := snapID
+		if held != "" {
+			chosen = held
+		}
+		snap, err := e.choose(ctx, api, step.Region, src, chosen)
+		if err != nil {
+			return nil, nil, err
+		}
+		sid := aws.ToString(snap.DBSnapshotIdentifier)
+		note := ""
+		if snapID == "" && held != "" {
+			if newest, err := e.choose(ctx, api, step.Region, src, ""); err == nil && aws.ToString(newest.DBSnapshotIdentifier) != sid {
+				note = fmt.Sprintf("; a newer snapshot, %s (data from %s), has appeared since", aws.ToString(newest.DBSnapshotIdentifier), stamp(SnapshotDataTime(newest)))
+			}
+		}
+		tr.Report(fmt.Sprintf("exists (%s), restored from %s by an earlier attempt of this step, adopting%s", st, sid, note))
+		seen := restoredUndo(step, id, sid)
+		seen(in)
+		return snap, seen, nil
+	}
+	want, err := e.choose(ctx, api, step.Region, src, snapID)
+	if err != nil {
+		return nil, nil, err
+	}
+	wantID := aws.ToString(want.DBSnapshotIdentifier)
+	who, owned := creator(instanceTag(in, tagRun), instanceTag(in, tagStep), step)
+	why := []string{who} // the first is who made it, a reason only when it is not owned
+	if unadoptable(st) {
+		why = append(why, "it is "+st)
+	}
+	wantDesc := fmt.Sprintf("newest snapshot %s (data from %s)", wantID, stamp(SnapshotDataTime(want)))
+	if snapID != "" {
+		wantDesc = "snapshot " + wantID + " named by snapshotId"
+	}
+	switch {
+	case held == "":
+		why = append(why, "no "+tagSnapshot+" tag says which snapshot it was restored from, so it may hold older data than the "+wantDesc)
+	case held != wantID:
+		desc := "snapshot " + held
+		if h, err := describeSnapshot(ctx, api, held); err == nil && h != nil {
+			desc += " (data from " + stamp(SnapshotDataTime(h)) + ")"
+		}
+		why = append(why, "it holds "+desc+", not the "+wantDesc)
+	case !owned || len(why) > 1:
+		why = append(why, "it holds the "+wantDesc) // not a reason, but what deleting it would lose
+	}
+	if !owned || len(why) > 1 {
+		return nil, nil, refuseAdoption(in, why)
+	}
+	if err := age.check("snapshot "+wantID+" held by DB instance "+id, want, "adopt it", tr); err != nil {
+		return nil, nil, err
+	}
+	tr.Report(fmt.Sprintf("exists (%s), restored from %s; %s; adopting", st, wantID, who))
+	return want, nil, nil
+}
+
+// snapshotWhat names how the snapshot was chosen, for messages.
+func snapshotWhat(src string) string {
+	if src == "" {
+		return "snapshot"
+	}
+	return "newest snapshot"
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "an unknown time"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// ageRule is the maxAge guard rail of a restore.
+type ageRule struct {
+	maxAge time.Duration
+	allow  bool
+	now    func() time.Time
+}
+
+// check refuses snap when its data is older than maxAge, unless allowDataLoss; verb is
+// what allowDataLoss would let the step do ("restore", "adopt it"). what names the
+// snapshot ("newest snapshot X is ... old"; tabletop reads the age back from that form).
+func (r ageRule) check(what string, snap *types.DBSnapshot, verb string, tr *action.Tracker) error {
+	data := SnapshotDataTime(snap)
+	age := r.now().Sub(data)
+	detail := ""
+	if c := aws.ToTime(snap.SnapshotCreateTime); !c.IsZero() && !c.Equal(data) {
+		detail = fmt.Sprintf(" (its data is from %s; the copy was made at %s)", stamp(data), stamp(c))
+	}
+	switch {
+	case r.maxAge <= 0 || age <= r.maxAge:
+		tr.Report(fmt.Sprintf("%s is %s old", what, action.Human(age)))
+		return nil
+	case !r.allow:
+		return guard("%s is %s old > maxAge %s; set allowDataLoss to %s anyway%s", what, action.Human(age), action.Human(r.maxAge), verb, detail)
+	}
+	tr.Report(fmt.Sprintf("%s is %s old > maxAge %s; going on (allowDataLoss)%s", what, action.Human(age), action.Human(r.maxAge), detail))
+	return nil
+}
+
+// choose finds the named snapshot, or the available snapshot of src with the newest data
+// (SnapshotDataTime).
 func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnapshotsAPIClient, region, src, snapID string) (*types.DBSnapshot, error) {
 	if snapID != "" {
 		s, err := describeSnapshot(ctx, api, snapID)
@@ -394,6 +557,7 @@ func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnaps
 		return s, nil
 	}
 	var best *types.DBSnapshot
+	var bestAt time.Time
 	p := rds.NewDescribeDBSnapshotsPaginator(api, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(src)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -402,11 +566,12 @@ func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnaps
 		}
 		for i := range page.DBSnapshots {
 			s := &page.DBSnapshots[i]
-			if aws.ToString(s.Status) != "available" || s.SnapshotCreateTime == nil {
+			at := SnapshotDataTime(s)
+			if aws.ToString(s.Status) != "available" || at.IsZero() {
 				continue
 			}
-			if best == nil || s.SnapshotCreateTime.After(*best.SnapshotCreateTime) {
-				best = s
+			if best == nil || at.After(bestAt) {
+				best, bestAt = s, at
 			}
 		}
 	}
@@ -418,9 +583,13 @@ func (e *RDSRestoreSnapshot) choose(ctx context.Context, api rds.DescribeDBSnaps
 
 // RDSRestorePointInTime is aws.rds.restorePointInTime.
 //
-// Idempotency: an existing instanceId is adopted (same rules as RDSRestoreSnapshot) and
-// waited for; the restore time it reports comes from its kirikae:restoreTime tag, else the
-// input, else "latest".
+// Idempotency: an existing instanceId is adopted and waited for by the rules of
+// RDSRestoreSnapshot, with the restore time in place of the snapshot: it must be this run's
+// (or a run's in Step.OwnerRuns), usable, and restored from sourceInstance (its
+// kirikae:source tag) to restoreTime (its kirikae:restoreTime tag). With no restoreTime
+// ("latest") only the instance an earlier attempt of this step created is adopted: any
+// other holds data up to a time that is no longer the latest. The restore time reported
+// is the one the instance was restored to (its kirikae:restoreTime tag).
 //
 // Undo: as RDSRestoreSnapshot, aws.rds.deleteRestored of the instance it restored.
 type RDSRestorePointInTime struct {
@@ -472,19 +641,7 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 	if err != nil {
 		return nil, err
 	}
-	if inst != nil {
-		if err := checkOwner(inst, step); err != nil {
-			return nil, err
-		}
-		if t := instanceTag(inst, tagRestoreTime); t != "" {
-			restoreTime = t
-		}
-		tr.Report("exists (" + aws.ToString(inst.DBInstanceStatus) + "), adopting")
-		if ownedByStep(inst, step) {
-			seen = restoredUndo(step, id, "")
-			seen(inst)
-		}
-	} else {
+	if inst == nil {
 		srcInst, err := describeInstance(ctx, api, src)
 		if err != nil {
 			return nil, err
@@ -506,7 +663,8 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 		} else {
 			in.RestoreTime = aws.Time(at)
 		}
-		in.Tags = ownerTags(step, types.Tag{Key: aws.String(tagRestoreTime), Value: aws.String(restoreTime)})
+		in.Tags = ownerTags(step, types.Tag{Key: aws.String(tagRestoreTime), Value: aws.String(restoreTime)},
+			types.Tag{Key: aws.String(tagSource), Value: aws.String(src)})
 		if class != "" {
 			in.DBInstanceClass = aws.String(class)
 		}
@@ -519,9 +677,31 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 		case err == nil:
 			seen = restoredUndo(step, id, "")
 			seen(res.DBInstance)
-		case !isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
+		case isCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
+			// Judged like any other existing instance, below.
+			if inst, err = describeInstance(ctx, api, id); err != nil {
+				return nil, err
+			}
+			if inst == nil {
+				return nil, fmt.Errorf("restore %s to %s as %s: RDS says it already exists, yet it cannot be described", src, restoreTime, id)
+			}
+		default:
 			return nil, fmt.Errorf("restore %s to %s as %s: %w", src, restoreTime, id, err)
 		}
+	}
+	if inst != nil {
+		held := instanceTag(inst, tagRestoreTime)
+		if err := adoptPointInTime(inst, step, src, at); err != nil {
+			return nil, err
+		}
+		if held != "" {
+			restoreTime = held
+		}
+		if ownedByStep(inst, step) {
+			seen = restoredUndo(step, id, "")
+			seen(inst)
+		}
+		tr.Report("exists (" + aws.ToString(inst.DBInstanceStatus) + "), restored to " + restoreTime + ", adopting")
 	}
 	inst, err = e.Opts.waitInstanceAvailable(ctx, api, id, tr, seen)
 	if err != nil {
@@ -533,6 +713,42 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 	}
 	out["restoreTime"] = restoreTime
 	return out, nil
+}
+
+// adoptPointInTime decides, by the rules on RDSRestorePointInTime, whether the existing
+// instance in may stand in for restoring src to at (zero: the latest restorable time).
+func adoptPointInTime(in *types.DBInstance, step action.Step, src string, at time.Time) error {
+	st := aws.ToString(in.DBInstanceStatus)
+	if ownedByStep(in, step) && !unadoptable(st) {
+		return nil
+	}
+	who, owned := creator(instanceTag(in, tagRun), instanceTag(in, tagStep), step)
+	why := []string{who} // the first is who made it, a reason only when it is not owned
+	if unadoptable(st) {
+		why = append(why, "it is "+st)
+	}
+	held, from := instanceTag(in, tagRestoreTime), instanceTag(in, tagSource)
+	switch {
+	case at.IsZero():
+		to := "an unknown time"
+		if held != "" {
+			to = held
+		}
+		why = append(why, "it holds the data of "+to+", and this step asks for the latest restorable time of "+src)
+	case held == "":
+		why = append(why, "no "+tagRestoreTime+" tag says which time it was restored to")
+	default:
+		if t, err := time.Parse(time.RFC3339, held); err != nil || !t.Equal(at) {
+			why = append(why, "it was restored to "+held+", not to "+at.UTC().Format(time.RFC3339))
+		}
+	}
+	if from != "" && from != src {
+		why = append(why, "it was restored from "+from+", not from "+src)
+	}
+	if !owned || len(why) > 1 {
+		return refuseAdoption(in, why)
+	}
+	return nil
 }
 
 // RDSSnapshot is aws.rds.snapshot.

@@ -18,7 +18,8 @@ import (
 	"github.com/kirikae/kirikae/awssim"
 )
 
-// newestSnapshot is the newest available snapshot of the production instance in region.
+// newestSnapshot is the available snapshot of the production instance in region with the
+// newest data, and that data's time.
 func newestSnapshot(t *testing.T, e *env, region string) (id, arn string, created time.Time) {
 	t.Helper()
 	out, err := e.clients(t, region).RDS.DescribeDBSnapshots(testCtx(t), &rds.DescribeDBSnapshotsInput{
@@ -27,8 +28,8 @@ func newestSnapshot(t *testing.T, e *env, region string) (id, arn string, create
 		t.Fatal(err)
 	}
 	for _, s := range out.DBSnapshots {
-		if aws.ToString(s.Status) == "available" && s.SnapshotCreateTime.After(created) {
-			id, arn, created = aws.ToString(s.DBSnapshotIdentifier), aws.ToString(s.DBSnapshotArn), *s.SnapshotCreateTime
+		if at := agentaws.SnapshotDataTime(&s); aws.ToString(s.Status) == "available" && at.After(created) {
+			id, arn, created = aws.ToString(s.DBSnapshotIdentifier), aws.ToString(s.DBSnapshotArn), at
 		}
 	}
 	if id == "" {

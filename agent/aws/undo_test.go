@@ -72,8 +72,10 @@ func undoCases() []undoCase {
 				"subnetGroup": awssim.KaigoDRSubnetGroup, "allowDataLoss": true},
 			want: restored(awssim.KaigoDRInstance, west, true), state: rdsExists(awssim.KaigoDRInstance, west)},
 		{name: "restorePointInTime", action: "aws.rds.restorePointInTime", region: east,
+			// A named restore time: another step adopts the instance only when it holds the data
+			// of the time it asks for, and "latest" is never a time an earlier restore holds.
 			with: map[string]any{"sourceInstance": awssim.KaigoProdInstance, "instanceId": "kaigo-subsys-prod-pitr",
-				"subnetGroup": "kaigo-subsys-prod-db-subnet-group"},
+				"subnetGroup": "kaigo-subsys-prod-db-subnet-group", "restoreTime": "2025-12-01T08:00:00Z"},
 			want: restored("kaigo-subsys-prod-pitr", east, false), state: rdsExists("kaigo-subsys-prod-pitr", east)},
 		{name: "createReplicationGroup", action: "aws.elasticache.createReplicationGroup", region: west,
 			with: map[string]any{"replicationGroupId": "kaigo-subsys-dr", "subnetGroup": awssim.KaigoDRCacheSubnets},

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	awsx "github.com/kirikae/kirikae/agent/aws"
 )
 
 // maxPages bounds every paginated listing, so a huge account cannot stall a check.
@@ -296,21 +298,9 @@ func (c *Checker) dbSubnetGroup(ctx context.Context) result {
 	return ok(observed, "DB subnet group %s exists in %s with %d subnets in %d AZs", name, region, len(g.Subnets), len(azs))
 }
 
-// snapshotTime is when the snapshot's data was captured: a copy keeps the original's
-// time (OriginalSnapshotCreateTime, or SnapshotDatabaseTime when RDS gives it), while its
-// SnapshotCreateTime may be the copy's.
-func snapshotTime(db *rds.DescribeDBSnapshotsOutput, i int) time.Time {
-	s := db.DBSnapshots[i]
-	for _, t := range []*time.Time{s.SnapshotDatabaseTime, s.OriginalSnapshotCreateTime, s.SnapshotCreateTime} {
-		if t != nil && !t.IsZero() {
-			return *t
-		}
-	}
-	return time.Time{}
-}
-
 // snapshotCopyAge: the newest available cross-region copy of SourceDB in this region,
-// aged from when its data was captured, must be younger than RPO.
+// aged from when its data was captured (awsx.SnapshotDataTime, as the restore executor
+// ages it), must be younger than RPO.
 func (c *Checker) snapshotCopyAge(ctx context.Context) result {
 	api, region, src := c.cl.RDS, c.cfg.Region, c.cfg.Names.SourceDB
 	if api == nil {
@@ -324,11 +314,12 @@ func (c *Checker) snapshotCopyAge(ctx context.Context) result {
 		if err != nil {
 			return c.callFailed(ctx, region, "rds DescribeDBSnapshots", err)
 		}
-		for i, s := range out.DBSnapshots {
+		for i := range out.DBSnapshots {
+			s := &out.DBSnapshots[i]
 			if !isCrossRegionCopy(aws.ToString(s.SourceRegion), aws.ToString(s.SourceDBSnapshotIdentifier), region) {
 				continue
 			}
-			t := snapshotTime(out, i)
+			t := awsx.SnapshotDataTime(s)
 			if aws.ToString(s.Status) != "available" {
 				if t.After(newestPending) {
 					newestPending = t
