@@ -75,7 +75,7 @@ func (a *Agent) assign(as *kirikaev1.Assignment) {
 		key: k, as: as, bad: bad, ctx: ctx, cancel: cancel,
 		step: action.Step{
 			RunID: k.run, StepID: k.step, Attempt: k.attempt, Epoch: as.GetEpoch(),
-			Action: as.GetAction(), Region: a.cfg.Region, With: with,
+			Action: as.GetAction(), Region: a.cfg.Region, With: with, OwnerRuns: as.GetOwnerRuns(),
 		},
 	}
 	a.jobs[k] = j
