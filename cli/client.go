@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
@@ -139,5 +140,17 @@ func describe(addr string, err error) error {
 		// The server's message already says which, and why.
 		return errors.New(st.Message())
 	}
-	return fmt.Errorf("%s: %s", strings.ToLower(strings.ReplaceAll(st.Code().String(), "Precondition", " precondition")), st.Message())
+	// The code in words (FailedPrecondition: "failed precondition"), unless the message
+	// already starts with it, as the control plane's refusals do.
+	var words []rune
+	for i, r := range st.Code().String() {
+		if i > 0 && unicode.IsUpper(r) {
+			words = append(words, ' ')
+		}
+		words = append(words, unicode.ToLower(r))
+	}
+	if strings.HasPrefix(st.Message(), string(words)) {
+		return errors.New(st.Message())
+	}
+	return fmt.Errorf("%s: %s", string(words), st.Message())
 }
