@@ -288,7 +288,7 @@ func TestDeclareRefusals(t *testing.T) {
 	c.MustCLI("operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "2h",
 		"--reason", "r", "--override-criteria", "customer contract: no 4h outage acceptable")
 	_, errOut, err = c.CLI(ctx, "operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "6h", "--reason", "second")
-	if err == nil || !strings.Contains(errOut, "one failover or cutback at a time") {
+	if err == nil || !strings.Contains(errOut, "one run at a time") {
 		t.Fatalf("second failover: err=%v stderr=%s", err, errOut)
 	}
 	audit := c.MustCLI("operator-admin", c.Addrs(), "audit")
