@@ -153,6 +153,7 @@ func (f *FSM) advance(index uint64) {
 	if index > f.index {
 		f.index = index
 	}
+	f.state.AppliedIndex = f.index
 	close(f.appliedCh)
 	f.appliedCh = make(chan struct{})
 }
@@ -532,6 +533,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.state = st
+	f.index = st.GetAppliedIndex()
 	f.applied = make(map[string]*kirikaev1.AppliedRequest, len(st.GetApplied()))
 	for _, a := range st.GetApplied() {
 		f.applied[appliedKey(a)] = a

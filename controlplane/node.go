@@ -52,6 +52,7 @@ type Node struct {
 	fsm    *FSM
 	log    *slog.Logger
 	store  *raftboltdb.BoltStore
+	logs   raft.LogStore
 	trans  *raft.NetworkTransport
 	reads  *readBatcher
 	closed chan struct{}
@@ -114,7 +115,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
-	n := &Node{id: cfg.ID, raft: r, fsm: fsm, log: logger, store: store, trans: trans, closed: make(chan struct{})}
+	n := &Node{id: cfg.ID, raft: r, fsm: fsm, log: logger, store: store, logs: logs, trans: trans, closed: make(chan struct{})}
 	n.reads = newReadBatcher(n.leaderReadIndex)
 	if cfg.Bootstrap {
 		has, err := raft.HasExistingState(logs, store, snaps)
@@ -239,24 +240,56 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	return n.reads.readIndex(ctx)
 }
 
-// WaitApplied blocks until raft has applied index. raft never hands barrier, no-op or
-// configuration entries to the FSM, so the FSM's own index can stay below a commit index
-// that ends in one; raft's applied index counts every entry. The FSM's channel wakes the
-// wait on commands, and a short poll covers the other entry types.
+// WaitApplied blocks until the state machine has applied every command at or below index,
+// so a read served after it sees every write committed by then.
+//
+// raft's own applied index is not that: hashicorp/raft moves it when it hands entries to
+// the FSM goroutine, before the FSM has applied them, so a read served on it can miss an
+// acknowledged write. The FSM's index alone is not enough either: raft never hands the FSM
+// no-op, barrier or configuration entries, so a commit index that ends in one of those is
+// never reached. So once raft has handed over everything through index, the wait is for
+// the FSM to pass the last command at or below index, as the log says.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 	for {
-		ch, _ := n.fsm.waitApplied()
-		cur := n.raft.AppliedIndex()
-		if cur >= index {
+		ch, applied := n.fsm.waitApplied()
+		if applied >= index {
 			return nil
+		}
+		if n.raft.AppliedIndex() >= index {
+			pending, err := n.commandIn(applied, index)
+			if err != nil {
+				return err
+			}
+			if !pending {
+				return nil
+			}
 		}
 		select {
 		case <-ch:
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(2 * time.Millisecond): // raft's applied index has no channel
 		case <-ctx.Done():
-			return fmt.Errorf("wait for index %d (applied %d): %w", index, cur, ctx.Err())
+			return fmt.Errorf("wait for index %d (state machine at %d): %w", index, applied, ctx.Err())
 		}
 	}
+}
+
+// commandIn reports whether the log holds a command in (from, to]. It reads down from to;
+// an entry no longer in the log was compacted into a snapshot, which the FSM applied or
+// restored before raft let the log go, so it and everything below it are not pending.
+func (n *Node) commandIn(from, to uint64) (bool, error) {
+	for i := to; i > from; i-- {
+		var l raft.Log
+		if err := n.logs.GetLog(i, &l); err != nil {
+			if errors.Is(err, raft.ErrLogNotFound) {
+				return false, nil
+			}
+			return false, fmt.Errorf("read raft log at %d: %w", i, err)
+		}
+		if l.Type == raft.LogCommand {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // LastContact is the time since this node last heard from the leader; 0 on the leader.

@@ -1016,7 +1016,10 @@ type State struct {
 	// runs are kept in creation order.
 	Runs []*Run `protobuf:"bytes,9,rep,name=runs,proto3" json:"runs,omitempty"`
 	// resources are what runs created or changed in AWS and still own, by key.
-	Resources     []*Resource `protobuf:"bytes,10,rep,name=resources,proto3" json:"resources,omitempty"`
+	Resources []*Resource `protobuf:"bytes,10,rep,name=resources,proto3" json:"resources,omitempty"`
+	// applied_index is the raft index of the last command applied, so a node restored from
+	// a snapshot knows how far its state reaches before it applies anything new.
+	AppliedIndex  uint64 `protobuf:"varint,11,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1121,6 +1124,13 @@ func (x *State) GetResources() []*Resource {
 	return nil
 }
 
+func (x *State) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
 var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 
 const file_kirikae_v1_command_proto_rawDesc = "" +
@@ -1200,7 +1210,7 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\rMemberAddress\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fgrpc_address\x18\x02 \x01(\tR\vgrpcAddress\x12!\n" +
-	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\xea\x03\n" +
+	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\x8f\x04\n" +
 	"\x05State\x12 \n" +
 	"\vinitialized\x18\x01 \x01(\bR\vinitialized\x12/\n" +
 	"\x06region\x18\x02 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\x122\n" +
@@ -1212,7 +1222,8 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\treadiness\x18\b \x03(\v2\x1b.kirikae.v1.ReadinessReportR\treadiness\x12#\n" +
 	"\x04runs\x18\t \x03(\v2\x0f.kirikae.v1.RunR\x04runs\x122\n" +
 	"\tresources\x18\n" +
-	" \x03(\v2\x14.kirikae.v1.ResourceR\tresources*\xc7\x01\n" +
+	" \x03(\v2\x14.kirikae.v1.ResourceR\tresources\x12#\n" +
+	"\rapplied_index\x18\v \x01(\x04R\fappliedIndex*\xc7\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bERROR_CODE_INVALID_ARGUMENT\x10\x01\x12\"\n" +
