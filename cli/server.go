@@ -23,6 +23,7 @@ func (f *serverFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ID, "id", "", "this node's raft id, unique in the cluster (required)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "where the raft log and snapshots live (required); a restarted node rejoins with it")
 	fs.StringVar(&c.RaftAddr, "raft-addr", "", "HOST:PORT for raft traffic between nodes (required)")
+	fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "HOST:PORT the other nodes dial for raft, when it differs from --raft-addr (NAT, a port forward, a proxy)")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", "", "HOST:PORT for the gRPC API (required)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", "", "HOST:PORT for /v1/active-region, /healthz and /metrics (required)")
 	fs.BoolVar(&c.Bootstrap, "bootstrap", false, "form a new cluster with this node as its first member; ignored when the data dir holds state")

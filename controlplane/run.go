@@ -26,8 +26,11 @@ type Config struct {
 	ID       string
 	DataDir  string
 	RaftAddr string
-	GRPCAddr string
-	HTTPAddr string
+	// RaftAdvertise is the address other nodes dial for raft traffic, when it is not the
+	// one RaftAddr listens on: behind NAT, a port forward or a proxy. Empty means RaftAddr.
+	RaftAdvertise string
+	GRPCAddr      string
+	HTTPAddr      string
 	// Bootstrap forms a new one-node cluster; ignored when the data dir holds state.
 	Bootstrap bool
 	// Join is the gRPC address of any member; ignored when the data dir holds state.
@@ -56,8 +59,17 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%w: %s is required", ErrInvalidArgument, f.flag)
 		}
 	}
+	if c.RaftAdvertise != "" {
+		host, port, err := net.SplitHostPort(c.RaftAdvertise)
+		if err != nil || host == "" || port == "" || port == "0" {
+			return fmt.Errorf("%w: --raft-advertise %q must be HOST:PORT that other nodes can dial (not port 0)", ErrInvalidArgument, c.RaftAdvertise)
+		}
+	}
 	if c.Dev {
-		for _, f := range []struct{ flag, v string }{{"--raft-addr", c.RaftAddr}, {"--grpc-addr", c.GRPCAddr}, {"--http-addr", c.HTTPAddr}} {
+		for _, f := range []struct{ flag, v string }{{"--raft-addr", c.RaftAddr}, {"--raft-advertise", c.RaftAdvertise}, {"--grpc-addr", c.GRPCAddr}, {"--http-addr", c.HTTPAddr}} {
+			if f.v == "" {
+				continue
+			}
 			if err := security.RequireLoopback(f.v); err != nil {
 				return fmt.Errorf("%w: --dev serves plaintext and only on loopback: %s: %w", ErrInvalidArgument, f.flag, err)
 			}
@@ -159,13 +171,17 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		return nil, err
 	}
 
+	var advertise net.Addr = raftLn.Addr()
+	if cfg.RaftAdvertise != "" {
+		advertise = advertisedAddr(cfg.RaftAdvertise)
+	}
 	var layer raft.StreamLayer
 	if cfg.Dev {
-		if layer, err = security.NewPlainStreamLayer(raftLn, raftLn.Addr()); err != nil {
+		if layer, err = security.NewPlainStreamLayer(raftLn, advertise); err != nil {
 			return nil, fmt.Errorf("--raft-addr: %w", err)
 		}
 	} else {
-		layer = security.NewTLSStreamLayer(raftLn, raftLn.Addr(), serverTLS, clientTLS)
+		layer = security.NewTLSStreamLayer(raftLn, advertise, serverTLS, clientTLS)
 	}
 	node, err := NewNode(NodeConfig{
 		ID: cfg.ID, DataDir: cfg.DataDir, Layer: layer, Timeouts: cfg.Timeouts, Logger: logger,
@@ -205,7 +221,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	inst := &Instance{
 		Node: node, Server: srv, GRPCAddr: grpcLn.Addr().String(), HTTPAddr: httpLn.Addr().String(),
-		RaftAddr: raftLn.Addr().String(), grpcSrv: gs, httpSrv: hsrv, cancel: cancel, done: make(chan struct{}),
+		RaftAddr: advertise.String(), grpcSrv: gs, httpSrv: hsrv, cancel: cancel, done: make(chan struct{}),
 	}
 	go func() {
 		if err := gs.Serve(grpcLn); err != nil {
@@ -233,6 +249,13 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		"dev", cfg.Dev, "had_state", hadState)
 	return inst, nil
 }
+
+// advertisedAddr is a raft address as the operator wrote it: a host name stays a name, so
+// the peers' TLS checks it against the certificate.
+type advertisedAddr string
+
+func (a advertisedAddr) Network() string { return "tcp" }
+func (a advertisedAddr) String() string  { return string(a) }
 
 // Close stops serving and shuts raft down.
 func (i *Instance) Close() error {
