@@ -72,9 +72,12 @@ type Node struct {
 	RaftAddr string
 	GRPCAddr string
 	HTTPAddr string
-	cmd      *exec.Cmd
-	logs     *bytes.Buffer
-	done     chan struct{}
+	// Proxy, when the cluster has one, is what the other nodes dial for this node's raft:
+	// a DelayProxy in front of RaftAddr.
+	Proxy *DelayProxy
+	cmd   *exec.Cmd
+	logs  *bytes.Buffer
+	done  chan struct{}
 }
 
 // Cluster is a set of server processes sharing certificates made by `kirikae certs init`.
@@ -85,6 +88,7 @@ type Cluster struct {
 	Roles   string
 	Nodes   []*Node
 	net     *Net
+	args    []string
 }
 
 // Options tune NewCluster.
@@ -96,13 +100,19 @@ type Options struct {
 	// Net runs each node in its own network namespace of Net, on Net's addresses; the
 	// CLI and health checks then reach the nodes from Net's client namespace.
 	Net *Net
+	// RaftProxy puts a DelayProxy in front of every node's raft address, with RaftDelay
+	// one way; Cluster.SetRaftDelay changes it later. A RaftDelay implies the proxies.
+	RaftProxy bool
+	RaftDelay time.Duration
+	// ServerArgs are added to every `kirikae server`, e.g. raft timeouts.
+	ServerArgs []string
 }
 
 // NewCluster starts n nodes with mTLS: the first bootstraps, the others join it. It waits
 // until every node knows a leader.
 func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, Bin: Binary(t), CertDir: t.TempDir(), net: opts.Net}
+	c := &Cluster{t: t, Bin: Binary(t), CertDir: t.TempDir(), net: opts.Net, args: opts.ServerArgs}
 	args := []string{"certs", "init", "--dir", c.CertDir}
 	if c.net != nil {
 		for _, h := range append(c.net.Hosts(), "127.0.0.1") {
@@ -131,6 +141,12 @@ func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 		}
 		c.Nodes = append(c.Nodes, nd)
 	}
+	if opts.RaftProxy || opts.RaftDelay > 0 {
+		for i, nd := range c.Nodes {
+			nd.Proxy = c.raftProxy(i, opts.RaftDelay)
+			t.Cleanup(nd.Proxy.Close)
+		}
+	}
 	t.Cleanup(c.Stop)
 	for i := range c.Nodes {
 		c.Start(i)
@@ -154,6 +170,10 @@ func (c *Cluster) Start(i int) {
 	if c.Roles != "" {
 		args = append(args, "--roles", c.Roles)
 	}
+	if nd.Proxy != nil {
+		args = append(args, "--raft-advertise", nd.Proxy.Addr())
+	}
+	args = append(args, c.args...)
 	if i == 0 {
 		args = append(args, "--bootstrap")
 	} else {
@@ -185,10 +205,49 @@ func (c *Cluster) Kill(i int) {
 	nd.cmd = nil
 }
 
+// raftProxy starts node i's raft proxy: on loopback, or inside the node's own namespace,
+// so a partition cuts the proxy off with the node.
+func (c *Cluster) raftProxy(i int, delay time.Duration) *DelayProxy {
+	c.t.Helper()
+	nd := c.Nodes[i]
+	if c.net == nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		return NewDelayProxy(ln, nd.RaftAddr, delay, nil)
+	}
+	ln, err := c.net.ListenNode(i, c.net.Addr(i, 7101))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return NewDelayProxy(ln, nd.RaftAddr, delay, c.net.DialNode(i))
+}
+
+// SetRaftDelay sets the one-way delay on every node's raft proxy.
+func (c *Cluster) SetRaftDelay(d time.Duration) {
+	for _, nd := range c.Nodes {
+		if nd.Proxy != nil {
+			nd.Proxy.SetDelay(d)
+		}
+	}
+}
+
+// Signal sends sig to node i, if it runs.
+func (c *Cluster) Signal(i int, sig os.Signal) {
+	if nd := c.Nodes[i]; nd.cmd != nil {
+		_ = nd.cmd.Process.Signal(sig)
+	}
+}
+
+// Running reports whether node i has a process (it may be stopped by SIGSTOP).
+func (c *Cluster) Running(i int) bool { return c.Nodes[i].cmd != nil }
+
 // Stop terminates every node and, if the test failed, logs their output.
 func (c *Cluster) Stop() {
 	for i, nd := range c.Nodes {
 		if nd.cmd != nil {
+			_ = nd.cmd.Process.Signal(syscall.SIGCONT) // a node a test stopped cannot hear SIGTERM
 			_ = nd.cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-nd.done:
@@ -225,7 +284,8 @@ type Health struct {
 // Health reads node i's /healthz.
 func (c *Cluster) Health(i int) (Health, error) {
 	var h Health
-	get := http.Get
+	// Bounded: a node under SIGSTOP accepts the connection and never answers.
+	get := (&http.Client{Timeout: 2 * time.Second}).Get
 	if c.net != nil {
 		get = c.net.HTTPClient().Get
 	}
@@ -255,6 +315,26 @@ func (c *Cluster) WaitLeader(i int, timeout time.Duration, except ...string) int
 	}
 	c.t.Fatalf("node %s saw no leader within %s", c.Nodes[i].ID, timeout)
 	return -1
+}
+
+// LeaderIndex asks the running nodes, in turn, which node leads; ok is false when none
+// answers with a leader.
+func (c *Cluster) LeaderIndex() (int, bool) {
+	for i, nd := range c.Nodes {
+		if nd.cmd == nil {
+			continue
+		}
+		h, err := c.Health(i)
+		if err != nil || h.LeaderID == "" {
+			continue
+		}
+		for j, other := range c.Nodes {
+			if other.ID == h.LeaderID {
+				return j, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // Addrs is the comma-separated gRPC address list of the given nodes (all when none given).

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -115,7 +116,7 @@ func (nw *Net) Heal(i int) { nw.ip("-n", nw.ns("sw"), "link", "set", fmt.Sprintf
 // DialContext dials from the client namespace: the socket is made on an OS thread moved
 // into that namespace, and keeps it after the thread moves back.
 func (nw *Net) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	return nw.inNamespace(nw.ns("cl"), func() (net.Conn, error) {
+	return inNamespace(nw.ns("cl"), func() (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	})
@@ -125,41 +126,52 @@ func (nw *Net) DialContext(ctx context.Context, network, addr string) (net.Conn,
 // while it is partitioned from the others (grpc.WithContextDialer takes it).
 func (nw *Net) DialNode(i int) func(ctx context.Context, addr string) (net.Conn, error) {
 	return func(ctx context.Context, addr string) (net.Conn, error) {
-		return nw.inNamespace(nw.ns(fmt.Sprintf("n%d", i+1)), func() (net.Conn, error) {
+		return inNamespace(nw.ns(fmt.Sprintf("n%d", i+1)), func() (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "tcp", addr)
 		})
 	}
 }
 
-func (nw *Net) inNamespace(ns string, dial func() (net.Conn, error)) (net.Conn, error) {
+// ListenNode listens on addr inside node i's namespace: the socket stays there, while the
+// goroutine that accepts on it runs anywhere.
+func (nw *Net) ListenNode(i int, addr string) (net.Listener, error) {
+	return inNamespace(nw.ns(fmt.Sprintf("n%d", i+1)), func() (net.Listener, error) {
+		return net.Listen("tcp", addr)
+	})
+}
+
+// inNamespace makes a socket inside namespace ns: on an OS thread moved into ns for the
+// call and moved back after it; the socket keeps its namespace.
+func inNamespace[T io.Closer](ns string, open func() (T, error)) (T, error) {
+	var zero T
 	target, err := os.Open("/var/run/netns/" + ns)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer target.Close()
 	runtime.LockOSThread()
 	home, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
 		runtime.UnlockOSThread()
-		return nil, err
+		return zero, err
 	}
 	defer home.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 		runtime.UnlockOSThread()
-		return nil, fmt.Errorf("enter netns %s: %w", ns, err)
+		return zero, fmt.Errorf("enter netns %s: %w", ns, err)
 	}
-	conn, derr := dial()
+	v, merr := open()
 	if err := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); err != nil {
 		// The thread is stuck in the wrong namespace: it stays locked, so it dies with
 		// this goroutine instead of running others.
-		if conn != nil {
-			conn.Close()
+		if merr == nil {
+			v.Close()
 		}
-		return nil, fmt.Errorf("leave netns %s: %w", ns, err)
+		return zero, fmt.Errorf("leave netns %s: %w", ns, err)
 	}
 	runtime.UnlockOSThread()
-	return conn, derr
+	return v, merr
 }
 
 // HTTPClient reaches the nodes from the client namespace.
