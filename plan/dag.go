@@ -38,35 +38,28 @@ func (p *Plan) dependents() map[string][]string {
 	return out
 }
 
-func (p *Plan) ancestorSet(id string) map[string]bool {
-	seen := map[string]bool{}
-	var walk func(string)
-	walk = func(id string) {
-		s := p.byID[id]
-		if s == nil {
-			return
-		}
-		for _, n := range s.Needs {
-			if !seen[n] && p.byID[n] != nil {
-				seen[n] = true
-				walk(n)
-			}
-		}
-	}
-	walk(id)
-	delete(seen, id)
-	return seen
-}
-
 // Ancestors returns every step that id needs directly or indirectly, in topological order.
+// It walks the needs once from id, so it costs time linear in what it returns.
 func (p *Plan) Ancestors(id string) ([]string, error) {
 	if p.byID[id] == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownStep, id)
 	}
-	set := p.ancestorSet(id)
-	out := make([]string, 0, len(set))
+	seen := map[string]bool{}
+	stack := []string{id}
+	for len(stack) > 0 {
+		s := p.byID[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		for _, n := range s.Needs {
+			if !seen[n] && p.byID[n] != nil {
+				seen[n] = true
+				stack = append(stack, n)
+			}
+		}
+	}
+	delete(seen, id)
+	out := make([]string, 0, len(seen))
 	for _, s := range p.order {
-		if set[s] {
+		if seen[s] {
 			out = append(out, s)
 		}
 	}

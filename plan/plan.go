@@ -79,8 +79,9 @@ type Plan struct {
 	// Source is the exact YAML the plan was parsed from.
 	Source []byte `json:"source,omitempty"`
 
-	byID  map[string]*Step
-	order []string // topological order, ties broken by file order
+	byID    map[string]*Step
+	byParam map[string]*Param // nil in a Plan that Parse did not build
+	order   []string          // topological order, ties broken by file order
 }
 
 // Param is a declared plan parameter. Steps read it as ${params.NAME}.
@@ -186,6 +187,9 @@ func (p *Plan) Step(id string) *Step { return p.byID[id] }
 
 // Param returns the declared parameter name, or nil.
 func (p *Plan) Param(name string) *Param {
+	if p.byParam != nil {
+		return p.byParam[name]
+	}
 	for _, pr := range p.Params {
 		if pr.Name == name {
 			return pr

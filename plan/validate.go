@@ -36,6 +36,12 @@ type validator struct {
 	paramsLine int
 	overrides  map[string]string // ApplyParams values, set before the checks
 	refNodes   int               // nodes visited by checkRefs
+
+	graph      *graph
+	ancIndex   map[[2]int32]int // (ancestor, step) by graph node -> its question in ancQueries
+	ancQueries []ancQuery
+	stepIDList []string // every step's id, in file order, for suggestions
+	paramList  []string // every param's name, for suggestions
 }
 
 type stepNodes struct {
@@ -318,6 +324,10 @@ func (v *validator) decodeParams(n *yaml.Node) {
 		}
 		pr := &Param{Name: name, Line: k.Line}
 		v.p.Params = append(v.p.Params, pr)
+		if v.p.byParam == nil {
+			v.p.byParam = map[string]*Param{}
+		}
+		v.p.byParam[name] = pr
 		if val.Kind == yaml.ScalarNode && val.ShortTag() != "!!null" {
 			// Shorthand: NAME: value.
 			pr.Default, pr.HasDefault = val.Value, true
@@ -388,7 +398,7 @@ func (v *validator) decodeSteps(n *yaml.Node) {
 	if len(n.Content) == 0 {
 		v.errf(n.Line, "steps", "a plan needs at least one step")
 	}
-	v.p.byID = map[string]*Step{}
+	v.p.byID = make(map[string]*Step, len(n.Content))
 	for i, e := range n.Content {
 		e = resolveAlias(e)
 		field := fmt.Sprintf("steps[%d]", i)
@@ -540,137 +550,75 @@ func (v *validator) checkGraph() {
 			continue // a duplicate id, already reported
 		}
 		sn := v.stepNodes[s]
-		seen := map[string]bool{}
 		line := s.Line
 		if n := sn.vals["needs"]; n != nil {
 			line = n.Line
 		}
-		for _, need := range s.Needs {
+		// Needs are few, so a repeat is looked for in the list, except in a long list.
+		var seen map[string]bool
+		if len(s.Needs) > 16 {
+			seen = make(map[string]bool, len(s.Needs))
+		}
+		for i, need := range s.Needs {
+			var twice bool
+			if seen != nil {
+				twice, seen[need] = seen[need], true
+			} else {
+				twice = slices.Contains(s.Needs[:i], need)
+			}
 			switch {
-			case seen[need]:
+			case twice:
 				v.errf(line, sn.field+".needs", "%q is listed twice", need)
 			case need == s.ID:
 				v.errf(line, sn.field+".needs", "a step cannot need itself")
 			case p.byID[need] == nil:
-				v.errf(line, sn.field+".needs", "unknown step %q%s", need, suggest(need, p.stepIDs()))
-			}
-			seen[need] = true
-		}
-	}
-	// Kahn's algorithm in file order; what is left over holds a cycle.
-	indeg := map[string]int{}
-	for _, s := range p.Steps {
-		if p.byID[s.ID] != s {
-			continue
-		}
-		for _, need := range s.Needs {
-			if p.byID[need] != nil && need != s.ID {
-				indeg[s.ID]++
+				v.errf(line, sn.field+".needs", "unknown step %q%s", need, suggest(need, v.stepIDs()))
 			}
 		}
 	}
-	dependents := p.dependents()
-	var order []string
-	done := map[string]bool{}
-	for {
-		progressed := false
-		for _, s := range p.Steps {
-			if p.byID[s.ID] != s || done[s.ID] || indeg[s.ID] > 0 {
-				continue
-			}
-			done[s.ID] = true
-			order = append(order, s.ID)
-			progressed = true
-			for _, d := range dependents[s.ID] {
-				indeg[d]--
-			}
-			break // restart from the top so ties keep file order
-		}
-		if !progressed {
-			break
-		}
+	g := newGraph(p)
+	v.graph = g
+	order := g.topoOrder()
+	p.order = make([]string, len(order))
+	for i, n := range order {
+		p.order[i] = g.steps[n].ID
 	}
-	p.order = order
-	if len(order) == len(p.byID) {
+	if len(order) == len(g.steps) {
 		return
 	}
-	reported := map[string]bool{}
-	for _, s := range p.Steps {
-		if p.byID[s.ID] != s || done[s.ID] || reported[s.ID] {
-			continue
+	// What is left over holds a cycle, or comes after one.
+	for _, cyc := range g.cycles() {
+		ids := make([]string, len(cyc), len(cyc)+1)
+		for i, n := range cyc {
+			ids[i] = g.steps[n].ID
 		}
-		cyc := findCycle(p, s.ID, done)
-		if cyc == nil {
-			continue
-		}
-		for _, id := range cyc {
-			reported[id] = true
-		}
-		first := p.byID[cyc[0]]
+		first := g.steps[cyc[0]]
 		sn := v.stepNodes[first]
 		line := first.Line
 		if n := sn.vals["needs"]; n != nil {
 			line = n.Line
 		}
-		v.errf(line, sn.field+".needs", "cycle: %s", strings.Join(append(cyc, cyc[0]), " -> "))
+		v.errf(line, sn.field+".needs", "cycle: %s", strings.Join(append(ids, ids[0]), " -> "))
 	}
 }
 
-// findCycle returns a cycle reachable from start through needs, among steps not done,
-// starting with the step of the cycle that comes first in the file.
-func findCycle(p *Plan, start string, done map[string]bool) []string {
-	var stack []string
-	onStack := map[string]int{}
-	visited := map[string]bool{}
-	var cyc []string
-	var dfs func(id string) bool
-	dfs = func(id string) bool {
-		visited[id] = true
-		onStack[id] = len(stack)
-		stack = append(stack, id)
-		for _, need := range p.byID[id].Needs {
-			if p.byID[need] == nil || done[need] || need == id {
-				continue
-			}
-			if i, ok := onStack[need]; ok {
-				cyc = append([]string(nil), stack[i:]...)
-				return true
-			}
-			if !visited[need] && dfs(need) {
-				return true
-			}
-		}
-		stack = stack[:len(stack)-1]
-		delete(onStack, id)
-		return false
-	}
-	if !dfs(start) {
-		return nil
-	}
-	// The cycle was found following needs (dependent -> dependency); show it in run order
-	// (dependency -> dependent), rotated to start at the earliest step in the file.
-	slices.Reverse(cyc)
-	pos := map[string]int{}
-	for i, s := range p.Steps {
-		if _, ok := pos[s.ID]; !ok {
-			pos[s.ID] = i
+// stepIDs is every step's id, in file order, computed once.
+func (v *validator) stepIDs() []string {
+	if v.stepIDList == nil {
+		v.stepIDList = make([]string, 0, len(v.p.Steps))
+		for _, s := range v.p.Steps {
+			v.stepIDList = append(v.stepIDList, s.ID)
 		}
 	}
-	best := 0
-	for i, id := range cyc {
-		if pos[id] < pos[cyc[best]] {
-			best = i
-		}
-	}
-	return append(cyc[best:], cyc[:best]...)
+	return v.stepIDList
 }
 
-func (p *Plan) stepIDs() []string {
-	out := make([]string, 0, len(p.Steps))
-	for _, s := range p.Steps {
-		out = append(out, s.ID)
+// paramNames is every param's name, computed once.
+func (v *validator) paramNames() []string {
+	if v.paramList == nil {
+		v.paramList = v.p.paramNames()
 	}
-	return out
+	return v.paramList
 }
 
 func suggest(name string, options []string) string {
@@ -693,7 +641,8 @@ func (v *validator) checkSteps() {
 	for _, pr := range p.Params {
 		params[pr.Name] = true
 	}
-	ancestors := map[string]map[string]bool{}
+	phaseList := strings.Join(p.phaseIDs(), ", ")
+	v.answerAncestry()
 	for _, s := range p.Steps {
 		sn := v.stepNodes[s]
 		line := func(key string) int {
@@ -705,9 +654,9 @@ func (v *validator) checkSteps() {
 		// Phase.
 		switch {
 		case s.Phase == "" && len(p.Phases) > 0 && sn.vals["phase"] == nil:
-			v.errf(s.Line, sn.field+".phase", "missing phase: the plan declares phases (%s)", strings.Join(p.phaseIDs(), ", "))
+			v.errf(s.Line, sn.field+".phase", "missing phase: the plan declares phases (%s)", phaseList)
 		case s.Phase != "" && !phases[s.Phase]:
-			v.errf(line("phase"), sn.field+".phase", "unknown phase %q (want one of: %s)", s.Phase, strings.Join(p.phaseIDs(), ", "))
+			v.errf(line("phase"), sn.field+".phase", "unknown phase %q (want one of: %s)", s.Phase, phaseList)
 		}
 		// Action.
 		act, known := Catalog[s.Action]
@@ -724,11 +673,6 @@ func (v *validator) checkSteps() {
 			keepLiterals(s, sn, act)
 		}
 		// References in with.
-		if s.ID != "" && p.byID[s.ID] == s {
-			if ancestors[s.ID] == nil {
-				ancestors[s.ID] = p.ancestorSet(s.ID)
-			}
-		}
 		if w := sn.vals["with"]; w != nil && w.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(w.Content); i += 2 {
 				k, val := w.Content[i], resolveAlias(w.Content[i+1])
@@ -738,10 +682,75 @@ func (v *validator) checkSteps() {
 						typ = in.Type
 					}
 				}
-				v.checkRefs(val, sn.field+".with."+k.Value, s, ancestors[s.ID], params, typ, 0)
+				v.checkRefs(val, sn.field+".with."+k.Value, s, params, typ, 0)
 			}
 		}
 	}
+}
+
+// answerAncestry asks the graph, in one batch, every ancestry question checkRefs will ask
+// (whether a step whose outputs a step's `with` reads is an ancestor of that step), so
+// that no step's ancestors are ever listed. It walks `with` as checkRefs does, but to the
+// end, so it asks at least what checkRefs will.
+func (v *validator) answerAncestry() {
+	g := v.graph
+	v.ancIndex = map[[2]int32]int{}
+	v.ancQueries = v.ancQueries[:0]
+	var walk func(n *yaml.Node, of int32, depth int)
+	walk = func(n *yaml.Node, of int32, depth int) {
+		if n == nil || depth > maxRefDepth {
+			return
+		}
+		switch n.Kind {
+		case yaml.SequenceNode:
+			for _, e := range n.Content {
+				walk(resolveAlias(e), of, depth+1)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(resolveAlias(n.Content[i+1]), of, depth+1)
+			}
+		case yaml.ScalarNode:
+			if !strings.Contains(n.Value, "${") {
+				return
+			}
+			segs, _ := parseRefs(n.Value)
+			for _, sg := range segs {
+				if r := sg.ref; r != nil && r.kind == "steps" {
+					if src := v.p.byID[r.name]; src != nil {
+						key := [2]int32{g.index[src.ID], of}
+						if _, ok := v.ancIndex[key]; !ok {
+							v.ancIndex[key] = len(v.ancQueries)
+							v.ancQueries = append(v.ancQueries, ancQuery{anc: key[0], of: of})
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, s := range v.p.Steps {
+		of, ok := g.index[s.ID] // a later step with a taken id has the first one's ancestors
+		if !ok {
+			continue
+		}
+		if w := v.stepNodes[s].vals["with"]; w != nil && w.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(w.Content); i += 2 {
+				walk(resolveAlias(w.Content[i+1]), of, 0)
+			}
+		}
+	}
+	g.ancestry(v.ancQueries)
+}
+
+// isAncestor reports whether s needs src, directly or through other steps, from the
+// answers of answerAncestry.
+func (v *validator) isAncestor(src, s *Step) bool {
+	of, ok := v.graph.index[s.ID]
+	if !ok {
+		return false // a step without a usable id has no ancestors
+	}
+	k, ok := v.ancIndex[[2]int32{v.graph.index[src.ID], of}]
+	return ok && v.ancQueries[k].yes
 }
 
 func (p *Plan) phaseIDs() []string {
@@ -923,23 +932,26 @@ func typeWant(typ string) string {
 	return "a " + typ
 }
 
+// maxRefDepth is how deep into an input checkRefs looks for references.
+const maxRefDepth = 50
+
 // checkRefs checks every reference inside n: params must be declared, step outputs must
 // come from an ancestor's action outputs.
-func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, anc map[string]bool, params map[string]bool, typ string, depth int) {
+func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[string]bool, typ string, depth int) {
 	// Aliases can make a small file a huge tree; a budget keeps validation linear.
 	v.refNodes++
-	if n == nil || depth > 50 || v.refNodes > 100000 {
+	if n == nil || depth > maxRefDepth || v.refNodes > 100000 {
 		return
 	}
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			v.checkRefs(resolveAlias(e), fmt.Sprintf("%s[%d]", field, i), s, anc, params, "", depth+1)
+			v.checkRefs(resolveAlias(e), fmt.Sprintf("%s[%d]", field, i), s, params, "", depth+1)
 		}
 		return
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v.checkRefs(resolveAlias(n.Content[i+1]), field+"."+n.Content[i].Value, s, anc, params, "", depth+1)
+			v.checkRefs(resolveAlias(n.Content[i+1]), field+"."+n.Content[i].Value, s, params, "", depth+1)
 		}
 		return
 	case yaml.ScalarNode:
@@ -962,7 +974,7 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, anc map[strin
 		switch r.kind {
 		case "params":
 			if !params[r.name] {
-				v.errf(n.Line, field, "undeclared param %q in ${%s}%s", r.name, r.raw, suggest(r.name, v.p.paramNames()))
+				v.errf(n.Line, field, "undeclared param %q in ${%s}%s", r.name, r.raw, suggest(r.name, v.paramNames()))
 				continue
 			}
 			if len(segs) == 1 && typ != "" && typ != "string" {
@@ -975,7 +987,7 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, anc map[strin
 				v.errf(n.Line, field, "${%s}: unknown step %q", r.raw, r.name)
 			case src == s:
 				v.errf(n.Line, field, "${%s}: a step cannot read its own outputs", r.raw)
-			case !anc[r.name]:
+			case !v.isAncestor(src, s):
 				v.errf(n.Line, field, "${%s}: step %q is not an ancestor of %q through needs, so its outputs may not exist yet", r.raw, r.name, s.ID)
 			default:
 				if act, ok := Catalog[src.Action]; ok && !slices.Contains(act.Outputs, r.out) {
