@@ -162,14 +162,21 @@ func (s *Step) ResolveRegion(ctx Context) (string, error) {
 }
 
 // Parse reads and validates a plan. filename is only used in messages. Every problem found
-// is reported in one *ValidationError, which wraps ErrInvalid.
+// is reported in one *ValidationError, which wraps ErrInvalid; a plan past a size limit
+// (MaxBytes, MaxSteps, MaxDepth, MaxExpanded) is refused that way too, before the work
+// that limit bounds.
 func Parse(filename string, data []byte) (*Plan, error) {
-	p := &Plan{File: filename, Source: append([]byte(nil), data...)}
-	v := &validator{file: filename, p: p}
+	return parse(filename, data, defaultLimits)
+}
+
+func parse(filename string, data []byte, lim limits) (*Plan, error) {
+	p := &Plan{File: filename}
+	v := &validator{file: filename, p: p, lim: lim}
 	v.run(data)
 	if len(v.errs) > 0 {
 		return nil, v.err()
 	}
+	p.Source = append([]byte(nil), data...)
 	return p, nil
 }
 
@@ -245,7 +252,7 @@ func ApplyParams(p *Plan, overrides map[string]string) error {
 		merged[k] = val
 	}
 	// Re-validate the typed uses of the parameters on a fresh parse with the new values.
-	v := &validator{file: p.File, p: &Plan{File: p.File}, overrides: merged}
+	v := &validator{file: p.File, p: &Plan{File: p.File}, lim: defaultLimits, overrides: merged}
 	v.run(p.Source)
 	if len(v.errs) > 0 {
 		return v.err()

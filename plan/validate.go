@@ -22,12 +22,22 @@ var (
 	regionRe = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
 )
 
+// maxErrors is the most problems one validation reports; past it, it says it stopped.
+const maxErrors = 1000
+
+// suggestBudget bounds the names compared to offer "did you mean" for unknown names, so a
+// plan full of unknown names costs no more than one that has a few.
+const suggestBudget = 1 << 20
+
 // validator decodes a plan from a yaml.Node tree, checking as it goes, and collects every
 // problem with its line and field.
 type validator struct {
 	file string
 	p    *Plan
+	lim  limits
 	errs []FieldError
+	// truncated says problems were left out past maxErrors.
+	truncated bool
 
 	// Nodes kept for the semantic checks after decoding.
 	stepNodes  map[*Step]*stepNodes
@@ -38,6 +48,7 @@ type validator struct {
 	refNodes   int               // nodes visited by checkRefs
 
 	graph      *graph
+	suggested  int              // names compared by suggest so far
 	ancIndex   map[[2]int32]int // (ancestor, step) by graph node -> its question in ancQueries
 	ancQueries []ancQuery
 	stepIDList []string // every step's id, in file order, for suggestions
@@ -61,6 +72,10 @@ type paramUse struct {
 }
 
 func (v *validator) errf(line int, field, format string, args ...any) {
+	if len(v.errs) >= maxErrors {
+		v.truncated = true
+		return
+	}
 	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -74,10 +89,25 @@ func (v *validator) err() error {
 		}
 		out = append(out, e)
 	}
+	if v.truncated {
+		out = append(out, FieldError{File: v.file, Line: out[len(out)-1].Line, Field: "plan",
+			Msg: fmt.Sprintf("too many problems: stopped after %d", maxErrors)})
+	}
 	return &ValidationError{File: v.file, Errors: out}
 }
 
+// suggest is the package's suggest within the validator's budget.
+func (v *validator) suggest(name string, options []string) string {
+	if v.suggested += len(options); v.suggested > suggestBudget {
+		return ""
+	}
+	return suggest(name, options)
+}
+
 func (v *validator) run(data []byte) {
+	if v.tooLarge(data) {
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -102,8 +132,12 @@ func (v *validator) run(data []byte) {
 		}
 		root = root.Content[0]
 	}
+	root = resolveAlias(root)
+	if root == nil || !v.checkShape(root) {
+		return
+	}
 	v.stepNodes = map[*Step]*stepNodes{}
-	v.decodePlan(resolveAlias(root))
+	v.decodePlan(root)
 	for _, pr := range v.p.Params {
 		if val, ok := v.overrides[pr.Name]; ok {
 			pr.Value, pr.Set = val, true
@@ -398,6 +432,10 @@ func (v *validator) decodeSteps(n *yaml.Node) {
 	if len(n.Content) == 0 {
 		v.errf(n.Line, "steps", "a plan needs at least one step")
 	}
+	if len(n.Content) > v.lim.steps {
+		v.errf(n.Line, "steps", "%d steps: a plan may have at most %d", len(n.Content), v.lim.steps)
+		return
+	}
 	v.p.byID = make(map[string]*Step, len(n.Content))
 	for i, e := range n.Content {
 		e = resolveAlias(e)
@@ -572,7 +610,7 @@ func (v *validator) checkGraph() {
 			case need == s.ID:
 				v.errf(line, sn.field+".needs", "a step cannot need itself")
 			case p.byID[need] == nil:
-				v.errf(line, sn.field+".needs", "unknown step %q%s", need, suggest(need, v.stepIDs()))
+				v.errf(line, sn.field+".needs", "unknown step %q%s", need, v.suggest(need, v.stepIDs()))
 			}
 		}
 	}
@@ -641,7 +679,7 @@ func (v *validator) checkSteps() {
 	for _, pr := range p.Params {
 		params[pr.Name] = true
 	}
-	phaseList := strings.Join(p.phaseIDs(), ", ")
+	phaseList := nameList(p.phaseIDs())
 	v.answerAncestry()
 	for _, s := range p.Steps {
 		sn := v.stepNodes[s]
@@ -751,6 +789,26 @@ func (v *validator) isAncestor(src, s *Step) bool {
 	}
 	k, ok := v.ancIndex[[2]int32{v.graph.index[src.ID], of}]
 	return ok && v.ancQueries[k].yes
+}
+
+// nameList joins names for a message, cut short past a few hundred characters.
+func nameList(names []string) string {
+	const room = 400
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 && b.Len()+len(n) > room {
+			fmt.Fprintf(&b, ", and %d more", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(n) > room {
+			n = n[:room] + "…"
+		}
+		b.WriteString(n)
+	}
+	return b.String()
 }
 
 func (p *Plan) phaseIDs() []string {
@@ -974,7 +1032,7 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 		switch r.kind {
 		case "params":
 			if !params[r.name] {
-				v.errf(n.Line, field, "undeclared param %q in ${%s}%s", r.name, r.raw, suggest(r.name, v.paramNames()))
+				v.errf(n.Line, field, "undeclared param %q in ${%s}%s", r.name, r.raw, v.suggest(r.name, v.paramNames()))
 				continue
 			}
 			if len(segs) == 1 && typ != "" && typ != "string" {
