@@ -48,7 +48,7 @@
 //
 // A plan may be at most [MaxBytes] (4 MiB), hold at most [MaxSteps] (10,000) steps, and nest
 // mappings and lists at most [MaxDepth] (50) levels deep; YAML aliases may not expand it past
-// [MaxExpanded]. A plan past a limit is refused
+// [MaxExpanded]. `needs` is always a list, even of one step. A plan past a limit is refused
 // with an error naming the limit and the plan's value, before the work the limit bounds.
 // Within the limits, validation takes time and memory about linear in the plan: the steps
 // are ordered once, and whether a step reads the outputs of an ancestor is answered for all

@@ -49,6 +49,17 @@ func wantOne(t *testing.T, errs []plan.FieldError, line int, field string, parts
 	}
 }
 
+func TestNeedsMustBeAList(t *testing.T) {
+	// Only the needs is reported: b still needs a, so it may read a's outputs.
+	src := header + `  - {id: a, action: approval, with: {roles: [sysadmin]}}
+  - id: b
+    action: approval
+    with: {roles: ["${steps.a.outputs.approvers}"]}
+    needs: a
+`
+	wantOne(t, refused(t, src), 10, "steps[b].needs", `want a list of step ids, got a string "a": write needs: [a]`)
+}
+
 func TestSizeLimits(t *testing.T) {
 	step := func(i int) string { return fmt.Sprintf("  - {id: s%d, action: wait, with: {duration: 1s}}\n", i) }
 	t.Run("bytes", func(t *testing.T) {

@@ -468,10 +468,13 @@ func (v *validator) decodeSteps(n *yaml.Node) {
 				s.Region, _ = v.str(val, f)
 			case "needs":
 				if val.Kind == yaml.ScalarNode && val.ShortTag() == "!!str" {
+					// Refused, but kept as the one need it means, so that what depends on it
+					// (reading its outputs) is not reported as well.
+					v.errf(val.Line, f, "want a list of step ids, got %s: write needs: [%s]", kindName(val), val.Value)
 					s.Needs = []string{val.Value}
-				} else {
-					s.Needs, _ = v.strList(val, f)
+					return
 				}
+				s.Needs, _ = v.strList(val, f)
 			case "action":
 				s.Action, _ = v.str(val, f)
 			case "with":
