@@ -1,7 +1,8 @@
 // Package runs turns plans into runs and resolves step inputs at dispatch. It implements
 // controlplane.Planner on top of package plan, so the control plane never parses YAML
-// itself. It holds no state but a cache of parsed plans, which it can always rebuild from
-// the run's immutable plan source.
+// itself. It holds no state but a small cache of parsed plans (the last maxCachedPlans
+// runs it resolved steps of), which it can always rebuild from the run's immutable plan
+// source.
 package runs
 
 import (
@@ -17,9 +18,49 @@ import (
 	"github.com/kirikae/kirikae/security"
 )
 
-// Planner implements controlplane.Planner.
+// Planner implements controlplane.Planner. The zero value is ready to use, and it is safe
+// for concurrent use.
 type Planner struct {
-	cache sync.Map // run id -> *plan.Plan with the run's params applied
+	cache planCache
+}
+
+// maxCachedPlans is how many runs' parsed plans a Planner keeps. Steps are resolved for
+// the runs in progress, which are one or two at a time (a run, its teardown, a drill that
+// a disaster preempts); a run that ended falls out as others are resolved, and a plan that
+// fell out is parsed again from the run if it is needed again.
+const maxCachedPlans = 8
+
+// planCache holds the parsed plans of the runs whose steps were resolved most recently.
+type planCache struct {
+	mu      sync.Mutex
+	entries []cachedPlan // least recently used first
+}
+
+type cachedPlan struct {
+	run  string
+	plan *plan.Plan // with the run's params applied
+}
+
+func (c *planCache) get(run string) (*plan.Plan, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.entries) - 1; i >= 0; i-- {
+		if e := c.entries[i]; e.run == run {
+			c.entries = append(append(c.entries[:i], c.entries[i+1:]...), e)
+			return e.plan, true
+		}
+	}
+	return nil, false
+}
+
+func (c *planCache) put(run string, p *plan.Plan) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = slices.DeleteFunc(c.entries, func(e cachedPlan) bool { return e.run == run })
+	c.entries = append(c.entries, cachedPlan{run, p})
+	if over := len(c.entries) - maxCachedPlans; over > 0 {
+		c.entries = slices.Delete(c.entries, 0, over)
+	}
 }
 
 // Compile parses and validates a plan, applies params, and builds a run whose steps carry
@@ -208,8 +249,8 @@ func (p *Planner) Resolve(run *kirikaev1.Run, st *kirikaev1.StepState) (string, 
 }
 
 func (p *Planner) planOf(run *kirikaev1.Run) (*plan.Plan, error) {
-	if v, ok := p.cache.Load(run.GetId()); ok {
-		return v.(*plan.Plan), nil
+	if pl, ok := p.cache.get(run.GetId()); ok {
+		return pl, nil
 	}
 	pl, err := plan.Parse(run.GetPlanName(), run.GetPlanSource())
 	if err != nil {
@@ -218,6 +259,6 @@ func (p *Planner) planOf(run *kirikaev1.Run) (*plan.Plan, error) {
 	if err := plan.ApplyParams(pl, run.GetParams()); err != nil {
 		return nil, fmt.Errorf("run %s: %w", run.GetId(), err)
 	}
-	p.cache.Store(run.GetId(), pl)
+	p.cache.put(run.GetId(), pl)
 	return pl, nil
 }
