@@ -15,7 +15,7 @@ import (
 // keeps one oversized or hostile plan from stalling it or exhausting its memory.
 //
 // They are generous for real plans: the bundled failover plan is 30 steps in 20 KiB and
-// nests 6 levels deep. Within them validation takes time and memory about linear in the
+// nests 5 levels deep. Within them validation takes time and memory about linear in the
 // plan (BenchmarkValidate measures it up to 100,000 steps, with the limits raised).
 const (
 	// MaxBytes is the largest plan file: 4 MiB, which is also gRPC's default limit on
@@ -24,13 +24,13 @@ const (
 	// MaxSteps is the most steps a plan may have.
 	MaxSteps = 10_000
 	// MaxDepth is how deeply mappings and lists may nest, counting the plan's top-level
-	// mapping as 1: a step's `with` input is at depth 4, so inputs may nest 46 levels more.
-	// Aliases count at the depth where they are used.
+	// mapping as 1: a step's `with` is at depth 4, so an input may nest 46 levels. An alias
+	// counts as the node it names, at the depth where it is used.
 	MaxDepth = 50
 	// MaxExpanded bounds what YAML aliases expand to: the plan, with every alias replaced
 	// by the node it names, may hold at most this much, counting each node as one plus the
-	// length of its text. A plan without aliases stays well under it at MaxBytes; the limit
-	// stops a small file from standing for a huge one.
+	// length of its text. Without aliases that count is at most about the file's size in
+	// bytes, so only aliases can reach it: it stops a small file from standing for a huge one.
 	MaxExpanded = 2 * MaxBytes
 )
 
