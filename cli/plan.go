@@ -15,7 +15,7 @@ import (
 
 func init() { register(newPlanCommand) }
 
-const planFormatHelp = `A plan is a YAML file; deploy/plans/ holds the seed system's plans
+var planFormatHelp = `A plan is a YAML file; deploy/plans/ holds the seed system's plans
 (kaigo-failover, kaigo-cutback, kaigo-rds-recovery, kaigo-rds-pitr, kaigo-ecs-recovery),
 which are the best examples. The shape:
 
@@ -46,7 +46,11 @@ which are the best examples. The shape:
 References in with: ${params.NAME}, ${steps.ID.outputs.NAME} (ID must be an ancestor through
 needs), ${run.id}, ${run.startedCompact}, ${region.primary|secondary|failed|target}.
 Parsing is strict: unknown keys, unknown actions or inputs, missing inputs, wrong types, bad
-durations, cycles and dangling references are all reported with file:line and field.`
+durations, cycles and dangling references are all reported with file:line and field.
+Limits: at most ` + limitsHelp + `; a plan past one is refused
+before anything else is checked.`
+
+var limitsHelp = fmt.Sprintf("%d MiB, %d steps and %d levels of nesting", plan.MaxBytes>>20, plan.MaxSteps, plan.MaxDepth)
 
 func newPlanCommand() *cobra.Command {
 	cmd := &cobra.Command{
