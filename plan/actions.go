@@ -158,6 +158,10 @@ func init() {
 			in("maxAge", "duration", "report (not refuse) a recovery point older than this"),
 		},
 		Outputs: []string{"restoreJobId", "recoveryPointArn", "fileSystemId", "recoveryPointAgeSeconds"}})
+	def(Action{Name: "aws.backup.deleteRestored", Where: OnAgent,
+		Doc:    "Undo of aws.backup.restoreLatest: wait until the restore job has ended (AWS Backup cannot stop one), then delete the EFS file system it created; nothing if it created none.",
+		Inputs: []Input{req("restoreJobId", "string", "the job aws.backup.restoreLatest started")}, Outputs: []string{"deleted", "fileSystemId"},
+		Resource: res("backup-restore-job", "restoreJobId")})
 	def(Action{Name: "aws.efs.deleteFileSystem", Where: OnAgent,
 		Doc:    "Undo of an EFS restore: delete a file system and wait until it is gone; succeeds if it is already gone.",
 		Inputs: []Input{req("fileSystemId", "string", "e.g. fs-0123456789abcdef0")}, Outputs: []string{"deleted"}, Resource: res("efs-file-system", "fileSystemId")})

@@ -29,10 +29,12 @@ type BackupAPI interface {
 // instead of a second one. The outputs come from that job, so they name the recovery point
 // it restores even if a newer one appeared since.
 //
-// Undo: for EFS, aws.efs.deleteFileSystem of the file system the restore job created,
-// recorded as soon as the job names it. A restore always creates a new file system, and the
-// job is this step's own (the idempotency token), so a rerun that gets the job back reports
-// the same undo again; the control plane keeps one.
+// Undo: aws.backup.deleteRestored of the restore job, recorded the moment StartRestoreJob
+// answers, before anything is waited for. AWS Backup cannot cancel a restore, and a job
+// names what it creates only once it is done, so an undo keyed on the file system could not
+// be recorded for a step aborted while its job ran: the file system would appear later,
+// owned by nobody. The job is this step's own (the idempotency token), so a rerun that gets
+// it back reports the same undo again; the control plane keeps one.
 type BackupRestoreLatest struct {
 	Client func(region string) (BackupAPI, error)
 	Opts   Options
@@ -124,20 +126,17 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 		return nil, fmt.Errorf("start restore of %s: %w", aws.ToString(best.RecoveryPointArn), err)
 	}
 	jobID := aws.ToString(start.RestoreJobId)
+	step.Undo.Add(action.Undo{
+		Action: "aws.backup.deleteRestored",
+		With:   map[string]any{"restoreJobId": jobID},
+		Note:   "delete what restore job " + jobID + " creates (started by this run from " + vault + ")",
+	})
 	tr.Report("restore job " + jobID)
 	var job *backup.DescribeRestoreJobOutput
 	err = action.Poll(ctx, e.Opts.backoff(), func(ctx context.Context) (bool, error) {
 		j, err := api.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(jobID)})
 		if err != nil {
 			return false, fmt.Errorf("describe restore job %s: %w", jobID, err)
-		}
-		// The file system exists as soon as the job names it, even if the job then fails.
-		if fs := efsID(aws.ToString(j.CreatedResourceArn)); fs != "" && strings.EqualFold(rtype, "EFS") {
-			step.Undo.Add(action.Undo{
-				Action: "aws.efs.deleteFileSystem",
-				With:   map[string]any{"fileSystemId": fs},
-				Note:   "delete file system " + fs + " (restored by this run from " + vault + ")",
-			})
 		}
 		switch j.Status {
 		case types.RestoreJobStatusCompleted:
@@ -179,4 +178,74 @@ func efsID(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
+}
+
+// BackupJobAPI is what BackupDeleteRestored reads of AWS Backup.
+type BackupJobAPI interface {
+	DescribeRestoreJob(context.Context, *backup.DescribeRestoreJobInput, ...func(*backup.Options)) (*backup.DescribeRestoreJobOutput, error)
+}
+
+// BackupDeleteRestored is aws.backup.deleteRestored, the undo of aws.backup.restoreLatest:
+// it waits until the restore job has ended (AWS Backup cannot stop a restore), then deletes
+// the EFS file system the job created, as aws.efs.deleteFileSystem does. A job that ended
+// without creating anything leaves nothing to delete.
+//
+// Idempotency: the job's record names the same resource every time, and a file system
+// that is gone counts as deleted. A job that created something other than an EFS file
+// system is refused, naming it, for a person to remove: this undo deletes nothing it cannot
+// identify.
+type BackupDeleteRestored struct {
+	Backup func(region string) (BackupJobAPI, error)
+	EFS    func(region string) (EFSDeleteAPI, error)
+	Opts   Options
+}
+
+// Execute runs the step.
+func (e *BackupDeleteRestored) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
+	jobID, err := action.Str(step, "restoreJobId")
+	if err != nil {
+		return nil, err
+	}
+	api, err := e.Backup(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	tr := action.NewTracker(progress, "restore job "+jobID, nil)
+	var job *backup.DescribeRestoreJobOutput
+	err = action.Poll(ctx, e.Opts.backoff(), func(ctx context.Context) (bool, error) {
+		j, err := api.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(jobID)})
+		if isCode(err, "ResourceNotFoundException") {
+			return false, guard("restore job %s is not known to AWS Backup in %s: find what it restored and delete it by hand", jobID, step.Region)
+		}
+		if err != nil {
+			return false, fmt.Errorf("describe restore job %s: %w", jobID, err)
+		}
+		switch j.Status {
+		case types.RestoreJobStatusCompleted, types.RestoreJobStatusFailed, types.RestoreJobStatusAborted:
+			job = j
+			return true, nil
+		}
+		tr.Report(fmt.Sprintf("waiting for the job to end before deleting what it creates: %s %s", j.Status, aws.ToString(j.PercentDone)))
+		return false, nil
+	})
+	if err != nil {
+		return nil, waitErr("restore job "+jobID+" to end", err)
+	}
+	created := aws.ToString(job.CreatedResourceArn)
+	if created == "" {
+		tr.Report(fmt.Sprintf("ended %s without creating anything", job.Status))
+		return map[string]any{"deleted": false, "fileSystemId": ""}, nil
+	}
+	if !strings.Contains(created, ":elasticfilesystem:") || !strings.Contains(created, ":file-system/") {
+		return nil, guard("restore job %s created %s, which is not an EFS file system; this undo deletes only those: delete it by hand", jobID, created)
+	}
+	fs := efsID(created)
+	efsAPI, err := e.EFS(step.Region)
+	if err != nil {
+		return nil, err
+	}
+	if err := deleteFileSystem(ctx, efsAPI, fs, action.NewTracker(progress, "EFS "+fs, nil), e.Opts); err != nil {
+		return nil, err
+	}
+	return map[string]any{"deleted": true, "fileSystemId": fs}, nil
 }

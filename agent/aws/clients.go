@@ -212,6 +212,8 @@ func Register(reg *action.Registry, clientsFor func(region string) (*Clients, er
 	reg.Register("aws.elasticache.createReplicationGroup", &ElastiCacheCreate{Client: client(clientsFor, func(c *Clients) ElastiCacheCreateAPI { return ecc(c) }), Opts: opts})
 	reg.Register("aws.elasticache.deleteReplicationGroup", &ElastiCacheDelete{Client: client(clientsFor, func(c *Clients) ElastiCacheDeleteAPI { return ecc(c) }), Opts: opts})
 	reg.Register("aws.backup.restoreLatest", &BackupRestoreLatest{Client: client(clientsFor, func(c *Clients) BackupAPI { return c.Backup }), Opts: opts})
+	reg.Register("aws.backup.deleteRestored", &BackupDeleteRestored{Backup: client(clientsFor, func(c *Clients) BackupJobAPI { return c.Backup }),
+		EFS: client(clientsFor, func(c *Clients) EFSDeleteAPI { return c.EFS }), Opts: opts})
 	reg.Register("aws.efs.deleteFileSystem", &EFSDeleteFileSystem{Client: client(clientsFor, func(c *Clients) EFSDeleteAPI { return c.EFS }), Opts: opts})
 	reg.Register("aws.secretsmanager.put", &SecretPut{Client: client(clientsFor, func(c *Clients) SecretsAPI { return c.SecretsManager }), Opts: opts})
 	reg.Register("aws.secretsmanager.restoreVersion", &SecretRestoreVersion{Client: client(clientsFor, func(c *Clients) SecretsRestoreAPI { return c.SecretsManager }), Opts: opts})

@@ -55,26 +55,34 @@ func (e *EFSDeleteFileSystem) Execute(ctx context.Context, step action.Step, pro
 	if err != nil {
 		return nil, err
 	}
-	tr := action.NewTracker(progress, "EFS "+id, nil)
+	if err := deleteFileSystem(ctx, api, id, action.NewTracker(progress, "EFS "+id, nil), e.Opts); err != nil {
+		return nil, err
+	}
+	return map[string]any{"deleted": true}, nil
+}
+
+// deleteFileSystem deletes file system id and polls until it is gone; a file system that
+// is not there counts as deleted, and one already deleting is only waited for.
+func deleteFileSystem(ctx context.Context, api EFSDeleteAPI, id string, tr *action.Tracker, opts Options) error {
 	fs, err := describeFileSystem(ctx, api, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if fs == nil || fs.LifeCycleState == types.LifeCycleStateDeleted {
 		tr.Report("already gone")
-		return map[string]any{"deleted": true}, nil
+		return nil
 	}
 	if fs.LifeCycleState != types.LifeCycleStateDeleting {
 		tr.Report("deleting (" + string(fs.LifeCycleState) + ")")
 		_, err := api.DeleteFileSystem(ctx, &efs.DeleteFileSystemInput{FileSystemId: aws.String(id)})
 		if isCode(err, "FileSystemNotFound") {
-			return map[string]any{"deleted": true}, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("delete file system %s: %w", id, err)
+			return fmt.Errorf("delete file system %s: %w", id, err)
 		}
 	}
-	err = action.Poll(ctx, e.Opts.backoff(), func(ctx context.Context) (bool, error) {
+	err = action.Poll(ctx, opts.backoff(), func(ctx context.Context) (bool, error) {
 		fs, err := describeFileSystem(ctx, api, id)
 		if err != nil {
 			return false, err
@@ -86,7 +94,7 @@ func (e *EFSDeleteFileSystem) Execute(ctx context.Context, step action.Step, pro
 		return false, nil
 	})
 	if err != nil {
-		return nil, waitErr("file system "+id+" to be deleted", err)
+		return waitErr("file system "+id+" to be deleted", err)
 	}
-	return map[string]any{"deleted": true}, nil
+	return nil
 }

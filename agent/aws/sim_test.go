@@ -191,9 +191,18 @@ func simCases() []simCase {
 		{name: "deleteRestored", action: "aws.rds.deleteRestored", region: west, op: "DeleteDBInstance", waits: true,
 			with: map[string]any{}, setup: undoSetup("aws.rds.restoreSnapshot", map[string]any{"instanceId": awssim.KaigoDRInstance,
 				"sourceInstance": awssim.KaigoProdInstance, "subnetGroup": awssim.KaigoDRSubnetGroup, "allowDataLoss": true})},
+		{name: "deleteRestoredFileSystem", action: "aws.backup.deleteRestored", region: west, op: "DeleteFileSystem",
+			with: map[string]any{}, setup: undoSetup("aws.backup.restoreLatest", restoreEFS)},
 		{name: "deleteFileSystem", action: "aws.efs.deleteFileSystem", region: west, op: "DeleteFileSystem",
-			with: map[string]any{}, setup: undoSetup("aws.backup.restoreLatest", map[string]any{"vault": awssim.KaigoDRVault,
-				"iamRoleArn": "arn:aws:iam::123456789012:role/AWSBackupDefaultServiceRole"})},
+			with: map[string]any{}, setup: func(t *testing.T, e *env, into map[string]any) {
+				s := step("aws.backup.restoreLatest", west, restoreEFS)
+				s.StepID = "setup"
+				out, _, err := e.execUndo(testCtx(t), s)
+				if err != nil {
+					t.Fatalf("setup: %v", err)
+				}
+				into["fileSystemId"] = out["fileSystemId"]
+			}},
 		{name: "restoreVersion", action: "aws.secretsmanager.restoreVersion", region: west, op: "UpdateSecretVersionStage",
 			with: map[string]any{}, setup: undoSetup("aws.secretsmanager.put", map[string]any{"secretId": awssim.KaigoDRDBSecret, "value": "drill"})},
 		{name: "deregisterTaskDefinition", action: "aws.ecs.deregisterTaskDefinition", region: west, op: "DeregisterTaskDefinition",
@@ -211,6 +220,8 @@ func simCases() []simCase {
 			with: map[string]any{"topicArn": awssim.KaigoDRAlertsTopic, "subject": "DR", "message": "サービスを再開しました"}},
 	}
 }
+
+var restoreEFS = map[string]any{"vault": awssim.KaigoDRVault, "iamRoleArn": "arn:aws:iam::123456789012:role/AWSBackupDefaultServiceRole"}
 
 // undoSetup runs a creating step and completes `with` from the one undo step it reported.
 func undoSetup(act string, with map[string]any) func(t *testing.T, e *env, into map[string]any) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,9 +95,9 @@ func undoCases() []undoCase {
 		{name: "backupRestore", action: "aws.backup.restoreLatest", region: west, sameStepRerun: true,
 			with: map[string]any{"vault": awssim.KaigoDRVault, "iamRoleArn": "arn:aws:iam::123456789012:role/AWSBackupDefaultServiceRole"},
 			want: func(t *testing.T, _ *env, out map[string]any) []action.Undo {
-				fs := out["fileSystemId"].(string)
-				return []action.Undo{{Action: "aws.efs.deleteFileSystem", With: map[string]any{"fileSystemId": fs},
-					Note: "delete file system " + fs + " (restored by this run from " + awssim.KaigoDRVault + ")"}}
+				job := out["restoreJobId"].(string)
+				return []action.Undo{{Action: "aws.backup.deleteRestored", With: map[string]any{"restoreJobId": job},
+					Note: "delete what restore job " + job + " creates (started by this run from " + awssim.KaigoDRVault + ")"}}
 			},
 			state: func(t *testing.T, e *env) any {
 				out, err := e.clients(t, west).EFS.DescribeFileSystems(testCtx(t), &efs.DescribeFileSystemsInput{})
@@ -342,5 +343,77 @@ func TestDeleteRestoredGuardRail(t *testing.T) {
 	}
 	if n := e.mutations("DeleteDBInstance"); n != 1 {
 		t.Fatalf("%d deletes, want 1", n)
+	}
+}
+
+// TestRestoreAbortedMidJobIsUndone: a restore step cancelled while its job still runs (an
+// abort) has already recorded its undo, and that undo waits for the job AWS Backup cannot
+// stop, then deletes the file system the job created. Nothing is left behind.
+func TestRestoreAbortedMidJobIsUndone(t *testing.T) {
+	e := newSimEnv(t)
+	fileSystems := func() []string {
+		out, err := e.clients(t, west).EFS.DescribeFileSystems(testCtx(t), &efs.DescribeFileSystemsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, fs := range out.FileSystems {
+			ids = append(ids, aws.ToString(fs.FileSystemId))
+		}
+		return ids
+	}
+	before := fileSystems()
+	e.clock.Freeze(true) // AWS time stands still: the job stays unfinished
+	ctx, cancel := context.WithCancel(testCtx(t))
+	s := step("aws.backup.restoreLatest", west, restoreEFS)
+	s.Undo = &action.UndoLog{}
+	_, err := e.reg.Execute(ctx, s, func(string) {
+		if e.mutations("StartRestoreJob") > 0 {
+			cancel() // the run is aborted while the job runs
+		}
+	})
+	cancel()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the restore was not cut short: %v", err)
+	}
+	undo := s.Undo.Steps()
+	if len(undo) != 1 || undo[0].Action != "aws.backup.deleteRestored" || undo[0].With["restoreJobId"] == "" {
+		t.Fatalf("undo recorded by the aborted restore: %+v, want aws.backup.deleteRestored of its job", undo)
+	}
+
+	u := step(undo[0].Action, west, undo[0].With)
+	waiting := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	var out map[string]any
+	go func() {
+		var err error
+		out, err = e.reg.Execute(testCtx(t), u, func(line string) {
+			if strings.Contains(line, "waiting for the job to end") {
+				once.Do(func() { close(waiting) })
+			}
+		})
+		done <- err
+	}()
+	select {
+	case <-waiting:
+	case err := <-done:
+		t.Fatalf("the undo ended before the job did: %v %v", out, err)
+	}
+	if n := e.mutations("DeleteFileSystem"); n != 0 {
+		t.Fatalf("the undo deleted before the job ended (%d deletes)", n)
+	}
+	e.clock.Freeze(false)
+	if err := <-done; err != nil {
+		t.Fatalf("undo: %v", err)
+	}
+	if out["deleted"] != true || out["fileSystemId"] == "" {
+		t.Fatalf("undo outputs: %v", out)
+	}
+	if n := e.mutations("DeleteFileSystem"); n != 1 {
+		t.Fatalf("journal holds %d DeleteFileSystem, want 1", n)
+	}
+	if after := fileSystems(); !reflect.DeepEqual(after, before) {
+		t.Fatalf("file systems before %v, after the undo %v", before, after)
 	}
 }
