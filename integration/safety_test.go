@@ -261,9 +261,14 @@ func TestAbortUndoRemovesWhatTheRunCreated(t *testing.T) {
 			t.Errorf("journal: %s x%d, %s x%d; want one each", create, c, remove, r)
 		}
 	}
-	integration.WaitFor(t, 60*time.Second, "the DR region to be as it was", func() bool {
-		return strings.EqualFold(stringOf(w.drSnapshot(ctx)), stringOf(before))
-	})
+	var after string
+	deadline := time.Now().Add(60 * time.Second)
+	for after = stringOf(w.drSnapshot(ctx)); after != stringOf(before) && time.Now().Before(deadline); after = stringOf(w.drSnapshot(ctx)) {
+		time.Sleep(200 * time.Millisecond) // polling interval
+	}
+	if after != stringOf(before) {
+		t.Fatalf("the DR region after the undo is not as it was:\nbefore: %s\nafter:  %s", stringOf(before), after)
+	}
 	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != "1" {
 		t.Fatalf("region after an aborted failover: %+v", got.State)
 	}
@@ -366,7 +371,8 @@ func TestSecondDisasterRestoresTheNewestSnapshot(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := west.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: made.DBSnapshot.DBSnapshotArn,
-				TargetDBSnapshotIdentifier: aws.String(snap + "-copy"), SourceRegion: aws.String("us-east-1")}); err != nil {
+				TargetDBSnapshotIdentifier: aws.String(snap + "-copy"), SourceRegion: aws.String("us-east-1"),
+				KmsKeyId: aws.String("arn:aws:kms:us-west-2:123456789012:key/dr-key-id")}); err != nil { // the fixture's DR key
 				t.Fatal(err)
 			}
 			if err := rds.NewDBSnapshotAvailableWaiter(west).Wait(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(snap + "-copy")}, 2*time.Minute); err != nil {
