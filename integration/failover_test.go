@@ -101,7 +101,6 @@ func (w *drWorld) run(id string) runJSON {
 // drive plays the operators until the run ends: sam confirms checklists, and each approval
 // role is given by the person holding it.
 func (w *drWorld) drive(id string, timeout time.Duration, each func(r runJSON)) runJSON {
-	people := map[string]string{"sysadmin": "sam", "manager": "mia", "executive": "eve"}
 	acted := map[string]bool{}
 	var r runJSON
 	integration.WaitFor(w.t, timeout, "run "+id+" to end", func() bool {
@@ -110,23 +109,30 @@ func (w *drWorld) drive(id string, timeout time.Duration, each func(r runJSON)) 
 			each(r)
 		}
 		for _, st := range r.Steps {
-			if st.Status != "STEP_STATUS_WAITING" || acted[st.ID] {
-				continue
-			}
-			acted[st.ID] = true
-			switch st.Spec.Action {
-			case "checklist":
-				w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "confirm", id, st.ID)
-			case "approval":
-				for _, role := range st.Spec.Roles {
-					who := people[role]
-					w.c.MustCLI("operator-"+who, w.c.Addrs(), "run", "approve", id, st.ID, "--role", role)
-				}
-			}
+			w.operate(id, st.ID, st.Status, st.Spec.Action, st.Spec.Roles, acted)
 		}
 		return r.Status != "RUN_STATUS_RUNNING"
 	})
 	return r
+}
+
+// operate does, once, what a waiting checklist or approval step asks of people: sam
+// confirms a checklist, and each approval role is given by the person who holds it.
+func (w *drWorld) operate(id, step, status, action string, roles []string, acted map[string]bool) {
+	w.t.Helper()
+	if status != "STEP_STATUS_WAITING" || acted[step] {
+		return
+	}
+	acted[step] = true
+	people := map[string]string{"sysadmin": "sam", "manager": "mia", "executive": "eve"}
+	switch action {
+	case "checklist":
+		w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "confirm", id, step)
+	case "approval":
+		for _, role := range roles {
+			w.c.MustCLI("operator-"+people[role], w.c.Addrs(), "run", "approve", id, step, "--role", role)
+		}
+	}
 }
 
 func (w *drWorld) declare() string {

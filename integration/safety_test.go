@@ -63,21 +63,9 @@ func (w *drWorld) detail(id string) runDetail {
 // act plays the operators once on a run's waiting steps, as drive does until the run ends.
 func (w *drWorld) act(id string, acted map[string]bool) runDetail {
 	w.t.Helper()
-	people := map[string]string{"sysadmin": "sam", "manager": "mia", "executive": "eve"}
 	r := w.detail(id)
 	for _, st := range r.Steps {
-		if st.Status != "STEP_STATUS_WAITING" || acted[st.ID] {
-			continue
-		}
-		acted[st.ID] = true
-		switch st.Spec.Action {
-		case "checklist":
-			w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "confirm", id, st.ID)
-		case "approval":
-			for _, role := range st.Spec.Roles {
-				w.c.MustCLI("operator-"+people[role], w.c.Addrs(), "run", "approve", id, st.ID, "--role", role)
-			}
-		}
+		w.operate(id, st.ID, st.Status, st.Spec.Action, st.Spec.Roles, acted)
 	}
 	return r
 }
