@@ -99,17 +99,7 @@ func undoCases() []undoCase {
 				return []action.Undo{{Action: "aws.backup.deleteRestored", With: map[string]any{"restoreJobId": job},
 					Note: "delete what restore job " + job + " creates (started by this run from " + awssim.KaigoDRVault + ")"}}
 			},
-			state: func(t *testing.T, e *env) any {
-				out, err := e.clients(t, west).EFS.DescribeFileSystems(testCtx(t), &efs.DescribeFileSystemsInput{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var ids []string
-				for _, fs := range out.FileSystems {
-					ids = append(ids, aws.ToString(fs.FileSystemId))
-				}
-				return ids
-			}},
+			state: func(t *testing.T, e *env) any { return fileSystems(t, e) }},
 		{name: "secretPut", action: "aws.secretsmanager.put", region: west,
 			with: map[string]any{"secretId": awssim.KaigoDRDBSecret, "json": map[string]any{"endpoint": "drill.example"}},
 			want: func(t *testing.T, e *env, out map[string]any) []action.Undo {
@@ -351,18 +341,7 @@ func TestDeleteRestoredGuardRail(t *testing.T) {
 // stop, then deletes the file system the job created. Nothing is left behind.
 func TestRestoreAbortedMidJobIsUndone(t *testing.T) {
 	e := newSimEnv(t)
-	fileSystems := func() []string {
-		out, err := e.clients(t, west).EFS.DescribeFileSystems(testCtx(t), &efs.DescribeFileSystemsInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		for _, fs := range out.FileSystems {
-			ids = append(ids, aws.ToString(fs.FileSystemId))
-		}
-		return ids
-	}
-	before := fileSystems()
+	before := fileSystems(t, e)
 	e.clock.Freeze(true) // AWS time stands still: the job stays unfinished
 	ctx, cancel := context.WithCancel(testCtx(t))
 	s := step("aws.backup.restoreLatest", west, restoreEFS)
@@ -413,7 +392,21 @@ func TestRestoreAbortedMidJobIsUndone(t *testing.T) {
 	if n := e.mutations("DeleteFileSystem"); n != 1 {
 		t.Fatalf("journal holds %d DeleteFileSystem, want 1", n)
 	}
-	if after := fileSystems(); !reflect.DeepEqual(after, before) {
+	if after := fileSystems(t, e); !reflect.DeepEqual(after, before) {
 		t.Fatalf("file systems before %v, after the undo %v", before, after)
 	}
+}
+
+// fileSystems lists the EFS file systems of the DR region.
+func fileSystems(t *testing.T, e *env) []string {
+	t.Helper()
+	out, err := e.clients(t, west).EFS.DescribeFileSystems(testCtx(t), &efs.DescribeFileSystemsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, fs := range out.FileSystems {
+		ids = append(ids, aws.ToString(fs.FileSystemId))
+	}
+	return ids
 }
