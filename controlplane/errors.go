@@ -30,6 +30,9 @@ var (
 	// ErrOutcomeUnknown means a write was proposed but its result was not observed.
 	// Retrying with the same request id is always safe.
 	ErrOutcomeUnknown = errors.New("outcome unknown: retry with the same request id")
+	// ErrUnknownCommand stops a node that meets a raft command it cannot read in full,
+	// written by a newer version (see mustUnderstand).
+	ErrUnknownCommand = errors.New("unknown raft command")
 )
 
 // errorFromResult turns a state machine refusal into a wrapped sentinel.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -13,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/hashicorp/raft"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
@@ -59,7 +57,8 @@ func NewFSM() *FSM {
 	}
 }
 
-// Apply applies one log entry. Non-command entries only advance the index.
+// Apply applies one log entry. Non-command entries only advance the index. A command this
+// build cannot read in full stops the node (mustUnderstand).
 //
 // Request ids: a command with a request id is applied once per (scope, method, id), where
 // the scope is the caller (every control-plane server is one scope, "server"). A second
@@ -68,6 +67,14 @@ func NewFSM() *FSM {
 // and one caller's id never answers, or blocks, another's. Progress lines carry no id
 // worth keeping: they are status, applied every time and never remembered.
 func (f *FSM) Apply(l *raft.Log) any {
+	var cmd kirikaev1.Command
+	decodeErr := error(nil)
+	if l.Type == raft.LogCommand {
+		decodeErr = proto.Unmarshal(l.Data, &cmd)
+		if decodeErr == nil {
+			mustUnderstand(l.Index, &cmd) // before anything changes, even the applied index
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer f.advance(l.Index)
@@ -75,10 +82,9 @@ func (f *FSM) Apply(l *raft.Log) any {
 		return nil
 	}
 	f.applying = l.Index
-	var cmd kirikaev1.Command
-	if err := proto.Unmarshal(l.Data, &cmd); err != nil {
+	if decodeErr != nil {
 		// A corrupt entry cannot be applied by any node, so every node skips it alike.
-		return &kirikaev1.CommandResult{Error: fmt.Sprintf("decode command at index %d: %v", l.Index, err),
+		return &kirikaev1.CommandResult{Error: fmt.Sprintf("decode command at index %d: %v", l.Index, decodeErr),
 			Code: kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT}
 	}
 	method := methodOf(&cmd)
@@ -158,86 +164,12 @@ func (f *FSM) advance(index uint64) {
 	f.appliedCh = make(chan struct{})
 }
 
-// methodOf names a command's kind, for the audit log and request-id scopes.
-func methodOf(cmd *kirikaev1.Command) string {
-	switch cmd.GetPayload().(type) {
-	case *kirikaev1.Command_InitRegion:
-		return "region.init"
-	case *kirikaev1.Command_SetRegion:
-		return "region.set"
-	case *kirikaev1.Command_RestoreState:
-		return "cluster.snapshot.restore"
-	case *kirikaev1.Command_RegisterMember:
-		return "cluster.join"
-	case *kirikaev1.Command_RemoveMember:
-		return "cluster.remove"
-	case *kirikaev1.Command_RegisterAgent:
-		return "agent.register"
-	case *kirikaev1.Command_RecordReadiness:
-		return "agent.readiness"
-	case *kirikaev1.Command_CreateRun:
-		return "run.create"
-	case *kirikaev1.Command_StepDispatched:
-		return "run.step.dispatch"
-	case *kirikaev1.Command_StepProgress:
-		return "run.step.progress"
-	case *kirikaev1.Command_StepResult:
-		return "run.step.result"
-	case *kirikaev1.Command_ControlPlaneStep:
-		return "run.step.control-plane"
-	case *kirikaev1.Command_Approve:
-		return "run.approve"
-	case *kirikaev1.Command_Confirm:
-		return "run.confirm"
-	case *kirikaev1.Command_Control:
-		return "run.control"
-	case *kirikaev1.Command_RunReadiness:
-		return "run.readiness"
-	case *kirikaev1.Command_RecordTabletop:
-		return "drill.tabletop.record"
-	}
-	return "unknown"
-}
-
 func (f *FSM) dispatch(index uint64, cmd *kirikaev1.Command) *kirikaev1.CommandResult {
-	switch p := cmd.GetPayload().(type) {
-	case *kirikaev1.Command_InitRegion:
-		return f.applyInit(index, cmd, p.InitRegion)
-	case *kirikaev1.Command_SetRegion:
-		return f.applySet(index, cmd, p.SetRegion)
-	case *kirikaev1.Command_RestoreState:
-		return f.applyRestore(index, p.RestoreState)
-	case *kirikaev1.Command_RegisterMember:
-		return f.applyRegisterMember(p.RegisterMember)
-	case *kirikaev1.Command_RemoveMember:
-		return f.applyRemoveMember(p.RemoveMember)
-	case *kirikaev1.Command_RegisterAgent:
-		return f.applyRegisterAgent(cmd, p.RegisterAgent)
-	case *kirikaev1.Command_RecordReadiness:
-		return f.applyRecordReadiness(cmd, p.RecordReadiness)
-	case *kirikaev1.Command_CreateRun:
-		return f.applyCreateRun(cmd, p.CreateRun)
-	case *kirikaev1.Command_StepDispatched:
-		return f.applyStepDispatched(cmd, p.StepDispatched)
-	case *kirikaev1.Command_StepProgress:
-		return f.applyStepProgress(cmd, p.StepProgress)
-	case *kirikaev1.Command_StepResult:
-		return f.applyStepResult(cmd, p.StepResult)
-	case *kirikaev1.Command_ControlPlaneStep:
-		return f.applyControlPlaneStep(cmd, p.ControlPlaneStep)
-	case *kirikaev1.Command_Approve:
-		return f.applyApprove(cmd, p.Approve)
-	case *kirikaev1.Command_Confirm:
-		return f.applyConfirm(cmd, p.Confirm)
-	case *kirikaev1.Command_Control:
-		return f.applyControl(cmd, p.Control)
-	case *kirikaev1.Command_RunReadiness:
-		return f.applyRunReadiness(p.RunReadiness)
-	case *kirikaev1.Command_RecordTabletop:
-		return f.applyRecordTabletop(cmd, p.RecordTabletop)
-	default:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "command has no known payload")
+	c, ok := commandOf(cmd)
+	if !ok {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "command has no payload")
 	}
+	return c.apply(f, index, cmd)
 }
 
 func refuse(code kirikaev1.ErrorCode, format string, args ...any) *kirikaev1.CommandResult {
@@ -410,63 +342,6 @@ func (f *FSM) audit(index uint64, cmd *kirikaev1.Command, method string, res *ki
 		result = "error: " + res.GetError()
 	}
 	f.auditNote(index, cmd, method, renderRequest(cmd), result)
-}
-
-// renderRequest renders the payload as compact JSON. protojson randomizes whitespace on
-// purpose, so the output is compacted to keep it identical on every node and build.
-func renderRequest(cmd *kirikaev1.Command) string {
-	var m proto.Message
-	switch p := cmd.GetPayload().(type) {
-	case *kirikaev1.Command_InitRegion:
-		m = p.InitRegion
-	case *kirikaev1.Command_SetRegion:
-		m = p.SetRegion
-	case *kirikaev1.Command_RegisterMember:
-		m = p.RegisterMember
-	case *kirikaev1.Command_RemoveMember:
-		m = p.RemoveMember
-	case *kirikaev1.Command_RestoreState:
-		// The whole state is too large for an audit line; record what it sets.
-		m = p.RestoreState.GetState().GetRegion()
-	case *kirikaev1.Command_RegisterAgent:
-		m = p.RegisterAgent
-	case *kirikaev1.Command_RecordReadiness:
-		m = p.RecordReadiness
-	case *kirikaev1.Command_CreateRun:
-		r := p.CreateRun
-		m = &kirikaev1.Run{Id: r.GetId(), Kind: r.GetKind(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Params: r.GetParams(),
-			Scenario: r.GetScenario(), ExpectedOutageMs: r.GetExpectedOutageMs(), Reason: r.GetReason(),
-			OverrideCriteria: r.GetOverrideCriteria(), FromRegion: r.GetFromRegion(), ToRegion: r.GetToRegion(), ParentRunId: r.GetParentRunId()}
-	case *kirikaev1.Command_StepDispatched:
-		m = p.StepDispatched
-	case *kirikaev1.Command_StepResult:
-		m = p.StepResult
-	case *kirikaev1.Command_ControlPlaneStep:
-		m = p.ControlPlaneStep
-	case *kirikaev1.Command_Approve:
-		m = p.Approve
-	case *kirikaev1.Command_Confirm:
-		m = p.Confirm
-	case *kirikaev1.Command_Control:
-		m = p.Control
-	case *kirikaev1.Command_RunReadiness:
-		m = &kirikaev1.RunReadiness{RunId: p.RunReadiness.GetRunId()} // the reports are in the run
-	case *kirikaev1.Command_RecordTabletop:
-		r := p.RecordTabletop // the steps are in the run
-		m = &kirikaev1.Run{Id: r.GetId(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Status: r.GetStatus(), Scenario: r.GetScenario(), Reason: r.GetReason()}
-	}
-	if m == nil {
-		return "{}"
-	}
-	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
-	if err != nil {
-		return "{}"
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return string(b)
-	}
-	return buf.String()
 }
 
 // AuditHash is SHA-256 over the entry's fields, each length-prefixed, and prev_hash.
