@@ -7,22 +7,19 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/raft"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/kirikae/kirikae/awsregion"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
 // maxAppliedRequests bounds the request-id deduplication window. It is a count, not a time,
 // so every node forgets the same ids at the same index.
 const maxAppliedRequests = 50000
-
-// regionPattern is the shape of an AWS region name, e.g. us-east-1 or ap-northeast-1.
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$`)
 
 // FSM is the replicated state machine.
 //
@@ -178,7 +175,7 @@ func refuse(code kirikaev1.ErrorCode, format string, args ...any) *kirikaev1.Com
 
 // ValidateRegion checks an AWS region name's shape.
 func ValidateRegion(field, region string) error {
-	if !regionPattern.MatchString(region) {
+	if !awsregion.Valid(region) {
 		return fmt.Errorf("%w: %s %q is not an AWS region name (want e.g. us-east-1)", ErrInvalidArgument, field, region)
 	}
 	return nil

@@ -201,3 +201,14 @@ type memSink struct{ bytes.Buffer }
 func (m *memSink) ID() string    { return "mem" }
 func (m *memSink) Cancel() error { return nil }
 func (m *memSink) Close() error  { return nil }
+
+// TestFSMTakesEveryRegionAPlanMayName: the state machine and plans share one rule for
+// region names, so a pair in an isolated partition, which a plan may name, can be set up.
+func TestFSMTakesEveryRegionAPlanMayName(t *testing.T) {
+	f := NewFSM()
+	cmd := &kirikaev1.Command{RequestId: "i", Actor: "spiffe://kirikae/operator/admin", TimeUnixNano: 100,
+		Payload: &kirikaev1.Command_InitRegion{InitRegion: &kirikaev1.InitRegionRequest{Primary: "us-iso-east-1", Secondary: "us-isob-east-1"}}}
+	if res := applyCmd(t, f, 1, cmd); res.GetError() != "" {
+		t.Fatalf("init us-iso-east-1/us-isob-east-1: %s", res.GetError())
+	}
+}

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kirikae/kirikae/awsregion"
 )
 
 var (
-	idRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	paramRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	roleRe   = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	regionRe = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`)
+	idRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	paramRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	roleRe  = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 )
 
 // maxErrors is the most problems one validation reports; past it, it says it stopped.
@@ -882,7 +883,7 @@ func (v *validator) checkRegion(s *Step, sn *stepNodes, act Action, params map[s
 }
 
 func validRegion(r string) bool {
-	return r == RegionPrimary || r == RegionSecondary || regionRe.MatchString(r)
+	return r == RegionPrimary || r == RegionSecondary || awsregion.Valid(r)
 }
 
 func (v *validator) checkInputs(s *Step, sn *stepNodes, act Action) {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/kirikae/kirikae/awsregion"
 )
 
 // Kind is what sort of principal an identity names. The kind is part of the certificate's
@@ -117,10 +119,7 @@ func IdentityFromCert(cert *x509.Certificate) (Identity, error) {
 	}
 }
 
-var (
-	nameRE   = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$`)
-	regionRE = regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]+$`)
-)
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$`)
 
 // ValidateName checks an operator name or server id. Names become URI path segments, file
 // names (operator-<name>.pem) and roles-file keys, so only letters, digits, '.', '_' and
@@ -136,7 +135,7 @@ func ValidateName(name string) error {
 // us-gov-west-1). It does not check that the region exists: the control plane checks
 // regions against the configured pair.
 func ValidateRegion(region string) error {
-	if !regionRE.MatchString(region) {
+	if !awsregion.Valid(region) {
 		return fmt.Errorf("%w: region %q: want an AWS region name like us-east-1", ErrInvalidName, region)
 	}
 	return nil

@@ -1,0 +1,15 @@
+// Package awsregion knows the shape of an AWS region name. It is the one place that does:
+// plans, the state machine and certificate identities all ask it, so a region one of them
+// accepts is never refused by another.
+package awsregion
+
+import "regexp"
+
+// pattern: two letters, one or more words, a number. It covers the commercial regions
+// (us-east-1, ap-northeast-1, mx-central-1), GovCloud (us-gov-west-1), China (cn-north-1)
+// and the isolated partitions (us-iso-east-1, us-isob-east-1, eu-isoe-west-1).
+var pattern = regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]+$`)
+
+// Valid reports whether name has the shape of an AWS region name. It does not say the
+// region exists: a new region is valid the day it opens.
+func Valid(name string) bool { return pattern.MatchString(name) }

@@ -1,0 +1,21 @@
+package awsregion_test
+
+import (
+	"testing"
+
+	"github.com/kirikae/kirikae/awsregion"
+)
+
+func TestValid(t *testing.T) {
+	for _, name := range []string{"us-east-1", "ap-northeast-1", "mx-central-1", "us-gov-west-1", "cn-north-1",
+		"us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1"} {
+		if !awsregion.Valid(name) {
+			t.Errorf("%s refused", name)
+		}
+	}
+	for _, name := range []string{"", "US-EAST-1", "us-east", "useast1", "us-east-1a", "us_east_1", "-us-east-1", "us-east-1 ", "secondary"} {
+		if awsregion.Valid(name) {
+			t.Errorf("%q accepted", name)
+		}
+	}
+}
