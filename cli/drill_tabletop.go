@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/report"
@@ -126,7 +127,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 		return err
 	}
 	run := res.Run
-	sum.SimRunID, sum.Status = run.GetId(), strings.ToLower(strings.TrimPrefix(run.GetStatus().String(), "RUN_STATUS_"))
+	sum.SimRunID, sum.Status = run.GetId(), enum.Name(run.GetStatus())
 	sum.PredictedRTO = plan.FormatDuration(res.PredictedRTO.Round(time.Minute))
 	if res.RTO > 0 {
 		sum.RTOObjective = plan.FormatDuration(res.RTO)

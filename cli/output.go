@@ -10,8 +10,6 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-
-	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
 // printJSON writes a proto message as indented JSON with proto field names.
@@ -37,10 +35,6 @@ func table(w io.Writer, header []string, rows [][]string) error {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
-}
-
-func modeName(m kirikaev1.Mode) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(m.String(), "MODE_")), "_", "-")
 }
 
 func formatTime(ns int64) string {

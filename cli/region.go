@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -102,7 +103,7 @@ the node last heard from the leader. --watch streams every change until interrup
 				}
 			}
 			return table(out, []string{"ACTIVE", "EPOCH", "MODE", "PRIMARY", "SECONDARY", "INDEX", "NODE", "READ"},
-				[][]string{{st.GetActive(), strconv.FormatUint(st.GetEpoch(), 10), modeName(st.GetMode()), st.GetPrimary(),
+				[][]string{{st.GetActive(), strconv.FormatUint(st.GetEpoch(), 10), enum.Name(st.GetMode()), st.GetPrimary(),
 					st.GetSecondary(), strconv.FormatUint(resp.GetRaftIndex(), 10), resp.GetNodeId(), fresh}})
 		},
 	}
@@ -140,7 +141,7 @@ func watchRegion(ctx context.Context, cf *clientFlags, from uint64, out io.Write
 			} else {
 				st := msg.GetState()
 				_, err = fmt.Fprintf(out, "index=%d active=%s epoch=%d mode=%s by=%s reason=%q\n", msg.GetIndex(), st.GetActive(),
-					st.GetEpoch(), modeName(st.GetMode()), st.GetChangedBy(), st.GetReason())
+					st.GetEpoch(), enum.Name(st.GetMode()), st.GetChangedBy(), st.GetReason())
 			}
 		}
 		conn.Close()
@@ -210,7 +211,7 @@ func newRegionHistoryCommand() *cobra.Command {
 			for _, c := range resp.GetChanges() {
 				st := c.GetState()
 				rows = append(rows, []string{strconv.FormatUint(c.GetIndex(), 10), formatTime(st.GetChangedUnixNano()), st.GetActive(),
-					strconv.FormatUint(st.GetEpoch(), 10), modeName(st.GetMode()), st.GetChangedBy(), st.GetReason()})
+					strconv.FormatUint(st.GetEpoch(), 10), enum.Name(st.GetMode()), st.GetChangedBy(), st.GetReason()})
 			}
 			return table(cmd.OutOrStdout(), []string{"INDEX", "TIME", "ACTIVE", "EPOCH", "MODE", "BY", "REASON"}, rows)
 		},
@@ -229,5 +230,5 @@ func printRegion(w io.Writer, format string, st *kirikaev1.RegionState, idx uint
 		return printJSON(w, raw)
 	}
 	return table(w, []string{"ACTIVE", "EPOCH", "MODE", "PRIMARY", "SECONDARY", "INDEX"},
-		[][]string{{st.GetActive(), strconv.FormatUint(st.GetEpoch(), 10), modeName(st.GetMode()), st.GetPrimary(), st.GetSecondary(), strconv.FormatUint(idx, 10)}})
+		[][]string{{st.GetActive(), strconv.FormatUint(st.GetEpoch(), 10), enum.Name(st.GetMode()), st.GetPrimary(), st.GetSecondary(), strconv.FormatUint(idx, 10)}})
 }

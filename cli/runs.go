@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -162,7 +163,7 @@ func afterStart(cmd *cobra.Command, cf *clientFlags, run *kirikaev1.Run, watch b
 		return printJSON(cmd.OutOrStdout(), run)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "run %s started (%s, plan %s, %d steps)\nwatch it: kirikae run watch %s\n",
-		run.GetId(), runKind(run.GetKind()), run.GetPlanName(), len(run.GetSteps()), run.GetId())
+		run.GetId(), enum.Name(run.GetKind()), run.GetPlanName(), len(run.GetSteps()), run.GetId())
 	return nil
 }
 
@@ -190,7 +191,7 @@ func newRunsCommand() *cobra.Command {
 						done++
 					}
 				}
-				rows = append(rows, []string{r.GetId(), runKind(r.GetKind()), drillKind(r.GetDrill()), r.GetPlanName(), runStatus(r.GetStatus()),
+				rows = append(rows, []string{r.GetId(), enum.Name(r.GetKind()), drillKind(r.GetDrill()), r.GetPlanName(), enum.Name(r.GetStatus()),
 					fmt.Sprintf("%d/%d", done, len(r.GetSteps())), formatTime(r.GetCreatedUnixNano()), r.GetDeclaredBy()})
 			}
 			return table(cmd.OutOrStdout(), []string{"ID", "KIND", "DRILL", "PLAN", "STATUS", "STEPS", "CREATED", "BY"}, rows)
@@ -331,7 +332,7 @@ func watchRun(ctx context.Context, cf *clientFlags, id string, out io.Writer) er
 			if last.GetStatus() == kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED {
 				return nil
 			}
-			return &exitError{code: 2, err: fmt.Errorf("run %s ended %s: %s", id, runStatus(last.GetStatus()), last.GetError())}
+			return &exitError{code: 2, err: fmt.Errorf("run %s ended %s: %s", id, enum.Name(last.GetStatus()), last.GetError())}
 		}
 		if err != nil && describe("", err) != nil && !retryableWatch(err) {
 			return describe(addrs[i%len(addrs)], err)
@@ -536,7 +537,7 @@ func printStepAfter(w io.Writer, cf *clientFlags, r *kirikaev1.Run, stepID strin
 	}
 	for _, st := range r.GetSteps() {
 		if st.GetId() == stepID {
-			fmt.Fprintf(w, "step %s: %s\n", stepID, stepStatus(st.GetStatus()))
+			fmt.Fprintf(w, "step %s: %s\n", stepID, enum.Name(st.GetStatus()))
 		}
 	}
 	return nil
@@ -573,7 +574,7 @@ func newRunControlCommand(verb, short string, action kirikaev1.ControlAction, ne
 				resp.GetRun().PlanSource = nil
 				return printJSON(cmd.OutOrStdout(), resp.GetRun())
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "run %s: %s\n", args[0], runStatus(resp.GetRun().GetStatus()))
+			fmt.Fprintf(cmd.OutOrStdout(), "run %s: %s\n", args[0], enum.Name(resp.GetRun().GetStatus()))
 			if needsStep {
 				if st := findStepIn(resp.GetRun(), args[1]); st != nil && st.GetSkipRequested() {
 					fmt.Fprintf(cmd.OutOrStdout(), "step %s is skipped once its needs have completed\n", args[1])

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -20,23 +21,11 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func stepStatus(s kirikaev1.StepStatus) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s.String(), "STEP_STATUS_")), "_", "-")
-}
-
-func runStatus(s kirikaev1.RunStatus) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "RUN_STATUS_"))
-}
-
-func runKind(k kirikaev1.RunKind) string {
-	return strings.ToLower(strings.TrimPrefix(k.String(), "RUN_KIND_"))
-}
-
 func drillKind(k kirikaev1.DrillKind) string {
 	if k == kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
 		return ""
 	}
-	return strings.ToLower(strings.TrimPrefix(k.String(), "DRILL_KIND_"))
+	return enum.Name(k)
 }
 
 func dur(ms int64) string {
@@ -61,11 +50,11 @@ func stepElapsed(st *kirikaev1.StepState, now time.Time) time.Duration {
 // renderRun draws a run phase by phase: each step with its status, elapsed time against
 // the expected, and what it waits for.
 func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
-	kind := runKind(r.GetKind())
+	kind := enum.Name(r.GetKind())
 	if d := drillKind(r.GetDrill()); d != "" {
 		kind += " (" + d + " drill)"
 	}
-	fmt.Fprintf(w, "run %s  %s  plan %s  %s -> %s  status %s\n", r.GetId(), kind, r.GetPlanName(), r.GetFromRegion(), r.GetToRegion(), runStatus(r.GetStatus()))
+	fmt.Fprintf(w, "run %s  %s  plan %s  %s -> %s  status %s\n", r.GetId(), kind, r.GetPlanName(), r.GetFromRegion(), r.GetToRegion(), enum.Name(r.GetStatus()))
 	if r.GetError() != "" {
 		fmt.Fprintf(w, "  ! %s\n", r.GetError())
 	}
@@ -106,7 +95,7 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 				continue
 			}
 			sp := st.GetSpec()
-			line := fmt.Sprintf("  %-11s %-34s %-12s %8s / %-6s", stepStatus(st.GetStatus()), st.GetId(), sp.GetRegion(),
+			line := fmt.Sprintf("  %-11s %-34s %-12s %8s / %-6s", enum.Name(st.GetStatus()), st.GetId(), sp.GetRegion(),
 				stepElapsed(st, now), dur(sp.GetExpectMs()))
 			switch {
 			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == "approval":
@@ -177,9 +166,9 @@ func renderChecklist(w io.Writer, st *kirikaev1.StepState) {
 // stepLines returns one line per step state, for the plain (non-terminal) watch output,
 // which prints only lines that changed.
 func stepLines(r *kirikaev1.Run) map[string]string {
-	out := map[string]string{"": fmt.Sprintf("run %s %s", r.GetId(), runStatus(r.GetStatus()))}
+	out := map[string]string{"": fmt.Sprintf("run %s %s", r.GetId(), enum.Name(r.GetStatus()))}
 	for _, st := range r.GetSteps() {
-		l := fmt.Sprintf("step %s %s", st.GetId(), stepStatus(st.GetStatus()))
+		l := fmt.Sprintf("step %s %s", st.GetId(), enum.Name(st.GetStatus()))
 		if st.GetAttempt() > 1 {
 			l += fmt.Sprintf(" attempt=%d", st.GetAttempt())
 		}

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) attachDrillCutback(ctx context.Context, run *kirikaev1.Run, req
 		return fmt.Errorf("%w: cutback_plan_source: only a full-scale drill (drill = full) runs a cutback after its failover", ErrInvalidArgument)
 	}
 	if run.GetKind() != kirikaev1.RunKind_RUN_KIND_FAILOVER {
-		return fmt.Errorf("%w: plan %s is a %s plan; a full-scale drill starts with a failover plan", ErrInvalidArgument, run.GetPlanName(), kindName(run.GetKind()))
+		return fmt.Errorf("%w: plan %s is a %s plan; a full-scale drill starts with a failover plan", ErrInvalidArgument, run.GetPlanName(), enum.Name(run.GetKind()))
 	}
 	region, _, _ := s.node.FSM().Region()
 	after := proto.Clone(region).(*kirikaev1.RegionState)
@@ -31,7 +32,7 @@ func (s *Server) attachDrillCutback(ctx context.Context, run *kirikaev1.Run, req
 		return fmt.Errorf("%w: cutback plan: %w", ErrInvalidArgument, err)
 	}
 	if cb.GetKind() != kirikaev1.RunKind_RUN_KIND_CUTBACK {
-		return fmt.Errorf("%w: cutback plan: plan %s is a %s plan, not a cutback plan", ErrInvalidArgument, cb.GetPlanName(), kindName(cb.GetKind()))
+		return fmt.Errorf("%w: cutback plan: plan %s is a %s plan, not a cutback plan", ErrInvalidArgument, cb.GetPlanName(), enum.Name(cb.GetKind()))
 	}
 	run.CutbackPlanSource, run.CutbackParams = req.GetCutbackPlanSource(), req.GetCutbackParams()
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/security"
 )
@@ -208,7 +209,7 @@ func (f *FSM) finishRun(cmd *kirikaev1.Command, r *kirikaev1.Run, status kirikae
 		r.Error = why
 	}
 	if movesTraffic(r) && r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
-		f.setMode(cmd, settledMode(f.state.GetRegion()), fmt.Sprintf("run %s %s", r.GetId(), statusName(status)))
+		f.setMode(cmd, settledMode(f.state.GetRegion()), fmt.Sprintf("run %s %s", r.GetId(), enum.Name(status)))
 	}
 	// A partial drill is torn down however it ended: whatever it created by then goes.
 	if r.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_PARTIAL && r.GetKind() != kirikaev1.RunKind_RUN_KIND_TEARDOWN && r.GetPreemptedBy() == "" {
@@ -295,7 +296,7 @@ func (f *FSM) applyStepDispatched(cmd *kirikaev1.Command, d *kirikaev1.StepDispa
 		return bad
 	}
 	if r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is %s", r.GetId(), statusName(r.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is %s", r.GetId(), enum.Name(r.GetStatus()))
 	}
 	switch st.GetStatus() {
 	case kirikaev1.StepStatus_STEP_STATUS_PENDING, kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT:
@@ -308,7 +309,7 @@ func (f *FSM) applyStepDispatched(cmd *kirikaev1.Command, d *kirikaev1.StepDispa
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is on attempt %d", st.GetId(), st.GetAttempt())
 		}
 	default:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s", st.GetId(), stepStatusName(st.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s", st.GetId(), enum.Name(st.GetStatus()))
 	}
 	if st.GetSkipRequested() {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is to be skipped (by %s)", st.GetId(), st.GetSkippedBy())
@@ -588,12 +589,12 @@ func holds(cmd *kirikaev1.Command, role string) bool {
 func notWaiting(r *kirikaev1.Run, st *kirikaev1.StepState, what string) *kirikaev1.CommandResult {
 	if !runActive(r) || stepTerminal(st) {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s (run %s is %s); nothing to %s",
-			st.GetId(), stepStatusName(st.GetStatus()), r.GetId(), statusName(r.GetStatus()), what)
+			st.GetId(), enum.Name(st.GetStatus()), r.GetId(), enum.Name(r.GetStatus()), what)
 	}
 	var waitsFor []string
 	for _, n := range st.GetSpec().GetNeeds() {
 		if dep := findStep(r, n); dep != nil && !stepDone(dep) {
-			waitsFor = append(waitsFor, fmt.Sprintf("%s (%s)", n, stepStatusName(dep.GetStatus())))
+			waitsFor = append(waitsFor, fmt.Sprintf("%s (%s)", n, enum.Name(dep.GetStatus())))
 		}
 	}
 	why := "it has not started yet"
@@ -602,7 +603,7 @@ func notWaiting(r *kirikaev1.Run, st *kirikaev1.StepState, what string) *kirikae
 	}
 	return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
 		"failed precondition: step %s is %s: %s. Nothing was recorded: %s only a waiting step, so send this when `kirikae run show %s` lists %s as waiting (or follow it with `kirikae run watch %s`)",
-		st.GetId(), stepStatusName(st.GetStatus()), why, what, r.GetId(), st.GetId(), r.GetId())
+		st.GetId(), enum.Name(st.GetStatus()), why, what, r.GetId(), st.GetId(), r.GetId())
 }
 
 func (f *FSM) applyApprove(cmd *kirikaev1.Command, a *kirikaev1.ApproveRequest) *kirikaev1.CommandResult {
@@ -715,7 +716,7 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 		return f.requestUndo(cmd, r)
 	}
 	if !runActive(r) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is %s", r.GetId(), statusName(r.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is %s", r.GetId(), enum.Name(r.GetStatus()))
 	}
 	switch c.GetAction() {
 	case kirikaev1.ControlAction_CONTROL_ACTION_PAUSE:
@@ -743,7 +744,7 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 		}
 		if c.GetAction() == kirikaev1.ControlAction_CONTROL_ACTION_RETRY {
 			if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_FAILED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT {
-				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s; only a failed step can be retried", st.GetId(), stepStatusName(st.GetStatus()))
+				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s; only a failed step can be retried", st.GetId(), enum.Name(st.GetStatus()))
 			}
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_PENDING
 			st.NotBeforeUnixNano = 0
@@ -773,7 +774,7 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 // needs is skipped once they have completed (applySkips), so its dependents keep their order.
 func (f *FSM) skip(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, reason string) *kirikaev1.CommandResult {
 	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is already %s", st.GetId(), stepStatusName(st.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is already %s", st.GetId(), enum.Name(st.GetStatus()))
 	}
 	if st.GetSpec().GetAction() == "approval" {
 		if !holds(cmd, string(security.RoleAdmin)) {
@@ -804,7 +805,7 @@ func (f *FSM) requestUndo(cmd *kirikaev1.Command, r *kirikaev1.Run) *kirikaev1.C
 	case runActive(r):
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
 			"failed precondition: run %s is still %s; stop it with `kirikae run abort %s --undo`, which tears down what it created once its running steps have ended",
-			r.GetId(), statusName(r.GetStatus()), r.GetId())
+			r.GetId(), enum.Name(r.GetStatus()), r.GetId())
 	case r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN:
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run %s is a teardown; undo the run it tears down, %s", r.GetId(), r.GetParentRunId())
 	case r.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_TABLETOP:
@@ -815,7 +816,7 @@ func (f *FSM) requestUndo(cmd *kirikaev1.Command, r *kirikaev1.Run) *kirikaev1.C
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "the teardown of run %s is already due; follow it with `kirikae run show %s`", r.GetId(), r.GetId())
 	}
 	if t := f.findRun(r.GetTeardownRunId()); t != nil && runActive(t) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is already being torn down by run %s (%s)", r.GetId(), t.GetId(), statusName(t.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is already being torn down by run %s (%s)", r.GetId(), t.GetId(), enum.Name(t.GetStatus()))
 	}
 	if !f.owns(r.GetId()) && !hasUnkeyedUndo(r) && !inFlight(r) {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
@@ -834,18 +835,6 @@ func appendUnique(s []string, v string) []string {
 		return s
 	}
 	return append(s, v)
-}
-
-func kindName(k kirikaev1.RunKind) string {
-	return strings.ToLower(strings.TrimPrefix(k.String(), "RUN_KIND_"))
-}
-
-func statusName(s kirikaev1.RunStatus) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "RUN_STATUS_"))
-}
-
-func stepStatusName(s kirikaev1.StepStatus) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s.String(), "STEP_STATUS_")), "_", "-")
 }
 
 // applyRunReadiness records the readiness reports taken when a drill ended, once.

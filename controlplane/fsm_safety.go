@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -47,22 +48,18 @@ func drillCutbackDue(r *kirikaev1.Run) bool {
 
 // describeLive names a live run and why it is live, for refusals.
 func describeLive(r *kirikaev1.Run) string {
-	what := kindName(r.GetKind())
+	what := enum.Name(r.GetKind())
 	if r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
-		what = drillName(r.GetDrill()) + " drill " + what
+		what = enum.Name(r.GetDrill()) + " drill " + what
 	}
 	switch {
 	case runActive(r):
-		return fmt.Sprintf("run %s (%s) is %s", r.GetId(), what, statusName(r.GetStatus()))
+		return fmt.Sprintf("run %s (%s) is %s", r.GetId(), what, enum.Name(r.GetStatus()))
 	case r.GetUndoRequested():
 		return fmt.Sprintf("run %s (%s) has ended and its teardown is due", r.GetId(), what)
 	default:
 		return fmt.Sprintf("run %s (%s) has succeeded and its cutback is due", r.GetId(), what)
 	}
-}
-
-func drillName(d kirikaev1.DrillKind) string {
-	return strings.ToLower(strings.TrimPrefix(d.String(), "DRILL_KIND_"))
 }
 
 // checkExclusive decides whether run in may start while live is live. parent is the run
@@ -345,7 +342,7 @@ func activationRuleOf(r *kirikaev1.Run) (activationRule, string) {
 	case kirikaev1.RunKind_RUN_KIND_CUTBACK:
 		return activationRule{roles: slices.Clone(CutbackDeciders), why: strings.Join(CutbackDeciders, " + ") + " (cutback)"}, ""
 	}
-	return activationRule{}, fmt.Sprintf("region.activate runs only in failover and cutback runs, not in a %s run", kindName(r.GetKind()))
+	return activationRule{}, fmt.Sprintf("region.activate runs only in failover and cutback runs, not in a %s run", enum.Name(r.GetKind()))
 }
 
 // activationRefusal returns why region.activate may not take effect in run r, or "".

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"google.golang.org/protobuf/proto"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -21,7 +22,7 @@ func (f *FSM) applyRecordTabletop(cmd *kirikaev1.Command, in *kirikaev1.Run) *ki
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run.drill: only a tabletop drill can be recorded, not %s", in.GetDrill())
 	case in.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED && in.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_FAILED &&
 		in.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_ABORTED:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run.status: a tabletop is recorded once it has ended, not while %s", statusName(in.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run.status: a tabletop is recorded once it has ended, not while %s", enum.Name(in.GetStatus()))
 	case f.findRun(in.GetId()) != nil:
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already exists", in.GetId())
 	}

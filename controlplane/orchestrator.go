@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -136,7 +137,7 @@ func (o *orchestrator) tick(ctx context.Context) {
 				}
 			}
 		case kirikaev1.RunStatus_RUN_STATUS_ABORTED, kirikaev1.RunStatus_RUN_STATUS_FAILED:
-			o.cancelAll(r, "run "+statusName(r.GetStatus()))
+			o.cancelAll(r, "run "+enum.Name(r.GetStatus()))
 			o.closeLost(ctx, r, now)
 		}
 		if o.needsEndReadiness(r) {

@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -79,7 +80,7 @@ func CheckCriteria(scenario string, expectedOutage time.Duration) error {
 func newRunID(kind kirikaev1.RunKind, now time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%s-%s", kindName(kind), now.UTC().Format("20060102-1504"), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s-%s-%s", enum.Name(kind), now.UTC().Format("20060102-1504"), hex.EncodeToString(b[:]))
 }
 
 // runService is the operators' API for runs.
@@ -257,7 +258,7 @@ func (s *Server) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest) (*k
 		return nil, err
 	}
 	if run.GetKind() != kirikaev1.RunKind_RUN_KIND_CUTBACK {
-		return nil, fmt.Errorf("%w: plan %s is a %s plan, not a cutback plan", ErrInvalidArgument, run.GetPlanName(), kindName(run.GetKind()))
+		return nil, fmt.Errorf("%w: plan %s is a %s plan, not a cutback plan", ErrInvalidArgument, run.GetPlanName(), enum.Name(run.GetKind()))
 	}
 	switch req.GetDrill() {
 	case kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED, kirikaev1.DrillKind_DRILL_KIND_FULL:

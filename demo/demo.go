@@ -23,6 +23,7 @@ import (
 
 	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/deploy"
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 )
@@ -174,7 +175,7 @@ func (w *World) scenario(ctx context.Context) (*Summary, error) {
 }
 
 func (w *World) summarize(r *kirikaev1.Run, src []byte) RunSummary {
-	s := RunSummary{RunID: r.GetId(), Status: strings.ToLower(strings.TrimPrefix(r.GetStatus().String(), "RUN_STATUS_")),
+	s := RunSummary{RunID: r.GetId(), Status: enum.Name(r.GetStatus()),
 		EpochBefore: r.GetEpochBefore(), Epoch: r.GetEpochAfter()}
 	scale := func(ns int64) time.Duration { return time.Duration(float64(ns) / w.opts.TimeScale) }
 	s.Makespan = scale(r.GetFinishedUnixNano() - r.GetCreatedUnixNano())

@@ -25,6 +25,7 @@ import (
 	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/runs"
 	"github.com/kirikae/kirikae/security"
@@ -442,7 +443,7 @@ func (w *World) Follow(ctx context.Context, id string, fo FollowOptions) (*kirik
 		r := msg.GetRun()
 		last = r
 		for _, st := range r.GetSteps() {
-			status := strings.ToLower(strings.TrimPrefix(st.GetStatus().String(), "STEP_STATUS_"))
+			status := enum.Name(st.GetStatus())
 			if seen[st.GetId()] != status {
 				first := seen[st.GetId()] == ""
 				seen[st.GetId()] = status

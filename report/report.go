@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 )
@@ -276,8 +277,8 @@ func Build(in Input) (*Report, error) {
 
 	var endOff time.Duration
 	for _, run := range runs {
-		rs := RunSummary{ID: run.GetId(), Kind: enumName(run.GetKind().String(), "RUN_KIND_"), Plan: run.GetPlanName(),
-			Status: enumName(run.GetStatus().String(), "RUN_STATUS_"), Error: run.GetError(), ParentID: run.GetParentRunId(),
+		rs := RunSummary{ID: run.GetId(), Kind: enum.Name(run.GetKind()), Plan: run.GetPlanName(),
+			Status: enum.Name(run.GetStatus()), Error: run.GetError(), ParentID: run.GetParentRunId(),
 			From: run.GetFromRegion(), To: run.GetToRegion(), EpochBefore: run.GetEpochBefore(), EpochAfter: run.GetEpochAfter(),
 			Steps: len(run.GetSteps())}
 		so := off(runStart(run))
@@ -342,10 +343,6 @@ func runStart(r *kirikaev1.Run) int64 {
 	return first
 }
 
-func enumName(s, prefix string) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s, prefix)), "_", "-")
-}
-
 func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, endOff *time.Duration) {
 	phases := slices.Clone(run.GetPhases())
 	seen := map[string]bool{}
@@ -371,7 +368,7 @@ func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, end
 				continue
 			}
 			t := StepTiming{Run: run.GetId(), Plan: run.GetPlanName(), ID: st.GetId(), Name: sp.GetName(), Phase: ph.GetId(),
-				Owner: sp.GetOwner(), Action: sp.GetAction(), Status: enumName(st.GetStatus().String(), "STEP_STATUS_"),
+				Owner: sp.GetOwner(), Action: sp.GetAction(), Status: enum.Name(st.GetStatus()),
 				Attempts: st.GetAttempt(), Expect: time.Duration(sp.GetExpectMs()) * time.Millisecond, Error: st.GetError(),
 				History: st.GetHistory(), Human: sp.GetAction() == "approval" || sp.GetAction() == "checklist"}
 			if t.Name == "" {
@@ -726,7 +723,7 @@ func participants(runs []*kirikaev1.Run, audit []*kirikaev1.AuditEntry) []Partic
 			}
 		case "run.control":
 			if ids[str("run_id")] {
-				act := enumName(str("action"), "CONTROL_ACTION_")
+				act := enum.Name(kirikaev1.ControlAction(kirikaev1.ControlAction_value[str("action")]))
 				if s := str("step_id"); s != "" {
 					act += " " + s
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/demo"
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/runs"
@@ -361,7 +362,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.SimMutations = len(w.Sim().Journal())
 	w.Say("\n== Tabletop %s: %s; predicted RTO %s (plan critical path %s), %d finding(s)", run.GetId(),
-		strings.ToLower(strings.TrimPrefix(run.GetStatus().String(), "RUN_STATUS_")), res.PredictedRTO.Round(time.Minute),
+		enum.Name(run.GetStatus()), res.PredictedRTO.Round(time.Minute),
 		res.CriticalPathDuration, len(res.Findings))
 	return res, nil
 }
