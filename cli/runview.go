@@ -9,6 +9,7 @@ import (
 
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/human"
 )
 
 // isTerminal reports whether w is a character device, where live redrawing makes sense.
@@ -32,7 +33,7 @@ func dur(ms int64) string {
 	if ms <= 0 {
 		return "-"
 	}
-	return (time.Duration(ms) * time.Millisecond).Round(time.Second).String()
+	return human.Duration(time.Duration(ms) * time.Millisecond)
 }
 
 // stepElapsed is how long a step has run: to its end, or to now.

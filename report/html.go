@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kirikae/kirikae/human"
 )
 
 const css = `body{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans CJK JP",sans-serif;margin:24px;color:#1d2330;max-width:1360px}
@@ -37,7 +39,7 @@ func (r *Report) HTML(w io.Writer) error {
 		e.printf(" · actual times aligned to the timeline's first row")
 	}
 	e.printf("</p>\n")
-	e.printf("<h2>実施日時 / Date and time</h2>\n<p>%s – %s (%s)</p>\n", esc(r.clock(r.Start)), esc(r.clock(r.End)), esc(human(r.End.Sub(r.Start))))
+	e.printf("<h2>実施日時 / Date and time</h2>\n<p>%s – %s (%s)</p>\n", esc(r.clock(r.Start)), esc(r.clock(r.End)), esc(human.Duration(r.End.Sub(r.Start))))
 	e.printf("<h2>シナリオとプラン / Scenario and plan</h2>\n<p>シナリオ / Scenario: %s", esc(dash(r.Scenario)))
 	if r.Reason != "" {
 		e.printf("<br>理由 / Reason: %s", esc(r.Reason))
@@ -65,8 +67,8 @@ func (r *Report) HTML(w io.Writer) error {
 		e.printf("<li><b>%s</b> (%s): %s</li>\n", esc(p.Name), tag, esc(dash(strings.Join(p.Roles, "; "))))
 	}
 	e.printf("</ul>\n<h2>目標 / Objectives</h2>\n<table><tr><th></th><th>Objective</th><th>%s</th><th>Result</th></tr>\n", r.actualWord())
-	e.printf("<tr><td>RTO</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", human(r.RTO.Objective), esc(known(r.RTO.Known, human(r.RTO.Achieved))), htmlVerdict(r.RTO.Known, r.RTO.Met))
-	e.printf("<tr><td>RPO (data-loss window)</td><td>%s</td><td>%s</td><td>%s</td></tr>\n</table>\n", human(r.RPO.Objective), esc(known(r.RPO.Known, human(r.RPO.Window))), htmlVerdict(r.RPO.Known, r.RPO.Met))
+	e.printf("<tr><td>RTO</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", human.Duration(r.RTO.Objective), esc(known(r.RTO.Known, human.Duration(r.RTO.Achieved))), htmlVerdict(r.RTO.Known, r.RTO.Met))
+	e.printf("<tr><td>RPO (data-loss window)</td><td>%s</td><td>%s</td><td>%s</td></tr>\n</table>\n", human.Duration(r.RPO.Objective), esc(known(r.RPO.Known, human.Duration(r.RPO.Window))), htmlVerdict(r.RPO.Known, r.RPO.Met))
 	e.printf("<p class=\"muted\">RTO: %s<br>RPO: %s</p>\n", esc(r.RTO.Basis), esc(r.RPO.Basis))
 
 	e.printf("<h2>タイムライン / Timeline</h2>\n<div class=\"legend\"><span style=\"background:#2f6fdf\"></span>actual<span style=\"background:#8e44ad\"></span>approval / checklist<span style=\"background:#c62828\"></span>failed<span style=\"background:#f6c343\"></span>target (timeline)<span style=\"border:1px dashed #8a94a6\"></span>expect</div>\n")
@@ -262,11 +264,11 @@ func (r *Report) gantt(e *errWriter) {
 				if st.Started {
 					tip += " · " + r.hhmm(st.StartOff)
 					if st.Ended {
-						tip += "–" + r.hhmm(st.EndOff) + " (" + human(st.Actual) + ")"
+						tip += "–" + r.hhmm(st.EndOff) + " (" + human.Duration(st.Actual) + ")"
 					}
 				}
 				if st.Expect > 0 {
-					tip += " · expect " + human(st.Expect)
+					tip += " · expect " + human.Duration(st.Expect)
 				}
 				if st.Attempts > 1 {
 					tip += " · attempts " + strconv.Itoa(int(st.Attempts))

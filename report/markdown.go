@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/kirikae/kirikae/human"
 )
 
 // errWriter keeps the first write error, so renderers can write freely and check once.
@@ -42,15 +44,15 @@ func dur(d time.Duration) string {
 	if d == 0 {
 		return "-"
 	}
-	return human(d)
+	return human.Duration(d)
 }
 
 func delta(d time.Duration) string {
 	switch {
 	case d > 0:
-		return "+" + human(d)
+		return "+" + human.Duration(d)
 	case d < 0:
-		return "-" + human(-d)
+		return "-" + human.Duration(-d)
 	}
 	return "±0"
 }
@@ -75,7 +77,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		e.printf("- Actual times are aligned so that the first run starts at the timeline's first row (%s).\n", r.clock(r.base))
 	}
 	e.printf("\n## 実施日時 / Date and time\n\n")
-	e.printf("%s – %s (%s), %s\n\n", r.clock(r.Start), r.clock(r.End), tz, human(r.End.Sub(r.Start)))
+	e.printf("%s – %s (%s), %s\n\n", r.clock(r.Start), r.clock(r.End), tz, human.Duration(r.End.Sub(r.Start)))
 	e.printf("## シナリオとプラン / Scenario and plan\n\n")
 	e.printf("- シナリオ / Scenario: %s\n", dash(r.Scenario))
 	if r.Reason != "" {
@@ -105,8 +107,8 @@ func (r *Report) Markdown(w io.Writer) error {
 	}
 
 	e.printf("\n## 目標 / Objectives\n\n| | Objective | %s | Result |\n|---|---|---|---|\n", r.actualWord())
-	e.printf("| RTO | %s | %s | %s |\n", human(r.RTO.Objective), known(r.RTO.Known, human(r.RTO.Achieved)), verdict(r.RTO.Known, r.RTO.Met))
-	e.printf("| RPO (data-loss window) | %s | %s | %s |\n\n", human(r.RPO.Objective), known(r.RPO.Known, human(r.RPO.Window)), verdict(r.RPO.Known, r.RPO.Met))
+	e.printf("| RTO | %s | %s | %s |\n", human.Duration(r.RTO.Objective), known(r.RTO.Known, human.Duration(r.RTO.Achieved)), verdict(r.RTO.Known, r.RTO.Met))
+	e.printf("| RPO (data-loss window) | %s | %s | %s |\n\n", human.Duration(r.RPO.Objective), known(r.RPO.Known, human.Duration(r.RPO.Window)), verdict(r.RPO.Known, r.RPO.Met))
 	e.printf("- RTO: %s\n- RPO: %s\n", r.RTO.Basis, r.RPO.Basis)
 
 	if r.Timeline != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/human"
 )
 
 // Improvement texts, one per kind of cause. Each problem names the one it calls for.
@@ -89,14 +90,14 @@ func (r *Report) findProblems() {
 					what = "checklist"
 				}
 				r.problem(Problem{Kind: ProblemManualWait, Run: st.Run, Step: st.ID,
-					Summary:     fmt.Sprintf("%s step %s waited %s for people (expect %s)", what, st.ID, human(st.Actual), human(st.Expect)),
+					Summary:     fmt.Sprintf("%s step %s waited %s for people (expect %s)", what, st.ID, human.Duration(st.Actual), human.Duration(st.Expect)),
 					Improvement: fmt.Sprintf("Shorten the wait on %s: name on-call people for each role in advance, page them when the step starts, and prepare the evidence for the checklist beforehand.", st.ID)})
 			}
 			continue
 		}
 		if st.Ended && st.Status == "succeeded" && st.Expect > 0 && float64(st.Actual) > SlowFactor*float64(st.Expect) {
 			r.problem(Problem{Kind: ProblemSlow, Run: st.Run, Step: st.ID,
-				Summary:     fmt.Sprintf("step %s took %s, %.1fx its expect of %s", st.ID, human(st.Actual), float64(st.Actual)/float64(st.Expect), human(st.Expect)),
+				Summary:     fmt.Sprintf("step %s took %s, %.1fx its expect of %s", st.ID, human.Duration(st.Actual), float64(st.Actual)/float64(st.Expect), human.Duration(st.Expect)),
 				Improvement: slowAdvice(st)})
 		}
 	}
@@ -131,17 +132,17 @@ func (r *Report) findProblems() {
 		predicted = "predicted "
 	}
 	if r.RTO.Known && !r.RTO.Met {
-		r.problem(Problem{Kind: ProblemRTO, Summary: fmt.Sprintf("%sRTO missed: %s against the objective of %s", predicted, human(r.RTO.Achieved), human(r.RTO.Objective)),
+		r.problem(Problem{Kind: ProblemRTO, Summary: fmt.Sprintf("%sRTO missed: %s against the objective of %s", predicted, human.Duration(r.RTO.Achieved), human.Duration(r.RTO.Objective)),
 			Improvement: "Shorten the critical path: run independent build steps in parallel, pre-provision what takes longest (ElastiCache, ECS capacity), and replace the snapshot restore by a promoted read replica."})
 	}
 	if r.RPO.Known && !r.RPO.Met {
-		r.problem(Problem{Kind: ProblemRPO, Summary: fmt.Sprintf("%sdata-loss window %s exceeds the RPO of %s", predicted, human(r.RPO.Window), human(r.RPO.Objective)),
+		r.problem(Problem{Kind: ProblemRPO, Summary: fmt.Sprintf("%sdata-loss window %s exceeds the RPO of %s", predicted, human.Duration(r.RPO.Window), human.Duration(r.RPO.Objective)),
 			Improvement: improveRPO})
 	}
 	if r.Timeline != nil {
 		for _, row := range r.Timeline.Rows {
 			if row.HasActual && row.Delta > behindLimit {
-				r.problem(Problem{Kind: ProblemBehind, Summary: fmt.Sprintf("%s %s (%s) came %s late", row.Clock, row.Action, row.Owner, human(row.Delta)),
+				r.problem(Problem{Kind: ProblemBehind, Summary: fmt.Sprintf("%s %s (%s) came %s late", row.Clock, row.Action, row.Owner, human.Duration(row.Delta)),
 					Improvement: "Re-plan the target timeline with the measured durations, or remove the causes of delay listed above."})
 			}
 		}
@@ -161,7 +162,7 @@ func guardRail(s string) string {
 }
 
 func slowAdvice(st StepTiming) string {
-	base := fmt.Sprintf("Re-estimate the expect of %s (took %s against %s)", st.ID, human(st.Actual), human(st.Expect))
+	base := fmt.Sprintf("Re-estimate the expect of %s (took %s against %s)", st.ID, human.Duration(st.Actual), human.Duration(st.Expect))
 	switch st.Action {
 	case "aws.rds.restoreSnapshot":
 		return base + ", or avoid the restore: promote a cross-region read replica instead."

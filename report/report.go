@@ -11,6 +11,7 @@ import (
 
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/human"
 	"github.com/kirikae/kirikae/plan"
 )
 
@@ -585,7 +586,7 @@ func (r *Report) objectives(in Input, runs []*kirikaev1.Run) {
 		if ok && (!r.RPO.Known || w > r.RPO.Window) {
 			r.RPO.Known, r.RPO.Window = true, w
 			snap, _ := out["snapshotId"].(string)
-			r.RPO.Basis = fmt.Sprintf("step %s restored snapshot %s, taken %s before the restore", st.GetId(), snap, human(w))
+			r.RPO.Basis = fmt.Sprintf("step %s restored snapshot %s, taken %s before the restore", st.GetId(), snap, human.Duration(w))
 		}
 	}
 	if r.RPO.Known {
@@ -769,23 +770,4 @@ func operatorName(actor string) (string, bool) {
 		return "", false
 	}
 	return name, true
-}
-
-// human prints a duration the way the agents do: 45s, 5m, 2h, 21h30m.
-func human(d time.Duration) string {
-	if d < 0 {
-		return "-" + human(-d)
-	}
-	if d < time.Minute {
-		return fmt.Sprintf("%ds", int64(d.Round(time.Second)/time.Second))
-	}
-	d = d.Round(time.Minute)
-	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
-	switch {
-	case h == 0:
-		return fmt.Sprintf("%dm", m)
-	case m == 0:
-		return fmt.Sprintf("%dh", h)
-	}
-	return fmt.Sprintf("%dh%dm", h, m)
 }

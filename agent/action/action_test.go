@@ -85,13 +85,7 @@ func TestInputHelpers(t *testing.T) {
 	}
 }
 
-func TestHumanAndToken(t *testing.T) {
-	for d, want := range map[time.Duration]string{21 * time.Hour: "21h", 21*time.Hour + 4*time.Minute: "21h4m",
-		45 * time.Minute: "45m", 30 * time.Second: "30s", time.Hour: "1h"} {
-		if got := action.Human(d); got != want {
-			t.Errorf("Human(%v) = %q, want %q", d, got, want)
-		}
-	}
+func TestToken(t *testing.T) {
 	a := st("x", nil)
 	b := a
 	b.Attempt = 7

@@ -402,23 +402,3 @@ func CheckARN(name, v, service, resourcePrefix string) (ARNParts, error) {
 	}
 	return p, nil
 }
-
-// Human formats a duration the way the runbook talks about it: "21h", "21h4m", "45m",
-// "30s". It rounds to the second below a minute and to the minute above.
-func Human(d time.Duration) string {
-	if d < 0 {
-		return "-" + Human(-d)
-	}
-	if d < time.Minute {
-		return fmt.Sprintf("%ds", int64(d.Round(time.Second)/time.Second))
-	}
-	d = d.Round(time.Minute)
-	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
-	switch {
-	case h == 0:
-		return fmt.Sprintf("%dm", m)
-	case m == 0:
-		return fmt.Sprintf("%dh", h)
-	}
-	return fmt.Sprintf("%dh%dm", h, m)
-}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/kirikae/kirikae/human"
 )
 
 // Backoff is the delay schedule of Poll: it starts at Min, doubles up to Max, with jitter.
@@ -85,5 +87,5 @@ func (t *Tracker) Report(status string) {
 	if t == nil || t.progress == nil {
 		return
 	}
-	t.progress(fmt.Sprintf("%s: %s (%s elapsed)", t.label, status, Human(t.now().Sub(t.start))))
+	t.progress(fmt.Sprintf("%s: %s (%s elapsed)", t.label, status, human.Duration(t.now().Sub(t.start))))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/human"
 )
 
 // BackupAPI is what BackupRestoreLatest calls.
@@ -95,7 +96,7 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 	}
 	age := e.Opts.now().Sub(aws.ToTime(best.CreationDate))
 	if maxAge > 0 && age > maxAge {
-		tr.Report(fmt.Sprintf("newest recovery point is %s old > maxAge %s (reported, not refused)", action.Human(age), action.Human(maxAge)))
+		tr.Report(fmt.Sprintf("newest recovery point is %s old > maxAge %s (reported, not refused)", human.Duration(age), human.Duration(maxAge)))
 	}
 	md := map[string]string{}
 	if strings.EqualFold(rtype, "EFS") {

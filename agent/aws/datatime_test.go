@@ -12,6 +12,7 @@ import (
 	"github.com/kirikae/kirikae/agent/action"
 	agentaws "github.com/kirikae/kirikae/agent/aws"
 	"github.com/kirikae/kirikae/awssim"
+	"github.com/kirikae/kirikae/human"
 )
 
 func TestSnapshotDataTime(t *testing.T) {
@@ -122,7 +123,7 @@ func TestRestoreAgesTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	window := inst.DBInstances[0].InstanceCreateTime.Sub(data).Truncate(time.Second)
-	if out["snapshotAgeSeconds"] != int64(window/time.Second) || out["dataLossWindow"] != action.Human(window) {
+	if out["snapshotAgeSeconds"] != int64(window/time.Second) || out["dataLossWindow"] != human.Duration(window) {
 		t.Fatalf("data-loss window %v / %v, want %s from the data's time to the restore", out["snapshotAgeSeconds"], out["dataLossWindow"], window)
 	}
 }

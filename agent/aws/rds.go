@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/human"
 )
 
 // Tags kirikae puts on what it creates, so a later attempt can tell its own work from a
@@ -430,7 +431,7 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 	out["snapshotId"] = aws.ToString(snap.DBSnapshotIdentifier)
 	out["snapshotTime"] = data.UTC().Format(time.RFC3339)
 	out["snapshotAgeSeconds"] = int64(window / time.Second)
-	out["dataLossWindow"] = action.Human(window)
+	out["dataLossWindow"] = human.Duration(window)
 	return out, nil
 }
 
@@ -531,12 +532,12 @@ func (r ageRule) check(what string, snap *types.DBSnapshot, verb string, tr *act
 	}
 	switch {
 	case r.maxAge <= 0 || age <= r.maxAge:
-		tr.Report(fmt.Sprintf("%s is %s old", what, action.Human(age)))
+		tr.Report(fmt.Sprintf("%s is %s old", what, human.Duration(age)))
 		return nil
 	case !r.allow:
-		return guard("%s is %s old > maxAge %s; set allowDataLoss to %s anyway%s", what, action.Human(age), action.Human(r.maxAge), verb, detail)
+		return guard("%s is %s old > maxAge %s; set allowDataLoss to %s anyway%s", what, human.Duration(age), human.Duration(r.maxAge), verb, detail)
 	}
-	tr.Report(fmt.Sprintf("%s is %s old > maxAge %s; going on (allowDataLoss)%s", what, action.Human(age), action.Human(r.maxAge), detail))
+	tr.Report(fmt.Sprintf("%s is %s old > maxAge %s; going on (allowDataLoss)%s", what, human.Duration(age), human.Duration(r.maxAge), detail))
 	return nil
 }
 

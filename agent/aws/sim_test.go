@@ -16,6 +16,7 @@ import (
 	"github.com/kirikae/kirikae/agent/action"
 	agentaws "github.com/kirikae/kirikae/agent/aws"
 	"github.com/kirikae/kirikae/awssim"
+	"github.com/kirikae/kirikae/human"
 )
 
 // newestSnapshot is the available snapshot of the production instance in region with the
@@ -402,7 +403,7 @@ func TestRestoreSnapshotGuardRail(t *testing.T) {
 		t.Fatal(err)
 	}
 	age := out["snapshotAgeSeconds"].(int64)
-	if age <= 3600 || out["dataLossWindow"] != action.Human(time.Duration(age)*time.Second) {
+	if age <= 3600 || out["dataLossWindow"] != human.Duration(time.Duration(age)*time.Second) {
 		t.Fatalf("want the data-loss window reported, got %v", out)
 	}
 }

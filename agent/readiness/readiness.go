@@ -237,12 +237,3 @@ func hm(d time.Duration) string {
 	}
 	return s
 }
-
-// short formats a limit for details: "1h", "26h", "30m", "1h30m".
-func short(d time.Duration) string {
-	s := hm(d)
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
