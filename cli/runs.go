@@ -499,7 +499,7 @@ func followTeardown(ctx context.Context, cf *clientFlags, id string, after uint3
 			undo += len(st.GetUndo())
 		}
 		inFlight := slices.ContainsFunc(r.GetSteps(), func(st *kirikaev1.StepState) bool {
-			return st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING
+			return controlplane.StepHeld(st)
 		})
 		ended := r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING && r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_PAUSED
 		switch {

@@ -39,6 +39,11 @@ func stepDone(st *kirikaev1.StepState) bool {
 	return false
 }
 
+// StepHeld reports whether an agent holds the step: it was dispatched and has not ended.
+func StepHeld(st *kirikaev1.StepState) bool {
+	return st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING
+}
+
 func stepTerminal(st *kirikaev1.StepState) bool {
 	switch st.GetStatus() {
 	case kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, kirikaev1.StepStatus_STEP_STATUS_SKIPPED, kirikaev1.StepStatus_STEP_STATUS_FAILED:
@@ -345,7 +350,7 @@ func (f *FSM) applyStepProgress(cmd *kirikaev1.Command, p *kirikaev1.StepProgres
 	if bad := checkSender(cmd, r, st, p.GetAttempt(), p.GetAgentId()); bad != nil {
 		return bad
 	}
-	if st.GetAttempt() != p.GetAttempt() || (st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
+	if st.GetAttempt() != p.GetAttempt() || !StepHeld(st) {
 		return &kirikaev1.CommandResult{} // stale: nothing to do
 	}
 	st.Status = kirikaev1.StepStatus_STEP_STATUS_RUNNING
@@ -377,8 +382,7 @@ func checkSender(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepSta
 				"permission denied: agent %q of %s reported for step %s of run %s, which runs in %s", agentID, id.Name, st.GetId(), r.GetId(), region)
 		}
 	}
-	if attempt == st.GetAttempt() && agentID != st.GetAgentId() &&
-		(st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
+	if attempt == st.GetAttempt() && agentID != st.GetAgentId() && StepHeld(st) {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
 			"permission denied: agent %q reported for attempt %d of step %s of run %s, which agent %q holds", agentID, attempt, st.GetId(), r.GetId(), st.GetAgentId())
 	}
@@ -399,7 +403,7 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 	if bad := checkSender(cmd, r, st, res.GetAttempt(), res.GetAgentId()); bad != nil {
 		return bad
 	}
-	if st.GetAttempt() != res.GetAttempt() || (st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
+	if st.GetAttempt() != res.GetAttempt() || !StepHeld(st) {
 		return &kirikaev1.CommandResult{RunId: r.GetId()} // a late or duplicated result: the attempt is over
 	}
 	st.Undo = mergeUndo(st.GetUndo(), res.GetUndo())

@@ -289,7 +289,7 @@ func cloneUndo(u *kirikaev1.UndoStep) *kirikaev1.UndoStep {
 // inFlight reports whether an agent still holds a step of the run.
 func inFlight(r *kirikaev1.Run) bool {
 	return slices.ContainsFunc(r.GetSteps(), func(st *kirikaev1.StepState) bool {
-		return st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING
+		return StepHeld(st)
 	})
 }
 

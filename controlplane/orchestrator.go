@@ -120,7 +120,7 @@ func (o *orchestrator) tick(ctx context.Context) {
 			return true
 		}
 		for _, st := range r.GetSteps() {
-			if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+			if StepHeld(st) {
 				return true
 			}
 		}
@@ -132,7 +132,7 @@ func (o *orchestrator) tick(ctx context.Context) {
 		case kirikaev1.RunStatus_RUN_STATUS_PAUSED:
 			// Pause stops new dispatches; steps already running still finish.
 			for _, st := range r.GetSteps() {
-				if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_DISPATCHED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+				if StepHeld(st) {
 					o.tend(ctx, r, st, now)
 				}
 			}
@@ -263,8 +263,7 @@ func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirik
 		// The state machine may have done something else with the step (a teardown step
 		// whose resource has passed to another run is skipped): send only what it recorded.
 		now := findStep(res.GetRun(), st.GetId())
-		if now == nil || now.GetAttempt() != attempt || now.GetAgentId() != c.info.GetId() ||
-			(now.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && now.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING) {
+		if now == nil || now.GetAttempt() != attempt || now.GetAgentId() != c.info.GetId() || !StepHeld(now) {
 			return
 		}
 	}
@@ -339,7 +338,7 @@ func (o *orchestrator) tend(ctx context.Context, r *kirikaev1.Run, st *kirikaev1
 // nothing will report them, and a teardown waits until every step has been reported.
 func (o *orchestrator) closeLost(ctx context.Context, r *kirikaev1.Run, now time.Time) {
 	for _, st := range r.GetSteps() {
-		if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+		if !StepHeld(st) {
 			continue
 		}
 		region := st.GetSpec().GetRegion()
@@ -478,7 +477,7 @@ func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Ru
 // cancelAll tells agents to stop the attempts of a run that has ended.
 func (o *orchestrator) cancelAll(r *kirikaev1.Run, why string) {
 	for _, st := range r.GetSteps() {
-		if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_DISPATCHED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RUNNING {
+		if !StepHeld(st) {
 			continue
 		}
 		if c := o.s.hub.get(st.GetSpec().GetRegion(), st.GetAgentId()); c != nil {
