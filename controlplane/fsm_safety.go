@@ -288,9 +288,7 @@ func cloneUndo(u *kirikaev1.UndoStep) *kirikaev1.UndoStep {
 
 // inFlight reports whether an agent still holds a step of the run.
 func inFlight(r *kirikaev1.Run) bool {
-	return slices.ContainsFunc(r.GetSteps(), func(st *kirikaev1.StepState) bool {
-		return StepHeld(st)
-	})
+	return slices.ContainsFunc(r.GetSteps(), StepHeld)
 }
 
 // settleUndo drops a run's pending teardown once it is moot: the run has ended, no agent
