@@ -30,6 +30,9 @@ var (
 	// ErrOutcomeUnknown means a write was proposed but its result was not observed.
 	// Retrying with the same request id is always safe.
 	ErrOutcomeUnknown = errors.New("outcome unknown: retry with the same request id")
+	// ErrCriteriaNotMet means a declaration falls short of its scenario's activation
+	// criterion; --override-criteria, with a reason, declares anyway.
+	ErrCriteriaNotMet = errors.New("activation criteria not met")
 	// ErrUnknownCommand stops a node that meets a raft command it cannot read in full,
 	// written by a newer version (see mustUnderstand).
 	ErrUnknownCommand = errors.New("unknown raft command")
@@ -56,12 +59,13 @@ func errorFromResult(res *kirikaev1.CommandResult) error {
 	return &resultError{base: base, msg: res.GetError()}
 }
 
+// resultError is a state machine refusal: its kind, and a message that does not repeat it.
 type resultError struct {
 	base error
 	msg  string
 }
 
-func (e *resultError) Error() string { return e.msg }
+func (e *resultError) Error() string { return e.base.Error() + ": " + e.msg }
 func (e *resultError) Unwrap() error { return e.base }
 
 // toStatus maps an error to a gRPC status, once, at the edge. Wrapped errors map too.

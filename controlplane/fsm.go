@@ -95,7 +95,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 			// into the server's scope.
 			if prev.GetScope() != "server" && !bytes.Equal(prev.GetFingerprint(), cmd.GetFingerprint()) {
 				res := refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
-					"invalid argument: request id %q was already used by %s for a different %s request (raft index %d); send a new request id",
+					"request id %q was already used by %s for a different %s request (raft index %d); send a new request id",
 					cmd.GetRequestId(), ScopeOf(cmd.GetActor()), method, prev.GetRaftIndex())
 				f.audit(l.Index, &cmd, method, res)
 				return res
@@ -175,10 +175,18 @@ func refuse(code kirikaev1.ErrorCode, format string, args ...any) *kirikaev1.Com
 
 // ValidateRegion checks an AWS region name's shape.
 func ValidateRegion(field, region string) error {
-	if !awsregion.Valid(region) {
-		return fmt.Errorf("%w: %s %q is not an AWS region name (want e.g. us-east-1)", ErrInvalidArgument, field, region)
+	if p := regionProblem(field, region); p != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidArgument, p)
 	}
 	return nil
+}
+
+// regionProblem says what is wrong with a region name, or "" when it has the shape of one.
+func regionProblem(field, region string) string {
+	if awsregion.Valid(region) {
+		return ""
+	}
+	return fmt.Sprintf("%s %q is not an AWS region name (want e.g. us-east-1)", field, region)
 }
 
 func (f *FSM) applyInit(index uint64, cmd *kirikaev1.Command, req *kirikaev1.InitRegionRequest) *kirikaev1.CommandResult {
@@ -189,12 +197,12 @@ func (f *FSM) applyInit(index uint64, cmd *kirikaev1.Command, req *kirikaev1.Ini
 			r.GetPrimary(), r.GetSecondary(), r.GetActive(), r.GetEpoch())
 	}
 	for _, c := range []struct{ field, v string }{{"primary", req.GetPrimary()}, {"secondary", req.GetSecondary()}} {
-		if err := ValidateRegion(c.field, c.v); err != nil {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "%v", err)
+		if p := regionProblem(c.field, c.v); p != "" {
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "%s", p)
 		}
 	}
 	if req.GetPrimary() == req.GetSecondary() {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: primary and secondary are both %q; they must differ", req.GetPrimary())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "primary and secondary are both %q; they must differ", req.GetPrimary())
 	}
 	f.state.Initialized = true
 	f.setRegion(index, &kirikaev1.RegionState{
@@ -217,14 +225,14 @@ func (f *FSM) applySet(index uint64, cmd *kirikaev1.Command, req *kirikaev1.SetR
 	cur := f.state.GetRegion()
 	if !req.GetForce() {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-			"failed precondition: region set is the break-glass and needs force (--force); use a failover plan otherwise")
+			"region set is the break-glass and needs force (--force); use a failover plan otherwise")
 	}
 	if req.GetRegion() != cur.GetPrimary() && req.GetRegion() != cur.GetSecondary() {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
-			"invalid argument: region %q is not in the pair (%s, %s)", req.GetRegion(), cur.GetPrimary(), cur.GetSecondary())
+			"region %q is not in the pair (%s, %s)", req.GetRegion(), cur.GetPrimary(), cur.GetSecondary())
 	}
 	if req.GetReason() == "" {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: reason is required for a forced region change")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "reason is required for a forced region change")
 	}
 	next := proto.Clone(cur).(*kirikaev1.RegionState)
 	next.Active = req.GetRegion()
@@ -261,15 +269,15 @@ func (f *FSM) setRegion(index uint64, st *kirikaev1.RegionState) {
 func (f *FSM) applyRestore(index uint64, req *kirikaev1.RestoreState) *kirikaev1.CommandResult {
 	in := req.GetState()
 	if in == nil {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: snapshot holds no state")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "snapshot holds no state")
 	}
 	if in.GetInitialized() {
 		r := in.GetRegion()
-		if err := ValidateRegion("snapshot primary", r.GetPrimary()); err != nil {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "%v", err)
+		if p := regionProblem("snapshot primary", r.GetPrimary()); p != "" {
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "%s", p)
 		}
 		if r.GetActive() != r.GetPrimary() && r.GetActive() != r.GetSecondary() {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: snapshot active region %q is not in its pair", r.GetActive())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "snapshot active region %q is not in its pair", r.GetActive())
 		}
 	}
 	// The epoch is a fencing token and never goes back: restoring an older state over a
@@ -294,7 +302,7 @@ func (f *FSM) applyRestore(index uint64, req *kirikaev1.RestoreState) *kirikaev1
 
 func (f *FSM) applyRegisterMember(req *kirikaev1.JoinClusterRequest) *kirikaev1.CommandResult {
 	if req.GetId() == "" {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: member id is empty")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "member id is empty")
 	}
 	m := &kirikaev1.MemberAddress{Id: req.GetId(), GrpcAddress: req.GetGrpcAddress(), HttpAddress: req.GetHttpAddress()}
 	for i, old := range f.state.Members {
@@ -335,8 +343,8 @@ func appliedKey(a *kirikaev1.AppliedRequest) string {
 // audit appends an entry chained to the one before it.
 func (f *FSM) audit(index uint64, cmd *kirikaev1.Command, method string, res *kirikaev1.CommandResult) {
 	result := "ok"
-	if res.GetError() != "" {
-		result = "error: " + res.GetError()
+	if err := errorFromResult(res); err != nil {
+		result = "error: " + err.Error()
 	}
 	f.auditNote(index, cmd, method, renderRequest(cmd), result)
 }

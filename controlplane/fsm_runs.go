@@ -79,7 +79,7 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "%v", ErrNotInitialized)
 	}
 	if in.GetId() == "" || len(in.GetSteps()) == 0 {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: a run needs an id and at least one step")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "a run needs an id and at least one step")
 	}
 	if f.findRun(in.GetId()) != nil {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already exists", in.GetId())
@@ -89,12 +89,12 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 		kirikaev1.DrillKind_DRILL_KIND_TABLETOP: // a tabletop runs only in an isolated world's control plane (Config.IsolatedWorld)
 	default:
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
-			"invalid argument: drill: %v is not a kind of drill", in.GetDrill())
+			"drill: %v is not a kind of drill", in.GetDrill())
 	}
 	switch in.GetKind() {
 	case kirikaev1.RunKind_RUN_KIND_FAILOVER, kirikaev1.RunKind_RUN_KIND_CUTBACK, kirikaev1.RunKind_RUN_KIND_RECOVERY, kirikaev1.RunKind_RUN_KIND_TEARDOWN:
 	default:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: kind: %v is not a kind of run", in.GetKind())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "kind: %v is not a kind of run", in.GetKind())
 	}
 	// parent is the run this one continues: the failover a full drill's cutback follows, or
 	// the run a teardown undoes. It may be the live run.
@@ -105,7 +105,7 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 		parent = f.findRun(in.GetParentRunId())
 		switch {
 		case parent == nil:
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: cutback %s: drill failover %q", in.GetId(), in.GetParentRunId())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "cutback %s: drill failover %q", in.GetId(), in.GetParentRunId())
 		case parent.GetCutbackRunId() != "":
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "drill failover %s already has its cutback %s", parent.GetId(), parent.GetCutbackRunId())
 		}
@@ -115,10 +115,10 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 		parent = f.findRun(in.GetParentRunId())
 		switch {
 		case parent == nil:
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: teardown %s: run %q", in.GetId(), in.GetParentRunId())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "teardown %s: run %q", in.GetId(), in.GetParentRunId())
 		case runActive(parent) || !parent.GetUndoRequested() || parent.GetPreemptedBy() != "":
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-				"failed precondition: teardown %s: run %s has no teardown due (ask for one with `kirikae run undo %s`)", in.GetId(), parent.GetId(), parent.GetId())
+				"teardown %s: run %s has no teardown due (ask for one with `kirikae run undo %s`)", in.GetId(), parent.GetId(), parent.GetId())
 		}
 	}
 	region := f.state.GetRegion()
@@ -131,12 +131,12 @@ func (f *FSM) applyCreateRun(cmd *kirikaev1.Command, in *kirikaev1.Run) *kirikae
 		case kirikaev1.RunKind_RUN_KIND_FAILOVER:
 			if region.GetActive() != region.GetPrimary() {
 				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-					"failed precondition: active region is already %s (not the primary %s); cut back first", region.GetActive(), region.GetPrimary())
+					"active region is already %s (not the primary %s); cut back first", region.GetActive(), region.GetPrimary())
 			}
 		case kirikaev1.RunKind_RUN_KIND_CUTBACK:
 			if region.GetActive() != region.GetSecondary() {
 				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-					"failed precondition: nothing to cut back: active region is the primary %s", region.GetActive())
+					"nothing to cut back: active region is the primary %s", region.GetActive())
 			}
 		}
 	}
@@ -286,11 +286,11 @@ func (f *FSM) settle(cmd *kirikaev1.Command, r *kirikaev1.Run) {
 func (f *FSM) activeStep(runID, stepID string) (*kirikaev1.Run, *kirikaev1.StepState, *kirikaev1.CommandResult) {
 	r := f.findRun(runID)
 	if r == nil {
-		return nil, nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: run %q", runID)
+		return nil, nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "run %q", runID)
 	}
 	st := findStep(r, stepID)
 	if st == nil {
-		return nil, nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: step %q in run %s", stepID, runID)
+		return nil, nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "step %q in run %s", stepID, runID)
 	}
 	return r, st, nil
 }
@@ -301,26 +301,26 @@ func (f *FSM) applyStepDispatched(cmd *kirikaev1.Command, d *kirikaev1.StepDispa
 		return bad
 	}
 	if r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is %s", r.GetId(), enum.Name(r.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "run %s is %s", r.GetId(), enum.Name(r.GetStatus()))
 	}
 	switch st.GetStatus() {
 	case kirikaev1.StepStatus_STEP_STATUS_PENDING, kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT:
 		if d.GetAttempt() != st.GetAttempt()+1 {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s: attempt %d is not next (%d)", st.GetId(), d.GetAttempt(), st.GetAttempt()+1)
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s: attempt %d is not next (%d)", st.GetId(), d.GetAttempt(), st.GetAttempt()+1)
 		}
 	case kirikaev1.StepStatus_STEP_STATUS_DISPATCHED, kirikaev1.StepStatus_STEP_STATUS_RUNNING:
 		// A re-dispatch of the current attempt, e.g. to another agent after the first was lost.
 		if d.GetAttempt() != st.GetAttempt() {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is on attempt %d", st.GetId(), st.GetAttempt())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s is on attempt %d", st.GetId(), st.GetAttempt())
 		}
 	default:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s", st.GetId(), enum.Name(st.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s is %s", st.GetId(), enum.Name(st.GetStatus()))
 	}
 	if st.GetSkipRequested() {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is to be skipped (by %s)", st.GetId(), st.GetSkippedBy())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s is to be skipped (by %s)", st.GetId(), st.GetSkippedBy())
 	}
 	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_PENDING && !needsDone(r, st) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s needs %s, which have not all completed", st.GetId(), strings.Join(st.GetSpec().GetNeeds(), ", "))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s needs %s, which have not all completed", st.GetId(), strings.Join(st.GetSpec().GetNeeds(), ", "))
 	}
 	// A teardown undoes only what its run still owns: checked here, when the dispatch is
 	// recorded and before anything is sent, so no agent is ever asked to remove a resource
@@ -375,16 +375,16 @@ func checkSender(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepSta
 	if cmd.GetActor() != security.DevIdentity.String() { // a dev server's one caller plays every agent
 		id, err := security.ParseIdentity(cmd.GetActor())
 		if err != nil || id.Kind != security.KindAgent {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s is not an agent; only the agent holding step %s of run %s reports for it", cmd.GetActor(), st.GetId(), r.GetId())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "%s is not an agent; only the agent holding step %s of run %s reports for it", cmd.GetActor(), st.GetId(), r.GetId())
 		}
 		if id.Name != region {
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
-				"permission denied: agent %q of %s reported for step %s of run %s, which runs in %s", agentID, id.Name, st.GetId(), r.GetId(), region)
+				"agent %q of %s reported for step %s of run %s, which runs in %s", agentID, id.Name, st.GetId(), r.GetId(), region)
 		}
 	}
 	if attempt == st.GetAttempt() && agentID != st.GetAgentId() && StepHeld(st) {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
-			"permission denied: agent %q reported for attempt %d of step %s of run %s, which agent %q holds", agentID, attempt, st.GetId(), r.GetId(), st.GetAgentId())
+			"agent %q reported for attempt %d of step %s of run %s, which agent %q holds", agentID, attempt, st.GetId(), r.GetId(), st.GetAgentId())
 	}
 	return nil
 }
@@ -511,7 +511,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 			// added to approval steps that have ended) and the refusal is audited.
 			f.finishStep(cmd, r, st, false, true, why, "")
 			res := runResult(r)
-			res.Error, res.Code = "permission denied: "+why, kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED
+			res.Error, res.Code = why, kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED
 			return res
 		}
 		cur := f.state.GetRegion()
@@ -592,7 +592,7 @@ func holds(cmd *kirikaev1.Command, role string) bool {
 // send it.
 func notWaiting(r *kirikaev1.Run, st *kirikaev1.StepState, what string) *kirikaev1.CommandResult {
 	if !runActive(r) || stepTerminal(st) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s (run %s is %s); nothing to %s",
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s is %s (run %s is %s); nothing to %s",
 			st.GetId(), enum.Name(st.GetStatus()), r.GetId(), enum.Name(r.GetStatus()), what)
 	}
 	var waitsFor []string
@@ -606,7 +606,7 @@ func notWaiting(r *kirikaev1.Run, st *kirikaev1.StepState, what string) *kirikae
 		why = "it starts once " + strings.Join(waitsFor, ", ") + " completed"
 	}
 	return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-		"failed precondition: step %s is %s: %s. Nothing was recorded: %s only a waiting step, so send this when `kirikae run show %s` lists %s as waiting (or follow it with `kirikae run watch %s`)",
+		"step %s is %s: %s. Nothing was recorded: %s only a waiting step, so send this when `kirikae run show %s` lists %s as waiting (or follow it with `kirikae run watch %s`)",
 		st.GetId(), enum.Name(st.GetStatus()), why, what, r.GetId(), st.GetId(), r.GetId())
 }
 
@@ -616,27 +616,27 @@ func (f *FSM) applyApprove(cmd *kirikaev1.Command, a *kirikaev1.ApproveRequest) 
 		return bad
 	}
 	if st.GetSpec().GetAction() != "approval" {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: step %s is a %s step, not an approval", st.GetId(), st.GetSpec().GetAction())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "step %s is a %s step, not an approval", st.GetId(), st.GetSpec().GetAction())
 	}
 	if !runActive(r) || st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING {
 		return notWaiting(r, st, "approve")
 	}
 	if !slices.Contains(st.GetSpec().GetRoles(), a.GetRole()) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: step %s needs approval by %s, not %s",
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "step %s needs approval by %s, not %s",
 			st.GetId(), strings.Join(st.GetSpec().GetRoles(), " and "), a.GetRole())
 	}
 	if !holds(cmd, a.GetRole()) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s does not hold role %s (holds: %s), so cannot approve step %s as %s",
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "%s does not hold role %s (holds: %s), so cannot approve step %s as %s",
 			cmd.GetActor(), a.GetRole(), rolesText(cmd), st.GetId(), a.GetRole())
 	}
 	for _, prev := range st.GetApprovals() {
 		if prev.GetActor() == cmd.GetActor() {
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-				"failed precondition: %s already approved step %s (as %s); approvals need distinct people", cmd.GetActor(), st.GetId(), prev.GetRole())
+				"%s already approved step %s (as %s); approvals need distinct people", cmd.GetActor(), st.GetId(), prev.GetRole())
 		}
 		if prev.GetRole() == a.GetRole() {
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-				"failed precondition: role %s on step %s is already approved by %s", a.GetRole(), st.GetId(), prev.GetActor())
+				"role %s on step %s is already approved by %s", a.GetRole(), st.GetId(), prev.GetActor())
 		}
 	}
 	st.Approvals = append(st.Approvals, &kirikaev1.Approval{Actor: cmd.GetActor(), Role: a.GetRole(), TimeUnixNano: cmd.GetTimeUnixNano(), Comment: a.GetComment()})
@@ -663,14 +663,14 @@ func checklistItems(r *kirikaev1.Run, st *kirikaev1.StepState, c *kirikaev1.Conf
 	for _, n := range c.GetItemNumbers() {
 		if n < 1 || int(n) > len(all) {
 			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
-				"invalid argument: step %s has no checklist item %d: it has %d, numbered 1 to %d (see `kirikae run show %s`)", st.GetId(), n, len(all), len(all), r.GetId())
+				"step %s has no checklist item %d: it has %d, numbered 1 to %d (see `kirikae run show %s`)", st.GetId(), n, len(all), len(all), r.GetId())
 		}
 		out = appendUnique(out, all[n-1])
 	}
 	for _, item := range c.GetItems() {
 		if !slices.Contains(all, item) {
 			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
-				"invalid argument: step %s has no checklist item %q: confirm items by their number, 1 to %d (see `kirikae run show %s`)", st.GetId(), item, len(all), r.GetId())
+				"step %s has no checklist item %q: confirm items by their number, 1 to %d (see `kirikae run show %s`)", st.GetId(), item, len(all), r.GetId())
 		}
 		out = appendUnique(out, item)
 	}
@@ -683,7 +683,7 @@ func (f *FSM) applyConfirm(cmd *kirikaev1.Command, c *kirikaev1.ConfirmRequest) 
 		return bad
 	}
 	if st.GetSpec().GetAction() != "checklist" {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: step %s is a %s step, not a checklist", st.GetId(), st.GetSpec().GetAction())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "step %s is a %s step, not a checklist", st.GetId(), st.GetSpec().GetAction())
 	}
 	items, bad := checklistItems(r, st, c)
 	if bad != nil {
@@ -697,7 +697,7 @@ func (f *FSM) applyConfirm(cmd *kirikaev1.Command, c *kirikaev1.ConfirmRequest) 
 		roles = []string{string(security.RoleOperator)}
 	}
 	if !slices.ContainsFunc(roles, func(role string) bool { return holds(cmd, role) }) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s does not hold role %s (holds: %s); checklist %s is confirmed by that role",
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "%s does not hold role %s (holds: %s); checklist %s is confirmed by that role",
 			cmd.GetActor(), strings.Join(roles, " or "), rolesText(cmd), st.GetId())
 	}
 	for _, item := range items {
@@ -714,29 +714,29 @@ func (f *FSM) applyConfirm(cmd *kirikaev1.Command, c *kirikaev1.ConfirmRequest) 
 func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) *kirikaev1.CommandResult {
 	r := f.findRun(c.GetRunId())
 	if r == nil {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: run %q", c.GetRunId())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "run %q", c.GetRunId())
 	}
 	if c.GetAction() == kirikaev1.ControlAction_CONTROL_ACTION_UNDO {
 		return f.requestUndo(cmd, r)
 	}
 	if !runActive(r) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is %s", r.GetId(), enum.Name(r.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "run %s is %s", r.GetId(), enum.Name(r.GetStatus()))
 	}
 	switch c.GetAction() {
 	case kirikaev1.ControlAction_CONTROL_ACTION_PAUSE:
 		if r.GetStatus() == kirikaev1.RunStatus_RUN_STATUS_PAUSED {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is already paused", r.GetId())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "run %s is already paused", r.GetId())
 		}
 		r.Status = kirikaev1.RunStatus_RUN_STATUS_PAUSED
 		r.Error = "paused by " + cmd.GetActor()
 	case kirikaev1.ControlAction_CONTROL_ACTION_RESUME:
 		if r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_PAUSED {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is not paused", r.GetId())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "run %s is not paused", r.GetId())
 		}
 		for _, st := range r.GetSteps() {
 			if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_FAILED && st.GetSpec().GetOnFailure() != "continue" {
 				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-					"failed precondition: step %s failed; retry or skip it (resume alone would stop again)", st.GetId())
+					"step %s failed; retry or skip it (resume alone would stop again)", st.GetId())
 			}
 		}
 		r.Status = kirikaev1.RunStatus_RUN_STATUS_RUNNING
@@ -744,11 +744,11 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 	case kirikaev1.ControlAction_CONTROL_ACTION_RETRY, kirikaev1.ControlAction_CONTROL_ACTION_SKIP:
 		st := findStep(r, c.GetStepId())
 		if st == nil {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: step %q in run %s", c.GetStepId(), r.GetId())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "step %q in run %s", c.GetStepId(), r.GetId())
 		}
 		if c.GetAction() == kirikaev1.ControlAction_CONTROL_ACTION_RETRY {
 			if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_FAILED && st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT {
-				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is %s; only a failed step can be retried", st.GetId(), enum.Name(st.GetStatus()))
+				return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s is %s; only a failed step can be retried", st.GetId(), enum.Name(st.GetStatus()))
 			}
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_PENDING
 			st.NotBeforeUnixNano = 0
@@ -767,7 +767,7 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 			f.settleUndo(r)
 		}
 	default:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: unknown control action %v", c.GetAction())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "unknown control action %v", c.GetAction())
 	}
 	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
 	return runResult(r)
@@ -778,16 +778,16 @@ func (f *FSM) applyControl(cmd *kirikaev1.Command, c *kirikaev1.ControlRequest) 
 // needs is skipped once they have completed (applySkips), so its dependents keep their order.
 func (f *FSM) skip(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, reason string) *kirikaev1.CommandResult {
 	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: step %s is already %s", st.GetId(), enum.Name(st.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s is already %s", st.GetId(), enum.Name(st.GetStatus()))
 	}
 	if st.GetSpec().GetAction() == "approval" {
 		if !holds(cmd, string(security.RoleAdmin)) {
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
-				"permission denied: step %s is an approval; only an admin may skip it, which waives the approval of %s (%s holds: %s)",
+				"step %s is an approval; only an admin may skip it, which waives the approval of %s (%s holds: %s)",
 				st.GetId(), strings.Join(st.GetSpec().GetRoles(), " and "), cmd.GetActor(), rolesText(cmd))
 		}
 		if strings.TrimSpace(reason) == "" {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: reason: skipping approval step %s waives it; the waiver needs a reason (--reason)", st.GetId())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "reason: skipping approval step %s waives it; the waiver needs a reason (--reason)", st.GetId())
 		}
 		st.Waiver = &kirikaev1.Waiver{Actor: cmd.GetActor(), Reason: reason, TimeUnixNano: cmd.GetTimeUnixNano(), Roles: slices.Clone(st.GetSpec().GetRoles())}
 	}
@@ -808,26 +808,26 @@ func (f *FSM) requestUndo(cmd *kirikaev1.Command, r *kirikaev1.Run) *kirikaev1.C
 	switch {
 	case runActive(r):
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-			"failed precondition: run %s is still %s; stop it with `kirikae run abort %s --undo`, which tears down what it created once its running steps have ended",
+			"run %s is still %s; stop it with `kirikae run abort %s --undo`, which tears down what it created once its running steps have ended",
 			r.GetId(), enum.Name(r.GetStatus()), r.GetId())
 	case r.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run %s is a teardown; undo the run it tears down, %s", r.GetId(), r.GetParentRunId())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "run %s is a teardown; undo the run it tears down, %s", r.GetId(), r.GetParentRunId())
 	case r.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_TABLETOP:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run %s is a tabletop drill; it changed nothing", r.GetId())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "run %s is a tabletop drill; it changed nothing", r.GetId())
 	case r.GetPreemptedBy() != "":
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: what run %s created passed to run %s, which preempted it; undo %s instead", r.GetId(), r.GetPreemptedBy(), r.GetPreemptedBy())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "what run %s created passed to run %s, which preempted it; undo %s instead", r.GetId(), r.GetPreemptedBy(), r.GetPreemptedBy())
 	case r.GetUndoRequested():
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "the teardown of run %s is already due; follow it with `kirikae run show %s`", r.GetId(), r.GetId())
 	}
 	if t := f.findRun(r.GetTeardownRunId()); t != nil && runActive(t) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s is already being torn down by run %s (%s)", r.GetId(), t.GetId(), enum.Name(t.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "run %s is already being torn down by run %s (%s)", r.GetId(), t.GetId(), enum.Name(t.GetStatus()))
 	}
 	if !f.owns(r.GetId()) && !hasUnkeyedUndo(r) && !inFlight(r) {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-			"failed precondition: run %s owns nothing to undo: its steps created nothing, or what they created has been removed or has passed to a later run", r.GetId())
+			"run %s owns nothing to undo: its steps created nothing, or what they created has been removed or has passed to a later run", r.GetId())
 	}
 	if live := f.liveRun(); live != nil {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: %s; one run at a time may change AWS, so ask for this teardown once it has ended", describeLive(live))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "%s; one run at a time may change AWS, so ask for this teardown once it has ended", describeLive(live))
 	}
 	r.UndoRequested = true
 	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
@@ -845,10 +845,10 @@ func appendUnique(s []string, v string) []string {
 func (f *FSM) applyRunReadiness(rr *kirikaev1.RunReadiness) *kirikaev1.CommandResult {
 	r := f.findRun(rr.GetRunId())
 	if r == nil {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: run %q", rr.GetRunId())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "run %q", rr.GetRunId())
 	}
 	if runActive(r) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "failed precondition: run %s has not ended", r.GetId())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "run %s has not ended", r.GetId())
 	}
 	if len(r.GetReadinessEnd()) == 0 {
 		r.ReadinessEnd = rr.GetReports()
@@ -860,14 +860,14 @@ func (f *FSM) applyRunReadiness(rr *kirikaev1.RunReadiness) *kirikaev1.CommandRe
 
 func (f *FSM) applyRegisterAgent(cmd *kirikaev1.Command, a *kirikaev1.AgentInfo) *kirikaev1.CommandResult {
 	if a.GetId() == "" || a.GetRegion() == "" {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: agent id and region are required")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "agent id and region are required")
 	}
 	info := proto.Clone(a).(*kirikaev1.AgentInfo)
 	info.RegisteredUnixNano = cmd.GetTimeUnixNano()
 	// An agent is its region and its id within it: one region's agent never replaces
 	// another's, whatever id it chose.
 	if id, err := security.ParseIdentity(cmd.GetActor()); err == nil && (id.Kind != security.KindAgent || id.Name != a.GetRegion()) {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "permission denied: %s may not register an agent of %s", cmd.GetActor(), a.GetRegion())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "%s may not register an agent of %s", cmd.GetActor(), a.GetRegion())
 	}
 	for i, old := range f.state.GetAgents() {
 		if old.GetId() == a.GetId() && old.GetRegion() == a.GetRegion() {
@@ -881,7 +881,7 @@ func (f *FSM) applyRegisterAgent(cmd *kirikaev1.Command, a *kirikaev1.AgentInfo)
 
 func (f *FSM) applyRecordReadiness(cmd *kirikaev1.Command, rep *kirikaev1.ReadinessReport) *kirikaev1.CommandResult {
 	if rep.GetAgentId() == "" || rep.GetRegion() == "" {
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: readiness report needs agent id and region")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "readiness report needs agent id and region")
 	}
 	r := proto.Clone(rep).(*kirikaev1.ReadinessReport)
 	if r.GetReportedUnixNano() == 0 {

@@ -70,7 +70,7 @@ func (f *FSM) checkExclusive(in, parent, live *kirikaev1.Run) (*kirikaev1.Run, *
 	switch {
 	case live != nil && parent != nil && live == parent:
 		if want != "" {
-			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: preempt_run_id: run %s continues %s; it preempts nothing", in.GetId(), parent.GetId())
+			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "preempt_run_id: run %s continues %s; it preempts nothing", in.GetId(), parent.GetId())
 		}
 		return nil, nil
 	case live != nil && want == "":
@@ -79,26 +79,26 @@ func (f *FSM) checkExclusive(in, parent, live *kirikaev1.Run) (*kirikaev1.Run, *
 			hint = fmt.Sprintf("a real declaration may preempt a drill: declare again with --preempt %s (the drill is aborted, audited, and what it created passes to the new run)", liveID(live))
 		}
 		return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-			"failed precondition: %s; one run at a time may change AWS for the region pair; %s", describeLive(live), hint)
+			"%s; one run at a time may change AWS for the region pair; %s", describeLive(live), hint)
 	case live != nil:
 		if want != live.GetId() && !(live.GetKind() == kirikaev1.RunKind_RUN_KIND_TEARDOWN && want == live.GetParentRunId()) {
 			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT,
-				"invalid argument: preempt_run_id: run %q is not the live run; %s (pass --preempt %s)", want, describeLive(live), liveID(live))
+				"preempt_run_id: run %q is not the live run; %s (pass --preempt %s)", want, describeLive(live), liveID(live))
 		}
 		if in.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
-			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: preempt_run_id: a drill preempts nothing; only a real declaration may")
+			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "preempt_run_id: a drill preempts nothing; only a real declaration may")
 		}
 		if live.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
 			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-				"failed precondition: preempt_run_id: %s, and it is no drill: only a drill can be preempted; wait for it to end, or abort it", describeLive(live))
+				"preempt_run_id: %s, and it is no drill: only a drill can be preempted; wait for it to end, or abort it", describeLive(live))
 		}
 		return live, nil
 	case want != "":
 		if f.findRun(want) == nil {
-			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "not found: preempt_run_id: no run %q", want)
+			return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_NOT_FOUND, "preempt_run_id: no run %q", want)
 		}
 		return nil, refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION,
-			"failed precondition: preempt_run_id: run %s is not live (no run is); declare without --preempt", want)
+			"preempt_run_id: run %s is not live (no run is); declare without --preempt", want)
 	}
 	return nil, nil
 }

@@ -17,18 +17,18 @@ func (f *FSM) applyRecordTabletop(cmd *kirikaev1.Command, in *kirikaev1.Run) *ki
 	}
 	switch {
 	case in.GetId() == "" || len(in.GetSteps()) == 0:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run: a tabletop record needs an id and at least one step")
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "run: a tabletop record needs an id and at least one step")
 	case in.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_TABLETOP:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run.drill: only a tabletop drill can be recorded, not %s", in.GetDrill())
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "run.drill: only a tabletop drill can be recorded, not %s", in.GetDrill())
 	case in.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED && in.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_FAILED &&
 		in.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_ABORTED:
-		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run.status: a tabletop is recorded once it has ended, not while %s", enum.Name(in.GetStatus()))
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "run.status: a tabletop is recorded once it has ended, not while %s", enum.Name(in.GetStatus()))
 	case f.findRun(in.GetId()) != nil:
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_ALREADY_EXISTS, "run %s already exists", in.GetId())
 	}
 	for _, st := range in.GetSteps() {
 		if in.GetStatus() == kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED && !stepTerminal(st) {
-			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "invalid argument: run.steps[%s]: step is still %s in a finished tabletop", st.GetId(), st.GetStatus())
+			return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "run.steps[%s]: step is still %s in a finished tabletop", st.GetId(), st.GetStatus())
 		}
 	}
 	r := proto.Clone(in).(*kirikaev1.Run)

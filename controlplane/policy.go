@@ -129,7 +129,7 @@ func (g *Guard) check(ctx context.Context, method string) (context.Context, erro
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
+		return nil, fmt.Errorf("%w, for %s", err, strings.ReplaceAll(strings.TrimPrefix(method, "/kirikae.v1."), "/", "."))
 	}
 	// A server forwarding a call speaks for the original caller, whom it authorized.
 	if security.RequireServer(id) == nil {

@@ -71,8 +71,8 @@ func CheckCriteria(scenario string, expectedOutage time.Duration) error {
 		if sc.Strict {
 			more = "or more (strictly)"
 		}
-		return fmt.Errorf("%w: %s needs an expected outage of %s %s (criterion: %s), got %s; give --override-criteria with the reason to declare anyway (audited)",
-			ErrFailedPrecondition, scenario, sc.MinOutage, more, sc.Criterion, expectedOutage)
+		return fmt.Errorf("%w: %w: %s needs an expected outage of %s %s (criterion: %s), got %s; give --override-criteria with the reason to declare anyway (audited)",
+			ErrFailedPrecondition, ErrCriteriaNotMet, scenario, sc.MinOutage, more, sc.Criterion, expectedOutage)
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (rs *runService) compile(ctx context.Context, source []byte, params map[str
 	}
 	run, err := rs.s.planner.Compile(source, params, region)
 	if err != nil {
-		return nil, fmt.Errorf("%w: plan: %w", ErrInvalidArgument, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err) // it names the plan and the line
 	}
 	run.PlanSource = source
 	return run, nil
@@ -152,7 +152,7 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*k
 		}
 		outage := time.Duration(req.GetExpectedOutageMs()) * time.Millisecond
 		if err := CheckCriteria(req.GetScenario(), outage); err != nil {
-			if req.GetOverrideCriteria() == "" || !strings.Contains(err.Error(), "expected outage") {
+			if req.GetOverrideCriteria() == "" || !errors.Is(err, ErrCriteriaNotMet) {
 				return nil, err
 			}
 		}

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
 	"github.com/kirikae/kirikae/agent"
 	"github.com/kirikae/kirikae/agent/action"
@@ -528,7 +530,8 @@ func (w *World) nudge(ctx context.Context, r *kirikaev1.Run, fo FollowOptions, h
 		who := w.Operator("operator")
 		if _, err := kirikaev1.NewRunServiceClient(w.conns[who]).Control(ctx, &kirikaev1.ControlRequest{RunId: r.GetId(), StepId: st.GetId(),
 			Action: kirikaev1.ControlAction_CONTROL_ACTION_RETRY, Reason: "retry now: the backoff is wall time",
-			RequestId: w.opts.People + "-retry-" + r.GetId() + key}); err != nil && !strings.Contains(err.Error(), "only a failed step") {
+			RequestId: w.opts.People + "-retry-" + r.GetId() + key}); err != nil && status.Code(err) != codes.FailedPrecondition {
+			// FailedPrecondition: the step left its backoff before the retry arrived.
 			return fmt.Errorf("retry %s: %w", st.GetId(), err)
 		}
 	}
