@@ -18,6 +18,7 @@ import (
 	"github.com/kirikae/kirikae/controlplane"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/plan"
 )
 
 func init() {
@@ -77,9 +78,9 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 			if _, ok := controlplane.Scenarios[scenario]; scenario != "" && !ok {
 				return fmt.Errorf("--scenario %q: want region-outage, multi-az, dc-fire or ransomware", scenario)
 			}
-			src, err := os.ReadFile(planFile)
+			src, err := readPlan(planFile)
 			if err != nil {
-				return fmt.Errorf("--plan: %w", err)
+				return err
 			}
 			params, err := parseSets(sets)
 			if err != nil {
@@ -128,9 +129,9 @@ epoch grows by one.`,
 			if planFile == "" || reason == "" {
 				return errors.New("--plan and --reason are required")
 			}
-			src, err := os.ReadFile(planFile)
+			src, err := readPlan(planFile)
 			if err != nil {
-				return fmt.Errorf("--plan: %w", err)
+				return err
 			}
 			params, err := parseSets(sets)
 			if err != nil {
@@ -597,4 +598,17 @@ once they have completed, so nothing after it starts early. Skipping an approval
 admin's act: it waives the approval, and is recorded as a waiver with the reason and audited.`
 	}
 	return cmd
+}
+
+// readPlan reads a plan file and checks it here, so a mistake is reported against the
+// file and its line before anything is sent (the control plane checks it again).
+func readPlan(file string) ([]byte, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--plan: %w", err)
+	}
+	if _, err := plan.Parse(file, src); err != nil {
+		return nil, err
+	}
+	return src, nil
 }

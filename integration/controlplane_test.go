@@ -3,6 +3,8 @@ package integration_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -133,7 +135,7 @@ func TestRestartAndSnapshotRoundTrip(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	c := integration.NewCluster(t, 3, integration.Options{Operators: []string{"vic"}, Roles: rolesYAML})
+	c := integration.NewCluster(t, 3, integration.Options{Operators: []string{"vic", "oscar"}, Roles: rolesYAML})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c.MustCLI("operator-admin", c.Addrs(), "region", "init", "--primary", "us-east-1", "--secondary", "us-west-2")
@@ -166,6 +168,8 @@ func TestRefusals(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Fatalf("client cert from another CA accepted:\n%s", out)
 	}
+
+	errorTexts(t, c)
 
 	// Nothing above changed the state.
 	got := decodeRegion(t, c.MustCLI("operator-admin", c.Addrs(), "region", "get", "-o", "json"))
@@ -242,4 +246,51 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return filepath.Dir(wd)
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// errorTexts checks, against testdata/errors.golden, what the CLI prints for a run that
+// does not exist, a role the caller lacks and a plan that is wrong: each said once, with
+// no kind of error repeated.
+func errorTexts(t *testing.T, c *integration.Cluster) {
+	t.Helper()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: kirikae/v1\nkind: Plan\nname: bad\nrunKind: failover\nsteps:\n  - {id: a, action: wait, with: {duration: 1m}, colour: red}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, tc := range []struct {
+		name, as string
+		args     []string
+	}{
+		{"a run that does not exist", "operator-admin", []string{"run", "show", "failover-20990101-0000-000000"}},
+		{"a role the caller lacks", "operator-vic", []string{"region", "set", "us-west-2", "--force", "--reason", "x"}},
+		{"a plan that is wrong", "operator-oscar", []string{"declare", "--plan", bad, "--scenario", "region-outage", "--expected-outage", "6h", "--reason", "x"}},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, errOut, err := c.CLI(ctx, tc.as, c.Addrs(), tc.args...)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s: succeeded", tc.name)
+		}
+		fmt.Fprintf(&got, "# %s\n%s", tc.name, strings.ReplaceAll(errOut, dir, "$DIR"))
+	}
+	golden := filepath.Join("testdata", "errors.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./integration -run TestRefusals -update to write it)", err)
+	}
+	if got.String() != string(want) {
+		t.Fatalf("the CLI's error texts differ from %s:\n--- got ---\n%s--- want ---\n%s", golden, got.String(), want)
+	}
 }
