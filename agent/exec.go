@@ -218,6 +218,12 @@ func (a *Agent) run(j *job) {
 		res.Error = err.Error()
 		// Invalid inputs stay invalid: a retry of the same step cannot succeed.
 		res.Permanent = errors.Is(err, action.ErrInvalidInput)
+		var oe *action.OutputsError
+		if errors.As(err, &oe) {
+			if b, merr := json.Marshal(oe.Outputs); merr == nil {
+				res.OutputsJson = string(b)
+			}
+		}
 	default:
 		if outputs == nil {
 			outputs = map[string]any{}

@@ -435,13 +435,13 @@ func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1
 	if ok {
 		st.Status = kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED
 		st.OutputsJson = outputs
-		st.Error = ""
+		st.Error, st.FailureOutputsJson = "", ""
 		st.FinishedUnixNano = now
 		st.History = append(st.History, fmt.Sprintf("attempt %d succeeded", st.GetAttempt()))
 		f.release(r, st)
 	} else {
 		st.History = append(st.History, fmt.Sprintf("attempt %d failed: %s", st.GetAttempt(), errText))
-		st.Error = errText
+		st.Error, st.FailureOutputsJson = errText, outputs
 		if !permanent && st.GetAttempt() <= st.GetSpec().GetRetries() {
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT
 			st.NotBeforeUnixNano = now + int64(retryBackoff(st.GetAttempt()))

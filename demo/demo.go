@@ -13,7 +13,6 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,7 +24,9 @@ import (
 	"github.com/kirikae/kirikae/deploy"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/human"
 	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/runs"
 )
 
 // Options tune a demo run.
@@ -64,8 +65,12 @@ type RunSummary struct {
 	ActualCriticalPath time.Duration
 	// Overhead is Makespan / ActualCriticalPath - 1: time lost between steps.
 	Overhead float64
-	// DataLoss is the age of the restored snapshot (the window of data lost), if any.
-	DataLoss      string
+	// DataLoss is the age of the restored snapshot's data (the window of data lost), when
+	// the run restored one (HasDataLoss).
+	DataLoss    time.Duration
+	HasDataLoss bool
+	// RTO and RPO are the objectives the run's plan declared (its params RTO and RPO).
+	RTO, RPO      time.Duration
 	Active        string
 	Epoch         uint64
 	EpochBefore   uint64
@@ -204,10 +209,13 @@ func (w *World) summarize(r *kirikaev1.Run, src []byte) RunSummary {
 		if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
 			s.StepsSkipped++
 		}
-		if st.GetSpec().GetAction() == "aws.rds.restoreSnapshot" && st.GetOutputsJson() != "" {
-			s.DataLoss = outputField(st.GetOutputsJson(), "dataLossWindow")
-		}
 	}
+	if dl, ok := runs.DataLossOf(r, false); ok {
+		s.DataLoss, s.HasDataLoss = dl.Window, true
+	}
+	params := runs.Params(r)
+	s.RTO, _ = time.ParseDuration(params["RTO"])
+	s.RPO, _ = time.ParseDuration(params["RPO"])
 	s.ActualCriticalPath = scale(longest)
 	if longest > 0 {
 		s.Overhead = float64(r.GetFinishedUnixNano()-r.GetCreatedUnixNano())/float64(longest) - 1
@@ -224,11 +232,11 @@ func (w *World) printRun(name string, s RunSummary) {
 func (w *World) printSummary(sum *Summary) {
 	fo := sum.Failover
 	w.Say("\n== Summary")
-	w.Say("   simulated RTO        %s  (objective 4h0m0s: %s)", fo.Makespan.Round(time.Second), verdict(fo.Makespan <= 4*time.Hour))
+	w.Say("   simulated RTO        %s  (%s)", fo.Makespan.Round(time.Second), against("objective", fo.RTO, fo.Makespan))
 	w.Say("   plan critical path   %s  (the runbook in order: %s)", fo.PlanCriticalPath, fo.PlanSequential)
 	w.Say("   makespan vs measured critical path  %s vs %s: overhead %.2f%%", fo.Makespan.Round(time.Second), fo.ActualCriticalPath.Round(time.Second), fo.Overhead*100)
-	if fo.DataLoss != "" {
-		w.Say("   data-loss window     %s  (RPO 1h: %s — the seed copies snapshots daily)", fo.DataLoss, verdict(false))
+	if fo.HasDataLoss {
+		w.Say("   data-loss window     %s  (%s)", human.Duration(fo.DataLoss), against("RPO", fo.RPO, fo.DataLoss))
 	}
 	w.Say("   after failover       active %s, epoch %d", fo.Active, fo.Epoch)
 	w.Say("   after cutback        active %s, epoch %d", sum.Cutback.Active, sum.Cutback.Epoch)
@@ -244,17 +252,13 @@ func (w *World) printSummary(sum *Summary) {
 	w.Say("   AWS mutations        %s", strings.Join(parts, ", "))
 }
 
-func verdict(ok bool) string {
-	if ok {
-		return "met"
+// against says how a measured time compares with the plan's objective.
+func against(name string, objective, got time.Duration) string {
+	switch {
+	case objective <= 0:
+		return "the plan declares no " + name
+	case got <= objective:
+		return fmt.Sprintf("%s %s: met", name, human.Duration(objective))
 	}
-	return "NOT met"
-}
-
-func outputField(js, name string) string {
-	var m map[string]any
-	if err := json.Unmarshal([]byte(js), &m); err != nil || m[name] == nil {
-		return ""
-	}
-	return fmt.Sprint(m[name])
+	return fmt.Sprintf("%s %s: NOT met", name, human.Duration(objective))
 }

@@ -40,8 +40,11 @@ func TestDemoFailoverAndCutback(t *testing.T) {
 	if fo.PlanCriticalPath <= 0 || fo.PlanCriticalPath >= fo.PlanSequential {
 		t.Errorf("critical path %s vs sequential %s", fo.PlanCriticalPath, fo.PlanSequential)
 	}
-	if fo.DataLoss == "" {
+	if !fo.HasDataLoss || fo.DataLoss <= 0 {
 		t.Error("no data-loss window reported for the RDS restore")
+	}
+	if fo.RTO != 4*time.Hour || fo.RPO != time.Hour {
+		t.Errorf("objectives read from the plan: RTO %s, RPO %s; the bundled failover plan declares 4h and 1h", fo.RTO, fo.RPO)
 	}
 	for op, want := range map[string]int{
 		"RestoreDBInstanceFromDBSnapshot": 2, // DR in us-west-2, then production in us-east-1

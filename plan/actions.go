@@ -11,6 +11,11 @@ const (
 	OnControlPlane Where = "control-plane"
 )
 
+// ActionRestoreSnapshot restores RDS from a snapshot. Its outputs snapshotId,
+// snapshotTime and snapshotAgeSeconds say which data the restore holds; a refusal of a
+// snapshot as too old carries them too (runs.DataLossOf reads them).
+const ActionRestoreSnapshot = "aws.rds.restoreSnapshot"
+
 // Input describes one key of a step's `with`.
 type Input struct {
 	Name     string
@@ -70,7 +75,7 @@ func init() {
 			in("minRouteTables", "int", "route tables required; default 1"),
 		},
 		Outputs: []string{"vpcId", "subnetIds", "securityGroupIds", "routeTableIds"}})
-	def(Action{Name: "aws.rds.restoreSnapshot", Where: OnAgent,
+	def(Action{Name: ActionRestoreSnapshot, Where: OnAgent,
 		Doc: "Restore a DB instance from the newest available snapshot of sourceInstance (or a named one), reporting its age against maxAge; adopts an instance that already exists.",
 		Inputs: []Input{
 			req("instanceId", "string", "the instance to create, e.g. kaigo-subsys-dr"),

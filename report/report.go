@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/human"
-	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/runs"
 )
 
 // Default objectives, from seed 001 (region outage: RTO 4 h, RPO 1 h).
@@ -533,15 +532,15 @@ func (r *Report) matchTimeline(tl *Timeline, runs []*kirikaev1.Run) {
 
 // objectives measures the RTO and the data-loss window on the first run that restores
 // service (a failover, else a recovery, else the first run).
-func (r *Report) objectives(in Input, runs []*kirikaev1.Run) {
-	main := runs[0]
+func (r *Report) objectives(in Input, list []*kirikaev1.Run) {
+	main := list[0]
 	for _, kind := range []kirikaev1.RunKind{kirikaev1.RunKind_RUN_KIND_FAILOVER, kirikaev1.RunKind_RUN_KIND_RECOVERY} {
-		if i := slices.IndexFunc(runs, func(x *kirikaev1.Run) bool { return x.GetKind() == kind }); i >= 0 {
-			main = runs[i]
+		if i := slices.IndexFunc(list, func(x *kirikaev1.Run) bool { return x.GetKind() == kind }); i >= 0 {
+			main = list[i]
 			break
 		}
 	}
-	params := runParams(main)
+	params := runs.Params(main)
 	r.RTO.Objective = objective(in.RTO, params["RTO"], DefaultRTO)
 	r.RPO.Objective = objective(in.RPO, params["RPO"], DefaultRPO)
 	for _, rs := range r.Runs {
@@ -559,34 +558,12 @@ func (r *Report) objectives(in Input, runs []*kirikaev1.Run) {
 			r.RTO.Basis = fmt.Sprintf("run %s did not succeed (%s): service was not restored by the plan", rs.ID, rs.Status)
 		}
 	}
-	for _, st := range main.GetSteps() {
-		if st.GetSpec().GetAction() != "aws.rds.restoreSnapshot" || st.GetOutputsJson() == "" {
-			continue
-		}
-		var out map[string]any
-		if json.Unmarshal([]byte(st.GetOutputsJson()), &out) != nil {
-			continue
-		}
-		w, ok := time.Duration(0), false
-		switch v := out["snapshotAgeSeconds"].(type) {
-		case float64:
-			w, ok = time.Duration(v)*time.Second, true
-		case string:
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				w, ok = time.Duration(n)*time.Second, true
-			}
-		}
-		if !ok {
-			if s, _ := out["dataLossWindow"].(string); s != "" {
-				if d, err := time.ParseDuration(s); err == nil {
-					w, ok = d, true
-				}
-			}
-		}
-		if ok && (!r.RPO.Known || w > r.RPO.Window) {
-			r.RPO.Known, r.RPO.Window = true, w
-			snap, _ := out["snapshotId"].(string)
-			r.RPO.Basis = fmt.Sprintf("step %s restored snapshot %s, taken %s before the restore", st.GetId(), snap, human.Duration(w))
+	// A tabletop predicts: a restore it refused as too old says what it would have lost.
+	if dl, ok := runs.DataLossOf(main, r.Predicted()); ok {
+		r.RPO.Known, r.RPO.Window = true, dl.Window
+		r.RPO.Basis = fmt.Sprintf("step %s restored snapshot %s, taken %s before the restore", dl.Step, dl.Snapshot, human.Duration(dl.Window))
+		if dl.Refused {
+			r.RPO.Basis = fmt.Sprintf("step %s refused snapshot %s as %s old; restored, it would lose that much", dl.Step, dl.Snapshot, human.Duration(dl.Window))
 		}
 	}
 	if r.RPO.Known {
@@ -611,19 +588,6 @@ func (r *Report) actualWord() string {
 		return "Predicted"
 	}
 	return "Actual"
-}
-
-func runParams(run *kirikaev1.Run) map[string]string {
-	out := map[string]string{}
-	if len(run.GetPlanSource()) > 0 {
-		if p, err := plan.Parse(run.GetPlanName(), run.GetPlanSource()); err == nil {
-			out = p.ParamValues()
-		}
-	}
-	for k, v := range run.GetParams() {
-		out[k] = v
-	}
-	return out
 }
 
 func objective(override time.Duration, param string, def time.Duration) time.Duration {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -479,37 +478,13 @@ func stepLine(pl *plan.Plan, id string) int {
 func rpoGap(run *kirikaev1.Run, params map[string]string) RPOGap {
 	g := RPOGap{}
 	g.RPO, _ = time.ParseDuration(params[paramRPO])
-	for _, st := range run.GetSteps() {
-		if st.GetSpec().GetAction() != "aws.rds.restoreSnapshot" {
-			continue
-		}
-		if st.GetOutputsJson() != "" {
-			var out map[string]any
-			if json.Unmarshal([]byte(st.GetOutputsJson()), &out) == nil {
-				var secs int64
-				switch v := out["snapshotAgeSeconds"].(type) {
-				case float64:
-					secs = int64(v)
-				case string:
-					secs, _ = strconv.ParseInt(v, 10, 64)
-				}
-				if secs > 0 {
-					g.Known, g.Window, g.Step = true, time.Duration(secs)*time.Second, st.GetId()
-					if g.RPO == 0 {
-						g.RPO, _ = time.ParseDuration(fmt.Sprint(stepInput(st, "maxAge")))
-					}
-					return g
-				}
-			}
-		}
-		// A refusal names the age: "newest snapshot X is 21h old > maxAge 1h".
-		for _, line := range append([]string{st.GetError()}, st.GetHistory()...) {
-			if _, rest, ok := strings.Cut(line, " is "); ok && strings.Contains(line, "maxAge") {
-				if age, _, ok := strings.Cut(rest, " old"); ok {
-					if d, err := time.ParseDuration(age); err == nil {
-						g.Known, g.Window, g.Step = true, d, st.GetId()
-						return g
-					}
+	// A restore the tabletop's guard rail refused says what it would have lost.
+	if dl, ok := runs.DataLossOf(run, true); ok {
+		g.Known, g.Window, g.Step = true, dl.Window, dl.Step
+		if g.RPO == 0 {
+			for _, st := range run.GetSteps() {
+				if st.GetId() == dl.Step {
+					g.RPO, _ = time.ParseDuration(fmt.Sprint(stepInput(st, "maxAge")))
 				}
 			}
 		}

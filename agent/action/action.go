@@ -24,6 +24,25 @@ var (
 	ErrUnknownAction = errors.New("unknown action")
 )
 
+// OutputsError is a failure that carries what the step learned before it failed: a
+// restore that refuses a snapshot as too old names the snapshot and its age. The agent
+// reports them with the failure, for reports and the tabletop; no later step reads them.
+type OutputsError struct {
+	Err     error
+	Outputs map[string]any
+}
+
+func (e *OutputsError) Error() string { return e.Err.Error() }
+func (e *OutputsError) Unwrap() error { return e.Err }
+
+// WithOutputs attaches outputs to err; nil stays nil.
+func WithOutputs(err error, outputs map[string]any) error {
+	if err == nil {
+		return nil
+	}
+	return &OutputsError{Err: err, Outputs: outputs}
+}
+
 // Step is one assignment as the agent receives it from the control plane.
 type Step struct {
 	RunID   string

@@ -427,12 +427,22 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 	if at.IsZero() {
 		at = e.Opts.now()
 	}
-	window := at.Sub(data).Truncate(time.Second)
-	out["snapshotId"] = aws.ToString(snap.DBSnapshotIdentifier)
-	out["snapshotTime"] = data.UTC().Format(time.RFC3339)
-	out["snapshotAgeSeconds"] = int64(window / time.Second)
-	out["dataLossWindow"] = human.Duration(window)
+	for k, v := range snapshotOutputs(snap, at.Sub(data)) {
+		out[k] = v
+	}
 	return out, nil
+}
+
+// snapshotOutputs are the outputs that say which data a restore holds: the snapshot, when
+// its data was taken, and the window of data lost, as of a restore window after it.
+func snapshotOutputs(snap *types.DBSnapshot, window time.Duration) map[string]any {
+	window = window.Truncate(time.Second)
+	return map[string]any{
+		"snapshotId":         aws.ToString(snap.DBSnapshotIdentifier),
+		"snapshotTime":       SnapshotDataTime(snap).UTC().Format(time.RFC3339),
+		"snapshotAgeSeconds": int64(window / time.Second),
+		"dataLossWindow":     human.Duration(window),
+	}
 }
 
 // adopt decides whether the existing instance in may stand in for the restore, by the
@@ -522,7 +532,7 @@ type ageRule struct {
 
 // check refuses snap when its data is older than maxAge, unless allowDataLoss; verb is
 // what allowDataLoss would let the step do ("restore", "adopt it"). what names the
-// snapshot ("newest snapshot X is ... old"; tabletop reads the age back from that form).
+// snapshot. The refusal carries the snapshot's outputs (snapshotOutputs).
 func (r ageRule) check(what string, snap *types.DBSnapshot, verb string, tr *action.Tracker) error {
 	data := SnapshotDataTime(snap)
 	age := r.now().Sub(data)
@@ -535,7 +545,9 @@ func (r ageRule) check(what string, snap *types.DBSnapshot, verb string, tr *act
 		tr.Report(fmt.Sprintf("%s is %s old", what, human.Duration(age)))
 		return nil
 	case !r.allow:
-		return guard("%s is %s old > maxAge %s; set allowDataLoss to %s anyway%s", what, human.Duration(age), human.Duration(r.maxAge), verb, detail)
+		// The refusal says which data it refused, so a report or a tabletop can weigh it.
+		return action.WithOutputs(guard("%s is %s old > maxAge %s; set allowDataLoss to %s anyway%s", what, human.Duration(age), human.Duration(r.maxAge), verb, detail),
+			snapshotOutputs(snap, age))
 	}
 	tr.Report(fmt.Sprintf("%s is %s old > maxAge %s; going on (allowDataLoss)%s", what, human.Duration(age), human.Duration(r.maxAge), detail))
 	return nil

@@ -617,7 +617,8 @@ type StepResult struct {
 	Attempt uint32                 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	Ok      bool                   `protobuf:"varint,4,opt,name=ok,proto3" json:"ok,omitempty"`
 	Error   string                 `protobuf:"bytes,5,opt,name=error,proto3" json:"error,omitempty"`
-	// outputs_json is the step's outputs as a JSON object.
+	// outputs_json is the step's outputs as a JSON object; for an attempt that failed, what
+	// it learned before it failed (may be empty).
 	OutputsJson string `protobuf:"bytes,6,opt,name=outputs_json,json=outputsJson,proto3" json:"outputs_json,omitempty"`
 	// refused is true when the agent would not run the assignment (e.g. a stale epoch).
 	Refused          bool  `protobuf:"varint,7,opt,name=refused,proto3" json:"refused,omitempty"`

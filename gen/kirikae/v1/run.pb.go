@@ -500,8 +500,12 @@ type StepState struct {
 	// skip_requested holds a skip until the step's own needs have completed: a skipped step
 	// never opens its dependents' gates early.
 	SkipRequested bool `protobuf:"varint,20,opt,name=skip_requested,json=skipRequested,proto3" json:"skip_requested,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// failure_outputs_json is what the last failed attempt learned before it failed, as a
+	// JSON object: a restore that refused a snapshot as too old says the snapshot and its
+	// age. No later step reads it; reports and the tabletop do.
+	FailureOutputsJson string `protobuf:"bytes,21,opt,name=failure_outputs_json,json=failureOutputsJson,proto3" json:"failure_outputs_json,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *StepState) Reset() {
@@ -672,6 +676,13 @@ func (x *StepState) GetSkipRequested() bool {
 		return x.SkipRequested
 	}
 	return false
+}
+
+func (x *StepState) GetFailureOutputsJson() string {
+	if x != nil {
+		return x.FailureOutputsJson
+	}
+	return ""
 }
 
 // Waiver is an approval an admin waived by skipping its step, with the reason.
@@ -2536,7 +2547,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12$\n" +
 	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\x85\x06\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\xb7\x06\n" +
 	"\tStepState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.kirikae.v1.StepStatusR\x06status\x12\x18\n" +
@@ -2559,7 +2570,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x19attempt_started_unix_nano\x18\x11 \x01(\x03R\x16attemptStartedUnixNano\x12(\n" +
 	"\x04undo\x18\x12 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12*\n" +
 	"\x06waiver\x18\x13 \x01(\v2\x12.kirikae.v1.WaiverR\x06waiver\x12%\n" +
-	"\x0eskip_requested\x18\x14 \x01(\bR\rskipRequested\"r\n" +
+	"\x0eskip_requested\x18\x14 \x01(\bR\rskipRequested\x120\n" +
+	"\x14failure_outputs_json\x18\x15 \x01(\tR\x12failureOutputsJson\"r\n" +
 	"\x06Waiver\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12$\n" +
