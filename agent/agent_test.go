@@ -29,7 +29,7 @@ func TestRegistersFirstThenHeartbeats(t *testing.T) {
 	if info.GetId() != region+"/test" || info.GetRegion() != region || info.GetVersion() != "test" {
 		t.Errorf("registered %v", info)
 	}
-	want := []string{"test.block", "test.echo", "test.fail", "test.panic", "test.progress", "test.undo"}
+	want := []string{"test.block", "test.echo", "test.fail", "test.panic", "test.progress", "test.refuse", "test.undo"}
 	if !slices.Equal(info.GetActions(), want) {
 		t.Errorf("actions %v, want %v", info.GetActions(), want)
 	}
@@ -315,6 +315,8 @@ func TestResults(t *testing.T) {
 		{name: "unknown action", action: "aws.nope", errHas: `unknown action "aws.nope"`},
 		{name: "panic", action: "test.panic", errHas: "executor for test.panic panicked: boom"},
 		{name: "executor error", action: "test.fail", errHas: "invalid input: with.instanceId is required", permanent: true},
+		{name: "refusal with what it refused", action: "test.refuse", errHas: "guard rail: snapshot s1 is 21h old",
+			outputs: `{"snapshotAgeSeconds":75600,"snapshotId":"s1"}`},
 		{name: "bad with", action: "test.echo", with: `[1,2]`, errHas: "with_json is not a JSON object", permanent: true},
 		{name: "timeout", action: "test.block", timeoutMs: 30, errHas: "timed out after 30ms"},
 	}

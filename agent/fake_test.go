@@ -455,6 +455,10 @@ func (e *executors) registry() *action.Registry {
 		defer e.enter(s)()
 		return nil, fmt.Errorf("%w: with.instanceId is required", action.ErrInvalidInput)
 	}))
+	reg.Register("test.refuse", action.ExecutorFunc(func(ctx context.Context, s action.Step, p action.ProgressFunc) (map[string]any, error) {
+		defer e.enter(s)()
+		return nil, action.WithOutputs(fmt.Errorf("%w: snapshot s1 is 21h old > maxAge 1h", action.ErrGuardRail), map[string]any{"snapshotId": "s1", "snapshotAgeSeconds": 75600})
+	}))
 	return reg
 }
 

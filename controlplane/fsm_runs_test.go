@@ -296,3 +296,22 @@ func TestResultAfterAbortIsRecordedWithoutPolicy(t *testing.T) {
 		t.Fatalf("step after a late result: %v (no retry may start for an aborted run)", st.GetStatus())
 	}
 }
+
+// TestFailureOutputsAreKeptApart: what a failed attempt learned is kept, apart from the
+// outputs later steps read, and a success clears it.
+func TestFailureOutputsAreKeptApart(t *testing.T) {
+	r := newRunFSM(t)
+	sp := spec("aws.rds.restoreSnapshot", "us-west-2")
+	sp.Retries = 1
+	r.ok("op", failoverRun("r1", &kirikaev1.StepState{Id: "s", Spec: sp}))
+	r.ok("srv", dispatched("r1", "s", 1))
+	r.ok("srv", result("r1", "s", 1, false))
+	if st := r.step("r1", "s"); st.GetFailureOutputsJson() != `{"x":1}` || st.GetOutputsJson() != "" {
+		t.Fatalf("after a failure: outputs %q, failure outputs %q", st.GetOutputsJson(), st.GetFailureOutputsJson())
+	}
+	r.ok("srv", dispatched("r1", "s", 2))
+	r.ok("srv", result("r1", "s", 2, true))
+	if st := r.step("r1", "s"); st.GetFailureOutputsJson() != "" || st.GetOutputsJson() != `{"x":1}` {
+		t.Fatalf("after a success: outputs %q, failure outputs %q", st.GetOutputsJson(), st.GetFailureOutputsJson())
+	}
+}
