@@ -308,16 +308,19 @@ func TestResults(t *testing.T) {
 		errHas             string
 		outputs            string
 		permanent          bool // invalid input: no retry can cure it
+		kind               kirikaev1.StepErrorKind
 	}{
 		{name: "outputs", action: "test.echo", with: `{"n":3,"f":1.5,"s":"x","l":[1,{"m":2}]}`, ok: true,
 			outputs: `{"epoch":1,"region":"us-west-2","with":{"f":1.5,"l":[1,{"m":2}],"n":3,"s":"x"}}`},
 		{name: "empty with", action: "test.echo", ok: true, outputs: `{"epoch":1,"region":"us-west-2","with":{}}`},
 		{name: "unknown action", action: "aws.nope", errHas: `unknown action "aws.nope"`},
 		{name: "panic", action: "test.panic", errHas: "executor for test.panic panicked: boom"},
-		{name: "executor error", action: "test.fail", errHas: "invalid input: with.instanceId is required", permanent: true},
+		{name: "executor error", action: "test.fail", errHas: "invalid input: with.instanceId is required", permanent: true,
+			kind: kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT},
 		{name: "refusal with what it refused", action: "test.refuse", errHas: "guard rail: snapshot s1 is 21h old",
-			outputs: `{"snapshotAgeSeconds":75600,"snapshotId":"s1"}`},
-		{name: "bad with", action: "test.echo", with: `[1,2]`, errHas: "with_json is not a JSON object", permanent: true},
+			outputs: `{"snapshotAgeSeconds":75600,"snapshotId":"s1"}`, kind: kirikaev1.StepErrorKind_STEP_ERROR_KIND_GUARD_RAIL},
+		{name: "bad with", action: "test.echo", with: `[1,2]`, errHas: "with_json is not a JSON object", permanent: true,
+			kind: kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT},
 		{name: "timeout", action: "test.block", timeoutMs: 30, errHas: "timed out after 30ms"},
 	}
 	for i, tc := range tests {
@@ -326,7 +329,7 @@ func TestResults(t *testing.T) {
 			as.TimeoutMs = tc.timeoutMs
 			cp.assign(t, as)
 			r := cp.waitResult(t, "results", tc.name, uint32(i+1))
-			if r.GetOk() != tc.ok || !strings.Contains(r.GetError(), tc.errHas) || (tc.ok && r.GetError() != "") || r.GetPermanent() != tc.permanent {
+			if r.GetOk() != tc.ok || !strings.Contains(r.GetError(), tc.errHas) || (tc.ok && r.GetError() != "") || r.GetPermanent() != tc.permanent || r.GetErrorKind() != tc.kind {
 				t.Fatalf("result %v", r)
 			}
 			if tc.outputs != "" {

@@ -216,8 +216,9 @@ func (a *Agent) run(j *job) {
 		res.Error = fmt.Sprintf("%s: %v", te.Error(), err)
 	case err != nil:
 		res.Error = err.Error()
+		res.ErrorKind = errorKind(err)
 		// Invalid inputs stay invalid: a retry of the same step cannot succeed.
-		res.Permanent = errors.Is(err, action.ErrInvalidInput)
+		res.Permanent = res.ErrorKind == kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT
 		var oe *action.OutputsError
 		if errors.As(err, &oe) {
 			if b, merr := json.Marshal(oe.Outputs); merr == nil {
@@ -420,4 +421,17 @@ func (p *progressLimiter) close() {
 		p.held = false
 		p.emit(p.pending, true)
 	}
+}
+
+// errorKind classifies an executor's failure by the sentinel it wraps.
+func errorKind(err error) kirikaev1.StepErrorKind {
+	switch {
+	case errors.Is(err, action.ErrInvalidInput):
+		return kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT
+	case errors.Is(err, action.ErrGuardRail):
+		return kirikaev1.StepErrorKind_STEP_ERROR_KIND_GUARD_RAIL
+	case errors.Is(err, action.ErrCheckFailed):
+		return kirikaev1.StepErrorKind_STEP_ERROR_KIND_CHECK_FAILED
+	}
+	return kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED
 }

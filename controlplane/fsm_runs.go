@@ -416,7 +416,7 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED
 			st.OutputsJson = res.GetOutputsJson()
 		}
-		st.Error, st.Progress, st.FinishedUnixNano = res.GetError(), "", cmd.GetTimeUnixNano()
+		st.Error, st.ErrorKind, st.Progress, st.FinishedUnixNano = res.GetError(), res.GetErrorKind(), "", cmd.GetTimeUnixNano()
 		st.History = append(st.History, fmt.Sprintf("attempt %d ended after the run: ok=%v %s", st.GetAttempt(), res.GetOk(), res.GetError()))
 		if res.GetOk() {
 			f.release(r, st)
@@ -424,24 +424,24 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 		f.settleUndo(r)
 		return runResult(r)
 	}
-	f.finishStep(cmd, r, st, res.GetOk(), res.GetPermanent(), res.GetError(), res.GetOutputsJson())
+	f.finishStep(cmd, r, st, res.GetOk(), res.GetPermanent(), res.GetErrorKind(), res.GetError(), res.GetOutputsJson())
 	return runResult(r)
 }
 
 // finishStep ends the current attempt and applies retries and the on-failure policy.
 // A permanent failure is not retried: the same inputs cannot succeed.
-func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, ok, permanent bool, errText, outputs string) {
+func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepState, ok, permanent bool, kind kirikaev1.StepErrorKind, errText, outputs string) {
 	now := cmd.GetTimeUnixNano()
 	if ok {
 		st.Status = kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED
 		st.OutputsJson = outputs
-		st.Error, st.FailureOutputsJson = "", ""
+		st.Error, st.FailureOutputsJson, st.ErrorKind = "", "", kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED
 		st.FinishedUnixNano = now
 		st.History = append(st.History, fmt.Sprintf("attempt %d succeeded", st.GetAttempt()))
 		f.release(r, st)
 	} else {
 		st.History = append(st.History, fmt.Sprintf("attempt %d failed: %s", st.GetAttempt(), errText))
-		st.Error, st.FailureOutputsJson = errText, outputs
+		st.Error, st.FailureOutputsJson, st.ErrorKind = errText, outputs, kind
 		if !permanent && st.GetAttempt() <= st.GetSpec().GetRetries() {
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_RETRY_WAIT
 			st.NotBeforeUnixNano = now + int64(retryBackoff(st.GetAttempt()))
@@ -484,7 +484,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 				st.Spec.Items = c.GetItems()
 			}
 			if st.GetSpec().GetAction() == "approval" && len(st.GetSpec().GetRoles()) == 0 {
-				f.finishStep(cmd, r, st, false, true, "approval step "+st.GetId()+" names no roles: an approval nobody has to give approves nothing", "")
+				f.finishStep(cmd, r, st, false, true, kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT, "approval step "+st.GetId()+" names no roles: an approval nobody has to give approves nothing", "")
 				return runResult(r)
 			}
 			st.Status = kirikaev1.StepStatus_STEP_STATUS_WAITING
@@ -509,7 +509,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 		if why := activationRefusal(r); why != "" {
 			// The region does not move; the step fails for good (more approvals cannot be
 			// added to approval steps that have ended) and the refusal is audited.
-			f.finishStep(cmd, r, st, false, true, why, "")
+			f.finishStep(cmd, r, st, false, true, kirikaev1.StepErrorKind_STEP_ERROR_KIND_GUARD_RAIL, why, "")
 			res := runResult(r)
 			res.Error, res.Code = why, kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED
 			return res
@@ -517,7 +517,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 		cur := f.state.GetRegion()
 		target := c.GetActivateRegion()
 		if target != cur.GetPrimary() && target != cur.GetSecondary() {
-			f.finishStep(cmd, r, st, false, true, fmt.Sprintf("region.activate: %q is not in the pair (%s, %s)", target, cur.GetPrimary(), cur.GetSecondary()), "")
+			f.finishStep(cmd, r, st, false, true, kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT, fmt.Sprintf("region.activate: %q is not in the pair (%s, %s)", target, cur.GetPrimary(), cur.GetSecondary()), "")
 			return runResult(r)
 		}
 		if target != cur.GetActive() {
@@ -530,10 +530,10 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 			f.setRegion(f.applying, next)
 		}
 		out, _ := json.Marshal(map[string]any{"active": target, "epoch": f.state.GetRegion().GetEpoch()})
-		f.finishStep(cmd, r, st, true, false, "", string(out))
+		f.finishStep(cmd, r, st, true, false, kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED, "", string(out))
 		return runResult(r)
 	}
-	f.finishStep(cmd, r, st, c.GetOk(), c.GetPermanent(), c.GetError(), c.GetOutputsJson())
+	f.finishStep(cmd, r, st, c.GetOk(), c.GetPermanent(), c.GetErrorKind(), c.GetError(), c.GetOutputsJson())
 	return runResult(r)
 }
 
@@ -564,7 +564,7 @@ func (f *FSM) settleHumanStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kiri
 			return
 		}
 		out, _ := json.Marshal(map[string]any{"approvers": approvers})
-		f.finishStep(cmd, r, st, true, false, "", string(out))
+		f.finishStep(cmd, r, st, true, false, kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED, "", string(out))
 	case "checklist":
 		done := map[string]bool{}
 		var by []string
@@ -578,7 +578,7 @@ func (f *FSM) settleHumanStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kiri
 			}
 		}
 		out, _ := json.Marshal(map[string]any{"confirmedBy": by})
-		f.finishStep(cmd, r, st, true, false, "", string(out))
+		f.finishStep(cmd, r, st, true, false, kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED, "", string(out))
 	}
 }
 

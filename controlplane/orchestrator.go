@@ -248,7 +248,7 @@ func (o *orchestrator) dispatch(ctx context.Context, r *kirikaev1.Run, st *kirik
 	with, err := o.s.planner.Resolve(r, st)
 	if err != nil {
 		// Inputs that cannot be resolved will not resolve on a retry either.
-		o.failPermanently(ctx, r, st, attempt, fmt.Sprintf("resolve inputs: %v", err))
+		o.failPermanently(ctx, r, st, attempt, fmt.Sprintf("resolve inputs: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT)
 		return
 	}
 	if attempt != st.GetAttempt() || c.info.GetId() != st.GetAgentId() {
@@ -306,7 +306,7 @@ func (o *orchestrator) tend(ctx context.Context, r *kirikaev1.Run, st *kirikaev1
 			c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_Cancel{Cancel: &kirikaev1.CancelStep{
 				RunId: r.GetId(), StepId: st.GetId(), Attempt: st.GetAttempt(), Reason: "timeout"}}})
 		}
-		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("timed out after %s", time.Duration(t)*time.Millisecond))
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("timed out after %s", time.Duration(t)*time.Millisecond), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED)
 		return
 	}
 	if c := o.s.hub.get(region, st.GetAgentId()); c != nil {
@@ -348,25 +348,25 @@ func (o *orchestrator) closeLost(ctx context.Context, r *kirikaev1.Run, now time
 		if o.held(attemptKey{r.GetId(), st.GetId(), st.GetAttempt()}, now) {
 			continue
 		}
-		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("agent %s of %s was lost after the run ended; the attempt's outcome was never reported", st.GetAgentId(), region))
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("agent %s of %s was lost after the run ended; the attempt's outcome was never reported", st.GetAgentId(), region), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED)
 	}
 }
 
-func (o *orchestrator) failStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string) {
-	o.fail(ctx, r, st, attempt, why, false)
+func (o *orchestrator) failStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string, kind kirikaev1.StepErrorKind) {
+	o.fail(ctx, r, st, attempt, why, false, kind)
 }
 
 // failPermanently records a failure no retry can cure, such as inputs that do not resolve.
-func (o *orchestrator) failPermanently(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string) {
-	o.fail(ctx, r, st, attempt, why, true)
+func (o *orchestrator) failPermanently(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string, kind kirikaev1.StepErrorKind) {
+	o.fail(ctx, r, st, attempt, why, true, kind)
 }
 
-func (o *orchestrator) fail(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string, permanent bool) {
+func (o *orchestrator) fail(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, attempt uint32, why string, permanent bool, kind kirikaev1.StepErrorKind) {
 	key := attemptKey{r.GetId(), st.GetId(), attempt}
 	if st.GetSpec().GetRegion() == "control-plane" {
 		_, _ = o.proposeStep(ctx, key, "record failure", &kirikaev1.Command{RequestId: fmt.Sprintf("cpfail/%s/%s/%d", r.GetId(), st.GetId(), attempt),
 			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
-				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent}}})
+				RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent, ErrorKind: kind}}})
 		return
 	}
 	if attempt != st.GetAttempt() {
@@ -381,7 +381,7 @@ func (o *orchestrator) fail(ctx context.Context, r *kirikaev1.Run, st *kirikaev1
 	}
 	_, _ = o.proposeStep(ctx, key, "record failure", &kirikaev1.Command{RequestId: fmt.Sprintf("fail/%s/%s/%d", r.GetId(), st.GetId(), attempt),
 		Payload: &kirikaev1.Command_StepResult{StepResult: &kirikaev1.StepResult{
-			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent}}})
+			RunId: r.GetId(), StepId: st.GetId(), Attempt: attempt, Ok: false, Error: why, Permanent: permanent, ErrorKind: kind}}})
 }
 
 // startControlPlaneStep starts a step the orchestrator runs itself.
@@ -391,14 +391,14 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 	case "region.activate":
 		with, err := o.s.planner.Resolve(r, st)
 		if err != nil {
-			o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
+			o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT)
 			return
 		}
 		var in struct {
 			Region string `json:"region"`
 		}
 		if err := json.Unmarshal([]byte(with), &in); err != nil || in.Region == "" {
-			o.failPermanently(ctx, r, st, next, "region.activate: with.region is required")
+			o.failPermanently(ctx, r, st, next, "region.activate: with.region is required", kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
 			return
 		}
 		switch in.Region {
@@ -424,7 +424,7 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 			// Their terms may read earlier outputs: resolve them now, once, into the log.
 			with, err := o.s.planner.Resolve(r, st)
 			if err != nil {
-				o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err))
+				o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT)
 				return
 			}
 			var in struct {
@@ -433,7 +433,7 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 				Count uint32   `json:"count"`
 			}
 			if err := json.Unmarshal([]byte(with), &in); err != nil {
-				o.failPermanently(ctx, r, st, next, fmt.Sprintf("%s inputs: %v", a, err))
+				o.failPermanently(ctx, r, st, next, fmt.Sprintf("%s inputs: %v", a, err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
 				return
 			}
 			start.Roles, start.Items, start.ApprovalsRequired = in.Roles, in.Items, in.Count
@@ -450,7 +450,7 @@ func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Ru
 	}
 	with, err := o.s.planner.Resolve(r, st)
 	if err != nil {
-		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("resolve inputs: %v", err))
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("resolve inputs: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT)
 		return
 	}
 	var in struct {
@@ -459,7 +459,7 @@ func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Ru
 	_ = json.Unmarshal([]byte(with), &in)
 	d, err := time.ParseDuration(in.Duration)
 	if err != nil {
-		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("wait: with.duration %q: %v", in.Duration, err))
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("wait: with.duration %q: %v", in.Duration, err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
 		return
 	}
 	if now.UnixNano()-st.GetAttemptStartedUnixNano() < int64(d) {

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -327,4 +328,37 @@ func Stringify(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// ReferencedSteps lists the steps whose outputs v reads through ${steps.ID.outputs...},
+// where v is a string, a list ([]any) or a map (map[string]any), as Interpolate takes.
+// References that do not parse are left out.
+func ReferencedSteps(v any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case string:
+			segs, err := parseRefs(t)
+			if err != nil {
+				return
+			}
+			for _, sg := range segs {
+				if sg.ref != nil && sg.ref.kind == "steps" && !slices.Contains(out, sg.ref.name) {
+					out = append(out, sg.ref.name)
+				}
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	slices.Sort(out)
+	return out
 }

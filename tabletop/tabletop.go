@@ -442,17 +442,18 @@ func planFindings(err error) []Finding {
 	return out
 }
 
-// stepFinding classifies a failed step.
+// stepFinding classifies a failed step by the kind of its failure.
 func stepFinding(pl *plan.Plan, st *kirikaev1.StepState, skipped map[string]bool) Finding {
 	f := Finding{Kind: FindingStepFailed, Step: st.GetId(), Line: stepLine(pl, st.GetId()), Message: st.GetError()}
-	msg := st.GetError()
-	switch {
-	case strings.Contains(msg, "guard rail"):
+	switch st.GetErrorKind() {
+	case kirikaev1.StepErrorKind_STEP_ERROR_KIND_GUARD_RAIL:
 		f.Kind = FindingGuardRail
-	case strings.Contains(msg, plan.ErrReference.Error()):
+	case kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT:
 		f.Kind = FindingBadReference
-		for id := range skipped {
-			if strings.Contains(msg, "step "+id+" ") || strings.Contains(msg, "steps."+id+".") {
+		var with any
+		_ = json.Unmarshal([]byte(st.GetSpec().GetWithJson()), &with)
+		for _, id := range plan.ReferencedSteps(with) {
+			if skipped[id] {
 				// Not the plan's fault: an earlier step the tabletop skipped left no outputs.
 				f.Kind = FindingStepFailed
 				f.Message += fmt.Sprintf(" (follows from skipping %s)", id)

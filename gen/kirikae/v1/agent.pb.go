@@ -74,6 +74,68 @@ func (ReadinessStatus) EnumDescriptor() ([]byte, []int) {
 	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{0}
 }
 
+// StepErrorKind says what kind of failure ended a step's attempt, so that reports and the
+// tabletop classify failures without reading their text.
+type StepErrorKind int32
+
+const (
+	// UNSPECIFIED is a failure of no particular kind: an AWS error, a timeout, a lost agent.
+	StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED StepErrorKind = 0
+	// INVALID_INPUT: the step's inputs are missing or of the wrong shape.
+	StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT StepErrorKind = 1
+	// GUARD_RAIL: the executor refused to act because a safety condition did not hold.
+	StepErrorKind_STEP_ERROR_KIND_GUARD_RAIL StepErrorKind = 2
+	// CHECK_FAILED: a verification ran and its result was wrong.
+	StepErrorKind_STEP_ERROR_KIND_CHECK_FAILED StepErrorKind = 3
+	// UNRESOLVED_INPUT: a ${...} reference had no value when the step was due.
+	StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT StepErrorKind = 4
+)
+
+// Enum value maps for StepErrorKind.
+var (
+	StepErrorKind_name = map[int32]string{
+		0: "STEP_ERROR_KIND_UNSPECIFIED",
+		1: "STEP_ERROR_KIND_INVALID_INPUT",
+		2: "STEP_ERROR_KIND_GUARD_RAIL",
+		3: "STEP_ERROR_KIND_CHECK_FAILED",
+		4: "STEP_ERROR_KIND_UNRESOLVED_INPUT",
+	}
+	StepErrorKind_value = map[string]int32{
+		"STEP_ERROR_KIND_UNSPECIFIED":      0,
+		"STEP_ERROR_KIND_INVALID_INPUT":    1,
+		"STEP_ERROR_KIND_GUARD_RAIL":       2,
+		"STEP_ERROR_KIND_CHECK_FAILED":     3,
+		"STEP_ERROR_KIND_UNRESOLVED_INPUT": 4,
+	}
+)
+
+func (x StepErrorKind) Enum() *StepErrorKind {
+	p := new(StepErrorKind)
+	*p = x
+	return p
+}
+
+func (x StepErrorKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StepErrorKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_kirikae_v1_agent_proto_enumTypes[1].Descriptor()
+}
+
+func (StepErrorKind) Type() protoreflect.EnumType {
+	return &file_kirikae_v1_agent_proto_enumTypes[1]
+}
+
+func (x StepErrorKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StepErrorKind.Descriptor instead.
+func (StepErrorKind) EnumDescriptor() ([]byte, []int) {
+	return file_kirikae_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
 // AgentInfo is what an agent registers: it is recorded in the replicated state.
 type AgentInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -632,7 +694,9 @@ type StepResult struct {
 	// resolve): the control plane does not retry it, whatever the step's retries.
 	Permanent bool `protobuf:"varint,11,opt,name=permanent,proto3" json:"permanent,omitempty"`
 	// agent_id is set by the control plane from the sender's connection, never by the agent.
-	AgentId       string `protobuf:"bytes,12,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	AgentId string `protobuf:"bytes,12,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// error_kind says what kind of failure ended the attempt.
+	ErrorKind     StepErrorKind `protobuf:"varint,13,opt,name=error_kind,json=errorKind,proto3,enum=kirikae.v1.StepErrorKind" json:"error_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -749,6 +813,13 @@ func (x *StepResult) GetAgentId() string {
 		return x.AgentId
 	}
 	return ""
+}
+
+func (x *StepResult) GetErrorKind() StepErrorKind {
+	if x != nil {
+		return x.ErrorKind
+	}
+	return StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED
 }
 
 // UndoStep is one catalog action that reverses one change a step made, with its inputs.
@@ -1695,7 +1766,7 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x16\n" +
 	"\x06status\x18\x04 \x01(\tR\x06status\x12(\n" +
 	"\x04undo\x18\x05 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12\x19\n" +
-	"\bagent_id\x18\x06 \x01(\tR\aagentId\"\xf6\x02\n" +
+	"\bagent_id\x18\x06 \x01(\tR\aagentId\"\xb0\x03\n" +
 	"\n" +
 	"StepResult\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1710,7 +1781,9 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x04undo\x18\n" +
 	" \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12\x1c\n" +
 	"\tpermanent\x18\v \x01(\bR\tpermanent\x12\x19\n" +
-	"\bagent_id\x18\f \x01(\tR\aagentId\"o\n" +
+	"\bagent_id\x18\f \x01(\tR\aagentId\x128\n" +
+	"\n" +
+	"error_kind\x18\r \x01(\x0e2\x19.kirikae.v1.StepErrorKindR\terrorKind\"o\n" +
 	"\bUndoStep\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x1b\n" +
 	"\twith_json\x18\x02 \x01(\tR\bwithJson\x12\x12\n" +
@@ -1775,7 +1848,13 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x1cREADINESS_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13READINESS_STATUS_OK\x10\x01\x12\x19\n" +
 	"\x15READINESS_STATUS_WARN\x10\x02\x12\x19\n" +
-	"\x15READINESS_STATUS_FAIL\x10\x032V\n" +
+	"\x15READINESS_STATUS_FAIL\x10\x03*\xbb\x01\n" +
+	"\rStepErrorKind\x12\x1f\n" +
+	"\x1bSTEP_ERROR_KIND_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dSTEP_ERROR_KIND_INVALID_INPUT\x10\x01\x12\x1e\n" +
+	"\x1aSTEP_ERROR_KIND_GUARD_RAIL\x10\x02\x12 \n" +
+	"\x1cSTEP_ERROR_KIND_CHECK_FAILED\x10\x03\x12$\n" +
+	" STEP_ERROR_KIND_UNRESOLVED_INPUT\x10\x042V\n" +
 	"\fAgentService\x12F\n" +
 	"\aConnect\x12\x1a.kirikae.v1.ConnectRequest\x1a\x1b.kirikae.v1.ConnectResponse(\x010\x012\xb3\x01\n" +
 	"\x11AgentAdminService\x12K\n" +
@@ -1799,62 +1878,64 @@ func file_kirikae_v1_agent_proto_rawDescGZIP() []byte {
 	return file_kirikae_v1_agent_proto_rawDescData
 }
 
-var file_kirikae_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_kirikae_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_kirikae_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_kirikae_v1_agent_proto_goTypes = []any{
 	(ReadinessStatus)(0),         // 0: kirikae.v1.ReadinessStatus
-	(*AgentInfo)(nil),            // 1: kirikae.v1.AgentInfo
-	(*AgentHealth)(nil),          // 2: kirikae.v1.AgentHealth
-	(*ReadinessCheck)(nil),       // 3: kirikae.v1.ReadinessCheck
-	(*ReadinessReport)(nil),      // 4: kirikae.v1.ReadinessReport
-	(*Assignment)(nil),           // 5: kirikae.v1.Assignment
-	(*StepProgress)(nil),         // 6: kirikae.v1.StepProgress
-	(*StepResult)(nil),           // 7: kirikae.v1.StepResult
-	(*UndoStep)(nil),             // 8: kirikae.v1.UndoStep
-	(*ConnectRequest)(nil),       // 9: kirikae.v1.ConnectRequest
-	(*ConnectResponse)(nil),      // 10: kirikae.v1.ConnectResponse
-	(*Registered)(nil),           // 11: kirikae.v1.Registered
-	(*CancelStep)(nil),           // 12: kirikae.v1.CancelStep
-	(*ReadinessRequest)(nil),     // 13: kirikae.v1.ReadinessRequest
-	(*AgentStatus)(nil),          // 14: kirikae.v1.AgentStatus
-	(*RegionReadiness)(nil),      // 15: kirikae.v1.RegionReadiness
-	(*ListAgentsRequest)(nil),    // 16: kirikae.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),   // 17: kirikae.v1.ListAgentsResponse
-	(*GetReadinessRequest)(nil),  // 18: kirikae.v1.GetReadinessRequest
-	(*GetReadinessResponse)(nil), // 19: kirikae.v1.GetReadinessResponse
-	(*UnansweredAgent)(nil),      // 20: kirikae.v1.UnansweredAgent
+	(StepErrorKind)(0),           // 1: kirikae.v1.StepErrorKind
+	(*AgentInfo)(nil),            // 2: kirikae.v1.AgentInfo
+	(*AgentHealth)(nil),          // 3: kirikae.v1.AgentHealth
+	(*ReadinessCheck)(nil),       // 4: kirikae.v1.ReadinessCheck
+	(*ReadinessReport)(nil),      // 5: kirikae.v1.ReadinessReport
+	(*Assignment)(nil),           // 6: kirikae.v1.Assignment
+	(*StepProgress)(nil),         // 7: kirikae.v1.StepProgress
+	(*StepResult)(nil),           // 8: kirikae.v1.StepResult
+	(*UndoStep)(nil),             // 9: kirikae.v1.UndoStep
+	(*ConnectRequest)(nil),       // 10: kirikae.v1.ConnectRequest
+	(*ConnectResponse)(nil),      // 11: kirikae.v1.ConnectResponse
+	(*Registered)(nil),           // 12: kirikae.v1.Registered
+	(*CancelStep)(nil),           // 13: kirikae.v1.CancelStep
+	(*ReadinessRequest)(nil),     // 14: kirikae.v1.ReadinessRequest
+	(*AgentStatus)(nil),          // 15: kirikae.v1.AgentStatus
+	(*RegionReadiness)(nil),      // 16: kirikae.v1.RegionReadiness
+	(*ListAgentsRequest)(nil),    // 17: kirikae.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),   // 18: kirikae.v1.ListAgentsResponse
+	(*GetReadinessRequest)(nil),  // 19: kirikae.v1.GetReadinessRequest
+	(*GetReadinessResponse)(nil), // 20: kirikae.v1.GetReadinessResponse
+	(*UnansweredAgent)(nil),      // 21: kirikae.v1.UnansweredAgent
 }
 var file_kirikae_v1_agent_proto_depIdxs = []int32{
 	0,  // 0: kirikae.v1.ReadinessCheck.status:type_name -> kirikae.v1.ReadinessStatus
-	3,  // 1: kirikae.v1.ReadinessReport.checks:type_name -> kirikae.v1.ReadinessCheck
-	8,  // 2: kirikae.v1.StepProgress.undo:type_name -> kirikae.v1.UndoStep
-	8,  // 3: kirikae.v1.StepResult.undo:type_name -> kirikae.v1.UndoStep
-	1,  // 4: kirikae.v1.ConnectRequest.register:type_name -> kirikae.v1.AgentInfo
-	2,  // 5: kirikae.v1.ConnectRequest.heartbeat:type_name -> kirikae.v1.AgentHealth
-	4,  // 6: kirikae.v1.ConnectRequest.readiness:type_name -> kirikae.v1.ReadinessReport
-	6,  // 7: kirikae.v1.ConnectRequest.progress:type_name -> kirikae.v1.StepProgress
-	7,  // 8: kirikae.v1.ConnectRequest.result:type_name -> kirikae.v1.StepResult
-	11, // 9: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
-	5,  // 10: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
-	12, // 11: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
-	13, // 12: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
-	1,  // 13: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
-	2,  // 14: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
-	4,  // 15: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	14, // 16: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
-	15, // 17: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
-	20, // 18: kirikae.v1.GetReadinessResponse.unanswered:type_name -> kirikae.v1.UnansweredAgent
-	9,  // 19: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
-	16, // 20: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
-	18, // 21: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
-	10, // 22: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
-	17, // 23: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
-	19, // 24: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
-	22, // [22:25] is the sub-list for method output_type
-	19, // [19:22] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	4,  // 1: kirikae.v1.ReadinessReport.checks:type_name -> kirikae.v1.ReadinessCheck
+	9,  // 2: kirikae.v1.StepProgress.undo:type_name -> kirikae.v1.UndoStep
+	9,  // 3: kirikae.v1.StepResult.undo:type_name -> kirikae.v1.UndoStep
+	1,  // 4: kirikae.v1.StepResult.error_kind:type_name -> kirikae.v1.StepErrorKind
+	2,  // 5: kirikae.v1.ConnectRequest.register:type_name -> kirikae.v1.AgentInfo
+	3,  // 6: kirikae.v1.ConnectRequest.heartbeat:type_name -> kirikae.v1.AgentHealth
+	5,  // 7: kirikae.v1.ConnectRequest.readiness:type_name -> kirikae.v1.ReadinessReport
+	7,  // 8: kirikae.v1.ConnectRequest.progress:type_name -> kirikae.v1.StepProgress
+	8,  // 9: kirikae.v1.ConnectRequest.result:type_name -> kirikae.v1.StepResult
+	12, // 10: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
+	6,  // 11: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
+	13, // 12: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
+	14, // 13: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
+	2,  // 14: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
+	3,  // 15: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
+	5,  // 16: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	15, // 17: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
+	16, // 18: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
+	21, // 19: kirikae.v1.GetReadinessResponse.unanswered:type_name -> kirikae.v1.UnansweredAgent
+	10, // 20: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
+	17, // 21: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
+	19, // 22: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
+	11, // 23: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
+	18, // 24: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
+	20, // 25: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
+	23, // [23:26] is the sub-list for method output_type
+	20, // [20:23] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_agent_proto_init() }
@@ -1880,7 +1961,7 @@ func file_kirikae_v1_agent_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_agent_proto_rawDesc), len(file_kirikae_v1_agent_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   2,

@@ -554,7 +554,9 @@ type ControlPlaneStep struct {
 	ApprovalsRequired uint32   `protobuf:"varint,10,opt,name=approvals_required,json=approvalsRequired,proto3" json:"approvals_required,omitempty"`
 	Items             []string `protobuf:"bytes,11,rep,name=items,proto3" json:"items,omitempty"`
 	// permanent marks a failure no retry can cure (inputs that do not resolve).
-	Permanent     bool `protobuf:"varint,12,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	Permanent bool `protobuf:"varint,12,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	// error_kind says what kind of failure it is.
+	ErrorKind     StepErrorKind `protobuf:"varint,13,opt,name=error_kind,json=errorKind,proto3,enum=kirikae.v1.StepErrorKind" json:"error_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -671,6 +673,13 @@ func (x *ControlPlaneStep) GetPermanent() bool {
 		return x.Permanent
 	}
 	return false
+}
+
+func (x *ControlPlaneStep) GetErrorKind() StepErrorKind {
+	if x != nil {
+		return x.ErrorKind
+	}
+	return StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED
 }
 
 // RunReadiness records the readiness reports taken when a drill ended.
@@ -1172,7 +1181,7 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
 	"\aattempt\x18\x03 \x01(\rR\aattempt\x12\x19\n" +
 	"\bagent_id\x18\x04 \x01(\tR\aagentId\x12\x14\n" +
-	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\xdd\x02\n" +
+	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\x97\x03\n" +
 	"\x10ControlPlaneStep\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
@@ -1186,7 +1195,9 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x12approvals_required\x18\n" +
 	" \x01(\rR\x11approvalsRequired\x12\x14\n" +
 	"\x05items\x18\v \x03(\tR\x05items\x12\x1c\n" +
-	"\tpermanent\x18\f \x01(\bR\tpermanent\"\\\n" +
+	"\tpermanent\x18\f \x01(\bR\tpermanent\x128\n" +
+	"\n" +
+	"error_kind\x18\r \x01(\x0e2\x19.kirikae.v1.StepErrorKindR\terrorKind\"\\\n" +
 	"\fRunReadiness\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x125\n" +
 	"\areports\x18\x02 \x03(\v2\x1b.kirikae.v1.ReadinessReportR\areports\"7\n" +
@@ -1272,10 +1283,11 @@ var file_kirikae_v1_command_proto_goTypes = []any{
 	(*ConfirmRequest)(nil),      // 19: kirikae.v1.ConfirmRequest
 	(*ControlRequest)(nil),      // 20: kirikae.v1.ControlRequest
 	(*StepProgress)(nil),        // 21: kirikae.v1.StepProgress
-	(*RegionState)(nil),         // 22: kirikae.v1.RegionState
-	(*RegionChange)(nil),        // 23: kirikae.v1.RegionChange
-	(*AuditEntry)(nil),          // 24: kirikae.v1.AuditEntry
-	(*Resource)(nil),            // 25: kirikae.v1.Resource
+	(StepErrorKind)(0),          // 22: kirikae.v1.StepErrorKind
+	(*RegionState)(nil),         // 23: kirikae.v1.RegionState
+	(*RegionChange)(nil),        // 24: kirikae.v1.RegionChange
+	(*AuditEntry)(nil),          // 25: kirikae.v1.AuditEntry
+	(*Resource)(nil),            // 26: kirikae.v1.Resource
 }
 var file_kirikae_v1_command_proto_depIdxs = []int32{
 	10, // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
@@ -1295,26 +1307,27 @@ var file_kirikae_v1_command_proto_depIdxs = []int32{
 	3,  // 14: kirikae.v1.Command.control_plane_step:type_name -> kirikae.v1.ControlPlaneStep
 	4,  // 15: kirikae.v1.Command.run_readiness:type_name -> kirikae.v1.RunReadiness
 	16, // 16: kirikae.v1.Command.record_tabletop:type_name -> kirikae.v1.Run
-	15, // 17: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	9,  // 18: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
-	0,  // 19: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
-	22, // 20: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
-	16, // 21: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
-	6,  // 22: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
-	22, // 23: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
-	23, // 24: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
-	24, // 25: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
-	7,  // 26: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
-	8,  // 27: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
-	14, // 28: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
-	15, // 29: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
-	16, // 30: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
-	25, // 31: kirikae.v1.State.resources:type_name -> kirikae.v1.Resource
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	22, // 17: kirikae.v1.ControlPlaneStep.error_kind:type_name -> kirikae.v1.StepErrorKind
+	15, // 18: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	9,  // 19: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
+	0,  // 20: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
+	23, // 21: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
+	16, // 22: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
+	6,  // 23: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
+	23, // 24: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
+	24, // 25: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
+	25, // 26: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
+	7,  // 27: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
+	8,  // 28: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
+	14, // 29: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
+	15, // 30: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
+	16, // 31: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
+	26, // 32: kirikae.v1.State.resources:type_name -> kirikae.v1.Resource
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }

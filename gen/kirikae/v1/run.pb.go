@@ -504,8 +504,10 @@ type StepState struct {
 	// JSON object: a restore that refused a snapshot as too old says the snapshot and its
 	// age. No later step reads it; reports and the tabletop do.
 	FailureOutputsJson string `protobuf:"bytes,21,opt,name=failure_outputs_json,json=failureOutputsJson,proto3" json:"failure_outputs_json,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// error_kind says what kind of failure error is.
+	ErrorKind     StepErrorKind `protobuf:"varint,22,opt,name=error_kind,json=errorKind,proto3,enum=kirikae.v1.StepErrorKind" json:"error_kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StepState) Reset() {
@@ -683,6 +685,13 @@ func (x *StepState) GetFailureOutputsJson() string {
 		return x.FailureOutputsJson
 	}
 	return ""
+}
+
+func (x *StepState) GetErrorKind() StepErrorKind {
+	if x != nil {
+		return x.ErrorKind
+	}
+	return StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED
 }
 
 // Waiver is an approval an admin waived by skipping its step, with the reason.
@@ -2547,7 +2556,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12$\n" +
 	"\x0etime_unix_nano\x18\x03 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\xb7\x06\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\xf1\x06\n" +
 	"\tStepState\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x16.kirikae.v1.StepStatusR\x06status\x12\x18\n" +
@@ -2571,7 +2580,9 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x04undo\x18\x12 \x03(\v2\x14.kirikae.v1.UndoStepR\x04undo\x12*\n" +
 	"\x06waiver\x18\x13 \x01(\v2\x12.kirikae.v1.WaiverR\x06waiver\x12%\n" +
 	"\x0eskip_requested\x18\x14 \x01(\bR\rskipRequested\x120\n" +
-	"\x14failure_outputs_json\x18\x15 \x01(\tR\x12failureOutputsJson\"r\n" +
+	"\x14failure_outputs_json\x18\x15 \x01(\tR\x12failureOutputsJson\x128\n" +
+	"\n" +
+	"error_kind\x18\x16 \x01(\x0e2\x19.kirikae.v1.StepErrorKindR\terrorKind\"r\n" +
 	"\x06Waiver\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12$\n" +
@@ -2854,7 +2865,8 @@ var file_kirikae_v1_run_proto_goTypes = []any{
 	nil,                            // 34: kirikae.v1.DeclareRequest.CutbackParamsEntry
 	nil,                            // 35: kirikae.v1.CutbackRequest.ParamsEntry
 	(*UndoStep)(nil),               // 36: kirikae.v1.UndoStep
-	(*ReadinessReport)(nil),        // 37: kirikae.v1.ReadinessReport
+	(StepErrorKind)(0),             // 37: kirikae.v1.StepErrorKind
+	(*ReadinessReport)(nil),        // 38: kirikae.v1.ReadinessReport
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
@@ -2863,55 +2875,56 @@ var file_kirikae_v1_run_proto_depIdxs = []int32{
 	10, // 3: kirikae.v1.StepState.spec:type_name -> kirikae.v1.StepSpec
 	36, // 4: kirikae.v1.StepState.undo:type_name -> kirikae.v1.UndoStep
 	8,  // 5: kirikae.v1.StepState.waiver:type_name -> kirikae.v1.Waiver
-	0,  // 6: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
-	1,  // 7: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
-	31, // 8: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
-	2,  // 9: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
-	7,  // 10: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
-	11, // 11: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
-	37, // 12: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
-	37, // 13: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
-	32, // 14: kirikae.v1.Run.cutback_params:type_name -> kirikae.v1.Run.CutbackParamsEntry
-	33, // 15: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	1,  // 16: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
-	34, // 17: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
-	12, // 18: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	35, // 19: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	1,  // 20: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
-	12, // 21: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	12, // 22: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	9,  // 23: kirikae.v1.GetRunResponse.resources:type_name -> kirikae.v1.Resource
-	12, // 24: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	12, // 25: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	12, // 26: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	12, // 27: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 28: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	12, // 29: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	12, // 30: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
-	12, // 31: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
-	13, // 32: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	15, // 33: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	17, // 34: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	19, // 35: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	21, // 36: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	23, // 37: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	25, // 38: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	27, // 39: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	29, // 40: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
-	14, // 41: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	16, // 42: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	18, // 43: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	20, // 44: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	22, // 45: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	24, // 46: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	26, // 47: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	28, // 48: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	30, // 49: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
-	41, // [41:50] is the sub-list for method output_type
-	32, // [32:41] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	37, // 6: kirikae.v1.StepState.error_kind:type_name -> kirikae.v1.StepErrorKind
+	0,  // 7: kirikae.v1.Run.kind:type_name -> kirikae.v1.RunKind
+	1,  // 8: kirikae.v1.Run.drill:type_name -> kirikae.v1.DrillKind
+	31, // 9: kirikae.v1.Run.params:type_name -> kirikae.v1.Run.ParamsEntry
+	2,  // 10: kirikae.v1.Run.status:type_name -> kirikae.v1.RunStatus
+	7,  // 11: kirikae.v1.Run.steps:type_name -> kirikae.v1.StepState
+	11, // 12: kirikae.v1.Run.phases:type_name -> kirikae.v1.Phase
+	38, // 13: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
+	38, // 14: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
+	32, // 15: kirikae.v1.Run.cutback_params:type_name -> kirikae.v1.Run.CutbackParamsEntry
+	33, // 16: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	1,  // 17: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
+	34, // 18: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
+	12, // 19: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	35, // 20: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	1,  // 21: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
+	12, // 22: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	12, // 23: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	9,  // 24: kirikae.v1.GetRunResponse.resources:type_name -> kirikae.v1.Resource
+	12, // 25: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	12, // 26: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	12, // 27: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	12, // 28: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 29: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	12, // 30: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	12, // 31: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
+	12, // 32: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
+	13, // 33: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	15, // 34: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	17, // 35: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	19, // 36: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	21, // 37: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	23, // 38: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	25, // 39: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	27, // 40: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	29, // 41: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
+	14, // 42: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	16, // 43: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	18, // 44: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	20, // 45: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	22, // 46: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	24, // 47: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	26, // 48: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	28, // 49: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	30, // 50: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
+	42, // [42:51] is the sub-list for method output_type
+	33, // [33:42] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
