@@ -3,7 +3,7 @@ GO ?= go
 SHELL := /bin/bash
 PKGS := ./...
 
-.PHONY: all build generate check-generate lint test test-race bench chaos ci demo
+.PHONY: all build generate check-generate breaking lint test test-race bench chaos ci demo
 
 all: lint test
 
@@ -17,6 +17,15 @@ generate:
 check-generate: generate
 	@git diff --exit-code -- gen/ || (echo "generated code is stale: run 'make generate' and commit gen/" >&2; exit 1)
 	@test -z "$$(git status --porcelain -- gen/)" || (git status --porcelain -- gen/; echo "untracked generated files: run 'make generate' and commit gen/" >&2; exit 1)
+
+# The wire contract (WIRE_JSON: the gRPC API, its JSON, and the raft log's commands, which
+# reuse API messages) must not break against the main branch: the merge base with
+# origin/main, or, on main itself, the commit before HEAD. BREAKING_AGAINST overrides it.
+BREAKING_AGAINST ?= $(shell base=$$(git merge-base HEAD origin/main 2>/dev/null); \
+	if [ -z "$$base" ] || [ "$$base" = "$$(git rev-parse HEAD)" ]; then base=$$(git rev-parse --verify -q HEAD~1); fi; echo $$base)
+breaking:
+	@if [ -z "$(BREAKING_AGAINST)" ]; then echo "breaking: no earlier commit to compare with"; else \
+		echo "buf breaking against $(BREAKING_AGAINST)"; $(GO) tool buf breaking --against '.git#ref=$(BREAKING_AGAINST)'; fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); test -z "$$out" || (echo "gofmt needed:" $$out >&2; exit 1)
@@ -55,4 +64,4 @@ chaos:
 demo: build
 	./bin/kirikae demo
 
-ci: check-generate lint test
+ci: check-generate breaking lint test
