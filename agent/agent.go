@@ -127,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 	}
 	if a.probe == nil {
-		if a.probe, err = NewAWSHealthProbe(a.ctx, cfg.Region, cfg.AWSEndpoint, a.log); err != nil {
+		if a.probe, err = NewAWSHealthProbe(a.ctx, cfg.Region, cfg.AWSEndpoint, a.log, cfg.AWSConfigOptions...); err != nil {
 			a.cancel(errShutdown)
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -64,6 +65,10 @@ type Config struct {
 	DataDir string
 	// AWSEndpoint, when set, points every AWS client at it (awssim, moto_server).
 	AWSEndpoint string
+	// AWSConfigOptions are extra options for every AWS client the agent builds (its health
+	// probe and the default registry's executors): static credentials for a simulator,
+	// for instance. Empty means the AWS default credential chain alone.
+	AWSConfigOptions []func(*config.LoadOptions) error
 	// TLSCA, TLSCert and TLSKey are the CA and this region's agent certificate
 	// (agent-<region>.pem from `kirikae certs init`).
 	TLSCA, TLSCert, TLSKey string

@@ -101,12 +101,12 @@ type (
 )
 
 // NewAWSHealthProbe returns the default probe for region, with the AWS default credential
-// chain; a non-empty endpoint (awssim, moto_server) is used for every call. The SDK's
+// chain and opts; a non-empty endpoint (awssim, moto_server) is used for every call. The SDK's
 // retries are off: the heartbeat is the retry, and a prompt failure names its cause. The
 // SDK's own log lines go to logger (nil discards them).
-func NewAWSHealthProbe(ctx context.Context, region, endpoint string, logger *slog.Logger) (HealthProbe, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithRetryMaxAttempts(1),
-		config.WithLogger(sdkLogger(logger)))
+func NewAWSHealthProbe(ctx context.Context, region, endpoint string, logger *slog.Logger, opts ...func(*config.LoadOptions) error) (HealthProbe, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, append([]func(*config.LoadOptions) error{config.WithRegion(region), config.WithRetryMaxAttempts(1),
+		config.WithLogger(sdkLogger(logger))}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("aws config for the health probe: %w", err)
 	}

@@ -19,9 +19,9 @@ const memoDir = "memo"
 // http.check and notify. SDK clients are built per region on first use.
 func defaultRegistry(ctx context.Context, cfg Config) (*action.Registry, error) {
 	memo := action.FileMemo{Dir: filepath.Join(cfg.DataDir, memoDir)}
-	opts := aws.Options{Memo: memo, ConfigOptions: []func(*config.LoadOptions) error{
+	opts := aws.Options{Memo: memo, ConfigOptions: append([]func(*config.LoadOptions) error{
 		config.WithLogger(sdkLogger(cfg.Logger)),
-	}}
+	}, cfg.AWSConfigOptions...)}
 	if cfg.WaiterDelay > 0 {
 		opts.MinDelay, opts.MaxDelay = cfg.WaiterDelay, cfg.WaiterDelay
 	}

@@ -155,6 +155,19 @@ var (
 	ErrBadMode = errors.New("awssim: unknown region-down mode")
 )
 
+// FixtureRegions is the region pair a fixture builds, primary first. A fixture holds one
+// system in one pair of regions; the empty fixture holds nothing and fits any pair (ok is
+// false for it).
+func FixtureRegions(fixture string) (primary, secondary string, ok bool, err error) {
+	switch fixture {
+	case "":
+		return "", "", false, nil
+	case "kaigo", "kaigo-outage":
+		return "us-east-1", "us-west-2", true, nil
+	}
+	return "", "", false, fmt.Errorf("%w %q (known: kaigo, kaigo-outage)", ErrUnknownFixture, fixture)
+}
+
 func (s *Sim) resetLocked() error {
 	s.st = newWorld()
 	s.faults = faultSet{}

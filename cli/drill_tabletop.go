@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -111,7 +110,8 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	}
 
 	res, err := tabletop.Run(ctx, tabletop.Options{PlanSource: in.planSrc, PlanFile: in.planFile, Params: in.params,
-		Participants: in.participants, Reason: in.reason, TimeScale: in.timeScale, Progress: progress, Readiness: live})
+		Participants: in.participants, Reason: in.reason, TimeScale: in.timeScale, Progress: progress, Readiness: live,
+		Primary: before.GetPrimary(), Secondary: before.GetSecondary()})
 	if res != nil {
 		sum.Findings = append(sum.Findings, res.Findings...)
 		sum.CriticalPath = criticalPathJSON{Steps: res.CriticalPath, Duration: plan.FormatDuration(res.CriticalPathDuration)}
@@ -169,15 +169,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	for _, a := range res.Adjustments {
 		notes = append(notes, a.String())
 	}
-	var problems []report.Problem
-	for _, f := range res.Findings {
-		switch f.Kind {
-		case tabletop.FindingRPOGap, tabletop.FindingGuardRail, tabletop.FindingRTO:
-			continue // the report finds these in the run itself
-		}
-		problems = append(problems, report.Problem{Kind: report.ProblemKind("tabletop-" + string(f.Kind)), Run: run.GetId(), Step: f.Step,
-			Summary: strings.TrimPrefix(f.String(), "["+string(f.Kind)+"] "), Improvement: fmt.Sprintf("Fix what the tabletop found at step %s (%s) in the plan or the environment, and run the tabletop again.", f.Step, f.Kind)})
-	}
+	problems := res.Problems(run.GetId())
 	var tl *report.Timeline
 	if in.timeline != nil {
 		// Rows of plans this tabletop did not run (a cutback's) have nothing to match.

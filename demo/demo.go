@@ -1,14 +1,13 @@
 // Package demo runs kirikae's main job end to end in one process: a 3-node control plane
 // with mTLS on loopback, an agent for each region, and awssim with the seed system's
-// peacetime fixture. It declares a region outage with us-east-1 down, runs the bundled
-// failover to the end, brings us-east-1 back and cuts back, then prints a summary.
+// peacetime fixture. It declares a region outage with the primary region down, runs the
+// bundled failover to the end, brings the primary back and cuts back, then prints a summary.
 //
 // Demo operators give the approvals, each with a certificate of their own; they are
 // labelled as such in the output and the audit log. Nothing here pretends: every AWS step
 // goes through the SDK to awssim, every approval through the API.
 //
-// The world the demo runs in is a [World]: other packages (the tabletop drill) start one
-// of their own with [StartWorld] and play its simulated operators with [World.Follow].
+// The world the demo runs in is a [simworld.World], which a tabletop drill builds too.
 package demo
 
 import (
@@ -27,6 +26,7 @@ import (
 	"github.com/kirikae/kirikae/human"
 	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/runs"
+	"github.com/kirikae/kirikae/simworld"
 )
 
 // Options tune a demo run.
@@ -81,7 +81,8 @@ type RunSummary struct {
 
 // Run runs the demo and returns its summary.
 func Run(ctx context.Context, opts Options) (_ *Summary, err error) {
-	w, err := StartWorld(ctx, WorldOptions{TimeScale: opts.TimeScale, Out: opts.Out, Logger: opts.Logger, Dir: opts.Dir, People: "demo"})
+	sw, err := simworld.Start(ctx, simworld.Options{TimeScale: opts.TimeScale, Out: opts.Out, Logger: opts.Logger, Dir: opts.Dir, People: "demo"})
+	w := &world{sw}
 	defer func() {
 		if cerr := w.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -93,41 +94,45 @@ func Run(ctx context.Context, opts Options) (_ *Summary, err error) {
 	return w.scenario(ctx)
 }
 
-func (w *World) scenario(ctx context.Context) (*Summary, error) {
+// world is the simulated world the demo plays its scenario in.
+type world struct{ *simworld.World }
+
+func (w *world) scenario(ctx context.Context) (*Summary, error) {
 	sum := &Summary{}
-	w.Say("\n== 1. Disaster: us-east-1 goes down")
-	if err := w.sim.SetRegionDown("us-east-1", awssim.DownRefuse); err != nil {
+	primary, dr := w.Regions()[0], w.Regions()[1]
+	w.Say("\n== 1. Disaster: %s goes down", primary)
+	if err := w.Sim().SetRegionDown(primary, awssim.DownRefuse); err != nil {
 		return nil, err
 	}
-	w.sim.OpenHealthEvent(awssim.HealthEvent{Region: "us-east-1"})
-	if err := w.WaitAgents(ctx, map[string]bool{"us-east-1": false, "us-west-2": true}); err != nil {
+	w.Sim().OpenHealthEvent(awssim.HealthEvent{Region: primary})
+	if err := w.WaitAgents(ctx, map[string]bool{primary: false, dr: true}); err != nil {
 		return nil, err
 	}
-	w.Say("   the us-east-1 agent reports unhealthy; AWS Health has an open EC2 operational issue")
+	w.Say("   the %s agent reports unhealthy; AWS Health has an open EC2 operational issue", primary)
 
 	failoverSrc, err := deploy.Plan("kaigo-failover.yaml")
 	if err != nil {
 		return nil, err
 	}
-	app := "http://" + w.sim.Addr() + "/_app/dns/api.kaigo-subsys.example.com"
+	app := "http://" + w.Sim().Addr() + "/_app/dns/api.kaigo-subsys.example.com"
 	params := map[string]string{
 		"APP_URL":        app,
-		"DR_ALB_DNS":     awssim.KaigoALBDNS("us-west-2"),
-		"DR_ALB_ZONE_ID": awssim.KaigoALBZoneID("us-west-2"),
+		"DR_ALB_DNS":     awssim.KaigoALBDNS(dr),
+		"DR_ALB_ZONE_ID": awssim.KaigoALBZoneID(dr),
 		// The newest cross-region snapshot copy is a day old (the seed copies daily, yet
 		// promises a 1 h RPO). The demo operators accept the loss knowingly; the summary
 		// reports the window.
 		"ALLOW_DATA_LOSS": "true",
 	}
 	w.Say("\n== 2. Declare: region outage, 6 h expected (criterion: 4 h or more)")
-	runs := kirikaev1.NewRunServiceClient(w.conns["demo-sysadmin"])
+	runs := kirikaev1.NewRunServiceClient(w.Conn(w.Operator("sysadmin")))
 	decl, err := runs.Declare(ctx, &kirikaev1.DeclareRequest{PlanSource: failoverSrc, Params: params, Scenario: "region-outage",
-		ExpectedOutageMs: (6 * time.Hour).Milliseconds(), Reason: "demo: us-east-1 region outage", RequestId: "demo-declare"})
+		ExpectedOutageMs: (6 * time.Hour).Milliseconds(), Reason: "demo: " + primary + " region outage", RequestId: "demo-declare"})
 	if err != nil {
 		return nil, fmt.Errorf("declare: %w", err)
 	}
 	w.Say("   run %s: plan %s, %d steps, all pending", decl.GetRun().GetId(), decl.GetRun().GetPlanName(), len(decl.GetRun().GetSteps()))
-	fo, err := w.Follow(ctx, decl.GetRun().GetId(), FollowOptions{})
+	fo, err := w.Follow(ctx, decl.GetRun().GetId(), simworld.FollowOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -137,38 +142,38 @@ func (w *World) scenario(ctx context.Context) (*Summary, error) {
 		return sum, fmt.Errorf("failover run %s ended %s: %s", fo.GetId(), fo.GetStatus(), fo.GetError())
 	}
 
-	w.Say("\n== 3. us-east-1 recovers")
-	if err := w.sim.SetRegionDown("us-east-1", ""); err != nil {
+	w.Say("\n== 3. %s recovers", primary)
+	if err := w.Sim().SetRegionDown(primary, ""); err != nil {
 		return nil, err
 	}
-	w.sim.CloseHealthEvent("us-east-1", "")
-	if err := w.WaitAgents(ctx, map[string]bool{"us-east-1": true, "us-west-2": true}); err != nil {
+	w.Sim().CloseHealthEvent(primary, "")
+	if err := w.WaitAgents(ctx, map[string]bool{primary: true, dr: true}); err != nil {
 		return nil, err
 	}
-	w.Say("   the us-east-1 agent is healthy again; the AWS Health event is closed")
+	w.Say("   the %s agent is healthy again; the AWS Health event is closed", primary)
 	cutSrc, err := deploy.Plan("kaigo-cutback.yaml")
 	if err != nil {
 		return nil, err
 	}
 	cutParams := map[string]string{
 		"APP_URL":          app,
-		"PROD_ALB_DNS":     awssim.KaigoALBDNS("us-east-1"),
-		"PROD_ALB_ZONE_ID": awssim.KaigoALBZoneID("us-east-1"),
+		"PROD_ALB_DNS":     awssim.KaigoALBDNS(primary),
+		"PROD_ALB_ZONE_ID": awssim.KaigoALBZoneID(primary),
 	}
-	w.Say("\n== 4. Cut back to us-east-1")
-	cut, err := runs.Cutback(ctx, &kirikaev1.CutbackRequest{PlanSource: cutSrc, Params: cutParams, Reason: "demo: us-east-1 recovered", RequestId: "demo-cutback"})
+	w.Say("\n== 4. Cut back to %s", primary)
+	cut, err := runs.Cutback(ctx, &kirikaev1.CutbackRequest{PlanSource: cutSrc, Params: cutParams, Reason: "demo: " + primary + " recovered", RequestId: "demo-cutback"})
 	if err != nil {
 		return nil, fmt.Errorf("cutback: %w", err)
 	}
 	w.Say("   run %s: plan %s, %d steps, all pending", cut.GetRun().GetId(), cut.GetRun().GetPlanName(), len(cut.GetRun().GetSteps()))
-	cb, err := w.Follow(ctx, cut.GetRun().GetId(), FollowOptions{})
+	cb, err := w.Follow(ctx, cut.GetRun().GetId(), simworld.FollowOptions{})
 	if err != nil {
 		return nil, err
 	}
 	sum.Cutback = w.summarize(cb, cutSrc)
 	w.printRun("cutback", sum.Cutback)
 	sum.Journal = map[string]int{}
-	sum.Mutations = w.sim.Journal()
+	sum.Mutations = w.Sim().Journal()
 	for _, e := range sum.Mutations {
 		sum.Journal[e.Operation]++
 	}
@@ -179,10 +184,10 @@ func (w *World) scenario(ctx context.Context) (*Summary, error) {
 	return sum, nil
 }
 
-func (w *World) summarize(r *kirikaev1.Run, src []byte) RunSummary {
+func (w *world) summarize(r *kirikaev1.Run, src []byte) RunSummary {
 	s := RunSummary{RunID: r.GetId(), Status: enum.Name(r.GetStatus()),
 		EpochBefore: r.GetEpochBefore(), Epoch: r.GetEpochAfter()}
-	scale := func(ns int64) time.Duration { return time.Duration(float64(ns) / w.opts.TimeScale) }
+	scale := func(ns int64) time.Duration { return time.Duration(float64(ns) / w.TimeScale()) }
 	s.Makespan = scale(r.GetFinishedUnixNano() - r.GetCreatedUnixNano())
 	if pl, err := plan.Parse("plan", src); err == nil {
 		_, s.PlanCriticalPath = pl.CriticalPath()
@@ -224,12 +229,12 @@ func (w *World) summarize(r *kirikaev1.Run, src []byte) RunSummary {
 	return s
 }
 
-func (w *World) printRun(name string, s RunSummary) {
+func (w *world) printRun(name string, s RunSummary) {
 	w.Say("   %s %s: %s in %s of AWS time; active region %s, epoch %d -> %d",
 		name, s.RunID, s.Status, s.Makespan.Round(time.Second), s.Active, s.EpochBefore, s.Epoch)
 }
 
-func (w *World) printSummary(sum *Summary) {
+func (w *world) printSummary(sum *Summary) {
 	fo := sum.Failover
 	w.Say("\n== Summary")
 	w.Say("   simulated RTO        %s  (%s)", fo.Makespan.Round(time.Second), against("objective", fo.RTO, fo.Makespan))

@@ -16,11 +16,12 @@ import (
 
 	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/awssim"
-	"github.com/kirikae/kirikae/demo"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/report"
 	"github.com/kirikae/kirikae/runs"
+	"github.com/kirikae/kirikae/simworld"
 )
 
 // Errors callers test for with errors.Is.
@@ -58,6 +59,10 @@ type Options struct {
 	Readiness []*kirikaev1.ReadinessReport
 	// Now is the clock for the age of readiness observations; nil means time.Now.
 	Now func() time.Time
+	// Primary and Secondary are the live region pair the plan runs in; empty means the
+	// pair of the fixture the isolated world is built from. The world refuses a pair its
+	// fixture does not hold.
+	Primary, Secondary string
 }
 
 // FindingKind classifies a finding.
@@ -194,6 +199,9 @@ func (r *Result) HasKind(kind FindingKind) bool {
 }
 
 // Params the tabletop sets to bind the plan to its isolated world, when the plan declares them.
+// worldFixture is what the isolated world starts from: the seed system's peacetime.
+const worldFixture = "kaigo"
+
 const (
 	paramAppURL        = "APP_URL"
 	paramALBDNS        = "DR_ALB_DNS"
@@ -235,12 +243,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if pl.RunKind == plan.RunCutback {
 		return res, fmt.Errorf("%w: plan %s is a cutback plan; a tabletop runs a failover or recovery plan from the peacetime world", ErrUnsupported, pl.Name)
 	}
-	params, _ := worldParams(pl, opts.Params, "http://127.0.0.1/_app/dns/placeholder")
+	primary, secondary := opts.Primary, opts.Secondary
+	if primary == "" && secondary == "" {
+		if primary, secondary, _, err = awssim.FixtureRegions(worldFixture); err != nil {
+			return res, err
+		}
+	}
+	params, _ := worldParams(pl, opts.Params, "http://127.0.0.1/_app/dns/placeholder", secondary)
 	if err := checkParams(opts.PlanFile, pl, params); err != nil {
 		res.Findings = append(res.Findings, planFindings(err)...)
 		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
 	}
-	region := &kirikaev1.RegionState{Primary: demo.Regions[0], Secondary: demo.Regions[1], Active: demo.Regions[0]}
+	region := &kirikaev1.RegionState{Primary: primary, Secondary: secondary, Active: primary}
 	if _, err := (&runs.Planner{}).Compile(opts.PlanSource, params, region); err != nil {
 		res.Findings = append(res.Findings, planFindings(err)...)
 		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
@@ -248,16 +262,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	// 2. The isolated world, built after the live readiness.
 	var setupAdj []Adjustment
-	w, err := demo.StartWorld(ctx, demo.WorldOptions{TimeScale: opts.TimeScale, Nodes: 1, Out: opts.Progress, Logger: opts.Logger,
+	w, err := simworld.Start(ctx, simworld.Options{TimeScale: opts.TimeScale, Nodes: 1, Out: opts.Progress, Logger: opts.Logger,
+		Fixture: worldFixture, Primary: primary, Secondary: secondary,
 		People: "tabletop", LoopbackOnly: true, Setup: func(sim *awssim.Sim) error {
-			setupAdj = applyReadiness(sim, opts.Readiness, opts.Now())
+			setupAdj = applyReadiness(sim, opts.Readiness, opts.Now(), primary, secondary)
 			return nil
 		}})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("tabletop world: %w", err), w.Close())
 	}
 	defer w.Close()
-	params, adj := worldParams(pl, opts.Params, "http://"+w.Sim().Addr()+"/_app/dns/api.kaigo-subsys.example.com")
+	params, adj := worldParams(pl, opts.Params, "http://"+w.Sim().Addr()+"/_app/dns/api.kaigo-subsys.example.com", secondary)
 	res.Adjustments = append(setupAdj, adj...)
 	for _, a := range res.Adjustments {
 		w.Say("tabletop    %s", a)
@@ -267,12 +282,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	scenario := ""
 	if pl.RunKind == plan.RunFailover {
 		scenario = "region-outage"
-		w.Say("\n== The primary region %s goes down (simulated)", demo.Regions[0])
-		if err := w.Sim().SetRegionDown(demo.Regions[0], awssim.DownRefuse); err != nil {
+		w.Say("\n== The primary region %s goes down (simulated)", primary)
+		if err := w.Sim().SetRegionDown(primary, awssim.DownRefuse); err != nil {
 			return nil, fmt.Errorf("tabletop world: %w", err)
 		}
-		w.Sim().OpenHealthEvent(awssim.HealthEvent{Region: demo.Regions[0]})
-		if err := w.WaitAgents(ctx, map[string]bool{demo.Regions[0]: false, demo.Regions[1]: true}); err != nil {
+		w.Sim().OpenHealthEvent(awssim.HealthEvent{Region: primary})
+		if err := w.WaitAgents(ctx, map[string]bool{primary: false, secondary: true}); err != nil {
 			return nil, fmt.Errorf("tabletop world: %w", err)
 		}
 	}
@@ -289,7 +304,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var mu sync.Mutex
 	skippedIDs := map[string]bool{}
-	run, err := w.Follow(ctx, decl.GetRun().GetId(), demo.FollowOptions{
+	run, err := w.Follow(ctx, decl.GetRun().GetId(), simworld.FollowOptions{
 		SkipFailed: true,
 		OnSkip: func(st *kirikaev1.StepState) {
 			mu.Lock()
@@ -319,7 +334,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	// 5. What it predicts.
-	full, err := kirikaev1.NewRunServiceClient(w.Conn(demo.Admin)).GetRun(ctx, &kirikaev1.GetRunRequest{RunId: run.GetId()})
+	full, err := kirikaev1.NewRunServiceClient(w.Conn(simworld.Admin)).GetRun(ctx, &kirikaev1.GetRunRequest{RunId: run.GetId()})
 	if err != nil {
 		return res, fmt.Errorf("tabletop run %s: %w", run.GetId(), err)
 	}
@@ -369,7 +384,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // worldParams returns the params the tabletop declares with: the caller's, with those that
 // bind the plan to an environment pointed at the isolated world, and the decisions a
 // tabletop makes for its participants.
-func worldParams(pl *plan.Plan, given map[string]string, appURL string) (map[string]string, []Adjustment) {
+func worldParams(pl *plan.Plan, given map[string]string, appURL, secondary string) (map[string]string, []Adjustment) {
 	out := map[string]string{}
 	for k, v := range given {
 		out[k] = v
@@ -388,8 +403,8 @@ func worldParams(pl *plan.Plan, given map[string]string, appURL string) (map[str
 		adj = append(adj, a)
 	}
 	set(paramAppURL, appURL, "the isolated world's application behind the simulated Route 53 record")
-	set(paramALBDNS, awssim.KaigoALBDNS(demo.Regions[1]), "the simulated DR load balancer")
-	set(paramALBZone, awssim.KaigoALBZoneID(demo.Regions[1]), "the simulated DR load balancer's zone")
+	set(paramALBDNS, awssim.KaigoALBDNS(secondary), "the simulated DR load balancer")
+	set(paramALBZone, awssim.KaigoALBZoneID(secondary), "the simulated DR load balancer's zone")
 	set(paramWebhook, "", "empty: notifications go to the simulated SNS only, no webhook is called")
 	if _, chosen := given[paramAllowDataLoss]; !chosen && pl.Param(paramAllowDataLoss) != nil {
 		out[paramAllowDataLoss] = "true"
@@ -532,7 +547,7 @@ func predicted(in *kirikaev1.Run, scale float64) *kirikaev1.Run {
 // applyReadiness sets in the isolated awssim what the live readiness observed, where it
 // can: the age of the newest cross-region RDS snapshot copy and of the newest EFS recovery
 // point in the DR vault, each aged by the time since it was checked.
-func applyReadiness(sim *awssim.Sim, reports []*kirikaev1.ReadinessReport, now time.Time) []Adjustment {
+func applyReadiness(sim *awssim.Sim, reports []*kirikaev1.ReadinessReport, now time.Time, primary, secondary string) []Adjustment {
 	// The newest report of each region.
 	newest := map[string]*kirikaev1.ReadinessReport{}
 	for _, rep := range reports {
@@ -558,8 +573,8 @@ func applyReadiness(sim *awssim.Sim, reports []*kirikaev1.ReadinessReport, now t
 				continue
 			}
 			a := Adjustment{What: c.GetName(), Region: region, Observed: c.GetObserved()}
-			if !slices.Contains(demo.Regions, region) {
-				a.Applied = fmt.Sprintf("not applied: the isolated world simulates %s only", strings.Join(demo.Regions, " and "))
+			if region != primary && region != secondary {
+				a.Applied = fmt.Sprintf("not applied: the isolated world simulates %s and %s only", primary, secondary)
 				out = append(out, a)
 				continue
 			}
@@ -602,5 +617,22 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// Problems are the findings a report lists as problems of run (the tabletop's record),
+// each with the improvement to make. The RPO gap, guard-rail refusals and the RTO are left
+// out: the report finds those in the run itself.
+func (r *Result) Problems(runID string) []report.Problem {
+	var out []report.Problem
+	for _, f := range r.Findings {
+		switch f.Kind {
+		case FindingRPOGap, FindingGuardRail, FindingRTO:
+			continue
+		}
+		out = append(out, report.Problem{Kind: report.ProblemKind("tabletop-" + string(f.Kind)), Run: runID, Step: f.Step,
+			Summary:     strings.TrimPrefix(f.String(), "["+string(f.Kind)+"] "),
+			Improvement: fmt.Sprintf("Fix what the tabletop found at step %s (%s) in the plan or the environment, and run the tabletop again.", f.Step, f.Kind)})
+	}
 	return out
 }

@@ -1,9 +1,18 @@
-package demo
+// Package simworld builds a whole kirikae installation inside one process, against
+// simulated AWS: awssim loaded with a fixture, a control plane with mTLS on loopback, an
+// agent per region of the pair, and simulated people, each with a certificate of their own.
+// `kirikae demo` runs in one, and so does a tabletop drill. It reaches nothing outside the
+// process but loopback sockets, and it changes nothing of the process it runs in (no
+// environment variables, no working directory).
+package simworld
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"io"
 	"log/slog"
 	"net"
@@ -33,11 +42,8 @@ import (
 	"github.com/kirikae/kirikae/security"
 )
 
-// Regions are the two regions of the kaigo fixture: the primary and the DR region.
-var Regions = []string{"us-east-1", "us-west-2"}
-
-// WorldOptions tune a World.
-type WorldOptions struct {
+// Options tune a World.
+type Options struct {
 	// TimeScale multiplies every simulated AWS duration; 0 means 0.002.
 	TimeScale float64
 	// Nodes is the number of control-plane nodes; 0 means 3. One is enough for a tabletop.
@@ -50,6 +56,9 @@ type WorldOptions struct {
 	Dir string
 	// Fixture is awssim's starting state; empty means "kaigo".
 	Fixture string
+	// Primary and Secondary are the region pair; empty means the fixture's. A fixture
+	// holds one system in one pair, so a pair that differs from it is refused.
+	Primary, Secondary string
 	// Setup, when set, adjusts the simulated AWS after it starts and before the agents
 	// first look at it.
 	Setup func(*awssim.Sim) error
@@ -67,7 +76,7 @@ type WorldOptions struct {
 // certificate of their own. It is what `kirikae demo` runs in, and what a tabletop drill
 // runs in: nothing in it reaches anything outside the process but loopback sockets.
 type World struct {
-	opts   WorldOptions
+	opts   Options
 	outMu  sync.Mutex // the watcher and the simulated operators print concurrently
 	out    io.Writer
 	dir    string
@@ -98,8 +107,8 @@ func peopleOf(prefix string) []person {
 	}
 }
 
-// StartWorld builds and starts a world. The caller must Close it, also after an error.
-func StartWorld(ctx context.Context, opts WorldOptions) (*World, error) {
+// Start builds and starts a world. The caller must Close it, also after an error.
+func Start(ctx context.Context, opts Options) (*World, error) {
 	if opts.TimeScale <= 0 {
 		opts.TimeScale = 0.002
 	}
@@ -115,6 +124,19 @@ func StartWorld(ctx context.Context, opts WorldOptions) (*World, error) {
 	if opts.People == "" {
 		opts.People = "demo"
 	}
+	primary, secondary, fits, err := awssim.FixtureRegions(opts.Fixture)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case opts.Primary == "" && opts.Secondary == "":
+		opts.Primary, opts.Secondary = primary, secondary
+	case fits && (opts.Primary != primary || opts.Secondary != secondary):
+		return nil, fmt.Errorf("simworld: fixture %s holds its system in %s and %s, not in %s and %s", opts.Fixture, primary, secondary, opts.Primary, opts.Secondary)
+	}
+	if opts.Primary == "" || opts.Secondary == "" || opts.Primary == opts.Secondary {
+		return nil, fmt.Errorf("simworld: a world needs two regions, primary and secondary (got %q and %q)", opts.Primary, opts.Secondary)
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -123,6 +145,9 @@ func StartWorld(ctx context.Context, opts WorldOptions) (*World, error) {
 		people: peopleOf(opts.People), log: logger}
 	return w, w.start(ctx)
 }
+
+// Regions is the world's region pair: the primary, then the secondary.
+func (w *World) Regions() []string { return []string{w.opts.Primary, w.opts.Secondary} }
 
 // Sim is the world's simulated AWS.
 func (w *World) Sim() *awssim.Sim { return w.sim }
@@ -189,13 +214,6 @@ func loopbackClient() *http.Client {
 }
 
 func (w *World) start(ctx context.Context) error {
-	// awssim does not check signatures, but the SDK needs some credentials to sign with.
-	// Real ones are never needed and never sent anywhere but the simulator.
-	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDDEMO", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_EC2_METADATA_DISABLED": "true"} {
-		if os.Getenv(k) == "" {
-			os.Setenv(k, v)
-		}
-	}
 	w.dir = w.opts.Dir
 	if w.dir == "" {
 		d, err := os.MkdirTemp("", "kirikae-"+w.opts.People+"-")
@@ -284,20 +302,21 @@ func (w *World) start(ctx context.Context) error {
 		return err
 	}
 	admin := kirikaev1.NewRegionAdminServiceClient(w.conns[Admin])
-	if _, err := admin.InitRegion(ctx, &kirikaev1.InitRegionRequest{Primary: Regions[0], Secondary: Regions[1], RequestId: w.opts.People + "-init"}); err != nil {
+	if _, err := admin.InitRegion(ctx, &kirikaev1.InitRegionRequest{Primary: w.opts.Primary, Secondary: w.opts.Secondary, RequestId: w.opts.People + "-init"}); err != nil {
 		return fmt.Errorf("region init: %w", err)
 	}
 	// Waiters poll fast enough for the time scale; the executors still go through the SDK.
 	delay := max(time.Duration(float64(15*time.Second)*w.opts.TimeScale), 10*time.Millisecond)
-	for _, region := range Regions {
-		chk, err := readiness.New(ctx, readiness.Config{Region: region, Endpoint: "http://" + sim.Addr(), Logger: w.log.With("component", "readiness")})
+	for _, region := range w.Regions() {
+		chk, err := readiness.New(ctx, readiness.Config{Region: region, Endpoint: "http://" + sim.Addr(), ConfigOptions: simCredentials,
+			Logger: w.log.With("component", "readiness")})
 		if err != nil {
 			return fmt.Errorf("readiness %s: %w", region, err)
 		}
 		cfg := agent.Config{
 			Readiness: chk.Run,
 			ID:        region + "/" + w.opts.People, Region: region, ControlPlane: grpcAddrs, DataDir: filepath.Join(w.dir, "agent-"+region),
-			AWSEndpoint: "http://" + sim.Addr(), WaiterDelay: delay,
+			AWSEndpoint: "http://" + sim.Addr(), AWSConfigOptions: simCredentials, WaiterDelay: delay,
 			TLSCA: filepath.Join(certs, "ca.pem"), TLSCert: filepath.Join(certs, "agent-"+region+".pem"), TLSKey: filepath.Join(certs, "agent-"+region+"-key.pem"),
 			HeartbeatInterval: 500 * time.Millisecond,
 			Logger:            w.log.With("component", "agent", "region", region),
@@ -311,15 +330,15 @@ func (w *World) start(ctx context.Context) error {
 		}
 		w.agents[region] = a
 	}
-	w.Say("agents      %s, AWS SDK pointed at awssim", strings.Join(Regions, " and "))
+	w.Say("agents      %s, AWS SDK pointed at awssim", strings.Join(w.Regions(), " and "))
 	healthy := map[string]bool{}
-	for _, r := range Regions {
+	for _, r := range w.Regions() {
 		healthy[r] = true
 	}
 	if err := w.WaitAgents(ctx, healthy); err != nil {
 		return err
 	}
-	rd, err := kirikaev1.NewAgentAdminServiceClient(w.conns[Admin]).GetReadiness(ctx, &kirikaev1.GetReadinessRequest{Region: Regions[1], Refresh: true})
+	rd, err := kirikaev1.NewAgentAdminServiceClient(w.conns[Admin]).GetReadiness(ctx, &kirikaev1.GetReadinessRequest{Region: w.opts.Secondary, Refresh: true})
 	if err != nil {
 		return fmt.Errorf("readiness: %w", err)
 	}
@@ -333,12 +352,20 @@ func (w *World) start(ctx context.Context) error {
 	return nil
 }
 
+// simCredentials are what the world's AWS clients sign with. awssim does not check
+// signatures, but the SDK signs every call; the credentials are fixed here instead of read
+// from the environment, so the world never needs, sees or sends real ones.
+var simCredentials = []func(*config.LoadOptions) error{
+	config.WithCredentialsProvider(awscreds.NewStaticCredentialsProvider("AKIDSIMWORLD", "simworld", "")),
+	config.WithEC2IMDSClientEnableState(imds.ClientDisabled),
+}
+
 // loopbackRegistry builds the executors an agent offers, as the agent would by default,
 // except that every HTTP client they use reaches loopback addresses only.
 func loopbackRegistry(ctx context.Context, endpoint, memoDir string, delay time.Duration) *action.Registry {
 	client := loopbackClient()
 	memo := action.FileMemo{Dir: memoDir}
-	opts := agentaws.Options{Memo: memo, HTTPClient: client, MinDelay: delay, MaxDelay: delay}
+	opts := agentaws.Options{Memo: memo, HTTPClient: client, MinDelay: delay, MaxDelay: delay, ConfigOptions: simCredentials}
 	clientsFor := agentaws.ClientCache(ctx, endpoint, opts)
 	reg := action.NewRegistry()
 	agentaws.Register(reg, clientsFor, opts)
@@ -592,6 +619,9 @@ func (w *World) Audit(ctx context.Context) ([]*kirikaev1.AuditEntry, error) {
 
 // Close stops everything the world started and removes its temporary directory.
 func (w *World) Close() error {
+	if w == nil {
+		return nil
+	}
 	var errs []error
 	for _, a := range w.agents {
 		errs = append(errs, a.Close())
