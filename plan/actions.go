@@ -33,6 +33,10 @@ type Action struct {
 	Doc     string
 	Inputs  []Input
 	Outputs []string
+	// IAM lists the IAM actions the action needs, as "service:Operation": every AWS API
+	// operation its executor calls (a test holds it to that), and the permissions a call
+	// needs beyond its own, such as iam:PassRole for a restore's role.
+	IAM []string
 	// Resource names what the action removes or reverts when it is run as an undo step (a
 	// teardown runs undo steps): the control plane records which run owns that resource
 	// and lets a teardown touch it only while the run it undoes still owns it.
@@ -58,6 +62,7 @@ func req(name, typ, doc string) Input { return Input{Name: name, Type: typ, Requ
 
 func init() {
 	def(Action{Name: "aws.health.events", Where: OnAgent,
+		IAM: []string{"health:DescribeEvents"},
 		Doc: "Open AWS Health events for a region (Health is global: run it on the surviving region's agent).",
 		Inputs: []Input{
 			req("region", "string", "the region whose events to list, e.g. the failed region"),
@@ -67,6 +72,7 @@ func init() {
 		},
 		Outputs: []string{"openEvents", "eventArns", "summary"}})
 	def(Action{Name: "aws.ec2.verifyNetwork", Where: OnAgent,
+		IAM: []string{"ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables"},
 		Doc: "Check that the VPC (by Name tag), its subnets, security groups and route tables exist.",
 		Inputs: []Input{
 			req("vpcName", "string", "the VPC's Name tag, e.g. kaigo-subsys-dr-vpc"),
@@ -76,6 +82,7 @@ func init() {
 		},
 		Outputs: []string{"vpcId", "subnetIds", "securityGroupIds", "routeTableIds"}})
 	def(Action{Name: ActionRestoreSnapshot, Where: OnAgent,
+		IAM: []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"},
 		Doc: "Restore a DB instance from the newest available snapshot of sourceInstance (or a named one), reporting its age against maxAge; adopts an instance that already exists.",
 		Inputs: []Input{
 			req("instanceId", "string", "the instance to create, e.g. kaigo-subsys-dr"),
@@ -91,6 +98,7 @@ func init() {
 		},
 		Outputs: []string{"endpoint", "port", "snapshotId", "snapshotTime", "snapshotAgeSeconds", "dataLossWindow"}})
 	def(Action{Name: "aws.rds.restorePointInTime", Where: OnAgent,
+		IAM: []string{"rds:DescribeDBInstances", "rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"},
 		Doc: "Restore sourceInstance to a point in time (or the latest restorable time) as a new instance.",
 		Inputs: []Input{
 			req("sourceInstance", "string", "the instance to restore from"),
@@ -103,6 +111,7 @@ func init() {
 		},
 		Outputs: []string{"endpoint", "port", "restoreTime"}})
 	def(Action{Name: "aws.rds.snapshot", Where: OnAgent,
+		IAM: []string{"rds:DescribeDBSnapshots", "rds:CreateDBSnapshot"},
 		Doc: "Take a manual snapshot and wait until it is available; adopts an existing one of that id.",
 		Inputs: []Input{
 			req("instanceId", "string", ""),
@@ -110,6 +119,7 @@ func init() {
 		},
 		Outputs: []string{"snapshotId", "snapshotArn"}})
 	def(Action{Name: "aws.rds.copySnapshot", Where: OnAgent,
+		IAM: []string{"rds:DescribeDBSnapshots", "rds:CopyDBSnapshot", "kms:CreateGrant", "kms:DescribeKey"},
 		Doc: "Copy a snapshot into the step's region (cross-region), encrypted with kmsKeyId, and wait until it is available.",
 		Inputs: []Input{
 			req("sourceSnapshotArn", "string", "ARN of the snapshot in the source region"),
@@ -119,6 +129,7 @@ func init() {
 		},
 		Outputs: []string{"snapshotId", "snapshotArn"}})
 	def(Action{Name: "aws.rds.delete", Where: OnAgent,
+		IAM: []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:CreateDBSnapshot", "rds:DeleteDBInstance"},
 		Doc: "Delete a DB instance, guarded: needs a final snapshot id, and refuses unless verifiedCopy is an available snapshot.",
 		Inputs: []Input{
 			req("instanceId", "string", ""),
@@ -127,9 +138,11 @@ func init() {
 		},
 		Outputs: []string{"finalSnapshotId"}})
 	def(Action{Name: "aws.rds.stop", Where: OnAgent,
+		IAM:    []string{"rds:DescribeDBInstances", "rds:StopDBInstance"},
 		Doc:    "Stop a DB instance and wait until it is stopped.",
 		Inputs: []Input{req("instanceId", "string", "")}, Outputs: []string{"status"}})
 	def(Action{Name: "aws.rds.deleteRestored", Where: OnAgent,
+		IAM: []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:CreateDBSnapshot", "rds:DeleteDBInstance"},
 		Doc: "Undo of a drill's restore: delete the DB instance the drill restored and wait until it is gone; succeeds if it is already gone. Guard rails: refuses unless the instance's creation time is createTime, so it never deletes an instance that was there before or was recreated since; and deletes only with a verified snapshot of the data: the available sourceSnapshotId it was restored from, or else a final snapshot.",
 		Inputs: []Input{
 			req("instanceId", "string", "the restored instance, e.g. kaigo-subsys-dr"),
@@ -138,6 +151,7 @@ func init() {
 		},
 		Outputs: []string{"deleted"}, Resource: res("rds-db-instance", "instanceId")})
 	def(Action{Name: "aws.elasticache.createReplicationGroup", Where: OnAgent,
+		IAM: []string{"elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource"},
 		Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one.",
 		Inputs: []Input{
 			req("replicationGroupId", "string", ""),
@@ -151,9 +165,11 @@ func init() {
 		},
 		Outputs: []string{"primaryEndpoint", "port"}})
 	def(Action{Name: "aws.elasticache.deleteReplicationGroup", Where: OnAgent,
+		IAM:    []string{"elasticache:DescribeReplicationGroups", "elasticache:DeleteReplicationGroup"},
 		Doc:    "Delete a replication group and wait until it is gone; succeeds if it is already gone.",
 		Inputs: []Input{req("replicationGroupId", "string", "")}, Outputs: []string{"deleted"}, Resource: res("elasticache-replication-group", "replicationGroupId")})
 	def(Action{Name: "aws.backup.restoreLatest", Where: OnAgent,
+		IAM: []string{"backup:ListRecoveryPointsByBackupVault", "backup:StartRestoreJob", "backup:DescribeRestoreJob", "iam:PassRole"},
 		Doc: "Restore the newest completed recovery point of resourceType in a backup vault and wait for the restore job.",
 		Inputs: []Input{
 			req("vault", "string", "e.g. kaigo-subsys-dr-backup-vault"),
@@ -164,13 +180,16 @@ func init() {
 		},
 		Outputs: []string{"restoreJobId", "recoveryPointArn", "fileSystemId", "recoveryPointAgeSeconds"}})
 	def(Action{Name: "aws.backup.deleteRestored", Where: OnAgent,
+		IAM:    []string{"backup:DescribeRestoreJob", "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem"},
 		Doc:    "Undo of aws.backup.restoreLatest: wait until the restore job has ended (AWS Backup cannot stop one), then delete the EFS file system it created; nothing if it created none.",
 		Inputs: []Input{req("restoreJobId", "string", "the job aws.backup.restoreLatest started")}, Outputs: []string{"deleted", "fileSystemId"},
 		Resource: res("backup-restore-job", "restoreJobId")})
 	def(Action{Name: "aws.efs.deleteFileSystem", Where: OnAgent,
+		IAM:    []string{"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem"},
 		Doc:    "Undo of an EFS restore: delete a file system and wait until it is gone; succeeds if it is already gone.",
 		Inputs: []Input{req("fileSystemId", "string", "e.g. fs-0123456789abcdef0")}, Outputs: []string{"deleted"}, Resource: res("efs-file-system", "fileSystemId")})
 	def(Action{Name: "aws.secretsmanager.put", Where: OnAgent,
+		IAM: []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
 		Doc: "Write a secret value; skips the write when the current value is already equal.",
 		Inputs: []Input{
 			req("secretId", "string", ""),
@@ -179,6 +198,7 @@ func init() {
 		},
 		Outputs: []string{"versionId"}})
 	def(Action{Name: "aws.secretsmanager.restoreVersion", Where: OnAgent,
+		IAM: []string{"secretsmanager:GetSecretValue", "secretsmanager:UpdateSecretVersionStage"},
 		Doc: "Undo of a secret write: make versionId AWSCURRENT again (UpdateSecretVersionStage); a no-op when it already is.",
 		Inputs: []Input{
 			req("secretId", "string", ""),
@@ -186,6 +206,7 @@ func init() {
 		},
 		Outputs: []string{"versionId"}, Resource: res("secretsmanager-secret", "secretId")})
 	def(Action{Name: "aws.ecs.registerTaskDefinition", Where: OnAgent,
+		IAM: []string{"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "iam:PassRole"},
 		Doc: "Register a task definition; adopts the latest revision of the family when it is identical.",
 		Inputs: []Input{
 			req("family", "string", ""),
@@ -199,10 +220,12 @@ func init() {
 		},
 		Outputs: []string{"taskDefinitionArn", "revision"}})
 	def(Action{Name: "aws.ecs.deregisterTaskDefinition", Where: OnAgent,
+		IAM:    []string{"ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"},
 		Doc:    "Undo of a registration: deregister a task definition revision; a no-op when it is already INACTIVE.",
 		Inputs: []Input{req("taskDefinition", "string", "the revision's ARN")}, Outputs: []string{"taskDefinitionArn", "status"},
 		Resource: res("ecs-task-definition", "taskDefinition")})
 	def(Action{Name: "aws.ecs.updateService", Where: OnAgent,
+		IAM: []string{"ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:UpdateService"},
 		Doc: "Set a service's desired count (and task definition) and wait until it is stable.",
 		Inputs: []Input{
 			req("cluster", "string", ""),
@@ -214,6 +237,7 @@ func init() {
 		},
 		Outputs: []string{"runningCount", "taskDefinition"}, Resource: res("ecs-service", "cluster", "service")})
 	def(Action{Name: "aws.elbv2.waitHealthy", Where: OnAgent,
+		IAM: []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"},
 		Doc: "Wait until a target group has at least count healthy targets.",
 		Inputs: []Input{
 			in("targetGroupArn", "string", ""),
@@ -222,6 +246,7 @@ func init() {
 		},
 		Outputs: []string{"healthy", "targetGroupArn", "loadBalancerDnsName"}})
 	def(Action{Name: "aws.route53.upsertAlias", Where: OnAgent,
+		IAM: []string{"route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:TestDNSAnswer"},
 		Doc: "UPSERT an alias record, wait until the change is INSYNC, then verify the answer with TestDNSAnswer.",
 		Inputs: []Input{
 			req("hostedZoneId", "string", ""),
@@ -233,6 +258,7 @@ func init() {
 		},
 		Outputs: []string{"changeId", "answer"}})
 	def(Action{Name: "aws.cloudwatch.putAlarm", Where: OnAgent,
+		IAM: []string{"cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"},
 		Doc: "Put a metric alarm (idempotent by name).",
 		Inputs: []Input{
 			req("alarmName", "string", ""),
@@ -249,9 +275,11 @@ func init() {
 		},
 		Outputs: []string{"alarmArn"}})
 	def(Action{Name: "aws.cloudwatch.deleteAlarm", Where: OnAgent,
+		IAM:    []string{"cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"},
 		Doc:    "Undo of a new alarm: delete a metric alarm; succeeds if it is already gone.",
 		Inputs: []Input{req("alarmName", "string", "")}, Outputs: []string{"deleted"}, Resource: res("cloudwatch-alarm", "alarmName")})
 	def(Action{Name: "aws.sns.publish", Where: OnAgent,
+		IAM:     []string{"sns:Publish"},
 		Doc:     "Publish a message to an SNS topic.",
 		Inputs:  []Input{req("topicArn", "string", ""), in("subject", "string", ""), req("message", "string", "")},
 		Outputs: []string{"messageId"}})
@@ -271,6 +299,7 @@ func init() {
 		},
 		Outputs: []string{"requests", "errors", "errorRate", "p50Ms", "p99Ms", "body"}})
 	def(Action{Name: "notify", Where: OnAgent,
+		IAM: []string{"sns:Publish"},
 		Doc: "Post a JSON message to a webhook (Slack-compatible {\"text\": ...}) or publish to an SNS topic.",
 		Inputs: []Input{
 			in("webhook", "string", "URL; an empty value means none, so a plan can default it to empty and publish to topicArn"),

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -549,6 +550,22 @@ func TestFailoverFollowsSeed(t *testing.T) {
 		for _, lit := range []string{"arn:aws:", "Z1234567890ABC", "sg-", "elb.amazonaws.com", "https://"} {
 			if strings.Contains(string(b), lit) {
 				t.Errorf("step %s has an inline environment value %q; make it a param", s.ID, lit)
+			}
+		}
+	}
+}
+
+// TestEveryAWSActionDeclaresItsIAM: an AWS action names the IAM actions it needs, each as
+// service:Operation (agent/aws's TestIAMCoversEveryCall holds them to the executor's calls).
+func TestEveryAWSActionDeclaresItsIAM(t *testing.T) {
+	shape := regexp.MustCompile(`^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$`)
+	for name, a := range plan.Catalog {
+		if strings.HasPrefix(name, "aws.") && len(a.IAM) == 0 {
+			t.Errorf("%s declares no IAM actions", name)
+		}
+		for _, act := range a.IAM {
+			if !shape.MatchString(act) {
+				t.Errorf("%s: IAM action %q is not service:Operation", name, act)
 			}
 		}
 	}
