@@ -58,7 +58,7 @@ func newPlanCommand() *cobra.Command {
 		Short: "Validate and inspect plan files",
 		Long:  "Validate and inspect plan files offline; no control plane is needed.\n\n" + planFormatHelp,
 	}
-	cmd.AddCommand(newPlanValidateCommand(), newPlanShowCommand())
+	cmd.AddCommand(newPlanValidateCommand(), newPlanShowCommand(), newPlanActionsCommand())
 	return cmd
 }
 

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kirikae/kirikae/plan"
+)
+
+func newPlanActionsCommand() *cobra.Command {
+	of := &planOutputFlag{}
+	cmd := &cobra.Command{
+		Use:   "actions [NAME]",
+		Short: "List the actions a plan step may name, or show one",
+		Long: `List the catalog of actions a plan step may name in its action field: where each
+runs (on the agent of the step's region, or in the control plane), its inputs (the step's
+with) with their types and whether they are required, the outputs later steps can read
+as ${steps.ID.outputs.NAME}, and the IAM actions an agent needs to run it.
+
+With NAME, show that action in full. -o json prints the same for scripts, for example
+to build an IAM policy for the agents from the actions your plans use.`,
+		Example: `  kirikae plan actions
+  kirikae plan actions aws.rds.restoreSnapshot
+  kirikae plan actions -o json | jq -r '.[].iam[]' | sort -u`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.validate(); err != nil {
+				return err
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			return runPlanActions(cmd.OutOrStdout(), of.output, name)
+		},
+	}
+	of.Bind(cmd.Flags())
+	return cmd
+}
+
+// actionJSON is one catalog entry as `plan actions -o json` prints it.
+type actionJSON struct {
+	Name    string      `json:"name"`
+	Where   string      `json:"where"`
+	Doc     string      `json:"doc"`
+	Inputs  []inputJSON `json:"inputs"`
+	Outputs []string    `json:"outputs"`
+	IAM     []string    `json:"iam"`
+	// Undoes is the kind of resource the action removes or reverts as an undo step.
+	Undoes string `json:"undoes,omitempty"`
+}
+
+type inputJSON struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Required bool   `json:"required"`
+	Doc      string `json:"doc"`
+}
+
+func catalogJSON(name string) ([]actionJSON, error) {
+	var names []string
+	if name != "" {
+		if _, ok := plan.Catalog[name]; !ok {
+			return nil, fmt.Errorf("no action %q in the catalog (kirikae plan actions lists them)", name)
+		}
+		names = []string{name}
+	} else {
+		for n := range plan.Catalog {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+	}
+	out := make([]actionJSON, 0, len(names))
+	for _, n := range names {
+		a := plan.Catalog[n]
+		j := actionJSON{Name: a.Name, Where: string(a.Where), Doc: a.Doc, Inputs: []inputJSON{},
+			Outputs: append([]string{}, a.Outputs...), IAM: append([]string{}, a.IAM...)}
+		for _, in := range a.Inputs {
+			j.Inputs = append(j.Inputs, inputJSON{Name: in.Name, Type: in.Type, Required: in.Required, Doc: in.Doc})
+		}
+		if a.Resource != nil {
+			j.Undoes = a.Resource.Kind
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func runPlanActions(w io.Writer, output, name string) error {
+	list, err := catalogJSON(name)
+	if err != nil {
+		return err
+	}
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(list); err != nil {
+			return fmt.Errorf("encode json: %w", err)
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if name == "" {
+		fmt.Fprintln(tw, "ACTION\tRUNS ON\tWHAT IT DOES")
+		for _, a := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.Where, a.Doc)
+		}
+		return tw.Flush()
+	}
+	a := list[0]
+	fmt.Fprintf(tw, "Action:\t%s\nRuns on:\t%s\nWhat it does:\t%s\n", a.Name, a.Where, a.Doc)
+	if a.Undoes != "" {
+		fmt.Fprintf(tw, "Undoes:\t%s (as a teardown's undo step)\n", a.Undoes)
+	}
+	fmt.Fprintf(tw, "IAM:\t%s\n", orNone(strings.Join(a.IAM, ", ")))
+	fmt.Fprintf(tw, "Outputs:\t%s\n", orNone(strings.Join(a.Outputs, ", ")))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nInputs (with):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tTYPE\tREQUIRED\tABOUT")
+	for _, in := range a.Inputs {
+		req := ""
+		if in.Required {
+			req = "yes"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", in.Name, in.Type, req, in.Doc)
+	}
+	return tw.Flush()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

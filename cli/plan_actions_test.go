@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/kirikae/kirikae/plan"
+)
+
+// TestPlanActions: the catalog as `plan actions` prints it comes from the definitions,
+// an action added to them included, and an unknown name is refused by name.
+func TestPlanActions(t *testing.T) {
+	plan.Catalog["test.widget"] = plan.Action{Name: "test.widget", Where: plan.OnAgent, Doc: "Make a widget.",
+		Inputs:  []plan.Input{{Name: "size", Type: "int", Required: true, Doc: "how big"}},
+		Outputs: []string{"widgetId"}, IAM: []string{"widgets:MakeWidget"}}
+	defer delete(plan.Catalog, "test.widget")
+
+	var b bytes.Buffer
+	if err := runPlanActions(&b, "table", ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "test.widget") || !strings.Contains(b.String(), "aws.rds.restoreSnapshot") {
+		t.Fatalf("the list lacks an action:\n%s", b.String())
+	}
+	b.Reset()
+	if err := runPlanActions(&b, "table", "test.widget"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Runs on:       agent", "IAM:           widgets:MakeWidget", "Outputs:       widgetId", "  size  int   yes       how big"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan actions test.widget lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	if err := runPlanActions(&b, "json", ""); err != nil {
+		t.Fatal(err)
+	}
+	var list []actionJSON
+	if err := json.Unmarshal(b.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(plan.Catalog) {
+		t.Fatalf("json lists %d actions, the catalog holds %d", len(list), len(plan.Catalog))
+	}
+	if err := runPlanActions(&b, "table", "test.nope"); err == nil || !strings.Contains(err.Error(), `no action "test.nope"`) {
+		t.Fatalf("unknown action: %v", err)
+	}
+	// A plan that uses the new action validates against its definition.
+	src := "apiVersion: kirikae/v1\nkind: Plan\nname: w\nrunKind: recovery\nsteps:\n  - {id: a, region: us-west-2, action: test.widget, with: {size: 3}}\n  - {id: b, region: us-west-2, action: test.widget, with: {}}\n"
+	_, err := plan.Parse("w.yaml", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), "w.yaml:7") || !strings.Contains(err.Error(), "size") {
+		t.Fatalf("a missing required input of the new action: %v", err)
+	}
+}
