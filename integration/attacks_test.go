@@ -297,6 +297,22 @@ func TestAViewerCannotWedgeARun(t *testing.T) {
 			t.Fatalf("the viewer's approval of %s was accepted", step)
 		}
 	}
+	// Each refusal is in the audit log, under the viewer's name.
+	var a struct {
+		Entries []struct{ Actor, Method, Result, Request string } `json:"entries"`
+	}
+	if err := w.c.CLIJSON("operator-admin", &a, "audit"); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, e := range a.Entries {
+		if strings.HasSuffix(e.Actor, "/operator/vic") && e.Method == "run.approve" && strings.HasPrefix(e.Result, "error: ") && strings.Contains(e.Request, "cpstart/") {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Fatalf("%d of the viewer's 3 refused approvals are in the audit log", refused)
+	}
 	raftIndex := func() int64 {
 		r := w.regionState()
 		n, _ := strconv.ParseInt(r.RaftIndex, 10, 64)
