@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -64,21 +63,16 @@ type inputJSON struct {
 }
 
 func catalogJSON(name string) ([]actionJSON, error) {
-	var names []string
+	list := plan.Actions()
 	if name != "" {
-		if _, ok := plan.Catalog[name]; !ok {
+		a, ok := plan.ActionOf(name)
+		if !ok {
 			return nil, fmt.Errorf("no action %q in the catalog (kirikae plan actions lists them)", name)
 		}
-		names = []string{name}
-	} else {
-		for n := range plan.Catalog {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		list = []plan.Action{a}
 	}
-	out := make([]actionJSON, 0, len(names))
-	for _, n := range names {
-		a := plan.Catalog[n]
+	out := make([]actionJSON, 0, len(list))
+	for _, a := range list {
 		j := actionJSON{Name: a.Name, Where: string(a.Where), Doc: a.Doc, Inputs: []inputJSON{},
 			Outputs: append([]string{}, a.Outputs...), IAM: append([]string{}, a.IAM...)}
 		for _, in := range a.Inputs {

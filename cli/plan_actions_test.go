@@ -6,16 +6,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/plan"
 )
+
+type widgetIn struct {
+	Size int `json:"size" kirikae:"required" doc:"how big"`
+}
+
+type widgetOut struct {
+	WidgetID string `json:"widgetId"`
+}
 
 // TestPlanActions: the catalog as `plan actions` prints it comes from the definitions,
 // an action added to them included, and an unknown name is refused by name.
 func TestPlanActions(t *testing.T) {
-	plan.Catalog["test.widget"] = plan.Action{Name: "test.widget", Where: plan.OnAgent, Doc: "Make a widget.",
-		Inputs:  []plan.Input{{Name: "size", Type: "int", Required: true, Doc: "how big"}},
-		Outputs: []string{"widgetId"}, IAM: []string{"widgets:MakeWidget"}}
-	defer delete(plan.Catalog, "test.widget")
+	catalog.Define(catalog.Def[widgetIn, widgetOut]{Name: "test.widget", Where: catalog.OnAgent, Doc: "Make a widget.",
+		IAM: []string{"widgets:MakeWidget"}})
+	defer catalog.Undefine("test.widget")
 
 	var b bytes.Buffer
 	if err := runPlanActions(&b, "table", ""); err != nil {
@@ -41,8 +49,8 @@ func TestPlanActions(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != len(plan.Catalog) {
-		t.Fatalf("json lists %d actions, the catalog holds %d", len(list), len(plan.Catalog))
+	if len(list) != len(plan.Actions()) {
+		t.Fatalf("json lists %d actions, the catalog holds %d", len(list), len(plan.Actions()))
 	}
 	if err := runPlanActions(&b, "table", "test.nope"); err == nil || !strings.Contains(err.Error(), `no action "test.nope"`) {
 		t.Fatalf("unknown action: %v", err)

@@ -175,9 +175,9 @@ func InterpolateWith(s *Step, ctx Context) (map[string]any, error) {
 	if m == nil {
 		m = map[string]any{}
 	}
-	act := Catalog[s.Action]
+	act, _ := ActionOf(s.Action)
 	for k, val := range m {
-		in, ok := act.input(k)
+		in, ok := inputOf(act, k)
 		str, isStr := val.(string)
 		if !ok || !isStr {
 			continue

@@ -132,7 +132,10 @@ type Step struct {
 }
 
 // Where says whether the step runs on an agent or on the control plane.
-func (s *Step) Where() Where { return Catalog[s.Action].Where }
+func (s *Step) Where() Where {
+	a, _ := ActionOf(s.Action)
+	return a.Where
+}
 
 // SkipInDrill reports whether partial drills skip the step.
 func (s *Step) SkipInDrill() bool { return s.Drill == DrillSkip }

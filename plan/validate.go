@@ -701,7 +701,7 @@ func (v *validator) checkSteps() {
 			v.errf(line("phase"), sn.field+".phase", "unknown phase %q (want one of: %s)", s.Phase, phaseList)
 		}
 		// Action.
-		act, known := Catalog[s.Action]
+		act, known := ActionOf(s.Action)
 		if s.Action != "" && !known {
 			v.errf(line("action"), sn.field+".action", "unknown action %q%s", s.Action, suggest(s.Action, catalogNames()))
 		}
@@ -720,7 +720,7 @@ func (v *validator) checkSteps() {
 				k, val := w.Content[i], resolveAlias(w.Content[i+1])
 				var typ string
 				if known {
-					if in, ok := act.input(k.Value); ok {
+					if in, ok := inputOf(act, k.Value); ok {
 						typ = in.Type
 					}
 				}
@@ -824,15 +824,14 @@ func (p *Plan) phaseIDs() []string {
 }
 
 func catalogNames() []string {
-	out := make([]string, 0, len(Catalog))
-	for n := range Catalog {
-		out = append(out, n)
+	var out []string
+	for _, a := range Actions() {
+		out = append(out, a.Name)
 	}
-	sort.Strings(out)
 	return out
 }
 
-func (a Action) input(name string) (Input, bool) {
+func inputOf(a Action, name string) (Input, bool) {
 	for _, in := range a.Inputs {
 		if in.Name == name {
 			return in, true
@@ -894,9 +893,9 @@ func (v *validator) checkInputs(s *Step, sn *stepNodes, act Action) {
 			k, val := w.Content[i], resolveAlias(w.Content[i+1])
 			field := sn.field + ".with." + k.Value
 			given[k.Value] = true
-			in, ok := act.input(k.Value)
+			in, ok := inputOf(act, k.Value)
 			if !ok {
-				v.errf(k.Line, field, "unknown input %q for %s (want one of: %s)", k.Value, s.Action, strings.Join(act.inputNames(), ", "))
+				v.errf(k.Line, field, "unknown input %q for %s (want one of: %s)", k.Value, s.Action, strings.Join(inputNames(act), ", "))
 				continue
 			}
 			v.checkType(val, field, in.Type)
@@ -913,7 +912,7 @@ func (v *validator) checkInputs(s *Step, sn *stepNodes, act Action) {
 	}
 }
 
-func (a Action) inputNames() []string {
+func inputNames(a Action) []string {
 	out := make([]string, len(a.Inputs))
 	for i, in := range a.Inputs {
 		out[i] = in.Name
@@ -1052,7 +1051,7 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 			case !v.isAncestor(src, s):
 				v.errf(n.Line, field, "${%s}: step %q is not an ancestor of %q through needs, so its outputs may not exist yet", r.raw, r.name, s.ID)
 			default:
-				if act, ok := Catalog[src.Action]; ok && !slices.Contains(act.Outputs, r.out) {
+				if act, ok := ActionOf(src.Action); ok && !slices.Contains(act.Outputs, r.out) {
 					outs := "none"
 					if len(act.Outputs) > 0 {
 						outs = strings.Join(act.Outputs, ", ")
@@ -1128,7 +1127,7 @@ func keepLiterals(s *Step, sn *stepNodes, act Action) {
 	}
 	for i := 0; i+1 < len(w.Content); i += 2 {
 		k, val := w.Content[i], resolveAlias(w.Content[i+1])
-		in, ok := act.input(k.Value)
+		in, ok := inputOf(act, k.Value)
 		if !ok || val == nil || val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
 			continue
 		}

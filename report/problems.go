@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kirikae/kirikae/catalog"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/human"
-	"github.com/kirikae/kirikae/plan"
 )
 
 // Improvement texts, one per kind of cause. Each problem names the one it calls for.
@@ -165,7 +165,7 @@ func guardRail(s string) string {
 func slowAdvice(st StepTiming) string {
 	base := fmt.Sprintf("Re-estimate the expect of %s (took %s against %s)", st.ID, human.Duration(st.Actual), human.Duration(st.Expect))
 	switch st.Action {
-	case plan.ActionRestoreSnapshot:
+	case catalog.RestoreSnapshot.Name:
 		return base + ", or avoid the restore: promote a cross-region read replica instead."
 	case "aws.elasticache.createReplicationGroup":
 		return base + ", or keep a small ElastiCache group in the DR region and scale it up."

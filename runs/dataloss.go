@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/kirikae/kirikae/catalog"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 )
@@ -25,7 +26,7 @@ type DataLoss struct {
 // false when no restore says.
 func DataLossOf(run *kirikaev1.Run, refused bool) (dl DataLoss, ok bool) {
 	for _, st := range run.GetSteps() {
-		if st.GetSpec().GetAction() != plan.ActionRestoreSnapshot {
+		if st.GetSpec().GetAction() != catalog.RestoreSnapshot.Name {
 			continue
 		}
 		src, wasRefused := st.GetOutputsJson(), false

@@ -4,15 +4,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kirikae/kirikae/catalog"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
-	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/runs"
 )
 
 func TestDataLossOf(t *testing.T) {
 	restore := func(id string, status kirikaev1.StepStatus, outputs, failure string) *kirikaev1.StepState {
 		return &kirikaev1.StepState{Id: id, Status: status, OutputsJson: outputs, FailureOutputsJson: failure,
-			Spec: &kirikaev1.StepSpec{Action: plan.ActionRestoreSnapshot}}
+			Spec: &kirikaev1.StepSpec{Action: catalog.RestoreSnapshot.Name}}
 	}
 	run := &kirikaev1.Run{Steps: []*kirikaev1.StepState{
 		{Id: "other", Status: kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, OutputsJson: `{"snapshotAgeSeconds":999999}`, Spec: &kirikaev1.StepSpec{Action: "aws.ecs.updateService"}},

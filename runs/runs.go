@@ -156,7 +156,7 @@ func checklistRole(owner string) string {
 // UndoResource names the resource an undo step touches, as region/kind/id, from the
 // catalog's Resource of its action; "" when the action names none.
 func (p *Planner) UndoResource(region string, u *kirikaev1.UndoStep) string {
-	a, ok := plan.Catalog[u.GetAction()]
+	a, ok := plan.ActionOf(u.GetAction())
 	if !ok || a.Resource == nil {
 		return ""
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kirikae/kirikae/agent/action"
-	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // Options tune the executors. The zero value suits real AWS.
@@ -203,7 +203,7 @@ func Register(reg *action.Registry, clientsFor func(region string) (*Clients, er
 	ecsc := func(c *Clients) *ecs.Client { return c.ECS }
 	reg.Register("aws.health.events", &HealthEvents{Client: client(clientsFor, func(c *Clients) HealthAPI { return c.Health }), Opts: opts})
 	reg.Register("aws.ec2.verifyNetwork", &VerifyNetwork{Client: client(clientsFor, func(c *Clients) EC2API { return c.EC2 }), Opts: opts})
-	reg.Register(plan.ActionRestoreSnapshot, &RDSRestoreSnapshot{Client: client(clientsFor, func(c *Clients) RDSRestoreAPI { return rdsc(c) }), Opts: opts})
+	reg.Register(catalog.RestoreSnapshot.Name, &RDSRestoreSnapshot{Client: client(clientsFor, func(c *Clients) RDSRestoreAPI { return rdsc(c) }), Opts: opts})
 	reg.Register("aws.rds.restorePointInTime", &RDSRestorePointInTime{Client: client(clientsFor, func(c *Clients) RDSPointInTimeAPI { return rdsc(c) }), Opts: opts})
 	reg.Register("aws.rds.snapshot", &RDSSnapshot{Client: client(clientsFor, func(c *Clients) RDSSnapshotAPI { return rdsc(c) }), Opts: opts})
 	reg.Register("aws.rds.copySnapshot", &RDSCopySnapshot{Client: client(clientsFor, func(c *Clients) RDSCopyAPI { return rdsc(c) }), Opts: opts})

@@ -96,7 +96,8 @@ func TestOutputsMatchCatalog(t *testing.T) {
 	reg := action.NewRegistry()
 	agentaws.Register(reg, func(string) (*agentaws.Clients, error) { return nil, errors.New("unused") }, agentaws.Options{})
 	action.RegisterBuiltins(reg, action.BuiltinOptions{})
-	for name, a := range plan.Catalog {
+	for _, a := range plan.Actions() {
+		name := a.Name
 		_, ok := reg.Lookup(name)
 		if ok != (a.Where == plan.OnAgent) {
 			t.Errorf("%s (where %s): registered=%v", name, a.Where, ok)
@@ -123,7 +124,7 @@ func TestOutputsMatchCatalog(t *testing.T) {
 				}
 			}
 			slices.Sort(keys)
-			want := slices.Sorted(slices.Values(plan.Catalog[c.action].Outputs))
+			want := slices.Sorted(slices.Values(actionOf(t, c.action).Outputs))
 			if !slices.Equal(keys, want) {
 				t.Fatalf("outputs %v, catalog says %v", keys, want)
 			}
@@ -151,7 +152,8 @@ func TestEveryCatalogInputIsRead(t *testing.T) {
 			src.Write(b)
 		}
 	}
-	for name, a := range plan.Catalog {
+	for _, a := range plan.Actions() {
+		name := a.Name
 		if a.Where != plan.OnAgent {
 			continue
 		}

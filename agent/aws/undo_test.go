@@ -211,7 +211,7 @@ func TestUndoTearsDown(t *testing.T) {
 				t.Fatalf("undo\n%#v\nwant\n%#v", undo, want)
 			}
 			for _, u := range undo {
-				if a, ok := plan.Catalog[u.Action]; !ok || a.Where != plan.OnAgent {
+				if a, ok := plan.ActionOf(u.Action); !ok || a.Where != plan.OnAgent {
 					t.Fatalf("undo action %s is not an agent action of the catalog", u.Action)
 				}
 			}

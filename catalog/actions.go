@@ -1,0 +1,557 @@
+package catalog
+
+import "time"
+
+// The catalog. Each action is one Define, with its inputs and outputs as struct types; the
+// names of the actions the rest of the code refers to are the definitions' Name.
+
+// HealthEventsIn are the inputs of aws.health.events.
+type HealthEventsIn struct {
+	Region              string   `json:"region" kirikae:"required" doc:"the region whose events to list, e.g. the failed region"`
+	EventTypeCategories []string `json:"eventTypeCategories,omitempty" doc:"e.g. [issue]; default [issue]"`
+	Services            []string `json:"services,omitempty" doc:"AWS service names to keep, e.g. [EC2, RDS]; default all"`
+	FailIfOpen          bool     `json:"failIfOpen,omitempty" doc:"fail the step while any matching event is open (cutback: confirm the region has recovered); default false"`
+}
+
+// HealthEventsOut are its outputs.
+type HealthEventsOut struct {
+	OpenEvents int64    `json:"openEvents"`
+	EventArns  []string `json:"eventArns"`
+	Summary    string   `json:"summary"`
+}
+
+// HealthEvents lists open AWS Health events.
+var HealthEvents = Define(Def[HealthEventsIn, HealthEventsOut]{Name: "aws.health.events", Where: OnAgent,
+	IAM: []string{"health:DescribeEvents"},
+	Doc: "Open AWS Health events for a region (Health is global: run it on the surviving region's agent)."})
+
+// VerifyNetworkIn are the inputs of aws.ec2.verifyNetwork.
+type VerifyNetworkIn struct {
+	VPCName        string   `json:"vpcName" kirikae:"required" doc:"the VPC's Name tag, e.g. kaigo-subsys-dr-vpc"`
+	MinSubnets     int      `json:"minSubnets,omitempty" doc:"subnets required in the VPC; default 2"`
+	SecurityGroups []string `json:"securityGroups,omitempty" doc:"security group names (group-name) that must exist in the VPC"`
+	MinRouteTables int      `json:"minRouteTables,omitempty" doc:"route tables required; default 1"`
+}
+
+// VerifyNetworkOut are its outputs.
+type VerifyNetworkOut struct {
+	VPCID            string   `json:"vpcId"`
+	SubnetIDs        []string `json:"subnetIds"`
+	SecurityGroupIDs []string `json:"securityGroupIds"`
+	RouteTableIDs    []string `json:"routeTableIds"`
+}
+
+// VerifyNetwork checks the DR network.
+var VerifyNetwork = Define(Def[VerifyNetworkIn, VerifyNetworkOut]{Name: "aws.ec2.verifyNetwork", Where: OnAgent,
+	IAM: []string{"ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables"},
+	Doc: "Check that the VPC (by Name tag), its subnets, security groups and route tables exist."})
+
+// RestoreSnapshotIn are the inputs of aws.rds.restoreSnapshot.
+type RestoreSnapshotIn struct {
+	InstanceID         string   `json:"instanceId" kirikae:"required" doc:"the instance to create, e.g. kaigo-subsys-dr"`
+	SourceInstance     string   `json:"sourceInstance,omitempty" doc:"use the newest available snapshot of this instance (manual or copied)"`
+	SnapshotID         string   `json:"snapshotId,omitempty" doc:"restore this snapshot instead of the newest"`
+	InstanceClass      string   `json:"instanceClass,omitempty" doc:"e.g. db.r6g.large"`
+	SubnetGroup        string   `json:"subnetGroup,omitempty" doc:"DB subnet group name"`
+	SecurityGroups     []string `json:"securityGroups,omitempty" doc:"VPC security group ids"`
+	MultiAZ            *bool    `json:"multiAz,omitempty" doc:"default true"`
+	PubliclyAccessible bool     `json:"publiclyAccessible,omitempty" doc:"default false"`
+	MaxAge             Duration `json:"maxAge,omitempty" doc:"refuse a snapshot older than this (the RPO) unless allowDataLoss"`
+	AllowDataLoss      bool     `json:"allowDataLoss,omitempty" doc:"restore even when the snapshot is older than maxAge; default false"`
+}
+
+// RestoreSnapshotOut are its outputs. SnapshotID, SnapshotTime and SnapshotAgeSeconds say
+// which data the restore holds; a refusal of a snapshot as older than maxAge carries them
+// too, as the step's failure outputs.
+type RestoreSnapshotOut struct {
+	Endpoint           string `json:"endpoint"`
+	Port               int64  `json:"port"`
+	SnapshotID         string `json:"snapshotId"`
+	SnapshotTime       string `json:"snapshotTime"`
+	SnapshotAgeSeconds int64  `json:"snapshotAgeSeconds"`
+	DataLossWindow     string `json:"dataLossWindow"`
+}
+
+// DataLoss is the window of data the restore loses: how old its data was.
+func (o RestoreSnapshotOut) DataLoss() time.Duration {
+	return time.Duration(o.SnapshotAgeSeconds) * time.Second
+}
+
+// RestoreSnapshot restores RDS from a snapshot.
+var RestoreSnapshot = Define(Def[RestoreSnapshotIn, RestoreSnapshotOut]{Name: "aws.rds.restoreSnapshot", Where: OnAgent,
+	IAM: []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"},
+	Doc: "Restore a DB instance from the newest available snapshot of sourceInstance (or a named one), reporting its age against maxAge; adopts an instance that already exists."})
+
+// RestorePointInTimeIn are the inputs of aws.rds.restorePointInTime.
+type RestorePointInTimeIn struct {
+	SourceInstance string     `json:"sourceInstance" kirikae:"required" doc:"the instance to restore from"`
+	InstanceID     string     `json:"instanceId" kirikae:"required" doc:"the instance to create"`
+	RestoreTime    *time.Time `json:"restoreTime,omitempty" doc:"RFC 3339; default the latest restorable time"`
+	InstanceClass  string     `json:"instanceClass,omitempty"`
+	SubnetGroup    string     `json:"subnetGroup,omitempty"`
+	SecurityGroups []string   `json:"securityGroups,omitempty"`
+	MultiAZ        *bool      `json:"multiAz,omitempty" doc:"default true"`
+}
+
+// RestorePointInTimeOut are its outputs.
+type RestorePointInTimeOut struct {
+	Endpoint    string `json:"endpoint"`
+	Port        int64  `json:"port"`
+	RestoreTime string `json:"restoreTime"`
+}
+
+// RestorePointInTime restores RDS to a point in time.
+var RestorePointInTime = Define(Def[RestorePointInTimeIn, RestorePointInTimeOut]{Name: "aws.rds.restorePointInTime", Where: OnAgent,
+	IAM: []string{"rds:DescribeDBInstances", "rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"},
+	Doc: "Restore sourceInstance to a point in time (or the latest restorable time) as a new instance."})
+
+// SnapshotIn are the inputs of aws.rds.snapshot.
+type SnapshotIn struct {
+	InstanceID string `json:"instanceId" kirikae:"required"`
+	SnapshotID string `json:"snapshotId" kirikae:"required" doc:"e.g. kaigo-subsys-dr-before-cutback-${run.startedCompact}"`
+}
+
+// SnapshotOut are the outputs of aws.rds.snapshot and aws.rds.copySnapshot.
+type SnapshotOut struct {
+	SnapshotID  string `json:"snapshotId"`
+	SnapshotARN string `json:"snapshotArn"`
+}
+
+// Snapshot takes a manual RDS snapshot.
+var Snapshot = Define(Def[SnapshotIn, SnapshotOut]{Name: "aws.rds.snapshot", Where: OnAgent,
+	IAM: []string{"rds:DescribeDBSnapshots", "rds:CreateDBSnapshot"},
+	Doc: "Take a manual snapshot and wait until it is available; adopts an existing one of that id."})
+
+// CopySnapshotIn are the inputs of aws.rds.copySnapshot.
+type CopySnapshotIn struct {
+	SourceSnapshotARN string `json:"sourceSnapshotArn" kirikae:"required" doc:"ARN of the snapshot in the source region"`
+	SourceRegion      string `json:"sourceRegion" kirikae:"required"`
+	TargetSnapshotID  string `json:"targetSnapshotId" kirikae:"required"`
+	KMSKeyID          string `json:"kmsKeyId,omitempty" doc:"KMS key in the target region"`
+}
+
+// CopySnapshot copies an RDS snapshot across regions.
+var CopySnapshot = Define(Def[CopySnapshotIn, SnapshotOut]{Name: "aws.rds.copySnapshot", Where: OnAgent,
+	IAM: []string{"rds:DescribeDBSnapshots", "rds:CopyDBSnapshot", "kms:CreateGrant", "kms:DescribeKey"},
+	Doc: "Copy a snapshot into the step's region (cross-region), encrypted with kmsKeyId, and wait until it is available."})
+
+// DeleteIn are the inputs of aws.rds.delete.
+type DeleteIn struct {
+	InstanceID      string `json:"instanceId" kirikae:"required"`
+	FinalSnapshotID string `json:"finalSnapshotId" kirikae:"required" doc:"a final snapshot is always taken"`
+	VerifiedCopy    string `json:"verifiedCopy" kirikae:"required" doc:"a snapshot id (in this region) that must be available before the delete"`
+}
+
+// DeleteOut are its outputs.
+type DeleteOut struct {
+	FinalSnapshotID string `json:"finalSnapshotId"`
+}
+
+// Delete deletes a DB instance, guarded.
+var Delete = Define(Def[DeleteIn, DeleteOut]{Name: "aws.rds.delete", Where: OnAgent,
+	IAM: []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:CreateDBSnapshot", "rds:DeleteDBInstance"},
+	Doc: "Delete a DB instance, guarded: needs a final snapshot id, and refuses unless verifiedCopy is an available snapshot."})
+
+// InstanceIn names one DB instance.
+type InstanceIn struct {
+	InstanceID string `json:"instanceId" kirikae:"required"`
+}
+
+// StopOut are the outputs of aws.rds.stop.
+type StopOut struct {
+	Status string `json:"status"`
+}
+
+// Stop stops a DB instance.
+var Stop = Define(Def[InstanceIn, StopOut]{Name: "aws.rds.stop", Where: OnAgent,
+	IAM: []string{"rds:DescribeDBInstances", "rds:StopDBInstance"},
+	Doc: "Stop a DB instance and wait until it is stopped."})
+
+// DeleteRestoredIn are the inputs of aws.rds.deleteRestored.
+type DeleteRestoredIn struct {
+	InstanceID       string    `json:"instanceId" kirikae:"required" doc:"the restored instance, e.g. kaigo-subsys-dr"`
+	CreateTime       time.Time `json:"createTime" kirikae:"required" doc:"RFC 3339: the InstanceCreateTime the restore reported"`
+	SourceSnapshotID string    `json:"sourceSnapshotId,omitempty" doc:"the snapshot the instance was restored from; it must be available, and then no final snapshot is taken"`
+}
+
+// DeletedOut are the outputs of an undo that deletes.
+type DeletedOut struct {
+	Deleted bool `json:"deleted"`
+}
+
+// DeleteRestored is the undo of a restore.
+var DeleteRestored = Define(Def[DeleteRestoredIn, DeletedOut]{Name: "aws.rds.deleteRestored", Where: OnAgent,
+	IAM:      []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:CreateDBSnapshot", "rds:DeleteDBInstance"},
+	Resource: &ResourceRef{Kind: "rds-db-instance", Inputs: []string{"instanceId"}},
+	Doc:      "Undo of a drill's restore: delete the DB instance the drill restored and wait until it is gone; succeeds if it is already gone. Guard rails: refuses unless the instance's creation time is createTime, so it never deletes an instance that was there before or was recreated since; and deletes only with a verified snapshot of the data: the available sourceSnapshotId it was restored from, or else a final snapshot."})
+
+// CreateReplicationGroupIn are the inputs of aws.elasticache.createReplicationGroup.
+type CreateReplicationGroupIn struct {
+	ReplicationGroupID string   `json:"replicationGroupId" kirikae:"required"`
+	Description        string   `json:"description,omitempty"`
+	NodeType           string   `json:"nodeType,omitempty" doc:"e.g. cache.r6g.large"`
+	NumCacheClusters   int      `json:"numCacheClusters,omitempty" doc:"default 2"`
+	EngineVersion      string   `json:"engineVersion,omitempty" doc:"e.g. 7.0"`
+	AutomaticFailover  *bool    `json:"automaticFailover,omitempty" doc:"default true"`
+	SubnetGroup        string   `json:"subnetGroup,omitempty"`
+	SecurityGroups     []string `json:"securityGroups,omitempty"`
+}
+
+// CreateReplicationGroupOut are its outputs.
+type CreateReplicationGroupOut struct {
+	PrimaryEndpoint string `json:"primaryEndpoint"`
+	Port            int64  `json:"port"`
+}
+
+// CreateReplicationGroup creates the Redis group.
+var CreateReplicationGroup = Define(Def[CreateReplicationGroupIn, CreateReplicationGroupOut]{Name: "aws.elasticache.createReplicationGroup", Where: OnAgent,
+	IAM: []string{"elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource"},
+	Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one."})
+
+// ReplicationGroupIn names one replication group.
+type ReplicationGroupIn struct {
+	ReplicationGroupID string `json:"replicationGroupId" kirikae:"required"`
+}
+
+// DeleteReplicationGroup deletes the Redis group.
+var DeleteReplicationGroup = Define(Def[ReplicationGroupIn, DeletedOut]{Name: "aws.elasticache.deleteReplicationGroup", Where: OnAgent,
+	IAM:      []string{"elasticache:DescribeReplicationGroups", "elasticache:DeleteReplicationGroup"},
+	Resource: &ResourceRef{Kind: "elasticache-replication-group", Inputs: []string{"replicationGroupId"}},
+	Doc:      "Delete a replication group and wait until it is gone; succeeds if it is already gone."})
+
+// RestoreLatestIn are the inputs of aws.backup.restoreLatest.
+type RestoreLatestIn struct {
+	Vault        string            `json:"vault" kirikae:"required" doc:"e.g. kaigo-subsys-dr-backup-vault"`
+	ResourceType string            `json:"resourceType,omitempty" doc:"default EFS"`
+	IAMRoleARN   string            `json:"iamRoleArn" kirikae:"required"`
+	Metadata     map[string]string `json:"metadata,omitempty" doc:"restore metadata, e.g. PerformanceMode, Encrypted"`
+	MaxAge       Duration          `json:"maxAge,omitempty" doc:"report (not refuse) a recovery point older than this"`
+}
+
+// RestoreLatestOut are its outputs.
+type RestoreLatestOut struct {
+	RestoreJobID            string `json:"restoreJobId"`
+	RecoveryPointARN        string `json:"recoveryPointArn"`
+	FileSystemID            string `json:"fileSystemId"`
+	RecoveryPointAgeSeconds int64  `json:"recoveryPointAgeSeconds"`
+}
+
+// RestoreLatest restores EFS from the newest recovery point.
+var RestoreLatest = Define(Def[RestoreLatestIn, RestoreLatestOut]{Name: "aws.backup.restoreLatest", Where: OnAgent,
+	IAM: []string{"backup:ListRecoveryPointsByBackupVault", "backup:StartRestoreJob", "backup:DescribeRestoreJob", "iam:PassRole"},
+	Doc: "Restore the newest completed recovery point of resourceType in a backup vault and wait for the restore job."})
+
+// DeleteRestoredJobIn are the inputs of aws.backup.deleteRestored.
+type DeleteRestoredJobIn struct {
+	RestoreJobID string `json:"restoreJobId" kirikae:"required" doc:"the job aws.backup.restoreLatest started"`
+}
+
+// DeleteRestoredJobOut are its outputs.
+type DeleteRestoredJobOut struct {
+	Deleted      bool   `json:"deleted"`
+	FileSystemID string `json:"fileSystemId"`
+}
+
+// DeleteRestoredJob is the undo of an EFS restore.
+var DeleteRestoredJob = Define(Def[DeleteRestoredJobIn, DeleteRestoredJobOut]{Name: "aws.backup.deleteRestored", Where: OnAgent,
+	IAM:      []string{"backup:DescribeRestoreJob", "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem"},
+	Resource: &ResourceRef{Kind: "backup-restore-job", Inputs: []string{"restoreJobId"}},
+	Doc:      "Undo of aws.backup.restoreLatest: wait until the restore job has ended (AWS Backup cannot stop one), then delete the EFS file system it created; nothing if it created none."})
+
+// FileSystemIn names one EFS file system.
+type FileSystemIn struct {
+	FileSystemID string `json:"fileSystemId" kirikae:"required" doc:"e.g. fs-0123456789abcdef0"`
+}
+
+// DeleteFileSystem deletes an EFS file system.
+var DeleteFileSystem = Define(Def[FileSystemIn, DeletedOut]{Name: "aws.efs.deleteFileSystem", Where: OnAgent,
+	IAM:      []string{"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem"},
+	Resource: &ResourceRef{Kind: "efs-file-system", Inputs: []string{"fileSystemId"}},
+	Doc:      "Undo of an EFS restore: delete a file system and wait until it is gone; succeeds if it is already gone."})
+
+// SecretPutIn are the inputs of aws.secretsmanager.put.
+type SecretPutIn struct {
+	SecretID string         `json:"secretId" kirikae:"required"`
+	Value    string         `json:"value,omitempty" doc:"the secret string"`
+	JSON     map[string]any `json:"json,omitempty" doc:"or a map, written as a JSON object"`
+}
+
+// SecretVersionOut are the outputs of a secret write.
+type SecretVersionOut struct {
+	VersionID string `json:"versionId"`
+}
+
+// SecretPut writes a secret.
+var SecretPut = Define(Def[SecretPutIn, SecretVersionOut]{Name: "aws.secretsmanager.put", Where: OnAgent,
+	IAM: []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
+	Doc: "Write a secret value; skips the write when the current value is already equal."})
+
+// SecretRestoreVersionIn are the inputs of aws.secretsmanager.restoreVersion.
+type SecretRestoreVersionIn struct {
+	SecretID  string `json:"secretId" kirikae:"required"`
+	VersionID string `json:"versionId" kirikae:"required" doc:"the version that was AWSCURRENT before the write"`
+}
+
+// SecretRestoreVersion is the undo of a secret write.
+var SecretRestoreVersion = Define(Def[SecretRestoreVersionIn, SecretVersionOut]{Name: "aws.secretsmanager.restoreVersion", Where: OnAgent,
+	IAM:      []string{"secretsmanager:GetSecretValue", "secretsmanager:UpdateSecretVersionStage"},
+	Resource: &ResourceRef{Kind: "secretsmanager-secret", Inputs: []string{"secretId"}},
+	Doc:      "Undo of a secret write: make versionId AWSCURRENT again (UpdateSecretVersionStage); a no-op when it already is."})
+
+// RegisterTaskDefinitionIn are the inputs of aws.ecs.registerTaskDefinition.
+type RegisterTaskDefinitionIn struct {
+	Family           string            `json:"family" kirikae:"required"`
+	Image            string            `json:"image" kirikae:"required"`
+	CPU              string            `json:"cpu,omitempty" doc:"default 512"`
+	Memory           string            `json:"memory,omitempty" doc:"default 1024"`
+	ContainerPort    int               `json:"containerPort,omitempty" doc:"default 8080"`
+	Environment      map[string]string `json:"environment,omitempty" doc:"container environment"`
+	Secrets          map[string]string `json:"secrets,omitempty" doc:"name -> secret ARN or id"`
+	ExecutionRoleARN string            `json:"executionRoleArn,omitempty"`
+}
+
+// RegisterTaskDefinitionOut are its outputs.
+type RegisterTaskDefinitionOut struct {
+	TaskDefinitionARN string `json:"taskDefinitionArn"`
+	Revision          int64  `json:"revision"`
+}
+
+// RegisterTaskDefinition registers the DR task definition.
+var RegisterTaskDefinition = Define(Def[RegisterTaskDefinitionIn, RegisterTaskDefinitionOut]{Name: "aws.ecs.registerTaskDefinition", Where: OnAgent,
+	IAM: []string{"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "iam:PassRole"},
+	Doc: "Register a task definition; adopts the latest revision of the family when it is identical."})
+
+// TaskDefinitionIn names one task definition revision.
+type TaskDefinitionIn struct {
+	TaskDefinition string `json:"taskDefinition" kirikae:"required" doc:"the revision's ARN"`
+}
+
+// DeregisterTaskDefinitionOut are the outputs of aws.ecs.deregisterTaskDefinition.
+type DeregisterTaskDefinitionOut struct {
+	TaskDefinitionARN string `json:"taskDefinitionArn"`
+	Status            string `json:"status"`
+}
+
+// DeregisterTaskDefinition is the undo of a registration.
+var DeregisterTaskDefinition = Define(Def[TaskDefinitionIn, DeregisterTaskDefinitionOut]{Name: "aws.ecs.deregisterTaskDefinition", Where: OnAgent,
+	IAM:      []string{"ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"},
+	Resource: &ResourceRef{Kind: "ecs-task-definition", Inputs: []string{"taskDefinition"}},
+	Doc:      "Undo of a registration: deregister a task definition revision; a no-op when it is already INACTIVE."})
+
+// UpdateServiceIn are the inputs of aws.ecs.updateService.
+type UpdateServiceIn struct {
+	Cluster            string `json:"cluster" kirikae:"required"`
+	Service            string `json:"service" kirikae:"required"`
+	DesiredCount       int    `json:"desiredCount" kirikae:"required"`
+	TaskDefinition     string `json:"taskDefinition,omitempty" doc:"ARN or family:revision"`
+	Wait               *bool  `json:"wait,omitempty" doc:"wait for services-stable; default true"`
+	ForceNewDeployment bool   `json:"forceNewDeployment,omitempty" doc:"replace the running tasks even when nothing else changes, so they read new secrets; default false"`
+}
+
+// UpdateServiceOut are its outputs.
+type UpdateServiceOut struct {
+	RunningCount   int64  `json:"runningCount"`
+	TaskDefinition string `json:"taskDefinition"`
+}
+
+// UpdateService scales a service.
+var UpdateService = Define(Def[UpdateServiceIn, UpdateServiceOut]{Name: "aws.ecs.updateService", Where: OnAgent,
+	IAM:      []string{"ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:UpdateService"},
+	Resource: &ResourceRef{Kind: "ecs-service", Inputs: []string{"cluster", "service"}},
+	Doc:      "Set a service's desired count (and task definition) and wait until it is stable."})
+
+// WaitHealthyIn are the inputs of aws.elbv2.waitHealthy.
+type WaitHealthyIn struct {
+	TargetGroupARN  string `json:"targetGroupArn,omitempty"`
+	TargetGroupName string `json:"targetGroupName,omitempty" doc:"looked up when no ARN is given"`
+	Count           int    `json:"count,omitempty" doc:"default 2"`
+}
+
+// WaitHealthyOut are its outputs.
+type WaitHealthyOut struct {
+	Healthy             int64  `json:"healthy"`
+	TargetGroupARN      string `json:"targetGroupArn"`
+	LoadBalancerDNSName string `json:"loadBalancerDnsName"`
+}
+
+// WaitHealthy waits for healthy targets.
+var WaitHealthy = Define(Def[WaitHealthyIn, WaitHealthyOut]{Name: "aws.elbv2.waitHealthy", Where: OnAgent,
+	IAM: []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"},
+	Doc: "Wait until a target group has at least count healthy targets."})
+
+// UpsertAliasIn are the inputs of aws.route53.upsertAlias.
+type UpsertAliasIn struct {
+	HostedZoneID         string `json:"hostedZoneId" kirikae:"required"`
+	RecordName           string `json:"recordName" kirikae:"required" doc:"e.g. api.kaigo-subsys.example.com"`
+	RecordType           string `json:"recordType,omitempty" doc:"default A"`
+	TargetDNSName        string `json:"targetDnsName" kirikae:"required" doc:"the ALB's DNS name"`
+	TargetHostedZoneID   string `json:"targetHostedZoneId" kirikae:"required" doc:"the ALB's canonical hosted zone id"`
+	EvaluateTargetHealth *bool  `json:"evaluateTargetHealth,omitempty" doc:"default true"`
+}
+
+// UpsertAliasOut are its outputs.
+type UpsertAliasOut struct {
+	ChangeID string `json:"changeId"`
+	Answer   string `json:"answer"`
+}
+
+// UpsertAlias switches DNS.
+var UpsertAlias = Define(Def[UpsertAliasIn, UpsertAliasOut]{Name: "aws.route53.upsertAlias", Where: OnAgent,
+	IAM: []string{"route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:TestDNSAnswer"},
+	Doc: "UPSERT an alias record, wait until the change is INSYNC, then verify the answer with TestDNSAnswer."})
+
+// PutAlarmIn are the inputs of aws.cloudwatch.putAlarm.
+type PutAlarmIn struct {
+	AlarmName         string            `json:"alarmName" kirikae:"required"`
+	Description       string            `json:"description,omitempty"`
+	MetricName        string            `json:"metricName" kirikae:"required"`
+	Namespace         string            `json:"namespace" kirikae:"required"`
+	Statistic         string            `json:"statistic,omitempty" doc:"default Average"`
+	Period            int               `json:"period,omitempty" doc:"seconds; default 300"`
+	EvaluationPeriods int               `json:"evaluationPeriods,omitempty" doc:"default 2"`
+	Threshold         string            `json:"threshold" kirikae:"required" doc:"a number"`
+	Comparison        string            `json:"comparison,omitempty" doc:"default GreaterThanThreshold"`
+	Dimensions        map[string]string `json:"dimensions,omitempty"`
+	AlarmActions      []string          `json:"alarmActions,omitempty"`
+}
+
+// PutAlarmOut are its outputs.
+type PutAlarmOut struct {
+	AlarmARN string `json:"alarmArn"`
+}
+
+// PutAlarm puts a metric alarm.
+var PutAlarm = Define(Def[PutAlarmIn, PutAlarmOut]{Name: "aws.cloudwatch.putAlarm", Where: OnAgent,
+	IAM: []string{"cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"},
+	Doc: "Put a metric alarm (idempotent by name)."})
+
+// AlarmIn names one alarm.
+type AlarmIn struct {
+	AlarmName string `json:"alarmName" kirikae:"required"`
+}
+
+// DeleteAlarm is the undo of a new alarm.
+var DeleteAlarm = Define(Def[AlarmIn, DeletedOut]{Name: "aws.cloudwatch.deleteAlarm", Where: OnAgent,
+	IAM:      []string{"cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"},
+	Resource: &ResourceRef{Kind: "cloudwatch-alarm", Inputs: []string{"alarmName"}},
+	Doc:      "Undo of a new alarm: delete a metric alarm; succeeds if it is already gone."})
+
+// PublishIn are the inputs of aws.sns.publish.
+type PublishIn struct {
+	TopicARN string `json:"topicArn" kirikae:"required"`
+	Subject  string `json:"subject,omitempty"`
+	Message  string `json:"message" kirikae:"required"`
+}
+
+// PublishOut are its outputs.
+type PublishOut struct {
+	MessageID string `json:"messageId"`
+}
+
+// Publish publishes to SNS.
+var Publish = Define(Def[PublishIn, PublishOut]{Name: "aws.sns.publish", Where: OnAgent,
+	IAM: []string{"sns:Publish"},
+	Doc: "Publish a message to an SNS topic."})
+
+// HTTPCheckIn are the inputs of http.check.
+type HTTPCheckIn struct {
+	URL          string            `json:"url" kirikae:"required"`
+	Method       string            `json:"method,omitempty" doc:"default GET"`
+	Body         string            `json:"body,omitempty" doc:"request body"`
+	Headers      map[string]string `json:"headers,omitempty" doc:"request headers, e.g. {Authorization: \"Bearer ${steps.login.outputs.body.token}\"}"`
+	ExpectStatus int               `json:"expectStatus,omitempty" doc:"default 200"`
+	ExpectBody   string            `json:"expectBody,omitempty" doc:"substring the body must contain"`
+	Requests     int               `json:"requests,omitempty" doc:"default 20"`
+	MaxLatency   Duration          `json:"maxLatency,omitempty" doc:"default 3s"`
+	MaxErrorRate string            `json:"maxErrorRate,omitempty" doc:"a fraction; default 0.01"`
+}
+
+// HTTPCheckOut are its outputs. Body is the last good response's body: a JSON object as a
+// map, anything else as a string.
+type HTTPCheckOut struct {
+	Requests  int64   `json:"requests"`
+	Errors    int64   `json:"errors"`
+	ErrorRate float64 `json:"errorRate"`
+	P50Ms     float64 `json:"p50Ms"`
+	P99Ms     float64 `json:"p99Ms"`
+	Body      any     `json:"body,omitempty"`
+}
+
+// HTTPCheck checks an HTTP endpoint.
+var HTTPCheck = Define(Def[HTTPCheckIn, HTTPCheckOut]{Name: "http.check", Where: OnAgent,
+	Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors). " +
+		"The output body is the last good response's body: a JSON object as a map (read a field with ${steps.ID.outputs.body.KEY}), anything else as a string."})
+
+// NotifyIn are the inputs of notify.
+type NotifyIn struct {
+	Webhook  string   `json:"webhook,omitempty" doc:"URL; an empty value means none, so a plan can default it to empty and publish to topicArn"`
+	TopicARN string   `json:"topicArn,omitempty" doc:"SNS topic"`
+	Message  string   `json:"message" kirikae:"required"`
+	Audience []string `json:"audience,omitempty" doc:"who is told, for the report, e.g. [development, operations, executives, users]"`
+}
+
+// NotifyOut are its outputs: where the message went ("webhook", "sns").
+type NotifyOut struct {
+	Delivered []string `json:"delivered"`
+}
+
+// Notify tells people.
+var Notify = Define(Def[NotifyIn, NotifyOut]{Name: "notify", Where: OnAgent,
+	IAM: []string{"sns:Publish"},
+	Doc: "Post a JSON message to a webhook (Slack-compatible {\"text\": ...}) or publish to an SNS topic."})
+
+// WaitIn are the inputs of wait.
+type WaitIn struct {
+	Duration Duration `json:"duration" kirikae:"required"`
+}
+
+// NoOutputs is the outputs of an action that has none.
+type NoOutputs struct{}
+
+// Wait waits a fixed time.
+var Wait = Define(Def[WaitIn, NoOutputs]{Name: "wait", Where: OnControlPlane, Doc: "Wait a fixed time."})
+
+// ApprovalIn are the inputs of approval.
+type ApprovalIn struct {
+	Roles []string `json:"roles" kirikae:"required" doc:"each role must be approved by someone holding it, e.g. [sysadmin, manager]"`
+	Count int      `json:"count,omitempty" doc:"distinct approvers required in all; default len(roles)"`
+}
+
+// ApprovalOut are its outputs.
+type ApprovalOut struct {
+	Approvers []string `json:"approvers"`
+}
+
+// Approval waits for approvals.
+var Approval = Define(Def[ApprovalIn, ApprovalOut]{Name: "approval", Where: OnControlPlane,
+	Doc: "Wait for approvals by distinct people holding the named roles."})
+
+// ChecklistIn are the inputs of checklist.
+type ChecklistIn struct {
+	Items []string `json:"items" kirikae:"required"`
+	Roles []string `json:"roles,omitempty" doc:"roles that may confirm, any one of them; default the step's owner when it names a role, else operator"`
+}
+
+// ChecklistOut are its outputs.
+type ChecklistOut struct {
+	ConfirmedBy []string `json:"confirmedBy"`
+}
+
+// Checklist waits for confirmations.
+var Checklist = Define(Def[ChecklistIn, ChecklistOut]{Name: "checklist", Where: OnControlPlane,
+	Doc: "Wait until operators holding one of the roles confirm every item."})
+
+// ActivateIn are the inputs of region.activate.
+type ActivateIn struct {
+	Region string `json:"region" kirikae:"required" doc:"primary, secondary, or a region name in the pair"`
+}
+
+// ActivateOut are its outputs.
+type ActivateOut struct {
+	Epoch  uint64 `json:"epoch"`
+	Active string `json:"active"`
+}
+
+// Activate moves the active region.
+var Activate = Define(Def[ActivateIn, ActivateOut]{Name: "region.activate", Where: OnControlPlane,
+	Doc: "Move the active region and grow the epoch by one; the moment traffic moves."})

@@ -1,0 +1,79 @@
+package catalog_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kirikae/kirikae/catalog"
+)
+
+func TestDecode(t *testing.T) {
+	in, err := catalog.RestoreSnapshot.Decode([]byte(`{"instanceId":"db","maxAge":"1h30m","multiAz":false,"securityGroups":["sg-1"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.InstanceID != "db" || time.Duration(in.MaxAge) != 90*time.Minute || in.MultiAZ == nil || *in.MultiAZ || len(in.SecurityGroups) != 1 {
+		t.Fatalf("decoded %+v", in)
+	}
+	if in, err := catalog.Wait.Decode([]byte(`{"duration":"2d"}`)); err != nil || time.Duration(in.Duration) != 48*time.Hour {
+		t.Fatalf("a duration in days: %+v %v", in, err)
+	}
+	for _, tc := range []struct{ with, want string }{
+		{`{}`, "with.instanceId is required"},
+		{`{"instanceId":null}`, "with.instanceId is required"},
+		{`{"instanceId":"db","colour":"red"}`, `"colour" is not an input of aws.rds.restoreSnapshot`},
+		{`{"instanceId":"db","multiAz":"yes"}`, "with.multiAz: want bool, got a JSON string"},
+		{`{"instanceId":"db","maxAge":"soon"}`, `want a duration like 1h or 90s, got "soon"`},
+		{`{"instanceId":"db","maxAge":"-1h"}`, "must not be negative"},
+		{`[1]`, "with is not a JSON object"},
+	} {
+		_, err := catalog.RestoreSnapshot.Decode([]byte(tc.with))
+		if !errors.Is(err, catalog.ErrInvalidInput) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Decode(%s) = %v, want an invalid input saying %q", tc.with, err, tc.want)
+		}
+	}
+}
+
+func TestOutputsRoundTrip(t *testing.T) {
+	m, err := catalog.RestoreSnapshot.Encode(catalog.RestoreSnapshotOut{Endpoint: "db.example", Port: 5432, SnapshotID: "s", SnapshotAgeSeconds: 3600})
+	if err != nil || m["endpoint"] != "db.example" || m["snapshotAgeSeconds"] == nil {
+		t.Fatalf("Encode: %v %v", m, err)
+	}
+	out, err := catalog.RestoreSnapshot.Outputs(`{"endpoint":"db.example","port":5432,"snapshotId":"s","snapshotAgeSeconds":3600}`)
+	if err != nil || out.DataLoss() != time.Hour || out.Port != 5432 {
+		t.Fatalf("Outputs: %+v %v", out, err)
+	}
+}
+
+// TestSpecs: every definition names where it runs, documents itself, and its inputs have
+// the types the plan format knows.
+func TestSpecs(t *testing.T) {
+	if len(catalog.All()) < 30 {
+		t.Fatalf("the catalog holds %d actions", len(catalog.All()))
+	}
+	for _, s := range catalog.All() {
+		if s.Doc == "" {
+			t.Errorf("%s has no doc", s.Name)
+		}
+		for _, f := range s.Inputs {
+			switch f.Type {
+			case "string", "int", "bool", "duration", "time", "list", "map":
+			default:
+				t.Errorf("%s: input %s has type %q, which plans cannot write", s.Name, f.Name, f.Type)
+			}
+		}
+		if s.Resource != nil {
+			for _, in := range s.Resource.Inputs {
+				found := false
+				for _, f := range s.Inputs {
+					found = found || (f.Name == in && f.Required)
+				}
+				if !found {
+					t.Errorf("%s: its resource is named by %s, which is not a required input", s.Name, in)
+				}
+			}
+		}
+	}
+}
