@@ -1,7 +1,6 @@
 package runs
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/kirikae/kirikae/catalog"
@@ -36,14 +35,14 @@ func DataLossOf(run *kirikaev1.Run, refused bool) (dl DataLoss, ok bool) {
 				src = st.GetFailureOutputsJson()
 			}
 		}
-		var out struct {
-			SnapshotID string `json:"snapshotId"`
-			AgeSeconds *int64 `json:"snapshotAgeSeconds"`
-		}
-		if src == "" || json.Unmarshal([]byte(src), &out) != nil || out.AgeSeconds == nil {
+		if src == "" {
 			continue
 		}
-		if w := time.Duration(*out.AgeSeconds) * time.Second; !ok || w > dl.Window {
+		out, err := catalog.RestoreSnapshot.Outputs(src)
+		if err != nil || out.SnapshotID == "" {
+			continue
+		}
+		if w := out.DataLoss(); !ok || w > dl.Window {
 			dl, ok = DataLoss{Window: w, Step: st.GetId(), Snapshot: out.SnapshotID, Refused: wasRefused}, true
 		}
 	}
