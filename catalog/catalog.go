@@ -149,17 +149,32 @@ func (d *Def[In, Out]) Decode(withJSON []byte) (In, error) {
 	if len(bytes.TrimSpace(withJSON)) == 0 {
 		withJSON = []byte("{}")
 	}
-	var present map[string]json.RawMessage
-	if err := json.Unmarshal(withJSON, &present); err != nil {
+	var present map[string]any
+	dec := json.NewDecoder(bytes.NewReader(withJSON))
+	dec.UseNumber()
+	if err := dec.Decode(&present); err != nil || present == nil {
 		return in, fmt.Errorf("%w: with is not a JSON object: %v", ErrInvalidInput, err)
 	}
 	spec, _ := Lookup(d.Name)
 	for _, f := range spec.Inputs {
-		if v, ok := present[f.Name]; f.Required && (!ok || string(v) == "null") {
+		if v, ok := present[f.Name]; f.Required && (!ok || v == nil) {
 			return in, fmt.Errorf("%w: with.%s is required", ErrInvalidInput, f.Name)
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(withJSON))
+	// A reference takes the type of what it names (${steps.X.outputs.port} is a number),
+	// so a value is brought to its input's type where that loses nothing.
+	t := reflect.TypeFor[In]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if v, ok := present[name]; ok {
+			present[name] = coerce(t.Field(i).Type, v)
+		}
+	}
+	b, err := json.Marshal(present)
+	if err != nil {
+		return in, fmt.Errorf("%w: with: %v", ErrInvalidInput, err)
+	}
+	dec = json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		var ute *json.UnmarshalTypeError
@@ -248,6 +263,66 @@ func ParseDuration(v string) (time.Duration, error) {
 		return time.Duration(days * float64(24*time.Hour)), nil
 	}
 	return time.ParseDuration(v)
+}
+
+// coerce brings a decoded JSON value to the Go type t where nothing is lost: a number or a
+// boolean to its text for a string, numeric text to a number, "true"/"yes"/"1" to a
+// boolean, a comma-separated string to a list; anything else is left to fail decoding.
+func coerce(t reflect.Type, v any) any {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == durationType || t == timeType {
+		return v
+	}
+	switch t.Kind() {
+	case reflect.String:
+		switch x := v.(type) {
+		case json.Number:
+			return x.String()
+		case bool:
+			return fmt.Sprint(x)
+		}
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint64, reflect.Float64:
+		if x, ok := v.(string); ok {
+			if n := json.Number(strings.TrimSpace(x)); n.String() != "" {
+				if _, err := n.Float64(); err == nil {
+					return n
+				}
+			}
+		}
+	case reflect.Bool:
+		if x, ok := v.(string); ok {
+			switch strings.ToLower(strings.TrimSpace(x)) {
+			case "true", "yes", "1", "on":
+				return true
+			case "false", "no", "0", "off":
+				return false
+			}
+		}
+	case reflect.Slice:
+		switch x := v.(type) {
+		case string:
+			var out []any
+			for _, p := range strings.Split(x, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+			return out
+		case []any:
+			for i := range x {
+				x[i] = coerce(t.Elem(), x[i])
+			}
+		}
+	case reflect.Map:
+		if x, ok := v.(map[string]any); ok {
+			for k := range x {
+				x[k] = coerce(t.Elem(), x[k])
+			}
+		}
+	}
+	return v
 }
 
 var (

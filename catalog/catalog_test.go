@@ -20,11 +20,21 @@ func TestDecode(t *testing.T) {
 	if in, err := catalog.Wait.Decode([]byte(`{"duration":"2d"}`)); err != nil || time.Duration(in.Duration) != 48*time.Hour {
 		t.Fatalf("a duration in days: %+v %v", in, err)
 	}
+	// What a reference or a YAML scalar may hold is brought to the input's type.
+	in, err = catalog.RestoreSnapshot.Decode([]byte(`{"instanceId":42,"multiAz":"yes","securityGroups":"sg-1, sg-2","maxAge":3600}`))
+	if err != nil || in.InstanceID != "42" || in.MultiAZ == nil || !*in.MultiAZ || len(in.SecurityGroups) != 2 || time.Duration(in.MaxAge) != time.Hour {
+		t.Fatalf("coerced: %+v %v", in, err)
+	}
+	if pa, err := catalog.PutAlarm.Decode([]byte(`{"alarmName":"a","metricName":"m","namespace":"n","threshold":90,"period":"300","dimensions":{"Port":8080}}`)); err != nil ||
+		pa.Threshold != "90" || pa.Period != 300 || pa.Dimensions["Port"] != "8080" {
+		t.Fatalf("coerced: %+v %v", pa, err)
+	}
 	for _, tc := range []struct{ with, want string }{
 		{`{}`, "with.instanceId is required"},
 		{`{"instanceId":null}`, "with.instanceId is required"},
 		{`{"instanceId":"db","colour":"red"}`, `"colour" is not an input of aws.rds.restoreSnapshot`},
-		{`{"instanceId":"db","multiAz":"yes"}`, "with.multiAz: want bool, got a JSON string"},
+		{`{"instanceId":"db","multiAz":"maybe"}`, "with.multiAz: want bool, got a JSON string"},
+		{`{"instanceId":{"a":1}}`, "with.instanceId: want string, got a JSON object"},
 		{`{"instanceId":"db","maxAge":"soon"}`, `want a duration like 1h or 90s, got "soon"`},
 		{`{"instanceId":"db","maxAge":"-1h"}`, "must not be negative"},
 		{`[1]`, "with is not a JSON object"},

@@ -2,17 +2,20 @@ package action
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // Errors an executor wraps so callers can classify failures with errors.Is.
 var (
 	// ErrInvalidInput means a step's `with` is missing an input or has one of the wrong
 	// shape. Retrying the same step cannot succeed.
-	ErrInvalidInput = errors.New("invalid input")
+	ErrInvalidInput = catalog.ErrInvalidInput
 	// ErrGuardRail means an executor refused to act because a safety condition did not
 	// hold (no verified copy before a delete, a snapshot older than the RPO ...). The
 	// message says which condition and how to override it, when that is possible.
@@ -23,6 +26,18 @@ var (
 	// ErrUnknownAction is returned by Registry.Execute for a name nobody registered.
 	ErrUnknownAction = errors.New("unknown action")
 )
+
+// Decode decodes a step's inputs into its action's typed inputs (catalog.Def.Decode): an
+// input that is missing, unknown or of the wrong shape is an error wrapping
+// ErrInvalidInput that names it.
+func Decode[In, Out any](s Step, def *catalog.Def[In, Out]) (In, error) {
+	b, err := json.Marshal(s.With)
+	if err != nil {
+		var zero In
+		return zero, fmt.Errorf("%w: with: %v", ErrInvalidInput, err)
+	}
+	return def.Decode(b)
+}
 
 // OutputsError is a failure that carries what the step learned before it failed: a
 // restore that refuses a snapshot as too old names the snapshot and its age. The agent
