@@ -13,3 +13,21 @@ var pattern = regexp.MustCompile(`^[a-z]{2}(?:-[a-z]+)+-[0-9]+$`)
 // Valid reports whether name has the shape of an AWS region name. It does not say the
 // region exists: a new region is valid the day it opens.
 func Valid(name string) bool { return pattern.MatchString(name) }
+
+// The words a plan may use for the regions of the pair.
+const (
+	Primary   = "primary"
+	Secondary = "secondary"
+)
+
+// InPair resolves name against a pair: Primary and Secondary name the pair's regions, and
+// any other name stands for itself.
+func InPair(name, primary, secondary string) string {
+	switch name {
+	case Primary:
+		return primary
+	case Secondary:
+		return secondary
+	}
+	return name
+}

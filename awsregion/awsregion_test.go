@@ -19,3 +19,11 @@ func TestValid(t *testing.T) {
 		}
 	}
 }
+
+func TestInPair(t *testing.T) {
+	for name, want := range map[string]string{"primary": "us-east-1", "secondary": "us-west-2", "eu-west-1": "eu-west-1", "": ""} {
+		if got := awsregion.InPair(name, "us-east-1", "us-west-2"); got != want {
+			t.Errorf("InPair(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

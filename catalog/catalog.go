@@ -383,3 +383,24 @@ func kindName(t reflect.Type) (string, bool) {
 	}
 	return "", false
 }
+
+// Terms are what a step that waits for people asks of them, read from its resolved inputs
+// as its definition says: an approval's roles and the count of approvers, or a
+// checklist's items and the roles that may confirm them. Other actions have none.
+func Terms(action string, withJSON []byte) (roles []string, count uint32, items []string, err error) {
+	switch action {
+	case Approval.Name:
+		in, err := Approval.Decode(withJSON)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return in.Roles, uint32(max(in.Count, 0)), nil, nil
+	case Checklist.Name:
+		in, err := Checklist.Decode(withJSON)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return in.Roles, 0, in.Items, nil
+	}
+	return nil, 0, nil, nil
+}

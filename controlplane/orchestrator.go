@@ -2,11 +2,12 @@ package controlplane
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/kirikae/kirikae/awsregion"
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
@@ -388,25 +389,18 @@ func (o *orchestrator) fail(ctx context.Context, r *kirikaev1.Run, st *kirikaev1
 func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState) {
 	next := st.GetAttempt() + 1
 	switch st.GetSpec().GetAction() {
-	case "region.activate":
+	case catalog.Activate.Name:
 		with, err := o.s.planner.Resolve(r, st)
 		if err != nil {
 			o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT)
 			return
 		}
-		var in struct {
-			Region string `json:"region"`
-		}
-		if err := json.Unmarshal([]byte(with), &in); err != nil || in.Region == "" {
-			o.failPermanently(ctx, r, st, next, "region.activate: with.region is required", kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
+		in, err := catalog.Activate.Decode([]byte(with))
+		if err != nil {
+			o.failPermanently(ctx, r, st, next, fmt.Sprintf("region.activate: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
 			return
 		}
-		switch in.Region {
-		case "primary":
-			in.Region = r.GetPrimary()
-		case "secondary":
-			in.Region = r.GetSecondary()
-		}
+		in.Region = awsregion.InPair(in.Region, r.GetPrimary(), r.GetSecondary())
 		key := attemptKey{r.GetId(), st.GetId(), next}
 		if _, err := o.proposeStep(ctx, key, "start step", &kirikaev1.Command{RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
 			Payload: &kirikaev1.Command_ControlPlaneStep{ControlPlaneStep: &kirikaev1.ControlPlaneStep{
@@ -420,23 +414,19 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 				RunId: r.GetId(), StepId: st.GetId(), Attempt: next, Ok: true, ActivateRegion: in.Region}}})
 	default: // wait, approval, checklist
 		start := &kirikaev1.ControlPlaneStep{RunId: r.GetId(), StepId: st.GetId(), Start: true}
-		if a := st.GetSpec().GetAction(); a == "approval" || a == "checklist" {
+		if a := st.GetSpec().GetAction(); a == catalog.Approval.Name || a == catalog.Checklist.Name {
 			// Their terms may read earlier outputs: resolve them now, once, into the log.
 			with, err := o.s.planner.Resolve(r, st)
 			if err != nil {
 				o.failPermanently(ctx, r, st, next, fmt.Sprintf("resolve inputs: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT)
 				return
 			}
-			var in struct {
-				Roles []string `json:"roles"`
-				Items []string `json:"items"`
-				Count uint32   `json:"count"`
-			}
-			if err := json.Unmarshal([]byte(with), &in); err != nil {
+			roles, count, items, err := catalog.Terms(a, []byte(with))
+			if err != nil {
 				o.failPermanently(ctx, r, st, next, fmt.Sprintf("%s inputs: %v", a, err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
 				return
 			}
-			start.Roles, start.Items, start.ApprovalsRequired = in.Roles, in.Items, in.Count
+			start.Roles, start.Items, start.ApprovalsRequired = roles, items, count
 		}
 		_, _ = o.proposeStep(ctx, attemptKey{r.GetId(), st.GetId(), next}, "start step", &kirikaev1.Command{
 			RequestId: fmt.Sprintf("cpstart/%s/%s/%d", r.GetId(), st.GetId(), next),
@@ -445,7 +435,7 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 }
 
 func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, now time.Time) {
-	if st.GetSpec().GetAction() != "wait" {
+	if st.GetSpec().GetAction() != catalog.Wait.Name {
 		return
 	}
 	with, err := o.s.planner.Resolve(r, st)
@@ -453,15 +443,12 @@ func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Ru
 		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("resolve inputs: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNRESOLVED_INPUT)
 		return
 	}
-	var in struct {
-		Duration string `json:"duration"`
-	}
-	_ = json.Unmarshal([]byte(with), &in)
-	d, err := time.ParseDuration(in.Duration)
+	in, err := catalog.Wait.Decode([]byte(with))
 	if err != nil {
-		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("wait: with.duration %q: %v", in.Duration, err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
+		o.failStep(ctx, r, st, st.GetAttempt(), fmt.Sprintf("wait: %v", err), kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT)
 		return
 	}
+	d := time.Duration(in.Duration)
 	if now.UnixNano()-st.GetAttemptStartedUnixNano() < int64(d) {
 		return
 	}

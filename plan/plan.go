@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"github.com/kirikae/kirikae/awsregion"
 	"os"
 	"strings"
 	"time"
@@ -40,8 +41,8 @@ const (
 
 // Region words a step's region may use besides a literal region name or a parameter.
 const (
-	RegionPrimary      = "primary"
-	RegionSecondary    = "secondary"
+	RegionPrimary      = awsregion.Primary
+	RegionSecondary    = awsregion.Secondary
 	RegionControlPlane = "control-plane"
 )
 
@@ -152,12 +153,7 @@ func (s *Step) ResolveRegion(ctx Context) (string, error) {
 		}
 		r = fmt.Sprint(v)
 	}
-	switch r {
-	case RegionPrimary:
-		r = ctx.Run.Primary
-	case RegionSecondary:
-		r = ctx.Run.Secondary
-	}
+	r = awsregion.InPair(r, ctx.Run.Primary, ctx.Run.Secondary)
 	if r == "" {
 		return "", fmt.Errorf("step %s: region %q: %w: the run has no such region", s.ID, s.Region, ErrReference)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kirikae/kirikae/catalog"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/security"
@@ -132,10 +133,11 @@ func specOf(s *plan.Step, ctx plan.Context) (*kirikaev1.StepSpec, error) {
 	// Approvals and checklists are judged by the state machine. Their terms are resolved
 	// here when they can be, for display; the orchestrator resolves them again when the
 	// step starts, since they may read earlier outputs.
-	switch s.Action {
-	case "approval", "checklist":
-		if in, err := plan.InterpolateWith(s, ctx); err == nil {
-			spec.Roles, spec.ApprovalsRequired, spec.Items = HumanTerms(in)
+	if in, err := plan.InterpolateWith(s, ctx); err == nil {
+		if b, err := json.Marshal(in); err == nil {
+			if roles, count, items, err := catalog.Terms(s.Action, b); err == nil {
+				spec.Roles, spec.ApprovalsRequired, spec.Items = roles, count, items
+			}
 		}
 	}
 	if s.Action == "checklist" && len(spec.Roles) == 0 {
@@ -173,32 +175,6 @@ func (p *Planner) UndoResource(region string, u *kirikaev1.UndoStep) string {
 		parts = append(parts, v)
 	}
 	return region + "/" + a.Resource.Kind + "/" + strings.Join(parts, "/")
-}
-
-// HumanTerms reads an approval's roles and count, or a checklist's items, from resolved inputs.
-func HumanTerms(in map[string]any) (roles []string, count uint32, items []string) {
-	roles = list(in["roles"])
-	items = list(in["items"])
-	switch n := in["count"].(type) {
-	case int:
-		count = uint32(max(n, 0))
-	case float64:
-		count = uint32(max(n, 0))
-	}
-	return roles, count, items
-}
-
-func list(v any) []string {
-	var out []string
-	switch l := v.(type) {
-	case []any:
-		for _, x := range l {
-			out = append(out, plan.Stringify(x))
-		}
-	case []string:
-		out = l
-	}
-	return out
 }
 
 // context builds the interpolation context of a run from its params, its pair and the
