@@ -28,9 +28,9 @@ var HealthEvents = Define(Def[HealthEventsIn, HealthEventsOut]{Name: "aws.health
 // VerifyNetworkIn are the inputs of aws.ec2.verifyNetwork.
 type VerifyNetworkIn struct {
 	VPCName        string   `json:"vpcName" kirikae:"required" doc:"the VPC's Name tag, e.g. kaigo-subsys-dr-vpc"`
-	MinSubnets     int      `json:"minSubnets,omitempty" doc:"subnets required in the VPC; default 2"`
+	MinSubnets     *int     `json:"minSubnets,omitempty" doc:"subnets required in the VPC; default 2"`
 	SecurityGroups []string `json:"securityGroups,omitempty" doc:"security group names (group-name) that must exist in the VPC"`
-	MinRouteTables int      `json:"minRouteTables,omitempty" doc:"route tables required; default 1"`
+	MinRouteTables *int     `json:"minRouteTables,omitempty" doc:"route tables required; default 1"`
 }
 
 // VerifyNetworkOut are its outputs.
@@ -190,7 +190,7 @@ type CreateReplicationGroupIn struct {
 	ReplicationGroupID string   `json:"replicationGroupId" kirikae:"required"`
 	Description        string   `json:"description,omitempty"`
 	NodeType           string   `json:"nodeType,omitempty" doc:"e.g. cache.r6g.large"`
-	NumCacheClusters   int      `json:"numCacheClusters,omitempty" doc:"default 2"`
+	NumCacheClusters   *int     `json:"numCacheClusters,omitempty" doc:"default 2"`
 	EngineVersion      string   `json:"engineVersion,omitempty" doc:"e.g. 7.0"`
 	AutomaticFailover  *bool    `json:"automaticFailover,omitempty" doc:"default true"`
 	SubnetGroup        string   `json:"subnetGroup,omitempty"`
@@ -304,7 +304,7 @@ type RegisterTaskDefinitionIn struct {
 	Image            string            `json:"image" kirikae:"required"`
 	CPU              string            `json:"cpu,omitempty" doc:"default 512"`
 	Memory           string            `json:"memory,omitempty" doc:"default 1024"`
-	ContainerPort    int               `json:"containerPort,omitempty" doc:"default 8080"`
+	ContainerPort    *int              `json:"containerPort,omitempty" doc:"default 8080"`
 	Environment      map[string]string `json:"environment,omitempty" doc:"container environment"`
 	Secrets          map[string]string `json:"secrets,omitempty" doc:"name -> secret ARN or id"`
 	ExecutionRoleARN string            `json:"executionRoleArn,omitempty"`
@@ -364,7 +364,7 @@ var UpdateService = Define(Def[UpdateServiceIn, UpdateServiceOut]{Name: "aws.ecs
 type WaitHealthyIn struct {
 	TargetGroupARN  string `json:"targetGroupArn,omitempty"`
 	TargetGroupName string `json:"targetGroupName,omitempty" doc:"looked up when no ARN is given"`
-	Count           int    `json:"count,omitempty" doc:"default 2"`
+	Count           *int   `json:"count,omitempty" doc:"default 2"`
 }
 
 // WaitHealthyOut are its outputs.
@@ -407,8 +407,8 @@ type PutAlarmIn struct {
 	MetricName        string            `json:"metricName" kirikae:"required"`
 	Namespace         string            `json:"namespace" kirikae:"required"`
 	Statistic         string            `json:"statistic,omitempty" doc:"default Average"`
-	Period            int               `json:"period,omitempty" doc:"seconds; default 300"`
-	EvaluationPeriods int               `json:"evaluationPeriods,omitempty" doc:"default 2"`
+	Period            *int              `json:"period,omitempty" doc:"seconds; default 300"`
+	EvaluationPeriods *int              `json:"evaluationPeriods,omitempty" doc:"default 2"`
 	Threshold         string            `json:"threshold" kirikae:"required" doc:"a number"`
 	Comparison        string            `json:"comparison,omitempty" doc:"default GreaterThanThreshold"`
 	Dimensions        map[string]string `json:"dimensions,omitempty"`
@@ -459,10 +459,10 @@ type HTTPCheckIn struct {
 	Method       string            `json:"method,omitempty" doc:"default GET"`
 	Body         string            `json:"body,omitempty" doc:"request body"`
 	Headers      map[string]string `json:"headers,omitempty" doc:"request headers, e.g. {Authorization: \"Bearer ${steps.login.outputs.body.token}\"}"`
-	ExpectStatus int               `json:"expectStatus,omitempty" doc:"default 200"`
+	ExpectStatus *int              `json:"expectStatus,omitempty" doc:"default 200"`
 	ExpectBody   string            `json:"expectBody,omitempty" doc:"substring the body must contain"`
-	Requests     int               `json:"requests,omitempty" doc:"default 20"`
-	MaxLatency   Duration          `json:"maxLatency,omitempty" doc:"default 3s"`
+	Requests     *int              `json:"requests,omitempty" doc:"default 20"`
+	MaxLatency   *Duration         `json:"maxLatency,omitempty" doc:"default 3s"`
 	MaxErrorRate string            `json:"maxErrorRate,omitempty" doc:"a fraction; default 0.01"`
 }
 

@@ -188,6 +188,17 @@ func (d *Def[In, Out]) Decode(withJSON []byte) (In, error) {
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return in, fmt.Errorf("%w: with: %s is not an input of %s", ErrInvalidInput, strings.TrimPrefix(err.Error(), "json: unknown field "), d.Name)
 		}
+		// A type's own UnmarshalJSON (a duration, a time) fails without saying which field
+		// it was reading: find the input that does not decode alone, to name it.
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			if v, ok := present[name]; ok {
+				b, _ := json.Marshal(v)
+				if ferr := json.Unmarshal(b, reflect.New(t.Field(i).Type).Interface()); ferr != nil {
+					return in, fmt.Errorf("%w: with.%s: %v", ErrInvalidInput, name, ferr)
+				}
+			}
+		}
 		return in, fmt.Errorf("%w: with: %v", ErrInvalidInput, err)
 	}
 	return in, nil

@@ -26,8 +26,15 @@ func TestDecode(t *testing.T) {
 		t.Fatalf("coerced: %+v %v", in, err)
 	}
 	if pa, err := catalog.PutAlarm.Decode([]byte(`{"alarmName":"a","metricName":"m","namespace":"n","threshold":90,"period":"300","dimensions":{"Port":8080}}`)); err != nil ||
-		pa.Threshold != "90" || pa.Period != 300 || pa.Dimensions["Port"] != "8080" {
+		pa.Threshold != "90" || pa.Period == nil || *pa.Period != 300 || pa.Dimensions["Port"] != "8080" {
 		t.Fatalf("coerced: %+v %v", pa, err)
+	}
+	// An input whose zero is not its default tells an explicit zero from none.
+	if hc, err := catalog.HTTPCheck.Decode([]byte(`{"url":"u","requests":0}`)); err != nil || hc.Requests == nil || *hc.Requests != 0 || hc.ExpectStatus != nil {
+		t.Fatalf("an explicit zero: %+v %v", hc, err)
+	}
+	if _, err := catalog.DeleteRestored.Decode([]byte(`{"instanceId":"db","createTime":"yesterday"}`)); !errors.Is(err, catalog.ErrInvalidInput) || !strings.Contains(err.Error(), "with.createTime: ") {
+		t.Fatalf("a bad time does not name its input: %v", err)
 	}
 	for _, tc := range []struct{ with, want string }{
 		{`{}`, "with.instanceId is required"},
@@ -35,8 +42,8 @@ func TestDecode(t *testing.T) {
 		{`{"instanceId":"db","colour":"red"}`, `"colour" is not an input of aws.rds.restoreSnapshot`},
 		{`{"instanceId":"db","multiAz":"maybe"}`, "with.multiAz: want bool, got a JSON string"},
 		{`{"instanceId":{"a":1}}`, "with.instanceId: want string, got a JSON object"},
-		{`{"instanceId":"db","maxAge":"soon"}`, `want a duration like 1h or 90s, got "soon"`},
-		{`{"instanceId":"db","maxAge":"-1h"}`, "must not be negative"},
+		{`{"instanceId":"db","maxAge":"soon"}`, `with.maxAge: want a duration like 1h or 90s, got "soon"`},
+		{`{"instanceId":"db","maxAge":"-1h"}`, "with.maxAge: must not be negative"},
 		{`[1]`, "with is not a JSON object"},
 	} {
 		_, err := catalog.RestoreSnapshot.Decode([]byte(tc.with))
