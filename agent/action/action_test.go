@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 func st(name string, with map[string]any) action.Step {
@@ -30,11 +31,7 @@ func wantInvalid(t *testing.T, err error, says string) {
 }
 
 func TestInputHelpers(t *testing.T) {
-	s := st("x", map[string]any{
-		"i": 3, "f": 3.0, "s": "42", "frac": 2.5, "bad": "two", "d": "1h", "days": "7d", "secs": 90.0,
-		"b": "yes", "l": []any{"a", "b"}, "csv": "a, b", "m": map[string]any{"n": 1.0, "s": "x"}, "empty": "",
-		"arn": "arn:aws:rds:us-west-2:123456789012:snapshot:rds:kaigo-subsys-prod-2025-01-15-03-00",
-	})
+	s := st("x", map[string]any{"i": 3, "f": 3.0, "s": "42", "frac": 2.5, "bad": "two", "b": "yes", "empty": "", "str": " x "})
 	for _, name := range []string{"i", "f", "s"} {
 		if v, err := action.Int(s, name); err != nil || v == 0 {
 			t.Fatalf("Int(%s) = %v, %v", name, v, err)
@@ -44,44 +41,91 @@ func TestInputHelpers(t *testing.T) {
 	wantInvalid(t, err, "with.frac: want a whole number")
 	_, err = action.Int(s, "bad")
 	wantInvalid(t, err, "with.bad")
-	_, err = action.Str(s, "empty")
+	_, err = action.Int(s, "empty")
 	wantInvalid(t, err, "with.empty is required")
-	_, err = action.Str(s, "instanceId")
-	wantInvalid(t, err, "with.instanceId is required")
-	if d, _ := action.Dur(s, "d", 0); d != time.Hour {
-		t.Fatalf("Dur(1h) = %v", d)
+	if v, _ := action.OptStr(s, "str", "d"); v != "x" {
+		t.Fatalf("OptStr = %q", v)
 	}
-	if d, _ := action.Dur(s, "days", 0); d != 7*24*time.Hour {
-		t.Fatalf("Dur(7d) = %v", d)
+	if v, _ := action.OptStr(s, "empty", "d"); v != "d" {
+		t.Fatalf("OptStr of an empty value = %q, want the default", v)
 	}
-	if d, _ := action.Dur(s, "secs", 0); d != 90*time.Second {
-		t.Fatalf("Dur(90) = %v", d)
-	}
-	_, err = action.Dur(s, "bad", 0)
-	wantInvalid(t, err, "with.bad: want a duration")
 	if b, _ := action.Bool(s, "b", false); !b {
 		t.Fatal("Bool(yes) = false")
 	}
 	if b, _ := action.Bool(s, "absent", true); !b {
 		t.Fatal("Bool default ignored")
 	}
-	if l, _ := action.List(s, "l"); !reflect.DeepEqual(l, []string{"a", "b"}) {
-		t.Fatalf("List = %v", l)
+	if f, err := action.Number("threshold", " 90.5"); err != nil || f != 90.5 {
+		t.Fatalf("Number = %v, %v", f, err)
 	}
-	if l, _ := action.List(s, "csv"); !reflect.DeepEqual(l, []string{"a", "b"}) {
-		t.Fatalf("List(csv) = %v", l)
+	for _, bad := range []string{"high", "NaN", "Inf", ""} {
+		_, err := action.Number("threshold", bad)
+		wantInvalid(t, err, "with.threshold: want a number")
 	}
-	if m, _ := action.Map(s, "m"); !reflect.DeepEqual(m, map[string]string{"n": "1", "s": "x"}) {
-		t.Fatalf("Map = %v", m)
-	}
-	p, _, err := action.ARN(s, "arn", "rds", "snapshot:")
+	p, err := action.CheckARN("arn", "arn:aws:rds:us-west-2:123456789012:snapshot:rds:kaigo-subsys-prod-2025-01-15-03-00", "rds", "snapshot:")
 	if err != nil || p.Region != "us-west-2" || p.Resource != "snapshot:rds:kaigo-subsys-prod-2025-01-15-03-00" {
-		t.Fatalf("ARN = %+v, %v", p, err)
+		t.Fatalf("CheckARN = %+v, %v", p, err)
 	}
 	for _, bad := range []string{"arn:aws:rds:us-west-2:snapshot", "rds:us-west-2:123456789012:snapshot:x",
-		"arn:aws:rds:us-west-2:12345:snapshot:x", "arn:aws:rds:us-west-2:123456789012:db:x", "arn:aws:ec2:us-west-2:123456789012:snapshot:x"} {
-		_, _, err := action.ARN(st("x", map[string]any{"sourceSnapshotArn": bad}), "sourceSnapshotArn", "rds", "snapshot:")
+		"arn:aws:rds:us-west-2:12345:snapshot:x", "arn:aws:rds:us-west-2:123456789012:db:x", "arn:aws:ec2:us-west-2:123456789012:snapshot:x",
+		"arn:aws:rds::123456789012:snapshot:x"} {
+		_, err := action.CheckARN("sourceSnapshotArn", bad, "rds", "snapshot:")
 		wantInvalid(t, err, "with.sourceSnapshotArn: malformed ARN")
+	}
+}
+
+// TestTrim: a blank is no value, as the agent always read inputs, on top of what the
+// catalog's decode checks.
+func TestTrim(t *testing.T) {
+	in, err := action.Decode(st("aws.rds.restoreSnapshot", map[string]any{"instanceId": " db ", "securityGroups": " sg-1 , sg-2"}), catalog.RestoreSnapshot)
+	if err == nil {
+		err = action.Trim(&in)
+	}
+	if err != nil || in.InstanceID != "db" || !reflect.DeepEqual(in.SecurityGroups, []string{"sg-1", "sg-2"}) {
+		t.Fatalf("trimmed %+v, %v", in, err)
+	}
+	for _, tc := range []struct {
+		with map[string]any
+		says string
+	}{
+		{map[string]any{"instanceId": "  "}, "with.instanceId is required"},
+		{map[string]any{"instanceId": "db", "securityGroups": []any{"sg-1", " "}}, "with.securityGroups: item 1 is empty"},
+	} {
+		in, err := action.Decode(st("aws.rds.restoreSnapshot", tc.with), catalog.RestoreSnapshot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantInvalid(t, action.Trim(&in), tc.says)
+	}
+	td, err := action.Decode(st("aws.ecs.registerTaskDefinition", map[string]any{"family": "f", "image": "i", "environment": map[string]any{"MODE": " dr "}}),
+		catalog.RegisterTaskDefinition)
+	if err == nil {
+		err = action.Trim(&td)
+	}
+	if err != nil || td.Environment["MODE"] != "dr" {
+		t.Fatalf("trimmed %+v, %v", td, err)
+	}
+}
+
+// TestOutputs: outputs hold the types the package doc promises, whatever the encoding.
+func TestOutputs(t *testing.T) {
+	out, err := action.Outputs(catalog.HTTPCheck, catalog.HTTPCheckOut{Requests: 20, Errors: 1, P99Ms: 2000,
+		Body: map[string]any{"n": 1.0, "x": 1.5, "l": []any{2.0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"requests": int64(20), "errors": int64(1), "errorRate": 0.0, "p50Ms": 0.0, "p99Ms": 2000.0,
+		"body": map[string]any{"n": int64(1), "x": 1.5, "l": []any{int64(2)}}}
+	if !reflect.DeepEqual(out, want) {
+		t.Fatalf("outputs %#v, want %#v", out, want)
+	}
+	out, err = action.Outputs(catalog.VerifyNetwork, catalog.VerifyNetworkOut{VPCID: "vpc-1", SubnetIDs: []string{"subnet-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]any{"vpcId": "vpc-1", "subnetIds": []any{"subnet-1"}, "securityGroupIds": []any{}, "routeTableIds": []any{}}
+	if !reflect.DeepEqual(out, want) {
+		t.Fatalf("outputs %#v, want %#v (an empty list is [], not null)", out, want)
 	}
 }
 
@@ -313,7 +357,8 @@ func TestHTTPCheckHeadersAndBody(t *testing.T) {
 	if err == nil || out["body"] != nil {
 		t.Fatalf("unauthorized check: err=%v body=%#v", err, out["body"])
 	}
-	if _, err := h.Execute(context.Background(), action.Step{Action: "http.check", With: map[string]any{"url": srv.URL, "headers": map[string]any{"X": 1}}}, nil); err == nil || !strings.Contains(err.Error(), "with.headers.X") {
+	// A number is a header's text, as for any string input; a list is no header value.
+	if _, err := h.Execute(context.Background(), action.Step{Action: "http.check", With: map[string]any{"url": srv.URL, "headers": map[string]any{"X": []any{1}}}}, nil); err == nil || !strings.Contains(err.Error(), "with.headers") {
 		t.Fatalf("bad header value: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // HTTPCheck is the http.check action: it sends N requests one after another and checks
@@ -29,59 +32,36 @@ type HTTPCheck struct {
 
 // Execute runs the check.
 func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFunc) (map[string]any, error) {
-	url, err := Str(step, "url")
+	in, err := Decode(step, catalog.HTTPCheck)
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-		return nil, fmt.Errorf("%w: with.url: want an http:// or https:// URL, got %q", ErrInvalidInput, url)
-	}
-	method, err := OptStr(step, "method", http.MethodGet)
-	if err != nil {
+	if err := Trim(&in); err != nil {
 		return nil, err
 	}
-	method = strings.ToUpper(method)
-	body, err := OptStr(step, "body", "")
-	if err != nil {
-		return nil, err
+	if !strings.HasPrefix(in.URL, "http://") && !strings.HasPrefix(in.URL, "https://") {
+		return nil, fmt.Errorf("%w: with.url: want an http:// or https:// URL, got %q", ErrInvalidInput, in.URL)
 	}
-	headers := map[string]string{}
-	if Has(step, "headers") {
-		m, err := AnyMap(step, "headers")
-		if err != nil {
-			return nil, err
-		}
-		for k, v := range m {
-			s, ok := v.(string)
-			if !ok {
-				return nil, fmt.Errorf("%w: with.headers.%s: want a string, got %T", ErrInvalidInput, k, v)
-			}
-			headers[k] = s
-		}
+	method := strings.ToUpper(cmp.Or(in.Method, http.MethodGet))
+	wantStatus := http.StatusOK
+	if in.ExpectStatus != nil {
+		wantStatus = *in.ExpectStatus
 	}
-	wantStatus, err := OptInt(step, "expectStatus", http.StatusOK)
-	if err != nil {
-		return nil, err
-	}
-	wantBody, err := OptStr(step, "expectBody", "")
-	if err != nil {
-		return nil, err
-	}
-	n, err := OptInt(step, "requests", 20)
-	if err != nil {
-		return nil, err
+	n := 20
+	if in.Requests != nil {
+		n = *in.Requests
 	}
 	if n < 1 || n > 100000 {
 		return nil, fmt.Errorf("%w: with.requests: want 1..100000, got %d", ErrInvalidInput, n)
 	}
-	maxLatency, err := Dur(step, "maxLatency", 3*time.Second)
-	if err != nil {
-		return nil, err
+	maxLatency := 3 * time.Second
+	if in.MaxLatency != nil {
+		maxLatency = time.Duration(*in.MaxLatency)
 	}
 	if maxLatency == 0 {
 		return nil, fmt.Errorf("%w: with.maxLatency: must be positive", ErrInvalidInput)
 	}
-	maxErrRate, err := OptFloat(step, "maxErrorRate", 0.01)
+	maxErrRate, err := Number("maxErrorRate", cmp.Or(in.MaxErrorRate, "0.01"))
 	if err != nil {
 		return nil, err
 	}
@@ -98,25 +78,25 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 	}
 
 	var lat []time.Duration
-	var errs int64
+	var errs int
 	var firstErr string
 	var lastGood []byte
-	for i := int64(0); i < n; i++ {
+	for i := range n {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("http.check %s: %w", url, err)
+			return nil, fmt.Errorf("http.check %s: %w", in.URL, err)
 		}
 		var rb io.Reader
-		if body != "" {
-			rb = strings.NewReader(body)
+		if in.Body != "" {
+			rb = strings.NewReader(in.Body)
 		}
-		req, err := http.NewRequestWithContext(ctx, method, url, rb)
+		req, err := http.NewRequestWithContext(ctx, method, in.URL, rb)
 		if err != nil {
 			return nil, fmt.Errorf("%w: with.url: %v", ErrInvalidInput, err)
 		}
-		if body != "" {
+		if in.Body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		for k, v := range headers {
+		for k, v := range in.Headers {
 			req.Header.Set(k, v)
 		}
 		start := now()
@@ -130,10 +110,10 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 			switch {
 			case rerr != nil:
 				problem = "read body: " + rerr.Error()
-			case int64(resp.StatusCode) != wantStatus:
+			case resp.StatusCode != wantStatus:
 				problem = fmt.Sprintf("status %d, want %d", resp.StatusCode, wantStatus)
-			case wantBody != "" && !strings.Contains(string(b), wantBody):
-				problem = fmt.Sprintf("body does not contain %q", wantBody)
+			case in.ExpectBody != "" && !strings.Contains(string(b), in.ExpectBody):
+				problem = fmt.Sprintf("body does not contain %q", in.ExpectBody)
 			default:
 				lastGood = b
 			}
@@ -146,26 +126,24 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 			}
 		}
 		if (i+1)%10 == 0 || i+1 == n {
-			progress.Report(fmt.Sprintf("http.check %s: %d/%d requests, %d errors", url, i+1, n, errs))
+			progress.Report(fmt.Sprintf("http.check %s: %d/%d requests, %d errors", in.URL, i+1, n, errs))
 		}
 	}
 	rate := float64(errs) / float64(n)
 	p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
-	out := map[string]any{
-		"requests":  n,
-		"errors":    errs,
-		"errorRate": rate,
-		"p50Ms":     ms(p50),
-		"p99Ms":     ms(p99),
-	}
+	res := catalog.HTTPCheckOut{Requests: int64(n), Errors: int64(errs), ErrorRate: rate, P50Ms: ms(p50), P99Ms: ms(p99)}
 	if lastGood != nil {
 		// Later steps read fields of it, e.g. a login token.
 		var obj map[string]any
 		if json.Unmarshal(lastGood, &obj) == nil {
-			out["body"] = obj
+			res.Body = obj
 		} else {
-			out["body"] = string(lastGood)
+			res.Body = string(lastGood)
 		}
+	}
+	out, err := Outputs(catalog.HTTPCheck, res)
+	if err != nil {
+		return nil, err
 	}
 	var fails []string
 	if rate > maxErrRate {
@@ -175,7 +153,7 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 		fails = append(fails, fmt.Sprintf("p99 latency %s > maxLatency %s", p99.Round(time.Millisecond), maxLatency))
 	}
 	if len(fails) > 0 {
-		return out, fmt.Errorf("%w: http.check %s %s: %s", ErrCheckFailed, method, url, strings.Join(fails, "; "))
+		return out, fmt.Errorf("%w: http.check %s %s: %s", ErrCheckFailed, method, in.URL, strings.Join(fails, "; "))
 	}
 	return out, nil
 }

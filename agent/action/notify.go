@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // Publisher publishes to an SNS topic; agent/aws provides one over the SDK.
@@ -28,31 +30,22 @@ type Notify struct {
 
 // Execute sends the notification.
 func (n *Notify) Execute(ctx context.Context, step Step, progress ProgressFunc) (map[string]any, error) {
-	msg, err := Str(step, "message")
+	in, err := Decode(step, catalog.Notify)
 	if err != nil {
 		return nil, err
 	}
-	hook, err := OptStr(step, "webhook", "")
-	if err != nil {
+	if err := Trim(&in); err != nil {
 		return nil, err
 	}
-	topic, err := OptStr(step, "topicArn", "")
-	if err != nil {
-		return nil, err
-	}
-	audience, err := List(step, "audience")
-	if err != nil {
-		return nil, err
-	}
-	if hook == "" && topic == "" {
+	if in.Webhook == "" && in.TopicARN == "" {
 		return nil, fmt.Errorf("%w: with.webhook or with.topicArn is required", ErrInvalidInput)
 	}
-	if hook != "" && !strings.HasPrefix(hook, "http://") && !strings.HasPrefix(hook, "https://") {
-		return nil, fmt.Errorf("%w: with.webhook: want an http:// or https:// URL, got %q", ErrInvalidInput, hook)
+	if in.Webhook != "" && !strings.HasPrefix(in.Webhook, "http://") && !strings.HasPrefix(in.Webhook, "https://") {
+		return nil, fmt.Errorf("%w: with.webhook: want an http:// or https:// URL, got %q", ErrInvalidInput, in.Webhook)
 	}
 	var topicRegion string
-	if topic != "" {
-		p, err := CheckARN("topicArn", topic, "sns", "")
+	if in.TopicARN != "" {
+		p, err := CheckARN("topicArn", in.TopicARN, "sns", "")
 		if err != nil {
 			return nil, err
 		}
@@ -67,26 +60,29 @@ func (n *Notify) Execute(ctx context.Context, step Step, progress ProgressFunc) 
 			return out, nil
 		}
 	}
-	delivered := []any{}
-	if hook != "" {
-		if err := n.post(ctx, hook, msg, audience); err != nil {
+	var delivered []string
+	if in.Webhook != "" {
+		if err := n.post(ctx, in.Webhook, in.Message, in.Audience); err != nil {
 			return nil, err
 		}
 		delivered = append(delivered, "webhook")
 		progress.Report("notify: webhook delivered")
 	}
-	if topic != "" {
+	if in.TopicARN != "" {
 		pub, err := n.Publisher(topicRegion)
 		if err != nil {
 			return nil, fmt.Errorf("notify: SNS client for %s: %w", topicRegion, err)
 		}
-		if _, err := pub.Publish(ctx, topic, "kirikae", msg); err != nil {
-			return nil, fmt.Errorf("notify: publish to %s: %w", topic, err)
+		if _, err := pub.Publish(ctx, in.TopicARN, "kirikae", in.Message); err != nil {
+			return nil, fmt.Errorf("notify: publish to %s: %w", in.TopicARN, err)
 		}
 		delivered = append(delivered, "sns")
-		progress.Report("notify: published to " + topic)
+		progress.Report("notify: published to " + in.TopicARN)
 	}
-	out := map[string]any{"delivered": delivered}
+	out, err := Outputs(catalog.Notify, catalog.NotifyOut{Delivered: delivered})
+	if err != nil {
+		return nil, err
+	}
 	if n.Memo != nil {
 		if err := n.Memo.Put("notify/"+step.Key(), out); err != nil {
 			return out, fmt.Errorf("notify: delivered but could not record it: %w", err)
@@ -135,6 +131,6 @@ type BuiltinOptions struct {
 
 // RegisterBuiltins registers http.check and notify.
 func RegisterBuiltins(reg *Registry, o BuiltinOptions) {
-	reg.Register("http.check", &HTTPCheck{Client: o.HTTPClient, Now: o.Now})
-	reg.Register("notify", &Notify{Client: o.HTTPClient, Publisher: o.Publisher, Memo: o.Memo})
+	reg.Register(catalog.HTTPCheck.Name, &HTTPCheck{Client: o.HTTPClient, Now: o.Now})
+	reg.Register(catalog.Notify.Name, &Notify{Client: o.HTTPClient, Publisher: o.Publisher, Memo: o.Memo})
 }
