@@ -1,8 +1,10 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/human"
 )
 
@@ -43,26 +46,17 @@ type BackupRestoreLatest struct {
 
 // Execute runs the step.
 func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	vault, err := action.Str(step, "vault")
+	in, err := action.Decode(step, catalog.RestoreLatest)
 	if err != nil {
 		return nil, err
 	}
-	rtype, err := action.OptStr(step, "resourceType", "EFS")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	_, role, err := action.ARN(step, "iamRoleArn", "iam", "role/")
-	if err != nil {
+	if _, err := action.CheckARN("iamRoleArn", in.IAMRoleARN, "iam", "role/"); err != nil {
 		return nil, err
 	}
-	meta, err := action.Map(step, "metadata")
-	if err != nil {
-		return nil, err
-	}
-	maxAge, err := action.Dur(step, "maxAge", 0)
-	if err != nil {
-		return nil, err
-	}
+	vault, rtype, maxAge := in.Vault, cmp.Or(in.ResourceType, "EFS"), time.Duration(in.MaxAge)
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -112,13 +106,11 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 			"CreationToken":   action.Token(step, false, "efs"),
 		}
 	}
-	for k, v := range meta {
-		md[k] = v
-	}
+	maps.Copy(md, in.Metadata)
 	token := action.Token(step, false, "backup.restore")
 	start, err := api.StartRestoreJob(ctx, &backup.StartRestoreJobInput{
 		RecoveryPointArn: best.RecoveryPointArn,
-		IamRoleArn:       aws.String(role),
+		IamRoleArn:       aws.String(in.IAMRoleARN),
 		Metadata:         md,
 		IdempotencyToken: aws.String(token),
 		ResourceType:     aws.String(rtype),
@@ -128,7 +120,7 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 	}
 	jobID := aws.ToString(start.RestoreJobId)
 	step.Undo.Add(action.Undo{
-		Action: "aws.backup.deleteRestored",
+		Action: catalog.DeleteRestoredJob.Name,
 		With:   map[string]any{"restoreJobId": jobID},
 		Note:   "delete what restore job " + jobID + " creates (started by this run from " + vault + ")",
 	})
@@ -165,12 +157,12 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 		at = e.Opts.now()
 	}
 	fsID := efsID(aws.ToString(job.CreatedResourceArn))
-	return map[string]any{
-		"restoreJobId":            jobID,
-		"recoveryPointArn":        rpARN,
-		"fileSystemId":            fsID,
-		"recoveryPointAgeSeconds": int64(at.Sub(rpTime).Truncate(time.Second) / time.Second),
-	}, nil
+	return action.Outputs(catalog.RestoreLatest, catalog.RestoreLatestOut{
+		RestoreJobID:            jobID,
+		RecoveryPointARN:        rpARN,
+		FileSystemID:            fsID,
+		RecoveryPointAgeSeconds: int64(at.Sub(rpTime).Truncate(time.Second) / time.Second),
+	})
 }
 
 // efsID is the file system id at the end of an EFS ARN ("" for "").
@@ -203,10 +195,14 @@ type BackupDeleteRestored struct {
 
 // Execute runs the step.
 func (e *BackupDeleteRestored) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	jobID, err := action.Str(step, "restoreJobId")
+	in, err := action.Decode(step, catalog.DeleteRestoredJob)
 	if err != nil {
 		return nil, err
 	}
+	if err := action.Trim(&in); err != nil {
+		return nil, err
+	}
+	jobID := in.RestoreJobID
 	api, err := e.Backup(step.Region)
 	if err != nil {
 		return nil, err
@@ -235,7 +231,7 @@ func (e *BackupDeleteRestored) Execute(ctx context.Context, step action.Step, pr
 	created := aws.ToString(job.CreatedResourceArn)
 	if created == "" {
 		tr.Report(fmt.Sprintf("ended %s without creating anything", job.Status))
-		return map[string]any{"deleted": false, "fileSystemId": ""}, nil
+		return action.Outputs(catalog.DeleteRestoredJob, catalog.DeleteRestoredJobOut{Deleted: false, FileSystemID: ""})
 	}
 	if !strings.Contains(created, ":elasticfilesystem:") || !strings.Contains(created, ":file-system/") {
 		return nil, guard("restore job %s created %s, which is not an EFS file system; this undo deletes only those: delete it by hand", jobID, created)
@@ -248,5 +244,5 @@ func (e *BackupDeleteRestored) Execute(ctx context.Context, step action.Step, pr
 	if err := deleteFileSystem(ctx, efsAPI, fs, action.NewTracker(progress, "EFS "+fs, nil), e.Opts); err != nil {
 		return nil, err
 	}
-	return map[string]any{"deleted": true, "fileSystemId": fs}, nil
+	return action.Outputs(catalog.DeleteRestoredJob, catalog.DeleteRestoredJobOut{Deleted: true, FileSystemID: fs})
 }

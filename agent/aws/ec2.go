@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // EC2API is what VerifyNetwork calls.
@@ -34,36 +35,34 @@ func filter(name string, values ...string) types.Filter {
 
 // Execute runs the step.
 func (e *VerifyNetwork) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	name, err := action.Str(step, "vpcName")
+	in, err := action.Decode(step, catalog.VerifyNetwork)
 	if err != nil {
 		return nil, err
 	}
-	minSubnets, err := action.OptInt(step, "minSubnets", 2)
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	sgNames, err := action.List(step, "securityGroups")
-	if err != nil {
-		return nil, err
+	minSubnets, minRT := 2, 1
+	if in.MinSubnets != nil {
+		minSubnets = *in.MinSubnets
 	}
-	minRT, err := action.OptInt(step, "minRouteTables", 1)
-	if err != nil {
-		return nil, err
+	if in.MinRouteTables != nil {
+		minRT = *in.MinRouteTables
 	}
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
 	}
-	vpcs, err := api.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []types.Filter{filter("tag:Name", name)}})
+	vpcs, err := api.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []types.Filter{filter("tag:Name", in.VPCName)}})
 	if err != nil {
-		return nil, fmt.Errorf("describe VPC %s: %w", name, err)
+		return nil, fmt.Errorf("describe VPC %s: %w", in.VPCName, err)
 	}
 	switch len(vpcs.Vpcs) {
 	case 0:
-		return nil, checkFailed("no VPC named %s in %s", name, step.Region)
+		return nil, checkFailed("no VPC named %s in %s", in.VPCName, step.Region)
 	case 1:
 	default:
-		return nil, checkFailed("%d VPCs are named %s in %s; want exactly one", len(vpcs.Vpcs), name, step.Region)
+		return nil, checkFailed("%d VPCs are named %s in %s; want exactly one", len(vpcs.Vpcs), in.VPCName, step.Region)
 	}
 	vpc := aws.ToString(vpcs.Vpcs[0].VpcId)
 	byVPC := []types.Filter{filter("vpc-id", vpc)}
@@ -100,11 +99,11 @@ func (e *VerifyNetwork) Execute(ctx context.Context, step action.Step, progress 
 		}
 	}
 	var problems []string
-	if int64(len(subnets)) < minSubnets {
+	if len(subnets) < minSubnets {
 		problems = append(problems, fmt.Sprintf("%d subnets < minSubnets %d", len(subnets), minSubnets))
 	}
 	var missing []string
-	for _, n := range sgNames {
+	for _, n := range in.SecurityGroups {
 		if id, ok := found[n]; ok {
 			sgs = append(sgs, id)
 		} else {
@@ -114,12 +113,12 @@ func (e *VerifyNetwork) Execute(ctx context.Context, step action.Step, progress 
 	if len(missing) > 0 {
 		problems = append(problems, "missing security groups "+strings.Join(missing, ", "))
 	}
-	if int64(len(rts)) < minRT {
+	if len(rts) < minRT {
 		problems = append(problems, fmt.Sprintf("%d route tables < minRouteTables %d", len(rts), minRT))
 	}
 	if len(problems) > 0 {
-		return nil, checkFailed("VPC %s (%s) in %s: %s", name, vpc, step.Region, strings.Join(problems, "; "))
+		return nil, checkFailed("VPC %s (%s) in %s: %s", in.VPCName, vpc, step.Region, strings.Join(problems, "; "))
 	}
-	progress.Report(fmt.Sprintf("VPC %s (%s): %d subnets, %d security groups, %d route tables", name, vpc, len(subnets), len(sgs), len(rts)))
-	return map[string]any{"vpcId": vpc, "subnetIds": anyList(subnets), "securityGroupIds": anyList(sgs), "routeTableIds": anyList(rts)}, nil
+	progress.Report(fmt.Sprintf("VPC %s (%s): %d subnets, %d security groups, %d route tables", in.VPCName, vpc, len(subnets), len(sgs), len(rts)))
+	return action.Outputs(catalog.VerifyNetwork, catalog.VerifyNetworkOut{VPCID: vpc, SubnetIDs: subnets, SecurityGroupIDs: sgs, RouteTableIDs: rts})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/efs/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // EFSDeleteAPI is what EFSDeleteFileSystem calls.
@@ -47,18 +48,21 @@ type EFSDeleteFileSystem struct {
 
 // Execute runs the step.
 func (e *EFSDeleteFileSystem) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "fileSystemId")
+	in, err := action.Decode(step, catalog.DeleteFileSystem)
 	if err != nil {
+		return nil, err
+	}
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
 	}
-	if err := deleteFileSystem(ctx, api, id, action.NewTracker(progress, "EFS "+id, nil), e.Opts); err != nil {
+	if err := deleteFileSystem(ctx, api, in.FileSystemID, action.NewTracker(progress, "EFS "+in.FileSystemID, nil), e.Opts); err != nil {
 		return nil, err
 	}
-	return map[string]any{"deleted": true}, nil
+	return action.Outputs(catalog.DeleteFileSystem, catalog.DeletedOut{Deleted: true})
 }
 
 // deleteFileSystem deletes file system id and polls until it is gone; a file system that

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 type (
@@ -104,41 +106,22 @@ type ElastiCacheCreate struct {
 
 // Execute runs the step.
 func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "replicationGroupId")
+	in, err := action.Decode(step, catalog.CreateReplicationGroup)
 	if err != nil {
 		return nil, err
 	}
-	desc, err := action.OptStr(step, "description", "kirikae: "+id)
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	nodeType, err := action.OptStr(step, "nodeType", "")
-	if err != nil {
-		return nil, err
-	}
-	n, err := action.OptInt(step, "numCacheClusters", 2)
-	if err != nil {
-		return nil, err
+	id := in.ReplicationGroupID
+	n := 2
+	if in.NumCacheClusters != nil {
+		n = *in.NumCacheClusters
 	}
 	if n < 1 || n > 6 {
 		return nil, fmt.Errorf("%w: with.numCacheClusters: want 1..6, got %d", action.ErrInvalidInput, n)
 	}
-	version, err := action.OptStr(step, "engineVersion", "")
-	if err != nil {
-		return nil, err
-	}
-	autoFail, err := action.Bool(step, "automaticFailover", true)
-	if err != nil {
-		return nil, err
-	}
-	subnets, err := action.OptStr(step, "subnetGroup", "")
-	if err != nil {
-		return nil, err
-	}
-	sgs, err := action.List(step, "securityGroups")
-	if err != nil {
-		return nil, err
-	}
+	autoFail := in.AutomaticFailover == nil || *in.AutomaticFailover
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -150,38 +133,38 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 	}
 	undo := func() {
 		step.Undo.Add(action.Undo{
-			Action: "aws.elasticache.deleteReplicationGroup",
+			Action: catalog.DeleteReplicationGroup.Name,
 			With:   map[string]any{"replicationGroupId": id},
 			Note:   "delete replication group " + id + " (created by this run)",
 		})
 	}
 	if g == nil {
-		in := &elasticache.CreateReplicationGroupInput{
+		req := &elasticache.CreateReplicationGroupInput{
 			ReplicationGroupId:          aws.String(id),
-			ReplicationGroupDescription: aws.String(desc),
+			ReplicationGroupDescription: aws.String(cmp.Or(in.Description, "kirikae: "+id)),
 			Engine:                      aws.String("redis"),
 			NumCacheClusters:            aws.Int32(int32(n)),
 			AutomaticFailoverEnabled:    aws.Bool(autoFail),
-			SecurityGroupIds:            sgs,
+			SecurityGroupIds:            in.SecurityGroups,
 			Tags: []types.Tag{
 				{Key: aws.String(tagRun), Value: aws.String(step.RunID)},
 				{Key: aws.String(tagStep), Value: aws.String(step.StepID)},
 			},
 		}
 		if autoFail && n >= 2 {
-			in.MultiAZEnabled = aws.Bool(true)
+			req.MultiAZEnabled = aws.Bool(true)
 		}
-		if nodeType != "" {
-			in.CacheNodeType = aws.String(nodeType)
+		if in.NodeType != "" {
+			req.CacheNodeType = aws.String(in.NodeType)
 		}
-		if version != "" {
-			in.EngineVersion = aws.String(version)
+		if in.EngineVersion != "" {
+			req.EngineVersion = aws.String(in.EngineVersion)
 		}
-		if subnets != "" {
-			in.CacheSubnetGroupName = aws.String(subnets)
+		if in.SubnetGroup != "" {
+			req.CacheSubnetGroupName = aws.String(in.SubnetGroup)
 		}
 		tr.Report("creating")
-		_, err := api.CreateReplicationGroup(ctx, in)
+		_, err := api.CreateReplicationGroup(ctx, req)
 		switch {
 		case err == nil:
 			undo()
@@ -198,7 +181,7 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 		}
 	}
 	if g != nil {
-		mine, err := adoptReplGroup(ctx, api, step, g, nodeType)
+		mine, err := adoptReplGroup(ctx, api, step, g, in.NodeType)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +220,7 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 	if ep == nil || aws.ToString(ep.Address) == "" {
 		return nil, fmt.Errorf("replication group %s is available but has no endpoint", id)
 	}
-	return map[string]any{"primaryEndpoint": aws.ToString(ep.Address), "port": int64(aws.ToInt32(ep.Port))}, nil
+	return action.Outputs(catalog.CreateReplicationGroup, catalog.CreateReplicationGroupOut{PrimaryEndpoint: aws.ToString(ep.Address), Port: int64(aws.ToInt32(ep.Port))})
 }
 
 // ElastiCacheDelete is aws.elasticache.deleteReplicationGroup.
@@ -251,10 +234,14 @@ type ElastiCacheDelete struct {
 
 // Execute runs the step.
 func (e *ElastiCacheDelete) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "replicationGroupId")
+	in, err := action.Decode(step, catalog.DeleteReplicationGroup)
 	if err != nil {
 		return nil, err
 	}
+	if err := action.Trim(&in); err != nil {
+		return nil, err
+	}
+	id := in.ReplicationGroupID
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -266,13 +253,13 @@ func (e *ElastiCacheDelete) Execute(ctx context.Context, step action.Step, progr
 	}
 	if g == nil {
 		tr.Report("already gone")
-		return map[string]any{"deleted": true}, nil
+		return action.Outputs(catalog.DeleteReplicationGroup, catalog.DeletedOut{Deleted: true})
 	}
 	if aws.ToString(g.Status) != "deleting" {
 		tr.Report("deleting")
 		_, err := api.DeleteReplicationGroup(ctx, &elasticache.DeleteReplicationGroupInput{ReplicationGroupId: aws.String(id)})
 		if isCode(err, "ReplicationGroupNotFoundFault", "ReplicationGroupNotFound") {
-			return map[string]any{"deleted": true}, nil
+			return action.Outputs(catalog.DeleteReplicationGroup, catalog.DeletedOut{Deleted: true})
 		}
 		if err != nil && !isCode(err, "InvalidReplicationGroupState", "InvalidReplicationGroupStateFault") {
 			return nil, fmt.Errorf("delete replication group %s: %w", id, err)
@@ -290,5 +277,5 @@ func (e *ElastiCacheDelete) Execute(ctx context.Context, step action.Step, progr
 	if err := w.Wait(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String(id)}, e.Opts.maxWait(ctx)); err != nil {
 		return nil, waitErr("replication group "+id+" to be deleted", err)
 	}
-	return map[string]any{"deleted": true}, nil
+	return action.Outputs(catalog.DeleteReplicationGroup, catalog.DeletedOut{Deleted: true})
 }

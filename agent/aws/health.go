@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/health/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // HealthAPI is what HealthEvents calls.
@@ -50,34 +51,26 @@ func OpenEvents(ctx context.Context, api HealthAPI, region string, categories, s
 
 // Execute runs the step.
 func (e *HealthEvents) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	region, err := action.Str(step, "region")
+	in, err := action.Decode(step, catalog.HealthEvents)
 	if err != nil {
 		return nil, err
 	}
-	cats, err := action.List(step, "eventTypeCategories")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
+	cats := in.EventTypeCategories
 	if len(cats) == 0 {
 		cats = []string{"issue"}
-	}
-	services, err := action.List(step, "services")
-	if err != nil {
-		return nil, err
-	}
-	failIfOpen, err := action.Bool(step, "failIfOpen", false)
-	if err != nil {
-		return nil, err
 	}
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
 	}
-	events, err := OpenEvents(ctx, api, region, cats, services)
+	events, err := OpenEvents(ctx, api, in.Region, cats, in.Services)
 	if err != nil {
 		return nil, err
 	}
-	arns := []any{}
+	var arns []string
 	var lines []string
 	for _, ev := range events {
 		arns = append(arns, aws.ToString(ev.Arn))
@@ -87,13 +80,16 @@ func (e *HealthEvents) Execute(ctx context.Context, step action.Step, progress a
 		}
 		lines = append(lines, fmt.Sprintf("%s %s%s", aws.ToString(ev.Service), aws.ToString(ev.EventTypeCode), since))
 	}
-	summary := "no open AWS Health events in " + region
+	summary := "no open AWS Health events in " + in.Region
 	if len(events) > 0 {
-		summary = fmt.Sprintf("%d open AWS Health event(s) in %s: %s", len(events), region, strings.Join(lines, "; "))
+		summary = fmt.Sprintf("%d open AWS Health event(s) in %s: %s", len(events), in.Region, strings.Join(lines, "; "))
 	}
 	progress.Report(summary)
-	out := map[string]any{"openEvents": int64(len(events)), "eventArns": arns, "summary": summary}
-	if failIfOpen && len(events) > 0 {
+	out, err := action.Outputs(catalog.HealthEvents, catalog.HealthEventsOut{OpenEvents: int64(len(events)), EventArns: arns, Summary: summary})
+	if err != nil {
+		return nil, err
+	}
+	if in.FailIfOpen && len(events) > 0 {
 		return out, checkFailed("%s (failIfOpen)", summary)
 	}
 	return out, nil
