@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/human"
 )
 
@@ -228,7 +229,7 @@ func restoredUndo(step action.Step, id, snapshot string) func(*types.DBInstance)
 			with["sourceSnapshotId"] = snapshot
 		}
 		step.Undo.Add(action.Undo{
-			Action: "aws.rds.deleteRestored",
+			Action: catalog.DeleteRestored.Name,
 			With:   with,
 			Note:   "delete DB instance " + id + " (restored by this run)",
 		})
@@ -263,14 +264,12 @@ func (o Options) waitSnapshotAvailable(ctx context.Context, api rds.DescribeDBSn
 	return &out.DBSnapshots[0], nil
 }
 
-func endpointOutputs(in *types.DBInstance) (map[string]any, error) {
+// endpointOf is the address and port of an available instance.
+func endpointOf(in *types.DBInstance) (string, int64, error) {
 	if in.Endpoint == nil || aws.ToString(in.Endpoint.Address) == "" {
-		return nil, fmt.Errorf("DB instance %s is available but has no endpoint", aws.ToString(in.DBInstanceIdentifier))
+		return "", 0, fmt.Errorf("DB instance %s is available but has no endpoint", aws.ToString(in.DBInstanceIdentifier))
 	}
-	return map[string]any{
-		"endpoint": aws.ToString(in.Endpoint.Address),
-		"port":     int64(aws.ToInt32(in.Endpoint.Port)),
-	}, nil
+	return aws.ToString(in.Endpoint.Address), int64(aws.ToInt32(in.Endpoint.Port)), nil
 }
 
 // RDSRestoreSnapshot is aws.rds.restoreSnapshot.
@@ -310,55 +309,23 @@ type RDSRestoreSnapshot struct {
 
 // Execute runs the step.
 func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "instanceId")
+	in, err := action.Decode(step, catalog.RestoreSnapshot)
 	if err != nil {
 		return nil, err
 	}
-	src, err := action.OptStr(step, "sourceInstance", "")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	snapID, err := action.OptStr(step, "snapshotId", "")
-	if err != nil {
-		return nil, err
-	}
+	id, src, snapID := in.InstanceID, in.SourceInstance, in.SnapshotID
 	if src == "" && snapID == "" {
 		return nil, fmt.Errorf("%w: with.sourceInstance or with.snapshotId is required", action.ErrInvalidInput)
-	}
-	class, err := action.OptStr(step, "instanceClass", "")
-	if err != nil {
-		return nil, err
-	}
-	subnets, err := action.OptStr(step, "subnetGroup", "")
-	if err != nil {
-		return nil, err
-	}
-	sgs, err := action.List(step, "securityGroups")
-	if err != nil {
-		return nil, err
-	}
-	multiAZ, err := action.Bool(step, "multiAz", true)
-	if err != nil {
-		return nil, err
-	}
-	public, err := action.Bool(step, "publiclyAccessible", false)
-	if err != nil {
-		return nil, err
-	}
-	maxAge, err := action.Dur(step, "maxAge", 0)
-	if err != nil {
-		return nil, err
-	}
-	allow, err := action.Bool(step, "allowDataLoss", false)
-	if err != nil {
-		return nil, err
 	}
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
 	}
 	tr := action.NewTracker(progress, "RDS "+id, nil)
-	age := ageRule{maxAge: maxAge, allow: allow, now: e.Opts.now}
+	age := ageRule{maxAge: time.Duration(in.MaxAge), allow: in.AllowDataLoss, now: e.Opts.now}
 
 	inst, err := describeInstance(ctx, api, id)
 	if err != nil {
@@ -376,21 +343,21 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 			return nil, err
 		}
 		tr.Report("restoring from " + sid)
-		in := &rds.RestoreDBInstanceFromDBSnapshotInput{
+		req := &rds.RestoreDBInstanceFromDBSnapshotInput{
 			DBInstanceIdentifier: aws.String(id),
 			DBSnapshotIdentifier: aws.String(sid),
-			MultiAZ:              aws.Bool(multiAZ),
-			PubliclyAccessible:   aws.Bool(public),
-			VpcSecurityGroupIds:  sgs,
+			MultiAZ:              aws.Bool(in.MultiAZ == nil || *in.MultiAZ),
+			PubliclyAccessible:   aws.Bool(in.PubliclyAccessible),
+			VpcSecurityGroupIds:  in.SecurityGroups,
 			Tags:                 ownerTags(step, types.Tag{Key: aws.String(tagSnapshot), Value: aws.String(sid)}),
 		}
-		if class != "" {
-			in.DBInstanceClass = aws.String(class)
+		if in.InstanceClass != "" {
+			req.DBInstanceClass = aws.String(in.InstanceClass)
 		}
-		if subnets != "" {
-			in.DBSubnetGroupName = aws.String(subnets)
+		if in.SubnetGroup != "" {
+			req.DBSubnetGroupName = aws.String(in.SubnetGroup)
 		}
-		res, err := api.RestoreDBInstanceFromDBSnapshot(ctx, in)
+		res, err := api.RestoreDBInstanceFromDBSnapshot(ctx, req)
 		switch {
 		case err == nil:
 			seen = restoredUndo(step, id, sid)
@@ -418,31 +385,41 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 	if err != nil {
 		return nil, err
 	}
-	out, err := endpointOutputs(inst)
+	endpoint, port, err := endpointOf(inst)
 	if err != nil {
 		return nil, err
 	}
-	data := SnapshotDataTime(snap)
 	at := aws.ToTime(inst.InstanceCreateTime)
 	if at.IsZero() {
 		at = e.Opts.now()
 	}
-	for k, v := range snapshotOutputs(snap, at.Sub(data)) {
-		out[k] = v
-	}
-	return out, nil
+	out := snapshotOutputs(snap, at.Sub(SnapshotDataTime(snap)))
+	out.Endpoint, out.Port = endpoint, port
+	return action.Outputs(catalog.RestoreSnapshot, out)
 }
 
 // snapshotOutputs are the outputs that say which data a restore holds: the snapshot, when
 // its data was taken, and the window of data lost, as of a restore window after it.
-func snapshotOutputs(snap *types.DBSnapshot, window time.Duration) map[string]any {
+func snapshotOutputs(snap *types.DBSnapshot, window time.Duration) catalog.RestoreSnapshotOut {
 	window = window.Truncate(time.Second)
-	return map[string]any{
-		"snapshotId":         aws.ToString(snap.DBSnapshotIdentifier),
-		"snapshotTime":       SnapshotDataTime(snap).UTC().Format(time.RFC3339),
-		"snapshotAgeSeconds": int64(window / time.Second),
-		"dataLossWindow":     human.Duration(window),
+	return catalog.RestoreSnapshotOut{
+		SnapshotID:         aws.ToString(snap.DBSnapshotIdentifier),
+		SnapshotTime:       SnapshotDataTime(snap).UTC().Format(time.RFC3339),
+		SnapshotAgeSeconds: int64(window / time.Second),
+		DataLossWindow:     human.Duration(window),
 	}
+}
+
+// refusalOutputs are the outputs a refusal of snap carries: which data it refused (the
+// snapshot outputs), and no endpoint, since nothing was restored.
+func refusalOutputs(snap *types.DBSnapshot, window time.Duration) map[string]any {
+	out, err := action.Outputs(catalog.RestoreSnapshot, snapshotOutputs(snap, window))
+	if err != nil {
+		return nil // strings and integers always encode
+	}
+	delete(out, "endpoint")
+	delete(out, "port")
+	return out
 }
 
 // adopt decides whether the existing instance in may stand in for the restore, by the
@@ -532,7 +509,7 @@ type ageRule struct {
 
 // check refuses snap when its data is older than maxAge, unless allowDataLoss; verb is
 // what allowDataLoss would let the step do ("restore", "adopt it"). what names the
-// snapshot. The refusal carries the snapshot's outputs (snapshotOutputs).
+// snapshot. The refusal carries the snapshot's outputs (refusalOutputs).
 func (r ageRule) check(what string, snap *types.DBSnapshot, verb string, tr *action.Tracker) error {
 	data := SnapshotDataTime(snap)
 	age := r.now().Sub(data)
@@ -547,7 +524,7 @@ func (r ageRule) check(what string, snap *types.DBSnapshot, verb string, tr *act
 	case !r.allow:
 		// The refusal says which data it refused, so a report or a tabletop can weigh it.
 		return action.WithOutputs(guard("%s is %s old > maxAge %s; set allowDataLoss to %s anyway%s", what, human.Duration(age), human.Duration(r.maxAge), verb, detail),
-			snapshotOutputs(snap, age))
+			refusalOutputs(snap, age))
 	}
 	tr.Report(fmt.Sprintf("%s is %s old > maxAge %s; going on (allowDataLoss)%s", what, human.Duration(age), human.Duration(r.maxAge), detail))
 	return nil
@@ -612,33 +589,17 @@ type RDSRestorePointInTime struct {
 
 // Execute runs the step.
 func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	src, err := action.Str(step, "sourceInstance")
+	in, err := action.Decode(step, catalog.RestorePointInTime)
 	if err != nil {
 		return nil, err
 	}
-	id, err := action.Str(step, "instanceId")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	at, err := action.OptTime(step, "restoreTime")
-	if err != nil {
-		return nil, err
-	}
-	class, err := action.OptStr(step, "instanceClass", "")
-	if err != nil {
-		return nil, err
-	}
-	subnets, err := action.OptStr(step, "subnetGroup", "")
-	if err != nil {
-		return nil, err
-	}
-	sgs, err := action.List(step, "securityGroups")
-	if err != nil {
-		return nil, err
-	}
-	multiAZ, err := action.Bool(step, "multiAz", true)
-	if err != nil {
-		return nil, err
+	src, id := in.SourceInstance, in.InstanceID
+	var at time.Time // zero: the latest restorable time
+	if in.RestoreTime != nil {
+		at = *in.RestoreTime
 	}
 	api, err := e.Client(step.Region)
 	if err != nil {
@@ -662,30 +623,30 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 		if srcInst == nil {
 			return nil, checkFailed("source DB instance %s not found in %s", src, step.Region)
 		}
-		in := &rds.RestoreDBInstanceToPointInTimeInput{
+		req := &rds.RestoreDBInstanceToPointInTimeInput{
 			SourceDBInstanceIdentifier: aws.String(src),
 			TargetDBInstanceIdentifier: aws.String(id),
-			MultiAZ:                    aws.Bool(multiAZ),
-			VpcSecurityGroupIds:        sgs,
+			MultiAZ:                    aws.Bool(in.MultiAZ == nil || *in.MultiAZ),
+			VpcSecurityGroupIds:        in.SecurityGroups,
 		}
 		if at.IsZero() {
-			in.UseLatestRestorableTime = aws.Bool(true)
+			req.UseLatestRestorableTime = aws.Bool(true)
 			if srcInst.LatestRestorableTime != nil {
 				restoreTime = srcInst.LatestRestorableTime.UTC().Format(time.RFC3339)
 			}
 		} else {
-			in.RestoreTime = aws.Time(at)
+			req.RestoreTime = aws.Time(at)
 		}
-		in.Tags = ownerTags(step, types.Tag{Key: aws.String(tagRestoreTime), Value: aws.String(restoreTime)},
+		req.Tags = ownerTags(step, types.Tag{Key: aws.String(tagRestoreTime), Value: aws.String(restoreTime)},
 			types.Tag{Key: aws.String(tagSource), Value: aws.String(src)})
-		if class != "" {
-			in.DBInstanceClass = aws.String(class)
+		if in.InstanceClass != "" {
+			req.DBInstanceClass = aws.String(in.InstanceClass)
 		}
-		if subnets != "" {
-			in.DBSubnetGroupName = aws.String(subnets)
+		if in.SubnetGroup != "" {
+			req.DBSubnetGroupName = aws.String(in.SubnetGroup)
 		}
 		tr.Report("restoring " + src + " to " + restoreTime)
-		res, err := api.RestoreDBInstanceToPointInTime(ctx, in)
+		res, err := api.RestoreDBInstanceToPointInTime(ctx, req)
 		switch {
 		case err == nil:
 			seen = restoredUndo(step, id, "")
@@ -720,12 +681,11 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 	if err != nil {
 		return nil, err
 	}
-	out, err := endpointOutputs(inst)
+	endpoint, port, err := endpointOf(inst)
 	if err != nil {
 		return nil, err
 	}
-	out["restoreTime"] = restoreTime
-	return out, nil
+	return action.Outputs(catalog.RestorePointInTime, catalog.RestorePointInTimeOut{Endpoint: endpoint, Port: port, RestoreTime: restoreTime})
 }
 
 // adoptPointInTime decides, by the rules on RDSRestorePointInTime, whether the existing
@@ -776,14 +736,14 @@ type RDSSnapshot struct {
 
 // Execute runs the step.
 func (e *RDSSnapshot) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "instanceId")
+	in, err := action.Decode(step, catalog.Snapshot)
 	if err != nil {
 		return nil, err
 	}
-	sid, err := action.Str(step, "snapshotId")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
+	id, sid := in.InstanceID, in.SnapshotID
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -812,7 +772,7 @@ func (e *RDSSnapshot) Execute(ctx context.Context, step action.Step, progress ac
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"snapshotId": sid, "snapshotArn": aws.ToString(s.DBSnapshotArn)}, nil
+	return action.Outputs(catalog.Snapshot, catalog.SnapshotOut{SnapshotID: sid, SnapshotARN: aws.ToString(s.DBSnapshotArn)})
 }
 
 // RDSCopySnapshot is aws.rds.copySnapshot: it copies sourceSnapshotArn into the step's
@@ -828,24 +788,20 @@ type RDSCopySnapshot struct {
 
 // Execute runs the step.
 func (e *RDSCopySnapshot) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	parts, srcARN, err := action.ARN(step, "sourceSnapshotArn", "rds", "snapshot:")
+	in, err := action.Decode(step, catalog.CopySnapshot)
 	if err != nil {
 		return nil, err
 	}
-	srcRegion, err := action.Str(step, "sourceRegion")
+	if err := action.Trim(&in); err != nil {
+		return nil, err
+	}
+	parts, err := action.CheckARN("sourceSnapshotArn", in.SourceSnapshotARN, "rds", "snapshot:")
 	if err != nil {
 		return nil, err
 	}
+	srcARN, srcRegion, target := in.SourceSnapshotARN, in.SourceRegion, in.TargetSnapshotID
 	if srcRegion != parts.Region {
 		return nil, fmt.Errorf("%w: with.sourceRegion %s does not match the region of with.sourceSnapshotArn (%s)", action.ErrInvalidInput, srcRegion, parts.Region)
-	}
-	target, err := action.Str(step, "targetSnapshotId")
-	if err != nil {
-		return nil, err
-	}
-	kms, err := action.OptStr(step, "kmsKeyId", "")
-	if err != nil {
-		return nil, err
 	}
 	api, err := e.Client(step.Region)
 	if err != nil {
@@ -862,19 +818,19 @@ func (e *RDSCopySnapshot) Execute(ctx context.Context, step action.Step, progres
 		}
 		tr.Report("exists (" + aws.ToString(s.Status) + "), adopting")
 	} else {
-		in := &rds.CopyDBSnapshotInput{
+		req := &rds.CopyDBSnapshotInput{
 			SourceDBSnapshotIdentifier: aws.String(srcARN),
 			TargetDBSnapshotIdentifier: aws.String(target),
 			CopyTags:                   aws.Bool(true),
 		}
-		if kms != "" {
-			in.KmsKeyId = aws.String(kms)
+		if in.KMSKeyID != "" {
+			req.KmsKeyId = aws.String(in.KMSKeyID)
 		}
 		if srcRegion != step.Region {
-			in.SourceRegion = aws.String(srcRegion)
+			req.SourceRegion = aws.String(srcRegion)
 		}
 		tr.Report("copying from " + srcARN)
-		if _, err := api.CopyDBSnapshot(ctx, in); err != nil && !isCode(err, "DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault") {
+		if _, err := api.CopyDBSnapshot(ctx, req); err != nil && !isCode(err, "DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault") {
 			return nil, fmt.Errorf("copy snapshot %s to %s: %w", srcARN, target, err)
 		}
 	}
@@ -882,7 +838,7 @@ func (e *RDSCopySnapshot) Execute(ctx context.Context, step action.Step, progres
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"snapshotId": target, "snapshotArn": aws.ToString(s.DBSnapshotArn)}, nil
+	return action.Outputs(catalog.CopySnapshot, catalog.SnapshotOut{SnapshotID: target, SnapshotARN: aws.ToString(s.DBSnapshotArn)})
 }
 
 // RDSDelete is aws.rds.delete, the guarded delete.
@@ -900,18 +856,15 @@ type RDSDelete struct {
 
 // Execute runs the step.
 func (e *RDSDelete) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "instanceId")
-	if err != nil {
-		return nil, err
+	in, err := action.Decode(step, catalog.Delete)
+	if err == nil {
+		err = action.Trim(&in)
 	}
-	final, err := action.Str(step, "finalSnapshotId")
 	if err != nil {
-		return nil, fmt.Errorf("refusing to delete %s without a final snapshot: %w", id, err)
+		// Among them the guard rail's own: a final snapshot and a verified copy.
+		return nil, fmt.Errorf("refusing to delete: %w", err)
 	}
-	verified, err := action.Str(step, "verifiedCopy")
-	if err != nil {
-		return nil, fmt.Errorf("refusing to delete %s without a verified copy: %w", id, err)
-	}
+	id, final, verified := in.InstanceID, in.FinalSnapshotID, in.VerifiedCopy
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -977,7 +930,7 @@ func (e *RDSDelete) Execute(ctx context.Context, step action.Step, progress acti
 	if _, err := e.Opts.waitSnapshotAvailable(ctx, api, final, action.NewTracker(progress, "RDS final snapshot "+final, nil)); err != nil {
 		return nil, err
 	}
-	return map[string]any{"finalSnapshotId": final}, nil
+	return action.Outputs(catalog.Delete, catalog.DeleteOut{FinalSnapshotID: final})
 }
 
 // RDSStop is aws.rds.stop. There is no SDK waiter for "stopped", so it polls with backoff.
@@ -991,10 +944,14 @@ type RDSStop struct {
 
 // Execute runs the step.
 func (e *RDSStop) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "instanceId")
+	in, err := action.Decode(step, catalog.Stop)
 	if err != nil {
 		return nil, err
 	}
+	if err := action.Trim(&in); err != nil {
+		return nil, err
+	}
+	id := in.InstanceID
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -1030,7 +987,7 @@ func (e *RDSStop) Execute(ctx context.Context, step action.Step, progress action
 	if err != nil {
 		return nil, waitErr("DB instance "+id+" to stop", err)
 	}
-	return map[string]any{"status": "stopped"}, nil
+	return action.Outputs(catalog.Stop, catalog.StopOut{Status: "stopped"})
 }
 
 // RDSDeleteRestored is aws.rds.deleteRestored, the undo of a drill's restore: it deletes the
@@ -1053,14 +1010,15 @@ type RDSDeleteRestored struct {
 
 // Execute runs the step.
 func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "instanceId")
-	if err != nil {
-		return nil, err
+	in, err := action.Decode(step, catalog.DeleteRestored)
+	if err == nil {
+		err = action.Trim(&in)
 	}
-	want, err := action.Time(step, "createTime")
 	if err != nil {
-		return nil, fmt.Errorf("refusing to delete %s without its creation time: %w", id, err)
+		// Among them the guard rail's own: the instance's creation time.
+		return nil, fmt.Errorf("refusing to delete: %w", err)
 	}
+	id, want, source := in.InstanceID, in.CreateTime, in.SourceSnapshotID
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -1072,7 +1030,7 @@ func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progr
 	}
 	if inst == nil {
 		tr.Report("already gone")
-		return map[string]any{"deleted": true}, nil
+		return action.Outputs(catalog.DeleteRestored, catalog.DeletedOut{Deleted: true})
 	}
 	have := inst.InstanceCreateTime
 	switch {
@@ -1082,10 +1040,6 @@ func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progr
 	case !have.Equal(want):
 		return nil, guard("refusing to delete DB instance %s: it was created at %s, not at %s; it is not the instance the drill restored",
 			id, have.UTC().Format(time.RFC3339Nano), want.UTC().Format(time.RFC3339Nano))
-	}
-	source, err := action.OptStr(step, "sourceSnapshotId", "")
-	if err != nil {
-		return nil, err
 	}
 	del := &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(id), DeleteAutomatedBackups: aws.Bool(true)}
 	how := "without a final snapshot: its data is in snapshot " + source
@@ -1110,7 +1064,7 @@ func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progr
 		tr.Report("deleting " + how + " (" + st + ")")
 		_, err := api.DeleteDBInstance(ctx, del)
 		if isCode(err, "DBInstanceNotFound", "DBInstanceNotFoundFault") {
-			return map[string]any{"deleted": true}, nil
+			return action.Outputs(catalog.DeleteRestored, catalog.DeletedOut{Deleted: true})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("delete %s (state %s): %w", id, st, err)
@@ -1128,5 +1082,5 @@ func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progr
 	if err := w.Wait(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)}, e.Opts.maxWait(ctx)); err != nil {
 		return nil, waitErr("DB instance "+id+" to be deleted", err)
 	}
-	return map[string]any{"deleted": true}, nil
+	return action.Outputs(catalog.DeleteRestored, catalog.DeletedOut{Deleted: true})
 }
