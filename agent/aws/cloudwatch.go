@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 type (
@@ -41,60 +43,37 @@ type CloudWatchPutAlarm struct {
 
 // Execute runs the step.
 func (e *CloudWatchPutAlarm) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	name, err := action.Str(step, "alarmName")
+	in, err := action.Decode(step, catalog.PutAlarm)
 	if err != nil {
 		return nil, err
 	}
-	desc, err := action.OptStr(step, "description", "")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	metric, err := action.Str(step, "metricName")
-	if err != nil {
-		return nil, err
-	}
-	ns, err := action.Str(step, "namespace")
-	if err != nil {
-		return nil, err
-	}
-	stat, err := action.OptStr(step, "statistic", "Average")
-	if err != nil {
-		return nil, err
-	}
+	name := in.AlarmName
+	stat := cmp.Or(in.Statistic, "Average")
 	if !slices.Contains(types.Statistic("").Values(), types.Statistic(stat)) {
 		return nil, fmt.Errorf("%w: with.statistic: want one of %v, got %q", action.ErrInvalidInput, types.Statistic("").Values(), stat)
 	}
-	period, err := action.OptInt(step, "period", 300)
-	if err != nil {
-		return nil, err
+	period, evals := 300, 2
+	if in.Period != nil {
+		period = *in.Period
 	}
-	evals, err := action.OptInt(step, "evaluationPeriods", 2)
-	if err != nil {
-		return nil, err
+	if in.EvaluationPeriods != nil {
+		evals = *in.EvaluationPeriods
 	}
 	if period < 1 || evals < 1 {
 		return nil, fmt.Errorf("%w: with.period and with.evaluationPeriods must be positive", action.ErrInvalidInput)
 	}
-	threshold, err := action.Float(step, "threshold")
+	threshold, err := action.Number("threshold", in.Threshold)
 	if err != nil {
 		return nil, err
 	}
-	cmp, err := action.OptStr(step, "comparison", "GreaterThanThreshold")
-	if err != nil {
-		return nil, err
+	comparison := cmp.Or(in.Comparison, "GreaterThanThreshold")
+	if !slices.Contains(types.ComparisonOperator("").Values(), types.ComparisonOperator(comparison)) {
+		return nil, fmt.Errorf("%w: with.comparison: want one of %v, got %q", action.ErrInvalidInput, types.ComparisonOperator("").Values(), comparison)
 	}
-	if !slices.Contains(types.ComparisonOperator("").Values(), types.ComparisonOperator(cmp)) {
-		return nil, fmt.Errorf("%w: with.comparison: want one of %v, got %q", action.ErrInvalidInput, types.ComparisonOperator("").Values(), cmp)
-	}
-	dims, err := action.Map(step, "dimensions")
-	if err != nil {
-		return nil, err
-	}
-	actions, err := action.List(step, "alarmActions")
-	if err != nil {
-		return nil, err
-	}
-	for i, a := range actions {
+	for i, a := range in.AlarmActions {
 		if _, err := action.CheckARN(fmt.Sprintf("alarmActions[%d]", i), a, "", ""); err != nil {
 			return nil, err
 		}
@@ -104,38 +83,38 @@ func (e *CloudWatchPutAlarm) Execute(ctx context.Context, step action.Step, prog
 		return nil, err
 	}
 	tr := action.NewTracker(progress, "alarm "+name, nil)
-	in := &cloudwatch.PutMetricAlarmInput{
+	req := &cloudwatch.PutMetricAlarmInput{
 		AlarmName:          aws.String(name),
-		MetricName:         aws.String(metric),
-		Namespace:          aws.String(ns),
+		MetricName:         aws.String(in.MetricName),
+		Namespace:          aws.String(in.Namespace),
 		Statistic:          types.Statistic(stat),
 		Period:             aws.Int32(int32(period)),
 		EvaluationPeriods:  aws.Int32(int32(evals)),
 		Threshold:          aws.Float64(threshold),
-		ComparisonOperator: types.ComparisonOperator(cmp),
-		AlarmActions:       actions,
+		ComparisonOperator: types.ComparisonOperator(comparison),
+		AlarmActions:       in.AlarmActions,
 	}
-	if desc != "" {
-		in.AlarmDescription = aws.String(desc)
+	if in.Description != "" {
+		req.AlarmDescription = aws.String(in.Description)
 	}
-	for _, k := range slices.Sorted(maps.Keys(dims)) {
-		in.Dimensions = append(in.Dimensions, types.Dimension{Name: aws.String(k), Value: aws.String(dims[k])})
+	for _, k := range slices.Sorted(maps.Keys(in.Dimensions)) {
+		req.Dimensions = append(req.Dimensions, types.Dimension{Name: aws.String(k), Value: aws.String(in.Dimensions[k])})
 	}
 	cur, err := describeAlarm(ctx, api, name)
 	if err != nil {
 		return nil, err
 	}
-	if cur != nil && sameAlarm(cur, in) {
+	if cur != nil && sameAlarm(cur, req) {
 		tr.Report("already up to date")
-		return map[string]any{"alarmArn": aws.ToString(cur.AlarmArn)}, nil
+		return action.Outputs(catalog.PutAlarm, catalog.PutAlarmOut{AlarmARN: aws.ToString(cur.AlarmArn)})
 	}
 	tr.Report("putting")
-	if _, err := api.PutMetricAlarm(ctx, in); err != nil {
+	if _, err := api.PutMetricAlarm(ctx, req); err != nil {
 		return nil, fmt.Errorf("put alarm %s: %w", name, err)
 	}
 	if cur == nil {
 		step.Undo.Add(action.Undo{
-			Action: "aws.cloudwatch.deleteAlarm",
+			Action: catalog.DeleteAlarm.Name,
 			With:   map[string]any{"alarmName": name},
 			Note:   "delete alarm " + name + " (created by this run)",
 		})
@@ -147,7 +126,7 @@ func (e *CloudWatchPutAlarm) Execute(ctx context.Context, step action.Step, prog
 	if cur == nil {
 		return nil, checkFailed("alarm %s is not listed after PutMetricAlarm", name)
 	}
-	return map[string]any{"alarmArn": aws.ToString(cur.AlarmArn)}, nil
+	return action.Outputs(catalog.PutAlarm, catalog.PutAlarmOut{AlarmARN: aws.ToString(cur.AlarmArn)})
 }
 
 func describeAlarm(ctx context.Context, api cloudwatch.DescribeAlarmsAPIClient, name string) (*types.MetricAlarm, error) {
@@ -195,10 +174,14 @@ type CloudWatchDeleteAlarm struct {
 
 // Execute runs the step.
 func (e *CloudWatchDeleteAlarm) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	name, err := action.Str(step, "alarmName")
+	in, err := action.Decode(step, catalog.DeleteAlarm)
 	if err != nil {
 		return nil, err
 	}
+	if err := action.Trim(&in); err != nil {
+		return nil, err
+	}
+	name := in.AlarmName
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -210,7 +193,7 @@ func (e *CloudWatchDeleteAlarm) Execute(ctx context.Context, step action.Step, p
 	}
 	if cur == nil {
 		tr.Report("already gone")
-		return map[string]any{"deleted": true}, nil
+		return action.Outputs(catalog.DeleteAlarm, catalog.DeletedOut{Deleted: true})
 	}
 	tr.Report("deleting")
 	if _, err := api.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{name}}); err != nil && !isCode(err, "ResourceNotFound") {
@@ -222,5 +205,5 @@ func (e *CloudWatchDeleteAlarm) Execute(ctx context.Context, step action.Step, p
 	if cur != nil {
 		return nil, checkFailed("alarm %s is still listed after DeleteAlarms", name)
 	}
-	return map[string]any{"deleted": true}, nil
+	return action.Outputs(catalog.DeleteAlarm, catalog.DeletedOut{Deleted: true})
 }

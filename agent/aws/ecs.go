@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // ContainerName is the name of the one container kirikae's task definitions run; the ALB
@@ -53,43 +55,23 @@ type ECSRegisterTaskDefinition struct {
 
 // Execute runs the step.
 func (e *ECSRegisterTaskDefinition) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	family, err := action.Str(step, "family")
+	in, err := action.Decode(step, catalog.RegisterTaskDefinition)
 	if err != nil {
 		return nil, err
 	}
-	image, err := action.Str(step, "image")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	cpu, err := action.OptStr(step, "cpu", "512")
-	if err != nil {
-		return nil, err
-	}
-	mem, err := action.OptStr(step, "memory", "1024")
-	if err != nil {
-		return nil, err
-	}
-	port, err := action.OptInt(step, "containerPort", 8080)
-	if err != nil {
-		return nil, err
+	family := in.Family
+	port := 8080
+	if in.ContainerPort != nil {
+		port = *in.ContainerPort
 	}
 	if port < 1 || port > 65535 {
 		return nil, fmt.Errorf("%w: with.containerPort: want 1..65535, got %d", action.ErrInvalidInput, port)
 	}
-	env, err := action.Map(step, "environment")
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := action.Map(step, "secrets")
-	if err != nil {
-		return nil, err
-	}
-	role, err := action.OptStr(step, "executionRoleArn", "")
-	if err != nil {
-		return nil, err
-	}
-	if role != "" {
-		if _, err := action.CheckARN("executionRoleArn", role, "iam", "role/"); err != nil {
+	if in.ExecutionRoleARN != "" {
+		if _, err := action.CheckARN("executionRoleArn", in.ExecutionRoleARN, "iam", "role/"); err != nil {
 			return nil, err
 		}
 	}
@@ -100,49 +82,49 @@ func (e *ECSRegisterTaskDefinition) Execute(ctx context.Context, step action.Ste
 	tr := action.NewTracker(progress, "ECS task definition "+family, nil)
 	cd := types.ContainerDefinition{
 		Name:         aws.String(ContainerName),
-		Image:        aws.String(image),
+		Image:        aws.String(in.Image),
 		Essential:    aws.Bool(true),
 		PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(int32(port)), Protocol: types.TransportProtocolTcp}},
 	}
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		cd.Environment = append(cd.Environment, types.KeyValuePair{Name: aws.String(k), Value: aws.String(env[k])})
+	for _, k := range slices.Sorted(maps.Keys(in.Environment)) {
+		cd.Environment = append(cd.Environment, types.KeyValuePair{Name: aws.String(k), Value: aws.String(in.Environment[k])})
 	}
-	for _, k := range slices.Sorted(maps.Keys(secrets)) {
-		cd.Secrets = append(cd.Secrets, types.Secret{Name: aws.String(k), ValueFrom: aws.String(secrets[k])})
+	for _, k := range slices.Sorted(maps.Keys(in.Secrets)) {
+		cd.Secrets = append(cd.Secrets, types.Secret{Name: aws.String(k), ValueFrom: aws.String(in.Secrets[k])})
 	}
-	in := &ecs.RegisterTaskDefinitionInput{
+	req := &ecs.RegisterTaskDefinitionInput{
 		Family:                  aws.String(family),
 		ContainerDefinitions:    []types.ContainerDefinition{cd},
-		Cpu:                     aws.String(cpu),
-		Memory:                  aws.String(mem),
+		Cpu:                     aws.String(cmp.Or(in.CPU, "512")),
+		Memory:                  aws.String(cmp.Or(in.Memory, "1024")),
 		NetworkMode:             types.NetworkModeAwsvpc,
 		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
 	}
-	if role != "" {
-		in.ExecutionRoleArn = aws.String(role)
+	if in.ExecutionRoleARN != "" {
+		req.ExecutionRoleArn = aws.String(in.ExecutionRoleARN)
 	}
 	latest, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(family)})
 	if err != nil && !isCode(err, "ClientException") {
 		return nil, fmt.Errorf("describe task definition %s: %w", family, err)
 	}
-	if err == nil && latest.TaskDefinition != nil && sameTaskDef(latest.TaskDefinition, in) {
+	if err == nil && latest.TaskDefinition != nil && sameTaskDef(latest.TaskDefinition, req) {
 		td := latest.TaskDefinition
 		tr.Report(fmt.Sprintf("revision %d is identical, adopting", td.Revision))
-		return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "revision": int64(td.Revision)}, nil
+		return action.Outputs(catalog.RegisterTaskDefinition, catalog.RegisterTaskDefinitionOut{TaskDefinitionARN: aws.ToString(td.TaskDefinitionArn), Revision: int64(td.Revision)})
 	}
 	tr.Report("registering")
-	out, err := api.RegisterTaskDefinition(ctx, in)
+	out, err := api.RegisterTaskDefinition(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("register task definition %s: %w", family, err)
 	}
 	td := out.TaskDefinition
 	arn := aws.ToString(td.TaskDefinitionArn)
 	step.Undo.Add(action.Undo{
-		Action: "aws.ecs.deregisterTaskDefinition",
+		Action: catalog.DeregisterTaskDefinition.Name,
 		With:   map[string]any{"taskDefinition": arn},
 		Note:   fmt.Sprintf("deregister task definition %s:%d (registered by this run)", family, td.Revision),
 	})
-	return map[string]any{"taskDefinitionArn": arn, "revision": int64(td.Revision)}, nil
+	return action.Outputs(catalog.RegisterTaskDefinition, catalog.RegisterTaskDefinitionOut{TaskDefinitionARN: arn, Revision: int64(td.Revision)})
 }
 
 // ECSDeregisterTaskDefinition is aws.ecs.deregisterTaskDefinition, the undo of a
@@ -157,10 +139,14 @@ type ECSDeregisterTaskDefinition struct {
 
 // Execute runs the step.
 func (e *ECSDeregisterTaskDefinition) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	ref, err := action.Str(step, "taskDefinition")
+	in, err := action.Decode(step, catalog.DeregisterTaskDefinition)
 	if err != nil {
 		return nil, err
 	}
+	if err := action.Trim(&in); err != nil {
+		return nil, err
+	}
+	ref := in.TaskDefinition
 	if _, err := action.CheckARN("taskDefinition", ref, "ecs", "task-definition/"); err != nil {
 		return nil, err
 	}
@@ -179,7 +165,7 @@ func (e *ECSDeregisterTaskDefinition) Execute(ctx context.Context, step action.S
 	}
 	if td.Status != types.TaskDefinitionStatusActive {
 		tr.Report("already " + string(td.Status))
-		return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "status": string(td.Status)}, nil
+		return action.Outputs(catalog.DeregisterTaskDefinition, catalog.DeregisterTaskDefinitionOut{TaskDefinitionARN: aws.ToString(td.TaskDefinitionArn), Status: string(td.Status)})
 	}
 	tr.Report("deregistering")
 	out, err := api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(ref)})
@@ -190,7 +176,7 @@ func (e *ECSDeregisterTaskDefinition) Execute(ctx context.Context, step action.S
 	if out.TaskDefinition != nil && out.TaskDefinition.Status != "" {
 		status = out.TaskDefinition.Status
 	}
-	return map[string]any{"taskDefinitionArn": aws.ToString(td.TaskDefinitionArn), "status": string(status)}, nil
+	return action.Outputs(catalog.DeregisterTaskDefinition, catalog.DeregisterTaskDefinitionOut{TaskDefinitionARN: aws.ToString(td.TaskDefinitionArn), Status: string(status)})
 }
 
 func sameTaskDef(have *types.TaskDefinition, want *ecs.RegisterTaskDefinitionInput) bool {
@@ -242,32 +228,16 @@ type ECSUpdateService struct {
 
 // Execute runs the step.
 func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	cluster, err := action.Str(step, "cluster")
+	in, err := action.Decode(step, catalog.UpdateService)
 	if err != nil {
 		return nil, err
 	}
-	service, err := action.Str(step, "service")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	desired, err := action.Int(step, "desiredCount")
-	if err != nil {
-		return nil, err
-	}
+	cluster, service, desired, force := in.Cluster, in.Service, in.DesiredCount, in.ForceNewDeployment
 	if desired < 0 || desired > 5000 {
 		return nil, fmt.Errorf("%w: with.desiredCount: want 0..5000, got %d", action.ErrInvalidInput, desired)
-	}
-	tdRef, err := action.OptStr(step, "taskDefinition", "")
-	if err != nil {
-		return nil, err
-	}
-	wait, err := action.Bool(step, "wait", true)
-	if err != nil {
-		return nil, err
-	}
-	force, err := action.Bool(step, "forceNewDeployment", false)
-	if err != nil {
-		return nil, err
 	}
 	api, err := e.Client(step.Region)
 	if err != nil {
@@ -275,8 +245,8 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 	}
 	tr := action.NewTracker(progress, "ECS "+cluster+"/"+service, nil)
 	tdARN := ""
-	if tdRef != "" {
-		tdRef = strings.TrimSuffix(tdRef, ":latest") // the seed's "family:latest" means the newest revision
+	if in.TaskDefinition != "" {
+		tdRef := strings.TrimSuffix(in.TaskDefinition, ":latest") // the seed's "family:latest" means the newest revision
 		td, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdRef)})
 		if err != nil {
 			return nil, fmt.Errorf("resolve with.taskDefinition %s: %w", tdRef, err)
@@ -294,22 +264,22 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 			tr.Report("new deployment already forced by an earlier attempt")
 		}
 	}
-	if !force && int64(svc.DesiredCount) == desired && (tdARN == "" || aws.ToString(svc.TaskDefinition) == tdARN) {
+	if !force && int(svc.DesiredCount) == desired && (tdARN == "" || aws.ToString(svc.TaskDefinition) == tdARN) {
 		tr.Report(fmt.Sprintf("already at %d tasks of %s", desired, aws.ToString(svc.TaskDefinition)))
 	} else {
-		in := &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(service),
+		req := &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(service),
 			DesiredCount: aws.Int32(int32(desired)), ForceNewDeployment: force}
 		if tdARN != "" {
-			in.TaskDefinition = aws.String(tdARN)
+			req.TaskDefinition = aws.String(tdARN)
 		}
 		tr.Report(fmt.Sprintf("updating to %d tasks", desired))
-		if _, err := api.UpdateService(ctx, in); err != nil {
+		if _, err := api.UpdateService(ctx, req); err != nil {
 			return nil, fmt.Errorf("update service %s/%s: %w", cluster, service, err)
 		}
 		prevTD := aws.ToString(svc.TaskDefinition)
-		if int64(svc.DesiredCount) != desired || (tdARN != "" && prevTD != tdARN) {
+		if int(svc.DesiredCount) != desired || (tdARN != "" && prevTD != tdARN) {
 			step.Undo.Add(action.Undo{
-				Action: "aws.ecs.updateService",
+				Action: catalog.UpdateService.Name,
 				With: map[string]any{"cluster": cluster, "service": service, "desiredCount": int64(svc.DesiredCount),
 					"taskDefinition": prevTD, "wait": true},
 				Note: fmt.Sprintf("set service %s/%s back to %d tasks of %s (changed by this run)", cluster, service, svc.DesiredCount, prevTD),
@@ -321,7 +291,7 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 			}
 		}
 	}
-	if wait {
+	if in.Wait == nil || *in.Wait {
 		lo, hi := e.Opts.delays()
 		w := ecs.NewServicesStableWaiter(api, func(wo *ecs.ServicesStableWaiterOptions) {
 			wo.MinDelay, wo.MaxDelay = lo, hi
@@ -332,15 +302,14 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 				}
 			})
 		})
-		in := &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}}
-		if err := w.Wait(ctx, in, e.Opts.maxWait(ctx)); err != nil {
+		if err := w.Wait(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}}, e.Opts.maxWait(ctx)); err != nil {
 			return nil, waitErr("service "+cluster+"/"+service+" to be stable", err)
 		}
 		if svc, err = describeService(ctx, api, cluster, service); err != nil {
 			return nil, err
 		}
 	}
-	return map[string]any{"runningCount": int64(svc.RunningCount), "taskDefinition": aws.ToString(svc.TaskDefinition)}, nil
+	return action.Outputs(catalog.UpdateService, catalog.UpdateServiceOut{RunningCount: int64(svc.RunningCount), TaskDefinition: aws.ToString(svc.TaskDefinition)})
 }
 
 func describeService(ctx context.Context, api ecs.DescribeServicesAPIClient, cluster, service string) (*types.Service, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // ELBAPI is what ELBWaitHealthy calls.
@@ -42,14 +43,14 @@ func countHealthy(out *elbv2.DescribeTargetHealthOutput) (healthy, total int) {
 
 // Execute runs the step.
 func (e *ELBWaitHealthy) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	arn, err := action.OptStr(step, "targetGroupArn", "")
+	in, err := action.Decode(step, catalog.WaitHealthy)
 	if err != nil {
 		return nil, err
 	}
-	name, err := action.OptStr(step, "targetGroupName", "")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
+	arn, name := in.TargetGroupARN, in.TargetGroupName
 	if arn == "" && name == "" {
 		return nil, fmt.Errorf("%w: with.targetGroupArn or with.targetGroupName is required", action.ErrInvalidInput)
 	}
@@ -58,9 +59,9 @@ func (e *ELBWaitHealthy) Execute(ctx context.Context, step action.Step, progress
 			return nil, err
 		}
 	}
-	want, err := action.OptInt(step, "count", 2)
-	if err != nil {
-		return nil, err
+	want := 2
+	if in.Count != nil {
+		want = *in.Count
 	}
 	if want < 1 {
 		return nil, fmt.Errorf("%w: with.count: want at least 1, got %d", action.ErrInvalidInput, want)
@@ -69,13 +70,13 @@ func (e *ELBWaitHealthy) Execute(ctx context.Context, step action.Step, progress
 	if err != nil {
 		return nil, err
 	}
-	in := &elbv2.DescribeTargetGroupsInput{}
+	req := &elbv2.DescribeTargetGroupsInput{}
 	if arn != "" {
-		in.TargetGroupArns = []string{arn}
+		req.TargetGroupArns = []string{arn}
 	} else {
-		in.Names = []string{name}
+		req.Names = []string{name}
 	}
-	tgs, err := api.DescribeTargetGroups(ctx, in)
+	tgs, err := api.DescribeTargetGroups(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("describe target group %s%s: %w", arn, name, err)
 	}
@@ -94,7 +95,7 @@ func (e *ELBWaitHealthy) Execute(ctx context.Context, step action.Step, progress
 				return false, err
 			}
 			h, total := countHealthy(out)
-			if int64(h) >= want {
+			if h >= want {
 				return false, nil
 			}
 			tr.Report(fmt.Sprintf("%d of %d healthy (%d registered)", h, want, total))
@@ -116,5 +117,5 @@ func (e *ELBWaitHealthy) Execute(ctx context.Context, step action.Step, progress
 			dns = aws.ToString(lbs.LoadBalancers[0].DNSName)
 		}
 	}
-	return map[string]any{"healthy": int64(h), "targetGroupArn": arn, "loadBalancerDnsName": dns}, nil
+	return action.Outputs(catalog.WaitHealthy, catalog.WaitHealthyOut{Healthy: int64(h), TargetGroupARN: arn, LoadBalancerDNSName: dns})
 }

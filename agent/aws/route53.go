@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // Route53API is what Route53UpsertAlias calls.
@@ -40,35 +42,20 @@ type Route53UpsertAlias struct {
 
 // Execute runs the step.
 func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	zone, err := action.Str(step, "hostedZoneId")
+	in, err := action.Decode(step, catalog.UpsertAlias)
 	if err != nil {
 		return nil, err
 	}
-	zone = strings.TrimPrefix(zone, "/hostedzone/")
-	name, err := action.Str(step, "recordName")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	rtype, err := action.OptStr(step, "recordType", "A")
-	if err != nil {
-		return nil, err
-	}
-	rtype = strings.ToUpper(rtype)
+	zone := strings.TrimPrefix(in.HostedZoneID, "/hostedzone/")
+	name, target, targetZone := in.RecordName, in.TargetDNSName, in.TargetHostedZoneID
+	rtype := strings.ToUpper(cmp.Or(in.RecordType, "A"))
 	if rtype != "A" && rtype != "AAAA" && rtype != "CNAME" {
 		return nil, fmt.Errorf("%w: with.recordType: an alias must be A, AAAA or CNAME, got %q", action.ErrInvalidInput, rtype)
 	}
-	target, err := action.Str(step, "targetDnsName")
-	if err != nil {
-		return nil, err
-	}
-	targetZone, err := action.Str(step, "targetHostedZoneId")
-	if err != nil {
-		return nil, err
-	}
-	evaluate, err := action.Bool(step, "evaluateTargetHealth", true)
-	if err != nil {
-		return nil, err
-	}
+	evaluate := in.EvaluateTargetHealth == nil || *in.EvaluateTargetHealth
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -168,7 +155,7 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 		answer = strings.Join(ta.RecordData, ",")
 	}
 	tr.Report("verified: " + answer)
-	return map[string]any{"changeId": changeID, "answer": answer}, nil
+	return action.Outputs(catalog.UpsertAlias, catalog.UpsertAliasOut{ChangeID: changeID, Answer: answer})
 }
 
 // unsupported reports whether err says the endpoint does not implement the operation (an

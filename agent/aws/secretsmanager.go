@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 type (
@@ -49,18 +50,14 @@ type SecretPut struct {
 
 // Execute runs the step.
 func (e *SecretPut) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "secretId")
+	in, err := action.Decode(step, catalog.SecretPut)
 	if err != nil {
 		return nil, err
 	}
-	value, err := action.OptStr(step, "value", "")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	obj, err := action.AnyMap(step, "json")
-	if err != nil {
-		return nil, err
-	}
+	id, value, obj := in.SecretID, in.Value, in.JSON
 	switch {
 	case value == "" && obj == nil:
 		return nil, fmt.Errorf("%w: with.value or with.json is required", action.ErrInvalidInput)
@@ -104,7 +101,7 @@ func (e *SecretPut) Execute(ctx context.Context, step action.Step, progress acti
 	}
 	if cur != nil && cur.SecretString != nil && equal(*cur.SecretString) {
 		tr.Report("already up to date")
-		return map[string]any{"versionId": aws.ToString(cur.VersionId)}, nil
+		return action.Outputs(catalog.SecretPut, catalog.SecretVersionOut{VersionID: aws.ToString(cur.VersionId)})
 	}
 	token := action.Token(step, true, "secret", id, value)
 	tr.Report("writing")
@@ -122,7 +119,7 @@ func (e *SecretPut) Execute(ctx context.Context, step action.Step, progress acti
 	// No undo when there was no value before (see the type's doc).
 	if prev != "" && prev != version {
 		step.Undo.Add(action.Undo{
-			Action: "aws.secretsmanager.restoreVersion",
+			Action: catalog.SecretRestoreVersion.Name,
 			With:   map[string]any{"secretId": id, "versionId": prev},
 			Note:   "make version " + prev + " of secret " + id + " current again (replaced by this run)",
 		})
@@ -141,7 +138,7 @@ func (e *SecretPut) Execute(ctx context.Context, step action.Step, progress acti
 	if err != nil {
 		return nil, waitErr("secret "+id+" version "+version, err)
 	}
-	return map[string]any{"versionId": version}, nil
+	return action.Outputs(catalog.SecretPut, catalog.SecretVersionOut{VersionID: version})
 }
 
 // SecretRestoreVersion is aws.secretsmanager.restoreVersion, the undo of a secret write: it
@@ -156,14 +153,14 @@ type SecretRestoreVersion struct {
 
 // Execute runs the step.
 func (e *SecretRestoreVersion) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	id, err := action.Str(step, "secretId")
+	in, err := action.Decode(step, catalog.SecretRestoreVersion)
 	if err != nil {
 		return nil, err
 	}
-	version, err := action.Str(step, "versionId")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
+	id, version := in.SecretID, in.VersionID
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err
@@ -185,16 +182,16 @@ func (e *SecretRestoreVersion) Execute(ctx context.Context, step action.Step, pr
 	}
 	if cur == version {
 		tr.Report("version " + version + " is already current")
-		return map[string]any{"versionId": version}, nil
+		return action.Outputs(catalog.SecretRestoreVersion, catalog.SecretVersionOut{VersionID: version})
 	}
 	tr.Report("making version " + version + " current again")
-	in := &secretsmanager.UpdateSecretVersionStageInput{
+	req := &secretsmanager.UpdateSecretVersionStageInput{
 		SecretId: aws.String(id), VersionStage: aws.String(stageCurrent), MoveToVersionId: aws.String(version),
 	}
 	if cur != "" {
-		in.RemoveFromVersionId = aws.String(cur)
+		req.RemoveFromVersionId = aws.String(cur)
 	}
-	if _, err := api.UpdateSecretVersionStage(ctx, in); err != nil {
+	if _, err := api.UpdateSecretVersionStage(ctx, req); err != nil {
 		return nil, fmt.Errorf("make version %s of secret %s current: %w", version, id, err)
 	}
 	err = action.Poll(ctx, e.Opts.backoff(), func(ctx context.Context) (bool, error) {
@@ -211,5 +208,5 @@ func (e *SecretRestoreVersion) Execute(ctx context.Context, step action.Step, pr
 	if err != nil {
 		return nil, waitErr("secret "+id+" version "+version, err)
 	}
-	return map[string]any{"versionId": version}, nil
+	return action.Outputs(catalog.SecretRestoreVersion, catalog.SecretVersionOut{VersionID: version})
 }

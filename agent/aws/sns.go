@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/catalog"
 )
 
 // SNSAPI is what SNSPublish and the notify publisher call.
@@ -32,15 +33,15 @@ type SNSPublish struct {
 
 // Execute runs the step.
 func (e *SNSPublish) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
-	parts, topic, err := action.ARN(step, "topicArn", "sns", "")
+	in, err := action.Decode(step, catalog.Publish)
 	if err != nil {
 		return nil, err
 	}
-	subject, err := action.OptStr(step, "subject", "")
-	if err != nil {
+	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
-	msg, err := action.Str(step, "message")
+	topic := in.TopicARN
+	parts, err := action.CheckARN("topicArn", topic, "sns", "")
 	if err != nil {
 		return nil, err
 	}
@@ -59,11 +60,14 @@ func (e *SNSPublish) Execute(ctx context.Context, step action.Step, progress act
 	if err != nil {
 		return nil, err
 	}
-	id, err := publish(ctx, api, topic, subject, msg, step)
+	id, err := publish(ctx, api, topic, in.Subject, in.Message, step)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{"messageId": id}
+	out, err := action.Outputs(catalog.Publish, catalog.PublishOut{MessageID: id})
+	if err != nil {
+		return nil, err
+	}
 	if e.Opts.Memo != nil {
 		if err := e.Opts.Memo.Put(key, out); err != nil {
 			return out, fmt.Errorf("published %s but could not record it: %w", id, err)

@@ -59,14 +59,6 @@ func checkFailed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", action.ErrCheckFailed, fmt.Sprintf(format, args...))
 }
 
-func anyList(v []string) []any {
-	out := make([]any, len(v))
-	for i, s := range v {
-		out[i] = s
-	}
-	return out
-}
-
 func fqdn(name string) string {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if !strings.HasSuffix(name, ".") {
