@@ -5,14 +5,19 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
-// The input helpers read step.With. A value that is absent, nil or the empty string counts
-// as not given. Every error wraps ErrInvalidInput and names the input as "with.NAME".
+// Decode (action.go) reads a step's inputs into its action's typed In. The helpers here do
+// what it leaves to the agent: Trim treats blanks as the agent always has, CheckARN and
+// Number check values a type cannot. Every error wraps ErrInvalidInput and names the input
+// as "with.NAME".
+//
+// Int, OptStr and Bool read one input straight from step.With, leniently (a number may be
+// a Go integer, a whole float64 or numeric text), for executors that have no definition in
+// the catalog, such as the ones tests make up. A value that is absent, nil or blank counts
+// as not given.
 
 func raw(s Step, name string) (any, bool) {
 	v, ok := s.With[name]
@@ -84,31 +89,12 @@ func Number(name, v string) (float64, error) {
 	return f, nil
 }
 
-// Has reports whether the input is given.
-func Has(s Step, name string) bool {
-	_, ok := raw(s, name)
-	return ok
-}
-
-// Str returns a required string input.
-func Str(s Step, name string) (string, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return "", missing(name)
-	}
-	return asString(name, v)
-}
-
 // OptStr returns a string input, or def when it is not given.
 func OptStr(s Step, name, def string) (string, error) {
 	v, ok := raw(s, name)
 	if !ok {
 		return def, nil
 	}
-	return asString(name, v)
-}
-
-func asString(name string, v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return strings.TrimSpace(x), nil
@@ -122,21 +108,11 @@ func asString(name string, v any) (string, error) {
 	return "", invalid(name, "want a string, got %T", v)
 }
 
-// Int returns a required integer input. It accepts Go integers, whole float64 values (as
-// JSON and protobuf Struct decode numbers) and numeric strings.
+// Int returns a required integer input.
 func Int(s Step, name string) (int64, error) {
 	v, ok := raw(s, name)
 	if !ok {
 		return 0, missing(name)
-	}
-	return asInt(name, v)
-}
-
-// OptInt returns an integer input, or def when it is not given.
-func OptInt(s Step, name string, def int64) (int64, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return def, nil
 	}
 	return asInt(name, v)
 }
@@ -173,45 +149,8 @@ func asInt(name string, v any) (int64, error) {
 	return 0, invalid(name, "want a whole number, got %T", v)
 }
 
-// OptFloat returns a number input (a number or a numeric string), or def when not given.
-func OptFloat(s Step, name string, def float64) (float64, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return def, nil
-	}
-	return asFloat(name, v)
-}
-
-// Float returns a required number input.
-func Float(s Step, name string) (float64, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return 0, missing(name)
-	}
-	return asFloat(name, v)
-}
-
-func asFloat(name string, v any) (float64, error) {
-	switch x := v.(type) {
-	case float64:
-		return x, nil
-	case int, int32, int64, uint32, uint64:
-		n, err := asInt(name, x)
-		return float64(n), err
-	case json.Number:
-		return asFloat(name, x.String())
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, invalid(name, "want a number, got %q", x)
-		}
-		return f, nil
-	}
-	return 0, invalid(name, "want a number, got %T", v)
-}
-
 // Bool returns a boolean input, or def when it is not given. It accepts booleans and the
-// strings true/false/yes/no/1/0.
+// strings true/false/yes/no/1/0/on/off.
 func Bool(s Step, name string, def bool) (bool, error) {
 	v, ok := raw(s, name)
 	if !ok {
@@ -230,162 +169,6 @@ func Bool(s Step, name string, def bool) (bool, error) {
 		return false, invalid(name, "want true or false, got %q", x)
 	}
 	return false, invalid(name, "want true or false, got %T", v)
-}
-
-// Dur returns a duration input ("1h", "90s", "1h30m", or a number of seconds), or def when
-// it is not given. Negative durations are refused.
-func Dur(s Step, name string, def time.Duration) (time.Duration, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return def, nil
-	}
-	var d time.Duration
-	switch x := v.(type) {
-	case time.Duration:
-		d = x
-	case string:
-		var err error
-		d, err = parseDuration(strings.TrimSpace(x))
-		if err != nil {
-			return 0, invalid(name, "want a duration like 1h or 90s, got %q", x)
-		}
-	default:
-		secs, err := asFloat(name, v)
-		if err != nil {
-			return 0, invalid(name, "want a duration like 1h or 90s, got %T", v)
-		}
-		d = time.Duration(secs * float64(time.Second))
-	}
-	if d < 0 {
-		return 0, invalid(name, "must not be negative, got %s", d)
-	}
-	return d, nil
-}
-
-// parseDuration accepts Go durations plus a days suffix ("7d"), as RPOs and retention
-// periods are often written that way.
-func parseDuration(v string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.ParseFloat(days, 64)
-		if err != nil {
-			return 0, err
-		}
-		return time.Duration(n * 24 * float64(time.Hour)), nil
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.Duration(secs * float64(time.Second)), nil
-	}
-	return time.ParseDuration(v)
-}
-
-// OptTime returns an RFC 3339 time input, or the zero time when it is not given.
-func OptTime(s Step, name string) (time.Time, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return time.Time{}, nil
-	}
-	switch x := v.(type) {
-	case time.Time:
-		return x, nil
-	case string:
-		t, err := time.Parse(time.RFC3339, strings.TrimSpace(x))
-		if err != nil {
-			return time.Time{}, invalid(name, "want an RFC 3339 time like 2025-01-15T03:00:00Z, got %q", x)
-		}
-		return t, nil
-	}
-	return time.Time{}, invalid(name, "want an RFC 3339 time, got %T", v)
-}
-
-// Time returns a required RFC 3339 time input.
-func Time(s Step, name string) (time.Time, error) {
-	if _, ok := raw(s, name); !ok {
-		return time.Time{}, missing(name)
-	}
-	return OptTime(s, name)
-}
-
-// List returns a list of strings input, or nil when it is not given. A single string is
-// accepted as a one-element list, and a comma-separated string is split.
-func List(s Step, name string) ([]string, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return nil, nil
-	}
-	var out []string
-	switch x := v.(type) {
-	case []string:
-		out = slices.Clone(x)
-	case []any:
-		for i, e := range x {
-			str, err := asString(fmt.Sprintf("%s[%d]", name, i), e)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, str)
-		}
-	case string:
-		for _, p := range strings.Split(x, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	default:
-		return nil, invalid(name, "want a list of strings, got %T", v)
-	}
-	for i := range out {
-		out[i] = strings.TrimSpace(out[i])
-		if out[i] == "" {
-			return nil, invalid(name, "item %d is empty", i)
-		}
-	}
-	return out, nil
-}
-
-// Map returns a map of strings input, or nil when it is not given. Values that are numbers
-// or booleans are turned into their string form.
-func Map(s Step, name string) (map[string]string, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return nil, nil
-	}
-	out := map[string]string{}
-	switch x := v.(type) {
-	case map[string]string:
-		for k, e := range x {
-			out[k] = e
-		}
-	case map[string]any:
-		for k, e := range x {
-			str, err := asString(name+"."+k, e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = str
-		}
-	default:
-		return nil, invalid(name, "want a map of strings, got %T", v)
-	}
-	return out, nil
-}
-
-// AnyMap returns a map input as given (for values that are written as JSON), or nil.
-func AnyMap(s Step, name string) (map[string]any, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return nil, nil
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		return x, nil
-	case map[string]string:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = e
-		}
-		return out, nil
-	}
-	return nil, invalid(name, "want a map, got %T", v)
 }
 
 // ARNParts is a parsed ARN: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
@@ -426,18 +209,9 @@ func isDigits(s string, n int) bool {
 	return true
 }
 
-// ARN returns a required ARN input of the given service ("" for any). resourcePrefix, when
-// not empty, is the resource type the ARN must name, e.g. "snapshot:" for an RDS snapshot.
-func ARN(s Step, name, service, resourcePrefix string) (ARNParts, string, error) {
-	v, err := Str(s, name)
-	if err != nil {
-		return ARNParts{}, "", err
-	}
-	p, err := CheckARN(name, v, service, resourcePrefix)
-	return p, v, err
-}
-
-// CheckARN validates an ARN value for the input name; see ARN.
+// CheckARN checks the ARN v, the value of the input name, and parses it. service, when not
+// empty, is the service it must name, and resourcePrefix the resource type, e.g. "rds" and
+// "snapshot:" for an RDS snapshot. An ARN of a regional service must name a region.
 func CheckARN(name, v, service, resourcePrefix string) (ARNParts, error) {
 	p, err := ParseARN(v)
 	if err == nil && service != "" && p.Service != service {

@@ -1,5 +1,8 @@
-// Package aws holds the executors of every AWS action in the plan catalog (plan/actions.go,
-// Where == OnAgent), one file per AWS service, built on aws-sdk-go-v2.
+// Package aws holds the executors of every AWS action in the catalog (catalog/actions.go,
+// Where == OnAgent), one file per AWS service, built on aws-sdk-go-v2. Each decodes its
+// step's inputs into its definition's In (action.Decode, action.Trim) and returns its Out
+// (action.Outputs); what a type cannot say (an ARN's service, a count's range, a default
+// that is not the zero value) it checks itself.
 //
 // Each executor takes a small interface of the SDK client methods it calls (the way the
 // SDK's waiters take Describe…APIClient), through a function from region to client, so a
