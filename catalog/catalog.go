@@ -201,7 +201,44 @@ func (d *Def[In, Out]) Decode(withJSON []byte) (In, error) {
 		}
 		return in, fmt.Errorf("%w: with: %v", ErrInvalidInput, err)
 	}
-	return in, nil
+	return in, tidy(reflect.ValueOf(&in).Elem())
+}
+
+// tidy trims the blanks around a decoded In's strings (the items of its lists and the
+// values of its maps too), then refuses a required string left empty as missing, and an
+// empty list item. Nothing may act on "" for a value: an empty id can mean every resource
+// to AWS (DescribeDBInstances with an empty id describes them all), and an empty region
+// no region.
+func tidy(v reflect.Value) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		sf, f := t.Field(i), v.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if !sf.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		switch {
+		case f.Kind() == reflect.String:
+			f.SetString(strings.TrimSpace(f.String()))
+			if f.String() == "" && sf.Tag.Get("kirikae") == "required" {
+				return fmt.Errorf("%w: with.%s is required", ErrInvalidInput, name)
+			}
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+			for j := range f.Len() {
+				e := f.Index(j)
+				e.SetString(strings.TrimSpace(e.String()))
+				if e.String() == "" {
+					return fmt.Errorf("%w: with.%s: item %d is empty", ErrInvalidInput, name, j)
+				}
+			}
+		case f.Kind() == reflect.Map && f.Type().Elem().Kind() == reflect.String:
+			iter := f.MapRange()
+			for iter.Next() {
+				f.SetMapIndex(iter.Key(), reflect.ValueOf(strings.TrimSpace(iter.Value().String())).Convert(f.Type().Elem()))
+			}
+		}
+	}
+	return nil
 }
 
 // Encode turns an Out into the JSON object a step's outputs are.

@@ -74,13 +74,9 @@ func TestInputHelpers(t *testing.T) {
 	}
 }
 
-// TestTrim: a blank is no value, as the agent always read inputs, on top of what the
-// catalog's decode checks.
-func TestTrim(t *testing.T) {
+// TestDecodeTrims: a blank is no value, as the agent always read inputs.
+func TestDecodeTrims(t *testing.T) {
 	in, err := action.Decode(st("aws.rds.restoreSnapshot", map[string]any{"instanceId": " db ", "securityGroups": " sg-1 , sg-2"}), catalog.RestoreSnapshot)
-	if err == nil {
-		err = action.Trim(&in)
-	}
 	if err != nil || in.InstanceID != "db" || !reflect.DeepEqual(in.SecurityGroups, []string{"sg-1", "sg-2"}) {
 		t.Fatalf("trimmed %+v, %v", in, err)
 	}
@@ -91,17 +87,11 @@ func TestTrim(t *testing.T) {
 		{map[string]any{"instanceId": "  "}, "with.instanceId is required"},
 		{map[string]any{"instanceId": "db", "securityGroups": []any{"sg-1", " "}}, "with.securityGroups: item 1 is empty"},
 	} {
-		in, err := action.Decode(st("aws.rds.restoreSnapshot", tc.with), catalog.RestoreSnapshot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantInvalid(t, action.Trim(&in), tc.says)
+		_, err := action.Decode(st("aws.rds.restoreSnapshot", tc.with), catalog.RestoreSnapshot)
+		wantInvalid(t, err, tc.says)
 	}
 	td, err := action.Decode(st("aws.ecs.registerTaskDefinition", map[string]any{"family": "f", "image": "i", "environment": map[string]any{"MODE": " dr "}}),
 		catalog.RegisterTaskDefinition)
-	if err == nil {
-		err = action.Trim(&td)
-	}
 	if err != nil || td.Environment["MODE"] != "dr" {
 		t.Fatalf("trimmed %+v, %v", td, err)
 	}

@@ -6,9 +6,11 @@
 // package owns what an executor may assume and must guarantee:
 //
 //   - Execute is called with the step's inputs as decoded from the plan (`with`), already
-//     interpolated. Numbers may arrive as int, int64, float64 or numeric strings; the input
-//     helpers (Str, Int, Bool, Dur, List, Map, ARN ...) accept all of them and return errors
-//     wrapping ErrInvalidInput that name the input ("with.instanceId is required").
+//     interpolated. It decodes them into its action's typed inputs with Decode and the
+//     action's catalog definition (catalog.Def): unknown inputs, missing required ones
+//     and values of the wrong shape are errors wrapping ErrInvalidInput that name the
+//     input ("with.instanceId is required"), and blanks around strings are no value. It
+//     returns the definition's typed outputs through Outputs.
 //   - Execute must be idempotent: the same step may run again after a retry, a re-dispatch
 //     or an agent restart, possibly while the first attempt's AWS work is still in flight.
 //     An executor looks for what it would create before creating it, and adopts it when it
@@ -21,8 +23,9 @@
 //     catalog action and its fully resolved inputs. The runtime reports the log of every
 //     attempt, failed ones included, in StepResult.undo; a partial drill's teardown runs
 //     them. Only what the attempt itself did is recorded: an adopted resource has none.
-//   - Outputs are typed: strings, int64, float64, bool, []any and map[string]any only, so
-//     they survive protobuf Struct and JSON round trips unchanged.
+//   - Outputs are the action's Out, as a map holding strings, int64, float64, bool, []any
+//     and map[string]any only, so they survive protobuf Struct and JSON round trips
+//     unchanged.
 //
 // Errors wrap the sentinels below so the runtime can tell a permanent refusal
 // (ErrInvalidInput, ErrGuardRail) from a failure worth retrying.

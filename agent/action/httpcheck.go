@@ -36,9 +36,6 @@ func (h *HTTPCheck) Execute(ctx context.Context, step Step, progress ProgressFun
 	if err != nil {
 		return nil, err
 	}
-	if err := Trim(&in); err != nil {
-		return nil, err
-	}
 	if !strings.HasPrefix(in.URL, "http://") && !strings.HasPrefix(in.URL, "https://") {
 		return nil, fmt.Errorf("%w: with.url: want an http:// or https:// URL, got %q", ErrInvalidInput, in.URL)
 	}

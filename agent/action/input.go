@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"reflect"
 	"strconv"
 	"strings"
 )
@@ -36,47 +35,6 @@ func invalid(name, format string, args ...any) error {
 
 func missing(name string) error {
 	return fmt.Errorf("%w: with.%s is required", ErrInvalidInput, name)
-}
-
-// Trim finishes decoding in, a pointer to an action's In, as the agent has always read
-// inputs: it trims the blanks around its strings (the items of its lists and the values
-// of its maps too), then refuses a required string left empty as missing, and a list item
-// left empty. Def.Decode takes "" for a value: an executor must not, since an empty id can
-// mean every resource to AWS (DescribeDBInstances with an empty id describes them all).
-func Trim(in any) error {
-	v := reflect.ValueOf(in)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		panic(fmt.Sprintf("action.Trim: want a pointer to an In struct, got %T", in))
-	}
-	v = v.Elem()
-	for i := range v.NumField() {
-		sf, f := v.Type().Field(i), v.Field(i)
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if !sf.IsExported() || name == "" || name == "-" {
-			continue
-		}
-		switch {
-		case f.Kind() == reflect.String:
-			f.SetString(strings.TrimSpace(f.String()))
-			if f.String() == "" && sf.Tag.Get("kirikae") == "required" {
-				return missing(name)
-			}
-		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
-			for j := range f.Len() {
-				e := f.Index(j)
-				e.SetString(strings.TrimSpace(e.String()))
-				if e.String() == "" {
-					return invalid(name, "item %d is empty", j)
-				}
-			}
-		case f.Kind() == reflect.Map && f.Type().Elem().Kind() == reflect.String:
-			iter := f.MapRange()
-			for iter.Next() {
-				f.SetMapIndex(iter.Key(), reflect.ValueOf(strings.TrimSpace(iter.Value().String())).Convert(f.Type().Elem()))
-			}
-		}
-	}
-	return nil
 }
 
 // Number reads v, the value of the input name, as a number: the catalog gives inputs such

@@ -34,9 +34,6 @@ func (n *Notify) Execute(ctx context.Context, step Step, progress ProgressFunc) 
 	if err != nil {
 		return nil, err
 	}
-	if err := Trim(&in); err != nil {
-		return nil, err
-	}
 	if in.Webhook == "" && in.TopicARN == "" {
 		return nil, fmt.Errorf("%w: with.webhook or with.topicArn is required", ErrInvalidInput)
 	}

@@ -50,9 +50,6 @@ func (e *BackupRestoreLatest) Execute(ctx context.Context, step action.Step, pro
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	if _, err := action.CheckARN("iamRoleArn", in.IAMRoleARN, "iam", "role/"); err != nil {
 		return nil, err
 	}
@@ -197,9 +194,6 @@ type BackupDeleteRestored struct {
 func (e *BackupDeleteRestored) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.DeleteRestoredJob)
 	if err != nil {
-		return nil, err
-	}
-	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	jobID := in.RestoreJobID

@@ -47,9 +47,6 @@ func (e *CloudWatchPutAlarm) Execute(ctx context.Context, step action.Step, prog
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	name := in.AlarmName
 	stat := cmp.Or(in.Statistic, "Average")
 	if !slices.Contains(types.Statistic("").Values(), types.Statistic(stat)) {
@@ -176,9 +173,6 @@ type CloudWatchDeleteAlarm struct {
 func (e *CloudWatchDeleteAlarm) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.DeleteAlarm)
 	if err != nil {
-		return nil, err
-	}
-	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	name := in.AlarmName

@@ -39,9 +39,6 @@ func (e *VerifyNetwork) Execute(ctx context.Context, step action.Step, progress 
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	minSubnets, minRT := 2, 1
 	if in.MinSubnets != nil {
 		minSubnets = *in.MinSubnets

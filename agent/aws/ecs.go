@@ -59,9 +59,6 @@ func (e *ECSRegisterTaskDefinition) Execute(ctx context.Context, step action.Ste
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	family := in.Family
 	port := 8080
 	if in.ContainerPort != nil {
@@ -141,9 +138,6 @@ type ECSDeregisterTaskDefinition struct {
 func (e *ECSDeregisterTaskDefinition) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.DeregisterTaskDefinition)
 	if err != nil {
-		return nil, err
-	}
-	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	ref := in.TaskDefinition
@@ -230,9 +224,6 @@ type ECSUpdateService struct {
 func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.UpdateService)
 	if err != nil {
-		return nil, err
-	}
-	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	cluster, service, desired, force := in.Cluster, in.Service, in.DesiredCount, in.ForceNewDeployment

@@ -52,9 +52,6 @@ func (e *EFSDeleteFileSystem) Execute(ctx context.Context, step action.Step, pro
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	api, err := e.Client(step.Region)
 	if err != nil {
 		return nil, err

@@ -110,9 +110,6 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	id := in.ReplicationGroupID
 	n := 2
 	if in.NumCacheClusters != nil {
@@ -236,9 +233,6 @@ type ElastiCacheDelete struct {
 func (e *ElastiCacheDelete) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.DeleteReplicationGroup)
 	if err != nil {
-		return nil, err
-	}
-	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	id := in.ReplicationGroupID

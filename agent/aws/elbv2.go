@@ -47,9 +47,6 @@ func (e *ELBWaitHealthy) Execute(ctx context.Context, step action.Step, progress
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	arn, name := in.TargetGroupARN, in.TargetGroupName
 	if arn == "" && name == "" {
 		return nil, fmt.Errorf("%w: with.targetGroupArn or with.targetGroupName is required", action.ErrInvalidInput)

@@ -55,9 +55,6 @@ func (e *HealthEvents) Execute(ctx context.Context, step action.Step, progress a
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	cats := in.EventTypeCategories
 	if len(cats) == 0 {
 		cats = []string{"issue"}

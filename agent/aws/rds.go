@@ -313,9 +313,6 @@ func (e *RDSRestoreSnapshot) Execute(ctx context.Context, step action.Step, prog
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	id, src, snapID := in.InstanceID, in.SourceInstance, in.SnapshotID
 	if src == "" && snapID == "" {
 		return nil, fmt.Errorf("%w: with.sourceInstance or with.snapshotId is required", action.ErrInvalidInput)
@@ -593,9 +590,6 @@ func (e *RDSRestorePointInTime) Execute(ctx context.Context, step action.Step, p
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	src, id := in.SourceInstance, in.InstanceID
 	var at time.Time // zero: the latest restorable time
 	if in.RestoreTime != nil {
@@ -740,9 +734,6 @@ func (e *RDSSnapshot) Execute(ctx context.Context, step action.Step, progress ac
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	id, sid := in.InstanceID, in.SnapshotID
 	api, err := e.Client(step.Region)
 	if err != nil {
@@ -790,9 +781,6 @@ type RDSCopySnapshot struct {
 func (e *RDSCopySnapshot) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.CopySnapshot)
 	if err != nil {
-		return nil, err
-	}
-	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	parts, err := action.CheckARN("sourceSnapshotArn", in.SourceSnapshotARN, "rds", "snapshot:")
@@ -857,9 +845,6 @@ type RDSDelete struct {
 // Execute runs the step.
 func (e *RDSDelete) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.Delete)
-	if err == nil {
-		err = action.Trim(&in)
-	}
 	if err != nil {
 		// Among them the guard rail's own: a final snapshot and a verified copy.
 		return nil, fmt.Errorf("refusing to delete: %w", err)
@@ -948,9 +933,6 @@ func (e *RDSStop) Execute(ctx context.Context, step action.Step, progress action
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	id := in.InstanceID
 	api, err := e.Client(step.Region)
 	if err != nil {
@@ -1011,9 +993,6 @@ type RDSDeleteRestored struct {
 // Execute runs the step.
 func (e *RDSDeleteRestored) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.DeleteRestored)
-	if err == nil {
-		err = action.Trim(&in)
-	}
 	if err != nil {
 		// Among them the guard rail's own: the instance's creation time.
 		return nil, fmt.Errorf("refusing to delete: %w", err)

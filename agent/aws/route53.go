@@ -46,9 +46,6 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	zone := strings.TrimPrefix(in.HostedZoneID, "/hostedzone/")
 	name, target, targetZone := in.RecordName, in.TargetDNSName, in.TargetHostedZoneID
 	rtype := strings.ToUpper(cmp.Or(in.RecordType, "A"))

@@ -54,9 +54,6 @@ func (e *SecretPut) Execute(ctx context.Context, step action.Step, progress acti
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	id, value, obj := in.SecretID, in.Value, in.JSON
 	switch {
 	case value == "" && obj == nil:
@@ -155,9 +152,6 @@ type SecretRestoreVersion struct {
 func (e *SecretRestoreVersion) Execute(ctx context.Context, step action.Step, progress action.ProgressFunc) (map[string]any, error) {
 	in, err := action.Decode(step, catalog.SecretRestoreVersion)
 	if err != nil {
-		return nil, err
-	}
-	if err := action.Trim(&in); err != nil {
 		return nil, err
 	}
 	id, version := in.SecretID, in.VersionID

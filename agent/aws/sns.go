@@ -37,9 +37,6 @@ func (e *SNSPublish) Execute(ctx context.Context, step action.Step, progress act
 	if err != nil {
 		return nil, err
 	}
-	if err := action.Trim(&in); err != nil {
-		return nil, err
-	}
 	topic := in.TopicARN
 	parts, err := action.CheckARN("topicArn", topic, "sns", "")
 	if err != nil {
