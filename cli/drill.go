@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -294,9 +293,7 @@ that failed or was aborted, or a partial drill's teardown, does not.`,
 			now := time.Now()
 			next := report.NextDrills(report.LastDrills(resp.GetRuns(), 0), now)
 			if cf.output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(next)
+				return writeJSON(cmd.OutOrStdout(), next)
 			}
 			var rows [][]string
 			for _, n := range next {

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -118,7 +117,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	}
 	if err != nil {
 		if res != nil && cf.output == "json" {
-			_ = writeTabletopJSON(stdout, sum)
+			_ = writeJSON(stdout, sum)
 		} else if res != nil {
 			for _, f := range res.Findings {
 				fmt.Fprintf(stderr, "  %s\n", f)
@@ -203,7 +202,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 		}
 	}
 	if cf.output == "json" {
-		return writeTabletopJSON(stdout, sum)
+		return writeJSON(stdout, sum)
 	}
 	objective := sum.RTOObjective
 	if objective == "" {
@@ -237,8 +236,3 @@ func liveActiveRegion(ctx context.Context, cf *clientFlags) (*kirikaev1.RegionSt
 	return resp.GetState(), nil
 }
 
-func writeTabletopJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}

@@ -22,9 +22,18 @@ func printJSON(w io.Writer, m proto.Message) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("encode json: %w", err)
 	}
+	return writeJSON(w, v)
+}
+
+// writeJSON writes v as indented JSON, for scripts (-o json); <, > and & stay as they are.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	return nil
 }
 
 // table writes aligned columns.

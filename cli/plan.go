@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -128,11 +127,8 @@ func runPlanValidate(out io.Writer, output string, files []string) error {
 		results = append(results, r)
 	}
 	if output == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(results); err != nil {
-			return fmt.Errorf("encode json: %w", err)
+		if err := writeJSON(out, results); err != nil {
+			return err
 		}
 	} else {
 		for _, r := range results {
@@ -195,13 +191,7 @@ func runPlanShow(out io.Writer, output, file string, sets []string) error {
 	}
 	s := p.Summarize()
 	if output == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			return fmt.Errorf("encode json: %w", err)
-		}
-		return nil
+		return writeJSON(out, s)
 	}
 	return plan.WriteSummary(out, s)
 }

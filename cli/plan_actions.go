@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -92,13 +91,7 @@ func runPlanActions(w io.Writer, output, name string) error {
 		return err
 	}
 	if output == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(list); err != nil {
-			return fmt.Errorf("encode json: %w", err)
-		}
-		return nil
+		return writeJSON(w, list)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if name == "" {
