@@ -235,4 +235,3 @@ func liveActiveRegion(ctx context.Context, cf *clientFlags) (*kirikaev1.RegionSt
 	}
 	return resp.GetState(), nil
 }
-
