@@ -21,7 +21,7 @@ type HealthEventsOut struct {
 }
 
 // HealthEvents lists open AWS Health events.
-var HealthEvents = Define(Def[HealthEventsIn, HealthEventsOut]{Name: "aws.health.events", Where: OnAgent,
+var HealthEvents = Define(Def[HealthEventsIn, HealthEventsOut]{Name: "aws.health.events", Idempotency: "it only reads", Where: OnAgent,
 	IAM: []string{"health:DescribeEvents"},
 	Doc: "Open AWS Health events for a region (Health is global: run it on the surviving region's agent)."})
 
@@ -42,7 +42,7 @@ type VerifyNetworkOut struct {
 }
 
 // VerifyNetwork checks the DR network.
-var VerifyNetwork = Define(Def[VerifyNetworkIn, VerifyNetworkOut]{Name: "aws.ec2.verifyNetwork", Where: OnAgent,
+var VerifyNetwork = Define(Def[VerifyNetworkIn, VerifyNetworkOut]{Name: "aws.ec2.verifyNetwork", Idempotency: "it only reads", Where: OnAgent,
 	IAM: []string{"ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeRouteTables"},
 	Doc: "Check that the VPC (by Name tag), its subnets, security groups and route tables exist."})
 
@@ -78,7 +78,7 @@ func (o RestoreSnapshotOut) DataLoss() time.Duration {
 }
 
 // RestoreSnapshot restores RDS from a snapshot.
-var RestoreSnapshot = Define(Def[RestoreSnapshotIn, RestoreSnapshotOut]{Name: "aws.rds.restoreSnapshot", Where: OnAgent,
+var RestoreSnapshot = Define(Def[RestoreSnapshotIn, RestoreSnapshotOut]{Name: "aws.rds.restoreSnapshot", Undo: "aws.rds.deleteRestored", Idempotency: "the instance id: an instance of that id that this run (or a run it took over) restored, and that holds data within maxAge, is adopted; any other is refused", Where: OnAgent,
 	IAM: []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"},
 	Doc: "Restore a DB instance from the newest available snapshot of sourceInstance (or a named one), reporting its age against maxAge; adopts an instance that already exists."})
 
@@ -101,7 +101,7 @@ type RestorePointInTimeOut struct {
 }
 
 // RestorePointInTime restores RDS to a point in time.
-var RestorePointInTime = Define(Def[RestorePointInTimeIn, RestorePointInTimeOut]{Name: "aws.rds.restorePointInTime", Where: OnAgent,
+var RestorePointInTime = Define(Def[RestorePointInTimeIn, RestorePointInTimeOut]{Name: "aws.rds.restorePointInTime", Undo: "aws.rds.deleteRestored", Idempotency: "the instance id: an instance of that id that this run restored to the same time is adopted; any other is refused", Where: OnAgent,
 	IAM: []string{"rds:DescribeDBInstances", "rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"},
 	Doc: "Restore sourceInstance to a point in time (or the latest restorable time) as a new instance."})
 
@@ -118,7 +118,7 @@ type SnapshotOut struct {
 }
 
 // Snapshot takes a manual RDS snapshot.
-var Snapshot = Define(Def[SnapshotIn, SnapshotOut]{Name: "aws.rds.snapshot", Where: OnAgent,
+var Snapshot = Define(Def[SnapshotIn, SnapshotOut]{Name: "aws.rds.snapshot", Idempotency: "the snapshot id: an existing snapshot of that id and instance is adopted and waited for", Where: OnAgent,
 	IAM: []string{"rds:DescribeDBSnapshots", "rds:CreateDBSnapshot"},
 	Doc: "Take a manual snapshot and wait until it is available; adopts an existing one of that id."})
 
@@ -131,7 +131,7 @@ type CopySnapshotIn struct {
 }
 
 // CopySnapshot copies an RDS snapshot across regions.
-var CopySnapshot = Define(Def[CopySnapshotIn, SnapshotOut]{Name: "aws.rds.copySnapshot", Where: OnAgent,
+var CopySnapshot = Define(Def[CopySnapshotIn, SnapshotOut]{Name: "aws.rds.copySnapshot", Idempotency: "the target snapshot id: an existing copy of that id is adopted and waited for", Where: OnAgent,
 	IAM: []string{"rds:DescribeDBSnapshots", "rds:CopyDBSnapshot", "kms:CreateGrant", "kms:DescribeKey"},
 	Doc: "Copy a snapshot into the step's region (cross-region), encrypted with kmsKeyId, and wait until it is available."})
 
@@ -148,7 +148,7 @@ type DeleteOut struct {
 }
 
 // Delete deletes a DB instance, guarded.
-var Delete = Define(Def[DeleteIn, DeleteOut]{Name: "aws.rds.delete", Where: OnAgent,
+var Delete = Define(Def[DeleteIn, DeleteOut]{Name: "aws.rds.delete", Idempotency: "an instance already gone (or being deleted) counts as deleted", Where: OnAgent,
 	IAM: []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:CreateDBSnapshot", "rds:DeleteDBInstance"},
 	Doc: "Delete a DB instance, guarded: needs a final snapshot id, and refuses unless verifiedCopy is an available snapshot."})
 
@@ -163,7 +163,7 @@ type StopOut struct {
 }
 
 // Stop stops a DB instance.
-var Stop = Define(Def[InstanceIn, StopOut]{Name: "aws.rds.stop", Where: OnAgent,
+var Stop = Define(Def[InstanceIn, StopOut]{Name: "aws.rds.stop", Idempotency: "a stopped instance counts as stopped; a stopping one is waited for", Where: OnAgent,
 	IAM: []string{"rds:DescribeDBInstances", "rds:StopDBInstance"},
 	Doc: "Stop a DB instance and wait until it is stopped."})
 
@@ -180,7 +180,7 @@ type DeletedOut struct {
 }
 
 // DeleteRestored is the undo of a restore.
-var DeleteRestored = Define(Def[DeleteRestoredIn, DeletedOut]{Name: "aws.rds.deleteRestored", Where: OnAgent,
+var DeleteRestored = Define(Def[DeleteRestoredIn, DeletedOut]{Name: "aws.rds.deleteRestored", Idempotency: "an instance already gone counts as deleted", Where: OnAgent,
 	IAM:      []string{"rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "rds:CreateDBSnapshot", "rds:DeleteDBInstance"},
 	Resource: &ResourceRef{Kind: "rds-db-instance", Inputs: []string{"instanceId"}},
 	Doc:      "Undo of a drill's restore: delete the DB instance the drill restored and wait until it is gone; succeeds if it is already gone. Guard rails: refuses unless the instance's creation time is createTime, so it never deletes an instance that was there before or was recreated since; and deletes only with a verified snapshot of the data: the available sourceSnapshotId it was restored from, or else a final snapshot."})
@@ -204,7 +204,7 @@ type CreateReplicationGroupOut struct {
 }
 
 // CreateReplicationGroup creates the Redis group.
-var CreateReplicationGroup = Define(Def[CreateReplicationGroupIn, CreateReplicationGroupOut]{Name: "aws.elasticache.createReplicationGroup", Where: OnAgent,
+var CreateReplicationGroup = Define(Def[CreateReplicationGroupIn, CreateReplicationGroupOut]{Name: "aws.elasticache.createReplicationGroup", Undo: "aws.elasticache.deleteReplicationGroup", Idempotency: "the replication group id: a group of that id that this run created (its tags) is adopted; any other is refused", Where: OnAgent,
 	IAM: []string{"elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource"},
 	Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one."})
 
@@ -214,7 +214,7 @@ type ReplicationGroupIn struct {
 }
 
 // DeleteReplicationGroup deletes the Redis group.
-var DeleteReplicationGroup = Define(Def[ReplicationGroupIn, DeletedOut]{Name: "aws.elasticache.deleteReplicationGroup", Where: OnAgent,
+var DeleteReplicationGroup = Define(Def[ReplicationGroupIn, DeletedOut]{Name: "aws.elasticache.deleteReplicationGroup", Idempotency: "a group already gone counts as deleted", Where: OnAgent,
 	IAM:      []string{"elasticache:DescribeReplicationGroups", "elasticache:DeleteReplicationGroup"},
 	Resource: &ResourceRef{Kind: "elasticache-replication-group", Inputs: []string{"replicationGroupId"}},
 	Doc:      "Delete a replication group and wait until it is gone; succeeds if it is already gone."})
@@ -237,7 +237,7 @@ type RestoreLatestOut struct {
 }
 
 // RestoreLatest restores EFS from the newest recovery point.
-var RestoreLatest = Define(Def[RestoreLatestIn, RestoreLatestOut]{Name: "aws.backup.restoreLatest", Where: OnAgent,
+var RestoreLatest = Define(Def[RestoreLatestIn, RestoreLatestOut]{Name: "aws.backup.restoreLatest", Undo: "aws.backup.deleteRestored", Idempotency: "the restore job's idempotency token, made from the run and step: a rerun gets the job the first attempt started back", Where: OnAgent,
 	IAM: []string{"backup:ListRecoveryPointsByBackupVault", "backup:StartRestoreJob", "backup:DescribeRestoreJob", "iam:PassRole"},
 	Doc: "Restore the newest completed recovery point of resourceType in a backup vault and wait for the restore job."})
 
@@ -253,7 +253,7 @@ type DeleteRestoredJobOut struct {
 }
 
 // DeleteRestoredJob is the undo of an EFS restore.
-var DeleteRestoredJob = Define(Def[DeleteRestoredJobIn, DeleteRestoredJobOut]{Name: "aws.backup.deleteRestored", Where: OnAgent,
+var DeleteRestoredJob = Define(Def[DeleteRestoredJobIn, DeleteRestoredJobOut]{Name: "aws.backup.deleteRestored", Idempotency: "the restore job names what it created; a file system already gone counts as deleted", Where: OnAgent,
 	IAM:      []string{"backup:DescribeRestoreJob", "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem"},
 	Resource: &ResourceRef{Kind: "backup-restore-job", Inputs: []string{"restoreJobId"}},
 	Doc:      "Undo of aws.backup.restoreLatest: wait until the restore job has ended (AWS Backup cannot stop one), then delete the EFS file system it created; nothing if it created none."})
@@ -264,7 +264,7 @@ type FileSystemIn struct {
 }
 
 // DeleteFileSystem deletes an EFS file system.
-var DeleteFileSystem = Define(Def[FileSystemIn, DeletedOut]{Name: "aws.efs.deleteFileSystem", Where: OnAgent,
+var DeleteFileSystem = Define(Def[FileSystemIn, DeletedOut]{Name: "aws.efs.deleteFileSystem", Idempotency: "a file system already gone counts as deleted", Where: OnAgent,
 	IAM:      []string{"elasticfilesystem:DescribeFileSystems", "elasticfilesystem:DeleteFileSystem"},
 	Resource: &ResourceRef{Kind: "efs-file-system", Inputs: []string{"fileSystemId"}},
 	Doc:      "Undo of an EFS restore: delete a file system and wait until it is gone; succeeds if it is already gone."})
@@ -282,7 +282,7 @@ type SecretVersionOut struct {
 }
 
 // SecretPut writes a secret.
-var SecretPut = Define(Def[SecretPutIn, SecretVersionOut]{Name: "aws.secretsmanager.put", Where: OnAgent,
+var SecretPut = Define(Def[SecretPutIn, SecretVersionOut]{Name: "aws.secretsmanager.put", Undo: "aws.secretsmanager.restoreVersion", Idempotency: "the secret's current value: an equal value is not written; a write carries a ClientRequestToken made from the run, the step and the value", Where: OnAgent,
 	IAM: []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
 	Doc: "Write a secret value; skips the write when the current value is already equal."})
 
@@ -293,7 +293,7 @@ type SecretRestoreVersionIn struct {
 }
 
 // SecretRestoreVersion is the undo of a secret write.
-var SecretRestoreVersion = Define(Def[SecretRestoreVersionIn, SecretVersionOut]{Name: "aws.secretsmanager.restoreVersion", Where: OnAgent,
+var SecretRestoreVersion = Define(Def[SecretRestoreVersionIn, SecretVersionOut]{Name: "aws.secretsmanager.restoreVersion", Idempotency: "a version that is already AWSCURRENT is left as it is", Where: OnAgent,
 	IAM:      []string{"secretsmanager:GetSecretValue", "secretsmanager:UpdateSecretVersionStage"},
 	Resource: &ResourceRef{Kind: "secretsmanager-secret", Inputs: []string{"secretId"}},
 	Doc:      "Undo of a secret write: make versionId AWSCURRENT again (UpdateSecretVersionStage); a no-op when it already is."})
@@ -317,7 +317,7 @@ type RegisterTaskDefinitionOut struct {
 }
 
 // RegisterTaskDefinition registers the DR task definition.
-var RegisterTaskDefinition = Define(Def[RegisterTaskDefinitionIn, RegisterTaskDefinitionOut]{Name: "aws.ecs.registerTaskDefinition", Where: OnAgent,
+var RegisterTaskDefinition = Define(Def[RegisterTaskDefinitionIn, RegisterTaskDefinitionOut]{Name: "aws.ecs.registerTaskDefinition", Undo: "aws.ecs.deregisterTaskDefinition", Idempotency: "the family's latest revision: an identical one is adopted", Where: OnAgent,
 	IAM: []string{"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "iam:PassRole"},
 	Doc: "Register a task definition; adopts the latest revision of the family when it is identical."})
 
@@ -333,7 +333,7 @@ type DeregisterTaskDefinitionOut struct {
 }
 
 // DeregisterTaskDefinition is the undo of a registration.
-var DeregisterTaskDefinition = Define(Def[TaskDefinitionIn, DeregisterTaskDefinitionOut]{Name: "aws.ecs.deregisterTaskDefinition", Where: OnAgent,
+var DeregisterTaskDefinition = Define(Def[TaskDefinitionIn, DeregisterTaskDefinitionOut]{Name: "aws.ecs.deregisterTaskDefinition", Idempotency: "a revision already INACTIVE is left as it is", Where: OnAgent,
 	IAM:      []string{"ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"},
 	Resource: &ResourceRef{Kind: "ecs-task-definition", Inputs: []string{"taskDefinition"}},
 	Doc:      "Undo of a registration: deregister a task definition revision; a no-op when it is already INACTIVE."})
@@ -355,7 +355,7 @@ type UpdateServiceOut struct {
 }
 
 // UpdateService scales a service.
-var UpdateService = Define(Def[UpdateServiceIn, UpdateServiceOut]{Name: "aws.ecs.updateService", Where: OnAgent,
+var UpdateService = Define(Def[UpdateServiceIn, UpdateServiceOut]{Name: "aws.ecs.updateService", Undo: "aws.ecs.updateService", Idempotency: "the service's desired count and task definition: a service already as asked is only waited for; a forced deployment is kept in the agent's memo, so a rerun does not force another", Where: OnAgent,
 	IAM:      []string{"ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:UpdateService"},
 	Resource: &ResourceRef{Kind: "ecs-service", Inputs: []string{"cluster", "service"}},
 	Doc:      "Set a service's desired count (and task definition) and wait until it is stable."})
@@ -375,7 +375,7 @@ type WaitHealthyOut struct {
 }
 
 // WaitHealthy waits for healthy targets.
-var WaitHealthy = Define(Def[WaitHealthyIn, WaitHealthyOut]{Name: "aws.elbv2.waitHealthy", Where: OnAgent,
+var WaitHealthy = Define(Def[WaitHealthyIn, WaitHealthyOut]{Name: "aws.elbv2.waitHealthy", Idempotency: "it only reads", Where: OnAgent,
 	IAM: []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"},
 	Doc: "Wait until a target group has at least count healthy targets."})
 
@@ -396,7 +396,7 @@ type UpsertAliasOut struct {
 }
 
 // UpsertAlias switches DNS.
-var UpsertAlias = Define(Def[UpsertAliasIn, UpsertAliasOut]{Name: "aws.route53.upsertAlias", Where: OnAgent,
+var UpsertAlias = Define(Def[UpsertAliasIn, UpsertAliasOut]{Name: "aws.route53.upsertAlias", Idempotency: "the record: one already aliased to the target is only verified", Where: OnAgent,
 	IAM: []string{"route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:TestDNSAnswer"},
 	Doc: "UPSERT an alias record, wait until the change is INSYNC, then verify the answer with TestDNSAnswer."})
 
@@ -421,7 +421,7 @@ type PutAlarmOut struct {
 }
 
 // PutAlarm puts a metric alarm.
-var PutAlarm = Define(Def[PutAlarmIn, PutAlarmOut]{Name: "aws.cloudwatch.putAlarm", Where: OnAgent,
+var PutAlarm = Define(Def[PutAlarmIn, PutAlarmOut]{Name: "aws.cloudwatch.putAlarm", Undo: "aws.cloudwatch.deleteAlarm", Idempotency: "the alarm name: PutMetricAlarm replaces an alarm of that name", Where: OnAgent,
 	IAM: []string{"cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"},
 	Doc: "Put a metric alarm (idempotent by name)."})
 
@@ -431,7 +431,7 @@ type AlarmIn struct {
 }
 
 // DeleteAlarm is the undo of a new alarm.
-var DeleteAlarm = Define(Def[AlarmIn, DeletedOut]{Name: "aws.cloudwatch.deleteAlarm", Where: OnAgent,
+var DeleteAlarm = Define(Def[AlarmIn, DeletedOut]{Name: "aws.cloudwatch.deleteAlarm", Idempotency: "an alarm already gone counts as deleted", Where: OnAgent,
 	IAM:      []string{"cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"},
 	Resource: &ResourceRef{Kind: "cloudwatch-alarm", Inputs: []string{"alarmName"}},
 	Doc:      "Undo of a new alarm: delete a metric alarm; succeeds if it is already gone."})
@@ -449,7 +449,7 @@ type PublishOut struct {
 }
 
 // Publish publishes to SNS.
-var Publish = Define(Def[PublishIn, PublishOut]{Name: "aws.sns.publish", Where: OnAgent,
+var Publish = Define(Def[PublishIn, PublishOut]{Name: "aws.sns.publish", Idempotency: "the agent's memo of the run, step and attempt: a publish that was answered is not sent again; one whose answer was lost may be (SNS cannot be asked)", Where: OnAgent,
 	IAM: []string{"sns:Publish"},
 	Doc: "Publish a message to an SNS topic."})
 
@@ -478,7 +478,7 @@ type HTTPCheckOut struct {
 }
 
 // HTTPCheck checks an HTTP endpoint.
-var HTTPCheck = Define(Def[HTTPCheckIn, HTTPCheckOut]{Name: "http.check", Where: OnAgent,
+var HTTPCheck = Define(Def[HTTPCheckIn, HTTPCheckOut]{Name: "http.check", Idempotency: "it only reads", Where: OnAgent,
 	Doc: "Send N requests and check status, body, latency and error rate (the seed: < 3 s, < 1 % errors). " +
 		"The output body is the last good response's body: a JSON object as a map (read a field with ${steps.ID.outputs.body.KEY}), anything else as a string."})
 
@@ -496,7 +496,7 @@ type NotifyOut struct {
 }
 
 // Notify tells people.
-var Notify = Define(Def[NotifyIn, NotifyOut]{Name: "notify", Where: OnAgent,
+var Notify = Define(Def[NotifyIn, NotifyOut]{Name: "notify", Idempotency: "the agent's memo, as for aws.sns.publish", Where: OnAgent,
 	IAM: []string{"sns:Publish"},
 	Doc: "Post a JSON message to a webhook (Slack-compatible {\"text\": ...}) or publish to an SNS topic."})
 
@@ -509,7 +509,7 @@ type WaitIn struct {
 type NoOutputs struct{}
 
 // Wait waits a fixed time.
-var Wait = Define(Def[WaitIn, NoOutputs]{Name: "wait", Where: OnControlPlane, Doc: "Wait a fixed time."})
+var Wait = Define(Def[WaitIn, NoOutputs]{Name: "wait", Idempotency: "the state machine records when the step started", Where: OnControlPlane, Doc: "Wait a fixed time."})
 
 // ApprovalIn are the inputs of approval.
 type ApprovalIn struct {
@@ -523,7 +523,7 @@ type ApprovalOut struct {
 }
 
 // Approval waits for approvals.
-var Approval = Define(Def[ApprovalIn, ApprovalOut]{Name: "approval", Where: OnControlPlane,
+var Approval = Define(Def[ApprovalIn, ApprovalOut]{Name: "approval", Idempotency: "the state machine keeps each approval once per person", Where: OnControlPlane,
 	Doc: "Wait for approvals by distinct people holding the named roles."})
 
 // ChecklistIn are the inputs of checklist.
@@ -538,7 +538,7 @@ type ChecklistOut struct {
 }
 
 // Checklist waits for confirmations.
-var Checklist = Define(Def[ChecklistIn, ChecklistOut]{Name: "checklist", Where: OnControlPlane,
+var Checklist = Define(Def[ChecklistIn, ChecklistOut]{Name: "checklist", Idempotency: "the state machine keeps each confirmation once per item", Where: OnControlPlane,
 	Doc: "Wait until operators holding one of the roles confirm every item."})
 
 // ActivateIn are the inputs of region.activate.
@@ -553,5 +553,5 @@ type ActivateOut struct {
 }
 
 // Activate moves the active region.
-var Activate = Define(Def[ActivateIn, ActivateOut]{Name: "region.activate", Where: OnControlPlane,
+var Activate = Define(Def[ActivateIn, ActivateOut]{Name: "region.activate", Idempotency: "the state machine moves the region once per attempt, with the step's success", Where: OnControlPlane,
 	Doc: "Move the active region and grow the epoch by one; the moment traffic moves."})

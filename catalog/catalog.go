@@ -65,6 +65,12 @@ type Spec struct {
 	// operation its executor calls (agent/aws's tests hold it to that), and permissions a
 	// call needs beyond its own, such as iam:PassRole for a restore's role.
 	IAM []string
+	// Undo names the action whose step reverses this one: what an attempt records, right
+	// after its mutating call, for a teardown or `run undo` to run. Empty: nothing to undo.
+	Undo string
+	// Idempotency says how a rerun of a step (a retry, a re-dispatch, an agent restart)
+	// finds the work an earlier attempt did instead of doing it again.
+	Idempotency string
 	// Resource names what the action removes or reverts when it is run as an undo step (a
 	// teardown runs undo steps): the control plane records which run owns that resource
 	// and lets a teardown touch it only while the run it undoes still owns it.
@@ -75,11 +81,13 @@ type Spec struct {
 // Out are named by their json tag; a `doc` tag says what the field is, and the tag
 // `kirikae:"required"` makes an input required.
 type Def[In, Out any] struct {
-	Name     string
-	Where    Where
-	Doc      string
-	IAM      []string
-	Resource *ResourceRef
+	Name        string
+	Where       Where
+	Doc         string
+	IAM         []string
+	Undo        string
+	Idempotency string
+	Resource    *ResourceRef
 }
 
 var (
@@ -91,7 +99,7 @@ var (
 // cannot be right (a name defined twice, a field type the plan format has no name for):
 // those are programming errors, found by the first test that loads the package.
 func Define[In, Out any](d Def[In, Out]) *Def[In, Out] {
-	s := Spec{Name: d.Name, Where: d.Where, Doc: d.Doc, IAM: d.IAM, Resource: d.Resource,
+	s := Spec{Name: d.Name, Where: d.Where, Doc: d.Doc, IAM: d.IAM, Undo: d.Undo, Idempotency: d.Idempotency, Resource: d.Resource,
 		Inputs: fieldsOf(reflect.TypeFor[In]()), Outputs: []string{}}
 	for _, f := range fieldsOf(reflect.TypeFor[Out]()) {
 		s.Outputs = append(s.Outputs, f.Name)

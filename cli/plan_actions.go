@@ -50,6 +50,10 @@ type actionJSON struct {
 	Inputs  []inputJSON `json:"inputs"`
 	Outputs []string    `json:"outputs"`
 	IAM     []string    `json:"iam"`
+	// Undo is the action that reverses a step of this one, recorded by the step.
+	Undo string `json:"undo,omitempty"`
+	// Idempotency says how a rerun finds an earlier attempt's work.
+	Idempotency string `json:"idempotency"`
 	// Undoes is the kind of resource the action removes or reverts as an undo step.
 	Undoes string `json:"undoes,omitempty"`
 }
@@ -73,7 +77,7 @@ func catalogJSON(name string) ([]actionJSON, error) {
 	out := make([]actionJSON, 0, len(list))
 	for _, a := range list {
 		j := actionJSON{Name: a.Name, Where: string(a.Where), Doc: a.Doc, Inputs: []inputJSON{},
-			Outputs: append([]string{}, a.Outputs...), IAM: append([]string{}, a.IAM...)}
+			Outputs: append([]string{}, a.Outputs...), IAM: append([]string{}, a.IAM...), Undo: a.Undo, Idempotency: a.Idempotency}
 		for _, in := range a.Inputs {
 			j.Inputs = append(j.Inputs, inputJSON{Name: in.Name, Type: in.Type, Required: in.Required, Doc: in.Doc})
 		}
@@ -103,8 +107,14 @@ func runPlanActions(w io.Writer, output, name string) error {
 	}
 	a := list[0]
 	fmt.Fprintf(tw, "Action:\t%s\nRuns on:\t%s\nWhat it does:\t%s\n", a.Name, a.Where, a.Doc)
+	if a.Undo != "" {
+		fmt.Fprintf(tw, "Undone by:\t%s (recorded by each step, for a teardown or run undo)\n", a.Undo)
+	}
 	if a.Undoes != "" {
 		fmt.Fprintf(tw, "Undoes:\t%s (as a teardown's undo step)\n", a.Undoes)
+	}
+	if a.Idempotency != "" {
+		fmt.Fprintf(tw, "On a rerun:\t%s\n", a.Idempotency)
 	}
 	fmt.Fprintf(tw, "IAM:\t%s\n", orNone(strings.Join(a.IAM, ", ")))
 	fmt.Fprintf(tw, "Outputs:\t%s\n", orNone(strings.Join(a.Outputs, ", ")))

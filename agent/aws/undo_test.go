@@ -214,6 +214,9 @@ func TestUndoTearsDown(t *testing.T) {
 				if a, ok := plan.ActionOf(u.Action); !ok || a.Where != plan.OnAgent {
 					t.Fatalf("undo action %s is not an agent action of the catalog", u.Action)
 				}
+				if def := actionOf(t, c.action).Undo; u.Action != def {
+					t.Fatalf("%s recorded the undo %s; its definition says %q", c.action, u.Action, def)
+				}
 			}
 			if reflect.DeepEqual(c.state(t, e), before) {
 				t.Fatalf("the step changed nothing the test can see: %v", before)
@@ -409,4 +412,18 @@ func fileSystems(t *testing.T, e *env) []string {
 		ids = append(ids, aws.ToString(fs.FileSystemId))
 	}
 	return ids
+}
+
+// TestEveryUndoIsTried: each action whose definition names an undo has a case above that
+// shows the executor records exactly that undo.
+func TestEveryUndoIsTried(t *testing.T) {
+	tried := map[string]bool{}
+	for _, c := range undoCases() {
+		tried[c.action] = true
+	}
+	for _, a := range plan.Actions() {
+		if a.Undo != "" && !tried[a.Name] {
+			t.Errorf("%s records %s as its undo, and no undo case tries it", a.Name, a.Undo)
+		}
+	}
 }
