@@ -3,12 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
+	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
@@ -108,7 +108,7 @@ The command exits 4 when a region shown is not ready, so scripts can gate on it.
 					for _, rep := range rr.GetReports() {
 						var rows [][]string
 						for _, c := range rep.GetChecks() {
-							rows = append(rows, []string{c.GetName(), strings.TrimPrefix(c.GetStatus().String(), "READINESS_STATUS_"), c.GetObserved(), c.GetDetail()})
+							rows = append(rows, []string{c.GetName(), enum.Name(c.GetStatus()), c.GetObserved(), c.GetDetail()})
 						}
 						fmt.Fprintf(out, "  agent %s, reported %s\n", rep.GetAgentId(), formatTime(rep.GetReportedUnixNano()))
 						if err := table(out, []string{"  CHECK", "STATUS", "OBSERVED", "DETAIL"}, prefixRows(rows)); err != nil {

@@ -342,9 +342,9 @@ func (c *Checker) snapshotCopyAge(ctx context.Context) result {
 	a := max(c.cfg.Clock().Sub(newest), 0)
 	if a > c.cfg.RPO {
 		return fail(age(a), "newest snapshot copy of %s in %s is %s old > RPO %s (%s)%s",
-			src, region, hm(a), human.Duration(c.cfg.RPO), newestID, pending)
+			src, region, human.Duration(a), human.Duration(c.cfg.RPO), newestID, pending)
 	}
-	return ok(age(a), "newest snapshot copy of %s in %s is %s old <= RPO %s (%s)", src, region, hm(a), human.Duration(c.cfg.RPO), newestID)
+	return ok(age(a), "newest snapshot copy of %s in %s is %s old <= RPO %s (%s)", src, region, human.Duration(a), human.Duration(c.cfg.RPO), newestID)
 }
 
 // isCrossRegionCopy: the snapshot came from another region, by its SourceRegion or the
@@ -396,13 +396,13 @@ func (c *Checker) efsCopyAge(ctx context.Context) result {
 	a := max(c.cfg.Clock().Sub(newest), 0)
 	if a > c.cfg.EFSMaxAge {
 		return fail(age(a), "newest EFS recovery point copy in %s (%s) is %s old > %s (daily copy missed)",
-			vault, region, hm(a), human.Duration(c.cfg.EFSMaxAge))
+			vault, region, human.Duration(a), human.Duration(c.cfg.EFSMaxAge))
 	}
 	note := ""
 	if a > c.cfg.RPO {
 		note = fmt.Sprintf("; over RPO %s, as a daily copy is by design", human.Duration(c.cfg.RPO))
 	}
-	return ok(age(a), "newest EFS recovery point copy in %s (%s) is %s old <= %s%s", vault, region, hm(a), human.Duration(c.cfg.EFSMaxAge), note)
+	return ok(age(a), "newest EFS recovery point copy in %s (%s) is %s old <= %s%s", vault, region, human.Duration(a), human.Duration(c.cfg.EFSMaxAge), note)
 }
 
 // backupRetention (primary role): the source instance keeps automated backups at least
@@ -438,9 +438,9 @@ func (c *Checker) pitr(ctx context.Context) result {
 	}
 	lag := max(c.cfg.Clock().Sub(*in.LatestRestorableTime), 0)
 	if lag > c.cfg.RPO {
-		return fail(age(lag), "latest restorable time of %s in %s lags %s > RPO %s", src, region, hm(lag), human.Duration(c.cfg.RPO))
+		return fail(age(lag), "latest restorable time of %s in %s lags %s > RPO %s", src, region, human.Duration(lag), human.Duration(c.cfg.RPO))
 	}
-	return ok(age(lag), "PITR is enabled on %s in %s; latest restorable time lags %s", src, region, hm(lag))
+	return ok(age(lag), "PITR is enabled on %s in %s; latest restorable time lags %s", src, region, human.Duration(lag))
 }
 
 // sourceInstance describes SourceDB; found is false when r holds the failed result.

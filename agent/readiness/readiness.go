@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -228,12 +227,3 @@ func Summarize(checks []*kirikaev1.ReadinessCheck) (ready bool, reasons []string
 
 // age formats a duration for observed values: whole seconds, e.g. "21h0m0s".
 func age(d time.Duration) string { return d.Truncate(time.Second).String() }
-
-// hm formats an age for details, to the minute: "21h0m", "45m".
-func hm(d time.Duration) string {
-	s := strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
-	if s == "" {
-		return "0m"
-	}
-	return s
-}
