@@ -160,8 +160,11 @@ func (d *Def[In, Out]) Decode(withJSON []byte) (In, error) {
 	var present map[string]any
 	dec := json.NewDecoder(bytes.NewReader(withJSON))
 	dec.UseNumber()
-	if err := dec.Decode(&present); err != nil || present == nil {
+	if err := dec.Decode(&present); err != nil {
 		return in, fmt.Errorf("%w: with is not a JSON object: %v", ErrInvalidInput, err)
+	}
+	if present == nil {
+		return in, fmt.Errorf("%w: with is null, not a JSON object", ErrInvalidInput)
 	}
 	spec, _ := Lookup(d.Name)
 	for _, f := range spec.Inputs {

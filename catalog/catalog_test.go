@@ -45,6 +45,7 @@ func TestDecode(t *testing.T) {
 		{`{"instanceId":"db","maxAge":"soon"}`, `with.maxAge: want a duration like 1h or 90s, got "soon"`},
 		{`{"instanceId":"db","maxAge":"-1h"}`, "with.maxAge: must not be negative"},
 		{`[1]`, "with is not a JSON object"},
+		{`null`, "with is null"},
 	} {
 		_, err := catalog.RestoreSnapshot.Decode([]byte(tc.with))
 		if !errors.Is(err, catalog.ErrInvalidInput) || !strings.Contains(err.Error(), tc.want) {
