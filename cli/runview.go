@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/human"
@@ -99,13 +100,13 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 			line := fmt.Sprintf("  %-11s %-34s %-12s %8s / %-6s", enum.Name(st.GetStatus()), st.GetId(), sp.GetRegion(),
 				stepElapsed(st, now), dur(sp.GetExpectMs()))
 			switch {
-			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == "approval":
+			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == catalog.Approval.Name:
 				var got []string
 				for _, a := range st.GetApprovals() {
 					got = append(got, a.GetRole()+"="+a.GetActor())
 				}
 				line += fmt.Sprintf("  needs approval: %s (have: %s)", strings.Join(sp.GetRoles(), ", "), strings.Join(got, ", "))
-			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == "checklist":
+			case st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING && sp.GetAction() == catalog.Checklist.Name:
 				line += fmt.Sprintf("  checklist: %d of %d confirmed (by %s)", confirmedCount(st), len(sp.GetItems()), strings.Join(sp.GetRoles(), " or "))
 			case st.GetSkipRequested():
 				line += "  to be skipped once its needs complete (by " + st.GetSkippedBy() + ")"
@@ -125,7 +126,7 @@ func renderRun(w io.Writer, r *kirikaev1.Run, now time.Time) {
 				line += fmt.Sprintf("  [%d to undo]", n)
 			}
 			fmt.Fprintln(w, strings.TrimRight(line, " "))
-			if sp.GetAction() == "checklist" {
+			if sp.GetAction() == catalog.Checklist.Name {
 				renderChecklist(w, st)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/security"
@@ -473,7 +474,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 		}
 		st.Status = kirikaev1.StepStatus_STEP_STATUS_RUNNING
 		switch st.GetSpec().GetAction() {
-		case "approval", "checklist":
+		case catalog.Approval.Name, catalog.Checklist.Name:
 			if st.Spec == nil {
 				st.Spec = &kirikaev1.StepSpec{}
 			}
@@ -483,7 +484,7 @@ func (f *FSM) applyControlPlaneStep(cmd *kirikaev1.Command, c *kirikaev1.Control
 			if len(c.GetItems()) > 0 {
 				st.Spec.Items = c.GetItems()
 			}
-			if st.GetSpec().GetAction() == "approval" && len(st.GetSpec().GetRoles()) == 0 {
+			if st.GetSpec().GetAction() == catalog.Approval.Name && len(st.GetSpec().GetRoles()) == 0 {
 				f.finishStep(cmd, r, st, false, true, kirikaev1.StepErrorKind_STEP_ERROR_KIND_INVALID_INPUT, "approval step "+st.GetId()+" names no roles: an approval nobody has to give approves nothing", "")
 				return runResult(r)
 			}
@@ -544,7 +545,7 @@ func (f *FSM) settleHumanStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kiri
 	}
 	spec := st.GetSpec()
 	switch spec.GetAction() {
-	case "approval":
+	case catalog.Approval.Name:
 		covered := map[string]bool{}
 		var approvers []string
 		for _, a := range st.GetApprovals() {
@@ -565,7 +566,7 @@ func (f *FSM) settleHumanStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kiri
 		}
 		out, _ := json.Marshal(map[string]any{"approvers": approvers})
 		f.finishStep(cmd, r, st, true, false, kirikaev1.StepErrorKind_STEP_ERROR_KIND_UNSPECIFIED, "", string(out))
-	case "checklist":
+	case catalog.Checklist.Name:
 		done := map[string]bool{}
 		var by []string
 		for _, c := range st.GetConfirmations() {
@@ -615,7 +616,7 @@ func (f *FSM) applyApprove(cmd *kirikaev1.Command, a *kirikaev1.ApproveRequest) 
 	if bad != nil {
 		return bad
 	}
-	if st.GetSpec().GetAction() != "approval" {
+	if st.GetSpec().GetAction() != catalog.Approval.Name {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "step %s is a %s step, not an approval", st.GetId(), st.GetSpec().GetAction())
 	}
 	if !runActive(r) || st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING {
@@ -682,7 +683,7 @@ func (f *FSM) applyConfirm(cmd *kirikaev1.Command, c *kirikaev1.ConfirmRequest) 
 	if bad != nil {
 		return bad
 	}
-	if st.GetSpec().GetAction() != "checklist" {
+	if st.GetSpec().GetAction() != catalog.Checklist.Name {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "step %s is a %s step, not a checklist", st.GetId(), st.GetSpec().GetAction())
 	}
 	items, bad := checklistItems(r, st, c)
@@ -780,7 +781,7 @@ func (f *FSM) skip(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepS
 	if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED || st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_SKIPPED {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "step %s is already %s", st.GetId(), enum.Name(st.GetStatus()))
 	}
-	if st.GetSpec().GetAction() == "approval" {
+	if st.GetSpec().GetAction() == catalog.Approval.Name {
 		if !holds(cmd, string(security.RoleAdmin)) {
 			return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED,
 				"step %s is an approval; only an admin may skip it, which waives the approval of %s (%s holds: %s)",

@@ -87,7 +87,7 @@ func (r *Report) findProblems() {
 			}
 			if st.Ended && st.Actual > limit {
 				what := "approval"
-				if st.Action == "checklist" {
+				if st.Action == catalog.Checklist.Name {
 					what = "checklist"
 				}
 				r.problem(Problem{Kind: ProblemManualWait, Run: st.Run, Step: st.ID,

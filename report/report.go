@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/human"
@@ -370,7 +371,7 @@ func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, end
 			t := StepTiming{Run: run.GetId(), Plan: run.GetPlanName(), ID: st.GetId(), Name: sp.GetName(), Phase: ph.GetId(),
 				Owner: sp.GetOwner(), Action: sp.GetAction(), Status: enum.Name(st.GetStatus()),
 				Attempts: st.GetAttempt(), Expect: time.Duration(sp.GetExpectMs()) * time.Millisecond, Error: st.GetError(),
-				History: st.GetHistory(), Human: sp.GetAction() == "approval" || sp.GetAction() == "checklist"}
+				History: st.GetHistory(), Human: sp.GetAction() == catalog.Approval.Name || sp.GetAction() == catalog.Checklist.Name}
 			if t.Name == "" {
 				t.Name = t.ID
 			}

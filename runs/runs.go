@@ -140,7 +140,7 @@ func specOf(s *plan.Step, ctx plan.Context) (*kirikaev1.StepSpec, error) {
 			}
 		}
 	}
-	if s.Action == "checklist" && len(spec.Roles) == 0 {
+	if s.Action == catalog.Checklist.Name && len(spec.Roles) == 0 {
 		spec.Roles = []string{checklistRole(s.Owner)}
 	}
 	return spec, nil

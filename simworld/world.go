@@ -35,6 +35,7 @@ import (
 	agentaws "github.com/kirikae/kirikae/agent/aws"
 	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/awssim"
+	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/controlplane"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
@@ -582,7 +583,7 @@ func (w *World) act(ctx context.Context, runID string, st *kirikaev1.StepState) 
 	sp := st.GetSpec()
 	label := w.opts.People + " operator"
 	switch sp.GetAction() {
-	case "checklist":
+	case catalog.Checklist.Name:
 		who := w.Operator("sysadmin")
 		c := kirikaev1.NewRunServiceClient(w.conns[who])
 		if _, err := c.Confirm(ctx, &kirikaev1.ConfirmRequest{RunId: runID, StepId: st.GetId(), Note: label, RequestId: w.opts.People + "-confirm-" + runID + st.GetId()}); err != nil {
@@ -590,7 +591,7 @@ func (w *World) act(ctx context.Context, runID string, st *kirikaev1.StepState) 
 			return
 		}
 		w.Say("   (%s %s confirms the %d checklist items of %s)", label, who, len(sp.GetItems()), st.GetId())
-	case "approval":
+	case catalog.Approval.Name:
 		for _, role := range sp.GetRoles() {
 			who := w.Operator(role)
 			if who == "" {
