@@ -175,11 +175,23 @@ func (d *Def[In, Out]) Decode(withJSON []byte) (In, error) {
 	// A reference takes the type of what it names (${steps.X.outputs.port} is a number),
 	// so a value is brought to its input's type where that loses nothing.
 	t := reflect.TypeFor[In]()
+	known := map[string]bool{}
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		known[name] = true
 		if v, ok := present[name]; ok {
 			present[name] = coerce(t.Field(i).Type, v)
 		}
+	}
+	var unknown []string
+	for name := range present {
+		if !known[name] {
+			unknown = append(unknown, fmt.Sprintf("%q", name))
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return in, fmt.Errorf("%w: with: %s is not an input of %s", ErrInvalidInput, strings.Join(unknown, ", "), d.Name)
 	}
 	b, err := json.Marshal(present)
 	if err != nil {
@@ -196,8 +208,6 @@ func (d *Def[In, Out]) Decode(withJSON []byte) (In, error) {
 				want = ute.Type.String()
 			}
 			return in, fmt.Errorf("%w: with.%s: want %s, got a JSON %s", ErrInvalidInput, ute.Field, want, ute.Value)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return in, fmt.Errorf("%w: with: %s is not an input of %s", ErrInvalidInput, strings.TrimPrefix(err.Error(), "json: unknown field "), d.Name)
 		}
 		// A type's own UnmarshalJSON (a duration, a time) fails without saying which field
 		// it was reading: find the input that does not decode alone, to name it.
