@@ -15,9 +15,9 @@ type HealthEventsIn struct {
 
 // HealthEventsOut are its outputs.
 type HealthEventsOut struct {
-	OpenEvents int64    `json:"openEvents"`
-	EventArns  []string `json:"eventArns"`
-	Summary    string   `json:"summary"`
+	OpenEvents int64    `json:"openEvents" doc:"how many open events match"`
+	EventArns  []string `json:"eventArns" doc:"the ARNs of the open events that match"`
+	Summary    string   `json:"summary" doc:"one line naming each open event (service, event type, start), or saying there are none"`
 }
 
 // HealthEvents lists open AWS Health events.
@@ -35,10 +35,10 @@ type VerifyNetworkIn struct {
 
 // VerifyNetworkOut are its outputs.
 type VerifyNetworkOut struct {
-	VPCID            string   `json:"vpcId"`
-	SubnetIDs        []string `json:"subnetIds"`
-	SecurityGroupIDs []string `json:"securityGroupIds"`
-	RouteTableIDs    []string `json:"routeTableIds"`
+	VPCID            string   `json:"vpcId" doc:"the id of the VPC named vpcName"`
+	SubnetIDs        []string `json:"subnetIds" doc:"the ids of every subnet in the VPC"`
+	SecurityGroupIDs []string `json:"securityGroupIds" doc:"the ids of the groups named in securityGroups, in that order (not every group in the VPC)"`
+	RouteTableIDs    []string `json:"routeTableIds" doc:"the ids of every route table in the VPC"`
 }
 
 // VerifyNetwork checks the DR network.
@@ -49,7 +49,7 @@ var VerifyNetwork = Define(Def[VerifyNetworkIn, VerifyNetworkOut]{Name: "aws.ec2
 // RestoreSnapshotIn are the inputs of aws.rds.restoreSnapshot.
 type RestoreSnapshotIn struct {
 	InstanceID         string   `json:"instanceId" kirikae:"required" doc:"the instance to create, e.g. kaigo-subsys-dr"`
-	SourceInstance     string   `json:"sourceInstance,omitempty" doc:"use the newest available snapshot of this instance (manual or copied)"`
+	SourceInstance     string   `json:"sourceInstance,omitempty" doc:"use the available snapshot of this instance (automated, manual or copied) with the newest data"`
 	SnapshotID         string   `json:"snapshotId,omitempty" doc:"restore this snapshot instead of the newest"`
 	InstanceClass      string   `json:"instanceClass,omitempty" doc:"e.g. db.r6g.large"`
 	SubnetGroup        string   `json:"subnetGroup,omitempty" doc:"DB subnet group name"`
@@ -64,12 +64,12 @@ type RestoreSnapshotIn struct {
 // which data the restore holds; a refusal of a snapshot as older than maxAge carries them
 // too, as the step's failure outputs.
 type RestoreSnapshotOut struct {
-	Endpoint           string `json:"endpoint"`
-	Port               int64  `json:"port"`
-	SnapshotID         string `json:"snapshotId"`
-	SnapshotTime       string `json:"snapshotTime"`
-	SnapshotAgeSeconds int64  `json:"snapshotAgeSeconds"`
-	DataLossWindow     string `json:"dataLossWindow"`
+	Endpoint           string `json:"endpoint" doc:"the DB instance's endpoint address: a host name, without the port"`
+	Port               int64  `json:"port" doc:"the DB instance's port, e.g. 5432"`
+	SnapshotID         string `json:"snapshotId" doc:"the snapshot the instance holds: the one restored, or the one an adopted instance was restored from"`
+	SnapshotTime       string `json:"snapshotTime" doc:"when the snapshot's data was taken (SnapshotDatabaseTime, else the original snapshot's create time), RFC 3339 UTC"`
+	SnapshotAgeSeconds int64  `json:"snapshotAgeSeconds" doc:"seconds of data the restore loses: from the snapshot's data time to the instance's creation (in a refusal, to now)"`
+	DataLossWindow     string `json:"dataLossWindow" doc:"snapshotAgeSeconds for people, e.g. 2h5m"`
 }
 
 // DataLoss is the window of data the restore loses: how old its data was.
@@ -87,17 +87,17 @@ type RestorePointInTimeIn struct {
 	SourceInstance string     `json:"sourceInstance" kirikae:"required" doc:"the instance to restore from"`
 	InstanceID     string     `json:"instanceId" kirikae:"required" doc:"the instance to create"`
 	RestoreTime    *time.Time `json:"restoreTime,omitempty" doc:"RFC 3339; default the latest restorable time"`
-	InstanceClass  string     `json:"instanceClass,omitempty"`
-	SubnetGroup    string     `json:"subnetGroup,omitempty"`
-	SecurityGroups []string   `json:"securityGroups,omitempty"`
+	InstanceClass  string     `json:"instanceClass,omitempty" doc:"DB instance class, e.g. db.r6g.large; default the source instance's"`
+	SubnetGroup    string     `json:"subnetGroup,omitempty" doc:"DB subnet group name"`
+	SecurityGroups []string   `json:"securityGroups,omitempty" doc:"VPC security group ids; default the VPC's default group"`
 	MultiAZ        *bool      `json:"multiAz,omitempty" doc:"default true"`
 }
 
 // RestorePointInTimeOut are its outputs.
 type RestorePointInTimeOut struct {
-	Endpoint    string `json:"endpoint"`
-	Port        int64  `json:"port"`
-	RestoreTime string `json:"restoreTime"`
+	Endpoint    string `json:"endpoint" doc:"the DB instance's endpoint address: a host name, without the port"`
+	Port        int64  `json:"port" doc:"the DB instance's port, e.g. 5432"`
+	RestoreTime string `json:"restoreTime" doc:"the time restored to, RFC 3339 UTC: restoreTime, or the source's latest restorable time as read before the restore; the word latest when RDS gave none"`
 }
 
 // RestorePointInTime restores RDS to a point in time.
@@ -107,14 +107,14 @@ var RestorePointInTime = Define(Def[RestorePointInTimeIn, RestorePointInTimeOut]
 
 // SnapshotIn are the inputs of aws.rds.snapshot.
 type SnapshotIn struct {
-	InstanceID string `json:"instanceId" kirikae:"required"`
+	InstanceID string `json:"instanceId" kirikae:"required" doc:"the DB instance to snapshot"`
 	SnapshotID string `json:"snapshotId" kirikae:"required" doc:"e.g. kaigo-subsys-dr-before-cutback-${run.startedCompact}"`
 }
 
 // SnapshotOut are the outputs of aws.rds.snapshot and aws.rds.copySnapshot.
 type SnapshotOut struct {
-	SnapshotID  string `json:"snapshotId"`
-	SnapshotARN string `json:"snapshotArn"`
+	SnapshotID  string `json:"snapshotId" doc:"the snapshot's id: snapshotId, or targetSnapshotId of a copy"`
+	SnapshotARN string `json:"snapshotArn" doc:"the snapshot's ARN, in the step's region; it is available"`
 }
 
 // Snapshot takes a manual RDS snapshot.
@@ -125,8 +125,8 @@ var Snapshot = Define(Def[SnapshotIn, SnapshotOut]{Name: "aws.rds.snapshot", Ide
 // CopySnapshotIn are the inputs of aws.rds.copySnapshot.
 type CopySnapshotIn struct {
 	SourceSnapshotARN string `json:"sourceSnapshotArn" kirikae:"required" doc:"ARN of the snapshot in the source region"`
-	SourceRegion      string `json:"sourceRegion" kirikae:"required"`
-	TargetSnapshotID  string `json:"targetSnapshotId" kirikae:"required"`
+	SourceRegion      string `json:"sourceRegion" kirikae:"required" doc:"the region of sourceSnapshotArn; it must match the ARN"`
+	TargetSnapshotID  string `json:"targetSnapshotId" kirikae:"required" doc:"the copy's snapshot id in the step's region"`
 	KMSKeyID          string `json:"kmsKeyId,omitempty" doc:"KMS key in the target region"`
 }
 
@@ -137,14 +137,14 @@ var CopySnapshot = Define(Def[CopySnapshotIn, SnapshotOut]{Name: "aws.rds.copySn
 
 // DeleteIn are the inputs of aws.rds.delete.
 type DeleteIn struct {
-	InstanceID      string `json:"instanceId" kirikae:"required"`
+	InstanceID      string `json:"instanceId" kirikae:"required" doc:"the DB instance to delete"`
 	FinalSnapshotID string `json:"finalSnapshotId" kirikae:"required" doc:"a final snapshot is always taken"`
 	VerifiedCopy    string `json:"verifiedCopy" kirikae:"required" doc:"a snapshot id (in this region) that must be available before the delete"`
 }
 
 // DeleteOut are its outputs.
 type DeleteOut struct {
-	FinalSnapshotID string `json:"finalSnapshotId"`
+	FinalSnapshotID string `json:"finalSnapshotId" doc:"the final snapshot taken of the instance (finalSnapshotId); it is available"`
 }
 
 // Delete deletes a DB instance, guarded.
@@ -154,12 +154,12 @@ var Delete = Define(Def[DeleteIn, DeleteOut]{Name: "aws.rds.delete", Idempotency
 
 // InstanceIn names one DB instance.
 type InstanceIn struct {
-	InstanceID string `json:"instanceId" kirikae:"required"`
+	InstanceID string `json:"instanceId" kirikae:"required" doc:"the DB instance identifier"`
 }
 
 // StopOut are the outputs of aws.rds.stop.
 type StopOut struct {
-	Status string `json:"status"`
+	Status string `json:"status" doc:"always stopped: the step succeeds only once the instance is stopped"`
 }
 
 // Stop stops a DB instance.
@@ -176,7 +176,7 @@ type DeleteRestoredIn struct {
 
 // DeletedOut are the outputs of an undo that deletes.
 type DeletedOut struct {
-	Deleted bool `json:"deleted"`
+	Deleted bool `json:"deleted" doc:"always true: it is gone, or already was"`
 }
 
 // DeleteRestored is the undo of a restore.
@@ -187,20 +187,20 @@ var DeleteRestored = Define(Def[DeleteRestoredIn, DeletedOut]{Name: "aws.rds.del
 
 // CreateReplicationGroupIn are the inputs of aws.elasticache.createReplicationGroup.
 type CreateReplicationGroupIn struct {
-	ReplicationGroupID string   `json:"replicationGroupId" kirikae:"required"`
-	Description        string   `json:"description,omitempty"`
+	ReplicationGroupID string   `json:"replicationGroupId" kirikae:"required" doc:"the replication group to create, e.g. kaigo-subsys-dr"`
+	Description        string   `json:"description,omitempty" doc:"the group's description; default \"kirikae: \" followed by replicationGroupId"`
 	NodeType           string   `json:"nodeType,omitempty" doc:"e.g. cache.r6g.large"`
 	NumCacheClusters   *int     `json:"numCacheClusters,omitempty" doc:"default 2"`
 	EngineVersion      string   `json:"engineVersion,omitempty" doc:"e.g. 7.0"`
 	AutomaticFailover  *bool    `json:"automaticFailover,omitempty" doc:"default true"`
-	SubnetGroup        string   `json:"subnetGroup,omitempty"`
-	SecurityGroups     []string `json:"securityGroups,omitempty"`
+	SubnetGroup        string   `json:"subnetGroup,omitempty" doc:"cache subnet group name"`
+	SecurityGroups     []string `json:"securityGroups,omitempty" doc:"VPC security group ids"`
 }
 
 // CreateReplicationGroupOut are its outputs.
 type CreateReplicationGroupOut struct {
-	PrimaryEndpoint string `json:"primaryEndpoint"`
-	Port            int64  `json:"port"`
+	PrimaryEndpoint string `json:"primaryEndpoint" doc:"the group's primary endpoint address (its configuration endpoint in cluster mode): a host name, without the port"`
+	Port            int64  `json:"port" doc:"the endpoint's port, e.g. 6379"`
 }
 
 // CreateReplicationGroup creates the Redis group.
@@ -210,7 +210,7 @@ var CreateReplicationGroup = Define(Def[CreateReplicationGroupIn, CreateReplicat
 
 // ReplicationGroupIn names one replication group.
 type ReplicationGroupIn struct {
-	ReplicationGroupID string `json:"replicationGroupId" kirikae:"required"`
+	ReplicationGroupID string `json:"replicationGroupId" kirikae:"required" doc:"the replication group's id"`
 }
 
 // DeleteReplicationGroup deletes the Redis group.
@@ -223,17 +223,17 @@ var DeleteReplicationGroup = Define(Def[ReplicationGroupIn, DeletedOut]{Name: "a
 type RestoreLatestIn struct {
 	Vault        string            `json:"vault" kirikae:"required" doc:"e.g. kaigo-subsys-dr-backup-vault"`
 	ResourceType string            `json:"resourceType,omitempty" doc:"default EFS"`
-	IAMRoleARN   string            `json:"iamRoleArn" kirikae:"required"`
+	IAMRoleARN   string            `json:"iamRoleArn" kirikae:"required" doc:"ARN of the IAM role AWS Backup assumes to restore"`
 	Metadata     map[string]string `json:"metadata,omitempty" doc:"restore metadata, e.g. PerformanceMode, Encrypted"`
 	MaxAge       Duration          `json:"maxAge,omitempty" doc:"report (not refuse) a recovery point older than this"`
 }
 
 // RestoreLatestOut are its outputs.
 type RestoreLatestOut struct {
-	RestoreJobID            string `json:"restoreJobId"`
-	RecoveryPointARN        string `json:"recoveryPointArn"`
-	FileSystemID            string `json:"fileSystemId"`
-	RecoveryPointAgeSeconds int64  `json:"recoveryPointAgeSeconds"`
+	RestoreJobID            string `json:"restoreJobId" doc:"the AWS Backup restore job's id"`
+	RecoveryPointARN        string `json:"recoveryPointArn" doc:"the ARN of the recovery point the job restored"`
+	FileSystemID            string `json:"fileSystemId" doc:"the id at the end of the ARN of what the job created: for EFS the new file system, e.g. fs-0123456789abcdef0"`
+	RecoveryPointAgeSeconds int64  `json:"recoveryPointAgeSeconds" doc:"seconds of data the restore loses: from the recovery point's creation to the restore job's"`
 }
 
 // RestoreLatest restores EFS from the newest recovery point.
@@ -248,8 +248,8 @@ type DeleteRestoredJobIn struct {
 
 // DeleteRestoredJobOut are its outputs.
 type DeleteRestoredJobOut struct {
-	Deleted      bool   `json:"deleted"`
-	FileSystemID string `json:"fileSystemId"`
+	Deleted      bool   `json:"deleted" doc:"true when the file system the job created is gone; false when the job created nothing"`
+	FileSystemID string `json:"fileSystemId" doc:"the EFS file system the job created and the step deleted; empty when it created none"`
 }
 
 // DeleteRestoredJob is the undo of an EFS restore.
@@ -271,14 +271,14 @@ var DeleteFileSystem = Define(Def[FileSystemIn, DeletedOut]{Name: "aws.efs.delet
 
 // SecretPutIn are the inputs of aws.secretsmanager.put.
 type SecretPutIn struct {
-	SecretID string         `json:"secretId" kirikae:"required"`
+	SecretID string         `json:"secretId" kirikae:"required" doc:"the secret's name or ARN; it must exist"`
 	Value    string         `json:"value,omitempty" doc:"the secret string"`
 	JSON     map[string]any `json:"json,omitempty" doc:"or a map, written as a JSON object"`
 }
 
 // SecretVersionOut are the outputs of a secret write.
 type SecretVersionOut struct {
-	VersionID string `json:"versionId"`
+	VersionID string `json:"versionId" doc:"the version that is AWSCURRENT when the step ends: the one written (or the equal one already current), or the one restored"`
 }
 
 // SecretPut writes a secret.
@@ -288,7 +288,7 @@ var SecretPut = Define(Def[SecretPutIn, SecretVersionOut]{Name: "aws.secretsmana
 
 // SecretRestoreVersionIn are the inputs of aws.secretsmanager.restoreVersion.
 type SecretRestoreVersionIn struct {
-	SecretID  string `json:"secretId" kirikae:"required"`
+	SecretID  string `json:"secretId" kirikae:"required" doc:"the secret's name or ARN"`
 	VersionID string `json:"versionId" kirikae:"required" doc:"the version that was AWSCURRENT before the write"`
 }
 
@@ -300,20 +300,20 @@ var SecretRestoreVersion = Define(Def[SecretRestoreVersionIn, SecretVersionOut]{
 
 // RegisterTaskDefinitionIn are the inputs of aws.ecs.registerTaskDefinition.
 type RegisterTaskDefinitionIn struct {
-	Family           string            `json:"family" kirikae:"required"`
-	Image            string            `json:"image" kirikae:"required"`
+	Family           string            `json:"family" kirikae:"required" doc:"the task definition family, e.g. kaigo-subsys-dr"`
+	Image            string            `json:"image" kirikae:"required" doc:"container image of the task's one container (named app), e.g. an ECR image URI"`
 	CPU              string            `json:"cpu,omitempty" doc:"default 512"`
 	Memory           string            `json:"memory,omitempty" doc:"default 1024"`
 	ContainerPort    *int              `json:"containerPort,omitempty" doc:"default 8080"`
 	Environment      map[string]string `json:"environment,omitempty" doc:"container environment"`
 	Secrets          map[string]string `json:"secrets,omitempty" doc:"name -> secret ARN or id"`
-	ExecutionRoleARN string            `json:"executionRoleArn,omitempty"`
+	ExecutionRoleARN string            `json:"executionRoleArn,omitempty" doc:"ARN of the task execution role, which pulls the image and reads the secrets; default none"`
 }
 
 // RegisterTaskDefinitionOut are its outputs.
 type RegisterTaskDefinitionOut struct {
-	TaskDefinitionARN string `json:"taskDefinitionArn"`
-	Revision          int64  `json:"revision"`
+	TaskDefinitionARN string `json:"taskDefinitionArn" doc:"the ARN of the revision registered, or of the identical latest revision adopted"`
+	Revision          int64  `json:"revision" doc:"that revision's number"`
 }
 
 // RegisterTaskDefinition registers the DR task definition.
@@ -328,8 +328,8 @@ type TaskDefinitionIn struct {
 
 // DeregisterTaskDefinitionOut are the outputs of aws.ecs.deregisterTaskDefinition.
 type DeregisterTaskDefinitionOut struct {
-	TaskDefinitionARN string `json:"taskDefinitionArn"`
-	Status            string `json:"status"`
+	TaskDefinitionARN string `json:"taskDefinitionArn" doc:"the revision's ARN"`
+	Status            string `json:"status" doc:"the revision's status after the step: INACTIVE, or DELETE_IN_PROGRESS when it already was"`
 }
 
 // DeregisterTaskDefinition is the undo of a registration.
@@ -340,9 +340,9 @@ var DeregisterTaskDefinition = Define(Def[TaskDefinitionIn, DeregisterTaskDefini
 
 // UpdateServiceIn are the inputs of aws.ecs.updateService.
 type UpdateServiceIn struct {
-	Cluster            string `json:"cluster" kirikae:"required"`
-	Service            string `json:"service" kirikae:"required"`
-	DesiredCount       int    `json:"desiredCount" kirikae:"required"`
+	Cluster            string `json:"cluster" kirikae:"required" doc:"the ECS cluster's name or ARN"`
+	Service            string `json:"service" kirikae:"required" doc:"the ECS service's name or ARN"`
+	DesiredCount       int    `json:"desiredCount" kirikae:"required" doc:"tasks the service is to run, 0 to 5000"`
 	TaskDefinition     string `json:"taskDefinition,omitempty" doc:"ARN or family:revision"`
 	Wait               *bool  `json:"wait,omitempty" doc:"wait for services-stable; default true"`
 	ForceNewDeployment bool   `json:"forceNewDeployment,omitempty" doc:"replace the running tasks even when nothing else changes, so they read new secrets; default false"`
@@ -350,8 +350,8 @@ type UpdateServiceIn struct {
 
 // UpdateServiceOut are its outputs.
 type UpdateServiceOut struct {
-	RunningCount   int64  `json:"runningCount"`
-	TaskDefinition string `json:"taskDefinition"`
+	RunningCount   int64  `json:"runningCount" doc:"tasks running once the service is stable; with wait false, as the service was before the update"`
+	TaskDefinition string `json:"taskDefinition" doc:"the ARN of the service's task definition, read when runningCount is"`
 }
 
 // UpdateService scales a service.
@@ -362,16 +362,16 @@ var UpdateService = Define(Def[UpdateServiceIn, UpdateServiceOut]{Name: "aws.ecs
 
 // WaitHealthyIn are the inputs of aws.elbv2.waitHealthy.
 type WaitHealthyIn struct {
-	TargetGroupARN  string `json:"targetGroupArn,omitempty"`
+	TargetGroupARN  string `json:"targetGroupArn,omitempty" doc:"the target group's ARN; this or targetGroupName is required"`
 	TargetGroupName string `json:"targetGroupName,omitempty" doc:"looked up when no ARN is given"`
 	Count           *int   `json:"count,omitempty" doc:"default 2"`
 }
 
 // WaitHealthyOut are its outputs.
 type WaitHealthyOut struct {
-	Healthy             int64  `json:"healthy"`
-	TargetGroupARN      string `json:"targetGroupArn"`
-	LoadBalancerDNSName string `json:"loadBalancerDnsName"`
+	Healthy             int64  `json:"healthy" doc:"healthy targets in the group when the wait ended, at least count"`
+	TargetGroupARN      string `json:"targetGroupArn" doc:"the target group's ARN, looked up when targetGroupName was given"`
+	LoadBalancerDNSName string `json:"loadBalancerDnsName" doc:"the DNS name of the first load balancer that routes to the group, e.g. for targetDnsName of upsertAlias; empty when none"`
 }
 
 // WaitHealthy waits for healthy targets.
@@ -381,7 +381,7 @@ var WaitHealthy = Define(Def[WaitHealthyIn, WaitHealthyOut]{Name: "aws.elbv2.wai
 
 // UpsertAliasIn are the inputs of aws.route53.upsertAlias.
 type UpsertAliasIn struct {
-	HostedZoneID         string `json:"hostedZoneId" kirikae:"required"`
+	HostedZoneID         string `json:"hostedZoneId" kirikae:"required" doc:"the hosted zone that holds the record, e.g. Z0123456789ABC"`
 	RecordName           string `json:"recordName" kirikae:"required" doc:"e.g. api.kaigo-subsys.example.com"`
 	RecordType           string `json:"recordType,omitempty" doc:"default A"`
 	TargetDNSName        string `json:"targetDnsName" kirikae:"required" doc:"the ALB's DNS name"`
@@ -391,8 +391,8 @@ type UpsertAliasIn struct {
 
 // UpsertAliasOut are its outputs.
 type UpsertAliasOut struct {
-	ChangeID string `json:"changeId"`
-	Answer   string `json:"answer"`
+	ChangeID string `json:"changeId" doc:"the Route 53 change id of the UPSERT, without /change/; empty when the record already was the alias and no attempt of this step changed it"`
+	Answer   string `json:"answer" doc:"what Route 53 answers for the record (TestDNSAnswer), comma-separated, e.g. the ALB's addresses; the target DNS name, lower-case with a final dot, where TestDNSAnswer is not available"`
 }
 
 // UpsertAlias switches DNS.
@@ -402,22 +402,22 @@ var UpsertAlias = Define(Def[UpsertAliasIn, UpsertAliasOut]{Name: "aws.route53.u
 
 // PutAlarmIn are the inputs of aws.cloudwatch.putAlarm.
 type PutAlarmIn struct {
-	AlarmName         string            `json:"alarmName" kirikae:"required"`
-	Description       string            `json:"description,omitempty"`
-	MetricName        string            `json:"metricName" kirikae:"required"`
-	Namespace         string            `json:"namespace" kirikae:"required"`
+	AlarmName         string            `json:"alarmName" kirikae:"required" doc:"the alarm's name; a put replaces the alarm of that name"`
+	Description       string            `json:"description,omitempty" doc:"the alarm's description; default none"`
+	MetricName        string            `json:"metricName" kirikae:"required" doc:"the metric's name, e.g. CPUUtilization"`
+	Namespace         string            `json:"namespace" kirikae:"required" doc:"the metric's namespace, e.g. AWS/RDS"`
 	Statistic         string            `json:"statistic,omitempty" doc:"default Average"`
 	Period            *int              `json:"period,omitempty" doc:"seconds; default 300"`
 	EvaluationPeriods *int              `json:"evaluationPeriods,omitempty" doc:"default 2"`
 	Threshold         string            `json:"threshold" kirikae:"required" doc:"a number"`
 	Comparison        string            `json:"comparison,omitempty" doc:"default GreaterThanThreshold"`
-	Dimensions        map[string]string `json:"dimensions,omitempty"`
-	AlarmActions      []string          `json:"alarmActions,omitempty"`
+	Dimensions        map[string]string `json:"dimensions,omitempty" doc:"the metric's dimensions, name -> value, e.g. {DBInstanceIdentifier: kaigo-subsys-dr}"`
+	AlarmActions      []string          `json:"alarmActions,omitempty" doc:"ARNs to notify when the alarm goes to ALARM, e.g. SNS topics; default none"`
 }
 
 // PutAlarmOut are its outputs.
 type PutAlarmOut struct {
-	AlarmARN string `json:"alarmArn"`
+	AlarmARN string `json:"alarmArn" doc:"the alarm's ARN"`
 }
 
 // PutAlarm puts a metric alarm.
@@ -427,7 +427,7 @@ var PutAlarm = Define(Def[PutAlarmIn, PutAlarmOut]{Name: "aws.cloudwatch.putAlar
 
 // AlarmIn names one alarm.
 type AlarmIn struct {
-	AlarmName string `json:"alarmName" kirikae:"required"`
+	AlarmName string `json:"alarmName" kirikae:"required" doc:"the alarm's name"`
 }
 
 // DeleteAlarm is the undo of a new alarm.
@@ -438,14 +438,14 @@ var DeleteAlarm = Define(Def[AlarmIn, DeletedOut]{Name: "aws.cloudwatch.deleteAl
 
 // PublishIn are the inputs of aws.sns.publish.
 type PublishIn struct {
-	TopicARN string `json:"topicArn" kirikae:"required"`
-	Subject  string `json:"subject,omitempty"`
-	Message  string `json:"message" kirikae:"required"`
+	TopicARN string `json:"topicArn" kirikae:"required" doc:"the SNS topic's ARN; the message is published in the topic's region"`
+	Subject  string `json:"subject,omitempty" doc:"subject line, e.g. for email subscribers; default none"`
+	Message  string `json:"message" kirikae:"required" doc:"the message text"`
 }
 
 // PublishOut are its outputs.
 type PublishOut struct {
-	MessageID string `json:"messageId"`
+	MessageID string `json:"messageId" doc:"the SNS message id (an earlier attempt's, when it had published)"`
 }
 
 // Publish publishes to SNS.
@@ -455,7 +455,7 @@ var Publish = Define(Def[PublishIn, PublishOut]{Name: "aws.sns.publish", Idempot
 
 // HTTPCheckIn are the inputs of http.check.
 type HTTPCheckIn struct {
-	URL          string            `json:"url" kirikae:"required"`
+	URL          string            `json:"url" kirikae:"required" doc:"the http:// or https:// URL to request"`
 	Method       string            `json:"method,omitempty" doc:"default GET"`
 	Body         string            `json:"body,omitempty" doc:"request body"`
 	Headers      map[string]string `json:"headers,omitempty" doc:"request headers, e.g. {Authorization: \"Bearer ${steps.login.outputs.body.token}\"}"`
@@ -469,12 +469,12 @@ type HTTPCheckIn struct {
 // HTTPCheckOut are its outputs. Body is the last good response's body: a JSON object as a
 // map, anything else as a string.
 type HTTPCheckOut struct {
-	Requests  int64   `json:"requests"`
-	Errors    int64   `json:"errors"`
-	ErrorRate float64 `json:"errorRate"`
-	P50Ms     float64 `json:"p50Ms"`
-	P99Ms     float64 `json:"p99Ms"`
-	Body      any     `json:"body,omitempty"`
+	Requests  int64   `json:"requests" doc:"requests sent"`
+	Errors    int64   `json:"errors" doc:"requests that failed, timed out, had another status or lacked expectBody"`
+	ErrorRate float64 `json:"errorRate" doc:"errors / requests, a fraction from 0 to 1"`
+	P50Ms     float64 `json:"p50Ms" doc:"median latency of all requests, failed ones included, in milliseconds"`
+	P99Ms     float64 `json:"p99Ms" doc:"99th-percentile latency (nearest rank) of all requests, failed ones included, in milliseconds"`
+	Body      any     `json:"body,omitempty" doc:"the last good response's body (its first MiB): a JSON object as a map, anything else as a string; absent when none was good"`
 }
 
 // HTTPCheck checks an HTTP endpoint.
@@ -486,13 +486,13 @@ var HTTPCheck = Define(Def[HTTPCheckIn, HTTPCheckOut]{Name: "http.check", Idempo
 type NotifyIn struct {
 	Webhook  string   `json:"webhook,omitempty" doc:"URL; an empty value means none, so a plan can default it to empty and publish to topicArn"`
 	TopicARN string   `json:"topicArn,omitempty" doc:"SNS topic"`
-	Message  string   `json:"message" kirikae:"required"`
+	Message  string   `json:"message" kirikae:"required" doc:"the text: the webhook's text field, and the SNS message (subject kirikae)"`
 	Audience []string `json:"audience,omitempty" doc:"who is told, for the report, e.g. [development, operations, executives, users]"`
 }
 
 // NotifyOut are its outputs: where the message went ("webhook", "sns").
 type NotifyOut struct {
-	Delivered []string `json:"delivered"`
+	Delivered []string `json:"delivered" doc:"where the message went: webhook, sns, or both in that order"`
 }
 
 // Notify tells people.
@@ -502,7 +502,7 @@ var Notify = Define(Def[NotifyIn, NotifyOut]{Name: "notify", Idempotency: "the a
 
 // WaitIn are the inputs of wait.
 type WaitIn struct {
-	Duration Duration `json:"duration" kirikae:"required"`
+	Duration Duration `json:"duration" kirikae:"required" doc:"how long the step waits from the start of its attempt, e.g. 15m or 1d"`
 }
 
 // NoOutputs is the outputs of an action that has none.
@@ -519,7 +519,7 @@ type ApprovalIn struct {
 
 // ApprovalOut are its outputs.
 type ApprovalOut struct {
-	Approvers []string `json:"approvers"`
+	Approvers []string `json:"approvers" doc:"the people who approved, one per role, in the order they approved"`
 }
 
 // Approval waits for approvals.
@@ -528,13 +528,13 @@ var Approval = Define(Def[ApprovalIn, ApprovalOut]{Name: "approval", Idempotency
 
 // ChecklistIn are the inputs of checklist.
 type ChecklistIn struct {
-	Items []string `json:"items" kirikae:"required"`
+	Items []string `json:"items" kirikae:"required" doc:"what people must confirm, one line each; each is confirmed once"`
 	Roles []string `json:"roles,omitempty" doc:"roles that may confirm, any one of them; default the step's owner when it names a role, else operator"`
 }
 
 // ChecklistOut are its outputs.
 type ChecklistOut struct {
-	ConfirmedBy []string `json:"confirmedBy"`
+	ConfirmedBy []string `json:"confirmedBy" doc:"the people who confirmed items, each once, in the order they first confirmed"`
 }
 
 // Checklist waits for confirmations.
@@ -548,8 +548,8 @@ type ActivateIn struct {
 
 // ActivateOut are its outputs.
 type ActivateOut struct {
-	Epoch  uint64 `json:"epoch"`
-	Active string `json:"active"`
+	Epoch  uint64 `json:"epoch" doc:"the region epoch after the step: one more than before, or the same when the region already was active"`
+	Active string `json:"active" doc:"the region now active, by name (primary and secondary resolved)"`
 }
 
 // Activate moves the active region.

@@ -38,10 +38,14 @@ const (
 // hold one of the wrong shape. Retrying the same step cannot succeed.
 var ErrInvalidInput = errors.New("invalid input")
 
-// Field is one input of an action, as plan validation and `plan actions` see it.
+// Field is one input or output of an action, as plan validation and `plan actions` see
+// it: its json name, its type in the plan format, whether it is a required input (an
+// output never is), and its doc string.
 type Field struct {
-	Name     string
-	Type     string // string, int, bool, duration, time, list, map
+	Name string
+	// Type is string, int, bool, duration, time, list or map; an output may also be a
+	// number (a fraction) or any (what it holds says its doc).
+	Type     string
 	Required bool
 	Doc      string
 }
@@ -56,11 +60,15 @@ type ResourceRef struct {
 // Spec is an action's definition without its Go types: what plan validation, the CLI and
 // the control plane read.
 type Spec struct {
-	Name    string
-	Where   Where
-	Doc     string
-	Inputs  []Field
-	Outputs []string
+	Name   string
+	Where  Where
+	Doc    string
+	Inputs []Field
+	// Outputs are the names of the outputs, the values later steps read as
+	// ${steps.ID.outputs.NAME}; OutputFields holds the same, in the same order, with each
+	// one's type and doc.
+	Outputs      []string
+	OutputFields []Field
 	// IAM lists the IAM actions the action needs, as "service:Operation": every AWS API
 	// operation its executor calls (agent/aws's tests hold it to that), and permissions a
 	// call needs beyond its own, such as iam:PassRole for a restore's role.
@@ -78,8 +86,9 @@ type Spec struct {
 }
 
 // Def is the definition of an action whose inputs are In and outputs Out. Fields of In and
-// Out are named by their json tag; a `doc` tag says what the field is, and the tag
-// `kirikae:"required"` makes an input required.
+// Out are named by their json tag; a `doc` tag says what the field is (every field of the
+// catalog's has one: an input's meaning, unit and default, what an output holds), and the
+// tag `kirikae:"required"` makes an input required.
 type Def[In, Out any] struct {
 	Name        string
 	Where       Where
@@ -100,9 +109,11 @@ var (
 // those are programming errors, found by the first test that loads the package.
 func Define[In, Out any](d Def[In, Out]) *Def[In, Out] {
 	s := Spec{Name: d.Name, Where: d.Where, Doc: d.Doc, IAM: d.IAM, Undo: d.Undo, Idempotency: d.Idempotency, Resource: d.Resource,
-		Inputs: fieldsOf(reflect.TypeFor[In]()), Outputs: []string{}}
+		Inputs: fieldsOf(reflect.TypeFor[In]()), Outputs: []string{}, OutputFields: []Field{}}
 	for _, f := range fieldsOf(reflect.TypeFor[Out]()) {
+		f.Required = false
 		s.Outputs = append(s.Outputs, f.Name)
+		s.OutputFields = append(s.OutputFields, f)
 	}
 	if s.Name == "" || (s.Where != OnAgent && s.Where != OnControlPlane) {
 		panic(fmt.Sprintf("catalog: action %q needs a name and where it runs", s.Name))

@@ -65,8 +65,9 @@ func TestOutputsRoundTrip(t *testing.T) {
 	}
 }
 
-// TestSpecs: every definition names where it runs, documents itself, and its inputs have
-// the types the plan format knows.
+// TestSpecs: every definition names where it runs, documents itself and every one of its
+// inputs and outputs, its inputs have the types the plan format knows, and its output
+// fields are its outputs.
 func TestSpecs(t *testing.T) {
 	if len(catalog.All()) < 30 {
 		t.Fatalf("the catalog holds %d actions", len(catalog.All()))
@@ -80,6 +81,23 @@ func TestSpecs(t *testing.T) {
 			case "string", "int", "bool", "duration", "time", "list", "map":
 			default:
 				t.Errorf("%s: input %s has type %q, which plans cannot write", s.Name, f.Name, f.Type)
+			}
+			if strings.TrimSpace(f.Doc) == "" {
+				t.Errorf("%s: input %s has no doc", s.Name, f.Name)
+			}
+		}
+		if len(s.OutputFields) != len(s.Outputs) {
+			t.Errorf("%s: %d output fields for %d outputs", s.Name, len(s.OutputFields), len(s.Outputs))
+		}
+		for i, f := range s.OutputFields {
+			if i < len(s.Outputs) && f.Name != s.Outputs[i] {
+				t.Errorf("%s: output field %d is %s, output %d is %s", s.Name, i, f.Name, i, s.Outputs[i])
+			}
+			if f.Type == "" || f.Required {
+				t.Errorf("%s: output %s has type %q and required %v", s.Name, f.Name, f.Type, f.Required)
+			}
+			if strings.TrimSpace(f.Doc) == "" {
+				t.Errorf("%s: output %s has no doc", s.Name, f.Name)
 			}
 		}
 		if s.Resource != nil {
