@@ -18,8 +18,9 @@ func newPlanActionsCommand() *cobra.Command {
 		Short: "List the actions a plan step may name, or show one",
 		Long: `List the catalog of actions a plan step may name in its action field: where each
 runs (on the agent of the step's region, or in the control plane), its inputs (the step's
-with) with their types and whether they are required, the outputs later steps can read
-as ${steps.ID.outputs.NAME}, and the IAM actions an agent needs to run it.
+with) with their types, whether they are required and what each one is, the outputs
+later steps can read as ${steps.ID.outputs.NAME} with their types and what each holds,
+and the IAM actions an agent needs to run it.
 
 With NAME, show that action in full. -o json prints the same for scripts, for example
 to build an IAM policy for the agents from the actions your plans use.`,
@@ -44,12 +45,15 @@ to build an IAM policy for the agents from the actions your plans use.`,
 
 // actionJSON is one catalog entry as `plan actions -o json` prints it.
 type actionJSON struct {
-	Name    string      `json:"name"`
-	Where   string      `json:"where"`
-	Doc     string      `json:"doc"`
-	Inputs  []inputJSON `json:"inputs"`
-	Outputs []string    `json:"outputs"`
-	IAM     []string    `json:"iam"`
+	Name   string      `json:"name"`
+	Where  string      `json:"where"`
+	Doc    string      `json:"doc"`
+	Inputs []inputJSON `json:"inputs"`
+	// Outputs are the names of the outputs; OutputFields holds them with their types and
+	// docs, in the same order.
+	Outputs      []string     `json:"outputs"`
+	OutputFields []outputJSON `json:"outputFields"`
+	IAM          []string     `json:"iam"`
 	// Undo is the action that reverses a step of this one, recorded by the step.
 	Undo string `json:"undo,omitempty"`
 	// Idempotency says how a rerun finds an earlier attempt's work.
@@ -65,6 +69,13 @@ type inputJSON struct {
 	Doc      string `json:"doc"`
 }
 
+// outputJSON is one output of an action, as later steps read it: ${steps.ID.outputs.NAME}.
+type outputJSON struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Doc  string `json:"doc"`
+}
+
 func catalogJSON(name string) ([]actionJSON, error) {
 	list := plan.Actions()
 	if name != "" {
@@ -77,9 +88,13 @@ func catalogJSON(name string) ([]actionJSON, error) {
 	out := make([]actionJSON, 0, len(list))
 	for _, a := range list {
 		j := actionJSON{Name: a.Name, Where: string(a.Where), Doc: a.Doc, Inputs: []inputJSON{},
-			Outputs: append([]string{}, a.Outputs...), IAM: append([]string{}, a.IAM...), Undo: a.Undo, Idempotency: a.Idempotency}
+			Outputs: append([]string{}, a.Outputs...), OutputFields: []outputJSON{},
+			IAM: append([]string{}, a.IAM...), Undo: a.Undo, Idempotency: a.Idempotency}
 		for _, in := range a.Inputs {
 			j.Inputs = append(j.Inputs, inputJSON{Name: in.Name, Type: in.Type, Required: in.Required, Doc: in.Doc})
+		}
+		for _, o := range a.OutputFields {
+			j.OutputFields = append(j.OutputFields, outputJSON{Name: o.Name, Type: o.Type, Doc: o.Doc})
 		}
 		if a.Resource != nil {
 			j.Undoes = a.Resource.Kind
@@ -117,7 +132,6 @@ func runPlanActions(w io.Writer, output, name string) error {
 		fmt.Fprintf(tw, "On a rerun:\t%s\n", a.Idempotency)
 	}
 	fmt.Fprintf(tw, "IAM:\t%s\n", orNone(strings.Join(a.IAM, ", ")))
-	fmt.Fprintf(tw, "Outputs:\t%s\n", orNone(strings.Join(a.Outputs, ", ")))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -130,6 +144,19 @@ func runPlanActions(w io.Writer, output, name string) error {
 			req = "yes"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", in.Name, in.Type, req, in.Doc)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(a.OutputFields) == 0 {
+		fmt.Fprintln(w, "\nOutputs: none")
+		return nil
+	}
+	fmt.Fprintln(w, "\nOutputs (later steps read ${steps.ID.outputs.NAME}):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tTYPE\tABOUT")
+	for _, o := range a.OutputFields {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Name, o.Type, o.Doc)
 	}
 	return tw.Flush()
 }

@@ -15,7 +15,7 @@ type widgetIn struct {
 }
 
 type widgetOut struct {
-	WidgetID string `json:"widgetId"`
+	WidgetID string `json:"widgetId" doc:"the new widget's id"`
 }
 
 // TestPlanActions: the catalog as `plan actions` prints it comes from the definitions,
@@ -36,7 +36,8 @@ func TestPlanActions(t *testing.T) {
 	if err := runPlanActions(&b, "table", "test.widget"); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Runs on:       agent", "IAM:           widgets:MakeWidget", "Outputs:       widgetId", "  size  int   yes       how big"} {
+	for _, want := range []string{"Runs on:       agent", "IAM:           widgets:MakeWidget", "  size  int   yes       how big",
+		"Outputs (later steps read ${steps.ID.outputs.NAME}):\n  NAME      TYPE    ABOUT\n  widgetId  string  the new widget's id\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("plan actions test.widget lacks %q:\n%s", want, b.String())
 		}
@@ -51,6 +52,29 @@ func TestPlanActions(t *testing.T) {
 	}
 	if len(list) != len(plan.Actions()) {
 		t.Fatalf("json lists %d actions, the catalog holds %d", len(list), len(plan.Actions()))
+	}
+	found := false
+	for _, a := range list {
+		if a.Name != "test.widget" {
+			continue
+		}
+		found = true
+		if len(a.Outputs) != 1 || a.Outputs[0] != "widgetId" ||
+			len(a.OutputFields) != 1 || a.OutputFields[0] != (outputJSON{Name: "widgetId", Type: "string", Doc: "the new widget's id"}) {
+			t.Errorf("json of test.widget: outputs %v, output fields %+v", a.Outputs, a.OutputFields)
+		}
+	}
+	if !found {
+		t.Error("json lacks test.widget")
+	}
+	// An action without outputs says so, and its JSON has an empty list, not null.
+	b.Reset()
+	if err := runPlanActions(&b, "table", "wait"); err != nil || !strings.Contains(b.String(), "\nOutputs: none\n") {
+		t.Errorf("plan actions wait: %v\n%s", err, b.String())
+	}
+	b.Reset()
+	if err := runPlanActions(&b, "json", "wait"); err != nil || !strings.Contains(b.String(), `"outputFields": []`) {
+		t.Errorf("plan actions wait -o json: %v\n%s", err, b.String())
 	}
 	if err := runPlanActions(&b, "table", "test.nope"); err == nil || !strings.Contains(err.Error(), `no action "test.nope"`) {
 		t.Fatalf("unknown action: %v", err)
