@@ -38,12 +38,8 @@ func (p *Plan) dependents() map[string][]string {
 	return out
 }
 
-// Ancestors returns every step that id needs directly or indirectly, in topological order.
-// It walks the needs once from id, so it costs time linear in what it returns.
-func (p *Plan) Ancestors(id string) ([]string, error) {
-	if p.byID[id] == nil {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownStep, id)
-	}
+// ancestorSet is every step id needs directly or indirectly, walked one step at a time.
+func (p *Plan) ancestorSet(id string) map[string]bool {
 	seen := map[string]bool{}
 	stack := []string{id}
 	for len(stack) > 0 {
@@ -57,6 +53,16 @@ func (p *Plan) Ancestors(id string) ([]string, error) {
 		}
 	}
 	delete(seen, id)
+	return seen
+}
+
+// Ancestors returns every step that id needs directly or indirectly, in topological order.
+// It walks the needs once from id, so it costs time linear in what it returns.
+func (p *Plan) Ancestors(id string) ([]string, error) {
+	if p.byID[id] == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownStep, id)
+	}
+	seen := p.ancestorSet(id)
 	out := make([]string, 0, len(seen))
 	for _, s := range p.order {
 		if seen[s] {

@@ -27,24 +27,6 @@ func randomPlan(r *rand.Rand, n int, back float64) *Plan {
 	return p
 }
 
-// naiveAncestors is every step id needs directly or indirectly, walked one step at a time.
-func naiveAncestors(p *Plan, id string) map[string]bool {
-	seen := map[string]bool{}
-	stack := []string{id}
-	for len(stack) > 0 {
-		s := p.byID[stack[len(stack)-1]]
-		stack = stack[:len(stack)-1]
-		for _, n := range s.Needs {
-			if !seen[n] && p.byID[n] != nil {
-				seen[n] = true
-				stack = append(stack, n)
-			}
-		}
-	}
-	delete(seen, id)
-	return seen
-}
-
 // naiveOrder is Kahn's algorithm restarting from the top of the file after each step.
 func naiveOrder(p *Plan) []string {
 	done := map[string]bool{}
@@ -103,7 +85,7 @@ func TestGraphAgreesWithNaiveWalks(t *testing.T) {
 		for _, q := range qs {
 			of := g.steps[q.of].ID
 			if anc[of] == nil {
-				anc[of] = naiveAncestors(p, of)
+				anc[of] = p.ancestorSet(of) // the plain walk, one step at a time
 			}
 			if want := anc[of][g.steps[q.anc].ID]; q.yes != want {
 				t.Fatalf("trial %d: is %s an ancestor of %s: %v, want %v", trial, g.steps[q.anc].ID, of, q.yes, want)
