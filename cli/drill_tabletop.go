@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -179,14 +178,9 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	var buf bytes.Buffer
-	if in.format == "html" {
-		err = rep.HTML(&buf)
-	} else {
-		err = rep.Markdown(&buf)
-	}
+	buf, err := renderReport(rep, in.format)
 	if err != nil {
-		return fmt.Errorf("render report: %w", err)
+		return err
 	}
 	switch {
 	case in.reportFile != "":

@@ -130,14 +130,9 @@ func runReport(ctx context.Context, cf *clientFlags, f *reportFlags, runID strin
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if f.format == "html" {
-		err = rep.HTML(&buf)
-	} else {
-		err = rep.Markdown(&buf)
-	}
+	buf, err := renderReport(rep, f.format)
 	if err != nil {
-		return fmt.Errorf("render report: %w", err)
+		return err
 	}
 	if f.out == "" {
 		_, err = stdout.Write(buf.Bytes())
@@ -218,4 +213,19 @@ func fetchReportInput(ctx context.Context, cf *clientFlags, runID string, stderr
 		return nil, fmt.Errorf("fetch run %s: %w", runID, err)
 	}
 	return in, nil
+}
+
+// renderReport renders a report as HTML (format "html") or Markdown.
+func renderReport(rep *report.Report, format string) (*bytes.Buffer, error) {
+	var buf bytes.Buffer
+	var err error
+	if format == "html" {
+		err = rep.HTML(&buf)
+	} else {
+		err = rep.Markdown(&buf)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("render report: %w", err)
+	}
+	return &buf, nil
 }
