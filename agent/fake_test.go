@@ -417,9 +417,9 @@ func (e *executors) registry() *action.Registry {
 	}))
 	reg.Register("test.progress", action.ExecutorFunc(func(ctx context.Context, s action.Step, p action.ProgressFunc) (map[string]any, error) {
 		defer e.enter(s)()
-		n, err := action.Int(s, "lines")
-		if err != nil {
-			return nil, err
+		n, _ := s.With["lines"].(int64) // the agent decodes whole numbers as int64
+		if n == 0 {
+			return nil, fmt.Errorf("%w: with.lines is required", action.ErrInvalidInput)
 		}
 		for i := range n {
 			p.Report(fmt.Sprintf("line %d", i))
@@ -434,19 +434,16 @@ func (e *executors) registry() *action.Registry {
 	// its context (block) or succeeds.
 	reg.Register("test.undo", action.ExecutorFunc(func(ctx context.Context, s action.Step, p action.ProgressFunc) (map[string]any, error) {
 		defer e.enter(s)()
-		id, err := action.OptStr(s, "id", "")
-		if err != nil {
-			return nil, err
-		}
+		id, _ := s.With["id"].(string)
 		if id != "" {
 			s.Undo.Add(action.Undo{Action: "test.delete", With: map[string]any{"id": id, "n": int64(2)}, Note: "delete " + id})
 		}
-		if b, _ := action.Bool(s, "block", false); b {
+		if b, _ := s.With["block"].(bool); b {
 			e.started <- stepName(s)
 			<-ctx.Done()
 			return nil, fmt.Errorf("waiting for %s: %w", id, ctx.Err())
 		}
-		if f, _ := action.Bool(s, "fail", false); f {
+		if f, _ := s.With["fail"].(bool); f {
 			return nil, fmt.Errorf("waiting for %s: timed out", id)
 		}
 		return map[string]any{"id": id}, nil

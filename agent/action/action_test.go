@@ -31,30 +31,6 @@ func wantInvalid(t *testing.T, err error, says string) {
 }
 
 func TestInputHelpers(t *testing.T) {
-	s := st("x", map[string]any{"i": 3, "f": 3.0, "s": "42", "frac": 2.5, "bad": "two", "b": "yes", "empty": "", "str": " x "})
-	for _, name := range []string{"i", "f", "s"} {
-		if v, err := action.Int(s, name); err != nil || v == 0 {
-			t.Fatalf("Int(%s) = %v, %v", name, v, err)
-		}
-	}
-	_, err := action.Int(s, "frac")
-	wantInvalid(t, err, "with.frac: want a whole number")
-	_, err = action.Int(s, "bad")
-	wantInvalid(t, err, "with.bad")
-	_, err = action.Int(s, "empty")
-	wantInvalid(t, err, "with.empty is required")
-	if v, _ := action.OptStr(s, "str", "d"); v != "x" {
-		t.Fatalf("OptStr = %q", v)
-	}
-	if v, _ := action.OptStr(s, "empty", "d"); v != "d" {
-		t.Fatalf("OptStr of an empty value = %q, want the default", v)
-	}
-	if b, _ := action.Bool(s, "b", false); !b {
-		t.Fatal("Bool(yes) = false")
-	}
-	if b, _ := action.Bool(s, "absent", true); !b {
-		t.Fatal("Bool default ignored")
-	}
 	if f, err := action.Number("threshold", " 90.5"); err != nil || f != 90.5 {
 		t.Fatalf("Number = %v, %v", f, err)
 	}

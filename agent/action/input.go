@@ -1,40 +1,18 @@
 package action
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 )
 
-// Decode (action.go) reads a step's inputs into its action's typed In. The helpers here do
-// what it leaves to the agent: Trim treats blanks as the agent always has, CheckARN and
-// Number check values a type cannot. Every error wraps ErrInvalidInput and names the input
-// as "with.NAME".
-//
-// Int, OptStr and Bool read one input straight from step.With, leniently (a number may be
-// a Go integer, a whole float64 or numeric text), for executors that have no definition in
-// the catalog, such as the ones tests make up. A value that is absent, nil or blank counts
-// as not given.
-
-func raw(s Step, name string) (any, bool) {
-	v, ok := s.With[name]
-	if !ok || v == nil {
-		return nil, false
-	}
-	if str, isStr := v.(string); isStr && strings.TrimSpace(str) == "" {
-		return nil, false
-	}
-	return v, true
-}
+// Decode (action.go) reads a step's inputs into its action's typed In. The helpers here
+// check what a type cannot: CheckARN an ARN's shape, Number a number written as text.
+// Every error wraps ErrInvalidInput and names the input as "with.NAME".
 
 func invalid(name, format string, args ...any) error {
 	return fmt.Errorf("%w: with.%s: %s", ErrInvalidInput, name, fmt.Sprintf(format, args...))
-}
-
-func missing(name string) error {
-	return fmt.Errorf("%w: with.%s is required", ErrInvalidInput, name)
 }
 
 // Number reads v, the value of the input name, as a number: the catalog gives inputs such
@@ -45,88 +23,6 @@ func Number(name, v string) (float64, error) {
 		return 0, invalid(name, "want a number, got %q", v)
 	}
 	return f, nil
-}
-
-// OptStr returns a string input, or def when it is not given.
-func OptStr(s Step, name, def string) (string, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return def, nil
-	}
-	switch x := v.(type) {
-	case string:
-		return strings.TrimSpace(x), nil
-	case json.Number:
-		return x.String(), nil
-	case int, int32, int64, uint32, uint64, float64, bool:
-		return fmt.Sprint(x), nil
-	case fmt.Stringer:
-		return x.String(), nil
-	}
-	return "", invalid(name, "want a string, got %T", v)
-}
-
-// Int returns a required integer input.
-func Int(s Step, name string) (int64, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return 0, missing(name)
-	}
-	return asInt(name, v)
-}
-
-func asInt(name string, v any) (int64, error) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case int64:
-		return x, nil
-	case uint32:
-		return int64(x), nil
-	case uint64:
-		if x > math.MaxInt64 {
-			return 0, invalid(name, "%d is out of range", x)
-		}
-		return int64(x), nil
-	case float64:
-		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return 0, invalid(name, "want a whole number, got %v", x)
-		}
-		return int64(x), nil
-	case json.Number:
-		return asInt(name, x.String())
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		if err != nil {
-			return 0, invalid(name, "want a whole number, got %q", x)
-		}
-		return n, nil
-	}
-	return 0, invalid(name, "want a whole number, got %T", v)
-}
-
-// Bool returns a boolean input, or def when it is not given. It accepts booleans and the
-// strings true/false/yes/no/1/0/on/off.
-func Bool(s Step, name string, def bool) (bool, error) {
-	v, ok := raw(s, name)
-	if !ok {
-		return def, nil
-	}
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "true", "yes", "1", "on":
-			return true, nil
-		case "false", "no", "0", "off":
-			return false, nil
-		}
-		return false, invalid(name, "want true or false, got %q", x)
-	}
-	return false, invalid(name, "want true or false, got %T", v)
 }
 
 // ARNParts is a parsed ARN: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
