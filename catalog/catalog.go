@@ -211,9 +211,7 @@ func (d *Def[In, Out]) Decode(withJSON []byte) (In, error) {
 	dec = json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		var ute *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &ute):
+		if ute := (*json.UnmarshalTypeError)(nil); errors.As(err, &ute) {
 			want, ok := kindName(ute.Type)
 			if !ok {
 				want = ute.Type.String()
