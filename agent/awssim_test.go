@@ -13,6 +13,9 @@ import (
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
+// simTestCreds is the key pair the tests' simulators issue; the environment signs with it.
+var simTestCreds = []awssim.Credential{{AccessKeyID: "AKIASIMTEST", SecretAccessKey: "secret"}}
+
 // TestRegionDownInAWSSim runs the default AWS health probe against awssim: taking one region
 // down makes its agent unhealthy within three heartbeats, with the cause named, while the
 // agent of the other region stays healthy.
@@ -27,7 +30,7 @@ func TestRegionDownInAWSSim(t *testing.T) {
 
 	for _, mode := range []string{awssim.DownRefuse, awssim.DownHang} {
 		t.Run(mode, func(t *testing.T) {
-			sim, err := awssim.New(awssim.Options{Fixture: "kaigo"})
+			sim, err := awssim.New(awssim.Options{Fixture: "kaigo", Credentials: simTestCreds})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +96,7 @@ func TestAWSProbeCountsHealthEvents(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIASIMTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	sim, err := awssim.New(awssim.Options{Fixture: "kaigo-outage"})
+	sim, err := awssim.New(awssim.Options{Fixture: "kaigo-outage", Credentials: simTestCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +123,7 @@ func TestDefaultRegistry(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIASIMTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	sim, err := awssim.New(awssim.Options{Fixture: "kaigo-outage"})
+	sim, err := awssim.New(awssim.Options{Fixture: "kaigo-outage", Credentials: simTestCreds})
 	if err != nil {
 		t.Fatal(err)
 	}

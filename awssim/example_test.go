@@ -12,8 +12,8 @@ import (
 	"github.com/kirikae/kirikae/awssim"
 )
 
-// Run the simulator in-process and point a real SDK client at it: any static credentials
-// work, and the region in the client's config picks the simulated region.
+// Run the simulator in-process and point a real SDK client at it, signing with the key pair
+// the simulator issued; the region in the client's config picks the simulated region.
 func Example() {
 	sim, err := awssim.New(awssim.Options{Fixture: "kaigo", TimeScale: 0.001})
 	if err != nil {
@@ -23,10 +23,11 @@ func Example() {
 	defer srv.Close()
 	defer sim.Close()
 
+	key := sim.Credentials()[0]
 	cfg := aws.Config{
 		Region:       "us-west-2",
 		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
 	}
 	out, err := ecs.NewFromConfig(cfg).DescribeServices(context.Background(), &ecs.DescribeServicesInput{
 		Cluster: aws.String(awssim.KaigoDRCluster), Services: []string{awssim.KaigoDRService}})

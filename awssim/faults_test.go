@@ -136,7 +136,7 @@ func TestSlowOperations(t *testing.T) {
 
 func TestDurationOverridesAndTimeScale(t *testing.T) {
 	clk := newTickClock(0)
-	sim, err := awssim.New(awssim.Options{Fixture: "kaigo", Now: clk.Now, TimeScale: 0.001,
+	sim, err := awssim.New(awssim.Options{Credentials: testCreds, Fixture: "kaigo", Now: clk.Now, TimeScale: 0.001,
 		Durations: map[string]time.Duration{awssim.OpCreateReplicationGroup: time.Hour}})
 	if err != nil {
 		t.Fatal(err)

@@ -116,6 +116,13 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	c := &call{s: s, region: region, service: service, r: r, body: body, reqID: reqID}
 	p, ok := protocols[service]
+	if !ok && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Credential") == "" {
+		// Unsigned, so no scope names the service: AWS's own endpoints are per service and
+		// would still answer this. The query protocol's form is the commonest.
+		writeXML(w, http.StatusForbidden, "ErrorResponse", "", []xn{el("Error", tx("Type", "Sender"),
+			tx("Code", "MissingAuthenticationToken"), tx("Message", "Request is missing Authentication Token")), tx("RequestId", reqID)})
+		return
+	}
 	if !ok {
 		writeJSONError(w, c, badRequest("UnknownService", "awssim does not simulate service %q", service))
 		return
@@ -125,6 +132,12 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.op = p.operation(c)
+	if _, why, msg := s.verifySignature(r, body, time.Now()); why != 0 {
+		// Checked against the wall clock, not the simulated one: the caller signs with its own.
+		s.log.Debug("awssim: refused signature", "region", region, "service", service, "op", c.op, "why", msg)
+		p.writeError(w, c, authError(service, why, msg))
+		return
+	}
 	s.log.Debug("awssim request", "region", region, "service", service, "op", c.op)
 	if lat := s.latency(service, c.op); lat > 0 {
 		select {

@@ -64,7 +64,7 @@ type env struct {
 func newEnv(t testing.TB, step time.Duration) *env {
 	t.Helper()
 	clk := newTickClock(step)
-	sim, err := awssim.New(awssim.Options{Fixture: "kaigo", Now: clk.Now, Logger: testLogger(t), Seed: 1})
+	sim, err := awssim.New(awssim.Options{Credentials: testCreds, Fixture: "kaigo", Now: clk.Now, Logger: testLogger(t), Seed: 1})
 	if err != nil {
 		t.Fatalf("awssim.New: %v", err)
 	}
@@ -92,6 +92,9 @@ func newServer(t testing.TB, sim *awssim.Sim) string {
 func (e *env) cfg(region string) aws.Config {
 	return awsConfig(e.endpoint, region)
 }
+
+// testCreds is the key pair every test simulator issues, and awsConfig signs with.
+var testCreds = []awssim.Credential{{AccessKeyID: "AKIASIMTEST", SecretAccessKey: "secret"}}
 
 func awsConfig(endpoint, region string) aws.Config {
 	return aws.Config{

@@ -83,6 +83,16 @@ type Options struct {
 	// StateFile, if set, is loaded at New (when it exists) and written on every mutation and
 	// at Close, so the simulated world survives a restart.
 	StateFile string
+	// Credentials are the access key pairs the simulator issues: only requests signed
+	// (SigV4) with one of them are served. Empty means New issues one random pair, or keeps
+	// the pair recorded in StateFile, so agents keep working across a restart.
+	Credentials []Credential
+}
+
+// Credential is an access key pair the simulator accepts.
+type Credential struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
 }
 
 // Sim is the simulator. All methods are safe for concurrent use; one mutex guards the
@@ -103,6 +113,10 @@ type Sim struct {
 	closeOnce sync.Once
 	srv       *http.Server
 	ln        net.Listener
+
+	// creds are the issued key pairs, by access key id; fixed at New.
+	creds map[string]Credential
+	order []Credential
 }
 
 // New builds a simulator. It fails only on an unknown fixture or an unreadable state file.
@@ -131,6 +145,7 @@ func New(opts Options) (*Sim, error) {
 	for k, v := range opts.Durations {
 		s.durs[k] = v
 	}
+	creds := opts.Credentials
 	if opts.StateFile != "" {
 		w, err := loadWorld(opts.StateFile)
 		if err != nil {
@@ -138,14 +153,44 @@ func New(opts Options) (*Sim, error) {
 		}
 		if w != nil {
 			s.st = w
-			return s, nil
+			if len(creds) == 0 {
+				creds = w.Credentials
+			}
 		}
+	}
+	if err := s.issue(creds); err != nil {
+		return nil, err
+	}
+	if s.st != nil {
+		return s, nil
 	}
 	if err := s.resetLocked(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// issue records the key pairs the simulator accepts, or draws a fresh random pair.
+func (s *Sim) issue(creds []Credential) error {
+	if len(creds) == 0 {
+		creds = []Credential{newCredential()}
+	}
+	s.creds = map[string]Credential{}
+	for i, c := range creds {
+		if err := c.validate(); err != nil {
+			return fmt.Errorf("awssim: credential %d: %w", i+1, err)
+		}
+		if _, dup := s.creds[c.AccessKeyID]; dup {
+			return fmt.Errorf("awssim: credential %d: access key id %s is given twice", i+1, c.AccessKeyID)
+		}
+		s.creds[c.AccessKeyID] = c
+		s.order = append(s.order, c)
+	}
+	return nil
+}
+
+// Credentials returns the key pairs the simulator accepts, the first one first.
+func (s *Sim) Credentials() []Credential { return slices.Clone(s.order) }
 
 // Errors of the Go API. Test with errors.Is; they are wrapped with detail.
 var (

@@ -24,7 +24,7 @@ import (
 func TestStateFileSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sim.json")
 	clk := newTickClock(time.Second)
-	first, err := awssim.New(awssim.Options{Fixture: "kaigo", Now: clk.Now, StateFile: path})
+	first, err := awssim.New(awssim.Options{Credentials: testCreds, Fixture: "kaigo", Now: clk.Now, StateFile: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 	}
 
 	// A restart with another fixture name still loads the file: the file wins.
-	second, err := awssim.New(awssim.Options{Now: clk.Now, StateFile: path})
+	second, err := awssim.New(awssim.Options{Credentials: testCreds, Now: clk.Now, StateFile: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +54,10 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 }
 
 func TestGoAPIErrors(t *testing.T) {
-	if _, err := awssim.New(awssim.Options{Fixture: "nope"}); !errors.Is(err, awssim.ErrUnknownFixture) {
+	if _, err := awssim.New(awssim.Options{Credentials: testCreds, Fixture: "nope"}); !errors.Is(err, awssim.ErrUnknownFixture) {
 		t.Fatalf("want ErrUnknownFixture, got %v", err)
 	}
-	sim, err := awssim.New(awssim.Options{})
+	sim, err := awssim.New(awssim.Options{Credentials: testCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +68,14 @@ func TestGoAPIErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := awssim.New(awssim.Options{StateFile: bad}); err == nil {
+	if _, err := awssim.New(awssim.Options{Credentials: testCreds, StateFile: bad}); err == nil {
 		t.Fatal("a corrupt state file was accepted")
 	}
 }
 
 func TestOutageFixtureHasHealthEvent(t *testing.T) {
 	clk := newTickClock(time.Second)
-	sim, err := awssim.New(awssim.Options{Fixture: "kaigo-outage", Now: clk.Now})
+	sim, err := awssim.New(awssim.Options{Credentials: testCreds, Fixture: "kaigo-outage", Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,9 @@ type world struct {
 	Journal  []JournalEntry             `json:"journal"`
 	Messages []SNSMessage               `json:"messages"`
 	Items    map[string]json.RawMessage `json:"items"`
+	// Credentials are the issued key pairs, kept so a restarted simulator accepts the
+	// agents it served before. Reset keeps them; only New sets them.
+	Credentials []Credential `json:"credentials,omitempty"`
 }
 
 type regionState struct {
@@ -177,6 +180,7 @@ func (s *Sim) saveLocked() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
+	s.st.Credentials = s.order
 	b, err := json.Marshal(s.st)
 	if err != nil {
 		return fmt.Errorf("awssim: encode state: %w", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type simFlags struct {
 	state     string
 	logLevel  string
 	durations map[string]string
+	creds     string
 }
 
 func (f *simFlags) Bind(fs *pflag.FlagSet) {
@@ -34,6 +36,7 @@ func (f *simFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.fixture, "fixture", "", `starting state: "" (empty), "kaigo" (the seed system in peacetime) or "kaigo-outage" (plus an open us-east-1 Health event)`)
 	fs.StringVar(&f.state, "state", "", "file to keep the simulated world in across restarts (optional)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.creds, "credentials", "", "file of key pairs to accept, in the ~/.aws/credentials format (default: issue one random pair, or keep the one in --state)")
 	fs.StringToStringVar(&f.durations, "duration", nil, "override an operation's AWS-time duration before scaling, e.g. RestoreDBInstanceFromDBSnapshot=30m (repeatable)")
 }
 
@@ -44,10 +47,26 @@ func newSimCommand() *cobra.Command {
 		Short: "Run simulated AWS (both regions) for demos, drills and tests",
 		Long: `sim serves a simulated AWS for us-east-1 and us-west-2 on one loopback listener, over the
 real wire protocols, so the AWS SDKs and the AWS CLI v2 work against it unchanged.
-The region comes from each request's SigV4 scope; any credentials are accepted.
+The region comes from each request's SigV4 scope.
+
+Every AWS request must be signed (SigV4) with a key pair the simulator issued: it prints
+the pair as export lines at start. A request with another key, or a bad signature, gets the
+service's real error (InvalidClientTokenId, SignatureDoesNotMatch, AuthFailure,
+UnrecognizedClientException, ...), so a client can never reach another process's simulator
+by accident. --credentials FILE fixes the pairs instead (the ~/.aws/credentials format: one
+[profile] per pair); with --state the issued pair is kept across restarts.
+
+Durations are AWS's own by default (a database restore takes 45 minutes): pass
+--time-scale 0.001 for a demo or a drill in seconds.
 
 The control API is under /_sim/ (journal, reset, region-down, fault, slow, health-event),
 and the simulated kaigo application answers under /_app/<region>/.`,
+		Example: `  # a fast world in peacetime, with keys issued at random
+  kirikae sim --fixture kaigo --time-scale 0.001 --listen 127.0.0.1:0
+
+  # fixed keys, so agents started from a script can sign
+  printf '[sim]\naws_access_key_id = AKIAEXAMPLESIM000001\naws_secret_access_key = example-secret\n' > sim.credentials
+  kirikae sim --fixture kaigo --credentials sim.credentials`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSim(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
@@ -58,7 +77,7 @@ and the simulated kaigo application answers under /_app/<region>/.`,
 }
 
 // errNotLoopback keeps the simulator off real networks: it accepts any credentials.
-var errNotLoopback = errors.New("sim: --listen must be a loopback address (127.0.0.1, ::1 or localhost), because the simulator accepts any credentials")
+var errNotLoopback = errors.New("sim: --listen must be a loopback address (127.0.0.1, ::1 or localhost), because the simulator's control API (/_sim/) is unauthenticated")
 
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
@@ -98,7 +117,19 @@ func runSim(ctx context.Context, out, errOut io.Writer, f simFlags) error {
 		}
 		durs[op] = d
 	}
-	sim, err := awssim.New(awssim.Options{TimeScale: f.timeScale, Durations: durs, Fixture: f.fixture, StateFile: f.state, Logger: log})
+	var creds []awssim.Credential
+	if f.creds != "" {
+		file, err := os.Open(f.creds)
+		if err != nil {
+			return fmt.Errorf("sim: --credentials: %w", err)
+		}
+		creds, err = awssim.ParseCredentials(file)
+		_ = file.Close()
+		if err != nil {
+			return fmt.Errorf("sim: --credentials %s: %w", f.creds, err)
+		}
+	}
+	sim, err := awssim.New(awssim.Options{TimeScale: f.timeScale, Durations: durs, Fixture: f.fixture, StateFile: f.state, Logger: log, Credentials: creds})
 	if err != nil {
 		return err
 	}
@@ -106,10 +137,15 @@ func runSim(ctx context.Context, out, errOut io.Writer, f simFlags) error {
 		return err
 	}
 	endpoint := "http://" + sim.Addr()
-	fmt.Fprintf(out, "awssim serving us-east-1 and us-west-2 at %s (time scale %g, fixture %q)\n\n", endpoint, f.timeScale, f.fixture)
+	pace := "real AWS time: a restore takes 45 minutes; --time-scale 0.001 makes that 2.7 s"
+	if f.timeScale != 1 {
+		pace = fmt.Sprintf("time scale %g: a 45-minute restore takes %s", f.timeScale, (time.Duration(float64(45*time.Minute) * f.timeScale)).Round(time.Millisecond))
+	}
+	fmt.Fprintf(out, "awssim serving us-east-1 and us-west-2 at %s (fixture %q)\n%s\n\n", endpoint, f.fixture, pace)
+	key := sim.Credentials()[0]
 	fmt.Fprintf(out, "export AWS_ENDPOINT_URL=%s\n", endpoint)
-	fmt.Fprintln(out, "export AWS_ACCESS_KEY_ID=AKIASIMULATED000001")
-	fmt.Fprintln(out, "export AWS_SECRET_ACCESS_KEY=simulated-secret")
+	fmt.Fprintf(out, "export AWS_ACCESS_KEY_ID=%s\n", key.AccessKeyID)
+	fmt.Fprintf(out, "export AWS_SECRET_ACCESS_KEY=%s\n", key.SecretAccessKey)
 	fmt.Fprintln(out, "export AWS_REGION=us-east-1")
 	fmt.Fprintln(out, "export AWS_DEFAULT_REGION=us-east-1")
 	fmt.Fprintln(out, "# AWS CLI before 2.13 ignores AWS_ENDPOINT_URL: pass --endpoint-url "+endpoint)

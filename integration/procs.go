@@ -87,15 +87,24 @@ type Sim struct {
 	URL string
 }
 
-// simEnv are the credentials the SDK signs with; awssim does not check them.
+// simEnv are the credentials the agents sign with: the key pair StartSim has the simulator
+// issue (awssim serves only requests signed with a pair it issued).
 var simEnv = []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true"}
+
+// simCredentialsFile is simEnv's pair in the ~/.aws/credentials format `kirikae sim
+// --credentials` reads.
+const simCredentialsFile = "[integration]\naws_access_key_id = AKIDTEST\naws_secret_access_key = test\n"
 
 // StartSim runs `kirikae sim` with the kaigo fixture at the given time scale and waits
 // until it answers.
 func StartSim(t testing.TB, scale float64) *Sim {
 	t.Helper()
 	addr := FreeAddr(t)
-	s := &Sim{Proc: startProc(t, Binary(t), "sim", simEnv, "sim", "--listen", addr, "--fixture", "kaigo",
+	creds := filepath.Join(t.TempDir(), "sim.credentials")
+	if err := os.WriteFile(creds, []byte(simCredentialsFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &Sim{Proc: startProc(t, Binary(t), "sim", simEnv, "sim", "--listen", addr, "--fixture", "kaigo", "--credentials", creds,
 		"--time-scale", fmt.Sprint(scale), "--log-level", "warn"), URL: "http://" + addr}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

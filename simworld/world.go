@@ -308,8 +308,9 @@ func (w *World) start(ctx context.Context) error {
 	}
 	// Waiters poll fast enough for the time scale; the executors still go through the SDK.
 	delay := max(time.Duration(float64(15*time.Second)*w.opts.TimeScale), 10*time.Millisecond)
+	creds := simCredentials(sim)
 	for _, region := range w.Regions() {
-		chk, err := readiness.New(ctx, readiness.Config{Region: region, Endpoint: "http://" + sim.Addr(), ConfigOptions: simCredentials,
+		chk, err := readiness.New(ctx, readiness.Config{Region: region, Endpoint: "http://" + sim.Addr(), ConfigOptions: creds,
 			Logger: w.log.With("component", "readiness")})
 		if err != nil {
 			return fmt.Errorf("readiness %s: %w", region, err)
@@ -317,13 +318,13 @@ func (w *World) start(ctx context.Context) error {
 		cfg := agent.Config{
 			Readiness: chk.Run,
 			ID:        region + "/" + w.opts.People, Region: region, ControlPlane: grpcAddrs, DataDir: filepath.Join(w.dir, "agent-"+region),
-			AWSEndpoint: "http://" + sim.Addr(), AWSConfigOptions: simCredentials, WaiterDelay: delay,
+			AWSEndpoint: "http://" + sim.Addr(), AWSConfigOptions: creds, WaiterDelay: delay,
 			TLSCA: filepath.Join(certs, "ca.pem"), TLSCert: filepath.Join(certs, "agent-"+region+".pem"), TLSKey: filepath.Join(certs, "agent-"+region+"-key.pem"),
 			HeartbeatInterval: 500 * time.Millisecond,
 			Logger:            w.log.With("component", "agent", "region", region),
 		}
 		if w.opts.LoopbackOnly {
-			cfg.Registry = loopbackRegistry(ctx, "http://"+sim.Addr(), filepath.Join(cfg.DataDir, "memo"), delay)
+			cfg.Registry = loopbackRegistry(ctx, "http://"+sim.Addr(), filepath.Join(cfg.DataDir, "memo"), delay, creds)
 		}
 		a, err := agent.Start(ctx, cfg)
 		if err != nil {
@@ -353,20 +354,23 @@ func (w *World) start(ctx context.Context) error {
 	return nil
 }
 
-// simCredentials are what the world's AWS clients sign with. awssim does not check
-// signatures, but the SDK signs every call; the credentials are fixed here instead of read
-// from the environment, so the world never needs, sees or sends real ones.
-var simCredentials = []func(*config.LoadOptions) error{
-	config.WithCredentialsProvider(awscreds.NewStaticCredentialsProvider("AKIDSIMWORLD", "simworld", "")),
-	config.WithEC2IMDSClientEnableState(imds.ClientDisabled),
+// simCredentials are what the world's AWS clients sign with: the key pair this world's
+// simulator issued, fixed here instead of read from the environment, so the world never
+// needs, sees or sends real credentials, and never reaches another world's simulator.
+func simCredentials(sim *awssim.Sim) []func(*config.LoadOptions) error {
+	key := sim.Credentials()[0]
+	return []func(*config.LoadOptions) error{
+		config.WithCredentialsProvider(awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, "")),
+		config.WithEC2IMDSClientEnableState(imds.ClientDisabled),
+	}
 }
 
 // loopbackRegistry builds the executors an agent offers, as the agent would by default,
 // except that every HTTP client they use reaches loopback addresses only.
-func loopbackRegistry(ctx context.Context, endpoint, memoDir string, delay time.Duration) *action.Registry {
+func loopbackRegistry(ctx context.Context, endpoint, memoDir string, delay time.Duration, creds []func(*config.LoadOptions) error) *action.Registry {
 	client := loopbackClient()
 	memo := action.FileMemo{Dir: memoDir}
-	opts := agentaws.Options{Memo: memo, HTTPClient: client, MinDelay: delay, MaxDelay: delay, ConfigOptions: simCredentials}
+	opts := agentaws.Options{Memo: memo, HTTPClient: client, MinDelay: delay, MaxDelay: delay, ConfigOptions: creds}
 	clientsFor := agentaws.ClientCache(ctx, endpoint, opts)
 	reg := action.NewRegistry()
 	agentaws.Register(reg, clientsFor, opts)

@@ -87,7 +87,8 @@ type env struct {
 func newSimEnv(t *testing.T) *env {
 	t.Helper()
 	clk := &simClock{t: time.Date(2025, 12, 1, 9, 0, 0, 0, time.UTC), step: time.Second}
-	sim, err := awssim.New(awssim.Options{Fixture: "kaigo", Now: clk.Now, TimeScale: 0.01, Seed: 1})
+	sim, err := awssim.New(awssim.Options{Fixture: "kaigo", Now: clk.Now, TimeScale: 0.01, Seed: 1,
+		Credentials: []awssim.Credential{{AccessKeyID: "AKIAKIRIKAETEST", SecretAccessKey: "secret"}}})
 	if err != nil {
 		t.Fatalf("awssim.New: %v", err)
 	}

@@ -73,6 +73,7 @@ func newSim(t *testing.T) *simEnv { return newSimWith(t, awssim.Options{TimeScal
 func newSimWith(t *testing.T, opts awssim.Options) *simEnv {
 	t.Helper()
 	opts.Fixture = "kaigo"
+	opts.Credentials = []awssim.Credential{{AccessKeyID: "AKIAKIRIKAETEST", SecretAccessKey: "secret"}}
 	sim, err := awssim.New(opts)
 	if err != nil {
 		t.Fatal(err)
