@@ -84,9 +84,12 @@
 //
 //   - ElastiCache replication groups report a ConfigurationEndpoint even with cluster mode
 //     disabled, because the seed runbook reads it; NodeGroups[0].PrimaryEndpoint is there too.
-//   - Route 53 does not check an alias target's HostedZoneId (the seed's change batch uses a
-//     zone id that is not the ALB's); it does check that an *.elb.amazonaws.com alias names a
-//     simulated ALB. TestDNSAnswer returns a fixed documentation address per region's ALB.
+//   - Route 53 checks an alias target against its HostedZoneId as AWS does when the target is
+//     a simulated ALB (whose zone is its CanonicalHostedZoneId) or a record of a simulated
+//     hosted zone; a target of a service awssim does not simulate (CloudFront, S3 websites,
+//     ...) is taken on trust. Routing policies (SetIdentifier, weights, failover) are not
+//     modelled, and a DELETE need not repeat the record's values. TestDNSAnswer returns a
+//     fixed documentation address per region's ALB.
 //   - CloudWatch speaks rpcv2Cbor (the current SDK), awsJson1_0 (newer AWS CLIs) and awsQuery
 //     (older SDKs, Debian's AWS CLI 2.9). S3 implements GetBucketReplication only.
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.

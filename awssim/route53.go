@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -40,6 +41,19 @@ type xmlRoot struct {
 	kids []xn
 }
 
+// route53Protocol answers errors, InvalidChangeBatch included, in the standard restXml
+// ErrorResponse. Route 53 once answered a bad change batch with a bare
+// <InvalidChangeBatch><Messages><Message>... document, and the SDKs still parse that form
+// (aws-sdk-go-v2 service/route53/internal/customizations/custom_error_deser.go, aws-sdk-go
+// service/route53/unmarshal_error.go), but it no longer sends it: every InvalidChangeBatch
+// now comes as <ErrorResponse><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code>
+// with all the batch's problems in one Message, "[first, second]" (aws/aws-sdk-kotlin#1433,
+// and #1435, which removed the Kotlin SDK's customization in October 2024 because of it).
+// botocore has no such customization and reads only the standard form, so with the old one
+// the AWS CLI printed "An error occurred () when calling the ChangeResourceRecordSets
+// operation:"; AWS's own answers reach it as "An error occurred (InvalidChangeBatch) ...:
+// [...]" for records outside the zone (meltwater/terraform-aws-asg-dns-handler#38), bad
+// alias targets (harmony-one/harmony-ops#491) and the rest alike.
 func route53Protocol() protocol {
 	return restProtocol(route53Routes, func(w http.ResponseWriter, c *call, out any) {
 		x, _ := out.(xmlRoot)
@@ -47,11 +61,6 @@ func route53Protocol() protocol {
 		writeXML(w, http.StatusOK, x.name, route53NS, x.kids)
 	}, func(w http.ResponseWriter, c *call, e *apiError) {
 		w.Header().Set("X-Amzn-RequestId", c.reqID)
-		if e.Code == "InvalidChangeBatch" {
-			writeXML(w, e.Status, "InvalidChangeBatch", route53NS, []xn{
-				strList("Messages", "Message", strings.Split(e.Message, "\n")), tx("RequestId", c.reqID)})
-			return
-		}
 		typ := "Sender"
 		if e.Status >= 500 {
 			typ = "Receiver"
@@ -76,6 +85,11 @@ func fqdn(name string) string {
 		name += "."
 	}
 	return name
+}
+
+// within reports whether the fully qualified name lies in the domain zone (or is it).
+func within(name, zone string) bool {
+	return name == zone || strings.HasSuffix(name, "."+zone)
 }
 
 func recordXML(r *recordSet) xn {
@@ -177,7 +191,7 @@ func r53Change(c *call, p map[string]string) (any, error) {
 			continue
 		}
 		seen[key] = true
-		if name != z.Name && !strings.HasSuffix(name, "."+z.Name) {
+		if !within(name, z.Name) {
 			msgs = append(msgs, fmt.Sprintf("RRSet with DNS name %s is not permitted in zone %s", name, z.Name))
 			continue
 		}
@@ -186,31 +200,31 @@ func r53Change(c *call, p map[string]string) (any, error) {
 			rs.TTL = *rr.TTL
 		}
 		if a := rr.AliasTarget; a != nil {
+			if a.HostedZoneID == "" || a.DNSName == "" {
+				return nil, badRequest("InvalidInput", "Invalid request: AliasTarget requires HostedZoneId and DNSName in Change with [Action=%s, Name=%s, Type=%s]", ch.Action, name, typ)
+			}
 			if rr.TTL != nil || len(rr.ResourceRecords) > 0 {
 				msgs = append(msgs, fmt.Sprintf("Alias target and TTL or records both specified for [name='%s', type='%s']", name, typ))
 				continue
 			}
 			rs.AliasZone, rs.AliasDNS, rs.AliasHealth = a.HostedZoneID, fqdn(a.DNSName), a.Evaluate
-			if strings.HasSuffix(rs.AliasDNS, ".elb.amazonaws.com.") && c.s.albByDNS(rs.AliasDNS) == nil {
-				msgs = append(msgs, fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s, but the alias target name does not lie within the target zone", rs.AliasDNS, typ, a.HostedZoneID))
-				continue
+			if ch.Action != "DELETE" {
+				if bad := c.aliasProblems(z, recs, typ, rs.AliasDNS, a.HostedZoneID); len(bad) > 0 {
+					msgs = append(msgs, bad...)
+					continue
+				}
 			}
 		} else if ch.Action != "DELETE" && (len(rr.ResourceRecords) == 0 || rr.TTL == nil) {
 			return nil, badRequest("InvalidInput", "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=%s, Name=%s, Type=%s]", ch.Action, name, typ)
 		}
-		idx := -1
-		for i, r := range recs {
-			if r.Name == name && r.Type == typ {
-				idx = i
-			}
-		}
+		idx := slices.IndexFunc(recs, func(r *recordSet) bool { return r.Name == name && r.Type == typ })
 		switch {
 		case ch.Action == "CREATE" && idx >= 0:
 			msgs = append(msgs, fmt.Sprintf("Tried to create resource record set [name='%s', type='%s'] but it already exists", name, typ))
 		case ch.Action == "DELETE" && idx < 0:
 			msgs = append(msgs, fmt.Sprintf("Tried to delete resource record set [name='%s', type='%s'] but it was not found", name, typ))
 		case ch.Action == "DELETE":
-			recs = append(recs[:idx], recs[idx+1:]...)
+			recs = slices.Delete(recs, idx, idx+1)
 		case idx >= 0:
 			recs[idx] = rs
 		default:
@@ -218,7 +232,8 @@ func r53Change(c *call, p map[string]string) (any, error) {
 		}
 	}
 	if len(msgs) > 0 {
-		return nil, badRequest("InvalidChangeBatch", "%s", strings.Join(msgs, "\n"))
+		// One message for the whole batch, its problems in brackets: see route53Protocol.
+		return nil, badRequest("InvalidChangeBatch", "[%s]", strings.Join(msgs, ", "))
 	}
 	z.Records = recs
 	id := fmt.Sprintf("C%013d", c.s.st.next())
@@ -227,6 +242,80 @@ func r53Change(c *call, p map[string]string) (any, error) {
 	c.s.st.Changes[id] = tl
 	c.journal(z.ID + "/" + cb.Batch.Changes[0].RRSet.Name)
 	return xmlRoot{"ChangeResourceRecordSetsResponse", []xn{c.changeInfo(id, tl, cb.Batch.Comment)}}, nil
+}
+
+// aliasProblems checks the target of an alias that a CREATE or UPSERT of a type typ record
+// in zone z names, as Route 53 does, and returns Route 53's messages, none for a good target.
+// recs are z's records as the batch has left them so far.
+//
+// Route 53 looks the target name up in the target zone, AliasTarget.HostedZoneId. A name
+// outside that zone's domain "does not lie within the target zone"; a name inside it that
+// has no such record there is "not found". For a load balancer's zone, which belongs to AWS,
+// only the first is reported: against AWS, an alias to this fixture's us-west-2 ALB with
+// HostedZoneId Z1BKCTXD74EZPE or Z35SXDOTRQ7X7K gets exactly "[Tried to create an alias that
+// targets <alb>., type A in zone <zone>, but the alias target name does not lie within the
+// target zone]". For a hosted zone of the account both are (aws/aws-cdk#19643; and
+// harmony-one/harmony-ops#491, an ALB's name with the caller's own zone id). An alias to a
+// record must name the record's own zone: "An alias resource record set can't reference a
+// resource record set in a different hosted zone" (Route 53 API Reference, AliasTarget).
+func (c *call) aliasProblems(z *hostedZone, recs []*recordSet, typ, target, targetZone string) []string {
+	msg := func(why string) string {
+		return fmt.Sprintf("Tried to create an alias that targets %s, type %s in zone %s, but %s", target, typ, targetZone, why)
+	}
+	notWithin, notFound := msg("the alias target name does not lie within the target zone"), msg("that target was not found")
+	tz := strings.TrimPrefix(targetZone, "/hostedzone/")
+	if hz := c.s.st.Zones[tz]; hz != nil {
+		switch {
+		case !within(target, hz.Name):
+			return []string{notWithin, notFound}
+		case hz != z:
+			// A record of another of the account's zones; Route 53's wording for this case
+			// is not documented, and in the zone it searches (this one) the target is not.
+			return []string{notFound}
+		case !slices.ContainsFunc(recs, func(r *recordSet) bool { return r.Name == target && r.Type == typ }):
+			return []string{notFound}
+		}
+		return nil
+	}
+	if region := c.s.lbZoneRegion(tz); region != "" {
+		if !within(target, region+".elb.amazonaws.com.") {
+			return []string{notWithin}
+		}
+		if lb := c.s.albByDNS(target); lb == nil || lb.region != region {
+			return []string{notFound}
+		}
+		return nil
+	}
+	// Any other zone is AWS's for a service awssim does not simulate (CloudFront, S3
+	// websites, ...) or no zone at all: neither holds a load balancer's name or a name in one
+	// of the simulated hosted zones. Other targets cannot be checked and are taken on trust.
+	if strings.HasSuffix(target, ".elb.amazonaws.com.") || c.s.zoneHolding(target) != nil {
+		return []string{notWithin}
+	}
+	return nil
+}
+
+// lbZoneRegion is the region whose load balancers have canonical hosted zone id, or "".
+func (s *Sim) lbZoneRegion(id string) string {
+	for _, region := range regions {
+		for _, lb := range s.st.Regions[region].LoadBalancers {
+			if lb.ZoneID == id {
+				return region
+			}
+		}
+	}
+	return ""
+}
+
+// zoneHolding is the simulated hosted zone whose domain holds name (the deepest), or nil.
+func (s *Sim) zoneHolding(name string) *hostedZone {
+	var best *hostedZone
+	for _, z := range s.st.Zones {
+		if within(name, z.Name) && (best == nil || len(z.Name) > len(best.Name)) {
+			best = z
+		}
+	}
+	return best
 }
 
 func r53GetChange(c *call, p map[string]string) (any, error) {
@@ -239,24 +328,39 @@ func r53GetChange(c *call, p map[string]string) (any, error) {
 }
 
 // resolve answers a name the way the simulated DNS would: records' values, or for an alias to
-// an ALB a stable address derived from the ALB (so a switch is visible in the answer).
+// an ALB a stable address derived from the ALB (so a switch is visible in the answer). An
+// alias to another record answers with that record's answer; alias is the last alias
+// target on the way.
 func (s *Sim) resolve(name, typ string) (values []string, alias string, ok bool) {
 	name = fqdn(name)
-	for _, z := range s.st.Zones {
+	for range 8 { // a longer chain of aliases is a loop
+		r := s.record(name, typ)
+		if r == nil {
+			return nil, alias, ok
+		}
+		ok = true
+		if r.AliasDNS == "" {
+			return r.Values, alias, true
+		}
+		alias = r.AliasDNS
+		if lb := s.albByDNS(r.AliasDNS); lb != nil {
+			return []string{lbAddress(lb.region)}, alias, true
+		}
+		name = r.AliasDNS
+	}
+	return nil, alias, ok
+}
+
+// record is the record set of name and type in the simulated hosted zones, or nil.
+func (s *Sim) record(name, typ string) *recordSet {
+	if z := s.zoneHolding(name); z != nil {
 		for _, r := range z.Records {
-			if r.Name != name || r.Type != typ {
-				continue
+			if r.Name == name && r.Type == typ {
+				return r
 			}
-			if r.AliasDNS != "" {
-				if lb := s.albByDNS(r.AliasDNS); lb != nil {
-					return []string{lbAddress(lb.region)}, r.AliasDNS, true
-				}
-				return nil, r.AliasDNS, true
-			}
-			return r.Values, "", true
 		}
 	}
-	return nil, "", false
+	return nil
 }
 
 func lbAddress(region string) string {

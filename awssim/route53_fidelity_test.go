@@ -1,0 +1,353 @@
+package awssim_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/kirikae/kirikae/awssim"
+)
+
+// Route 53 as AWS answers it: alias targets checked against their zone, InvalidChangeBatch
+// in the standard error form. Each row is tested through the Go SDK and through the AWS CLI v2.
+
+// r53CLI runs the AWS CLI v2 against e for Route 53 (a global service, signed for us-east-1)
+// and returns its stdout, its stderr and how it exited.
+func r53CLI(t *testing.T, e *env, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	dir := t.TempDir()
+	full := append([]string{"--endpoint-url", e.endpoint, "--region", east, "--output", "json", "--no-cli-pager", "route53"}, args...)
+	cmd := exec.Command(awsCLI, full...)
+	cmd.Env = []string{
+		"PATH=/usr/bin:/bin", "HOME=" + dir,
+		"AWS_ACCESS_KEY_ID=AKIASIMTEST", "AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
+		// Two attempts, not one: with one, botocore adds "(reached max retries: 0)" to every
+		// error, which AWS's answers do not get under the CLI's defaults.
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_RETRY_MODE=standard", "AWS_MAX_ATTEMPTS=2",
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// r53CLIJSON runs the AWS CLI, which must succeed, and decodes its JSON output into v.
+func r53CLIJSON(t *testing.T, e *env, v any, args ...string) {
+	t.Helper()
+	out, errOut, err := r53CLI(t, e, args...)
+	if err != nil {
+		t.Fatalf("aws route53 %s: %v\nstderr: %s", strings.Join(args, " "), err, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("aws route53 %s: %v\nstdout: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// r53Signed sends a Route 53 request the SDK would refuse to send, signed as the SDK signs,
+// and returns the answer's status and body.
+func r53Signed(t *testing.T, e *env, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.endpoint+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	creds := aws.Credentials{AccessKeyID: "AKIASIMTEST", SecretAccessKey: "secret"}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "route53", east, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// aliasBatch is a change batch file for the AWS CLI with one alias change.
+func aliasBatch(t *testing.T, action, name, dns, zone string) string {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"Changes": []any{map[string]any{"Action": action, "ResourceRecordSet": map[string]any{
+		"Name": name, "Type": "A", "AliasTarget": map[string]any{"HostedZoneId": zone, "DNSName": dns, "EvaluateTargetHealth": true}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "batch.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "file://" + path
+}
+
+func aliasChange(action r53types.ChangeAction, name string, typ r53types.RRType, dns, zone string) *route53.ChangeResourceRecordSetsInput {
+	return &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID),
+		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{{Action: action, ResourceRecordSet: &r53types.ResourceRecordSet{
+			Name: aws.String(name), Type: typ,
+			AliasTarget: &r53types.AliasTarget{HostedZoneId: aws.String(zone), DNSName: aws.String(dns), EvaluateTargetHealth: true}}}}}}
+}
+
+// wantChangeBatchError fails unless err is InvalidChangeBatch with exactly message.
+func wantChangeBatchError(t *testing.T, err error, message string) {
+	t.Helper()
+	wantCode(t, err, "InvalidChangeBatch")
+	var icb *r53types.InvalidChangeBatch
+	if !errors.As(err, &icb) {
+		t.Fatalf("want *types.InvalidChangeBatch, got %T %v", err, err)
+	}
+	if got := icb.ErrorMessage(); got != message {
+		t.Fatalf("InvalidChangeBatch message\n got %q\nwant %q", got, message)
+	}
+}
+
+func notWithin(dns, typ, zone string) string {
+	return "Tried to create an alias that targets " + dns + ", type " + typ + " in zone " + zone + ", but the alias target name does not lie within the target zone"
+}
+
+func targetNotFound(dns, typ, zone string) string {
+	return "Tried to create an alias that targets " + dns + ", type " + typ + " in zone " + zone + ", but that target was not found"
+}
+
+type recordKey struct{ name, typ string }
+
+func recordKeys(rrs []r53types.ResourceRecordSet) []recordKey {
+	out := make([]recordKey, len(rrs))
+	for i, r := range rrs {
+		out[i] = recordKey{aws.ToString(r.Name), string(r.Type)}
+	}
+	return out
+}
+
+// sameRecords reports whether got holds the record sets of want, in any order.
+func sameRecords(got, want []recordKey) bool {
+	order := func(a, b recordKey) int { return strings.Compare(a.name+" "+a.typ, b.name+" "+b.typ) }
+	return slices.Equal(slices.SortedFunc(slices.Values(got), order), slices.SortedFunc(slices.Values(want), order))
+}
+
+// kaigoRecords are the fixture's record sets in Route 53's order: by name with the labels
+// reversed (com.example.kaigo-subsys. before com.example.kaigo-subsys.api.), then type.
+var kaigoRecords = []recordKey{{awssim.KaigoZoneName, "NS"}, {awssim.KaigoZoneName, "SOA"},
+	{awssim.KaigoAPIName, "A"}, {"status.kaigo-subsys.example.com.", "CNAME"}}
+
+// Row 1: an alias target is looked up in the zone AliasTarget.HostedZoneId names.
+func TestRoute53AliasTargetMustLieInItsZone(t *testing.T) {
+	e := newEnv(t, time.Second)
+	ctx := ctx(t)
+	c := route53.NewFromConfig(e.cfg(east))
+	dr := awssim.KaigoALBDNS(west) + "."
+	const www = "www.kaigo-subsys.example.com"
+	for _, tc := range []struct {
+		name           string
+		action         r53types.ChangeAction
+		record         string
+		typ            r53types.RRType
+		dns, zone, msg string
+	}{
+		{"DR ALB with an S3 website zone", r53types.ChangeActionUpsert, awssim.KaigoAPIName, r53types.RRTypeA, dr, "Z1BKCTXD74EZPE",
+			"[" + notWithin(dr, "A", "Z1BKCTXD74EZPE") + "]"},
+		{"DR ALB with the us-east-1 ALB zone", r53types.ChangeActionCreate, "dr.kaigo-subsys.example.com", r53types.RRTypeA, dr, "Z35SXDOTRQ7X7K",
+			"[" + notWithin(dr, "A", "Z35SXDOTRQ7X7K") + "]"},
+		{"dualstack name with the us-east-1 ALB zone", r53types.ChangeActionUpsert, awssim.KaigoAPIName, r53types.RRTypeA, "dualstack." + dr, "Z35SXDOTRQ7X7K",
+			"[" + notWithin("dualstack."+dr, "A", "Z35SXDOTRQ7X7K") + "]"},
+		{"no such ALB in the right zone", r53types.ChangeActionUpsert, awssim.KaigoAPIName, r53types.RRTypeA, "nope-1.us-west-2.elb.amazonaws.com.", "Z1H1FL5HABSF5",
+			"[" + targetNotFound("nope-1.us-west-2.elb.amazonaws.com.", "A", "Z1H1FL5HABSF5") + "]"},
+		{"a record with an ALB zone", r53types.ChangeActionCreate, www, r53types.RRTypeA, awssim.KaigoAPIName, awssim.KaigoALBZoneID(east),
+			"[" + notWithin(awssim.KaigoAPIName, "A", awssim.KaigoALBZoneID(east)) + "]"},
+		{"a missing record", r53types.ChangeActionCreate, www, r53types.RRTypeA, "nothing.kaigo-subsys.example.com.", awssim.KaigoHostedZoneID,
+			"[" + targetNotFound("nothing.kaigo-subsys.example.com.", "A", awssim.KaigoHostedZoneID) + "]"},
+		{"a record of another type", r53types.ChangeActionCreate, www, r53types.RRTypeAaaa, awssim.KaigoAPIName, awssim.KaigoHostedZoneID,
+			"[" + targetNotFound(awssim.KaigoAPIName, "AAAA", awssim.KaigoHostedZoneID) + "]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.ChangeResourceRecordSets(ctx, aliasChange(tc.action, tc.record, tc.typ, tc.dns, tc.zone))
+			wantChangeBatchError(t, err, tc.msg)
+			var re *awshttp.ResponseError
+			if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusBadRequest {
+				t.Fatalf("want HTTP 400, got %v", err)
+			}
+		})
+	}
+	// An alias without a zone is not checked but refused as bad input.
+	status, body := r53Signed(t, e, http.MethodPost, "/2013-04-01/hostedzone/"+awssim.KaigoHostedZoneID+"/rrset",
+		`<ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes><Change><Action>UPSERT</Action>`+
+			`<ResourceRecordSet><Name>api.kaigo-subsys.example.com</Name><Type>A</Type><AliasTarget><DNSName>`+dr+`</DNSName>`+
+			`<EvaluateTargetHealth>true</EvaluateTargetHealth></AliasTarget></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`)
+	if status != http.StatusBadRequest || !strings.Contains(body, "<Code>InvalidInput</Code>") || !strings.Contains(body, "AliasTarget requires HostedZoneId") {
+		t.Fatalf("alias without HostedZoneId: %d %s", status, body)
+	}
+
+	// The refusals changed nothing.
+	list := must[*route53.ListResourceRecordSetsOutput](t)(c.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID)}))
+	if got := recordKeys(list.ResourceRecordSets); !sameRecords(got, kaigoRecords) {
+		t.Fatalf("records after refused changes: %v", got)
+	}
+	for _, r := range list.ResourceRecordSets {
+		if a := r.AliasTarget; aws.ToString(r.Name) == awssim.KaigoAPIName && (a == nil || aws.ToString(a.DNSName) != awssim.KaigoALBDNS(east)+".") {
+			t.Fatalf("api record after refused changes: %+v", r)
+		}
+	}
+	if n := countOps(e.sim.Journal(), "ChangeResourceRecordSets", awssim.KaigoHostedZoneID+"/"+awssim.KaigoAPIName); n != 0 {
+		t.Fatalf("refused changes journaled %d times", n)
+	}
+
+	// The right targets are taken: the DR ALB in its own zone (dualstack too), and a record of
+	// this zone in this zone, which then answers as the record it aliases does.
+	must[*route53.ChangeResourceRecordSetsOutput](t)(c.ChangeResourceRecordSets(ctx, aliasChange(r53types.ChangeActionUpsert, awssim.KaigoAPIName, r53types.RRTypeA, "dualstack."+dr, awssim.KaigoALBZoneID(west))))
+	must[*route53.ChangeResourceRecordSetsOutput](t)(c.ChangeResourceRecordSets(ctx, aliasChange(r53types.ChangeActionUpsert, awssim.KaigoAPIName, r53types.RRTypeA, dr, awssim.KaigoALBZoneID(west))))
+	must[*route53.ChangeResourceRecordSetsOutput](t)(c.ChangeResourceRecordSets(ctx, aliasChange(r53types.ChangeActionCreate, www, r53types.RRTypeA, awssim.KaigoAPIName, awssim.KaigoHostedZoneID)))
+	ans := must[*route53.TestDNSAnswerOutput](t)(c.TestDNSAnswer(ctx, &route53.TestDNSAnswerInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID),
+		RecordName: aws.String(www), RecordType: r53types.RRTypeA}))
+	if aws.ToString(ans.ResponseCode) != "NOERROR" || !slices.Equal(ans.RecordData, []string{"198.51.100.20"}) {
+		t.Fatalf("TestDNSAnswer for an alias to the switched record: %s %v", aws.ToString(ans.ResponseCode), ans.RecordData)
+	}
+}
+
+func TestRoute53AliasTargetMustLieInItsZoneCLI(t *testing.T) {
+	t.Parallel()
+	requireTool(t, awsCLI, "apt-get install -y awscli")
+	e := newEnv(t, time.Second)
+	dr := awssim.KaigoALBDNS(west)
+	for _, tc := range []struct{ dns, zone, msg string }{
+		{dr, "Z1BKCTXD74EZPE", notWithin(dr+".", "A", "Z1BKCTXD74EZPE")},
+		{dr, "Z35SXDOTRQ7X7K", notWithin(dr+".", "A", "Z35SXDOTRQ7X7K")},
+		{"nope-1.us-west-2.elb.amazonaws.com", "Z1H1FL5HABSF5", targetNotFound("nope-1.us-west-2.elb.amazonaws.com.", "A", "Z1H1FL5HABSF5")},
+	} {
+		_, errOut, err := r53CLI(t, e, "change-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID,
+			"--change-batch", aliasBatch(t, "UPSERT", "api.kaigo-subsys.example.com", tc.dns, tc.zone))
+		want := "An error occurred (InvalidChangeBatch) when calling the ChangeResourceRecordSets operation: [" + tc.msg + "]"
+		if err == nil || !strings.Contains(errOut, want) {
+			t.Fatalf("alias to %s in zone %s: err=%v\nstderr: %s\nwant: %s", tc.dns, tc.zone, err, errOut, want)
+		}
+	}
+	var ok struct{ ChangeInfo struct{ Status string } }
+	r53CLIJSON(t, e, &ok, "change-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID,
+		"--change-batch", aliasBatch(t, "UPSERT", "api.kaigo-subsys.example.com", dr, awssim.KaigoALBZoneID(west)))
+	if ok.ChangeInfo.Status != "PENDING" {
+		t.Fatalf("alias to the DR ALB in its zone: %+v", ok)
+	}
+}
+
+// rawBodies is an HTTP client that keeps the body of the last response it received.
+type rawBodies struct{ last []byte }
+
+func (b *rawBodies) Do(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	b.last = body
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// Row 2: InvalidChangeBatch comes as the standard ErrorResponse, every problem of the batch
+// in one bracketed Message.
+func TestRoute53InvalidChangeBatchIsAnErrorResponse(t *testing.T) {
+	e := newEnv(t, time.Second)
+	ctx := ctx(t)
+	raw := &rawBodies{}
+	cfg := e.cfg(east)
+	cfg.HTTPClient = raw
+	c := route53.NewFromConfig(cfg)
+	plain := func(action r53types.ChangeAction, name string) r53types.Change {
+		return r53types.Change{Action: action, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRTypeA,
+			TTL: aws.Int64(60), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("192.0.2.44")}}}}
+	}
+	exists := "Tried to create resource record set [name='api.kaigo-subsys.example.com.', type='A'] but it already exists"
+	missing := "Tried to delete resource record set [name='gone.kaigo-subsys.example.com.', type='A'] but it was not found"
+	for _, tc := range []struct {
+		name    string
+		changes []r53types.Change
+		msg     string
+	}{
+		{"create existing", []r53types.Change{plain(r53types.ChangeActionCreate, "api.kaigo-subsys.example.com")}, "[" + exists + "]"},
+		{"delete missing", []r53types.Change{plain(r53types.ChangeActionDelete, "gone.kaigo-subsys.example.com")}, "[" + missing + "]"},
+		{"both, and a good change", []r53types.Change{plain(r53types.ChangeActionUpsert, "new.kaigo-subsys.example.com"),
+			plain(r53types.ChangeActionCreate, "api.kaigo-subsys.example.com"), plain(r53types.ChangeActionDelete, "gone.kaigo-subsys.example.com")},
+			"[" + exists + ", " + missing + "]"},
+		{"alias to a missing ALB", aliasChange(r53types.ChangeActionUpsert, awssim.KaigoAPIName, r53types.RRTypeA, "gone-1.us-east-1.elb.amazonaws.com", "Z35SXDOTRQ7X7K").ChangeBatch.Changes,
+			"[" + targetNotFound("gone-1.us-east-1.elb.amazonaws.com.", "A", "Z35SXDOTRQ7X7K") + "]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID),
+				ChangeBatch: &r53types.ChangeBatch{Changes: tc.changes}})
+			wantChangeBatchError(t, err, tc.msg)
+			var body struct {
+				XMLName xml.Name
+				Type    string `xml:"Error>Type"`
+				Code    string `xml:"Error>Code"`
+				Message string `xml:"Error>Message"`
+				ReqID   string `xml:"RequestId"`
+			}
+			if err := xml.Unmarshal(raw.last, &body); err != nil {
+				t.Fatalf("error body: %v\n%s", err, raw.last)
+			}
+			if body.XMLName.Local != "ErrorResponse" || body.XMLName.Space != "https://route53.amazonaws.com/doc/2013-04-01/" ||
+				body.Type != "Sender" || body.Code != "InvalidChangeBatch" || body.Message != tc.msg || body.ReqID == "" {
+				t.Fatalf("error body is not a Route 53 ErrorResponse: %s", raw.last)
+			}
+		})
+	}
+	list := must[*route53.ListResourceRecordSetsOutput](t)(c.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID)}))
+	if got := recordKeys(list.ResourceRecordSets); !sameRecords(got, kaigoRecords) {
+		t.Fatalf("a refused batch changed the zone: %v", got)
+	}
+}
+
+func TestRoute53InvalidChangeBatchIsAnErrorResponseCLI(t *testing.T) {
+	t.Parallel()
+	requireTool(t, awsCLI, "apt-get install -y awscli")
+	e := newEnv(t, time.Second)
+	plain := func(action, name string) string {
+		b, err := json.Marshal(map[string]any{"Changes": []any{map[string]any{"Action": action, "ResourceRecordSet": map[string]any{
+			"Name": name, "Type": "A", "TTL": 60, "ResourceRecords": []any{map[string]any{"Value": "192.0.2.44"}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "batch.json")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "file://" + path
+	}
+	for _, tc := range []struct{ batch, msg string }{
+		{plain("CREATE", "api.kaigo-subsys.example.com"), "Tried to create resource record set [name='api.kaigo-subsys.example.com.', type='A'] but it already exists"},
+		{plain("DELETE", "gone.kaigo-subsys.example.com"), "Tried to delete resource record set [name='gone.kaigo-subsys.example.com.', type='A'] but it was not found"},
+		{aliasBatch(t, "UPSERT", "api.kaigo-subsys.example.com", "gone-1.us-east-1.elb.amazonaws.com", "Z35SXDOTRQ7X7K"),
+			targetNotFound("gone-1.us-east-1.elb.amazonaws.com.", "A", "Z35SXDOTRQ7X7K")},
+	} {
+		_, errOut, err := r53CLI(t, e, "change-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID, "--change-batch", tc.batch)
+		want := "An error occurred (InvalidChangeBatch) when calling the ChangeResourceRecordSets operation: [" + tc.msg + "]"
+		if err == nil || !strings.Contains(errOut, want) {
+			t.Fatalf("err=%v\nstderr: %s\nwant: %s", err, errOut, want)
+		}
+	}
+}
