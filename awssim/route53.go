@@ -1,10 +1,12 @@
 package awssim
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -92,6 +94,34 @@ func within(name, zone string) bool {
 	return name == zone || strings.HasSuffix(name, "."+zone)
 }
 
+// r53Key is where a name sorts in Route 53's listings: by DNS name with the labels reversed
+// and the trailing dot kept, so www.example.com. sorts as "com.example.www." (the
+// documentation of ListResourceRecordSets and ListHostedZonesByName in the Route 53 API
+// Reference and its API model).
+func r53Key(name string) string {
+	labels := strings.Split(strings.TrimSuffix(fqdn(name), "."), ".")
+	slices.Reverse(labels)
+	return strings.Join(labels, ".") + "."
+}
+
+// pageSize reads a listing's maxitems: def when absent, and no more than limit, which is
+// also what the answer's MaxItems then says (boto/boto3#3848: asked for 5000 record sets,
+// Route 53 answers MaxItems 300 and a truncated page).
+func pageSize(c *call, def, limit int) (int, error) {
+	v := c.r.URL.Query().Get("maxitems")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, badRequest("InvalidInput", "Invalid value for maxitems: %q is not a positive whole number", v)
+	}
+	return min(n, limit), nil
+}
+
+// rrTypes are the record types Route 53 knows (the API model's RRType).
+var rrTypes = []string{"A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT"}
+
 func recordXML(r *recordSet) xn {
 	kids := []xn{tx("Name", r.Name), tx("Type", r.Type)}
 	if r.AliasDNS != "" {
@@ -110,6 +140,16 @@ func strListNested(vals []string) xn {
 	return el("ResourceRecords", items...)
 }
 
+// compareRecords orders record sets as ListResourceRecordSets lists them: by name with the
+// labels reversed, then by type.
+func compareRecords(a, b *recordSet) int {
+	return cmp.Or(strings.Compare(r53Key(a.Name), r53Key(b.Name)), strings.Compare(a.Type, b.Type))
+}
+
+// r53List pages server-side, as Route 53 does: up to maxitems (default and most 300)
+// record sets in Route 53's order from the first at or after name and type, and when more
+// remain IsTruncated with NextRecordName and NextRecordType, the record set the next page
+// starts with. awssim models no routing policies, so there is no NextRecordIdentifier.
 func r53List(c *call, p map[string]string) (any, error) {
 	z, err := c.zone(p["id"])
 	if err != nil {
@@ -120,15 +160,31 @@ func r53List(c *call, p map[string]string) (any, error) {
 	if typ != "" && start == "" {
 		return nil, badRequest("InvalidInput", "The input is not valid: type requires name.")
 	}
-	var items []xn
-	for _, r := range z.Records {
-		if start != "" && (r.Name < fqdn(start) || r.Name == fqdn(start) && typ != "" && r.Type < typ) {
-			continue
+	if typ != "" && !slices.Contains(rrTypes, typ) {
+		return nil, badRequest("InvalidInput", "The input is not valid: %q is not a record type (one of %s).", typ, strings.Join(rrTypes, ", "))
+	}
+	size, err := pageSize(c, 300, 300)
+	if err != nil {
+		return nil, err
+	}
+	recs := slices.SortedFunc(slices.Values(z.Records), compareRecords)
+	from := 0
+	if start != "" {
+		first := &recordSet{Name: fqdn(start), Type: typ}
+		if from = slices.IndexFunc(recs, func(r *recordSet) bool { return compareRecords(r, first) >= 0 }); from < 0 {
+			from = len(recs)
 		}
+	}
+	end := min(len(recs), from+size)
+	items := make([]xn, 0, end-from)
+	for _, r := range recs[from:end] {
 		items = append(items, recordXML(r))
 	}
-	return xmlRoot{"ListResourceRecordSetsResponse", []xn{
-		el("ResourceRecordSets", items...), bl("IsTruncated", false), tx("MaxItems", "300")}}, nil
+	kids := []xn{el("ResourceRecordSets", items...), bl("IsTruncated", end < len(recs))}
+	if end < len(recs) {
+		kids = append(kids, tx("NextRecordName", recs[end].Name), tx("NextRecordType", recs[end].Type))
+	}
+	return xmlRoot{"ListResourceRecordSetsResponse", append(kids, it("MaxItems", size))}, nil
 }
 
 // changeBatch is the ChangeResourceRecordSets request body.

@@ -28,7 +28,8 @@ import (
 )
 
 // Route 53 as AWS answers it: alias targets checked against their zone, InvalidChangeBatch
-// in the standard error form. Each row is tested through the Go SDK and through the AWS CLI v2.
+// in the standard error form, server-side paging of record sets and hosted zones. Each row
+// is tested through the Go SDK and through the AWS CLI v2.
 
 // r53CLI runs the AWS CLI v2 against e for Route 53 (a global service, signed for us-east-1)
 // and returns its stdout, its stderr and how it exited.
@@ -349,5 +350,138 @@ func TestRoute53InvalidChangeBatchIsAnErrorResponseCLI(t *testing.T) {
 		if err == nil || !strings.Contains(errOut, want) {
 			t.Fatalf("err=%v\nstderr: %s\nwant: %s", err, errOut, want)
 		}
+	}
+}
+
+// Row 3: ListResourceRecordSets pages server-side in Route 53's order.
+func TestRoute53ListResourceRecordSetsPages(t *testing.T) {
+	e := newEnv(t, time.Second)
+	ctx := ctx(t)
+	c := route53.NewFromConfig(e.cfg(east))
+	// x.api sorts after api and before status (com.example.kaigo-subsys.api.x.), though a
+	// plain name order would put it last.
+	must[*route53.ChangeResourceRecordSetsOutput](t)(c.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID),
+		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{
+			Name: aws.String("x.api.kaigo-subsys.example.com"), Type: r53types.RRTypeTxt, TTL: aws.Int64(60),
+			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(`"hello"`)}}}}}}}))
+	all := slices.Insert(slices.Clone(kaigoRecords), 3, recordKey{"x.api.kaigo-subsys.example.com.", "TXT"})
+	list := func(in route53.ListResourceRecordSetsInput) *route53.ListResourceRecordSetsOutput {
+		t.Helper()
+		in.HostedZoneId = aws.String(awssim.KaigoHostedZoneID)
+		return must[*route53.ListResourceRecordSetsOutput](t)(c.ListResourceRecordSets(ctx, &in))
+	}
+
+	out := list(route53.ListResourceRecordSetsInput{})
+	if got := recordKeys(out.ResourceRecordSets); !slices.Equal(got, all) || out.IsTruncated || aws.ToInt32(out.MaxItems) != 300 {
+		t.Fatalf("one page: %v truncated=%v MaxItems=%d", got, out.IsTruncated, aws.ToInt32(out.MaxItems))
+	}
+
+	// A walk one record at a time, as the docs describe: Next* of a page start the next.
+	var walked []recordKey
+	in := route53.ListResourceRecordSetsInput{MaxItems: aws.Int32(1)}
+	for page := 0; ; page++ {
+		if page > len(all) {
+			t.Fatalf("no end after %d pages: %v", page, walked)
+		}
+		out := list(in)
+		if len(out.ResourceRecordSets) != 1 || aws.ToInt32(out.MaxItems) != 1 {
+			t.Fatalf("page %d: %d records, MaxItems %d", page, len(out.ResourceRecordSets), aws.ToInt32(out.MaxItems))
+		}
+		walked = append(walked, recordKeys(out.ResourceRecordSets)...)
+		if !out.IsTruncated {
+			if out.NextRecordName != nil || out.NextRecordType != "" {
+				t.Fatalf("last page names a next record: %s %s", aws.ToString(out.NextRecordName), out.NextRecordType)
+			}
+			break
+		}
+		if next := (recordKey{aws.ToString(out.NextRecordName), string(out.NextRecordType)}); next != all[page+1] {
+			t.Fatalf("page %d: next %v, want %v", page, next, all[page+1])
+		}
+		in.StartRecordName, in.StartRecordType = out.NextRecordName, out.NextRecordType
+	}
+	if !slices.Equal(walked, all) {
+		t.Fatalf("walk: %v\nwant %v", walked, all)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		in    route53.ListResourceRecordSetsInput
+		want  []recordKey
+		trunc bool
+		max   int32
+	}{
+		{"name and type", route53.ListResourceRecordSetsInput{StartRecordName: aws.String("api.kaigo-subsys.example.com"), StartRecordType: r53types.RRTypeA, MaxItems: aws.Int32(2)},
+			all[2:4], true, 2},
+		{"apex SOA", route53.ListResourceRecordSetsInput{StartRecordName: aws.String(awssim.KaigoZoneName), StartRecordType: r53types.RRTypeSoa}, all[1:], false, 300},
+		{"a name between records", route53.ListResourceRecordSetsInput{StartRecordName: aws.String("b.kaigo-subsys.example.com")}, all[4:], false, 300},
+		{"past the end", route53.ListResourceRecordSetsInput{StartRecordName: aws.String("zzz.kaigo-subsys.example.com")}, []recordKey{}, false, 300},
+		{"more than Route 53 pages", route53.ListResourceRecordSetsInput{MaxItems: aws.Int32(5000)}, all, false, 300},
+	} {
+		out := list(tc.in)
+		if got := recordKeys(out.ResourceRecordSets); !slices.Equal(got, tc.want) || out.IsTruncated != tc.trunc || aws.ToInt32(out.MaxItems) != tc.max {
+			t.Errorf("%s: %v truncated=%v MaxItems=%d; want %v %v %d", tc.name, got, out.IsTruncated, aws.ToInt32(out.MaxItems), tc.want, tc.trunc, tc.max)
+		}
+	}
+
+	for _, in := range []route53.ListResourceRecordSetsInput{
+		{MaxItems: aws.Int32(0)},
+		{StartRecordName: aws.String(awssim.KaigoAPIName), StartRecordType: "BOGUS"},
+		{StartRecordType: r53types.RRTypeA},
+	} {
+		in.HostedZoneId = aws.String(awssim.KaigoHostedZoneID)
+		_, err := c.ListResourceRecordSets(ctx, &in)
+		wantCode(t, err, "InvalidInput")
+	}
+}
+
+func TestRoute53ListResourceRecordSetsPagesCLI(t *testing.T) {
+	t.Parallel()
+	requireTool(t, awsCLI, "apt-get install -y awscli")
+	e := newEnv(t, time.Second)
+	type page struct {
+		ResourceRecordSets []struct{ Name, Type string }
+		IsTruncated        bool
+		NextRecordName     string
+		NextRecordType     string
+		MaxItems           string
+		NextToken          string
+	}
+	keys := func(p page) []recordKey {
+		out := []recordKey{}
+		for _, r := range p.ResourceRecordSets {
+			out = append(out, recordKey{r.Name, r.Type})
+		}
+		return out
+	}
+
+	// Without the CLI's paging, --max-items is the API's maxitems.
+	var p page
+	r53CLIJSON(t, e, &p, "list-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID, "--no-paginate", "--max-items", "1")
+	if got := keys(p); !slices.Equal(got, kaigoRecords[:1]) || !p.IsTruncated || p.MaxItems != "1" ||
+		p.NextRecordName != awssim.KaigoZoneName || p.NextRecordType != "SOA" {
+		t.Fatalf("--no-paginate --max-items 1: %+v", p)
+	}
+
+	// With it, --max-items 1 shows the first record in Route 53's order and a token.
+	p = page{}
+	r53CLIJSON(t, e, &p, "list-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID, "--max-items", "1")
+	if got := keys(p); !slices.Equal(got, kaigoRecords[:1]) || p.NextToken == "" {
+		t.Fatalf("--max-items 1: %+v", p)
+	}
+
+	// The CLI's own walk, one record per request, sees every record once, in order.
+	var walked []recordKey
+	args := []string{"list-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID, "--page-size", "1", "--max-items", "1"}
+	for range len(kaigoRecords) + 1 {
+		p = page{}
+		r53CLIJSON(t, e, &p, args...)
+		walked = append(walked, keys(p)...)
+		if p.NextToken == "" {
+			break
+		}
+		args = []string{"list-resource-record-sets", "--hosted-zone-id", awssim.KaigoHostedZoneID, "--page-size", "1", "--max-items", "1", "--starting-token", p.NextToken}
+	}
+	if !slices.Equal(walked, kaigoRecords) {
+		t.Fatalf("CLI walk: %v\nwant %v", walked, kaigoRecords)
 	}
 }
