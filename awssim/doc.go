@@ -48,7 +48,8 @@
 // copies daily yet promises a 1 h RPO, and readiness checks must be able to see that gap.
 // As on RDS, each copy's SnapshotCreateTime is when it was copied (40 minutes after the
 // snapshot); OriginalSnapshotCreateTime and SnapshotDatabaseTime give its data's time.
-// Hosted zone Z1234567890ABC holds api.kaigo-subsys.example.com as an alias to the prod ALB.
+// Hosted zone Z1234567890ABC holds api.kaigo-subsys.example.com as an alias to the prod ALB;
+// the private zone Z0987654321DEF (kaigo-subsys.internal., on the prod VPC) only its NS and SOA.
 // "kaigo-outage" adds an open AWS_EC2_OPERATIONAL_ISSUE Health event for us-east-1.
 //
 // # Snapshot times and tags
@@ -88,8 +89,9 @@
 //     a simulated ALB (whose zone is its CanonicalHostedZoneId) or a record of a simulated
 //     hosted zone; a target of a service awssim does not simulate (CloudFront, S3 websites,
 //     ...) is taken on trust. Routing policies (SetIdentifier, weights, failover) are not
-//     modelled, and a DELETE need not repeat the record's values. TestDNSAnswer returns a
-//     fixed documentation address per region's ALB.
+//     modelled, a DELETE need not repeat the record's values, and ListHostedZones lists by
+//     zone id, an order AWS does not document. TestDNSAnswer returns a fixed documentation
+//     address per region's ALB.
 //   - CloudWatch speaks rpcv2Cbor (the current SDK), awsJson1_0 (newer AWS CLIs) and awsQuery
 //     (older SDKs, Debian's AWS CLI 2.9). S3 implements GetBucketReplication only.
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.

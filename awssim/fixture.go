@@ -11,6 +11,8 @@ import (
 const (
 	KaigoHostedZoneID   = "Z1234567890ABC"
 	KaigoZoneName       = "kaigo-subsys.example.com."
+	KaigoPrivateZoneID  = "Z0987654321DEF"
+	KaigoPrivateZone    = "kaigo-subsys.internal."
 	KaigoAPIName        = "api.kaigo-subsys.example.com."
 	KaigoProdInstance   = "kaigo-subsys-prod"
 	KaigoDRInstance     = "kaigo-subsys-dr"
@@ -225,13 +227,20 @@ func loadKaigo(w *world, now time.Time) {
 		Role: "arn:aws:iam::" + AccountID + ":role/kaigo-subsys-s3-replication", KmsKey: arn("kms", "us-west-2", "key/dr-key-id")}
 	w.Buckets["kaigo-subsys-dr-backups"] = &bucket{Region: "us-west-2"}
 
-	// Route 53: the public name is an alias to the production ALB, TTL 60 s on plain records.
-	w.Zones[KaigoHostedZoneID] = &hostedZone{ID: KaigoHostedZoneID, Name: KaigoZoneName, Records: []*recordSet{
+	// Route 53: the public name is an alias to the production ALB, TTL 60 s on plain records;
+	// and a private zone for internal names, associated with the production VPC, that holds
+	// only what Route 53 puts in a new zone.
+	w.Zones[KaigoHostedZoneID] = &hostedZone{ID: KaigoHostedZoneID, Name: KaigoZoneName, CallerRef: "kaigo-subsys-public-zone", Records: []*recordSet{
 		{Name: KaigoAPIName, Type: "A", AliasZone: KaigoALBZoneID("us-east-1"), AliasDNS: KaigoALBDNS("us-east-1") + ".", AliasHealth: true},
 		{Name: KaigoZoneName, Type: "NS", TTL: 172800, Values: []string{"ns-1.awsdns-sim.org.", "ns-2.awsdns-sim.net."}},
 		{Name: KaigoZoneName, Type: "SOA", TTL: 900, Values: []string{"ns-1.awsdns-sim.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}},
 		{Name: "status.kaigo-subsys.example.com.", Type: "CNAME", TTL: 60, Values: []string{"status.example.net"}},
 	}}
+	w.Zones[KaigoPrivateZoneID] = &hostedZone{ID: KaigoPrivateZoneID, Name: KaigoPrivateZone, CallerRef: "kaigo-subsys-private-zone",
+		Comment: "kaigo-subsys internal names", Private: true, VPCs: []zoneVPC{{Region: "us-east-1", ID: eVPC}}, Records: []*recordSet{
+			{Name: KaigoPrivateZone, Type: "NS", TTL: 172800, Values: []string{"ns-0.awsdns-00.com.", "ns-512.awsdns-00.net."}},
+			{Name: KaigoPrivateZone, Type: "SOA", TTL: 900, Values: []string{"ns-0.awsdns-00.com. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}},
+		}}
 }
 
 func kaigoTaskDefBody(region string) map[string]json.RawMessage {

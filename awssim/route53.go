@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,9 +12,19 @@ import (
 )
 
 type hostedZone struct {
-	ID      string       `json:"id"`
-	Name    string       `json:"name"`
-	Records []*recordSet `json:"records"`
+	ID        string       `json:"id"`
+	Name      string       `json:"name"`
+	CallerRef string       `json:"callerRef,omitempty"`
+	Comment   string       `json:"comment,omitempty"`
+	Private   bool         `json:"private,omitempty"`
+	VPCs      []zoneVPC    `json:"vpcs,omitempty"`
+	Records   []*recordSet `json:"records"`
+}
+
+// zoneVPC is a VPC a private hosted zone is associated with.
+type zoneVPC struct {
+	Region string `json:"region"`
+	ID     string `json:"id"`
 }
 
 type recordSet struct {
@@ -31,6 +42,9 @@ const route53NS = "https://route53.amazonaws.com/doc/2013-04-01/"
 // route53Routes are the Route 53 operations (restXml). Changes apply at once and report
 // PENDING until the DNS duration has passed, then INSYNC.
 var route53Routes = []route{
+	{"GET", "/2013-04-01/hostedzone", "ListHostedZones", r53ListZones},
+	{"GET", "/2013-04-01/hostedzonesbyname", "ListHostedZonesByName", r53ListZonesByName},
+	{"GET", "/2013-04-01/hostedzone/{id}", "GetHostedZone", r53GetZone},
 	{"GET", "/2013-04-01/hostedzone/{id}/rrset", "ListResourceRecordSets", r53List},
 	{"POST", "/2013-04-01/hostedzone/{id}/rrset", "ChangeResourceRecordSets", r53Change},
 	{"GET", "/2013-04-01/change/{id}", "GetChange", r53GetChange},
@@ -185,6 +199,159 @@ func r53List(c *call, p map[string]string) (any, error) {
 		kids = append(kids, tx("NextRecordName", recs[end].Name), tx("NextRecordType", recs[end].Type))
 	}
 	return xmlRoot{"ListResourceRecordSetsResponse", append(kids, it("MaxItems", size))}, nil
+}
+
+func zoneXML(z *hostedZone) xn {
+	return el("HostedZone", tx("Id", "/hostedzone/"+z.ID), tx("Name", z.Name), tx("CallerReference", cmp.Or(z.CallerRef, z.ID)),
+		el("Config", opt("Comment", z.Comment), bl("PrivateZone", z.Private)), it("ResourceRecordSetCount", len(z.Records)))
+}
+
+// r53ListZones is ListHostedZones: up to maxitems (default and most 100) zones from the one
+// the marker names, with NextMarker, the id of the zone the next page starts with, when more
+// remain. AWS does not document the order; awssim lists by id.
+func r53ListZones(c *call, _ map[string]string) (any, error) {
+	q := c.r.URL.Query()
+	size, err := pageSize(c, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	if id := q.Get("delegationsetid"); id != "" {
+		return nil, badRequest("NoSuchDelegationSet", "A reusable delegation set with the specified ID does not exist: %s", id)
+	}
+	private := false
+	switch t := q.Get("hostedzonetype"); t {
+	case "":
+	case "PrivateHostedZone":
+		private = true
+	default:
+		return nil, badRequest("InvalidInput", "The input is not valid: hostedzonetype must be PrivateHostedZone, not %q.", t)
+	}
+	var zones []*hostedZone
+	for _, id := range slices.Sorted(maps.Keys(c.s.st.Zones)) {
+		if z := c.s.st.Zones[id]; !private || z.Private {
+			zones = append(zones, z)
+		}
+	}
+	marker := q.Get("marker")
+	from := 0
+	if marker != "" {
+		id := strings.TrimPrefix(marker, "/hostedzone/")
+		if from = slices.IndexFunc(zones, func(z *hostedZone) bool { return z.ID == id }); from < 0 {
+			return nil, badRequest("InvalidInput", "The input is not valid: marker %s is not a hosted zone this listing holds.", marker)
+		}
+	}
+	end := min(len(zones), from+size)
+	items := make([]xn, 0, end-from)
+	for _, z := range zones[from:end] {
+		items = append(items, zoneXML(z))
+	}
+	kids := []xn{el("HostedZones", items...), opt("Marker", marker), bl("IsTruncated", end < len(zones))}
+	if end < len(zones) {
+		kids = append(kids, tx("NextMarker", zones[end].ID))
+	}
+	return xmlRoot{"ListHostedZonesResponse", append(kids, it("MaxItems", size))}, nil
+}
+
+// r53ListZonesByName is ListHostedZonesByName: zones in Route 53's name order (labels
+// reversed, then id), from the first at or after dnsname and hostedzoneid, with NextDNSName
+// and NextHostedZoneId when more remain; DNSName and HostedZoneId echo the request's (Route 53
+// API Reference, ListHostedZonesByName).
+func r53ListZonesByName(c *call, _ map[string]string) (any, error) {
+	q := c.r.URL.Query()
+	name, id := q.Get("dnsname"), strings.TrimPrefix(q.Get("hostedzoneid"), "/hostedzone/")
+	size, err := pageSize(c, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	if id != "" && name == "" {
+		return nil, badRequest("InvalidInput", "The input is not valid: hostedzoneid requires dnsname.")
+	}
+	if name != "" {
+		if err := checkDomainName(name); err != nil {
+			return nil, err
+		}
+		name = fqdn(name)
+	}
+	order := func(a, b *hostedZone) int {
+		return cmp.Or(strings.Compare(r53Key(a.Name), r53Key(b.Name)), strings.Compare(a.ID, b.ID))
+	}
+	zones := slices.SortedFunc(maps.Values(c.s.st.Zones), order)
+	from := 0
+	if name != "" {
+		first := &hostedZone{Name: name, ID: id}
+		if from = slices.IndexFunc(zones, func(z *hostedZone) bool { return order(z, first) >= 0 }); from < 0 {
+			from = len(zones)
+		}
+	}
+	end := min(len(zones), from+size)
+	items := make([]xn, 0, end-from)
+	for _, z := range zones[from:end] {
+		items = append(items, zoneXML(z))
+	}
+	kids := []xn{el("HostedZones", items...), opt("DNSName", name), opt("HostedZoneId", id), bl("IsTruncated", end < len(zones))}
+	if end < len(zones) {
+		kids = append(kids, tx("NextDNSName", zones[end].Name), tx("NextHostedZoneId", zones[end].ID))
+	}
+	return xmlRoot{"ListHostedZonesByNameResponse", append(kids, it("MaxItems", size))}, nil
+}
+
+// checkDomainName refuses what cannot be a DNS name: an empty label, a label longer than 63
+// characters or a name longer than 255, white space or control characters.
+func checkDomainName(name string) error {
+	bad := func(why string) error {
+		return badRequest("InvalidDomainName", "%q is not a valid domain name: %s", name, why)
+	}
+	if len(name) > 255 {
+		return bad("it is longer than 255 characters")
+	}
+	if strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return bad("it contains white space or a control character")
+	}
+	if name == "." {
+		return nil
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		switch {
+		case l == "":
+			return bad("it has an empty label")
+		case len(l) > 63:
+			return bad("a label is longer than 63 characters")
+		}
+	}
+	return nil
+}
+
+// r53GetZone is GetHostedZone: the zone, and its name servers (public) or VPCs (private).
+func r53GetZone(c *call, p map[string]string) (any, error) {
+	z, err := c.zone(p["id"])
+	if err != nil {
+		return nil, err
+	}
+	kids := []xn{zoneXML(z)}
+	if z.Private {
+		vpcs := make([]xn, len(z.VPCs))
+		for i, v := range z.VPCs {
+			vpcs[i] = el("VPC", tx("VPCRegion", v.Region), tx("VPCId", v.ID))
+		}
+		kids = append(kids, el("VPCs", vpcs...))
+	} else {
+		kids = append(kids, el("DelegationSet", strList("NameServers", "NameServer", z.nameServers())))
+	}
+	return xmlRoot{"GetHostedZoneResponse", kids}, nil
+}
+
+// nameServers are the public zone's name servers: its apex NS record's, without the dot.
+func (z *hostedZone) nameServers() []string {
+	for _, r := range z.Records {
+		if r.Name == z.Name && r.Type == "NS" && len(r.Values) > 0 {
+			ns := make([]string, len(r.Values))
+			for i, v := range r.Values {
+				ns[i] = strings.TrimSuffix(v, ".")
+			}
+			return ns
+		}
+	}
+	return []string{"ns-1.awsdns-sim.org", "ns-2.awsdns-sim.net"}
 }
 
 // changeBatch is the ChangeResourceRecordSets request body.

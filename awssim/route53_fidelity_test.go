@@ -23,6 +23,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/kirikae/kirikae/awssim"
 )
@@ -177,6 +178,8 @@ func TestRoute53AliasTargetMustLieInItsZone(t *testing.T) {
 			"[" + targetNotFound("nope-1.us-west-2.elb.amazonaws.com.", "A", "Z1H1FL5HABSF5") + "]"},
 		{"a record with an ALB zone", r53types.ChangeActionCreate, www, r53types.RRTypeA, awssim.KaigoAPIName, awssim.KaigoALBZoneID(east),
 			"[" + notWithin(awssim.KaigoAPIName, "A", awssim.KaigoALBZoneID(east)) + "]"},
+		{"a record with another hosted zone", r53types.ChangeActionCreate, www, r53types.RRTypeA, awssim.KaigoAPIName, awssim.KaigoPrivateZoneID,
+			"[" + notWithin(awssim.KaigoAPIName, "A", awssim.KaigoPrivateZoneID) + ", " + targetNotFound(awssim.KaigoAPIName, "A", awssim.KaigoPrivateZoneID) + "]"},
 		{"a missing record", r53types.ChangeActionCreate, www, r53types.RRTypeA, "nothing.kaigo-subsys.example.com.", awssim.KaigoHostedZoneID,
 			"[" + targetNotFound("nothing.kaigo-subsys.example.com.", "A", awssim.KaigoHostedZoneID) + "]"},
 		{"a record of another type", r53types.ChangeActionCreate, www, r53types.RRTypeAaaa, awssim.KaigoAPIName, awssim.KaigoHostedZoneID,
@@ -483,5 +486,149 @@ func TestRoute53ListResourceRecordSetsPagesCLI(t *testing.T) {
 	}
 	if !slices.Equal(walked, kaigoRecords) {
 		t.Fatalf("CLI walk: %v\nwant %v", walked, kaigoRecords)
+	}
+}
+
+// Row 4: hosted zones are listed, paged, found by name and described.
+func TestRoute53HostedZones(t *testing.T) {
+	e := newEnv(t, time.Second)
+	ctx := ctx(t)
+	c := route53.NewFromConfig(e.cfg(east))
+	ids := func(zs []r53types.HostedZone) []string {
+		out := []string{}
+		for _, z := range zs {
+			out = append(out, aws.ToString(z.Id))
+		}
+		return out
+	}
+	pub, priv := "/hostedzone/"+awssim.KaigoHostedZoneID, "/hostedzone/"+awssim.KaigoPrivateZoneID
+
+	all := must[*route53.ListHostedZonesOutput](t)(c.ListHostedZones(ctx, &route53.ListHostedZonesInput{}))
+	if got := ids(all.HostedZones); !slices.Equal(got, []string{priv, pub}) || all.IsTruncated || aws.ToInt32(all.MaxItems) != 100 {
+		t.Fatalf("ListHostedZones: %v truncated=%v MaxItems=%d", got, all.IsTruncated, aws.ToInt32(all.MaxItems))
+	}
+	z := all.HostedZones[1]
+	if aws.ToString(z.Name) != awssim.KaigoZoneName || z.Config == nil || z.Config.PrivateZone || aws.ToInt64(z.ResourceRecordSetCount) != 4 || aws.ToString(z.CallerReference) == "" {
+		t.Fatalf("public zone: %+v %+v", z, z.Config)
+	}
+	if z := all.HostedZones[0]; aws.ToString(z.Name) != awssim.KaigoPrivateZone || z.Config == nil || !z.Config.PrivateZone {
+		t.Fatalf("private zone: %+v", z)
+	}
+
+	first := must[*route53.ListHostedZonesOutput](t)(c.ListHostedZones(ctx, &route53.ListHostedZonesInput{MaxItems: aws.Int32(1)}))
+	if got := ids(first.HostedZones); !slices.Equal(got, []string{priv}) || !first.IsTruncated ||
+		aws.ToString(first.NextMarker) != awssim.KaigoHostedZoneID || aws.ToInt32(first.MaxItems) != 1 {
+		t.Fatalf("first page: %v truncated=%v next=%s MaxItems=%d", got, first.IsTruncated, aws.ToString(first.NextMarker), aws.ToInt32(first.MaxItems))
+	}
+	second := must[*route53.ListHostedZonesOutput](t)(c.ListHostedZones(ctx, &route53.ListHostedZonesInput{MaxItems: aws.Int32(1), Marker: first.NextMarker}))
+	if got := ids(second.HostedZones); !slices.Equal(got, []string{pub}) || second.IsTruncated || second.NextMarker != nil ||
+		aws.ToString(second.Marker) != awssim.KaigoHostedZoneID {
+		t.Fatalf("second page: %v truncated=%v marker=%s", got, second.IsTruncated, aws.ToString(second.Marker))
+	}
+	var paged []string
+	for pg := route53.NewListHostedZonesPaginator(c, &route53.ListHostedZonesInput{}, func(o *route53.ListHostedZonesPaginatorOptions) { o.Limit = 1 }); pg.HasMorePages(); {
+		paged = append(paged, ids(must[*route53.ListHostedZonesOutput](t)(pg.NextPage(ctx)).HostedZones)...)
+	}
+	if !slices.Equal(paged, []string{priv, pub}) {
+		t.Fatalf("SDK paginator: %v", paged)
+	}
+	private := must[*route53.ListHostedZonesOutput](t)(c.ListHostedZones(ctx, &route53.ListHostedZonesInput{HostedZoneType: r53types.HostedZoneTypePrivateHostedZone}))
+	if got := ids(private.HostedZones); !slices.Equal(got, []string{priv}) {
+		t.Fatalf("private zones: %v", got)
+	}
+
+	byName := func(in route53.ListHostedZonesByNameInput) *route53.ListHostedZonesByNameOutput {
+		t.Helper()
+		return must[*route53.ListHostedZonesByNameOutput](t)(c.ListHostedZonesByName(ctx, &in))
+	}
+	// By name, labels reversed: com.example.kaigo-subsys. before internal.kaigo-subsys.
+	if got := ids(byName(route53.ListHostedZonesByNameInput{}).HostedZones); !slices.Equal(got, []string{pub, priv}) {
+		t.Fatalf("ListHostedZonesByName: %v", got)
+	}
+	out := byName(route53.ListHostedZonesByNameInput{DNSName: aws.String("kaigo-subsys.example.com"), MaxItems: aws.Int32(1)})
+	if got := ids(out.HostedZones); !slices.Equal(got, []string{pub}) || !out.IsTruncated || aws.ToString(out.DNSName) != awssim.KaigoZoneName ||
+		aws.ToString(out.NextDNSName) != awssim.KaigoPrivateZone || aws.ToString(out.NextHostedZoneId) != awssim.KaigoPrivateZoneID || aws.ToInt32(out.MaxItems) != 1 {
+		t.Fatalf("by name, first page: %v %+v", got, out)
+	}
+	out = byName(route53.ListHostedZonesByNameInput{DNSName: out.NextDNSName, HostedZoneId: out.NextHostedZoneId, MaxItems: aws.Int32(1)})
+	if got := ids(out.HostedZones); !slices.Equal(got, []string{priv}) || out.IsTruncated || out.NextDNSName != nil ||
+		aws.ToString(out.HostedZoneId) != awssim.KaigoPrivateZoneID {
+		t.Fatalf("by name, second page: %v %+v", got, out)
+	}
+	if got := ids(byName(route53.ListHostedZonesByNameInput{DNSName: aws.String("zzz.internal")}).HostedZones); len(got) != 0 {
+		t.Fatalf("by name after the last: %v", got)
+	}
+
+	got := must[*route53.GetHostedZoneOutput](t)(c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(awssim.KaigoHostedZoneID)}))
+	if aws.ToString(got.HostedZone.Id) != pub || got.DelegationSet == nil ||
+		!slices.Equal(got.DelegationSet.NameServers, []string{"ns-1.awsdns-sim.org", "ns-2.awsdns-sim.net"}) || len(got.VPCs) != 0 {
+		t.Fatalf("GetHostedZone public: %+v %+v %+v", got.HostedZone, got.DelegationSet, got.VPCs)
+	}
+	got = must[*route53.GetHostedZoneOutput](t)(c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(priv)}))
+	if aws.ToString(got.HostedZone.Name) != awssim.KaigoPrivateZone || got.DelegationSet != nil || len(got.VPCs) != 1 ||
+		got.VPCs[0].VPCRegion != r53types.VPCRegionUsEast1 || !strings.HasPrefix(aws.ToString(got.VPCs[0].VPCId), "vpc-") ||
+		got.HostedZone.Config == nil || aws.ToString(got.HostedZone.Config.Comment) == "" {
+		t.Fatalf("GetHostedZone private: %+v %+v", got.HostedZone, got.VPCs)
+	}
+
+	_, err := c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String("ZNOSUCHZONE")})
+	wantCode(t, err, "NoSuchHostedZone")
+	_, err = c.ListHostedZones(ctx, &route53.ListHostedZonesInput{Marker: aws.String("ZNOSUCHZONE")})
+	wantCode(t, err, "InvalidInput")
+	_, err = c.ListHostedZones(ctx, &route53.ListHostedZonesInput{MaxItems: aws.Int32(-1)})
+	wantCode(t, err, "InvalidInput")
+	_, err = c.ListHostedZones(ctx, &route53.ListHostedZonesInput{DelegationSetId: aws.String("N0NOSUCHSET")})
+	wantCode(t, err, "NoSuchDelegationSet")
+	_, err = c.ListHostedZonesByName(ctx, &route53.ListHostedZonesByNameInput{HostedZoneId: aws.String(awssim.KaigoHostedZoneID)})
+	wantCode(t, err, "InvalidInput")
+	_, err = c.ListHostedZonesByName(ctx, &route53.ListHostedZonesByNameInput{DNSName: aws.String("kaigo..example.com")})
+	wantCode(t, err, "InvalidDomainName")
+	var ae smithy.APIError
+	if errors.As(err, &ae) && !strings.Contains(ae.ErrorMessage(), "kaigo..example.com") {
+		t.Fatalf("InvalidDomainName does not name the name: %v", err)
+	}
+}
+
+func TestRoute53HostedZonesCLI(t *testing.T) {
+	t.Parallel()
+	requireTool(t, awsCLI, "apt-get install -y awscli")
+	e := newEnv(t, time.Second)
+	type zones struct {
+		HostedZones []struct {
+			Id, Name string
+			Config   struct{ PrivateZone bool }
+		}
+		IsTruncated bool
+		NextMarker  string
+		MaxItems    string
+	}
+	var all zones
+	r53CLIJSON(t, e, &all, "list-hosted-zones")
+	if len(all.HostedZones) != 2 || all.HostedZones[0].Name != awssim.KaigoPrivateZone || !all.HostedZones[0].Config.PrivateZone ||
+		all.HostedZones[1].Id != "/hostedzone/"+awssim.KaigoHostedZoneID {
+		t.Fatalf("list-hosted-zones: %+v", all)
+	}
+	var first zones
+	r53CLIJSON(t, e, &first, "list-hosted-zones", "--no-paginate", "--max-items", "1")
+	if len(first.HostedZones) != 1 || !first.IsTruncated || first.NextMarker != awssim.KaigoHostedZoneID || first.MaxItems != "1" {
+		t.Fatalf("list-hosted-zones --no-paginate --max-items 1: %+v", first)
+	}
+	// How tools find a zone by name.
+	out, errOut, err := r53CLI(t, e, "list-hosted-zones-by-name", "--dns-name", "kaigo-subsys.example.com", "--max-items", "1",
+		"--query", "HostedZones[0].Id", "--output", "text")
+	if err != nil || strings.TrimSpace(out) != "/hostedzone/"+awssim.KaigoHostedZoneID {
+		t.Fatalf("list-hosted-zones-by-name: %q err=%v\nstderr: %s", out, err, errOut)
+	}
+	var got struct {
+		HostedZone    struct{ Id, Name string }
+		DelegationSet struct{ NameServers []string }
+	}
+	r53CLIJSON(t, e, &got, "get-hosted-zone", "--id", awssim.KaigoHostedZoneID)
+	if got.HostedZone.Name != awssim.KaigoZoneName || len(got.DelegationSet.NameServers) != 2 {
+		t.Fatalf("get-hosted-zone: %+v", got)
+	}
+	_, errOut, err = r53CLI(t, e, "get-hosted-zone", "--id", "ZNOSUCHZONE")
+	if err == nil || !strings.Contains(errOut, "An error occurred (NoSuchHostedZone) when calling the GetHostedZone operation: No hosted zone found with ID: ZNOSUCHZONE") {
+		t.Fatalf("get-hosted-zone of a missing zone: err=%v\nstderr: %s", err, errOut)
 	}
 }
