@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,6 +85,11 @@ func cwPut(c *call, in cbor.Map) (cbor.Map, error) {
 	if v, ok := in["Threshold"]; ok {
 		if a.Threshold, err = cbor.AsFloat64(v); err != nil {
 			return nil, badRequest("ValidationError", "Threshold: %v", err)
+		}
+		// NaN and ±Inf (CBOR floats, "NaN" in a query form, 1e400 in JSON) are no threshold,
+		// and no JSON encoder could write the alarm back out.
+		if math.IsNaN(a.Threshold) || math.IsInf(a.Threshold, 0) {
+			return nil, badRequest("ValidationError", "The value %v for parameter Threshold is invalid: it must be a finite number.", a.Threshold)
 		}
 	}
 	for _, d := range cborList(in, "Dimensions") {
