@@ -1,10 +1,8 @@
 package awssim_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,47 +11,15 @@ import (
 	"github.com/kirikae/kirikae/awssim"
 )
 
-// awsCLI is the Debian awscli package (v2). The pyenv shim "aws" on PATH is v1, so the
-// path is explicit.
-const awsCLI = "/usr/bin/aws"
-
-// requireTool skips when a tool is missing locally, and fails in CI, where its absence means
-// the machine image is wrong and the test would silently prove nothing.
-func requireTool(t *testing.T, path, install string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (%v); install it: %s", path, err, install)
-		}
-		t.Skipf("%s is missing; install it with: %s", path, install)
-	}
-}
-
 // TestAWSCLIRunbook runs the seed runbook's own AWS CLI commands against the kaigo fixture.
 // The clock is frozen and moved by hand, because the CLI's waiters sleep 30 s between polls.
 func TestAWSCLIRunbook(t *testing.T) {
 	// External processes dominate this test; overlap it with the other slow one.
 	t.Parallel()
-	requireTool(t, awsCLI, "apt-get install -y awscli")
 	e := newEnv(t, 0)
+	cli := newCLI(t, e.endpoint)
+	run := cli.ok
 	dir := t.TempDir()
-	run := func(region string, args ...string) string {
-		t.Helper()
-		full := append([]string{"--endpoint-url", e.endpoint, "--region", region, "--output", "json", "--no-cli-pager"}, args...)
-		cmd := exec.Command(awsCLI, full...)
-		cmd.Env = []string{
-			"PATH=/usr/bin:/bin", "HOME=" + dir,
-			"AWS_ACCESS_KEY_ID=AKIASIMTEST", "AWS_SECRET_ACCESS_KEY=secret",
-			"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
-			"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
-		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("aws %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
-		}
-		return stdout.String()
-	}
 
 	// Step 4: newest snapshot copy, restore, wait, endpoint.
 	snap := strings.Trim(strings.TrimSpace(run(west, "rds", "describe-db-snapshots", "--db-instance-identifier", awssim.KaigoProdInstance,
