@@ -3,10 +3,13 @@ package plan
 import (
 	"errors"
 	"fmt"
-	"github.com/kirikae/kirikae/awsregion"
 	"os"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/kirikae/kirikae/awsregion"
+	"github.com/kirikae/kirikae/yamlcheck"
 )
 
 // APIVersion is the only plan format version this package reads.
@@ -170,9 +173,9 @@ func Parse(filename string, data []byte) (*Plan, error) {
 
 func parse(filename string, data []byte, lim limits) (*Plan, error) {
 	p := &Plan{File: filename}
-	v := &validator{file: filename, p: p, lim: lim}
+	v := newValidator(filename, p, lim)
 	v.run(data)
-	if len(v.errs) > 0 {
+	if v.Len() > 0 {
 		return nil, v.err()
 	}
 	p.Source = append([]byte(nil), data...)
@@ -238,7 +241,7 @@ func ApplyParams(p *Plan, overrides map[string]string) error {
 		}
 	}
 	if len(unknown) > 0 {
-		sortStrings(unknown)
+		sort.Strings(unknown)
 		return fmt.Errorf("%w: %s (the plan declares %s)", ErrUnknownParam, strings.Join(unknown, ", "), strings.Join(p.paramNames(), ", "))
 	}
 	merged := map[string]string{}
@@ -251,9 +254,10 @@ func ApplyParams(p *Plan, overrides map[string]string) error {
 		merged[k] = val
 	}
 	// Re-validate the typed uses of the parameters on a fresh parse with the new values.
-	v := &validator{file: p.File, p: &Plan{File: p.File}, lim: defaultLimits, overrides: merged}
+	v := newValidator(p.File, &Plan{File: p.File}, defaultLimits)
+	v.overrides = merged
 	v.run(p.Source)
-	if len(v.errs) > 0 {
+	if v.Len() > 0 {
 		return v.err()
 	}
 	for name, val := range merged {
@@ -271,17 +275,8 @@ func (p *Plan) paramNames() []string {
 	return out
 }
 
-// FieldError is one problem in a plan file.
-type FieldError struct {
-	File  string `json:"file"`
-	Line  int    `json:"line"`
-	Field string `json:"field"`
-	Msg   string `json:"message"`
-}
-
-func (e FieldError) String() string {
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
-}
+// FieldError is one problem in a plan file: FILE:LINE: FIELD: MESSAGE.
+type FieldError = yamlcheck.FieldError
 
 // ValidationError holds every problem found in one plan file, sorted by line.
 type ValidationError struct {

@@ -1,13 +1,9 @@
 package plan
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kirikae/kirikae/awsregion"
+	"github.com/kirikae/kirikae/yamlcheck"
 )
 
 var (
@@ -23,9 +20,6 @@ var (
 	roleRe  = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 )
 
-// maxErrors is the most problems one validation reports; past it, it says it stopped.
-const maxErrors = 1000
-
 // suggestBudget bounds the names compared to offer "did you mean" for unknown names, so a
 // plan full of unknown names costs no more than one that has a few.
 const suggestBudget = 1 << 20
@@ -33,12 +27,9 @@ const suggestBudget = 1 << 20
 // validator decodes a plan from a yaml.Node tree, checking as it goes, and collects every
 // problem with its line and field.
 type validator struct {
-	file string
-	p    *Plan
-	lim  limits
-	errs []FieldError
-	// truncated says problems were left out past maxErrors.
-	truncated bool
+	yamlcheck.Problems
+	p   *Plan
+	lim limits
 
 	// Nodes kept for the semantic checks after decoding.
 	stepNodes  map[*Step]*stepNodes
@@ -72,30 +63,11 @@ type paramUse struct {
 	line  int
 }
 
-func (v *validator) errf(line int, field, format string, args ...any) {
-	if len(v.errs) >= maxErrors {
-		v.truncated = true
-		return
-	}
-	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+func newValidator(file string, p *Plan, lim limits) *validator {
+	return &validator{Problems: yamlcheck.Problems{File: file, Top: "plan"}, p: p, lim: lim}
 }
 
-func (v *validator) err() error {
-	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
-	// Drop exact duplicates, which alias nodes can produce.
-	out := v.errs[:0]
-	for i, e := range v.errs {
-		if i > 0 && e == v.errs[i-1] {
-			continue
-		}
-		out = append(out, e)
-	}
-	if v.truncated {
-		out = append(out, FieldError{File: v.file, Line: out[len(out)-1].Line, Field: "plan",
-			Msg: fmt.Sprintf("too many problems: stopped after %d", maxErrors)})
-	}
-	return &ValidationError{File: v.file, Errors: out}
-}
+func (v *validator) err() error { return &ValidationError{File: v.File, Errors: v.List()} }
 
 // suggest is the package's suggest within the validator's budget.
 func (v *validator) suggest(name string, options []string) string {
@@ -106,35 +78,8 @@ func (v *validator) suggest(name string, options []string) string {
 }
 
 func (v *validator) run(data []byte) {
-	if v.tooLarge(data) {
-		return
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			v.errf(1, "plan", "empty file")
-			return
-		}
-		v.errf(yamlErrLine(err), "yaml", "%s", yamlErrMsg(err))
-		return
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		v.errf(extra.Line, "yaml", "more than one YAML document: a file holds one plan")
-	} else if !errors.Is(err, io.EOF) {
-		v.errf(yamlErrLine(err), "yaml", "%s", yamlErrMsg(err))
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			v.errf(1, "plan", "empty file")
-			return
-		}
-		root = root.Content[0]
-	}
-	root = resolveAlias(root)
-	if root == nil || !v.checkShape(root) {
+	root := v.Load(data, v.lim.Limits, "plan")
+	if root == nil {
 		return
 	}
 	v.stepNodes = map[*Step]*stepNodes{}
@@ -151,183 +96,45 @@ func (v *validator) run(data []byte) {
 	}
 }
 
-var yamlLineRe = regexp.MustCompile(`line (\d+)`)
-
-func yamlErrLine(err error) int {
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		// yaml reports parser errors that have a context ("while parsing a flow mapping")
-		// with the context's 0-based line; scanner errors are 1-based.
-		if strings.Contains(err.Error(), "did not find expected") {
-			n++
-		}
-		return n
-	}
-	return 1
-}
-
-func yamlErrMsg(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if loc := yamlLineRe.FindStringIndex(msg); loc != nil && loc[0] == 0 {
-		msg = strings.TrimPrefix(msg[loc[1]:], ": ")
-	}
-	return msg
-}
-
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "null"
-		}
-		kind := map[string]string{"!!str": "string", "!!int": "integer", "!!float": "number", "!!bool": "boolean",
-			"!!timestamp": "timestamp", "!!binary": "binary value"}[n.ShortTag()]
-		if kind == "" {
-			kind = "value"
-		}
-		return article(kind) + " " + strconv.Quote(n.Value)
-	}
-	return "an unexpected node"
-}
-
-// fields walks a mapping, calling fn for each key; it reports duplicate keys, non-string
-// keys and keys not in allowed.
-func (v *validator) fields(n *yaml.Node, field string, allowed []string, fn func(key string, k, val *yaml.Node)) bool {
-	if n.Kind != yaml.MappingNode {
-		v.errf(n.Line, field, "want a mapping, got %s", kindName(n))
-		return false
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
-		if k == nil || val == nil {
-			continue
-		}
-		if k.Kind != yaml.ScalarNode {
-			v.errf(k.Line, field, "keys must be strings")
-			continue
-		}
-		sub := joinField(field, k.Value)
-		if seen[k.Value] {
-			v.errf(k.Line, sub, "duplicate key %q", k.Value)
-			continue
-		}
-		seen[k.Value] = true
-		if allowed != nil && !slices.Contains(allowed, k.Value) {
-			v.errf(k.Line, sub, "unknown field %q (want one of: %s)", k.Value, strings.Join(allowed, ", "))
-			continue
-		}
-		fn(k.Value, k, val)
-	}
-	return true
-}
-
-func joinField(parent, key string) string {
-	if parent == "" || parent == "plan" {
-		return key
-	}
-	return parent + "." + key
-}
-
-func (v *validator) str(n *yaml.Node, field string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
-		v.errf(n.Line, field, "want a string, got %s", kindName(n))
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (v *validator) integer(n *yaml.Node, field string) (int, bool) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-		v.errf(n.Line, field, "want an integer, got %s", kindName(n))
-		return 0, false
-	}
-	i, err := strconv.Atoi(n.Value)
-	if err != nil {
-		v.errf(n.Line, field, "want an integer, got %q", n.Value)
-		return 0, false
-	}
-	return i, true
-}
-
-func (v *validator) duration(n *yaml.Node, field string) (time.Duration, bool) {
-	s, ok := v.str(n, field)
-	if !ok {
-		return 0, false
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		v.errf(n.Line, field, "bad duration %q: want e.g. 90s, 45m, 1h30m", s)
-		return 0, false
-	}
-	return d, true
-}
-
-func (v *validator) strList(n *yaml.Node, field string) ([]string, bool) {
-	if n.Kind != yaml.SequenceNode {
-		v.errf(n.Line, field, "want a list, got %s", kindName(n))
-		return nil, false
-	}
-	var out []string
-	for i, e := range n.Content {
-		e = resolveAlias(e)
-		if s, ok := v.str(e, fmt.Sprintf("%s[%d]", field, i)); ok {
-			out = append(out, s)
-		}
-	}
-	return out, true
-}
-
 var planFields = []string{"apiVersion", "kind", "name", "description", "runKind", "params", "phases", "steps"}
 
 func (v *validator) decodePlan(n *yaml.Node) {
 	p := v.p
 	got := map[string]bool{}
-	ok := v.fields(n, "plan", planFields, func(key string, k, val *yaml.Node) {
+	ok := v.Fields(n, "plan", planFields, func(key string, k, val *yaml.Node) {
 		got[key] = true
 		switch key {
 		case "apiVersion":
-			if s, ok := v.str(val, key); ok {
+			if s, ok := v.Str(val, key); ok {
 				if s != APIVersion {
-					v.errf(val.Line, key, "unsupported apiVersion %q: want %s", s, APIVersion)
+					v.Add(val.Line, key, "unsupported apiVersion %q: want %s", s, APIVersion)
 				}
 				p.APIVersion = s
 			}
 		case "kind":
-			if s, ok := v.str(val, key); ok {
+			if s, ok := v.Str(val, key); ok {
 				if s != "Plan" {
-					v.errf(val.Line, key, "kind %q: want Plan", s)
+					v.Add(val.Line, key, "kind %q: want Plan", s)
 				}
 				p.Kind = s
 			}
 		case "name":
-			if s, ok := v.str(val, key); ok {
+			if s, ok := v.Str(val, key); ok {
 				if !idRe.MatchString(s) {
-					v.errf(val.Line, key, "name %q: want lower-case letters, digits and dashes", s)
+					v.Add(val.Line, key, "name %q: want lower-case letters, digits and dashes", s)
 				}
 				p.Name = s
 			}
 		case "description":
-			p.Description, _ = v.str(val, key)
+			p.Description, _ = v.Str(val, key)
 		case "runKind":
-			if s, ok := v.str(val, key); ok {
+			if s, ok := v.Str(val, key); ok {
 				switch RunKind(s) {
 				case RunFailover, RunCutback, RunRecovery, RunTeardown:
 				case "drill":
-					v.errf(val.Line, key, "drill is a way to run a plan, not a plan kind: want failover, cutback, recovery or teardown")
+					v.Add(val.Line, key, "drill is a way to run a plan, not a plan kind: want failover, cutback, recovery or teardown")
 				default:
-					v.errf(val.Line, key, "unknown runKind %q: want failover, cutback, recovery or teardown", s)
+					v.Add(val.Line, key, "unknown runKind %q: want failover, cutback, recovery or teardown", s)
 				}
 				p.RunKind = RunKind(s)
 			}
@@ -346,16 +153,16 @@ func (v *validator) decodePlan(n *yaml.Node) {
 	}
 	for _, req := range []string{"apiVersion", "kind", "name", "runKind", "steps"} {
 		if !got[req] {
-			v.errf(n.Line, req, "missing required field %q", req)
+			v.Add(n.Line, req, "missing required field %q", req)
 		}
 	}
 }
 
 func (v *validator) decodeParams(n *yaml.Node) {
-	v.fields(n, "params", nil, func(name string, k, val *yaml.Node) {
+	v.Fields(n, "params", nil, func(name string, k, val *yaml.Node) {
 		field := "params." + name
 		if !paramRe.MatchString(name) {
-			v.errf(k.Line, field, "bad param name %q: want letters, digits and _", name)
+			v.Add(k.Line, field, "bad param name %q: want letters, digits and _", name)
 		}
 		pr := &Param{Name: name, Line: k.Line}
 		v.p.Params = append(v.p.Params, pr)
@@ -368,20 +175,20 @@ func (v *validator) decodeParams(n *yaml.Node) {
 			pr.Default, pr.HasDefault = val.Value, true
 			return
 		}
-		v.fields(val, field, []string{"default", "description"}, func(key string, _, fv *yaml.Node) {
+		v.Fields(val, field, []string{"default", "description"}, func(key string, _, fv *yaml.Node) {
 			switch key {
 			case "default":
 				if fv.Kind == yaml.ScalarNode && fv.ShortTag() == "!!null" {
 					return
 				}
-				if s, ok := v.str(fv, field+".default"); ok {
+				if s, ok := v.Str(fv, field+".default"); ok {
 					if strings.Contains(s, "${") {
-						v.errf(fv.Line, field+".default", "a default cannot hold a reference")
+						v.Add(fv.Line, field+".default", "a default cannot hold a reference")
 					}
 					pr.Default, pr.HasDefault = s, true
 				}
 			case "description":
-				pr.Description, _ = v.str(fv, field+".description")
+				pr.Description, _ = v.Str(fv, field+".description")
 			}
 		})
 	})
@@ -389,33 +196,33 @@ func (v *validator) decodeParams(n *yaml.Node) {
 
 func (v *validator) decodePhases(n *yaml.Node) {
 	if n.Kind != yaml.SequenceNode {
-		v.errf(n.Line, "phases", "want a list, got %s", kindName(n))
+		v.Add(n.Line, "phases", "want a list, got %s", yamlcheck.KindName(n))
 		return
 	}
 	seen := map[string]bool{}
 	for i, e := range n.Content {
-		e = resolveAlias(e)
+		e = yamlcheck.ResolveAlias(e)
 		field := fmt.Sprintf("phases[%d]", i)
 		ph := &Phase{Line: e.Line}
-		if !v.fields(e, field, []string{"id", "name", "expect"}, func(key string, _, val *yaml.Node) {
+		if !v.Fields(e, field, []string{"id", "name", "expect"}, func(key string, _, val *yaml.Node) {
 			switch key {
 			case "id":
-				ph.ID, _ = v.str(val, field+".id")
+				ph.ID, _ = v.Str(val, field+".id")
 			case "name":
-				ph.Name, _ = v.str(val, field+".name")
+				ph.Name, _ = v.Str(val, field+".name")
 			case "expect":
-				ph.Expect, _ = v.duration(val, field+".expect")
+				ph.Expect, _ = v.Duration(val, field+".expect")
 			}
 		}) {
 			continue
 		}
 		switch {
 		case ph.ID == "":
-			v.errf(e.Line, field+".id", "missing required field \"id\"")
+			v.Add(e.Line, field+".id", "missing required field \"id\"")
 		case !idRe.MatchString(ph.ID):
-			v.errf(e.Line, field+".id", "bad phase id %q: want lower-case letters, digits and dashes", ph.ID)
+			v.Add(e.Line, field+".id", "bad phase id %q: want lower-case letters, digits and dashes", ph.ID)
 		case seen[ph.ID]:
-			v.errf(e.Line, field+".id", "duplicate phase id %q", ph.ID)
+			v.Add(e.Line, field+".id", "duplicate phase id %q", ph.ID)
 		}
 		seen[ph.ID] = true
 		v.p.Phases = append(v.p.Phases, ph)
@@ -427,112 +234,112 @@ var stepFields = []string{"id", "name", "phase", "region", "needs", "action", "w
 
 func (v *validator) decodeSteps(n *yaml.Node) {
 	if n.Kind != yaml.SequenceNode {
-		v.errf(n.Line, "steps", "want a list, got %s", kindName(n))
+		v.Add(n.Line, "steps", "want a list, got %s", yamlcheck.KindName(n))
 		return
 	}
 	if len(n.Content) == 0 {
-		v.errf(n.Line, "steps", "a plan needs at least one step")
+		v.Add(n.Line, "steps", "a plan needs at least one step")
 	}
 	if len(n.Content) > v.lim.steps {
-		v.errf(n.Line, "steps", "%d steps: a plan may have at most %d", len(n.Content), v.lim.steps)
+		v.Add(n.Line, "steps", "%d steps: a plan may have at most %d", len(n.Content), v.lim.steps)
 		return
 	}
 	v.p.byID = make(map[string]*Step, len(n.Content))
 	for i, e := range n.Content {
-		e = resolveAlias(e)
+		e = yamlcheck.ResolveAlias(e)
 		field := fmt.Sprintf("steps[%d]", i)
 		if e.Kind != yaml.MappingNode {
-			v.errf(e.Line, field, "want a mapping, got %s", kindName(e))
+			v.Add(e.Line, field, "want a mapping, got %s", yamlcheck.KindName(e))
 			continue
 		}
 		// Name the step by its id in messages when it has a usable one.
 		for j := 0; j+1 < len(e.Content); j += 2 {
 			if k := e.Content[j]; k.Value == "id" {
-				if idv := resolveAlias(e.Content[j+1]); idv != nil && idv.Kind == yaml.ScalarNode && idRe.MatchString(idv.Value) {
+				if idv := yamlcheck.ResolveAlias(e.Content[j+1]); idv != nil && idv.Kind == yaml.ScalarNode && idRe.MatchString(idv.Value) {
 					field = "steps[" + idv.Value + "]"
 				}
 			}
 		}
 		s := &Step{Line: e.Line, OnFailure: FailPause}
 		sn := &stepNodes{field: field, node: e, keys: map[string]*yaml.Node{}, vals: map[string]*yaml.Node{}}
-		v.fields(e, field, stepFields, func(key string, k, val *yaml.Node) {
+		v.Fields(e, field, stepFields, func(key string, k, val *yaml.Node) {
 			sn.keys[key], sn.vals[key] = k, val
 			f := field + "." + key
 			switch key {
 			case "id":
-				s.ID, _ = v.str(val, f)
+				s.ID, _ = v.Str(val, f)
 			case "name":
-				s.Name, _ = v.str(val, f)
+				s.Name, _ = v.Str(val, f)
 			case "phase":
-				s.Phase, _ = v.str(val, f)
+				s.Phase, _ = v.Str(val, f)
 			case "region":
-				s.Region, _ = v.str(val, f)
+				s.Region, _ = v.Str(val, f)
 			case "needs":
 				if val.Kind == yaml.ScalarNode && val.ShortTag() == "!!str" {
 					// Refused, but kept as the one need it means, so that what depends on it
 					// (reading its outputs) is not reported as well.
-					v.errf(val.Line, f, "want a list of step ids, got %s: write needs: [%s]", kindName(val), val.Value)
+					v.Add(val.Line, f, "want a list of step ids, got %s: write needs: [%s]", yamlcheck.KindName(val), val.Value)
 					s.Needs = []string{val.Value}
 					return
 				}
-				s.Needs, _ = v.strList(val, f)
+				s.Needs, _ = v.StrList(val, f)
 			case "action":
-				s.Action, _ = v.str(val, f)
+				s.Action, _ = v.Str(val, f)
 			case "with":
 				if val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null" {
 					return
 				}
 				if val.Kind != yaml.MappingNode {
-					v.errf(val.Line, f, "want a mapping of inputs, got %s", kindName(val))
+					v.Add(val.Line, f, "want a mapping of inputs, got %s", yamlcheck.KindName(val))
 					return
 				}
 				s.With = map[string]any{}
-				v.fields(val, f, nil, func(in string, _, iv *yaml.Node) {
+				v.Fields(val, f, nil, func(in string, _, iv *yaml.Node) {
 					var x any
 					if err := iv.Decode(&x); err != nil {
-						v.errf(iv.Line, f+"."+in, "%s", yamlErrMsg(err))
+						v.Add(iv.Line, f+"."+in, "%s", yamlcheck.ErrMsg(err))
 						return
 					}
 					s.With[in] = normalize(x)
 				})
 			case "timeout":
-				s.Timeout, _ = v.duration(val, f)
+				s.Timeout, _ = v.Duration(val, f)
 			case "expect":
-				s.Expect, _ = v.duration(val, f)
+				s.Expect, _ = v.Duration(val, f)
 			case "retries":
-				if r, ok := v.integer(val, f); ok {
+				if r, ok := v.Int(val, f); ok {
 					if r < 0 || r > 100 {
-						v.errf(val.Line, f, "retries %d: want 0 to 100", r)
+						v.Add(val.Line, f, "retries %d: want 0 to 100", r)
 					}
 					s.Retries = r
 				}
 			case "owner":
-				if o, ok := v.str(val, f); ok {
+				if o, ok := v.Str(val, f); ok {
 					if !roleRe.MatchString(o) {
-						v.errf(val.Line, f, "owner %q: want a role name such as sysadmin, database or network", o)
+						v.Add(val.Line, f, "owner %q: want a role name such as sysadmin, database or network", o)
 					}
 					s.Owner = o
 				}
 			case "onFailure":
-				if o, ok := v.str(val, f); ok {
+				if o, ok := v.Str(val, f); ok {
 					switch OnFailure(o) {
 					case FailPause, FailAbort, FailContinue:
 					default:
-						v.errf(val.Line, f, "unknown onFailure %q: want pause, abort or continue", o)
+						v.Add(val.Line, f, "unknown onFailure %q: want pause, abort or continue", o)
 					}
 					s.OnFailure = OnFailure(o)
 				}
 			case "drill":
-				if d, ok := v.str(val, f); ok {
+				if d, ok := v.Str(val, f); ok {
 					if d != DrillSkip {
-						v.errf(val.Line, f, "drill %q: want skip", d)
+						v.Add(val.Line, f, "drill %q: want skip", d)
 					}
 					s.Drill = d
 				}
 			case "priority":
-				if pr, ok := v.integer(val, f); ok {
+				if pr, ok := v.Int(val, f); ok {
 					if pr < 0 || pr > 1000 {
-						v.errf(val.Line, f, "priority %d: want 0 (none) to 1000, 1 first", pr)
+						v.Add(val.Line, f, "priority %d: want 0 (none) to 1000, 1 first", pr)
 					}
 					s.Priority = pr
 				}
@@ -540,18 +347,18 @@ func (v *validator) decodeSteps(n *yaml.Node) {
 		})
 		if s.ID == "" {
 			if sn.vals["id"] == nil {
-				v.errf(e.Line, field+".id", "missing required field \"id\"")
+				v.Add(e.Line, field+".id", "missing required field \"id\"")
 			}
 		} else if !idRe.MatchString(s.ID) {
-			v.errf(sn.vals["id"].Line, field+".id", "bad step id %q: want lower-case letters, digits and dashes", s.ID)
+			v.Add(sn.vals["id"].Line, field+".id", "bad step id %q: want lower-case letters, digits and dashes", s.ID)
 		} else if prev, dup := v.p.byID[s.ID]; dup {
-			v.errf(sn.vals["id"].Line, field+".id", "duplicate step id %q (first at line %d)", s.ID, prev.Line)
+			v.Add(sn.vals["id"].Line, field+".id", "duplicate step id %q (first at line %d)", s.ID, prev.Line)
 			v.p.Steps = append(v.p.Steps, s)
 			v.stepNodes[s] = sn
 			continue
 		}
 		if sn.vals["action"] == nil {
-			v.errf(e.Line, field+".action", "missing required field \"action\"")
+			v.Add(e.Line, field+".action", "missing required field \"action\"")
 		}
 		if s.ID != "" {
 			v.p.byID[s.ID] = s
@@ -610,11 +417,11 @@ func (v *validator) checkGraph() {
 			}
 			switch {
 			case twice:
-				v.errf(line, sn.field+".needs", "%q is listed twice", need)
+				v.Add(line, sn.field+".needs", "%q is listed twice", need)
 			case need == s.ID:
-				v.errf(line, sn.field+".needs", "a step cannot need itself")
+				v.Add(line, sn.field+".needs", "a step cannot need itself")
 			case p.byID[need] == nil:
-				v.errf(line, sn.field+".needs", "unknown step %q%s", need, v.suggest(need, v.stepIDs()))
+				v.Add(line, sn.field+".needs", "unknown step %q%s", need, v.suggest(need, v.stepIDs()))
 			}
 		}
 	}
@@ -640,7 +447,7 @@ func (v *validator) checkGraph() {
 		if n := sn.vals["needs"]; n != nil {
 			line = n.Line
 		}
-		v.errf(line, sn.field+".needs", "cycle: %s", strings.Join(append(ids, ids[0]), " -> "))
+		v.Add(line, sn.field+".needs", "cycle: %s", strings.Join(append(ids, ids[0]), " -> "))
 	}
 }
 
@@ -664,10 +471,8 @@ func (v *validator) paramNames() []string {
 }
 
 func suggest(name string, options []string) string {
-	for _, o := range options {
-		if o != "" && (strings.Contains(o, name) || strings.Contains(name, o)) {
-			return fmt.Sprintf(" (did you mean %q?)", o)
-		}
+	if s := yamlcheck.Suggest(name, options); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
 }
@@ -696,14 +501,14 @@ func (v *validator) checkSteps() {
 		// Phase.
 		switch {
 		case s.Phase == "" && len(p.Phases) > 0 && sn.vals["phase"] == nil:
-			v.errf(s.Line, sn.field+".phase", "missing phase: the plan declares phases (%s)", phaseList)
+			v.Add(s.Line, sn.field+".phase", "missing phase: the plan declares phases (%s)", phaseList)
 		case s.Phase != "" && !phases[s.Phase]:
-			v.errf(line("phase"), sn.field+".phase", "unknown phase %q (want one of: %s)", s.Phase, phaseList)
+			v.Add(line("phase"), sn.field+".phase", "unknown phase %q (want one of: %s)", s.Phase, phaseList)
 		}
 		// Action.
 		act, known := ActionOf(s.Action)
 		if s.Action != "" && !known {
-			v.errf(line("action"), sn.field+".action", "unknown action %q%s", s.Action, suggest(s.Action, catalogNames()))
+			v.Add(line("action"), sn.field+".action", "unknown action %q%s", s.Action, suggest(s.Action, catalogNames()))
 		}
 		// Region.
 		if known {
@@ -717,7 +522,7 @@ func (v *validator) checkSteps() {
 		// References in with.
 		if w := sn.vals["with"]; w != nil && w.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(w.Content); i += 2 {
-				k, val := w.Content[i], resolveAlias(w.Content[i+1])
+				k, val := w.Content[i], yamlcheck.ResolveAlias(w.Content[i+1])
 				var typ string
 				if known {
 					if in, ok := inputOf(act, k.Value); ok {
@@ -746,11 +551,11 @@ func (v *validator) answerAncestry() {
 		switch n.Kind {
 		case yaml.SequenceNode:
 			for _, e := range n.Content {
-				walk(resolveAlias(e), of, depth+1)
+				walk(yamlcheck.ResolveAlias(e), of, depth+1)
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(resolveAlias(n.Content[i+1]), of, depth+1)
+				walk(yamlcheck.ResolveAlias(n.Content[i+1]), of, depth+1)
 			}
 		case yaml.ScalarNode:
 			if !strings.Contains(n.Value, "${") {
@@ -777,7 +582,7 @@ func (v *validator) answerAncestry() {
 		}
 		if w := v.stepNodes[s].vals["with"]; w != nil && w.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(w.Content); i += 2 {
-				walk(resolveAlias(w.Content[i+1]), of, 0)
+				walk(yamlcheck.ResolveAlias(w.Content[i+1]), of, 0)
 			}
 		}
 	}
@@ -848,36 +653,36 @@ func (v *validator) checkRegion(s *Step, sn *stepNodes, act Action, params map[s
 	}
 	if act.Where == OnControlPlane {
 		if s.Region != "" && s.Region != RegionControlPlane {
-			v.errf(line, field, "%s runs on the control plane: leave region out or write control-plane", s.Action)
+			v.Add(line, field, "%s runs on the control plane: leave region out or write control-plane", s.Action)
 		}
 		s.Region = RegionControlPlane
 		return
 	}
 	switch {
 	case s.Region == "" && sn.vals["region"] == nil:
-		v.errf(line, field, "missing region: %s runs on an agent (want primary, secondary, a region name or ${params.X})", s.Action)
+		v.Add(line, field, "missing region: %s runs on an agent (want primary, secondary, a region name or ${params.X})", s.Action)
 	case s.Region == RegionControlPlane:
-		v.errf(line, field, "%s runs on an agent, not on the control plane", s.Action)
+		v.Add(line, field, "%s runs on an agent, not on the control plane", s.Action)
 	case strings.Contains(s.Region, "${"):
 		segs, err := parseRefs(s.Region)
 		if err != nil || len(segs) != 1 || segs[0].ref == nil {
-			v.errf(line, field, "region %q: want exactly one ${params.X} or ${region.X}", s.Region)
+			v.Add(line, field, "region %q: want exactly one ${params.X} or ${region.X}", s.Region)
 			return
 		}
 		r := segs[0].ref
 		switch r.kind {
 		case "params":
 			if !params[r.name] {
-				v.errf(line, field, "undeclared param %q", r.name)
+				v.Add(line, field, "undeclared param %q", r.name)
 				return
 			}
 			v.paramUses = append(v.paramUses, paramUse{param: r.name, typ: "region", field: field, line: line})
 		case "region":
 		default:
-			v.errf(line, field, "region %q: want ${params.X} or ${region.X}", s.Region)
+			v.Add(line, field, "region %q: want ${params.X} or ${region.X}", s.Region)
 		}
 	case !validRegion(s.Region):
-		v.errf(line, field, "bad region %q: want primary, secondary, a region name like us-west-2, or ${params.X}", s.Region)
+		v.Add(line, field, "bad region %q: want primary, secondary, a region name like us-west-2, or ${params.X}", s.Region)
 	}
 }
 
@@ -890,12 +695,12 @@ func (v *validator) checkInputs(s *Step, sn *stepNodes, act Action) {
 	given := map[string]bool{}
 	if w != nil && w.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(w.Content); i += 2 {
-			k, val := w.Content[i], resolveAlias(w.Content[i+1])
+			k, val := w.Content[i], yamlcheck.ResolveAlias(w.Content[i+1])
 			field := sn.field + ".with." + k.Value
 			given[k.Value] = true
 			in, ok := inputOf(act, k.Value)
 			if !ok {
-				v.errf(k.Line, field, "unknown input %q for %s (want one of: %s)", k.Value, s.Action, strings.Join(inputNames(act), ", "))
+				v.Add(k.Line, field, "unknown input %q for %s (want one of: %s)", k.Value, s.Action, strings.Join(inputNames(act), ", "))
 				continue
 			}
 			v.checkType(val, field, in.Type)
@@ -907,7 +712,7 @@ func (v *validator) checkInputs(s *Step, sn *stepNodes, act Action) {
 	}
 	for _, in := range act.Inputs {
 		if in.Required && !given[in.Name] {
-			v.errf(line, sn.field+".with."+in.Name, "missing required input %q of %s", in.Name, s.Action)
+			v.Add(line, sn.field+".with."+in.Name, "missing required input %q of %s", in.Name, s.Action)
 		}
 	}
 }
@@ -940,11 +745,11 @@ func (v *validator) checkType(n *yaml.Node, field, typ string) {
 			if typ != "list" && typ != "map" {
 				return // embedded references in a typed scalar are checked at run time
 			}
-			v.errf(n.Line, field, "want a %s, got a string with embedded references", typ)
+			v.Add(n.Line, field, "want a %s, got a string with embedded references", typ)
 		}
 		return
 	}
-	bad := func() { v.errf(n.Line, field, "want %s, got %s", typeWant(typ), kindName(n)) }
+	bad := func() { v.Add(n.Line, field, "want %s, got %s", typeWant(typ), yamlcheck.KindName(n)) }
 	switch typ {
 	case "string":
 		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
@@ -962,13 +767,13 @@ func (v *validator) checkType(n *yaml.Node, field, typ string) {
 		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
 			bad()
 		} else if _, err := time.ParseDuration(n.Value); err != nil {
-			v.errf(n.Line, field, "bad duration %q: want e.g. 90s, 45m, 1h30m", n.Value)
+			v.Add(n.Line, field, "bad duration %q: want e.g. 90s, 45m, 1h30m", n.Value)
 		}
 	case "time":
 		if n.Kind != yaml.ScalarNode {
 			bad()
 		} else if _, err := time.Parse(time.RFC3339, n.Value); err != nil {
-			v.errf(n.Line, field, "bad time %q: want RFC 3339, e.g. 2025-01-15T12:00:00Z", n.Value)
+			v.Add(n.Line, field, "bad time %q: want RFC 3339, e.g. 2025-01-15T12:00:00Z", n.Value)
 		}
 	case "list":
 		if n.Kind != yaml.SequenceNode {
@@ -1007,12 +812,12 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			v.checkRefs(resolveAlias(e), fmt.Sprintf("%s[%d]", field, i), s, params, "", depth+1)
+			v.checkRefs(yamlcheck.ResolveAlias(e), fmt.Sprintf("%s[%d]", field, i), s, params, "", depth+1)
 		}
 		return
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v.checkRefs(resolveAlias(n.Content[i+1]), field+"."+n.Content[i].Value, s, params, "", depth+1)
+			v.checkRefs(yamlcheck.ResolveAlias(n.Content[i+1]), field+"."+n.Content[i].Value, s, params, "", depth+1)
 		}
 		return
 	case yaml.ScalarNode:
@@ -1024,7 +829,7 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 	}
 	segs, err := parseRefs(n.Value)
 	if err != nil {
-		v.errf(n.Line, field, "%s", err)
+		v.Add(n.Line, field, "%s", err)
 		return
 	}
 	for _, sg := range segs {
@@ -1035,7 +840,7 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 		switch r.kind {
 		case "params":
 			if !params[r.name] {
-				v.errf(n.Line, field, "undeclared param %q in ${%s}%s", r.name, r.raw, v.suggest(r.name, v.paramNames()))
+				v.Add(n.Line, field, "undeclared param %q in ${%s}%s", r.name, r.raw, v.suggest(r.name, v.paramNames()))
 				continue
 			}
 			if len(segs) == 1 && typ != "" && typ != "string" {
@@ -1045,18 +850,18 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 			src := v.p.byID[r.name]
 			switch {
 			case src == nil:
-				v.errf(n.Line, field, "${%s}: unknown step %q", r.raw, r.name)
+				v.Add(n.Line, field, "${%s}: unknown step %q", r.raw, r.name)
 			case src == s:
-				v.errf(n.Line, field, "${%s}: a step cannot read its own outputs", r.raw)
+				v.Add(n.Line, field, "${%s}: a step cannot read its own outputs", r.raw)
 			case !v.isAncestor(src, s):
-				v.errf(n.Line, field, "${%s}: step %q is not an ancestor of %q through needs, so its outputs may not exist yet", r.raw, r.name, s.ID)
+				v.Add(n.Line, field, "${%s}: step %q is not an ancestor of %q through needs, so its outputs may not exist yet", r.raw, r.name, s.ID)
 			default:
 				if act, ok := ActionOf(src.Action); ok && !slices.Contains(act.Outputs, r.out) {
 					outs := "none"
 					if len(act.Outputs) > 0 {
 						outs = strings.Join(act.Outputs, ", ")
 					}
-					v.errf(n.Line, field, "${%s}: %s has no output %q (outputs: %s)", r.raw, src.Action, r.out, outs)
+					v.Add(n.Line, field, "${%s}: %s has no output %q (outputs: %s)", r.raw, src.Action, r.out, outs)
 				}
 			}
 		}
@@ -1104,18 +909,9 @@ func (v *validator) checkParamUses(p *Plan) {
 			bad = "a param is a string and cannot fill a " + u.typ
 		}
 		if bad != "" {
-			v.errf(u.line, u.field, "param %s %s %q: %s", u.param, what, val, bad)
+			v.Add(u.line, u.field, "param %s %s %q: %s", u.param, what, val, bad)
 		}
 	}
-}
-
-func sortStrings(s []string) { sort.Strings(s) }
-
-func article(word string) string {
-	if strings.ContainsRune("aeiou", rune(word[0])) {
-		return "an " + word
-	}
-	return "a " + word
 }
 
 // keepLiterals stores string, duration and time inputs as written: `engineVersion: 7.0` is
@@ -1126,7 +922,7 @@ func keepLiterals(s *Step, sn *stepNodes, act Action) {
 		return
 	}
 	for i := 0; i+1 < len(w.Content); i += 2 {
-		k, val := w.Content[i], resolveAlias(w.Content[i+1])
+		k, val := w.Content[i], yamlcheck.ResolveAlias(w.Content[i+1])
 		in, ok := inputOf(act, k.Value)
 		if !ok || val == nil || val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
 			continue

@@ -55,7 +55,7 @@ func BenchmarkValidate(b *testing.B) {
 // benchParse validates src with the size limits raised far enough for the benchmark's plans.
 func benchParse(src []byte) (*Plan, error) {
 	lim := defaultLimits
-	lim.bytes, lim.steps, lim.expanded = 64<<20, 1_000_000, 128<<20
+	lim.Bytes, lim.steps, lim.Expanded = 64<<20, 1_000_000, 128<<20
 	return parse("bench.yaml", src, lim)
 }
 
