@@ -257,7 +257,9 @@ func TestElastiCacheCreateAndDelete(t *testing.T) {
 	}
 	got := must[*elasticache.DescribeReplicationGroupsOutput](t)(c.DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String("kaigo-subsys-dr")}))
 	g := got.ReplicationGroups[0]
-	if g.NodeGroups[0].PrimaryEndpoint == nil || g.ConfigurationEndpoint == nil || len(g.MemberClusters) != 2 || g.AutomaticFailover != ectypes.AutomaticFailoverStatusEnabled {
+	// Cluster mode disabled (NumCacheClusters): the node group's primary endpoint, and no
+	// ConfigurationEndpoint, as on AWS.
+	if g.NodeGroups[0].PrimaryEndpoint == nil || g.ConfigurationEndpoint != nil || len(g.MemberClusters) != 2 || g.AutomaticFailover != ectypes.AutomaticFailoverStatusEnabled {
 		t.Fatalf("replication group: %+v", g)
 	}
 	_, err = c.CreateReplicationGroup(ctx, &elasticache.CreateReplicationGroupInput{ReplicationGroupId: aws.String("one"),
@@ -459,7 +461,7 @@ func TestRoute53Switch(t *testing.T) {
 
 	_, err := upsert(r53types.ChangeActionCreate, awssim.KaigoALBDNS(west), awssim.KaigoALBZoneID(west))
 	var icb *r53types.InvalidChangeBatch
-	if !errors.As(err, &icb) || len(icb.Messages) == 0 || !strings.Contains(icb.Messages[0], "already exists") {
+	if !errors.As(err, &icb) || !strings.Contains(icb.ErrorMessage(), "already exists") {
 		t.Fatalf("CREATE of an existing record: want InvalidChangeBatch, got %v", err)
 	}
 	_, err = upsert(r53types.ChangeActionUpsert, "nope.us-west-2.elb.amazonaws.com", "Z1H1FL5HABSF5")

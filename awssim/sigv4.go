@@ -43,6 +43,13 @@ const (
 	authBodyMismatch                        // X-Amz-Content-Sha256 does not hash the body
 )
 
+// sigError is a refusal in AWS's own words, which begin with a capital letter.
+type sigError string
+
+func (e sigError) Error() string { return string(e) }
+
+func sigErrorf(format string, args ...any) error { return sigError(fmt.Sprintf(format, args...)) }
+
 // sigV4 is a parsed signature: from the Authorization header or a presigned query string.
 type sigV4 struct {
 	accessKey     string
@@ -65,14 +72,14 @@ func (v *sigV4) scope() string {
 func parseAuthorization(h string) (*sigV4, error) {
 	alg, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
 	if !ok || alg != sigV4Algorithm {
-		return nil, fmt.Errorf("Authorization header requires the %s algorithm", sigV4Algorithm)
+		return nil, sigErrorf("Authorization header requires the %s algorithm", sigV4Algorithm)
 	}
 	v := &sigV4{}
 	var cred, signed string
 	for part := range strings.SplitSeq(rest, ",") {
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return nil, fmt.Errorf("Authorization header requires each component to be key=value, not %q", strings.TrimSpace(part))
+			return nil, sigErrorf("Authorization header requires each component to be key=value, not %q", strings.TrimSpace(part))
 		}
 		switch k {
 		case "Credential":
@@ -85,11 +92,11 @@ func parseAuthorization(h string) (*sigV4, error) {
 	}
 	switch {
 	case cred == "":
-		return nil, fmt.Errorf("Authorization header requires 'Credential' parameter")
+		return nil, sigErrorf("Authorization header requires 'Credential' parameter")
 	case signed == "":
-		return nil, fmt.Errorf("Authorization header requires 'SignedHeaders' parameter")
+		return nil, sigErrorf("Authorization header requires 'SignedHeaders' parameter")
 	case v.signature == "":
-		return nil, fmt.Errorf("Authorization header requires 'Signature' parameter")
+		return nil, sigErrorf("Authorization header requires 'Signature' parameter")
 	}
 	if err := v.setCredential(cred); err != nil {
 		return nil, err
@@ -105,7 +112,7 @@ func parsePresigned(q url.Values) (*sigV4, error) {
 		return nil, nil
 	}
 	if q.Get("X-Amz-Algorithm") != sigV4Algorithm {
-		return nil, fmt.Errorf("X-Amz-Algorithm only supports %s", sigV4Algorithm)
+		return nil, sigErrorf("X-Amz-Algorithm only supports %s", sigV4Algorithm)
 	}
 	v := &sigV4{presigned: true, signature: q.Get("X-Amz-Signature"), amzDate: q.Get("X-Amz-Date")}
 	if err := v.setCredential(q.Get("X-Amz-Credential")); err != nil {
@@ -116,7 +123,7 @@ func parsePresigned(q url.Values) (*sigV4, error) {
 	}
 	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
 	if err != nil || secs < 1 || secs > 604800 {
-		return nil, fmt.Errorf("X-Amz-Expires must be a number of seconds from 1 to 604800, not %q", q.Get("X-Amz-Expires"))
+		return nil, sigErrorf("X-Amz-Expires must be a number of seconds from 1 to 604800, not %q", q.Get("X-Amz-Expires"))
 	}
 	v.expires = time.Duration(secs) * time.Second
 	switch {
@@ -131,12 +138,12 @@ func parsePresigned(q url.Values) (*sigV4, error) {
 func (v *sigV4) setCredential(cred string) error {
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return fmt.Errorf("Credential should be AKID/YYYYMMDD/region/service/aws4_request, not %q", cred)
+		return sigErrorf("Credential should be AKID/YYYYMMDD/region/service/aws4_request, not %q", cred)
 	}
 	v.accessKey, v.date, v.region, v.service = parts[0], parts[1], parts[2], parts[3]
 	for i, p := range parts[:4] {
 		if p == "" {
-			return fmt.Errorf("Credential %q has an empty %s", cred, [...]string{"access key id", "date", "region", "service"}[i])
+			return sigErrorf("Credential %q has an empty %s", cred, [...]string{"access key id", "date", "region", "service"}[i])
 		}
 	}
 	return nil
@@ -145,21 +152,21 @@ func (v *sigV4) setCredential(cred string) error {
 // checkParts checks what can be checked without the request.
 func (v *sigV4) checkParts() error {
 	if _, err := time.Parse("20060102", v.date); err != nil {
-		return fmt.Errorf("Credential scope date %q is not YYYYMMDD", v.date)
+		return sigErrorf("Credential scope date %q is not YYYYMMDD", v.date)
 	}
 	if len(v.signature) != 64 {
-		return fmt.Errorf("Signature must be 64 hexadecimal characters")
+		return sigErrorf("Signature must be 64 hexadecimal characters")
 	}
 	if _, err := hex.DecodeString(v.signature); err != nil {
-		return fmt.Errorf("Signature must be 64 hexadecimal characters")
+		return sigErrorf("Signature must be 64 hexadecimal characters")
 	}
 	for _, h := range v.signedHeaders {
 		if h == "" || h != strings.ToLower(h) {
-			return fmt.Errorf("SignedHeaders must be lowercase header names separated by ';'")
+			return sigErrorf("SignedHeaders must be lowercase header names separated by ';'")
 		}
 	}
 	if !slices.Contains(v.signedHeaders, "host") {
-		return fmt.Errorf("SignedHeaders must include host")
+		return sigErrorf("SignedHeaders must include host")
 	}
 	return nil
 }
