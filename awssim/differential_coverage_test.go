@@ -56,19 +56,24 @@ func TestDifferentialCoverage(t *testing.T) {
 		t.Fatalf("found only %d operations to cover; the extraction is broken", len(need))
 	}
 
+	// Every operation awssim implements is compared too, not only the ones kirikae calls today.
+	for op, where := range awssimOps(t, sdk) {
+		need[op] = append(need[op], "awssim's "+where)
+	}
+
 	var lines []string
 	for _, op := range keysOf(need) {
 		c, ok := covered[op]
 		switch {
 		case !ok:
-			t.Errorf("%s is called by %s but the differential suite does not cover it: add it to diffOps", op, strings.Join(dedupe(need[op]), ", "))
+			t.Errorf("%s is used by %s but the differential suite does not cover it: add it to diffOps", op, strings.Join(dedupe(need[op]), ", "))
 		case c.MotoLacks != "":
 			lines = append(lines, fmt.Sprintf("%-50s awssim only (%s)", op, c.MotoLacks))
 		default:
 			lines = append(lines, fmt.Sprintf("%-50s against moto", op))
 		}
 	}
-	t.Logf("%d operations the runbook, executors and readiness checks use, all covered:\n%s", len(need), strings.Join(lines, "\n"))
+	t.Logf("%d operations the runbook, executors and readiness checks use or awssim implements, all covered:\n%s", len(need), strings.Join(lines, "\n"))
 }
 
 func dedupe(s []string) []string {
@@ -239,6 +244,97 @@ func executorOps(t *testing.T, dir string, sdk sdkOps) map[string][]string {
 	}
 	if len(found) == 0 {
 		t.Fatalf("no SDK operation found in %s", dir)
+	}
+	return found
+}
+
+// awssimTables maps each of awssim's operation tables to its SDK service package. A table
+// that is not here fails the test, so a new service is not left out of the suite.
+var awssimTables = map[string]string{
+	"rdsOps": "rds", "elasticacheOps": "elasticache", "elbOps": "elasticloadbalancingv2", "stsOps": "sts", "snsOps": "sns",
+	"ec2Ops": "ec2", "ecsOps": "ecs", "secretsOps": "secretsmanager", "healthOps": "health", "backupRoutes": "backup",
+	"efsRoutes": "efs", "route53Routes": "route53", "cloudwatchOps": "cloudwatch", "cloudwatchQueryOps": "cloudwatch",
+}
+
+// awssimOps reads awssim's own source for the operations it serves: the keys of its
+// map[string]<handler> tables, the operation names of its []route tables, and the names
+// S3's protocol returns (it has no table).
+func awssimOps(t *testing.T, sdk sdkOps) map[string]string {
+	t.Helper()
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	found := map[string]string{}
+	add := func(svc, op string, n ast.Node) {
+		if !sdk.has(svc, op) {
+			t.Errorf("%s: awssim serves %s.%s, which the SDK does not have", fset.Position(n.Pos()), svc, op)
+		}
+		found[svc+"."+op] = filepath.Base(fset.Position(n.Pos()).Filename)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatalf("parse %s: %v", f, err)
+		}
+		for _, decl := range file.Decls {
+			gen, ok := decl.(*ast.GenDecl)
+			if !ok || gen.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gen.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) || !strings.HasSuffix(name.Name, "Ops") && !strings.HasSuffix(name.Name, "Routes") {
+						continue
+					}
+					lit, ok := vs.Values[i].(*ast.CompositeLit)
+					if !ok {
+						continue
+					}
+					svc, known := awssimTables[name.Name]
+					if !known {
+						t.Errorf("%s: awssim's operation table %s is not in awssimTables", fset.Position(name.Pos()), name.Name)
+						continue
+					}
+					for _, elt := range lit.Elts {
+						var key ast.Expr
+						switch e := elt.(type) {
+						case *ast.KeyValueExpr: // map: "Op": handler
+							key = e.Key
+						case *ast.CompositeLit: // route: {method, pattern, "Op", handler}
+							if len(e.Elts) >= 3 {
+								key = e.Elts[2]
+							}
+						}
+						if bl, ok := key.(*ast.BasicLit); ok && bl.Kind == token.STRING {
+							op, _ := strconv.Unquote(bl.Value)
+							add(svc, op, bl)
+						}
+					}
+				}
+			}
+		}
+		for _, decl := range file.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Name.Name != "s3Protocol" {
+				continue
+			}
+			ast.Inspect(fn, func(n ast.Node) bool {
+				if ret, ok := n.(*ast.ReturnStmt); ok && len(ret.Results) == 1 {
+					if bl, ok := ret.Results[0].(*ast.BasicLit); ok && bl.Kind == token.STRING {
+						if op, _ := strconv.Unquote(bl.Value); op != "" && op[0] >= 'A' && op[0] <= 'Z' {
+							add("s3", op, bl)
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+	if len(found) < 40 {
+		t.Fatalf("found only %d operations in awssim's source; the extraction is broken", len(found))
 	}
 	return found
 }

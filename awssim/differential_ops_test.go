@@ -503,6 +503,30 @@ var diffOps = []diffOp{
 		}
 	}},
 
+	{Service: "ecs", Op: "ListTagsForResource", Given: slices.Concat(ecsGivens, []given{givenServiceTags(west)}), Steps: func(d *diffRun) {
+		c := ecs.NewFromConfig(d.cfg(west))
+		cl := record[*ecs.DescribeClustersOutput](d, "the DR cluster")(c.DescribeClusters(d.ctx, &ecs.DescribeClustersInput{Clusters: []string{awssim.KaigoDRCluster}}))
+		sv := record[*ecs.DescribeServicesOutput](d, "the DR service")(c.DescribeServices(d.ctx, &ecs.DescribeServicesInput{
+			Cluster: aws.String(awssim.KaigoDRCluster), Services: []string{awssim.KaigoDRService}}))
+		if cl == nil || sv == nil || len(cl.Clusters) != 1 || len(sv.Services) != 1 {
+			return
+		}
+		for _, r := range []struct{ label, arn string }{{"the cluster's tags", aws.ToString(cl.Clusters[0].ClusterArn)},
+			{"the service's tags", aws.ToString(sv.Services[0].ServiceArn)}} {
+			out := record[*ecs.ListTagsForResourceOutput](d, r.label)(c.ListTagsForResource(d.ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(r.arn)}))
+			if out != nil {
+				pairs := make([]string, 0, len(out.Tags))
+				for _, t := range out.Tags {
+					pairs = append(pairs, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+				}
+				sort.Strings(pairs)
+				d.note(r.label+" as pairs", strings.Join(pairs, ";"))
+			}
+		}
+		record[*ecs.ListTagsForResourceOutput](d, "a cluster that does not exist")(c.ListTagsForResource(d.ctx, &ecs.ListTagsForResourceInput{
+			ResourceArn: aws.String(strings.Replace(aws.ToString(cl.Clusters[0].ClusterArn), awssim.KaigoDRCluster, "no-such-cluster", 1))}))
+	}},
+
 	// ELBv2 (awsQuery).
 	{Service: "elasticloadbalancingv2", Op: "DescribeLoadBalancers", Given: ecsGivens, Steps: func(d *diffRun) {
 		c := elbv2.NewFromConfig(d.cfg(west))
@@ -536,7 +560,75 @@ var diffOps = []diffOp{
 			TargetGroupArn: aws.String("arn:aws:elasticloadbalancing:us-west-2:" + awssim.AccountID + ":targetgroup/no-such-tg/0123456789abcdef")}))
 	}},
 
+	{Service: "elasticloadbalancingv2", Op: "DescribeTags", Given: ecsGivens, Steps: func(d *diffRun) {
+		c := elbv2.NewFromConfig(d.cfg(west))
+		lb := record[*elbv2.DescribeLoadBalancersOutput](d, "the ALB")(c.DescribeLoadBalancers(d.ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{awssim.KaigoDRALBName}}))
+		tg := record[*elbv2.DescribeTargetGroupsOutput](d, "the target group")(c.DescribeTargetGroups(d.ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{awssim.KaigoDRTargetGroup}}))
+		if lb == nil || tg == nil || len(lb.LoadBalancers) != 1 || len(tg.TargetGroups) != 1 {
+			return
+		}
+		lbARN, tgARN := aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+		out := record[*elbv2.DescribeTagsOutput](d, "both")(c.DescribeTags(d.ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{lbARN, tgARN}}))
+		if out != nil {
+			var pairs []string
+			for _, td := range out.TagDescriptions {
+				for _, t := range td.Tags {
+					pairs = append(pairs, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+				}
+			}
+			sort.Strings(pairs)
+			d.note("their tag pairs", strings.Join(pairs, ";"))
+		}
+		record[*elbv2.DescribeTagsOutput](d, "a load balancer that does not exist")(c.DescribeTags(d.ctx, &elbv2.DescribeTagsInput{
+			ResourceArns: []string{strings.Replace(lbARN, awssim.KaigoDRALBName, "no-such-alb", 1)}}))
+		record[*elbv2.DescribeTagsOutput](d, "a target group that does not exist")(c.DescribeTags(d.ctx, &elbv2.DescribeTagsInput{
+			ResourceArns: []string{strings.Replace(tgARN, awssim.KaigoDRTargetGroup, "no-such-tg", 1)}}))
+	}},
+
 	// Route 53 (restXml).
+	{Service: "route53", Op: "ListHostedZones", Given: r53Givens, Steps: func(d *diffRun) {
+		c := route53.NewFromConfig(d.cfg(east))
+		record[*route53.ListHostedZonesOutput](d, "all")(c.ListHostedZones(d.ctx, &route53.ListHostedZonesInput{}))
+		// Route 53 does not document the order of this listing, so the pages are compared by
+		// what they hold together, not one by one.
+		var zones []string
+		var marker *string
+		for page := 0; page < 3; page++ {
+			out, err := c.ListHostedZones(d.ctx, &route53.ListHostedZonesInput{MaxItems: aws.Int32(1), Marker: marker})
+			if err != nil {
+				d.note("pages of 1", "error: "+outcome(err))
+				return
+			}
+			for _, z := range out.HostedZones {
+				zones = append(zones, aws.ToString(z.Name))
+			}
+			if !out.IsTruncated {
+				break
+			}
+			marker = out.NextMarker
+		}
+		sort.Strings(zones)
+		d.note("the zones over pages of 1", strings.Join(zones, " "))
+		record[*route53.ListHostedZonesOutput](d, "private zones")(c.ListHostedZones(d.ctx, &route53.ListHostedZonesInput{HostedZoneType: r53types.HostedZoneTypePrivateHostedZone}))
+	}},
+	{Service: "route53", Op: "ListHostedZonesByName", Given: r53Givens, Steps: func(d *diffRun) {
+		c := route53.NewFromConfig(d.cfg(east))
+		record[*route53.ListHostedZonesByNameOutput](d, "all")(c.ListHostedZonesByName(d.ctx, &route53.ListHostedZonesByNameInput{}))
+		record[*route53.ListHostedZonesByNameOutput](d, "from the public zone's name")(c.ListHostedZonesByName(d.ctx, &route53.ListHostedZonesByNameInput{
+			DNSName: aws.String(awssim.KaigoZoneName), MaxItems: aws.Int32(1)}))
+		record[*route53.ListHostedZonesByNameOutput](d, "from a name after every zone")(c.ListHostedZonesByName(d.ctx, &route53.ListHostedZonesByNameInput{DNSName: aws.String("zzz.example.")}))
+	}},
+	{Service: "route53", Op: "GetHostedZone", Given: r53Givens, Steps: func(d *diffRun) {
+		c := route53.NewFromConfig(d.cfg(east))
+		record[*route53.GetHostedZoneOutput](d, "the public zone")(c.GetHostedZone(d.ctx, &route53.GetHostedZoneInput{Id: aws.String(d.get("zone"))}))
+		z := record[*route53.ListHostedZonesOutput](d, "the zones")(c.ListHostedZones(d.ctx, &route53.ListHostedZonesInput{}))
+		for _, hz := range zValues(z) {
+			if hz.Config != nil && hz.Config.PrivateZone {
+				record[*route53.GetHostedZoneOutput](d, "the private zone")(c.GetHostedZone(d.ctx, &route53.GetHostedZoneInput{Id: hz.Id}))
+			}
+		}
+		record[*route53.GetHostedZoneOutput](d, "unknown zone")(c.GetHostedZone(d.ctx, &route53.GetHostedZoneInput{Id: aws.String("ZNOSUCHZONE")}))
+	}},
 	{Service: "route53", Op: "ListResourceRecordSets", Given: r53Givens, Steps: func(d *diffRun) {
 		c := route53.NewFromConfig(d.cfg(east))
 		zone := aws.String(d.get("zone"))
@@ -679,6 +771,13 @@ func runbookAlarm() cwParams {
 		"Threshold": 90.0, "ComparisonOperator": "GreaterThanThreshold",
 		"Dimensions":   []map[string]string{{"Name": "ClusterName", "Value": "kaigo-subsys-dr"}, {"Name": "ServiceName", "Value": "kaigo-subsys-dr-service"}},
 		"AlarmActions": []string{awssim.KaigoDRAlertsTopic}}
+}
+
+func zValues(out *route53.ListHostedZonesOutput) []r53types.HostedZone {
+	if out == nil {
+		return nil
+	}
+	return out.HostedZones
 }
 
 func stageCounts(m map[string][]string) map[string]int {

@@ -267,7 +267,8 @@ func givenALB(region string) given {
 		lb := need[*elbv2.CreateLoadBalancerOutput](d, "load balancer")(c.CreateLoadBalancer(d.ctx, &elbv2.CreateLoadBalancerInput{
 			Name: aws.String("kaigo-subsys-" + env + "-alb"), Subnets: strings.Split(d.get("subnets:"+region), ","),
 			SecurityGroups: []string{d.get("sg:" + region + ":alb")}, Scheme: elbtypes.LoadBalancerSchemeEnumInternetFacing,
-			Type: elbtypes.LoadBalancerTypeEnumApplication, IpAddressType: elbtypes.IpAddressTypeIpv4}))
+			Type: elbtypes.LoadBalancerTypeEnumApplication, IpAddressType: elbtypes.IpAddressTypeIpv4,
+			Tags: []elbtypes.Tag{{Key: aws.String("Name"), Value: aws.String("kaigo-subsys-" + env + "-alb")}, {Key: aws.String("Environment"), Value: aws.String(env)}}}))
 		lbARN := lb.LoadBalancers[0].LoadBalancerArn
 		tgName := "kaigo-subsys-" + env
 		tg := need[*elbv2.CreateTargetGroupOutput](d, "target group")(c.CreateTargetGroup(d.ctx, &elbv2.CreateTargetGroupInput{
@@ -275,7 +276,8 @@ func givenALB(region string) given {
 			HealthCheckProtocol: elbtypes.ProtocolEnumHttp, HealthCheckPort: aws.String("traffic-port"), HealthCheckEnabled: aws.Bool(true),
 			HealthCheckPath: aws.String("/health"), HealthCheckIntervalSeconds: aws.Int32(30), HealthCheckTimeoutSeconds: aws.Int32(5),
 			HealthyThresholdCount: aws.Int32(5), UnhealthyThresholdCount: aws.Int32(2), Matcher: &elbtypes.Matcher{HttpCode: aws.String("200")},
-			TargetType: elbtypes.TargetTypeEnumIp, IpAddressType: elbtypes.TargetGroupIpAddressTypeEnumIpv4}))
+			TargetType: elbtypes.TargetTypeEnumIp, IpAddressType: elbtypes.TargetGroupIpAddressTypeEnumIpv4,
+			Tags: []elbtypes.Tag{{Key: aws.String("Name"), Value: aws.String(tgName)}, {Key: aws.String("Environment"), Value: aws.String(env)}}}))
 		need[*elbv2.CreateListenerOutput](d, "listener")(c.CreateListener(d.ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lbARN,
 			Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
 				TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}}}))
@@ -293,7 +295,8 @@ func givenECS(region string) given {
 		env, _ := kaigoEnv(region)
 		c := ecs.NewFromConfig(d.cfg(region))
 		cluster := "kaigo-subsys-" + env
-		need[*ecs.CreateClusterOutput](d, "cluster")(c.CreateCluster(d.ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}))
+		envTag := []ecstypes.Tag{{Key: aws.String("Environment"), Value: aws.String(env)}}
+		need[*ecs.CreateClusterOutput](d, "cluster")(c.CreateCluster(d.ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster), Tags: envTag}))
 		td := need[*ecs.RegisterTaskDefinitionOutput](d, "task definition")(c.RegisterTaskDefinition(d.ctx, kaigoTaskDef(region, cluster)))
 		tasks := int32(0)
 		if env == "prod" {
@@ -310,6 +313,23 @@ func givenECS(region string) given {
 			need[*elbv2.RegisterTargetsOutput](d, "targets")(lb.RegisterTargets(d.ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(d.get("tg:" + region)),
 				Targets: []elbtypes.TargetDescription{{Id: aws.String("10.10.10.100"), Port: aws.Int32(8080)}, {Id: aws.String("10.10.10.101"), Port: aws.Int32(8080)}}}))
 		}
+	}
+}
+
+// givenServiceTags tags region's ECS service as the fixture does. It is a given of its own,
+// used only where tags are read: whether UpdateService's answer carries a service's tags is
+// not documented, and moto's does.
+func givenServiceTags(region string) given {
+	return func(d *diffRun) {
+		env, _ := kaigoEnv(region)
+		c := ecs.NewFromConfig(d.cfg(region))
+		sv := need[*ecs.DescribeServicesOutput](d, "service")(c.DescribeServices(d.ctx, &ecs.DescribeServicesInput{
+			Cluster: aws.String("kaigo-subsys-" + env), Services: []string{"kaigo-subsys-" + env + "-service"}}))
+		if len(sv.Services) != 1 {
+			d.t.Fatalf("moto setup: no service to tag")
+		}
+		need[*ecs.TagResourceOutput](d, "service tags")(c.TagResource(d.ctx, &ecs.TagResourceInput{ResourceArn: sv.Services[0].ServiceArn,
+			Tags: []ecstypes.Tag{{Key: aws.String("Environment"), Value: aws.String(env)}}}))
 	}
 }
 
@@ -343,8 +363,12 @@ func givenSecrets(region string) given {
 func givenZone(d *diffRun) {
 	c := route53.NewFromConfig(d.cfg(east))
 	hz := need[*route53.CreateHostedZoneOutput](d, "hosted zone")(c.CreateHostedZone(d.ctx, &route53.CreateHostedZoneInput{
-		Name: aws.String("kaigo-subsys.example.com"), CallerReference: aws.String("kaigo")}))
+		Name: aws.String("kaigo-subsys.example.com"), CallerReference: aws.String("kaigo-subsys-public-zone")}))
 	d.set("zone", aws.ToString(hz.HostedZone.Id))
+	need[*route53.CreateHostedZoneOutput](d, "private hosted zone")(c.CreateHostedZone(d.ctx, &route53.CreateHostedZoneInput{
+		Name: aws.String(awssim.KaigoPrivateZone), CallerReference: aws.String("kaigo-subsys-private-zone"),
+		HostedZoneConfig: &r53types.HostedZoneConfig{Comment: aws.String("kaigo-subsys internal names"), PrivateZone: true},
+		VPC:              &r53types.VPC{VPCId: aws.String(d.get("vpc:" + east)), VPCRegion: r53types.VPCRegionUsEast1}}))
 	need[*route53.ChangeResourceRecordSetsOutput](d, "records")(c.ChangeResourceRecordSets(d.ctx, &route53.ChangeResourceRecordSetsInput{
 		HostedZoneId: hz.HostedZone.Id, ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{
 			{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String(awssim.KaigoAPIName), Type: r53types.RRTypeA,
