@@ -94,6 +94,28 @@ func kaigoNetwork(rs *regionState, region, env, cidr16 string) (vpc string, subn
 	return vpc, subnets, sgs
 }
 
+// defaultNetwork builds the region's default VPC, as every AWS account has one: a subnet
+// per availability zone (six in us-east-1, four in us-west-2), its default security group
+// and its main route table. The seed does not use it; it is there so that unfiltered
+// Describe calls see what an account holds, and page.
+func defaultNetwork(rs *regionState, region string) {
+	vpc := ec2ID("vpc", region, 50)
+	rs.EC2 = append(rs.EC2, &ec2Resource{Kind: "vpc", ID: vpc, Cidr: "172.31.0.0/16", Default: true, Tags: map[string]string{}})
+	azs := "abcdef"
+	if region == "us-west-2" {
+		azs = "abcd"
+	}
+	for i, az := range azs {
+		rs.EC2 = append(rs.EC2, &ec2Resource{Kind: "subnet", ID: ec2ID("subnet", region, 51+i), VpcID: vpc, AZ: region + string(az),
+			Cidr: fmt.Sprintf("172.31.%d.0/20", 16*i), Default: true, Tags: map[string]string{}})
+	}
+	rs.EC2 = append(rs.EC2,
+		&ec2Resource{Kind: "sg", ID: ec2ID("sg", region, 60), VpcID: vpc, Name: "default", Tags: map[string]string{}},
+		&ec2Resource{Kind: "rtb", ID: ec2ID("rtb", region, 61), VpcID: vpc, Default: true, Tags: map[string]string{},
+			Routes: [][2]string{{"172.31.0.0/16", "local"}, {"0.0.0.0/0", ec2ID("igw", region, 62)}}},
+	)
+}
+
 // loadKaigo builds the seed system in peacetime at time now: production running in
 // us-east-1, and in us-west-2 only what seed 001 says is built in advance, plus the daily
 // snapshot and backup copies. The newest RDS copy is from the last 03:00 JST backup window
@@ -106,6 +128,8 @@ func loadKaigo(w *world, now time.Time) {
 	// Networks.
 	eVPC, eSubnets, eSGs := kaigoNetwork(east, "us-east-1", "prod", "10.10")
 	wVPC, wSubnets, wSGs := kaigoNetwork(west, "us-west-2", "dr", "10.20")
+	defaultNetwork(east, "us-east-1")
+	defaultNetwork(west, "us-west-2")
 	east.SubnetGroups["kaigo-subsys-prod-db-subnet-group"] = append([]string{eVPC}, eSubnets...)
 	west.SubnetGroups[KaigoDRSubnetGroup] = append([]string{wVPC}, wSubnets...)
 	east.SubnetGroups["cache:kaigo-subsys-prod-cache-subnet-group"] = append([]string{eVPC}, eSubnets...)
@@ -115,10 +139,11 @@ func loadKaigo(w *world, now time.Time) {
 
 	// Production database, running for a year.
 	created := now.Add(-365 * 24 * time.Hour).Truncate(time.Hour)
-	east.DBInstances[KaigoProdInstance] = &dbInstance{ID: KaigoProdInstance, Class: "db.r6g.large", Engine: "postgres",
+	prodDB := &dbInstance{ID: KaigoProdInstance, Class: "db.r6g.large", Engine: "postgres",
 		EngineVersion: "15.4", MultiAZ: true, SubnetGroup: "kaigo-subsys-prod-db-subnet-group",
 		SecurityGroups: []string{eSGs["rds"]}, ParamGroup: "kaigo-subsys-postgres15", Created: created,
 		Retention: 30, Status: fixed("available", created), Seq: w.next()}
+	east.DBInstances[KaigoProdInstance] = prodDB
 
 	// Daily automated snapshots at 03:00 JST (18:00 UTC), copied to us-west-2 about 40 min
 	// later. Seven days of each are enough for every plan and readiness check. As on RDS, a
@@ -132,12 +157,12 @@ func loadKaigo(w *world, now time.Time) {
 		id := "rds:" + KaigoProdInstance + at.Add(9*time.Hour).Format("-2006-01-02-15-04")
 		east.DBSnapshots[id] = &dbSnapshot{ID: id, InstanceID: KaigoProdInstance, Type: "automated", Created: at,
 			Original: at, DataTime: at, Engine: "postgres", Version: "15.4", VpcID: eVPC, Status: fixed("available", at),
-			KmsKeyID: arn("kms", "us-east-1", "key/prod-key-id")}
+			KmsKeyID: arn("kms", "us-east-1", "key/prod-key-id"), DbiResourceID: dbiResourceID(prodDB.Seq)}
 		copied := at.Add(40 * time.Minute)
 		west.DBSnapshots[id] = &dbSnapshot{ID: id, InstanceID: KaigoProdInstance, Type: "automated", Created: copied,
 			Original: at, DataTime: at, Engine: "postgres", Version: "15.4", VpcID: eVPC, Status: fixed("available", copied),
 			SourceRegion: "us-east-1", SourceARN: arn("rds", "us-east-1", "snapshot:"+id),
-			KmsKeyID: arn("kms", "us-west-2", "key/dr-key-id")}
+			KmsKeyID: arn("kms", "us-west-2", "key/dr-key-id"), DbiResourceID: dbiResourceID(prodDB.Seq)}
 	}
 
 	// EFS in production, and its daily AWS Backup copies (04:00 JST) in the DR vault.

@@ -47,6 +47,9 @@ type dbSnapshot struct {
 	SourceARN    string    `json:"sourceARN"`
 	Status       timeline  `json:"status"`
 	VpcID        string    `json:"vpcID"`
+	// DbiResourceID is the DbiResourceId of the instance the data was taken from; a copy
+	// keeps it, as RDS does.
+	DbiResourceID string `json:"dbiResourceID,omitempty"`
 }
 
 func (sn *dbSnapshot) original() time.Time {
@@ -174,28 +177,6 @@ func listParam(p url.Values, name string) []string {
 	return out
 }
 
-// filters collects an awsQuery/ec2Query filter list: Filters.Filter.N.Name and
-// Filters.Filter.N.Values.Value.M (RDS), or Filter.N.Name and Filter.N.Value.M (EC2).
-func filters(p url.Values, prefix string) map[string][]string {
-	out := map[string][]string{}
-	for i := 1; i < 100; i++ {
-		base := fmt.Sprintf("%s.%d.", prefix, i)
-		name := p.Get(base + "Name")
-		if name == "" {
-			break
-		}
-		var vals []string
-		for k, vs := range p {
-			if strings.HasPrefix(k, base) && k != base+"Name" && len(vs) > 0 {
-				vals = append(vals, vs[0])
-			}
-		}
-		sort.Strings(vals)
-		out[name] = append(out[name], vals...)
-	}
-	return out
-}
-
 func arn(service, region, rest string) string {
 	return "arn:aws:" + service + ":" + region + ":" + AccountID + ":" + rest
 }
@@ -264,7 +245,7 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 		bl("PubliclyAccessible", in.Public),
 		tx("StorageType", "gp3"),
 		bl("StorageEncrypted", true),
-		tx("DbiResourceId", fmt.Sprintf("db-SIM%08d", in.Seq)),
+		tx("DbiResourceId", dbiResourceID(in.Seq)),
 		tx("DBInstanceArn", arn("rds", c.region, "db:"+in.ID)),
 		bl("DeletionProtection", false),
 		tagListXML(in.Tags),
@@ -278,31 +259,111 @@ func firstOr(v []string, def string) string {
 	return def
 }
 
-func rdsDescribeInstances(c *call, p url.Values) ([]xn, error) {
-	id := p.Get("DBInstanceIdentifier")
-	if ids := filters(p, "Filters.Filter")["db-instance-id"]; id == "" && len(ids) > 0 {
-		var items []xn
-		for _, k := range ids {
-			if in, st, err := c.liveInstance(k); err == nil {
-				items = append(items, c.instanceXML(in, st))
-			}
-		}
-		return []xn{list("DBInstances", "DBInstance", items)}, nil
+// RDS pages with MaxRecords (default 100, 20 to 100) and Marker, as the API reference of
+// every Describe operation here says (botocore/data/rds/2014-10-31/service-2.json).
+var rdsPageLimits = pageLimits{min: 20, max: 100, def: 100}
+
+// rdsPage checks MaxRecords and Marker. RDS's wording for a MaxRecords out of range is
+// "Invalid value 3412 for MaxRecords. Must be between 20 and 1000" (InvalidParameterValue;
+// hashicorp/terraform-provider-aws#37221, for DescribeOrderableDBInstanceOptions, whose
+// range is 20 to 1000).
+func rdsPage(p url.Values) (pageReq, error) {
+	return parsePage(p.Get("MaxRecords"), p.Get("Marker"), rdsPageLimits,
+		func(v string) error {
+			return badRequest("InvalidParameterValue", "Invalid value %s for MaxRecords. Must be between %d and %d", v, rdsPageLimits.min, rdsPageLimits.max)
+		},
+		func(v string) error { return badRequest("InvalidParameterValue", "Invalid Marker: %s", v) })
+}
+
+// rdsFilters reads Filters and refuses a name the operation does not support the way RDS
+// does: InvalidParameterValue "Unrecognized filter name: DBInstanceStatus"
+// (boto/boto3#3126). known is nil for operations whose Filters "isn't currently supported"
+// (DescribeDBParameterGroups, DescribeDBSubnetGroups, ListTagsForResource).
+func rdsFilters(p url.Values, known ...string) ([]queryFilter, error) {
+	fs, err := queryFilters(p, "Filters.Filter")
+	if err != nil {
+		return nil, err
 	}
-	if id != "" {
-		in, st, err := c.liveInstance(id)
+	err = checkFilterNames(fs, func(n string) bool { return slices.Contains(known, n) },
+		func(n string) error { return badRequest("InvalidParameterValue", "Unrecognized filter name: %s", n) })
+	return fs, err
+}
+
+// rdsID strips the ARN off an identifier: RDS takes either wherever it takes an identifier.
+func rdsID(ref, typ string) string {
+	if _, t, id, ok := parseARN(ref, "rds"); ok && t == typ {
+		return id
+	}
+	return ref
+}
+
+func rdsIDs(refs []string, typ string) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = rdsID(r, typ)
+	}
+	return out
+}
+
+func dbiResourceID(seq int) string { return fmt.Sprintf("db-SIM%08d", seq) }
+
+// rdsDescribeInstances supports every filter the API reference lists for
+// DescribeDBInstances: db-cluster-id, db-instance-id (identifiers or ARNs),
+// dbi-resource-id, domain and engine. awssim models no clusters and no Active Directory
+// domains, so those two filters match nothing. A filter matches when any of its values
+// does; every filter must match.
+func rdsDescribeInstances(c *call, p url.Values) ([]xn, error) {
+	fs, err := rdsFilters(p, "db-cluster-id", "db-instance-id", "dbi-resource-id", "domain", "engine")
+	if err != nil {
+		return nil, err
+	}
+	pg, err := rdsPage(p)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if id := p.Get("DBInstanceIdentifier"); id != "" {
+		in, _, err := c.liveInstance(id)
 		if err != nil {
 			return nil, err
 		}
-		return []xn{list("DBInstances", "DBInstance", []xn{c.instanceXML(in, st)})}, nil
+		ids = []string{in.ID}
+	} else {
+		ids = sortedKeys(c.rs().DBInstances)
 	}
-	var items []xn
-	for _, k := range sortedKeys(c.rs().DBInstances) {
-		if in, st, err := c.liveInstance(k); err == nil {
-			items = append(items, c.instanceXML(in, st))
+	type row struct {
+		in *dbInstance
+		st string
+	}
+	var rows []row
+	for _, k := range ids {
+		in, st, err := c.liveInstance(k)
+		if err != nil {
+			continue
+		}
+		ok := true
+		for _, f := range fs {
+			var have []string
+			switch f.Name {
+			case "db-instance-id":
+				have, f.Values = []string{in.ID}, rdsIDs(f.Values, "db")
+			case "dbi-resource-id":
+				have = []string{dbiResourceID(in.Seq)}
+			case "engine":
+				have = []string{in.Engine}
+			} // db-cluster-id, domain: no instance has one
+			ok = ok && anyEqual(f.Values, have)
+		}
+		if ok {
+			rows = append(rows, row{in, st})
 		}
 	}
-	return []xn{list("DBInstances", "DBInstance", items)}, nil
+	page, next := pageOf(rows, func(r row) string { return r.in.ID }, pg)
+	items := make([]xn, len(page))
+	for i, r := range page {
+		items[i] = c.instanceXML(r.in, r.st)
+	}
+	return []xn{opt("Marker", next), list("DBInstances", "DBInstance", items)}, nil
 }
 
 func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
@@ -333,6 +394,7 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		bl("Encrypted", true),
 		opt("KmsKeyId", sn.KmsKeyID),
 		tx("DBSnapshotArn", arn("rds", c.region, "snapshot:"+sn.ID)),
+		opt("DbiResourceId", sn.DbiResourceID),
 		tagListXML(sn.Tags),
 	)
 }
@@ -346,21 +408,38 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// rdsDescribeSnapshots supports DBSnapshotIdentifier, DBInstanceIdentifier, SnapshotType,
+// DbiResourceId and every filter the API reference lists for DescribeDBSnapshots:
+// db-instance-id (identifiers or ARNs), db-snapshot-id, dbi-resource-id, snapshot-type and
+// engine. Without SnapshotType, automated and manual snapshots are listed; awssim has no
+// shared, public or AWS Backup snapshots, so those types (and IncludeShared,
+// IncludePublic) add nothing.
 func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
+	fs, err := rdsFilters(p, "db-instance-id", "db-snapshot-id", "dbi-resource-id", "snapshot-type", "engine")
+	if err != nil {
+		return nil, err
+	}
+	pg, err := rdsPage(p)
+	if err != nil {
+		return nil, err
+	}
 	id := p.Get("DBSnapshotIdentifier")
 	if r, sid := parseSnapshotRef(id, c.region); r == c.region {
 		id = sid
 	}
-	inst := p.Get("DBInstanceIdentifier")
-	typ := p.Get("SnapshotType")
-	f := filters(p, "Filters.Filter")
+	inst := rdsID(p.Get("DBInstanceIdentifier"), "db")
+	typ, dbi := p.Get("SnapshotType"), p.Get("DbiResourceId")
 	if id != "" {
 		sn := c.rs().DBSnapshots[id]
 		if sn == nil || sn.Status.at(c.now) == "" {
 			return nil, notFound("DBSnapshotNotFound", "DBSnapshot %s not found.", id)
 		}
 	}
-	var items []xn
+	type row struct {
+		sn *dbSnapshot
+		st string
+	}
+	var rows []row
 	for _, k := range sortedKeys(c.rs().DBSnapshots) {
 		sn := c.rs().DBSnapshots[k]
 		st := sn.Status.at(c.now)
@@ -373,16 +452,36 @@ func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
 			continue
 		case typ != "" && sn.Type != typ:
 			continue
-		case len(f["db-instance-id"]) > 0 && !slices.Contains(f["db-instance-id"], sn.InstanceID):
-			continue
-		case len(f["snapshot-type"]) > 0 && !slices.Contains(f["snapshot-type"], sn.Type):
-			continue
-		case len(f["db-snapshot-id"]) > 0 && !slices.Contains(f["db-snapshot-id"], sn.ID):
+		case dbi != "" && sn.DbiResourceID != dbi:
 			continue
 		}
-		items = append(items, c.snapshotXML(sn, st))
+		ok := true
+		for _, f := range fs {
+			var have []string
+			switch f.Name {
+			case "db-instance-id":
+				have, f.Values = []string{sn.InstanceID}, rdsIDs(f.Values, "db")
+			case "db-snapshot-id":
+				have = []string{sn.ID}
+			case "dbi-resource-id":
+				have = []string{sn.DbiResourceID}
+			case "snapshot-type":
+				have = []string{sn.Type}
+			case "engine":
+				have = []string{sn.Engine}
+			}
+			ok = ok && anyEqual(f.Values, have)
+		}
+		if ok {
+			rows = append(rows, row{sn, st})
+		}
 	}
-	return []xn{list("DBSnapshots", "DBSnapshot", items)}, nil
+	page, next := pageOf(rows, func(r row) string { return r.sn.ID }, pg)
+	items := make([]xn, len(page))
+	for i, r := range page {
+		items[i] = c.snapshotXML(r.sn, r.st)
+	}
+	return []xn{opt("Marker", next), list("DBSnapshots", "DBSnapshot", items)}, nil
 }
 
 // newSnapshot records a snapshot of the data as it is now; it becomes available after op's
@@ -390,6 +489,9 @@ func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
 func (c *call) newSnapshot(id, instance, typ, op string, initial string) *dbSnapshot {
 	sn := &dbSnapshot{ID: id, InstanceID: instance, Type: typ, Created: c.now, Original: c.now, DataTime: c.now,
 		Engine: "postgres", Version: "15.4"}
+	if in := c.rs().DBInstances[instance]; in != nil {
+		sn.DbiResourceID = dbiResourceID(in.Seq)
+	}
 	sn.Status.then(c.now, c.s.dur(c.service, op), []string{initial, "available"}, nil)
 	c.rs().DBSnapshots[id] = sn
 	return sn
@@ -462,7 +564,7 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 	// As on RDS: the copy's SnapshotCreateTime is its own (now); the times of the data stay
 	// the original's. Tags given on the call replace the source's; CopyTags copies them.
 	cp := c.newSnapshot(dst, sn.InstanceID, "manual", OpCopyDBSnapshot, "pending")
-	cp.Original, cp.DataTime = sn.original(), sn.dataTime()
+	cp.Original, cp.DataTime, cp.DbiResourceID = sn.original(), sn.dataTime(), sn.DbiResourceID
 	cp.KmsKeyID = p.Get("KmsKeyId")
 	cp.Tags = tagsParam(p)
 	if len(cp.Tags) == 0 && p.Get("CopyTags") == "true" {
@@ -638,45 +740,68 @@ func rdsStart(c *call, p url.Values) ([]xn, error) {
 	return []xn{el("DBInstance", c.instanceXML(in, "starting").kids...)}, nil
 }
 
+// rdsDescribeParamGroups pages like every RDS Describe. Its Filters "isn't currently
+// supported" (API reference), so any filter name is unrecognized.
 func rdsDescribeParamGroups(c *call, p url.Values) ([]xn, error) {
+	if _, err := rdsFilters(p); err != nil {
+		return nil, err
+	}
+	pg, err := rdsPage(p)
+	if err != nil {
+		return nil, err
+	}
 	name := p.Get("DBParameterGroupName")
-	var items []xn
-	for _, g := range c.rs().ParamGroups {
-		if name != "" && g != name {
-			continue
+	groups := slices.Sorted(slices.Values(c.rs().ParamGroups))
+	if name != "" {
+		groups = slices.DeleteFunc(groups, func(g string) bool { return g != name })
+		if len(groups) == 0 {
+			return nil, notFound("DBParameterGroupNotFound", "DBParameterGroup not found: %s", name)
 		}
-		items = append(items, el("", tx("DBParameterGroupName", g), tx("DBParameterGroupFamily", "postgres15"),
-			tx("Description", "kaigo-subsys PostgreSQL parameters"), tx("DBParameterGroupArn", arn("rds", c.region, "pg:"+g))))
 	}
-	if name != "" && len(items) == 0 {
-		return nil, notFound("DBParameterGroupNotFound", "DBParameterGroup not found: %s", name)
+	page, next := pageOf(groups, func(g string) string { return g }, pg)
+	items := make([]xn, len(page))
+	for i, g := range page {
+		items[i] = el("", tx("DBParameterGroupName", g), tx("DBParameterGroupFamily", "postgres15"),
+			tx("Description", "kaigo-subsys PostgreSQL parameters"), tx("DBParameterGroupArn", arn("rds", c.region, "pg:"+g)))
 	}
-	return []xn{list("DBParameterGroups", "DBParameterGroup", items)}, nil
+	return []xn{opt("Marker", next), list("DBParameterGroups", "DBParameterGroup", items)}, nil
 }
 
+// rdsDescribeSubnetGroups pages like every RDS Describe; its Filters are not supported
+// either.
 func rdsDescribeSubnetGroups(c *call, p url.Values) ([]xn, error) {
-	name := p.Get("DBSubnetGroupName")
-	var items []xn
-	for _, g := range sortedKeys(c.rs().SubnetGroups) {
-		if name != "" && g != name {
-			continue
-		}
-		v := c.rs().SubnetGroups[g] // vpc id, then subnet ids
-		if len(v) == 0 {
-			continue
-		}
-		var subs []xn
-		for i, sid := range v[1:] {
-			subs = append(subs, el("", tx("SubnetIdentifier", sid),
-				el("SubnetAvailabilityZone", tx("Name", fmt.Sprintf("%s%c", c.region, 'a'+i))), tx("SubnetStatus", "Active")))
-		}
-		items = append(items, el("", tx("DBSubnetGroupName", g), tx("DBSubnetGroupDescription", g), tx("VpcId", v[0]),
-			tx("SubnetGroupStatus", "Complete"), list("Subnets", "Subnet", subs), tx("DBSubnetGroupArn", arn("rds", c.region, "subgrp:"+g))))
+	if _, err := rdsFilters(p); err != nil {
+		return nil, err
 	}
-	if name != "" && len(items) == 0 {
+	pg, err := rdsPage(p)
+	if err != nil {
+		return nil, err
+	}
+	name := p.Get("DBSubnetGroupName")
+	var groups []string
+	for _, g := range sortedKeys(c.rs().SubnetGroups) {
+		// Cache subnet groups share the map under "cache:"; a group needs its VPC.
+		if strings.HasPrefix(g, "cache:") || len(c.rs().SubnetGroups[g]) == 0 || name != "" && g != name {
+			continue
+		}
+		groups = append(groups, g)
+	}
+	if name != "" && len(groups) == 0 {
 		return nil, notFound("DBSubnetGroupNotFoundFault", "DB subnet group '%s' does not exist.", name)
 	}
-	return []xn{list("DBSubnetGroups", "DBSubnetGroup", items)}, nil
+	page, next := pageOf(groups, func(g string) string { return g }, pg)
+	items := make([]xn, len(page))
+	for i, g := range page {
+		v := c.rs().SubnetGroups[g] // vpc id, then subnet ids
+		var subs []xn
+		for j, sid := range v[1:] {
+			subs = append(subs, el("", tx("SubnetIdentifier", sid),
+				el("SubnetAvailabilityZone", tx("Name", fmt.Sprintf("%s%c", c.region, 'a'+j))), tx("SubnetStatus", "Active")))
+		}
+		items[i] = el("", tx("DBSubnetGroupName", g), tx("DBSubnetGroupDescription", g), tx("VpcId", v[0]),
+			tx("SubnetGroupStatus", "Complete"), list("Subnets", "Subnet", subs), tx("DBSubnetGroupArn", arn("rds", c.region, "subgrp:"+g)))
+	}
+	return []xn{opt("Marker", next), list("DBSubnetGroups", "DBSubnetGroup", items)}, nil
 }
 
 // rdsListTags answers ListTagsForResource for the ARN of a DB instance or snapshot of the
@@ -684,6 +809,9 @@ func rdsDescribeSubnetGroups(c *call, p url.Values) ([]xn, error) {
 func rdsListTags(c *call, p url.Values) ([]xn, error) {
 	name, err := param(p, "ResourceName")
 	if err != nil {
+		return nil, err
+	}
+	if _, err := rdsFilters(p); err != nil {
 		return nil, err
 	}
 	region, typ, id, ok := parseARN(name, "rds")
