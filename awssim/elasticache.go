@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 type replGroup struct {
@@ -18,7 +19,13 @@ type replGroup struct {
 	SGs         []string `json:"sgs"`
 	Status      timeline `json:"status"`
 	Tags        []tag    `json:"tags,omitempty"`
+	// Shards holds, for a cluster-mode-enabled group, the replica count of each node group
+	// (shard); it is empty for a cluster-mode-disabled group, whose one node group has
+	// Nodes nodes.
+	Shards []int `json:"shards,omitempty"`
 }
+
+func (g *replGroup) clusterMode() bool { return len(g.Shards) > 0 }
 
 // elasticacheOps are the ElastiCache actions (awsQuery). Groups are created empty, as the
 // seed does: a cache is rebuilt, never restored.
@@ -40,53 +47,92 @@ func (c *call) liveRepl(id string) (*replGroup, string, error) {
 	return nil, "", notFound("ReplicationGroupNotFoundFault", "ReplicationGroup %s not found.", id)
 }
 
-// replXML includes ConfigurationEndpoint as well as the node group's primary endpoint:
-// real AWS sets it only in cluster mode, but the seed runbook reads it, so both are offered.
+// replXML describes a group as DescribeReplicationGroups does, in the shape of its cluster
+// mode (AWS CLI examples describe-replication-groups, cluster mode disabled, and
+// modify-replication-group-shard-configuration, cluster mode enabled):
+//
+//   - cluster mode disabled: ClusterEnabled false, one node group 0001 with PrimaryEndpoint
+//     and ReaderEndpoint, each member with its ReadEndpoint and CurrentRole, and no
+//     ConfigurationEndpoint;
+//   - cluster mode enabled: ClusterEnabled true, a ConfigurationEndpoint, and node groups
+//     with Slots whose members have neither ReadEndpoint nor CurrentRole ("only applicable
+//     for ... cluster mode disabled", API reference NodeGroupMember) and no primary or
+//     reader endpoint.
+//
+// Endpoints appear once the group has left "creating".
 func (c *call) replXML(g *replGroup, st string) xn {
-	host := fmt.Sprintf("%s.sim001.ng.0001.%s.cache.amazonaws.com", g.ID, shortRegion(c.region))
-	var members []xn
+	sr := shortRegion(c.region)
+	up := st != "creating"
+	port := it("Port", 6379)
 	var clusters []string
-	for i := 1; i <= g.Nodes; i++ {
-		cid := fmt.Sprintf("%s-%03d", g.ID, i)
-		clusters = append(clusters, cid)
-		role := "replica"
-		if i == 1 {
-			role = "primary"
-		}
-		members = append(members, el("", tx("CacheClusterId", cid), tx("CacheNodeId", "0001"),
-			tx("PreferredAvailabilityZone", fmt.Sprintf("%s%c", c.region, 'a'+i-1)), tx("CurrentRole", role)))
+	var groups []xn
+	member := func(cid string, i int, extra ...xn) xn {
+		return el("", append([]xn{tx("CacheClusterId", cid), tx("CacheNodeId", "0001"),
+			tx("PreferredAvailabilityZone", fmt.Sprintf("%s%c", c.region, 'a'+i%3))}, extra...)...)
 	}
-	var endpoints []xn
-	if st != "creating" {
-		endpoints = []xn{
-			el("PrimaryEndpoint", tx("Address", "master."+host), it("Port", 6379)),
-			el("ReaderEndpoint", tx("Address", "replica."+host), it("Port", 6379)),
-		}
-	}
-	ng := el("", append([]xn{tx("NodeGroupId", "0001"), tx("Status", st)}, append(endpoints, list("NodeGroupMembers", "NodeGroupMember", members))...)...)
 	cfg := xn{}
-	if st != "creating" {
-		cfg = el("ConfigurationEndpoint", tx("Address", "clustercfg."+host), it("Port", 6379))
+	if g.clusterMode() {
+		for s, replicas := range g.Shards {
+			ngID := fmt.Sprintf("%04d", s+1)
+			var members []xn
+			for i := 0; i <= replicas; i++ {
+				cid := fmt.Sprintf("%s-%s-%03d", g.ID, ngID, i+1)
+				clusters = append(clusters, cid)
+				members = append(members, member(cid, s+i))
+			}
+			lo, hi := 16384*s/len(g.Shards), 16384*(s+1)/len(g.Shards)-1
+			groups = append(groups, el("", tx("NodeGroupId", ngID), tx("Status", st), tx("Slots", fmt.Sprintf("%d-%d", lo, hi)),
+				list("NodeGroupMembers", "NodeGroupMember", members)))
+		}
+		if up {
+			cfg = el("ConfigurationEndpoint", tx("Address", fmt.Sprintf("clustercfg.%s.sim001.%s.cache.amazonaws.com", g.ID, sr)), port)
+		}
+	} else {
+		host := fmt.Sprintf("%s.sim001.ng.0001.%s.cache.amazonaws.com", g.ID, sr)
+		var members []xn
+		for i := 0; i < g.Nodes; i++ {
+			cid := fmt.Sprintf("%s-%03d", g.ID, i+1)
+			clusters = append(clusters, cid)
+			role := "replica"
+			if i == 0 {
+				role = "primary"
+			}
+			read := xn{}
+			if up {
+				read = el("ReadEndpoint", tx("Address", fmt.Sprintf("%s.sim001.0001.%s.cache.amazonaws.com", cid, sr)), port)
+			}
+			members = append(members, member(cid, i, read, tx("CurrentRole", role)))
+		}
+		ng := []xn{tx("NodeGroupId", "0001"), tx("Status", st)}
+		if up {
+			ng = append(ng, el("PrimaryEndpoint", tx("Address", "master."+host), port),
+				el("ReaderEndpoint", tx("Address", "replica."+host), port))
+		}
+		groups = []xn{el("", append(ng, list("NodeGroupMembers", "NodeGroupMember", members))...)}
 	}
-	af := "disabled"
+	af, mode := "disabled", "disabled"
 	if g.AutoFail {
 		af = "enabled"
+	}
+	if g.clusterMode() {
+		mode = "enabled"
 	}
 	return el("",
 		tx("ReplicationGroupId", g.ID),
 		tx("Description", g.Description),
 		tx("Status", st),
 		strList("MemberClusters", "ClusterId", clusters),
-		list("NodeGroups", "NodeGroup", []xn{ng}),
+		list("NodeGroups", "NodeGroup", groups),
 		tx("AutomaticFailover", af),
 		tx("MultiAZ", af),
 		cfg,
 		tx("CacheNodeType", g.NodeType),
-		bl("ClusterEnabled", false),
+		bl("ClusterEnabled", g.clusterMode()),
 		tx("Engine", g.Engine),
 		tx("ARN", arn("elasticache", c.region, "replicationgroup:"+g.ID)),
 		bl("AtRestEncryptionEnabled", true),
 		bl("TransitEncryptionEnabled", true),
+		tx("ClusterMode", mode),
 	)
 }
 
@@ -98,6 +144,95 @@ func shortRegion(r string) string {
 		return "usw2"
 	}
 	return r
+}
+
+// intParam reads an optional integer parameter in [lo, hi]; absent is def.
+func intParam(p url.Values, name string, lo, hi, def int) (int, error) {
+	v := p.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest("InvalidParameterValue", "%s must be between %d and %d, not %s.", name, lo, hi, v)
+	}
+	return n, nil
+}
+
+// ecShards decides a new group's cluster mode and, when it is enabled, its node groups.
+// Cluster mode is enabled by ClusterMode=enabled or by a parameter group with
+// cluster-enabled yes, which for the default groups is the ".cluster.on" suffix
+// (CreateReplicationGroup's CacheParameterGroupName: "To create a ... (cluster mode
+// enabled) replication group, use CacheParameterGroupName=default.redis3.2.cluster.on";
+// awssim models no custom parameter groups). More than one node group needs cluster mode,
+// and cluster mode needs AutomaticFailoverEnabled ("must be enabled for ... (cluster mode
+// enabled) replication groups"). The number of node groups comes from NumNodeGroups
+// (1 to 500) or from the entries of NodeGroupConfiguration, each with its ReplicaCount
+// or else ReplicasPerNodeGroup (0 to 5).
+func ecShards(p url.Values, autoFail bool) ([]int, error) {
+	mode := p.Get("ClusterMode")
+	switch mode {
+	case "", "enabled", "disabled":
+	case "compatible":
+		return nil, badRequest("InvalidParameterValue", "ClusterMode compatible is not modelled by awssim; use enabled or disabled.")
+	default:
+		return nil, badRequest("InvalidParameterValue", "Invalid ClusterMode %q: use enabled, disabled or compatible.", mode)
+	}
+	pgroup := p.Get("CacheParameterGroupName")
+	pgOn := strings.HasSuffix(pgroup, ".cluster.on")
+	if mode == "disabled" && pgOn {
+		return nil, badRequest("InvalidParameterCombination", "ClusterMode disabled contradicts CacheParameterGroupName %s, which enables cluster mode.", pgroup)
+	}
+	if mode == "enabled" && pgroup != "" && !pgOn {
+		return nil, badRequest("InvalidParameterCombination", "ClusterMode enabled needs a cluster-enabled parameter group, not CacheParameterGroupName %s.", pgroup)
+	}
+	enabled := mode == "enabled" || pgOn
+	replicas, err := intParam(p, "ReplicasPerNodeGroup", 0, 5, 0)
+	if err != nil {
+		return nil, err
+	}
+	n, err := intParam(p, "NumNodeGroups", 1, 500, 0)
+	if err != nil {
+		return nil, err
+	}
+	var shards []int
+	for i := 1; i <= 501; i++ { // one past the limit, so that too many are refused below
+		base := fmt.Sprintf("NodeGroupConfiguration.NodeGroupConfiguration.%d.", i)
+		has := false
+		for k := range p {
+			has = has || strings.HasPrefix(k, base)
+		}
+		if !has {
+			break
+		}
+		r, err := intParam(p, base+"ReplicaCount", 0, 5, replicas)
+		if err != nil {
+			return nil, err
+		}
+		shards = append(shards, r)
+	}
+	switch {
+	case len(shards) > 500:
+		return nil, badRequest("InvalidParameterValue", "NodeGroupConfiguration has %d entries; a replication group has at most 500 node groups.", len(shards))
+	case len(shards) > 0 && n > 0 && n != len(shards):
+		return nil, badRequest("InvalidParameterCombination", "NumNodeGroups %d does not match the %d entries of NodeGroupConfiguration.", n, len(shards))
+	case len(shards) == 0:
+		shards = make([]int, max(n, 1))
+		for i := range shards {
+			shards[i] = replicas
+		}
+	}
+	if !enabled {
+		if len(shards) > 1 {
+			return nil, badRequest("InvalidParameterCombination",
+				"NumNodeGroups %d needs cluster mode enabled: set ClusterMode enabled or a cluster-enabled CacheParameterGroupName such as default.redis7.cluster.on.", len(shards))
+		}
+		return nil, nil
+	}
+	if !autoFail {
+		return nil, badRequest("InvalidParameterCombination", "AutomaticFailoverEnabled must be enabled for a cluster-mode-enabled replication group.")
+	}
+	return shards, nil
 }
 
 func ecCreate(c *call, p url.Values) ([]xn, error) {
@@ -120,7 +255,18 @@ func ecCreate(c *call, p url.Values) ([]xn, error) {
 		}
 	}
 	af := p.Get("AutomaticFailoverEnabled") == "true"
-	if af && n < 2 {
+	shards, err := ecShards(p, af)
+	if err != nil {
+		return nil, err
+	}
+	if len(shards) == 0 && p.Get("NumCacheClusters") == "" && p.Get("ReplicasPerNodeGroup") != "" {
+		// Its one node group: a primary and ReplicasPerNodeGroup replicas (checked by ecShards).
+		n, _ = strconv.Atoi(p.Get("ReplicasPerNodeGroup"))
+		n++
+	}
+	// NumCacheClusters "is not used if there is more than one node group"; the check on it
+	// is for cluster-mode-disabled groups.
+	if af && len(shards) == 0 && n < 2 {
 		return nil, badRequest("InvalidParameterCombination", "Automatic failover requires at least 2 cache clusters.")
 	}
 	sub := p.Get("CacheSubnetGroupName")
@@ -129,7 +275,7 @@ func ecCreate(c *call, p url.Values) ([]xn, error) {
 	}
 	g := &replGroup{ID: id, Description: desc, NodeType: p.Get("CacheNodeType"), Engine: p.Get("Engine"),
 		Version: p.Get("EngineVersion"), Nodes: n, AutoFail: af, SubnetGroup: sub, SGs: listParam(p, "SecurityGroupIds"),
-		Tags: tagsParam(p)}
+		Tags: tagsParam(p), Shards: shards}
 	if g.Engine == "" {
 		g.Engine = "redis"
 	}
@@ -139,23 +285,45 @@ func ecCreate(c *call, p url.Values) ([]xn, error) {
 	return []xn{el("ReplicationGroup", c.replXML(g, "creating").kids...)}, nil
 }
 
+// ElastiCache pages with MaxRecords (default 100, 20 to 100) and Marker (API reference,
+// DescribeReplicationGroups). Its wording for a MaxRecords out of range is "Invalid value
+// for max records. Must be between 20 and 100" (aws/aws-sdk-js-v3#5727).
+var ecPageLimits = pageLimits{min: 20, max: 100, def: 100}
+
 func ecDescribe(c *call, p url.Values) ([]xn, error) {
+	pg, err := parsePage(p.Get("MaxRecords"), p.Get("Marker"), ecPageLimits,
+		func(string) error {
+			return badRequest("InvalidParameterValue", "Invalid value for max records. Must be between %d and %d", ecPageLimits.min, ecPageLimits.max)
+		},
+		func(v string) error { return badRequest("InvalidParameterValue", "Invalid Marker: %s", v) })
+	if err != nil {
+		return nil, err
+	}
 	id := p.Get("ReplicationGroupId")
-	var items []xn
+	type row struct {
+		g  *replGroup
+		st string
+	}
+	var rows []row
 	if id != "" {
 		g, st, err := c.liveRepl(id)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, c.replXML(g, st))
+		rows = append(rows, row{g, st})
 	} else {
 		for _, k := range sortedKeys(c.rs().ReplGroups) {
 			if g, st, err := c.liveRepl(k); err == nil {
-				items = append(items, c.replXML(g, st))
+				rows = append(rows, row{g, st})
 			}
 		}
 	}
-	return []xn{list("ReplicationGroups", "ReplicationGroup", items)}, nil
+	page, next := pageOf(rows, func(r row) string { return r.g.ID }, pg)
+	items := make([]xn, len(page))
+	for i, r := range page {
+		items[i] = c.replXML(r.g, r.st)
+	}
+	return []xn{opt("Marker", next), list("ReplicationGroups", "ReplicationGroup", items)}, nil
 }
 
 func ecDelete(c *call, p url.Values) ([]xn, error) {
