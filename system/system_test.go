@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kirikae/kirikae/awssim"
+	"github.com/kirikae/kirikae/deploy"
 	"github.com/kirikae/kirikae/system"
 )
 
@@ -52,6 +53,34 @@ func TestBundledSystems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The binary carries every system file of deploy/systems, as it carries the plans.
+func TestBundledInTheBinary(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(systemsDir, "*.yaml"))
+	var onDisk []string
+	for _, f := range files {
+		onDisk = append(onDisk, filepath.Base(f))
+	}
+	if got := deploy.Systems(); !slices.Equal(got, onDisk) {
+		t.Fatalf("bundled %v, on disk %v", got, onDisk)
+	}
+	for _, name := range onDisk {
+		b, err := deploy.System(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		disk, err := os.ReadFile(filepath.Join(systemsDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != string(disk) {
+			t.Errorf("bundled %s differs from the file", name)
+		}
+	}
+	if _, err := deploy.System("nope.yaml"); err == nil {
+		t.Error("an unknown bundled system file is found")
 	}
 }
 
