@@ -1,7 +1,11 @@
 package awssim
 
 import (
+	"maps"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,6 +17,7 @@ type loadBalancer struct {
 	VpcID   string    `json:"vpcID"`
 	SGs     []string  `json:"sgs"`
 	Created time.Time `json:"created"`
+	Tags    []tag     `json:"tags,omitempty"`
 }
 
 type targetGroup struct {
@@ -22,6 +27,7 @@ type targetGroup struct {
 	VpcID   string `json:"vpcID"`
 	Cluster string `json:"cluster"`
 	Service string `json:"service"`
+	Tags    []tag  `json:"tags,omitempty"`
 }
 
 // elbOps are the ELBv2 actions (awsQuery). Target health is derived from the ECS service
@@ -30,15 +36,53 @@ var elbOps = map[string]queryOp{
 	"DescribeLoadBalancers": elbDescribeLBs,
 	"DescribeTargetGroups":  elbDescribeTGs,
 	"DescribeTargetHealth":  elbDescribeHealth,
+	"DescribeTags":          elbDescribeTags,
+}
+
+// ELBv2 pages with PageSize (1 to 400; everything on one page without it) and Marker, and
+// answers NextMarker (API reference, DescribeLoadBalancers and DescribeTargetGroups). A
+// PageSize out of range fails the service's input validation, which answers ValidationError
+// "1 validation error detected: Value '...' at '...' failed to satisfy constraint: ..."
+// (the form of openshift/hive#28's answer).
+func elbPage(p url.Values) (pageReq, error) {
+	return parsePage(p.Get("PageSize"), p.Get("Marker"), pageLimits{min: 1, max: 400},
+		func(v string) error {
+			bound := "greater than or equal to 1"
+			if n, err := strconv.Atoi(v); err == nil && n > 400 {
+				bound = "less than or equal to 400"
+			}
+			return badRequest("ValidationError", "1 validation error detected: Value '%s' at 'pageSize' failed to satisfy constraint: Member must have value %s", v, bound)
+		},
+		func(v string) error { return badRequest("ValidationError", "The marker '%s' is not valid", v) })
+}
+
+// elbMax20 refuses more than 20 names or ARNs in one call: "You cannot describe more than
+// '20' target groups at a time" (ValidationError; ansible-collections/amazon.aws#1593).
+func elbMax20(what string, refs ...[]string) error {
+	n := 0
+	for _, r := range refs {
+		n += len(r)
+	}
+	if n > 20 {
+		return badRequest("ValidationError", "You cannot describe more than '20' %s at a time", what)
+	}
+	return nil
 }
 
 func elbDescribeLBs(c *call, p url.Values) ([]xn, error) {
 	names, arns := listParam(p, "Names"), listParam(p, "LoadBalancerArns")
+	if err := elbMax20("load balancers", names, arns); err != nil {
+		return nil, err
+	}
+	pg, err := elbPage(p)
+	if err != nil {
+		return nil, err
+	}
 	want := map[string]bool{}
 	for _, v := range append(names, arns...) {
 		want[v] = true
 	}
-	var items []xn
+	var rows []*loadBalancer
 	for _, k := range sortedKeys(c.rs().LoadBalancers) {
 		lb := c.rs().LoadBalancers[k]
 		if len(want) > 0 && !want[lb.Name] && !want[lb.ARN] {
@@ -46,22 +90,32 @@ func elbDescribeLBs(c *call, p url.Values) ([]xn, error) {
 		}
 		delete(want, lb.Name)
 		delete(want, lb.ARN)
-		items = append(items, el("", tx("LoadBalancerArn", lb.ARN), tx("DNSName", lb.DNS),
+		rows = append(rows, lb)
+	}
+	if len(want) > 0 {
+		return nil, errf(400, "LoadBalancerNotFound", "One or more load balancers not found: %s", slices.Sorted(maps.Keys(want))[0])
+	}
+	page, next := pageOf(rows, func(lb *loadBalancer) string { return lb.Name }, pg)
+	items := make([]xn, len(page))
+	for i, lb := range page {
+		items[i] = el("", tx("LoadBalancerArn", lb.ARN), tx("DNSName", lb.DNS),
 			tx("CanonicalHostedZoneId", lb.ZoneID), tx("CreatedTime", isoTime(lb.Created)),
 			tx("LoadBalancerName", lb.Name), tx("Scheme", "internet-facing"), tx("VpcId", lb.VpcID),
 			el("State", tx("Code", "active")), tx("Type", "application"),
-			strList("SecurityGroups", "member", lb.SGs), tx("IpAddressType", "ipv4")))
+			strList("SecurityGroups", "member", lb.SGs), tx("IpAddressType", "ipv4"))
 	}
-	if len(want) > 0 {
-		for k := range want {
-			return nil, errf(400, "LoadBalancerNotFound", "One or more load balancers not found: %s", k)
-		}
-	}
-	return []xn{list("LoadBalancers", "member", items)}, nil
+	return []xn{list("LoadBalancers", "member", items), opt("NextMarker", next)}, nil
 }
 
 func elbDescribeTGs(c *call, p url.Values) ([]xn, error) {
 	names, arns := listParam(p, "Names"), listParam(p, "TargetGroupArns")
+	if err := elbMax20("target groups", names, arns); err != nil {
+		return nil, err
+	}
+	pg, err := elbPage(p)
+	if err != nil {
+		return nil, err
+	}
 	lbArn := p.Get("LoadBalancerArn")
 	want := map[string]bool{}
 	for _, v := range append(names, arns...) {
@@ -76,7 +130,7 @@ func elbDescribeTGs(c *call, p url.Values) ([]xn, error) {
 			return nil, errf(400, "LoadBalancerNotFound", "Load balancer '%s' not found", lbArn)
 		}
 	}
-	var items []xn
+	var rows []*targetGroup
 	for _, k := range sortedKeys(c.rs().TargetGroups) {
 		tg := c.rs().TargetGroups[k]
 		if len(want) > 0 && !want[tg.Name] && !want[tg.ARN] || lbArn != "" && tg.LB != lbArn {
@@ -84,19 +138,68 @@ func elbDescribeTGs(c *call, p url.Values) ([]xn, error) {
 		}
 		delete(want, tg.Name)
 		delete(want, tg.ARN)
-		items = append(items, el("", tx("TargetGroupArn", tg.ARN), tx("TargetGroupName", tg.Name),
+		rows = append(rows, tg)
+	}
+	if len(want) > 0 {
+		return nil, errf(400, "TargetGroupNotFound", "One or more target groups not found: %s", slices.Sorted(maps.Keys(want))[0])
+	}
+	page, next := pageOf(rows, func(tg *targetGroup) string { return tg.Name }, pg)
+	items := make([]xn, len(page))
+	for i, tg := range page {
+		items[i] = el("", tx("TargetGroupArn", tg.ARN), tx("TargetGroupName", tg.Name),
 			tx("Protocol", "HTTP"), it("Port", 8080), tx("VpcId", tg.VpcID), tx("HealthCheckProtocol", "HTTP"),
 			tx("HealthCheckPort", "traffic-port"), bl("HealthCheckEnabled", true), it("HealthCheckIntervalSeconds", 30),
 			it("HealthCheckTimeoutSeconds", 5), it("HealthyThresholdCount", 5), it("UnhealthyThresholdCount", 2),
 			tx("HealthCheckPath", "/health"), el("Matcher", tx("HttpCode", "200")),
-			strList("LoadBalancerArns", "member", []string{tg.LB}), tx("TargetType", "ip"), tx("IpAddressType", "ipv4")))
+			strList("LoadBalancerArns", "member", []string{tg.LB}), tx("TargetType", "ip"), tx("IpAddressType", "ipv4"))
 	}
-	if len(want) > 0 {
-		for k := range want {
-			return nil, errf(400, "TargetGroupNotFound", "One or more target groups not found: %s", k)
+	return []xn{list("TargetGroups", "member", items), opt("NextMarker", next)}, nil
+}
+
+// elbDescribeTags answers DescribeTags for up to 20 load balancer and target group ARNs,
+// in the order given, with the tags each was created with. An ARN of neither kind, or of
+// one that does not exist, fails the whole call, as it does on AWS.
+func elbDescribeTags(c *call, p url.Values) ([]xn, error) {
+	refs := listParam(p, "ResourceArns")
+	if len(refs) == 0 {
+		return nil, badRequest("ValidationError", "1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
+	}
+	if len(refs) > 20 {
+		return nil, badRequest("ValidationError", "You cannot describe the tags of more than '20' resources at a time")
+	}
+	items := make([]xn, 0, len(refs))
+	for _, ref := range refs {
+		var tags []tag
+		found := false
+		switch {
+		case strings.Contains(ref, ":loadbalancer/"):
+			for _, lb := range c.rs().LoadBalancers {
+				if lb.ARN == ref {
+					tags, found = lb.Tags, true
+				}
+			}
+			if !found {
+				return nil, errf(400, "LoadBalancerNotFound", "Load balancer '%s' not found", ref)
+			}
+		case strings.Contains(ref, ":targetgroup/"):
+			for _, tg := range c.rs().TargetGroups {
+				if tg.ARN == ref {
+					tags, found = tg.Tags, true
+				}
+			}
+			if !found {
+				return nil, errf(400, "TargetGroupNotFound", "Target groups '%s' not found", ref)
+			}
+		default:
+			return nil, badRequest("ValidationError", "'%s' in ResourceArns is not a valid load balancer or target group ARN", ref)
 		}
+		kv := make([]xn, len(tags))
+		for i, t := range tags {
+			kv[i] = el("", tx("Key", t.Key), tx("Value", t.Value))
+		}
+		items = append(items, el("", tx("ResourceArn", ref), list("Tags", "member", kv)))
 	}
-	return []xn{list("TargetGroups", "member", items)}, nil
+	return []xn{list("TagDescriptions", "member", items)}, nil
 }
 
 // targetStates is the ALB's view of the ECS service's tasks: a task is registered when it

@@ -195,14 +195,16 @@ func loadKaigo(w *world, now time.Time) {
 		{west, "us-west-2", KaigoDRALBName, KaigoDRCluster, KaigoDRService, wVPC, wSGs["alb"], 0},
 	} {
 		lbARN := arn("elasticloadbalancing", r.region, "loadbalancer/app/"+r.name+"/50dc6c495c0c9188")
-		r.rs.LoadBalancers[r.name] = &loadBalancer{Name: r.name, ARN: lbARN, DNS: KaigoALBDNS(r.region),
-			ZoneID: KaigoALBZoneID(r.region), VpcID: r.vpc, SGs: []string{r.sg}, Created: created}
+		envTag := tag{Key: "Environment", Value: "prod"}
 		tgName := "kaigo-subsys-prod"
 		if r.region == "us-west-2" {
-			tgName = KaigoDRTargetGroup
+			tgName, envTag.Value = KaigoDRTargetGroup, "dr"
 		}
+		r.rs.LoadBalancers[r.name] = &loadBalancer{Name: r.name, ARN: lbARN, DNS: KaigoALBDNS(r.region),
+			ZoneID: KaigoALBZoneID(r.region), VpcID: r.vpc, SGs: []string{r.sg}, Created: created,
+			Tags: []tag{{Key: "Name", Value: r.name}, envTag}}
 		r.rs.TargetGroups[tgName] = &targetGroup{Name: tgName, ARN: KaigoTargetGroupARN(r.region), LB: lbARN,
-			VpcID: r.vpc, Cluster: r.cluster, Service: r.service}
+			VpcID: r.vpc, Cluster: r.cluster, Service: r.service, Tags: []tag{{Key: "Name", Value: tgName}, envTag}}
 		family := r.cluster
 		td := &taskDef{Family: family, Revision: 1, At: created, Body: kaigoTaskDefBody(r.region)}
 		r.rs.TaskDefs[family] = []*taskDef{td}
