@@ -3,6 +3,7 @@ package awssim
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 type ecsCluster struct {
 	Name     string                 `json:"name"`
 	Services map[string]*ecsService `json:"services"`
+	Tags     []tag                  `json:"tags,omitempty"`
 }
 
 type ecsService struct {
@@ -27,6 +29,7 @@ type ecsService struct {
 	DeployAt    time.Time `json:"deployAt"`
 	StableAt    time.Time `json:"stableAt"`
 	Tasks       []*task   `json:"tasks"`
+	Tags        []tag     `json:"tags,omitempty"`
 }
 
 // task runs from Start until Stop (zero: until further notice). A task whose Stop is before
@@ -61,6 +64,68 @@ var ecsOps = map[string]jsonOp{
 	"UpdateService":            ecsUpdateService,
 	"DescribeServices":         ecsDescribeServices,
 	"DescribeClusters":         ecsDescribeClusters,
+	"ListTagsForResource":      ecsListTags,
+}
+
+// ecsTag is a tag as ECS writes it, in lower case.
+type ecsTag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// ecsTagsIn checks the tags of a create: at most 50, each with a key of 1 to 128 and a
+// value of at most 256 characters (API reference, Tag).
+func ecsTagsIn(in []ecsTag) ([]tag, error) {
+	if len(in) > 50 {
+		return nil, badRequest("InvalidParameterException", "tags: %d tags given, at most 50 are allowed.", len(in))
+	}
+	out := make([]tag, len(in))
+	for i, t := range in {
+		if len(t.Key) < 1 || len(t.Key) > 128 || len(t.Value) > 256 {
+			return nil, badRequest("InvalidParameterException", "tags[%d]: a key needs 1 to 128 characters and a value at most 256.", i)
+		}
+		out[i] = tag(t)
+	}
+	return out, nil
+}
+
+func ecsTagsOut(tags []tag) []ecsTag {
+	out := make([]ecsTag, len(tags))
+	for i, t := range tags {
+		out[i] = ecsTag(t)
+	}
+	return out
+}
+
+// ecsInclude checks an include list against the values the operation takes and says
+// whether TAGS is among them: ECS returns tags only when asked with include TAGS (API
+// reference, DescribeServices, DescribeTaskDefinition and DescribeClusters).
+func ecsInclude(include []string, allowed ...string) (tags bool, err error) {
+	for _, v := range include {
+		if !slices.Contains(allowed, v) {
+			return false, badRequest("InvalidParameterException", "include: %q is not one of %s.", v, strings.Join(allowed, ", "))
+		}
+		tags = tags || v == "TAGS"
+	}
+	return tags, nil
+}
+
+// badRevision is ECS's answer to a task definition revision that is not a number, such as
+// the seed's "kaigo-subsys-dr:latest": InvalidParameterException "Invalid revision number.
+// Number: latest" (AWS's own answer, quoted by a CodeDeploy failure: "Invalid revision
+// number. Number: latest (Service: AmazonECS; Status Code: 400; Error Code:
+// InvalidParameterException ...)"; hashicorp/terraform-provider-aws#30313 for CreateService;
+// getmoto/moto moto/ecs/models.py deregister_task_definition). An empty revision
+// ("family:") is "Invalid revision number. Number: " likewise.
+func badRevision(ref string) error {
+	_, rev, ok := strings.Cut(svcName(ref), ":")
+	if !ok {
+		return nil
+	}
+	if _, err := strconv.Atoi(rev); err != nil {
+		return badRequest("InvalidParameterException", "Invalid revision number. Number: %s", rev)
+	}
+	return nil
 }
 
 type taskDef struct {
@@ -71,6 +136,7 @@ type taskDef struct {
 	// Deregistered is when DeregisterTaskDefinition made the revision INACTIVE; zero while
 	// it is ACTIVE.
 	Deregistered time.Time `json:"deregistered,omitzero"`
+	Tags         []tag     `json:"tags,omitempty"`
 }
 
 func (td *taskDef) active() bool { return td.Deregistered.IsZero() }
@@ -110,12 +176,24 @@ func ecsRegister(c *call) (any, error) {
 	if err := json.Unmarshal(body["containerDefinitions"], &cds); err != nil || len(cds) == 0 {
 		return nil, badRequest("ClientException", "Container list cannot be empty.")
 	}
+	// Tags are the revision's, kept as ECS keeps them: RegisterTaskDefinition answers them,
+	// DescribeTaskDefinition with include TAGS and ListTagsForResource return them.
+	var in []ecsTag
+	if raw, ok := body["tags"]; ok {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			return nil, badRequest("SerializationException", "tags: %v", err)
+		}
+	}
+	tags, err := ecsTagsIn(in)
+	if err != nil {
+		return nil, err
+	}
 	delete(body, "tags")
 	revs := c.rs().TaskDefs[family]
-	td := &taskDef{Family: family, Revision: len(revs) + 1, Body: body, At: c.now}
+	td := &taskDef{Family: family, Revision: len(revs) + 1, Body: body, At: c.now, Tags: tags}
 	c.rs().TaskDefs[family] = append(revs, td)
 	c.journal(fmt.Sprintf("%s:%d", family, td.Revision))
-	return map[string]any{"taskDefinition": c.taskDefJSON(td)}, nil
+	return map[string]any{"taskDefinition": c.taskDefJSON(td), "tags": ecsTagsOut(td.Tags)}, nil
 }
 
 // findTaskDef resolves "family", "family:rev" or a task definition ARN. A bare family is
@@ -146,7 +224,8 @@ func (c *call) findTaskDef(ref string) *taskDef {
 
 func ecsDescribeTaskDef(c *call) (any, error) {
 	var in struct {
-		TaskDefinition string `json:"taskDefinition"`
+		TaskDefinition string   `json:"taskDefinition"`
+		Include        []string `json:"include"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
@@ -154,11 +233,22 @@ func ecsDescribeTaskDef(c *call) (any, error) {
 	if in.TaskDefinition == "" {
 		return nil, badRequest("ClientException", "TaskDefinition cannot be empty.")
 	}
+	withTags, err := ecsInclude(in.Include, "TAGS")
+	if err != nil {
+		return nil, err
+	}
+	if err := badRevision(in.TaskDefinition); err != nil {
+		return nil, err
+	}
 	td := c.findTaskDef(in.TaskDefinition)
 	if td == nil {
 		return nil, badRequest("ClientException", "Unable to describe task definition.")
 	}
-	return map[string]any{"taskDefinition": c.taskDefJSON(td)}, nil
+	out := map[string]any{"taskDefinition": c.taskDefJSON(td)}
+	if withTags {
+		out["tags"] = ecsTagsOut(td.Tags)
+	}
+	return out, nil
 }
 
 // ecsDeregisterTaskDefinition marks one revision INACTIVE. ECS requires the revision (a
@@ -175,12 +265,11 @@ func ecsDeregisterTaskDef(c *call) (any, error) {
 	if in.TaskDefinition == "" {
 		return nil, badRequest("ClientException", "TaskDefinition cannot be empty.")
 	}
-	_, rev, ok := strings.Cut(svcName(in.TaskDefinition), ":")
-	if !ok {
+	if !strings.Contains(svcName(in.TaskDefinition), ":") {
 		return nil, badRequest("ClientException", "Revision must be specified: use family:revision or the full task definition ARN.")
 	}
-	if _, err := strconv.Atoi(rev); err != nil {
-		return nil, badRequest("ClientException", "Invalid revision number. Number: %s", rev)
+	if err := badRevision(in.TaskDefinition); err != nil {
+		return nil, err
 	}
 	td := c.findTaskDef(in.TaskDefinition)
 	if td == nil {
@@ -315,11 +404,9 @@ func ecsUpdateService(c *call) (any, error) {
 	}
 	newTD := s.TaskDef
 	if in.TaskDefinition != "" {
-		if _, rev, ok := strings.Cut(svcName(in.TaskDefinition), ":"); ok {
-			if _, err := strconv.Atoi(rev); err != nil {
-				// The seed's "kaigo-subsys-dr:latest" lands here, as it would on AWS.
-				return nil, badRequest("ClientException", "Invalid revision number. Number: %s", rev)
-			}
+		// The seed's "kaigo-subsys-dr:latest" lands here, as it does on AWS.
+		if err := badRevision(in.TaskDefinition); err != nil {
+			return nil, err
 		}
 		td := c.findTaskDef(in.TaskDefinition)
 		if td == nil {
@@ -408,12 +495,17 @@ func ecsDescribeServices(c *call) (any, error) {
 	var in struct {
 		Cluster  string   `json:"cluster"`
 		Services []string `json:"services"`
+		Include  []string `json:"include"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
 	}
 	if len(in.Services) == 0 {
 		return nil, badRequest("InvalidParameterException", "Services cannot be empty.")
+	}
+	withTags, err := ecsInclude(in.Include, "TAGS")
+	if err != nil {
+		return nil, err
 	}
 	cl, err := c.cluster(in.Cluster)
 	if err != nil {
@@ -426,7 +518,11 @@ func ecsDescribeServices(c *call) (any, error) {
 			failures = append(failures, map[string]any{"arn": arn("ecs", c.region, "service/"+cl.Name+"/"+svcName(ref)), "reason": "MISSING"})
 			continue
 		}
-		services = append(services, c.serviceJSON(cl, s))
+		sj := c.serviceJSON(cl, s)
+		if withTags {
+			sj["tags"] = ecsTagsOut(s.Tags)
+		}
+		services = append(services, sj)
 	}
 	return map[string]any{"services": services, "failures": failures}, nil
 }
@@ -434,8 +530,13 @@ func ecsDescribeServices(c *call) (any, error) {
 func ecsDescribeClusters(c *call) (any, error) {
 	var in struct {
 		Clusters []string `json:"clusters"`
+		Include  []string `json:"include"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	withTags, err := ecsInclude(in.Include, "ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS")
+	if err != nil {
 		return nil, err
 	}
 	if len(in.Clusters) == 0 {
@@ -458,11 +559,76 @@ func ecsDescribeClusters(c *call) (any, error) {
 				}
 			}
 		}
-		clusters = append(clusters, map[string]any{
+		cj := map[string]any{
 			"clusterArn": arn("ecs", c.region, "cluster/"+cl.Name), "clusterName": cl.Name, "status": "ACTIVE",
 			"runningTasksCount": running, "pendingTasksCount": pending, "activeServicesCount": len(cl.Services),
 			"registeredContainerInstancesCount": 0,
-		})
+		}
+		if withTags {
+			cj["tags"] = ecsTagsOut(cl.Tags)
+		}
+		clusters = append(clusters, cj)
 	}
 	return map[string]any{"clusters": clusters, "failures": failures}, nil
+}
+
+// ecsListTags answers ListTagsForResource for a cluster, service or task definition ARN of
+// the call's region. A service ARN may be of the long form (service/CLUSTER/NAME) or the
+// old short one (service/NAME, looked for in every cluster).
+func ecsListTags(c *call) (any, error) {
+	var in struct {
+		ResourceArn string `json:"resourceArn"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	if in.ResourceArn == "" {
+		return nil, badRequest("InvalidParameterException", "resourceArn cannot be empty.")
+	}
+	rest, ok := strings.CutPrefix(in.ResourceArn, "arn:aws:ecs:"+c.region+":"+AccountID+":")
+	if !ok {
+		return nil, badRequest("InvalidParameterException", "resourceArn %s is not an ECS ARN of this account and region.", in.ResourceArn)
+	}
+	typ, name, _ := strings.Cut(rest, "/")
+	var tags []tag
+	switch typ {
+	case "cluster":
+		cl := c.rs().Clusters[name]
+		if cl == nil {
+			return nil, badRequest("ClusterNotFoundException", "Cluster not found.")
+		}
+		tags = cl.Tags
+	case "service":
+		var svc *ecsService
+		if clName, svcName, long := strings.Cut(name, "/"); long {
+			if cl := c.rs().Clusters[clName]; cl != nil {
+				svc = cl.Services[svcName]
+			}
+		} else {
+			for _, k := range sortedKeys(c.rs().Clusters) {
+				if s := c.rs().Clusters[k].Services[name]; s != nil && svc == nil {
+					svc = s
+				}
+			}
+		}
+		if svc == nil {
+			return nil, badRequest("ServiceNotFoundException", "Service not found.")
+		}
+		tags = svc.Tags
+	case "task-definition":
+		if !strings.Contains(name, ":") {
+			return nil, badRequest("InvalidParameterException", "resourceArn %s names no revision.", in.ResourceArn)
+		}
+		if err := badRevision(name); err != nil {
+			return nil, err
+		}
+		td := c.findTaskDef(name)
+		if td == nil {
+			return nil, badRequest("ClientException", "Unable to describe task definition.")
+		}
+		tags = td.Tags
+	default:
+		return nil, badRequest("InvalidParameterException", "resourceArn %s is not a cluster, service or task definition ARN.", in.ResourceArn)
+	}
+	return map[string]any{"tags": ecsTagsOut(tags)}, nil
 }

@@ -210,13 +210,13 @@ func loadKaigo(w *world, now time.Time) {
 		r.rs.TaskDefs[family] = []*taskDef{td}
 		tdARN := arn("ecs", r.region, fmt.Sprintf("task-definition/%s:1", family))
 		svc := &ecsService{Name: r.service, TaskDef: tdARN, Desired: r.tasks, TargetGroup: KaigoTargetGroupARN(r.region),
-			Created: created, DeployAt: created, StableAt: created}
+			Created: created, DeployAt: created, StableAt: created, Tags: []tag{envTag}}
 		for i := 0; i < r.tasks; i++ {
 			n := w.next()
 			svc.Tasks = append(svc.Tasks, &task{ID: fmt.Sprintf("%032x", n), TaskDef: tdARN,
 				IP: fmt.Sprintf("10.%d.10.%d", regionOctet(r.region), 100+i), Start: created, Healthy: created})
 		}
-		r.rs.Clusters[r.cluster] = &ecsCluster{Name: r.cluster, Services: map[string]*ecsService{r.service: svc}}
+		r.rs.Clusters[r.cluster] = &ecsCluster{Name: r.cluster, Services: map[string]*ecsService{r.service: svc}, Tags: []tag{envTag}}
 	}
 
 	// Secrets: production endpoints, and the DR ones the runbook fills in at step 7.

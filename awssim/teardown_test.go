@@ -24,7 +24,7 @@ import (
 // The teardown of a drill removes what the failover built: the restored EFS, the DR task
 // definition revision, the DR alarms, the restored database, and puts the secrets back.
 
-// rawCall sends an unsigned-but-scoped request to the simulator and returns status and body,
+// rawCall sends a hand-built, validly signed request to the simulator and returns status and body,
 // for protocols the current SDK no longer speaks (CloudWatch awsQuery) and for input the SDK
 // refuses to send (missing required members).
 func rawCall(t *testing.T, e *env, r rawReq) (int, string) {
@@ -35,6 +35,7 @@ func rawCall(t *testing.T, e *env, r rawReq) (int, string) {
 		t.Fatal(err)
 	}
 	req.URL, req.Host, req.RequestURI = u, u.Host, ""
+	r.sign(t, req) // after the Host is final: it is signed
 	resp, err := http.DefaultClient.Do(req.WithContext(ctx(t)))
 	if err != nil {
 		t.Fatalf("%s: %v", r.name, err)
@@ -156,10 +157,13 @@ func TestDeregisterTaskDefinition(t *testing.T) {
 		TaskDefinition: aws.String(rev2)})
 	wantCode(t, err, "ClientException")
 
-	for _, bad := range []string{awssim.KaigoDRTaskFamily + ":9", "no-such-family:1", awssim.KaigoDRTaskFamily, awssim.KaigoDRTaskFamily + ":latest"} {
+	for _, bad := range []string{awssim.KaigoDRTaskFamily + ":9", "no-such-family:1", awssim.KaigoDRTaskFamily} {
 		_, err := c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(bad)})
 		wantCode(t, err, "ClientException")
 	}
+	// A revision that is not a number is ECS's InvalidParameterException.
+	_, err = c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(awssim.KaigoDRTaskFamily + ":latest")})
+	wantCode(t, err, "InvalidParameterException")
 	j := e.sim.Journal()
 	if n := countOps(j, "DeregisterTaskDefinition", rev2); n != 1 {
 		t.Fatalf("journal holds %d deregistrations of %s, want 1: %+v", n, rev2, j)
