@@ -214,8 +214,12 @@ func Article(word string) string {
 	return "a " + word
 }
 
-// JoinField is the path of key inside parent; the keys of Top are paths of their own.
+// JoinField is the path of key inside parent; the keys of Top are paths of their own. An
+// empty key is written "".
 func (p *Problems) JoinField(parent, key string) string {
+	if key == "" {
+		key = `""`
+	}
 	if parent == "" || parent == p.Top {
 		return key
 	}
