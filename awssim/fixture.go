@@ -232,7 +232,12 @@ func loadKaigo(w *world, now time.Time) {
 		{west, "us-west-2", KaigoDRRedisSecret, `{"endpoint":""}`},
 	} {
 		n := w.next()
+		env := "prod"
+		if s.region == "us-west-2" {
+			env = "dr"
+		}
 		s.rs.Secrets[s.name] = &secret{Name: s.name, ARN: arn("secretsmanager", s.region, fmt.Sprintf("secret:%s-%06X", s.name, 0xA1B2C0+n)),
+			Tags:    []tag{{Key: "Environment", Value: env}},
 			Created: created, Changed: created, Versions: []*secretVersion{{
 				ID: fmt.Sprintf("00000000-0000-4000-a000-%012d", n), Value: s.value, Created: created, Stages: []string{"AWSCURRENT"}}}}
 	}

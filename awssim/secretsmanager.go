@@ -14,6 +14,7 @@ type secret struct {
 	Created     time.Time        `json:"created"`
 	Changed     time.Time        `json:"changed"`
 	Versions    []*secretVersion `json:"versions"`
+	Tags        []tag            `json:"tags,omitempty"`
 }
 
 type secretVersion struct {
@@ -174,8 +175,18 @@ func smDescribe(c *call) (any, error) {
 			stages[v.ID] = v.Stages
 		}
 	}
-	return map[string]any{"ARN": s.ARN, "Name": s.Name, "Description": s.Description,
-		"CreatedDate": epoch(s.Created), "LastChangedDate": epoch(s.Changed), "VersionIdsToStages": stages}, nil
+	out := map[string]any{"ARN": s.ARN, "Name": s.Name, "Description": s.Description,
+		"CreatedDate": epoch(s.Created), "LastChangedDate": epoch(s.Changed), "VersionIdsToStages": stages}
+	// DescribeSecret is where Secrets Manager returns a secret's tags (API reference,
+	// DescribeSecretResponse Tags).
+	if len(s.Tags) > 0 {
+		tags := make([]map[string]string, len(s.Tags))
+		for i, t := range s.Tags {
+			tags[i] = map[string]string{"Key": t.Key, "Value": t.Value}
+		}
+		out["Tags"] = tags
+	}
+	return out, nil
 }
 
 // smUpdateStage moves or removes a staging label with Secrets Manager's rules: a label is on
