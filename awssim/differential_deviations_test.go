@@ -6,6 +6,13 @@ import "strings"
 // reads "<step>: <what>: awssim <x>, moto <y>" (or "..., AWS <y>" for the awssim-only checks);
 // Match is a regular expression over it and Ops the operations it may appear in.
 //
+// What moto lacks altogether is not a difference but a gap, named in diffOps: AWS Health
+// (DescribeEvents), AWS Backup's recovery points and restore jobs
+// (ListRecoveryPointsByBackupVault, StartRestoreJob, DescribeRestoreJob) and Route 53's
+// TestDNSAnswer are held to the AWS documentation by awssim-only checks (simCheck); and moto
+// has no rpcv2Cbor, the Go SDK's CloudWatch protocol, so CloudWatch steps go to both in
+// awsQuery and awsJson1_0, and awssim's rpcv2Cbor answers must equal its awsJson1_0 ones.
+//
 // "API model" below is the service's published Smithy/JSON model (botocore's
 // service-2.json, from which every AWS SDK is generated): the error codes and HTTP statuses
 // there are the ones the service sends.

@@ -20,8 +20,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/document"
@@ -100,15 +98,11 @@ func (d *diffRun) advance(dur time.Duration) {
 // retries, so the status seen is the one the request got.
 func (d *diffRun) cfg(region string) aws.Config {
 	c := awsConfig(d.endpoint, region)
-	// Only a request that got no answer is sent again (moto's server may close an idle
-	// connection just as the client reuses it), so the status seen is the request's own.
-	c.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 3
-			o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
-			o.RateLimiter = ratelimit.None
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
-		})
+	c.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	if d.moto() {
+		// moto's server can drop a kept-alive connection under a request; one connection per
+		// request avoids that without retries, which could send a create twice.
+		c.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	}
 	c.APIOptions = append(c.APIOptions, func(st *middleware.Stack) error {
 		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("diffStatus",
