@@ -243,7 +243,7 @@ func (d *decoder) dns(k, n *yaml.Node, field string) {
 			return
 		}
 		if dnsNameRule.id.MatchString(raw) {
-			d.Add(v.Line, f, "%q is a hosted zone id: want the zone's name (example.com), which kirikae looks the id up by at run time", raw)
+			d.Add(v.Line, f, "%q is a hosted zone id: want the zone's domain name, such as example.com; kirikae finds the id by name at run time", raw)
 			return
 		}
 		// DNS names are the same in any case and with or without the final dot.

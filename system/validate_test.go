@@ -179,7 +179,7 @@ func TestRefusals(t *testing.T) {
 		{name: "seed's placeholder id", old: "web: shop-west-web,", new: "web: sg-dr-rds-xxxxx,",
 			at: "sg-dr-rds-xxxxx", field: "spec.regions.secondary.network.securityGroups.web", msg: "a security group's name cannot start with sg-"},
 		{name: "hosted zone id", old: "zone: shop.example.com", new: "zone: Z1234567890ABC",
-			at: "zone:", field: "spec.dns.zone", msg: `"Z1234567890ABC" is a hosted zone id: want the zone's name`},
+			at: "zone:", field: "spec.dns.zone", msg: `"Z1234567890ABC" is a hosted zone id: want the zone's domain name`},
 		{name: "ALB DNS name", old: "loadBalancer: {name: shop-west}", new: "loadBalancer: {name: shop-west-123.us-west-2.elb.amazonaws.com}",
 			at: "loadBalancer: {name: shop-west-123", field: "spec.regions.secondary.loadBalancer.name", msg: "is a DNS name: want the load balancer name"},
 		{name: "topic ARN", old: "topics: {alerts: shop-west-alerts}", new: "topics: {alerts: \"arn:aws:sns:us-west-2:111122223333:shop-west-alerts\"}",
