@@ -456,14 +456,18 @@ func TestMotoDifferential(t *testing.T) {
 				for _, o := range sim.obs {
 					t.Logf("step %-60s %-38s HTTP %d", o.label, o.outcome, o.status)
 				}
+				for _, o := range sim.cbor {
+					t.Logf("step %-60s %-38s HTTP %d", strings.TrimSuffix(o.label, " (awsJson1_0)")+" (rpcv2Cbor, awssim only)", o.outcome, o.status)
+				}
 				steps = len(sim.obs)
 			}
-			explained, pending := report(t, op.name(), lines, matched)
+			explained, pending, unexplained := report(t, op.name(), lines, matched)
 			what := fmt.Sprintf("%2d steps against moto", steps)
 			if op.MotoLacks != "" {
 				what = fmt.Sprintf("%2d awssim-only checks (%s)", steps, op.MotoLacks)
 			}
-			summary = append(summary, fmt.Sprintf("%-50s %s; %d moto deviations, %d pending awssim bugs", op.name(), what, explained, pending))
+			summary = append(summary, fmt.Sprintf("%-50s %s; %d moto deviations, %d pending awssim bugs, %d unexplained",
+				op.name(), what, explained, pending, unexplained))
 		})
 	}
 	// An entry that explains nothing any more must go: the lists are the suite's claims.
@@ -488,7 +492,7 @@ func TestMotoDifferential(t *testing.T) {
 // report explains each difference: a moto deviation is logged; a pending awssim bug fails,
 // named; anything else fails as unexplained. Lines that differ only in their step label are
 // reported once, with the labels.
-func report(t *testing.T, op string, lines []string, matched map[*deviation]bool) (explained, pending int) {
+func report(t *testing.T, op string, lines []string, matched map[*deviation]bool) (explained, pending, unexplained int) {
 	t.Helper()
 	type group struct {
 		labels []string
@@ -522,6 +526,7 @@ func report(t *testing.T, op string, lines []string, matched map[*deviation]bool
 		where := "[" + strings.Join(g.labels, "; ") + "]"
 		switch {
 		case g.why == nil:
+			unexplained++
 			t.Errorf("unexplained difference: %s %s", what, where)
 		case g.why.pending:
 			pending++
@@ -531,7 +536,7 @@ func report(t *testing.T, op string, lines []string, matched map[*deviation]bool
 			t.Logf("moto deviation %q: %s %s", g.why.dev.Name, what, where)
 		}
 	}
-	return explained, pending
+	return explained, pending, unexplained
 }
 
 var countRE = regexp.MustCompile(`×[0-9]+`)
