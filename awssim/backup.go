@@ -1,7 +1,11 @@
 package awssim
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"sort"
+	"strconv"
 	"time"
 )
 
@@ -14,6 +18,9 @@ type recoveryPt struct {
 	SourceARN  string    `json:"sourceARN"`
 	SizeBytes  int64     `json:"sizeBytes"`
 	FileSystem string    `json:"fileSystem"`
+	// Tags are the backed-up resource's tags when the backup was taken, which a restore
+	// with CopySourceTagsToRestoredResource gives the restored resource.
+	Tags []tag `json:"tags,omitempty"`
 }
 
 type restoreJob struct {
@@ -37,17 +44,49 @@ var backupRoutes = []route{
 
 func vaultARN(region, name string) string { return arn("backup", region, "backup-vault:"+name) }
 
+// backupListPoints pages with maxResults (1 to 1000; everything without it) and nextToken
+// and takes every filter ListRecoveryPointsByBackupVault documents: resourceType,
+// resourceArn, createdBefore, createdAfter, backupPlanId and parentRecoveryPointArn (API
+// reference). awssim's recovery points were copied into the vault, so none has a backup
+// plan or a parent: those two filters match nothing.
 func backupListPoints(c *call, p map[string]string) (any, error) {
+	q := c.r.URL.Query()
+	pg, err := parsePage(q.Get("maxResults"), q.Get("nextToken"), pageLimits{min: 1, max: 1000},
+		func(v string) error {
+			return badRequest("InvalidParameterValueException", "maxResults must be between 1 and 1000, not %s.", v)
+		},
+		func(v string) error {
+			return badRequest("InvalidParameterValueException", "nextToken %q is not valid.", v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	var before, after time.Time
+	for name, t := range map[string]*time.Time{"createdBefore": &before, "createdAfter": &after} {
+		if v := q.Get(name); v != "" {
+			if *t, err = parseQueryTime(v); err != nil {
+				return nil, badRequest("InvalidParameterValueException", "%s %q is not a timestamp.", name, v)
+			}
+		}
+	}
 	pts, ok := c.rs().Vaults[p["name"]]
 	if !ok {
 		return nil, notFound("ResourceNotFoundException", "Backup vault %s does not exist.", p["name"])
 	}
-	typ := c.r.URL.Query().Get("resourceType")
-	out := []any{}
+	typ, resARN := q.Get("resourceType"), q.Get("resourceArn")
+	none := q.Get("backupPlanId") != "" || q.Get("parentRecoveryPointArn") != ""
+	var rows []*recoveryPt
 	for _, rp := range pts {
-		if typ != "" && rp.Type != typ {
+		if none || typ != "" && rp.Type != typ || resARN != "" && rp.Resource != resARN ||
+			!before.IsZero() && !rp.Created.Before(before) || !after.IsZero() && !rp.Created.After(after) {
 			continue
 		}
+		rows = append(rows, rp)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ARN < rows[j].ARN })
+	page, next := pageOf(rows, func(rp *recoveryPt) string { return rp.ARN }, pg)
+	out := []any{}
+	for _, rp := range page {
 		out = append(out, map[string]any{
 			"RecoveryPointArn": rp.ARN, "BackupVaultName": rp.Vault, "BackupVaultArn": vaultARN(c.region, rp.Vault),
 			"ResourceArn": rp.Resource, "ResourceType": rp.Type, "CreationDate": epoch(rp.Created),
@@ -56,7 +95,24 @@ func backupListPoints(c *call, p map[string]string) (any, error) {
 			"IamRoleArn": "arn:aws:iam::" + AccountID + ":role/AWSBackupDefaultServiceRole",
 		})
 	}
-	return map[string]any{"RecoveryPoints": out}, nil
+	res := map[string]any{"RecoveryPoints": out}
+	if next != "" {
+		res["NextToken"] = next
+	}
+	return res, nil
+}
+
+// parseQueryTime reads a timestamp of a query string: ISO 8601, as the SDKs and the AWS CLI
+// send it, or epoch seconds.
+func parseQueryTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("timestamp %q: %w", v, err)
+	}
+	return time.UnixMilli(int64(f * 1000)).UTC(), nil
 }
 
 func (c *call) findPoint(pointARN string) *recoveryPt {
@@ -72,11 +128,12 @@ func (c *call) findPoint(pointARN string) *recoveryPt {
 
 func backupStartRestore(c *call, _ map[string]string) (any, error) {
 	var in struct {
-		RecoveryPointArn string
-		Metadata         map[string]string
-		IamRoleArn       string
-		IdempotencyToken string
-		ResourceType     string
+		RecoveryPointArn                 string
+		Metadata                         map[string]string
+		IamRoleArn                       string
+		IdempotencyToken                 string
+		ResourceType                     string
+		CopySourceTagsToRestoredResource bool
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
@@ -110,7 +167,14 @@ func backupStartRestore(c *call, _ map[string]string) (any, error) {
 	j.Status.then(c.now, d, []string{"PENDING", "RUNNING", "COMPLETED"}, []float64{0.1})
 	c.rs().RestoreJobs[j.ID] = j
 	if _, ok := c.rs().FileSystems[fsID]; !ok {
-		fs := &fileSystem{ID: fsID, Name: "kaigo-subsys-restored", Token: j.ID, Created: c.now}
+		// A new file system takes the metadata's CreationToken, and the tags of the backup
+		// only with CopySourceTagsToRestoredResource ("tags included in the backup will be
+		// copied to the restored resource", API reference); otherwise it has none, and so
+		// no Name.
+		fs := &fileSystem{ID: fsID, Token: cmp.Or(in.Metadata["CreationToken"], j.ID), Created: c.now, Tags: []tag{}}
+		if in.CopySourceTagsToRestoredResource {
+			fs.Tags = slices.Clone(rp.Tags)
+		}
 		fs.Status.then(c.now, d, []string{"creating", "available"}, nil)
 		c.rs().FileSystems[fsID] = fs
 	}

@@ -8,10 +8,19 @@ import (
 
 type fileSystem struct {
 	ID      string    `json:"id"`
-	Name    string    `json:"name"`
+	Name    string    `json:"name"` // the Name tag of a state file written before Tags
 	Token   string    `json:"token"`
 	Created time.Time `json:"created"`
 	Status  timeline  `json:"status"`
+	Tags    []tag     `json:"tags,omitempty"`
+}
+
+// tags are the file system's tags; its Name is the Name tag's value, as on EFS.
+func (fs *fileSystem) tags() []tag {
+	if fs.Tags == nil && fs.Name != "" {
+		return []tag{{Key: "Name", Value: fs.Name}}
+	}
+	return fs.Tags
 }
 
 // efsRoutes are the EFS operations (restJson1).
@@ -38,29 +47,63 @@ func efsDelete(c *call, p map[string]string) (any, error) {
 	return restOut{status: http.StatusNoContent}, nil
 }
 
+// efsDescribe pages with MaxItems (at least 1; 100 without it) and Marker, answering
+// NextMarker (API reference, DescribeFileSystems), and returns each file system's tags,
+// its Name being the Name tag's value.
 func efsDescribe(c *call, _ map[string]string) (any, error) {
 	q := c.r.URL.Query()
+	pg, err := parsePage(q.Get("MaxItems"), q.Get("Marker"), pageLimits{min: 1, def: 100},
+		func(v string) error {
+			return badRequest("BadRequest", "MaxItems must be an integer of at least 1, not %q.", v)
+		},
+		func(v string) error { return badRequest("BadRequest", "Marker %q is not valid.", v) })
+	if err != nil {
+		return nil, err
+	}
 	id, token := q.Get("FileSystemId"), q.Get("CreationToken")
-	out := []any{}
+	var rows []*fileSystem
 	for _, k := range sortedKeys(c.rs().FileSystems) {
 		fs := c.rs().FileSystems[k]
 		st := fs.Status.at(c.now)
 		if st == "" || id != "" && fs.ID != id && !strings.HasSuffix(id, "/"+fs.ID) || token != "" && fs.Token != token {
 			continue
 		}
-		out = append(out, map[string]any{
-			"OwnerId": AccountID, "CreationToken": fs.Token, "FileSystemId": fs.ID,
-			"FileSystemArn": arn("elasticfilesystem", c.region, "file-system/"+fs.ID), "CreationTime": epoch(fs.Created),
-			"LifeCycleState": st, "Name": fs.Name, "NumberOfMountTargets": 0,
-			"SizeInBytes":     map[string]any{"Value": 1 << 30, "Timestamp": epoch(c.now)},
-			"PerformanceMode": "generalPurpose", "Encrypted": true, "ThroughputMode": "bursting",
-			"Tags": []any{map[string]string{"Key": "Name", "Value": fs.Name}},
-		})
+		rows = append(rows, fs)
 	}
-	if id != "" && len(out) == 0 {
+	if id != "" && len(rows) == 0 {
 		return nil, efsNotFound(id)
 	}
-	return map[string]any{"FileSystems": out}, nil
+	page, next := pageOf(rows, func(fs *fileSystem) string { return fs.ID }, pg)
+	out := []any{}
+	for _, fs := range page {
+		tags, name := []map[string]string{}, ""
+		for _, t := range fs.tags() {
+			tags = append(tags, map[string]string{"Key": t.Key, "Value": t.Value})
+			if t.Key == "Name" {
+				name = t.Value
+			}
+		}
+		d := map[string]any{
+			"OwnerId": AccountID, "CreationToken": fs.Token, "FileSystemId": fs.ID,
+			"FileSystemArn": arn("elasticfilesystem", c.region, "file-system/"+fs.ID), "CreationTime": epoch(fs.Created),
+			"LifeCycleState": fs.Status.at(c.now), "NumberOfMountTargets": 0,
+			"SizeInBytes":     map[string]any{"Value": 1 << 30, "Timestamp": epoch(c.now)},
+			"PerformanceMode": "generalPurpose", "Encrypted": true, "ThroughputMode": "bursting",
+			"Tags": tags,
+		}
+		if name != "" {
+			d["Name"] = name
+		}
+		out = append(out, d)
+	}
+	res := map[string]any{"FileSystems": out}
+	if m := q.Get("Marker"); m != "" {
+		res["Marker"] = m
+	}
+	if next != "" {
+		res["NextMarker"] = next
+	}
+	return res, nil
 }
 
 func efsNotFound(id string) error {

@@ -167,8 +167,9 @@ func loadKaigo(w *world, now time.Time) {
 
 	// EFS in production, and its daily AWS Backup copies (04:00 JST) in the DR vault.
 	prodFS := "fs-0a10000000000e001"
+	prodFSTags := []tag{{Key: "Name", Value: "kaigo-subsys-prod-efs"}, {Key: "Environment", Value: "prod"}}
 	east.FileSystems[prodFS] = &fileSystem{ID: prodFS, Name: "kaigo-subsys-prod-efs", Token: "kaigo-subsys-prod-efs",
-		Created: created, Status: fixed("available", created)}
+		Created: created, Status: fixed("available", created), Tags: prodFSTags}
 	east.Vaults["kaigo-subsys-prod-backup-vault"] = nil
 	west.Vaults[KaigoDRVault] = nil
 	for d := 0; d < 7; d++ {
@@ -177,7 +178,8 @@ func loadKaigo(w *world, now time.Time) {
 		west.Vaults[KaigoDRVault] = append(west.Vaults[KaigoDRVault], &recoveryPt{
 			ARN: arn("backup", "us-west-2", fmt.Sprintf("recovery-point:%08x-0000-4000-8000-%012x", n, n)), Vault: KaigoDRVault,
 			Resource: arn("elasticfilesystem", "us-east-1", "file-system/"+prodFS), Type: "EFS", Created: at,
-			SourceARN: vaultARN("us-east-1", "kaigo-subsys-prod-backup-vault"), SizeBytes: 5 << 30, FileSystem: prodFS})
+			SourceARN: vaultARN("us-east-1", "kaigo-subsys-prod-backup-vault"), SizeBytes: 5 << 30, FileSystem: prodFS,
+			Tags: prodFSTags})
 	}
 
 	// Load balancers, target groups and ECS. Production runs 2 tasks; DR has 0.
