@@ -48,6 +48,9 @@
 // copies daily yet promises a 1 h RPO, and readiness checks must be able to see that gap.
 // As on RDS, each copy's SnapshotCreateTime is when it was copied (40 minutes after the
 // snapshot); OriginalSnapshotCreateTime and SnapshotDatabaseTime give its data's time.
+// Each region also has its default VPC (a default subnet per availability zone, six in
+// us-east-1 and four in us-west-2, its default security group and main route table), as
+// every account has; the seed does not use it.
 // Hosted zone Z1234567890ABC holds api.kaigo-subsys.example.com as an alias to the prod ALB;
 // the private zone Z0987654321DEF (kaigo-subsys.internal., on the prod VPC) only its NS and SOA.
 // "kaigo-outage" adds an open AWS_EC2_OPERATIONAL_ISSUE Health event for us-east-1.
@@ -57,10 +60,38 @@
 // CopyDBSnapshot gives the copy its own SnapshotCreateTime and keeps the source's
 // OriginalSnapshotCreateTime and SnapshotDatabaseTime, as RDS does, so a fresh copy of old
 // data looks fresh to anyone who reads the wrong field. Tags given on create are kept as
-// AWS keeps them: RDS instances (RestoreDBInstanceFromDBSnapshot, ...ToPointInTime) and
-// snapshots (CreateDBSnapshot, CopyDBSnapshot with Tags or CopyTags) return them in TagList
-// and from ListTagsForResource by ARN; ElastiCache replication groups return them from
-// ListTagsForResource only, since DescribeReplicationGroups has no tags on AWS either.
+// AWS keeps them, and returned only where AWS returns them: RDS instances
+// (RestoreDBInstanceFromDBSnapshot, ...ToPointInTime) and snapshots (CreateDBSnapshot,
+// CopyDBSnapshot with Tags or CopyTags) in TagList and from ListTagsForResource by ARN;
+// ElastiCache replication groups from ListTagsForResource only, since
+// DescribeReplicationGroups has no tags on AWS either; ECS task definitions
+// (RegisterTaskDefinition) in its answer, from DescribeTaskDefinition with include TAGS and
+// from ListTagsForResource. A Backup StartRestoreJob with CopySourceTagsToRestoredResource
+// gives the restored EFS file system the backup's tags (and so its Name); without it the
+// file system has none. The fixture's load balancers, target groups, ECS clusters and
+// services, secrets and production file system carry Name and Environment tags, returned by
+// ELBv2 DescribeTags, ECS include TAGS and ListTagsForResource, DescribeSecret and
+// DescribeFileSystems.
+//
+// # Filters and pages
+//
+// Every filter AWS documents for the Describe calls awssim implements filters, with the
+// service's own matching: RDS DescribeDBInstances (db-cluster-id, db-instance-id,
+// dbi-resource-id, domain, engine) and DescribeDBSnapshots (db-instance-id, db-snapshot-id,
+// dbi-resource-id, snapshot-type, engine) by exact value, identifiers or ARNs; EC2
+// DescribeVpcs, DescribeSubnets, DescribeSecurityGroups and DescribeRouteTables by every
+// filter of their API reference, tag:<key> and tag-key included, with * and ? wildcards.
+// A filter on an attribute awssim does not model (IPv6, Outposts, peering, inbound rules)
+// matches nothing. An unknown filter name is refused before anything is read, in the
+// service's words: RDS InvalidParameterValue "Unrecognized filter name: bogus" (also for
+// the operations whose Filters RDS does not support), EC2 InvalidParameterValue "The filter
+// 'bogus' is invalid". Listings page as on AWS, within AWS's ranges: RDS and ElastiCache
+// MaxRecords (20-100) and Marker, EC2 MaxResults (5-1000, 5-100 for route tables) and
+// NextToken, ELBv2 PageSize (1-400) and Marker/NextMarker, Backup
+// ListRecoveryPointsByBackupVault maxResults (1-1000) and nextToken, EFS DescribeFileSystems
+// MaxItems and Marker/NextMarker. A size out of range or a marker awssim did not issue is a
+// 400 naming the parameter. Markers hold the key of the last item returned, so a walk over
+// every page sees each item once even when items come and go in between.
 //
 // # Control API
 //
@@ -83,8 +114,16 @@
 //
 // # Where awssim knowingly differs from AWS
 //
-//   - ElastiCache replication groups report a ConfigurationEndpoint even with cluster mode
-//     disabled, because the seed runbook reads it; NodeGroups[0].PrimaryEndpoint is there too.
+//   - ElastiCache cluster mode is enabled by ClusterMode enabled or a parameter group name
+//     ending ".cluster.on" (AWS's default cluster-enabled groups); custom parameter groups
+//     are not modelled, and ClusterMode compatible is refused. As on AWS, a
+//     cluster-mode-disabled group has NodeGroups[0].PrimaryEndpoint and ReaderEndpoint and no
+//     ConfigurationEndpoint (the seed runbook's read of ConfigurationEndpoint gets None there
+//     too); a cluster-mode-enabled one has only the ConfigurationEndpoint.
+//   - The kaigo VPCs have no default security group or main route table of their own (the
+//     default VPC has both). EC2's wording for a MaxResults above the maximum is awssim's.
+//   - ECS ListServices, ListTasks, ListTaskDefinitions and Secrets Manager ListSecrets are not
+//     implemented, so they do not page either.
 //   - Route 53 checks an alias target against its HostedZoneId as AWS does when the target is
 //     a simulated ALB (whose zone is its CanonicalHostedZoneId) or a record of a simulated
 //     hosted zone; a target of a service awssim does not simulate (CloudFront, S3 websites,
@@ -97,10 +136,12 @@
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.
 //   - DeleteFileSystem removes the file system at once (AWS shows it "deleting" for a few
 //     seconds), and there are no mount targets, so FileSystemInUse never happens.
-//   - Tags can only be set on create: AddTagsToResource and RemoveTagsFromResource are not
-//     implemented, ListTagsForResource answers only for DB instances, DB snapshots and
-//     replication groups (other ARNs get InvalidParameterValue), and CopyTagsToSnapshot is
-//     not modelled, so the final snapshot of a DeleteDBInstance carries no tags.
+//   - Tags can only be set on create: AddTagsToResource, RemoveTagsFromResource and the
+//     other services' TagResource calls are not implemented. RDS ListTagsForResource answers
+//     for DB instances and DB snapshots, ElastiCache's for replication groups (other ARNs get
+//     InvalidParameterValue), ECS's for clusters, services and task definitions; EFS has no
+//     ListTagsForResource. CopyTagsToSnapshot is not modelled, so the final snapshot of a
+//     DeleteDBInstance carries no tags.
 //   - SnapshotDatabaseTime always equals OriginalSnapshotCreateTime: no transaction lag
 //     (a read replica's) is modelled.
 //   - The fixture's daily copies in us-west-2 keep the automated snapshots' "rds:" ids and
