@@ -193,13 +193,6 @@ func runSystemValidate(out io.Writer, output string, files []string) error {
 	return nil
 }
 
-// resourceKinds is the order the summary lists kinds in: the order Region.Resources uses.
-var resourceKinds = []string{system.KindVPC, system.KindSecurityGroup, system.KindDBInstance, system.KindDBSubnetGroup,
-	system.KindDBParameterGroup, system.KindDBOptionGroup, system.KindKMSKey, system.KindCacheReplicationGroup,
-	system.KindCacheSubnetGroup, system.KindBackupVault, system.KindFileSystem, system.KindIAMRole, system.KindSecret,
-	system.KindLoadBalancer, system.KindECSCluster, system.KindECSService, system.KindTaskFamily, system.KindTargetGroup,
-	system.KindSNSTopic, system.KindS3Bucket}
-
 func writeSystemResult(out io.Writer, r systemFileResult) error {
 	if !r.Valid {
 		for _, e := range r.Errors {
@@ -226,7 +219,7 @@ func writeSystemResult(out io.Writer, r systemFileResult) error {
 		header = append(header, strings.ToUpper(string(reg.Role))+" "+reg.Region)
 	}
 	var rows [][]string
-	for _, kind := range resourceKinds {
+	for _, kind := range system.Kinds() {
 		row, any := []string{kind}, false
 		for _, reg := range r.Regions {
 			n := reg.Resources[kind]

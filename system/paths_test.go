@@ -113,6 +113,18 @@ func TestRolesAndResources(t *testing.T) {
 	if got := strings.Join(kinds, " "); got != want {
 		t.Errorf("kinds\n%s\nwant\n%s", got, want)
 	}
+	// Resources first lists each kind in the order of Kinds, so a summary by kind reads the same.
+	at := -1
+	for j, k := range kinds {
+		if slices.Contains(kinds[:j], k) {
+			continue
+		}
+		i := slices.Index(system.Kinds(), k)
+		if i < at {
+			t.Errorf("Resources first lists %s after a kind that Kinds puts later", k)
+		}
+		at = i
+	}
 	if paths[1] != "secondary.network.securityGroups.cache" || paths[len(paths)-1] != "secondary.bucket" {
 		t.Errorf("paths %v", paths)
 	}

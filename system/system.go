@@ -36,8 +36,8 @@ const (
 	Secondary Role = awsregion.Secondary
 )
 
-// Roles lists the roles in the order a system file gives them.
-var Roles = []Role{Primary, Secondary}
+// roles lists the roles in the order a system file gives them.
+var roles = []Role{Primary, Secondary}
 
 // Other is the other role of the pair; an unknown role's other is "".
 func (r Role) Other() Role {
@@ -245,6 +245,13 @@ const (
 	KindSNSTopic              = "snsTopic"
 	KindS3Bucket              = "s3Bucket"
 )
+
+// Kinds lists the kinds of resources in the order Resources first lists each.
+func Kinds() []string {
+	return []string{KindVPC, KindSecurityGroup, KindDBInstance, KindDBSubnetGroup, KindDBParameterGroup, KindDBOptionGroup,
+		KindKMSKey, KindCacheReplicationGroup, KindCacheSubnetGroup, KindBackupVault, KindFileSystem, KindIAMRole, KindSecret,
+		KindLoadBalancer, KindECSCluster, KindECSService, KindTaskFamily, KindTargetGroup, KindSNSTopic, KindS3Bucket}
+}
 
 // Resources lists every resource the region names, each once, in a fixed order: the
 // network, the database, the cache, backup, secrets, the load balancer, ECS, topics and

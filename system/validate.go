@@ -176,7 +176,7 @@ func (d *decoder) run(data []byte) *System {
 		{"metadata", true, d.metadata},
 		{"spec", true, d.spec},
 	})
-	if len(d.s.Regions) == len(Roles) {
+	if len(d.s.Regions) == len(roles) {
 		d.check()
 	}
 	d.s.lines = d.lines
@@ -212,7 +212,7 @@ func (d *decoder) spec(k, n *yaml.Node, field string) {
 				{"primary", true, func(k, v *yaml.Node, f string) { byRole[Primary] = d.region(Primary, k, v, f) }},
 				{"secondary", true, func(k, v *yaml.Node, f string) { byRole[Secondary] = d.region(Secondary, k, v, f) }},
 			})
-			for _, role := range Roles {
+			for _, role := range roles {
 				if r := byRole[role]; r != nil {
 					s.Regions = append(s.Regions, r)
 				}
@@ -507,7 +507,7 @@ func (d *decoder) check() {
 		{"ecs.services", func(r *Region) []string { return r.ServiceNames() }},
 		{"topics", func(r *Region) []string { return sortedKeys(r.Topics) }},
 	} {
-		for _, role := range Roles {
+		for _, role := range roles {
 			if d.broken[string(role)+"."+m.path] || d.broken[string(role.Other())+"."+m.path] {
 				continue
 			}
