@@ -41,7 +41,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/kirikae/kirikae/awssim"
@@ -530,8 +529,9 @@ type captured struct {
 }
 
 // captureSDK runs calls with real SDK clients against a simulator of its own and returns
-// every request they sent, in order: the seeds of a corpus. A call may fail with an AWS
-// error (a refused request is as good a seed as a served one), but not before sending.
+// every request they sent, in order: the seeds of a corpus. calls reports each call's error
+// to sent. A call may fail (a refused request is as good a seed as a served one), but not
+// before sending: one that sent nothing (the SDK refused its input) fails the capture.
 func captureSDK(f *testing.F, calls func(ctx context.Context, cfg func(region string) aws.Config, sent func(error))) []captured {
 	f.Helper()
 	sim, err := awssim.New(awssim.Options{Credentials: testCreds, Fixture: "kaigo", Now: newTickClock(time.Minute).Now})
@@ -566,12 +566,17 @@ func captureSDK(f *testing.F, calls func(ctx context.Context, cfg func(region st
 	// (on the client's side; older simulator builds too, and never with a plain
 	// http.Client). The SDK retries that, as it would against AWS; a retry is one more seed.
 	cfg := func(region string) aws.Config { return awsConfig(srv.URL, region) }
+	call, seen := 0, 0
 	calls(ctx, cfg, func(err error) {
 		f.Helper()
-		var ae smithy.APIError
-		if err != nil && !errors.As(err, &ae) {
-			f.Fatalf("seed call failed before an answer: %v", err)
+		call++
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == seen {
+			f.Fatalf("seed call %d sent no request: %v", call, err)
 		}
+		seen = n
 	})
 	mu.Lock()
 	defer mu.Unlock()
