@@ -68,10 +68,11 @@ func indent(s, prefix string) string {
 func newSystemCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "system",
-		Short: "Validate system files, the one description of your system",
-		Long:  "Validate system files offline; no control plane is needed.\n\n" + systemFormatHelp,
+		Short: "Validate, store and show the system file, the one description of your system",
+		Long: "`system validate` checks system files offline; `system apply` stores one in the control plane,\n" +
+			"where plans, readiness and drills read it, and `system show` prints what is stored.\n\n" + systemFormatHelp,
 	}
-	cmd.AddCommand(newSystemValidateCommand())
+	cmd.AddCommand(newSystemValidateCommand(), newSystemApplyCommand(), newSystemShowCommand())
 	return cmd
 }
 

@@ -204,6 +204,9 @@ func (f *FSM) applyInit(index uint64, cmd *kirikaev1.Command, req *kirikaev1.Ini
 	if req.GetPrimary() == req.GetSecondary() {
 		return refuse(kirikaev1.ErrorCode_ERROR_CODE_INVALID_ARGUMENT, "primary and secondary are both %q; they must differ", req.GetPrimary())
 	}
+	if p := f.systemPairProblem(req.GetPrimary(), req.GetSecondary()); p != "" {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_FAILED_PRECONDITION, "%s", p)
+	}
 	f.state.Initialized = true
 	f.setRegion(index, &kirikaev1.RegionState{
 		Primary:         req.GetPrimary(),

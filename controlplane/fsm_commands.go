@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -34,6 +36,13 @@ var commands = map[protoreflect.Name]command{
 		return f.applyRestore(i, c.GetRestoreState())
 	}, audited: func(c *kirikaev1.Command) proto.Message {
 		return c.GetRestoreState().GetState().GetRegion() // the whole state is too large for an audit line
+	}},
+	"apply_system": {method: "system.apply", apply: func(f *FSM, _ uint64, c *kirikaev1.Command) *kirikaev1.CommandResult {
+		return f.applySystem(c, c.GetApplySystem())
+	}, audited: func(c *kirikaev1.Command) proto.Message {
+		a := c.GetApplySystem() // the file itself is in the state; the audit line names it and its digest
+		sum := sha256.Sum256(a.GetYaml())
+		return &kirikaev1.SystemRecord{SourceFile: a.GetFileName(), Digest: hex.EncodeToString(sum[:])}
 	}},
 	"register_member": {method: "cluster.join", apply: func(f *FSM, _ uint64, c *kirikaev1.Command) *kirikaev1.CommandResult {
 		return f.applyRegisterMember(c.GetRegisterMember())

@@ -59,6 +59,8 @@ var policy = map[string]access{
 	kirikaev1.RunService_Control_FullMethodName:        operator,
 	kirikaev1.RunService_RecordTabletop_FullMethodName: operator,
 	kirikaev1.InternalService_ReadIndex_FullMethodName: serverOnly,
+	kirikaev1.SystemService_ApplySystem_FullMethodName: admin,
+	kirikaev1.SystemService_GetSystem_FullMethodName:   viewer,
 }
 
 // actorMetadataKey carries the original caller when one node forwards a call to the leader.

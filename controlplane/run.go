@@ -211,6 +211,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	kirikaev1.RegisterAgentServiceServer(gs, &agentService{s: srv})
 	kirikaev1.RegisterAgentAdminServiceServer(gs, &agentAdminService{s: srv})
 	kirikaev1.RegisterRunServiceServer(gs, &runService{s: srv})
+	kirikaev1.RegisterSystemServiceServer(gs, &systemService{s: srv})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(gs, hs)

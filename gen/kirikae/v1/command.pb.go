@@ -119,6 +119,7 @@ type Command struct {
 	//	*Command_ControlPlaneStep
 	//	*Command_RunReadiness
 	//	*Command_RecordTabletop
+	//	*Command_ApplySystem
 	Payload       isCommand_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -349,6 +350,15 @@ func (x *Command) GetRecordTabletop() *Run {
 	return nil
 }
 
+func (x *Command) GetApplySystem() *ApplySystem {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_ApplySystem); ok {
+			return x.ApplySystem
+		}
+	}
+	return nil
+}
+
 type isCommand_Payload interface {
 	isCommand_Payload()
 }
@@ -421,6 +431,10 @@ type Command_RecordTabletop struct {
 	RecordTabletop *Run `protobuf:"bytes,26,opt,name=record_tabletop,json=recordTabletop,proto3,oneof"`
 }
 
+type Command_ApplySystem struct {
+	ApplySystem *ApplySystem `protobuf:"bytes,27,opt,name=apply_system,json=applySystem,proto3,oneof"`
+}
+
 func (*Command_InitRegion) isCommand_Payload() {}
 
 func (*Command_SetRegion) isCommand_Payload() {}
@@ -454,6 +468,8 @@ func (*Command_ControlPlaneStep) isCommand_Payload() {}
 func (*Command_RunReadiness) isCommand_Payload() {}
 
 func (*Command_RecordTabletop) isCommand_Payload() {}
+
+func (*Command_ApplySystem) isCommand_Payload() {}
 
 // StepDispatched records, before the assignment is sent, which agent runs which attempt
 // under which epoch.
@@ -789,7 +805,10 @@ type CommandResult struct {
 	Region *RegionState `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
 	Run    *Run         `protobuf:"bytes,4,opt,name=run,proto3" json:"run,omitempty"`
 	// run_id names the run the command was about, so a replayed request can answer with it.
-	RunId         string `protobuf:"bytes,5,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	RunId  string        `protobuf:"bytes,5,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	System *SystemRecord `protobuf:"bytes,6,opt,name=system,proto3" json:"system,omitempty"`
+	// changed is false when a command found the state already as it asked.
+	Changed       bool `protobuf:"varint,7,opt,name=changed,proto3" json:"changed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -859,6 +878,83 @@ func (x *CommandResult) GetRunId() string {
 	return ""
 }
 
+func (x *CommandResult) GetSystem() *SystemRecord {
+	if x != nil {
+		return x.System
+	}
+	return nil
+}
+
+func (x *CommandResult) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+// ApplySystem stores a validated system file. The edge parsed it; the state machine parses
+// the canonical form again (deterministically) and checks it against the region pair.
+type ApplySystem struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	FileName string                 `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// yaml is the canonical form (system.Marshal).
+	Yaml           []byte `protobuf:"bytes,2,opt,name=yaml,proto3" json:"yaml,omitempty"`
+	ExpectedDigest string `protobuf:"bytes,3,opt,name=expected_digest,json=expectedDigest,proto3" json:"expected_digest,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ApplySystem) Reset() {
+	*x = ApplySystem{}
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplySystem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplySystem) ProtoMessage() {}
+
+func (x *ApplySystem) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplySystem.ProtoReflect.Descriptor instead.
+func (*ApplySystem) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ApplySystem) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *ApplySystem) GetYaml() []byte {
+	if x != nil {
+		return x.Yaml
+	}
+	return nil
+}
+
+func (x *ApplySystem) GetExpectedDigest() string {
+	if x != nil {
+		return x.ExpectedDigest
+	}
+	return ""
+}
+
 // AppliedRequest remembers the result of a request id, for deduplication. Ids are scoped
 // to the caller and the method: one caller can never answer, or block, another's request.
 type AppliedRequest struct {
@@ -878,7 +974,7 @@ type AppliedRequest struct {
 
 func (x *AppliedRequest) Reset() {
 	*x = AppliedRequest{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -890,7 +986,7 @@ func (x *AppliedRequest) String() string {
 func (*AppliedRequest) ProtoMessage() {}
 
 func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -903,7 +999,7 @@ func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppliedRequest.ProtoReflect.Descriptor instead.
 func (*AppliedRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{6}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AppliedRequest) GetRequestId() string {
@@ -960,7 +1056,7 @@ type MemberAddress struct {
 
 func (x *MemberAddress) Reset() {
 	*x = MemberAddress{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[7]
+	mi := &file_kirikae_v1_command_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1068,7 @@ func (x *MemberAddress) String() string {
 func (*MemberAddress) ProtoMessage() {}
 
 func (x *MemberAddress) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[7]
+	mi := &file_kirikae_v1_command_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1081,7 @@ func (x *MemberAddress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberAddress.ProtoReflect.Descriptor instead.
 func (*MemberAddress) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{7}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MemberAddress) GetId() string {
@@ -1028,14 +1124,16 @@ type State struct {
 	Resources []*Resource `protobuf:"bytes,10,rep,name=resources,proto3" json:"resources,omitempty"`
 	// applied_index is the raft index of the last command applied, so a node restored from
 	// a snapshot knows how far its state reaches before it applies anything new.
-	AppliedIndex  uint64 `protobuf:"varint,11,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	AppliedIndex uint64 `protobuf:"varint,11,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	// system is the user's system file, once applied.
+	System        *SystemRecord `protobuf:"bytes,12,opt,name=system,proto3" json:"system,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *State) Reset() {
 	*x = State{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[8]
+	mi := &file_kirikae_v1_command_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1145,7 @@ func (x *State) String() string {
 func (*State) ProtoMessage() {}
 
 func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[8]
+	mi := &file_kirikae_v1_command_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1158,7 @@ func (x *State) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use State.ProtoReflect.Descriptor instead.
 func (*State) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{8}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *State) GetInitialized() bool {
@@ -1140,12 +1238,20 @@ func (x *State) GetAppliedIndex() uint64 {
 	return 0
 }
 
+func (x *State) GetSystem() *SystemRecord {
+	if x != nil {
+		return x.System
+	}
+	return nil
+}
+
 var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 
 const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"\x18kirikae/v1/command.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\"\xfb\t\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\x1a\x17kirikae/v1/system.proto\"\xb9\n" +
+	"\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -1174,7 +1280,8 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\rstep_progress\x18\x17 \x01(\v2\x18.kirikae.v1.StepProgressH\x00R\fstepProgress\x12L\n" +
 	"\x12control_plane_step\x18\x18 \x01(\v2\x1c.kirikae.v1.ControlPlaneStepH\x00R\x10controlPlaneStep\x12?\n" +
 	"\rrun_readiness\x18\x19 \x01(\v2\x18.kirikae.v1.RunReadinessH\x00R\frunReadiness\x12:\n" +
-	"\x0frecord_tabletop\x18\x1a \x01(\v2\x0f.kirikae.v1.RunH\x00R\x0erecordTabletopB\t\n" +
+	"\x0frecord_tabletop\x18\x1a \x01(\v2\x0f.kirikae.v1.RunH\x00R\x0erecordTabletop\x12<\n" +
+	"\fapply_system\x18\x1b \x01(\v2\x17.kirikae.v1.ApplySystemH\x00R\vapplySystemB\t\n" +
 	"\apayload\"\x8b\x01\n" +
 	"\x0eStepDispatched\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
@@ -1202,13 +1309,19 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x125\n" +
 	"\areports\x18\x02 \x03(\v2\x1b.kirikae.v1.ReadinessReportR\areports\"7\n" +
 	"\fRestoreState\x12'\n" +
-	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\xbb\x01\n" +
+	"\x05state\x18\x01 \x01(\v2\x11.kirikae.v1.StateR\x05state\"\x87\x02\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12)\n" +
 	"\x04code\x18\x02 \x01(\x0e2\x15.kirikae.v1.ErrorCodeR\x04code\x12/\n" +
 	"\x06region\x18\x03 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\x12!\n" +
 	"\x03run\x18\x04 \x01(\v2\x0f.kirikae.v1.RunR\x03run\x12\x15\n" +
-	"\x06run_id\x18\x05 \x01(\tR\x05runId\"\xd1\x01\n" +
+	"\x06run_id\x18\x05 \x01(\tR\x05runId\x120\n" +
+	"\x06system\x18\x06 \x01(\v2\x18.kirikae.v1.SystemRecordR\x06system\x12\x18\n" +
+	"\achanged\x18\a \x01(\bR\achanged\"g\n" +
+	"\vApplySystem\x12\x1b\n" +
+	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x12\n" +
+	"\x04yaml\x18\x02 \x01(\fR\x04yaml\x12'\n" +
+	"\x0fexpected_digest\x18\x03 \x01(\tR\x0eexpectedDigest\"\xd1\x01\n" +
 	"\x0eAppliedRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1d\n" +
@@ -1221,7 +1334,7 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\rMemberAddress\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fgrpc_address\x18\x02 \x01(\tR\vgrpcAddress\x12!\n" +
-	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\x8f\x04\n" +
+	"\fhttp_address\x18\x03 \x01(\tR\vhttpAddress\"\xc1\x04\n" +
 	"\x05State\x12 \n" +
 	"\vinitialized\x18\x01 \x01(\bR\vinitialized\x12/\n" +
 	"\x06region\x18\x02 \x01(\v2\x17.kirikae.v1.RegionStateR\x06region\x122\n" +
@@ -1234,7 +1347,8 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x04runs\x18\t \x03(\v2\x0f.kirikae.v1.RunR\x04runs\x122\n" +
 	"\tresources\x18\n" +
 	" \x03(\v2\x14.kirikae.v1.ResourceR\tresources\x12#\n" +
-	"\rapplied_index\x18\v \x01(\x04R\fappliedIndex*\xc7\x01\n" +
+	"\rapplied_index\x18\v \x01(\x04R\fappliedIndex\x120\n" +
+	"\x06system\x18\f \x01(\v2\x18.kirikae.v1.SystemRecordR\x06system*\xc7\x01\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bERROR_CODE_INVALID_ARGUMENT\x10\x01\x12\"\n" +
@@ -1259,7 +1373,7 @@ func file_kirikae_v1_command_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_command_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_kirikae_v1_command_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: kirikae.v1.ErrorCode
 	(*Command)(nil),             // 1: kirikae.v1.Command
@@ -1268,66 +1382,71 @@ var file_kirikae_v1_command_proto_goTypes = []any{
 	(*RunReadiness)(nil),        // 4: kirikae.v1.RunReadiness
 	(*RestoreState)(nil),        // 5: kirikae.v1.RestoreState
 	(*CommandResult)(nil),       // 6: kirikae.v1.CommandResult
-	(*AppliedRequest)(nil),      // 7: kirikae.v1.AppliedRequest
-	(*MemberAddress)(nil),       // 8: kirikae.v1.MemberAddress
-	(*State)(nil),               // 9: kirikae.v1.State
-	(*InitRegionRequest)(nil),   // 10: kirikae.v1.InitRegionRequest
-	(*SetRegionRequest)(nil),    // 11: kirikae.v1.SetRegionRequest
-	(*JoinClusterRequest)(nil),  // 12: kirikae.v1.JoinClusterRequest
-	(*RemoveMemberRequest)(nil), // 13: kirikae.v1.RemoveMemberRequest
-	(*AgentInfo)(nil),           // 14: kirikae.v1.AgentInfo
-	(*ReadinessReport)(nil),     // 15: kirikae.v1.ReadinessReport
-	(*Run)(nil),                 // 16: kirikae.v1.Run
-	(*StepResult)(nil),          // 17: kirikae.v1.StepResult
-	(*ApproveRequest)(nil),      // 18: kirikae.v1.ApproveRequest
-	(*ConfirmRequest)(nil),      // 19: kirikae.v1.ConfirmRequest
-	(*ControlRequest)(nil),      // 20: kirikae.v1.ControlRequest
-	(*StepProgress)(nil),        // 21: kirikae.v1.StepProgress
-	(StepErrorKind)(0),          // 22: kirikae.v1.StepErrorKind
-	(*RegionState)(nil),         // 23: kirikae.v1.RegionState
-	(*RegionChange)(nil),        // 24: kirikae.v1.RegionChange
-	(*AuditEntry)(nil),          // 25: kirikae.v1.AuditEntry
-	(*Resource)(nil),            // 26: kirikae.v1.Resource
+	(*ApplySystem)(nil),         // 7: kirikae.v1.ApplySystem
+	(*AppliedRequest)(nil),      // 8: kirikae.v1.AppliedRequest
+	(*MemberAddress)(nil),       // 9: kirikae.v1.MemberAddress
+	(*State)(nil),               // 10: kirikae.v1.State
+	(*InitRegionRequest)(nil),   // 11: kirikae.v1.InitRegionRequest
+	(*SetRegionRequest)(nil),    // 12: kirikae.v1.SetRegionRequest
+	(*JoinClusterRequest)(nil),  // 13: kirikae.v1.JoinClusterRequest
+	(*RemoveMemberRequest)(nil), // 14: kirikae.v1.RemoveMemberRequest
+	(*AgentInfo)(nil),           // 15: kirikae.v1.AgentInfo
+	(*ReadinessReport)(nil),     // 16: kirikae.v1.ReadinessReport
+	(*Run)(nil),                 // 17: kirikae.v1.Run
+	(*StepResult)(nil),          // 18: kirikae.v1.StepResult
+	(*ApproveRequest)(nil),      // 19: kirikae.v1.ApproveRequest
+	(*ConfirmRequest)(nil),      // 20: kirikae.v1.ConfirmRequest
+	(*ControlRequest)(nil),      // 21: kirikae.v1.ControlRequest
+	(*StepProgress)(nil),        // 22: kirikae.v1.StepProgress
+	(StepErrorKind)(0),          // 23: kirikae.v1.StepErrorKind
+	(*RegionState)(nil),         // 24: kirikae.v1.RegionState
+	(*SystemRecord)(nil),        // 25: kirikae.v1.SystemRecord
+	(*RegionChange)(nil),        // 26: kirikae.v1.RegionChange
+	(*AuditEntry)(nil),          // 27: kirikae.v1.AuditEntry
+	(*Resource)(nil),            // 28: kirikae.v1.Resource
 }
 var file_kirikae_v1_command_proto_depIdxs = []int32{
-	10, // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
-	11, // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
+	11, // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
+	12, // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
 	5,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
-	12, // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
-	13, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
-	14, // 5: kirikae.v1.Command.register_agent:type_name -> kirikae.v1.AgentInfo
-	15, // 6: kirikae.v1.Command.record_readiness:type_name -> kirikae.v1.ReadinessReport
-	16, // 7: kirikae.v1.Command.create_run:type_name -> kirikae.v1.Run
+	13, // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
+	14, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
+	15, // 5: kirikae.v1.Command.register_agent:type_name -> kirikae.v1.AgentInfo
+	16, // 6: kirikae.v1.Command.record_readiness:type_name -> kirikae.v1.ReadinessReport
+	17, // 7: kirikae.v1.Command.create_run:type_name -> kirikae.v1.Run
 	2,  // 8: kirikae.v1.Command.step_dispatched:type_name -> kirikae.v1.StepDispatched
-	17, // 9: kirikae.v1.Command.step_result:type_name -> kirikae.v1.StepResult
-	18, // 10: kirikae.v1.Command.approve:type_name -> kirikae.v1.ApproveRequest
-	19, // 11: kirikae.v1.Command.confirm:type_name -> kirikae.v1.ConfirmRequest
-	20, // 12: kirikae.v1.Command.control:type_name -> kirikae.v1.ControlRequest
-	21, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
+	18, // 9: kirikae.v1.Command.step_result:type_name -> kirikae.v1.StepResult
+	19, // 10: kirikae.v1.Command.approve:type_name -> kirikae.v1.ApproveRequest
+	20, // 11: kirikae.v1.Command.confirm:type_name -> kirikae.v1.ConfirmRequest
+	21, // 12: kirikae.v1.Command.control:type_name -> kirikae.v1.ControlRequest
+	22, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
 	3,  // 14: kirikae.v1.Command.control_plane_step:type_name -> kirikae.v1.ControlPlaneStep
 	4,  // 15: kirikae.v1.Command.run_readiness:type_name -> kirikae.v1.RunReadiness
-	16, // 16: kirikae.v1.Command.record_tabletop:type_name -> kirikae.v1.Run
-	22, // 17: kirikae.v1.ControlPlaneStep.error_kind:type_name -> kirikae.v1.StepErrorKind
-	15, // 18: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	9,  // 19: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
-	0,  // 20: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
-	23, // 21: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
-	16, // 22: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
-	6,  // 23: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
-	23, // 24: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
-	24, // 25: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
-	25, // 26: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
-	7,  // 27: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
-	8,  // 28: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
-	14, // 29: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
-	15, // 30: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
-	16, // 31: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
-	26, // 32: kirikae.v1.State.resources:type_name -> kirikae.v1.Resource
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	17, // 16: kirikae.v1.Command.record_tabletop:type_name -> kirikae.v1.Run
+	7,  // 17: kirikae.v1.Command.apply_system:type_name -> kirikae.v1.ApplySystem
+	23, // 18: kirikae.v1.ControlPlaneStep.error_kind:type_name -> kirikae.v1.StepErrorKind
+	16, // 19: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	10, // 20: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
+	0,  // 21: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
+	24, // 22: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
+	17, // 23: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
+	25, // 24: kirikae.v1.CommandResult.system:type_name -> kirikae.v1.SystemRecord
+	6,  // 25: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
+	24, // 26: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
+	26, // 27: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
+	27, // 28: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
+	8,  // 29: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
+	9,  // 30: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
+	15, // 31: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
+	16, // 32: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
+	17, // 33: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
+	28, // 34: kirikae.v1.State.resources:type_name -> kirikae.v1.Resource
+	25, // 35: kirikae.v1.State.system:type_name -> kirikae.v1.SystemRecord
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }
@@ -1340,6 +1459,7 @@ func file_kirikae_v1_command_proto_init() {
 	file_kirikae_v1_cluster_proto_init()
 	file_kirikae_v1_region_proto_init()
 	file_kirikae_v1_run_proto_init()
+	file_kirikae_v1_system_proto_init()
 	file_kirikae_v1_command_proto_msgTypes[0].OneofWrappers = []any{
 		(*Command_InitRegion)(nil),
 		(*Command_SetRegion)(nil),
@@ -1358,6 +1478,7 @@ func file_kirikae_v1_command_proto_init() {
 		(*Command_ControlPlaneStep)(nil),
 		(*Command_RunReadiness)(nil),
 		(*Command_RecordTabletop)(nil),
+		(*Command_ApplySystem)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1365,7 +1486,7 @@ func file_kirikae_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_command_proto_rawDesc), len(file_kirikae_v1_command_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
