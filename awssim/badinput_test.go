@@ -123,6 +123,10 @@ func TestBadInputGetsAWSErrors(t *testing.T) {
 			body: `{"AlarmName":"n","ComparisonOperator":"GreaterThanThreshold","EvaluationPeriods":1,"Threshold":1e400}`}, 400, []string{`"__type":"ValidationError"`}},
 		{rawReq{name: "cloudwatch cbor: NaN threshold", service: "monitoring", path: "/service/GraniteServiceVersion20100801/operation/PutMetricAlarm", headers: cborHeader,
 			body: "\xa4iAlarmNameanrComparisonOperatortGreaterThanThresholdqEvaluationPeriods\x01iThreshold\xf9\x7e\x00"}, 400, []string{"ValidationError", "Threshold"}},
+		// awsJson1_0 by its Content-Type: without X-Amz-Target (or a blank one, which Go's
+		// server reads as empty) the error is JSON's, not awsQuery's MissingAction in XML.
+		{rawReq{name: "cloudwatch json: no target", service: "monitoring", headers: map[string]string{"Content-Type": "application/x-amz-json-1.0"},
+			body: `{}`}, 400, []string{`"__type":"UnknownOperationException"`}},
 		{rawReq{name: "unsigned, no hints", body: "Action=DescribeDBInstances"}, 403, []string{"<Code>MissingAuthenticationToken</Code>"}},
 		{rawReq{name: "region not simulated", service: "rds", region: "eu-west-9", body: "Action=DescribeDBInstances"}, 400, []string{"InvalidClientTokenId"}},
 		{rawReq{name: "s3 unsupported", service: "s3", method: "GET", path: "/kaigo-subsys-prod-backups?acl"}, 400, []string{"<Error><Code>NotImplemented</Code>"}},

@@ -295,11 +295,14 @@ func cloudwatchProtocol() protocol {
 	cb := cborProtocol(cloudwatchOps)
 	js := cloudwatchJSON()
 	q := queryProtocol(cloudwatchQueryOps, "http://monitoring.amazonaws.com/doc/2010-08-01/")
+	// A client names its protocol by headers: rpcv2Cbor by Smithy-Protocol (and its
+	// /operation/ path), awsJson1_0 by X-Amz-Target or its Content-Type, so a JSON request
+	// with a blank or missing target still gets a JSON error; anything else is a form.
 	pick := func(c *call) protocol {
 		switch {
 		case c.r.Header.Get("Smithy-Protocol") != "" || strings.Contains(c.r.URL.Path, "/operation/"):
 			return cb
-		case c.r.Header.Get("X-Amz-Target") != "":
+		case c.r.Header.Get("X-Amz-Target") != "" || strings.HasPrefix(c.r.Header.Get("Content-Type"), "application/x-amz-json-1.0"):
 			return js
 		}
 		return q
