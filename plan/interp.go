@@ -25,13 +25,21 @@ type Context struct {
 	Params  map[string]string
 	Outputs map[string]map[string]any // step id -> output name -> value
 	Run     RunVars
+	// System answers ${system.PATH}; nil when the run has no system file.
+	System SystemValues
+}
+
+// SystemValues is the user's system as plans read it: *system.System implements it. The
+// path is what follows "system." in a reference, e.g. secondary.loadBalancer.name.
+type SystemValues interface {
+	Lookup(path string) (string, error)
 }
 
 // ref is one parsed ${...} reference.
 type ref struct {
 	raw  string // the text between ${ and }
-	kind string // params, steps, run, region
-	name string // param name, step id, run or region var
+	kind string // params, steps, run, region, system
+	name string // param name, step id, run or region var, system path
 	out  string // output name for steps
 	path []string
 }
@@ -113,8 +121,13 @@ func parseRef(raw string) (*ref, error) {
 			return nil, fmt.Errorf("bad reference ${%s}: want ${region.primary|secondary|failed|target}", raw)
 		}
 		r.name = parts[1]
+	case "system":
+		if len(parts) < 2 {
+			return nil, fmt.Errorf("bad reference ${%s}: want ${system.PATH}, e.g. ${system.secondary.loadBalancer.name}", raw)
+		}
+		r.name = strings.Join(parts[1:], ".")
 	default:
-		return nil, fmt.Errorf("unknown reference ${%s}: want params, steps, run or region", raw)
+		return nil, fmt.Errorf("unknown reference ${%s}: want params, steps, run, region or system", raw)
 	}
 	return r, nil
 }
@@ -228,6 +241,15 @@ func interpolateString(s string, ctx Context) (any, error) {
 
 func resolve(r *ref, ctx Context) (any, error) {
 	switch r.kind {
+	case "system":
+		if ctx.System == nil {
+			return nil, fmt.Errorf("%w: ${%s}: no system file: store one with `kirikae system apply FILE`", ErrReference, r.raw)
+		}
+		v, err := ctx.System.Lookup(r.name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: ${%s}: %w", ErrReference, r.raw, err)
+		}
+		return v, nil
 	case "params":
 		v, ok := ctx.Params[r.name]
 		if !ok {

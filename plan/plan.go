@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,9 +84,42 @@ type Plan struct {
 	// Source is the exact YAML the plan was parsed from.
 	Source []byte `json:"source,omitempty"`
 
-	byID    map[string]*Step
-	byParam map[string]*Param // nil in a Plan that Parse did not build
-	order   []string          // topological order, ties broken by file order
+	byID       map[string]*Step
+	byParam    map[string]*Param // nil in a Plan that Parse did not build
+	order      []string          // topological order, ties broken by file order
+	systemRefs []SystemRef       // every ${system.…} in the steps' inputs, in file order
+}
+
+// SystemRef is one ${system.PATH} a step reads.
+type SystemRef struct {
+	Path  string `json:"path"`
+	Step  string `json:"step"`
+	Field string `json:"field"`
+	Line  int    `json:"line"`
+}
+
+// SystemRefs returns every ${system.…} the plan's steps read, in file order.
+func (p *Plan) SystemRefs() []SystemRef { return slices.Clone(p.systemRefs) }
+
+// CheckSystem checks every ${system.…} the plan reads against sys, and returns a
+// *ValidationError naming the line and the fix of each that does not resolve. A plan that
+// reads the system needs one: a nil sys is an error for each reference.
+func (p *Plan) CheckSystem(sys SystemValues) error {
+	var errs []FieldError
+	for _, r := range p.systemRefs {
+		if sys == nil {
+			errs = append(errs, FieldError{File: p.File, Line: r.Line, Field: r.Field,
+				Msg: fmt.Sprintf("step %s reads ${system.%s}, but there is no system file: give one (--system FILE) or store one with `kirikae system apply FILE`", r.Step, r.Path)})
+			continue
+		}
+		if _, err := sys.Lookup(r.Path); err != nil {
+			errs = append(errs, FieldError{File: p.File, Line: r.Line, Field: r.Field, Msg: fmt.Sprintf("step %s reads ${system.%s}: %v", r.Step, r.Path, err)})
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &ValidationError{File: p.File, Errors: errs}
 }
 
 // Param is a declared plan parameter. Steps read it as ${params.NAME}.

@@ -846,6 +846,8 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 			if len(segs) == 1 && typ != "" && typ != "string" {
 				v.paramUses = append(v.paramUses, paramUse{param: r.name, typ: typ, field: field, line: n.Line})
 			}
+		case "system":
+			v.p.systemRefs = append(v.p.systemRefs, SystemRef{Path: r.name, Step: s.ID, Field: field, Line: n.Line})
 		case "steps":
 			src := v.p.byID[r.name]
 			switch {
