@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/system"
 )
 
 func init() { register(newPlanCommand) }
@@ -84,33 +85,51 @@ type planFileResult struct {
 
 func newPlanValidateCommand() *cobra.Command {
 	var of planOutputFlag
+	var sysFile string
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check plan files strictly and report every problem with file:line and field",
 		Long: `Check plan files strictly. Every problem in every file is reported, each as
 FILE:LINE: FIELD: MESSAGE, and the command exits 1 if any file is invalid.
 
+A plan that reads the system file (${system.secondary.loadBalancer.name}, ...) is checked
+against the one --system names: a path the system does not have is a problem at its line,
+and so is any ${system.…} when no --system is given.
+
 ` + planFormatHelp,
 		Example: `  kirikae plan validate deploy/plans/*.yaml
+  kirikae plan validate --system deploy/systems/kaigo.yaml deploy/plans/kaigo-failover.yaml
   kirikae plan validate -o json my-plan.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := of.validate(); err != nil {
 				return err
 			}
-			return runPlanValidate(cmd.OutOrStdout(), of.output, args)
+			var sys plan.SystemValues
+			if sysFile != "" {
+				s, err := system.ParseFile(sysFile)
+				if err != nil {
+					return err
+				}
+				sys = s
+			}
+			return runPlanValidate(cmd.OutOrStdout(), of.output, args, sys)
 		},
 	}
 	of.Bind(cmd.Flags())
+	cmd.Flags().StringVar(&sysFile, "system", "", "system file the plans' ${system.…} references are checked against")
 	return cmd
 }
 
-func runPlanValidate(out io.Writer, output string, files []string) error {
+func runPlanValidate(out io.Writer, output string, files []string, sys plan.SystemValues) error {
 	var results []planFileResult
 	invalid, count := 0, 0
 	for _, f := range files {
 		r := planFileResult{File: f, Errors: []plan.FieldError{}}
 		p, err := plan.ParseFile(f)
+		if err == nil {
+			err = p.CheckSystem(sys)
+		}
 		var ve *plan.ValidationError
 		switch {
 		case err == nil:

@@ -27,7 +27,7 @@ func (s *Server) attachDrillCutback(ctx context.Context, run *kirikaev1.Run, req
 	region, _, _ := s.node.FSM().Region()
 	after := proto.Clone(region).(*kirikaev1.RegionState)
 	after.Active = after.GetSecondary()
-	cb, err := s.planner.Compile(req.GetCutbackPlanSource(), req.GetCutbackParams(), after)
+	cb, err := s.planner.Compile(req.GetCutbackPlanSource(), req.GetCutbackParams(), after, s.node.FSM().System())
 	if err != nil {
 		return fmt.Errorf("%w: cutback plan: %w", ErrInvalidArgument, err)
 	}
@@ -60,7 +60,7 @@ func drillCutbackRunID(failoverID string) string {
 func (o *orchestrator) startDrillCutback(ctx context.Context, fo *kirikaev1.Run) {
 	log := o.s.log.With("run", fo.GetId())
 	region, _, _ := o.s.node.FSM().Region()
-	run, err := o.s.planner.Compile(fo.GetCutbackPlanSource(), fo.GetCutbackParams(), region)
+	run, err := o.s.planner.Compile(fo.GetCutbackPlanSource(), fo.GetCutbackParams(), region, fo.GetSystem())
 	if err != nil {
 		log.Error("the cutback plan of a full-scale drill does not compile", "err", err)
 		return

@@ -16,8 +16,9 @@ import (
 // runs implements it on top of package plan; the control plane never parses plans itself.
 type Planner interface {
 	// Compile checks a plan and builds a run from it: steps with their specs, phases,
-	// the plan's name and kind. Regions named primary/secondary are resolved against the pair.
-	Compile(source []byte, params map[string]string, region *kirikaev1.RegionState) (*kirikaev1.Run, error)
+	// the plan's name and kind. Regions named primary/secondary are resolved against the pair,
+	// and ${system.…} against sys (nil: no system stored), which the run keeps.
+	Compile(source []byte, params map[string]string, region *kirikaev1.RegionState, sys *kirikaev1.SystemRecord) (*kirikaev1.Run, error)
 	// Resolve returns the step's inputs as a JSON object with every ${...} reference
 	// replaced from the run's params and the outputs of the steps it needs.
 	Resolve(run *kirikaev1.Run, step *kirikaev1.StepState) (string, error)

@@ -100,7 +100,7 @@ func (rs *runService) compile(ctx context.Context, source []byte, params map[str
 	if !init {
 		return nil, ErrNotInitialized
 	}
-	run, err := rs.s.planner.Compile(source, params, region)
+	run, err := rs.s.planner.Compile(source, params, region, rs.s.node.FSM().System())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err) // it names the plan and the line
 	}

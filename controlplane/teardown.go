@@ -38,7 +38,7 @@ func (o *orchestrator) startTeardown(ctx context.Context, work *kirikaev1.Run) {
 		return
 	}
 	region, _, _ := o.s.node.FSM().Region()
-	run, err := o.s.planner.Compile(src, nil, region)
+	run, err := o.s.planner.Compile(src, nil, region, work.GetSystem())
 	if err != nil {
 		log.Error("teardown plan does not compile", "err", err)
 		return

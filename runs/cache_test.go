@@ -62,7 +62,7 @@ func TestPlanCacheIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again == firstPlan || again.Name != firstPlan.Name || len(again.Steps) != len(firstPlan.Steps) {
+	if again.plan == firstPlan.plan || again.plan.Name != firstPlan.plan.Name || len(again.plan.Steps) != len(firstPlan.plan.Steps) {
 		t.Errorf("run-0 fell out of the cache: want it parsed again into an equal plan")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/security"
+	"github.com/kirikae/kirikae/system"
 )
 
 // Planner implements controlplane.Planner. The zero value is ready to use, and it is safe
@@ -40,35 +41,49 @@ type planCache struct {
 type cachedPlan struct {
 	run  string
 	plan *plan.Plan // with the run's params applied
+	sys  *system.System
 }
 
-func (c *planCache) get(run string) (*plan.Plan, bool) {
+func (c *planCache) get(run string) (cachedPlan, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.entries) - 1; i >= 0; i-- {
 		if e := c.entries[i]; e.run == run {
 			c.entries = append(append(c.entries[:i], c.entries[i+1:]...), e)
-			return e.plan, true
+			return e, true
 		}
 	}
-	return nil, false
+	return cachedPlan{}, false
 }
 
-func (c *planCache) put(run string, p *plan.Plan) {
+func (c *planCache) put(e cachedPlan) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries = slices.DeleteFunc(c.entries, func(e cachedPlan) bool { return e.run == run })
-	c.entries = append(c.entries, cachedPlan{run, p})
+	c.entries = slices.DeleteFunc(c.entries, func(x cachedPlan) bool { return x.run == e.run })
+	c.entries = append(c.entries, e)
 	if over := len(c.entries) - maxCachedPlans; over > 0 {
 		c.entries = slices.Delete(c.entries, 0, over)
 	}
 }
 
 // Compile parses and validates a plan, applies params, and builds a run whose steps carry
-// their specs with regions resolved against the pair.
-func (p *Planner) Compile(source []byte, params map[string]string, region *kirikaev1.RegionState) (*kirikaev1.Run, error) {
+// their specs with regions resolved against the pair. sys is the stored system file (nil
+// when none is): every ${system.…} the plan reads must resolve in it, and the run keeps
+// the copy it was compiled against.
+func (p *Planner) Compile(source []byte, params map[string]string, region *kirikaev1.RegionState, sys *kirikaev1.SystemRecord) (*kirikaev1.Run, error) {
 	pl, err := plan.Parse("plan", source)
 	if err != nil {
+		return nil, err
+	}
+	parsed, err := parseSystem(sys)
+	if err != nil {
+		return nil, err
+	}
+	var values plan.SystemValues
+	if parsed != nil {
+		values = parsed
+	}
+	if err := pl.CheckSystem(values); err != nil {
 		return nil, err
 	}
 	if err := plan.ApplyParams(pl, params); err != nil {
@@ -82,6 +97,7 @@ func (p *Planner) Compile(source []byte, params map[string]string, region *kirik
 		Params:    pl.ParamValues(),
 		Primary:   region.GetPrimary(),
 		Secondary: region.GetSecondary(),
+		System:    sys,
 	}
 	switch pl.RunKind {
 	case plan.RunFailover:
@@ -97,7 +113,7 @@ func (p *Planner) Compile(source []byte, params map[string]string, region *kirik
 		run.Kind = kirikaev1.RunKind_RUN_KIND_RECOVERY
 		run.FromRegion, run.ToRegion = region.GetActive(), region.GetActive()
 	}
-	ctx := context(run, nil)
+	ctx := context(run, nil, parsed)
 	for _, ph := range pl.Phases {
 		run.Phases = append(run.Phases, &kirikaev1.Phase{Id: ph.ID, Name: ph.Name, ExpectMs: ph.Expect.Milliseconds()})
 	}
@@ -177,14 +193,31 @@ func (p *Planner) UndoResource(region string, u *kirikaev1.UndoStep) string {
 	return region + "/" + a.Resource.Kind + "/" + strings.Join(parts, "/")
 }
 
-// context builds the interpolation context of a run from its params, its pair and the
-// outputs of its finished steps.
-func context(run *kirikaev1.Run, outputs map[string]map[string]any) plan.Context {
+// parseSystem reads a stored system record; nil for none.
+func parseSystem(rec *kirikaev1.SystemRecord) (*system.System, error) {
+	if rec == nil {
+		return nil, nil
+	}
+	s, err := system.Parse(rec.GetSourceFile(), rec.GetYaml())
+	if err != nil {
+		return nil, fmt.Errorf("stored system %s (digest %s): %w", rec.GetName(), rec.GetDigest(), err)
+	}
+	return s, nil
+}
+
+// context builds the interpolation context of a run from its params, its pair, its system
+// and the outputs of its finished steps.
+func context(run *kirikaev1.Run, outputs map[string]map[string]any, sys *system.System) plan.Context {
 	started := ""
 	if run.GetCreatedUnixNano() != 0 {
 		started = time.Unix(0, run.GetCreatedUnixNano()).UTC().Format("20060102-150405")
 	}
+	var values plan.SystemValues
+	if sys != nil {
+		values = sys
+	}
 	return plan.Context{
+		System:  values,
 		Params:  run.GetParams(),
 		Outputs: outputs,
 		Run: plan.RunVars{ID: run.GetId(), StartedCompact: started, Primary: run.GetPrimary(), Secondary: run.GetSecondary(),
@@ -194,10 +227,11 @@ func context(run *kirikaev1.Run, outputs map[string]map[string]any) plan.Context
 
 // Resolve returns a step's inputs with every reference resolved, as a JSON object.
 func (p *Planner) Resolve(run *kirikaev1.Run, st *kirikaev1.StepState) (string, error) {
-	pl, err := p.planOf(run)
+	c, err := p.planOf(run)
 	if err != nil {
 		return "", err
 	}
+	pl := c.plan
 	s := pl.Step(st.GetId())
 	if s == nil {
 		return "", fmt.Errorf("step %s: %w", st.GetId(), plan.ErrUnknownStep)
@@ -213,7 +247,7 @@ func (p *Planner) Resolve(run *kirikaev1.Run, st *kirikaev1.StepState) (string, 
 		}
 		outputs[other.GetId()] = m
 	}
-	in, err := plan.InterpolateWith(s, context(run, outputs))
+	in, err := plan.InterpolateWith(s, context(run, outputs, c.sys))
 	if err != nil {
 		return "", err
 	}
@@ -224,17 +258,22 @@ func (p *Planner) Resolve(run *kirikaev1.Run, st *kirikaev1.StepState) (string, 
 	return string(b), nil
 }
 
-func (p *Planner) planOf(run *kirikaev1.Run) (*plan.Plan, error) {
-	if pl, ok := p.cache.get(run.GetId()); ok {
-		return pl, nil
+func (p *Planner) planOf(run *kirikaev1.Run) (cachedPlan, error) {
+	if c, ok := p.cache.get(run.GetId()); ok {
+		return c, nil
 	}
 	pl, err := plan.Parse(run.GetPlanName(), run.GetPlanSource())
 	if err != nil {
-		return nil, fmt.Errorf("run %s: re-parse plan: %w", run.GetId(), err)
+		return cachedPlan{}, fmt.Errorf("run %s: re-parse plan: %w", run.GetId(), err)
 	}
 	if err := plan.ApplyParams(pl, run.GetParams()); err != nil {
-		return nil, fmt.Errorf("run %s: %w", run.GetId(), err)
+		return cachedPlan{}, fmt.Errorf("run %s: %w", run.GetId(), err)
 	}
-	p.cache.put(run.GetId(), pl)
-	return pl, nil
+	sys, err := parseSystem(run.GetSystem())
+	if err != nil {
+		return cachedPlan{}, fmt.Errorf("run %s: %w", run.GetId(), err)
+	}
+	c := cachedPlan{run: run.GetId(), plan: pl, sys: sys}
+	p.cache.put(c)
+	return c, nil
 }

@@ -34,7 +34,7 @@ func TestCompileBundledPlans(t *testing.T) {
 		{"kaigo-ecs-recovery.yaml", kirikaev1.RunKind_RUN_KIND_RECOVERY},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			run, err := p.Compile(load(t, tc.file), nil, pair)
+			run, err := p.Compile(load(t, tc.file), nil, pair, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestCompileBundledPlans(t *testing.T) {
 }
 
 func TestCompileRefusesUnknownParam(t *testing.T) {
-	_, err := (&runs.Planner{}).Compile(load(t, "kaigo-failover.yaml"), map[string]string{"NO_SUCH": "x"}, pair)
+	_, err := (&runs.Planner{}).Compile(load(t, "kaigo-failover.yaml"), map[string]string{"NO_SUCH": "x"}, pair, nil)
 	if err == nil || !strings.Contains(err.Error(), "NO_SUCH") {
 		t.Fatalf("unknown param: %v", err)
 	}
@@ -68,7 +68,7 @@ func TestCompileRefusesUnknownParam(t *testing.T) {
 func TestResolveReadsOutputsOfNeededSteps(t *testing.T) {
 	p := &runs.Planner{}
 	src := load(t, "kaigo-failover.yaml")
-	run, err := p.Compile(src, nil, pair)
+	run, err := p.Compile(src, nil, pair, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

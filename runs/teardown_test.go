@@ -29,7 +29,7 @@ func TestTeardownUndoesNewestFirstAndCompiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	region := &kirikaev1.RegionState{Primary: "us-east-1", Secondary: "us-west-2", Active: "us-east-1"}
-	run, err := p.Compile(src, nil, region)
+	run, err := p.Compile(src, nil, region, nil)
 	if err != nil {
 		t.Fatalf("the teardown plan does not compile: %v\n%s", err, src)
 	}

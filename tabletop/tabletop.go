@@ -255,7 +255,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
 	}
 	region := &kirikaev1.RegionState{Primary: primary, Secondary: secondary, Active: primary}
-	if _, err := (&runs.Planner{}).Compile(opts.PlanSource, params, region); err != nil {
+	if _, err := (&runs.Planner{}).Compile(opts.PlanSource, params, region, nil); err != nil {
 		res.Findings = append(res.Findings, planFindings(err)...)
 		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
 	}

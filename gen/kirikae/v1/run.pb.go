@@ -1151,7 +1151,10 @@ type Run struct {
 	Teardowns uint32 `protobuf:"varint,35,opt,name=teardowns,proto3" json:"teardowns,omitempty"`
 	// preempt_run_id, on the command that creates the run, names the live drill it preempts
 	// (DeclareRequest.preempt_run_id); the drill is then listed in inherited_from.
-	PreemptRunId  string `protobuf:"bytes,36,opt,name=preempt_run_id,json=preemptRunId,proto3" json:"preempt_run_id,omitempty"`
+	PreemptRunId string `protobuf:"bytes,36,opt,name=preempt_run_id,json=preemptRunId,proto3" json:"preempt_run_id,omitempty"`
+	// system is the system file as stored when the run was created: the run reads
+	// ${system.…} from this copy, so applying a new system never changes a live run.
+	System        *SystemRecord `protobuf:"bytes,37,opt,name=system,proto3" json:"system,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1436,6 +1439,13 @@ func (x *Run) GetPreemptRunId() string {
 		return x.PreemptRunId
 	}
 	return ""
+}
+
+func (x *Run) GetSystem() *SystemRecord {
+	if x != nil {
+		return x.System
+	}
+	return nil
 }
 
 type DeclareRequest struct {
@@ -2546,7 +2556,7 @@ var File_kirikae_v1_run_proto protoreflect.FileDescriptor
 const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\n" +
 	"\x14kirikae/v1/run.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\"t\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x17kirikae/v1/system.proto\"t\n" +
 	"\bApproval\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12$\n" +
@@ -2621,7 +2631,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\x8a\f\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xbc\f\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2663,7 +2673,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x0einherited_from\x18! \x03(\tR\rinheritedFrom\x12%\n" +
 	"\x0eundo_requested\x18\" \x01(\bR\rundoRequested\x12\x1c\n" +
 	"\tteardowns\x18# \x01(\rR\tteardowns\x12$\n" +
-	"\x0epreempt_run_id\x18$ \x01(\tR\fpreemptRunId\x1a9\n" +
+	"\x0epreempt_run_id\x18$ \x01(\tR\fpreemptRunId\x120\n" +
+	"\x06system\x18% \x01(\v2\x18.kirikae.v1.SystemRecordR\x06system\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
@@ -2867,6 +2878,7 @@ var file_kirikae_v1_run_proto_goTypes = []any{
 	(*UndoStep)(nil),               // 36: kirikae.v1.UndoStep
 	(StepErrorKind)(0),             // 37: kirikae.v1.StepErrorKind
 	(*ReadinessReport)(nil),        // 38: kirikae.v1.ReadinessReport
+	(*SystemRecord)(nil),           // 39: kirikae.v1.SystemRecord
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
@@ -2885,46 +2897,47 @@ var file_kirikae_v1_run_proto_depIdxs = []int32{
 	38, // 13: kirikae.v1.Run.readiness_start:type_name -> kirikae.v1.ReadinessReport
 	38, // 14: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
 	32, // 15: kirikae.v1.Run.cutback_params:type_name -> kirikae.v1.Run.CutbackParamsEntry
-	33, // 16: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	1,  // 17: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
-	34, // 18: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
-	12, // 19: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	35, // 20: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	1,  // 21: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
-	12, // 22: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	12, // 23: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	9,  // 24: kirikae.v1.GetRunResponse.resources:type_name -> kirikae.v1.Resource
-	12, // 25: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	12, // 26: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	12, // 27: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	12, // 28: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 29: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	12, // 30: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	12, // 31: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
-	12, // 32: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
-	13, // 33: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	15, // 34: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	17, // 35: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	19, // 36: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	21, // 37: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	23, // 38: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	25, // 39: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	27, // 40: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	29, // 41: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
-	14, // 42: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	16, // 43: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	18, // 44: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	20, // 45: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	22, // 46: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	24, // 47: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	26, // 48: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	28, // 49: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	30, // 50: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
-	42, // [42:51] is the sub-list for method output_type
-	33, // [33:42] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	39, // 16: kirikae.v1.Run.system:type_name -> kirikae.v1.SystemRecord
+	33, // 17: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	1,  // 18: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
+	34, // 19: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
+	12, // 20: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	35, // 21: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	1,  // 22: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
+	12, // 23: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	12, // 24: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	9,  // 25: kirikae.v1.GetRunResponse.resources:type_name -> kirikae.v1.Resource
+	12, // 26: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	12, // 27: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	12, // 28: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	12, // 29: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 30: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	12, // 31: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	12, // 32: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
+	12, // 33: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
+	13, // 34: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	15, // 35: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	17, // 36: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	19, // 37: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	21, // 38: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	23, // 39: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	25, // 40: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	27, // 41: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	29, // 42: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
+	14, // 43: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	16, // 44: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	18, // 45: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	20, // 46: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	22, // 47: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	24, // 48: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	26, // 49: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	28, // 50: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	30, // 51: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
+	43, // [43:52] is the sub-list for method output_type
+	34, // [34:43] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
@@ -2933,6 +2946,7 @@ func file_kirikae_v1_run_proto_init() {
 		return
 	}
 	file_kirikae_v1_agent_proto_init()
+	file_kirikae_v1_system_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
