@@ -5,9 +5,23 @@
 //
 // A single http.Handler ([Sim.Handler]) serves every region and service. The region and the
 // service come from the SigV4 credential scope in the Authorization header
-// (Credential=AKID/DATE/REGION/SERVICE/aws4_request). Signatures are not verified, so any
-// static credentials work. Point an SDK at it with BaseEndpoint, or the AWS CLI with
-// --endpoint-url / AWS_ENDPOINT_URL.
+// (Credential=AKID/DATE/REGION/SERVICE/aws4_request). Point an SDK at it with BaseEndpoint,
+// or the AWS CLI with --endpoint-url / AWS_ENDPOINT_URL.
+//
+// # Signed requests
+//
+// Every AWS request must carry a valid SigV4 signature (Authorization header, or a presigned
+// query string) made with a key pair the simulator issued: [Options.Credentials], or one
+// random AKIA pair drawn at New and kept in the state file ([Sim.Credentials] returns them).
+// The canonical request is rebuilt from what the client sent, as AWS does (paths encoded
+// twice except for S3, X-Amz-Content-Sha256 checked against the body, X-Amz-Date within
+// 15 minutes of the wall clock). A refusal uses the protocol's own error, so the SDKs and the
+// CLI show it: InvalidClientTokenId / SignatureDoesNotMatch / MissingAuthenticationToken /
+// IncompleteSignature (awsQuery, restXml, CloudWatch), AuthFailure (EC2),
+// UnrecognizedClientException / InvalidSignatureException (JSON services), and
+// InvalidAccessKeyId / SignatureDoesNotMatch / AccessDenied (S3). Two simulators on one machine
+// therefore never serve each other's callers. The /_sim/ control API and the /_app/
+// application are not AWS APIs and are not signed.
 //
 // Each service speaks its real wire protocol, so the real aws-sdk-go-v2 clients and the AWS
 // CLI v2 parse the answers: awsQuery (RDS, ElastiCache, ELBv2, STS, SNS), ec2Query (EC2),
@@ -42,8 +56,9 @@
 // constants): production in us-east-1 (RDS kaigo-subsys-prod, ElastiCache, EFS, ALB, ECS
 // with 2 tasks, secrets, SNS topics, the S3 bucket replicating to us-west-2); in us-west-2
 // only what seed 001 builds in advance (VPC kaigo-subsys-dr-vpc with subnets, security groups
-// and route tables, the DR ALB and target group, ECS cluster kaigo-subsys-dr with a service at
-// 0 tasks, the DR secrets) plus seven daily RDS snapshot copies and EFS recovery points in
+// and route tables, besides the default security group and main route table every VPC has;
+// the DR ALB in the VPC's three subnets and its target group; ECS cluster kaigo-subsys-dr
+// with a service at 0 tasks; the DR secrets) plus seven daily RDS snapshot copies and EFS recovery points in
 // kaigo-subsys-dr-backup-vault. The newest RDS copy is always more than an hour old: the seed
 // copies daily yet promises a 1 h RPO, and readiness checks must be able to see that gap.
 // As on RDS, each copy's SnapshotCreateTime is when it was copied (40 minutes after the
@@ -51,8 +66,9 @@
 // Each region also has its default VPC (a default subnet per availability zone, six in
 // us-east-1 and four in us-west-2, its default security group and main route table), as
 // every account has; the seed does not use it.
-// Hosted zone Z1234567890ABC holds api.kaigo-subsys.example.com as an alias to the prod ALB;
-// the private zone Z0987654321DEF (kaigo-subsys.internal., on the prod VPC) only its NS and SOA.
+// Hosted zone Z1234567890ABC (four name servers, as Route 53 gives every zone) holds
+// api.kaigo-subsys.example.com as an alias to the prod ALB; the private zone Z0987654321DEF
+// (kaigo-subsys.internal., on the prod VPC) only its NS and SOA.
 // "kaigo-outage" adds an open AWS_EC2_OPERATIONAL_ISSUE Health event for us-east-1.
 //
 // # Snapshot times and tags
@@ -120,8 +136,9 @@
 //     cluster-mode-disabled group has NodeGroups[0].PrimaryEndpoint and ReaderEndpoint and no
 //     ConfigurationEndpoint (the seed runbook's read of ConfigurationEndpoint gets None there
 //     too); a cluster-mode-enabled one has only the ConfigurationEndpoint.
-//   - The kaigo VPCs have no default security group or main route table of their own (the
-//     default VPC has both). EC2's wording for a MaxResults above the maximum is awssim's.
+//   - Security groups have no inbound rules but the default group's (from the group itself),
+//     and DescribeSecurityGroups' GroupName matches groups in any VPC, not only the default
+//     VPC's. Subnets are IPv4 only. EC2's wording for a MaxResults above the maximum is awssim's.
 //   - ECS ListServices, ListTasks, ListTaskDefinitions and Secrets Manager ListSecrets are not
 //     implemented, so they do not page either.
 //   - Route 53 checks an alias target against its HostedZoneId as AWS does when the target is
