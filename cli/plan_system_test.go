@@ -31,7 +31,7 @@ func TestPlanValidateAgainstSystem(t *testing.T) {
 	var out bytes.Buffer
 	err = runPlanValidate(&out, "table", []string{bad, good}, sys)
 	if err == nil || !strings.Contains(out.String(), bad+":10: steps[scale].with.cluster: step scale reads ${system.secondary.ecs.clustr}") ||
-		!strings.Contains(out.String(), "did you mean secondary.ecs.cluster") || strings.Contains(out.String(), good+":") {
+		!strings.Contains(out.String(), "did you mean secondary.ecs.cluster") || strings.Contains(out.String(), good+":10") {
 		t.Fatalf("err %v, output:\n%s", err, out.String())
 	}
 	out.Reset()
