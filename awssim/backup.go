@@ -42,6 +42,16 @@ var backupRoutes = []route{
 	{"GET", "/restore-jobs/{id}", "DescribeRestoreJob", backupDescribeRestore},
 }
 
+// backupNotFound is AWS Backup's ResourceNotFoundException, which AWS sends with HTTP 400:
+// the API reference's error table gives it "HTTP Status Code: 400" for every operation
+// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeRestoreJob.html,
+// API_ListRecoveryPointsByBackupVault.html, API_StartRestoreJob.html), and the botocore model
+// (backup/2018-11-15/service-2.json) gives the exception no httpStatusCode, so 400, a client
+// error's default.
+func backupNotFound(format string, args ...any) error {
+	return badRequest("ResourceNotFoundException", format, args...)
+}
+
 func vaultARN(region, name string) string { return arn("backup", region, "backup-vault:"+name) }
 
 // backupListPoints pages with maxResults (1 to 1000; everything without it) and nextToken
@@ -71,7 +81,7 @@ func backupListPoints(c *call, p map[string]string) (any, error) {
 	}
 	pts, ok := c.rs().Vaults[p["name"]]
 	if !ok {
-		return nil, notFound("ResourceNotFoundException", "Backup vault %s does not exist.", p["name"])
+		return nil, backupNotFound("Backup vault %s does not exist.", p["name"])
 	}
 	typ, resARN := q.Get("resourceType"), q.Get("resourceArn")
 	none := q.Get("backupPlanId") != "" || q.Get("parentRecoveryPointArn") != ""
@@ -153,7 +163,7 @@ func backupStartRestore(c *call, _ map[string]string) (any, error) {
 	}
 	rp := c.findPoint(in.RecoveryPointArn)
 	if rp == nil {
-		return nil, badRequest("ResourceNotFoundException", "Recovery point %s not found.", in.RecoveryPointArn)
+		return nil, backupNotFound("Recovery point %s not found.", in.RecoveryPointArn)
 	}
 	n := c.s.st.next()
 	fsID := fmt.Sprintf("fs-%017x", 0xd0000+n)
@@ -185,7 +195,7 @@ func backupStartRestore(c *call, _ map[string]string) (any, error) {
 func backupDescribeRestore(c *call, p map[string]string) (any, error) {
 	j := c.rs().RestoreJobs[p["id"]]
 	if j == nil {
-		return nil, notFound("ResourceNotFoundException", "Restore job %s not found.", p["id"])
+		return nil, backupNotFound("Restore job %s not found.", p["id"])
 	}
 	st := j.Status.at(c.now)
 	out := map[string]any{"RestoreJobId": j.ID, "AccountId": AccountID, "RecoveryPointArn": j.Point,

@@ -337,12 +337,6 @@ var awssimPending = []deviation{
 		Match: `^a nextToken Health never issued: (outcome|status): awssim (ok|200), AWS (InvalidPaginationToken|400)`,
 		Why:   "\"InvalidPaginationToken: The specified pagination token (nextToken) is not valid\", HTTP 400 (" + healthRef + "API_DescribeEvents.html).",
 	},
-	{Name: "awssim's Backup answers ResourceNotFoundException with 404",
-		Ops:   []string{"backup.ListRecoveryPointsByBackupVault", "backup.StartRestoreJob", "backup.DescribeRestoreJob"},
-		Match: `: status: awssim 404, AWS 400$`,
-		Why: "AWS Backup's ResourceNotFoundException is \"HTTP Status Code: 400\" (" + backupRef + "API_DescribeRestoreJob.html, " + backupRef +
-			"API_ListRecoveryPointsByBackupVault.html); the API model gives it no other status.",
-	},
 }
 
 // fields splits a space-separated list of operations.
