@@ -302,12 +302,6 @@ var awssimPending = []deviation{
 		Why: "A replication group has AuthTokenEnabled, DataTiering, IpDiscovery, NetworkType, ReplicationGroupCreateTime, SnapshotRetentionLimit " +
 			"and SnapshotWindow (" + cacheRef + "API_ReplicationGroup.html).",
 	},
-	{Name: "awssim's file systems lack ValueInIA and ValueInStandard",
-		Ops:   []string{"efs.DescribeFileSystems", "efs.DeleteFileSystem"},
-		Match: `field FileSystems\[\]\.SizeInBytes\.(ValueInIA|ValueInStandard): awssim absent, moto int`,
-		Why: "SizeInBytes gives the metered size in total and per storage class, ValueInIA and ValueInStandard (" + efsRef +
-			"API_FileSystemSize.html).",
-	},
 	{Name: "awssim's ECS services lack fields ECS returns",
 		Ops: []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
 		Match: `field Services?(\[\])?\.(DeploymentController|NetworkConfiguration|PropagateTags|SchedulingStrategy` +

@@ -87,7 +87,7 @@ func efsDescribe(c *call, _ map[string]string) (any, error) {
 			"OwnerId": AccountID, "CreationToken": fs.Token, "FileSystemId": fs.ID,
 			"FileSystemArn": arn("elasticfilesystem", c.region, "file-system/"+fs.ID), "CreationTime": epoch(fs.Created),
 			"LifeCycleState": fs.Status.at(c.now), "NumberOfMountTargets": 0,
-			"SizeInBytes":     map[string]any{"Value": 1 << 30, "Timestamp": epoch(c.now)},
+			"SizeInBytes":     efsSize(c.now),
 			"PerformanceMode": "generalPurpose", "Encrypted": true, "ThroughputMode": "bursting",
 			"Tags": tags,
 		}
@@ -104,6 +104,20 @@ func efsDescribe(c *call, _ map[string]string) (any, error) {
 		res["NextMarker"] = next
 	}
 	return res, nil
+}
+
+// efsSimSize is the metered size awssim gives every file system: 1 GiB, all of it in the
+// Standard storage class.
+const efsSimSize = 1 << 30
+
+// efsSize is a file system's SizeInBytes: the metered size in total (Value) and in each
+// storage class, ValueInIA and ValueInStandard (API reference, FileSystemSize:
+// https://docs.aws.amazon.com/efs/latest/ug/API_FileSystemSize.html; the AWS CLI's example
+// describe-file-systems, aws/aws-cli awscli/examples/efs/describe-file-systems.rst, shows
+// "ValueInIA": 0 and "ValueInStandard" equal to Value). awssim models no lifecycle
+// policy, so nothing moves to Infrequent Access.
+func efsSize(now time.Time) map[string]any {
+	return map[string]any{"Value": efsSimSize, "ValueInIA": 0, "ValueInStandard": efsSimSize, "Timestamp": epoch(now)}
 }
 
 func efsNotFound(id string) error {
