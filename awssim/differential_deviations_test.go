@@ -326,11 +326,6 @@ var awssimPending = []deviation{
 		Why: "Route 53 gives every hosted zone a delegation set of four name servers, listed in the zone's NS record (" +
 			"https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html); the fixture's NS record has two.",
 	},
-	{Name: "awssim's Health accepts a nextToken it never issued",
-		Ops:   []string{"health.DescribeEvents"},
-		Match: `^a nextToken Health never issued: (outcome|status): awssim (ok|200), AWS (InvalidPaginationToken|400)`,
-		Why:   "\"InvalidPaginationToken: The specified pagination token (nextToken) is not valid\", HTTP 400 (" + healthRef + "API_DescribeEvents.html).",
-	},
 }
 
 // fields splits a space-separated list of operations.

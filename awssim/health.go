@@ -1,8 +1,11 @@
 package awssim
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -57,43 +60,86 @@ func (s *Sim) CloseHealthEvent(region, eventARN string) int {
 	return n
 }
 
-var healthOps = map[string]jsonOp{
-	"DescribeEvents": func(c *call) (any, error) {
-		var in struct {
-			Filter struct {
-				Regions             []string `json:"regions"`
-				Services            []string `json:"services"`
-				EventTypeCodes      []string `json:"eventTypeCodes"`
-				EventTypeCategories []string `json:"eventTypeCategories"`
-				EventStatusCodes    []string `json:"eventStatusCodes"`
-			} `json:"filter"`
+var healthOps = map[string]jsonOp{"DescribeEvents": healthDescribeEvents}
+
+// healthPageLimits: maxResults is "between 1 and 100, inclusive" (API reference,
+// DescribeEvents; botocore model health/2016-08-04, shape maxResultsLowerRange). AWS
+// documents no default page size; without maxResults awssim answers every event at once.
+var healthPageLimits = pageLimits{min: 1, max: 100}
+
+// healthDescribeEvents answers DescribeEvents, "sorted by lastModifiedTime, starting with
+// the most recent event" (API reference), in pages of maxResults with a nextToken while
+// more remain. A nextToken Health did not issue is InvalidPaginationToken, "The specified
+// pagination token (nextToken) is not valid", HTTP 400 (API reference, DescribeEvents
+// Errors; the botocore model gives the exception no other status).
+func healthDescribeEvents(c *call) (any, error) {
+	var in struct {
+		Filter struct {
+			Regions             []string `json:"regions"`
+			Services            []string `json:"services"`
+			EventTypeCodes      []string `json:"eventTypeCodes"`
+			EventTypeCategories []string `json:"eventTypeCategories"`
+			EventStatusCodes    []string `json:"eventStatusCodes"`
+		} `json:"filter"`
+		NextToken  string          `json:"nextToken"`
+		MaxResults json.RawMessage `json:"maxResults"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	size := ""
+	if len(in.MaxResults) > 0 && string(in.MaxResults) != "null" {
+		size = string(in.MaxResults)
+	}
+	pg, err := parsePage(size, in.NextToken, healthPageLimits,
+		func(v string) error {
+			return badRequest("ValidationException", "1 validation error detected: Value '%s' at 'maxResults' failed to satisfy constraint: "+
+				"Member must have value between %d and %d", v, healthPageLimits.min, healthPageLimits.max)
+		},
+		func(string) error {
+			return badRequest("InvalidPaginationToken", "The specified pagination token (nextToken) is not valid.")
+		})
+	if err != nil {
+		return nil, err
+	}
+	f := in.Filter
+	type row struct {
+		key string
+		ev  map[string]any
+	}
+	var rows []row
+	for _, ev := range c.s.st.Health {
+		status := "open"
+		if !ev.End.IsZero() {
+			status = "closed"
 		}
-		if err := decodeJSON(c, &in); err != nil {
-			return nil, err
+		if !in1(f.Regions, ev.Region) || !in1(f.Services, ev.Service) || !in1(f.EventTypeCodes, ev.TypeCode) ||
+			!in1(f.EventTypeCategories, ev.Category) || !in1(f.EventStatusCodes, status) {
+			continue
 		}
-		f := in.Filter
-		events := []any{}
-		for _, ev := range c.s.st.Health {
-			status := "open"
-			if !ev.End.IsZero() {
-				status = "closed"
-			}
-			if !in1(f.Regions, ev.Region) || !in1(f.Services, ev.Service) || !in1(f.EventTypeCodes, ev.TypeCode) ||
-				!in1(f.EventTypeCategories, ev.Category) || !in1(f.EventStatusCodes, status) {
-				continue
-			}
-			e := map[string]any{"arn": ev.ARN, "service": ev.Service, "eventTypeCode": ev.TypeCode,
-				"eventTypeCategory": ev.Category, "region": ev.Region,
-				"startTime": epoch(ev.Start), "lastUpdatedTime": epoch(ev.Start), "statusCode": status,
-				"eventScopeCode": "PUBLIC"}
-			if !ev.End.IsZero() {
-				e["endTime"] = epoch(ev.End)
-				e["lastUpdatedTime"] = epoch(ev.End)
-			}
-			events = append(events, e)
+		updated := ev.Start
+		e := map[string]any{"arn": ev.ARN, "service": ev.Service, "eventTypeCode": ev.TypeCode,
+			"eventTypeCategory": ev.Category, "region": ev.Region,
+			"startTime": epoch(ev.Start), "statusCode": status, "eventScopeCode": "PUBLIC"}
+		if !ev.End.IsZero() {
+			e["endTime"] = epoch(ev.End)
+			updated = ev.End
 		}
-		return map[string]any{"events": events}, nil
-	},
+		e["lastUpdatedTime"] = epoch(updated)
+		// Newest first: the key counts down as lastUpdatedTime grows, and the ARN breaks ties.
+		rows = append(rows, row{fmt.Sprintf("%020d %s", math.MaxInt64-updated.UnixNano(), ev.ARN), e})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].key < rows[j].key })
+	page, next := pageOf(rows, func(r row) string { return r.key }, pg)
+	events := make([]any, len(page))
+	for i, r := range page {
+		events[i] = r.ev
+	}
+	out := map[string]any{"events": events}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	return out, nil
 }
 
 // in1 is true when the filter is empty or holds v.
