@@ -295,13 +295,6 @@ var awssimPending = []deviation{
 		Why: "agent/readiness's dbOptionGroup check calls DescribeOptionGroups; an unknown name is OptionGroupNotFoundFault, HTTP 404 (API model; " +
 			rdsRef + "API_DescribeOptionGroups.html). awssim answers InvalidAction.",
 	},
-	{Name: "awssim's replication groups lack fields ElastiCache returns",
-		Ops: []string{"elasticache.CreateReplicationGroup", "elasticache.DescribeReplicationGroups", "elasticache.DeleteReplicationGroup",
-			"elasticache.ListTagsForResource"},
-		Match: `field ReplicationGroups?(\[\])?\.(AuthTokenEnabled|DataTiering|IpDiscovery|NetworkType|ReplicationGroupCreateTime|SnapshotRetentionLimit|SnapshotWindow): awssim absent, moto \w+`,
-		Why: "A replication group has AuthTokenEnabled, DataTiering, IpDiscovery, NetworkType, ReplicationGroupCreateTime, SnapshotRetentionLimit " +
-			"and SnapshotWindow (" + cacheRef + "API_ReplicationGroup.html).",
-	},
 	{Name: "awssim's ECS services lack fields ECS returns",
 		Ops: []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
 		Match: `field Services?(\[\])?\.(DeploymentController|NetworkConfiguration|PropagateTags|SchedulingStrategy` +

@@ -1,10 +1,13 @@
 package awssim
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type replGroup struct {
@@ -23,6 +26,14 @@ type replGroup struct {
 	// (shard); it is empty for a cluster-mode-disabled group, whose one node group has
 	// Nodes nodes.
 	Shards []int `json:"shards,omitempty"`
+	// The settings CreateReplicationGroup takes and DescribeReplicationGroups returns
+	// (ecSettings); NetworkType and IpDiscovery are always ipv4 here. The zero values are
+	// AWS's defaults, so a state file written before them reads as a group created
+	// without them.
+	AuthToken         bool   `json:"authToken,omitempty"` // an AuthToken was set; AWS never returns it
+	DataTiering       bool   `json:"dataTiering,omitempty"`
+	SnapshotRetention int    `json:"snapshotRetention,omitempty"`
+	SnapshotWindow    string `json:"snapshotWindow,omitempty"`
 }
 
 func (g *replGroup) clusterMode() bool { return len(g.Shards) > 0 }
@@ -110,7 +121,10 @@ func (c *call) replXML(g *replGroup, st string) xn {
 		}
 		groups = []xn{el("", append(ng, list("NodeGroupMembers", "NodeGroupMember", members))...)}
 	}
-	af, mode := "disabled", "disabled"
+	af, mode, dataTiering := "disabled", "disabled", "disabled"
+	if g.DataTiering {
+		dataTiering = "enabled"
+	}
 	if g.AutoFail {
 		af = "enabled"
 	}
@@ -133,7 +147,106 @@ func (c *call) replXML(g *replGroup, st string) xn {
 		bl("AtRestEncryptionEnabled", true),
 		bl("TransitEncryptionEnabled", true),
 		tx("ClusterMode", mode),
+		it("SnapshotRetentionLimit", g.SnapshotRetention),
+		tx("SnapshotWindow", cmp.Or(g.SnapshotWindow, ecDefaultSnapshotWindow)),
+		bl("AuthTokenEnabled", g.AuthToken),
+		tx("ReplicationGroupCreateTime", isoTime(g.created())),
+		tx("DataTiering", dataTiering),
+		tx("NetworkType", "ipv4"),
+		tx("IpDiscovery", "ipv4"),
 	)
+}
+
+// created is when CreateReplicationGroup was called (or the fixture built the group): the
+// start of its first phase.
+func (g *replGroup) created() time.Time {
+	if len(g.Status.Phases) == 0 {
+		return time.Time{}
+	}
+	return g.Status.Phases[0].At
+}
+
+// ecDefaultSnapshotWindow is the window awssim gives a group created without SnapshotWindow
+// ("If you do not specify this parameter, ElastiCache automatically chooses an appropriate
+// time range", API reference, CreateReplicationGroup). AWS picks a one-hour window, as in
+// the AWS CLI's own examples, whose groups were created without one and show
+// "SnapshotRetentionLimit": 0, "SnapshotWindow": "06:00-07:00" (aws/aws-cli
+// awscli/examples/elasticache/create-replication-group.rst and delete-replication-group.rst);
+// awssim always picks that one.
+const ecDefaultSnapshotWindow = "06:00-07:00"
+
+// ecWindowRE is a daily time range in UTC, hh24:mi-hh24:mi (SnapshotWindow, "Example:
+// 05:00-09:00").
+var ecWindowRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`)
+
+// ecAuthTokenRE is an AuthToken as CreateReplicationGroup constrains it: 16 to 128
+// printable ASCII characters, the only special characters being !, &, #, $, ^, <, > and -
+// (API reference and botocore model, CreateReplicationGroupMessage AuthToken).
+var ecAuthTokenRE = regexp.MustCompile(`^[A-Za-z0-9!&#$^<>-]{16,128}$`)
+
+// ecSettings reads the settings of a new group that DescribeReplicationGroups returns
+// (API reference, ReplicationGroup, and CreateReplicationGroup for each parameter):
+//
+//   - AuthTokenEnabled: whether AuthToken was given ("Default: false"); AuthToken "can be
+//     specified only on replication groups where TransitEncryptionEnabled is true";
+//   - DataTiering, from DataTieringEnabled: "only supported for replication groups using
+//     the r6gd node type", and "must be set to true when using r6gd nodes";
+//   - NetworkType ("ipv4 | ipv6 | dual_stack") and IpDiscovery ("ipv4 | ipv6"), ipv4 by
+//     default. IPv6 needs subnets with IPv6 CIDR blocks, and awssim's subnets have none,
+//     so a cache subnet group here supports ipv4 only (CacheSubnetGroup
+//     SupportedNetworkTypes); ipv6 discovery needs an ipv6 or dual_stack network;
+//   - SnapshotRetentionLimit, days, "Default: 0 (i.e., automatic backups are disabled)",
+//     at most 35 ("The maximum value allowed is 35 days", CreateServerlessCache; AWS
+//     Config's elasticache-automatic-backup-check-enabled: "Valid values are 1 to 35");
+//   - SnapshotWindow, hh24:mi-hh24:mi in UTC, or ecDefaultSnapshotWindow.
+func ecSettings(p url.Values, g *replGroup) error {
+	if tok, ok := p["AuthToken"]; ok {
+		if len(tok) == 0 || !ecAuthTokenRE.MatchString(tok[0]) {
+			return badRequest("InvalidParameterValue", "Invalid AuthToken provided: it must be 16 to 128 printable characters, "+
+				"with no special characters other than !, &, #, $, ^, <, > and -.")
+		}
+		if p.Get("TransitEncryptionEnabled") == "false" {
+			return badRequest("InvalidParameterCombination", "AuthToken can be specified only when TransitEncryptionEnabled is true.")
+		}
+		g.AuthToken = true
+	}
+	r6gd := strings.Contains(g.NodeType, ".r6gd.")
+	switch v := p.Get("DataTieringEnabled"); {
+	case v != "" && v != "true" && v != "false":
+		return badRequest("InvalidParameterValue", "Invalid value for DataTieringEnabled: %s", v)
+	case v == "true" && !r6gd:
+		return badRequest("InvalidParameterCombination", "Data tiering is supported only for the r6gd node types, not %s.", g.NodeType)
+	case v != "true" && r6gd:
+		return badRequest("InvalidParameterCombination", "DataTieringEnabled must be true for the r6gd node type %s.", g.NodeType)
+	}
+	g.DataTiering = r6gd
+	switch nt := p.Get("NetworkType"); nt {
+	case "", "ipv4":
+	case "ipv6", "dual_stack":
+		return badRequest("InvalidParameterCombination", "NetworkType %s needs subnets with IPv6 CIDR blocks; awssim's subnets have none, "+
+			"so its cache subnet groups support ipv4 only.", nt)
+	default:
+		return badRequest("InvalidParameterValue", "Invalid NetworkType %q: use ipv4, ipv6 or dual_stack.", nt)
+	}
+	switch ip := p.Get("IpDiscovery"); ip {
+	case "", "ipv4":
+	case "ipv6":
+		return badRequest("InvalidParameterCombination", "IpDiscovery ipv6 needs NetworkType ipv6 or dual_stack.")
+	default:
+		return badRequest("InvalidParameterValue", "Invalid IpDiscovery %q: use ipv4 or ipv6.", ip)
+	}
+	days, err := intParam(p, "SnapshotRetentionLimit", 0, 35, 0)
+	if err != nil {
+		return err
+	}
+	g.SnapshotRetention = days
+	if w := p.Get("SnapshotWindow"); w != "" {
+		if !ecWindowRE.MatchString(w) {
+			return badRequest("InvalidParameterValue", "Invalid SnapshotWindow %q: use hh24:mi-hh24:mi (UTC), such as 05:00-09:00.", w)
+		}
+		g.SnapshotWindow = w
+	}
+	return nil
 }
 
 func shortRegion(r string) string {
@@ -278,6 +391,9 @@ func ecCreate(c *call, p url.Values) ([]xn, error) {
 		Tags: tagsParam(p), Shards: shards}
 	if g.Engine == "" {
 		g.Engine = "redis"
+	}
+	if err := ecSettings(p, g); err != nil {
+		return nil, err
 	}
 	g.Status.then(c.now, c.s.dur(c.service, OpCreateReplicationGroup), []string{"creating", "available"}, nil)
 	c.rs().ReplGroups[id] = g
