@@ -155,6 +155,13 @@ var motoDeviations = []deviation{
 		Why: "A task definition has registeredAt, and deregisteredAt once INACTIVE (" + ecsRef + "API_TaskDefinition.html); a service has createdAt (" +
 			ecsRef + "API_Service.html). moto leaves them out.",
 	},
+	{Name: "moto leaves out the default assignPublicIp of a service's network",
+		Ops:   []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
+		Match: `field Services?(\[\])?\.(Deployments\[\]\.)?NetworkConfiguration\.AwsvpcConfiguration\.AssignPublicIp: awssim enum, moto absent`,
+		Why: "assignPublicIp: \"When you use create-service or update-service, the default is DISABLED\", and it must be DISABLED with the ECS " +
+			"deployment controller (" + ecsRef + "API_AwsVpcConfiguration.html; botocore model ecs/2014-11-13, AwsVpcConfiguration); the setup " +
+			"creates the service without it, and moto keeps the network configuration exactly as sent.",
+	},
 	{Name: "moto fails the runbook's :latest task definition with a 500",
 		Ops:   []string{"ecs.UpdateService"},
 		Match: `^the runbook's :latest task definition \(step 7\): (outcome|status): awssim (InvalidParameterException|ClientException|400), moto (error: .*StatusCode: 500.*|500)$`,
@@ -294,13 +301,6 @@ var awssimPending = []deviation{
 		Match: `(outcome|status): awssim (InvalidAction|400), moto (OptionGroupNotFoundFault|404)`,
 		Why: "agent/readiness's dbOptionGroup check calls DescribeOptionGroups; an unknown name is OptionGroupNotFoundFault, HTTP 404 (API model; " +
 			rdsRef + "API_DescribeOptionGroups.html). awssim answers InvalidAction.",
-	},
-	{Name: "awssim's ECS services lack fields ECS returns",
-		Ops: []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
-		Match: `field Services?(\[\])?\.(DeploymentController|NetworkConfiguration|PropagateTags|SchedulingStrategy` +
-			`|Deployments\[\]\.(NetworkConfiguration|PlatformFamily|RolloutStateReason)): awssim absent, moto \w+`,
-		Why: "A Fargate service in awsvpc mode has deploymentController, networkConfiguration, propagateTags and schedulingStrategy, and each " +
-			"deployment its networkConfiguration, platformFamily and rolloutStateReason (" + ecsRef + "API_Service.html, " + ecsRef + "API_Deployment.html).",
 	},
 	{Name: "awssim's load balancers lack AvailabilityZones",
 		Ops: []string{"elasticloadbalancingv2.DescribeLoadBalancers", "elasticloadbalancingv2.DescribeTargetGroups", "elasticloadbalancingv2.DescribeTags",

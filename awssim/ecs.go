@@ -336,16 +336,23 @@ func (c *call) serviceJSON(cl *ecsCluster, s *ecsService) map[string]any {
 	if c.now.Before(s.StableAt) {
 		rollout = "IN_PROGRESS"
 	}
+	network := c.serviceNetwork(cl, s)
+	primary := fmt.Sprintf("ecs-svc/%019d", s.DeployAt.UnixNano())
 	deps := []map[string]any{{
-		"id": fmt.Sprintf("ecs-svc/%019d", s.DeployAt.UnixNano()), "status": "PRIMARY", "taskDefinition": s.TaskDef,
-		"desiredCount": s.Desired, "runningCount": runNew, "pendingCount": pendNew, "launchType": "FARGATE",
+		"id": primary, "status": "PRIMARY", "taskDefinition": s.TaskDef,
+		"desiredCount": s.Desired, "runningCount": runNew, "pendingCount": pendNew, "failedTasks": 0, "launchType": "FARGATE",
+		"platformFamily": ecsPlatformFamily, "networkConfiguration": network,
 		"createdAt": epoch(s.DeployAt), "updatedAt": epoch(s.DeployAt), "rolloutState": rollout,
+		"rolloutStateReason": rolloutReason(primary, rollout),
 	}}
 	if s.Replacing && c.now.Before(s.StableAt) {
+		prev := fmt.Sprintf("ecs-svc/%019d", s.DeployAt.UnixNano()-1)
 		deps = append(deps, map[string]any{
-			"id": fmt.Sprintf("ecs-svc/%019d", s.DeployAt.UnixNano()-1), "status": "ACTIVE", "taskDefinition": s.PrevTaskDef,
-			"desiredCount": 0, "runningCount": running - runNew, "pendingCount": 0, "launchType": "FARGATE",
+			"id": prev, "status": "ACTIVE", "taskDefinition": s.PrevTaskDef,
+			"desiredCount": 0, "runningCount": running - runNew, "pendingCount": 0, "failedTasks": 0, "launchType": "FARGATE",
+			"platformFamily": ecsPlatformFamily, "networkConfiguration": network,
 			"createdAt": epoch(s.Created), "updatedAt": epoch(s.DeployAt), "rolloutState": "COMPLETED",
+			"rolloutStateReason": rolloutReason(prev, "COMPLETED"),
 		})
 	}
 	out := map[string]any{
@@ -361,11 +368,76 @@ func (c *call) serviceJSON(cl *ecsCluster, s *ecsService) map[string]any {
 		"deployments":    deps,
 		"events":         []any{},
 		"createdAt":      epoch(s.Created),
+		// The fixture's services are as the seed creates them: the rolling-update (ECS)
+		// deployment controller, the REPLICA scheduler, no tag propagation (the defaults:
+		// API reference, CreateService deploymentController, schedulingStrategy and
+		// propagateTags "If no value is specified, the tags aren't propagated"), and the
+		// awsvpc network that Fargate requires.
+		"deploymentController": map[string]string{"type": "ECS"},
+		"schedulingStrategy":   "REPLICA",
+		"propagateTags":        "NONE",
+		"networkConfiguration": network,
 	}
 	if s.TargetGroup != "" {
 		out["loadBalancers"] = []map[string]any{{"targetGroupArn": s.TargetGroup, "containerName": "app", "containerPort": 8080}}
 	}
 	return out
+}
+
+// ecsPlatformFamily is the platform family of a Fargate task whose task definition sets no
+// runtimePlatform: Linux, as ECS writes it in the AWS CLI's example update-service
+// ("platformFamily": "Linux" on the service and each deployment; aws/aws-cli
+// awscli/examples/ecs/update-service.rst). A platform family "is specified only for tasks
+// using the Fargate launch type" (API reference, Deployment).
+const ecsPlatformFamily = "Linux"
+
+// rolloutReason is a deployment's rolloutStateReason as ECS words it: "ECS deployment
+// ecs-svc/7419115625193919142 in progress." while IN_PROGRESS, "ECS deployment
+// ecs-svc/1709597507655421668 completed." once COMPLETED (the AWS CLI's example
+// update-service, aws/aws-cli awscli/examples/ecs/update-service.rst; API reference,
+// Deployment rolloutStateReason).
+func rolloutReason(id, state string) string {
+	if state == "COMPLETED" {
+		return "ECS deployment " + id + " completed."
+	}
+	return "ECS deployment " + id + " in progress."
+}
+
+// serviceNetwork is a service's networkConfiguration (API reference, Service and
+// Deployment: "The VPC subnet and security group configuration for tasks that receive
+// their own elastic network interface by using the awsvpc networking mode", which Fargate
+// requires). awssim has no CreateService: its services are the fixture's, which run in the
+// VPC of their target group, in every subnet of it, with the security group named
+// CLUSTER-ecs-sg, or else the VPC's default security group ("If you don't specify a
+// security group, the default security group for the VPC is used", AwsVpcConfiguration).
+// assignPublicIp is DISABLED, the default of CreateService and UpdateService, and what a
+// service with the ECS deployment controller must have (AwsVpcConfiguration
+// assignPublicIp; botocore model ecs/2014-11-13).
+func (c *call) serviceNetwork(cl *ecsCluster, s *ecsService) map[string]any {
+	vpc := ""
+	for _, tg := range c.rs().TargetGroups {
+		if tg.ARN == s.TargetGroup {
+			vpc = tg.VpcID
+		}
+	}
+	subnets, sgs := []string{}, []string{}
+	def := ""
+	for _, r := range c.rs().EC2 {
+		switch {
+		case vpc == "" || r.VpcID != vpc:
+		case r.Kind == "subnet":
+			subnets = append(subnets, r.ID)
+		case r.Kind == "sg" && r.Name == cl.Name+"-ecs-sg":
+			sgs = append(sgs, r.ID)
+		case r.Kind == "sg" && r.Name == "default":
+			def = r.ID
+		}
+	}
+	if len(sgs) == 0 && def != "" {
+		sgs = append(sgs, def)
+	}
+	return map[string]any{"awsvpcConfiguration": map[string]any{
+		"subnets": subnets, "securityGroups": sgs, "assignPublicIp": "DISABLED"}}
 }
 
 func ecsUpdateService(c *call) (any, error) {
