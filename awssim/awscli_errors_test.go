@@ -246,25 +246,28 @@ func TestAWSCLIErrorForms(t *testing.T) {
 			t.Fatal("the CloudWatch error was not sent as rpcv2Cbor")
 		}
 	})
+	// UnknownService comes in the caller's protocol: awsQuery (IAM) and restXml
+	// (CloudFront) callers read XML, awsJson (DynamoDB) and restJson (Lambda) ones JSON.
 	t.Run("UnknownService (a service awssim does not simulate)", func(t *testing.T) {
 		t.Parallel()
 		code, message := rawError(t, e, "iam", east, "Action=ListUsers&Version=2010-05-08")
-		if code != "UnknownService" || message == "" {
+		if code != "UnknownService" || message != `awssim does not simulate service "iam"` {
 			t.Fatalf("awssim answered %q %q for IAM", code, message)
 		}
-		res := newCLI(t, e.endpoint).run(east, "iam", "list-users")
-		var problems []string
-		if res.Code != 254 {
-			problems = append(problems, fmt.Sprintf("exit code %d, want 254", res.Code))
-		}
-		if !hasCLIErrorLine(res.Stderr, code, "ListUsers", message) {
-			problems = append(problems, fmt.Sprintf("no error line with code %s and message %q; stderr (last lines):\n%s", code, message, lastLines(res.Stderr, 4)))
-		}
-		for _, p := range problems {
-			t.Errorf("PENDING awssim bug %q: %s", cliPendingUnknownService, p)
-		}
-		if len(problems) == 0 {
-			t.Errorf("the CLI reads awssim's UnknownService now: remove the pending bug %q", cliPendingUnknownService)
+		for _, c := range []struct{ form, service, command, op string }{
+			{"awsQuery (IAM)", "iam", "list-users", "ListUsers"},
+			{"restXml (CloudFront)", "cloudfront", "list-distributions", "ListDistributions"},
+			{"awsJson1_0 (DynamoDB)", "dynamodb", "list-tables", "ListTables"},
+			{"restJson1 (Lambda)", "lambda", "list-functions", "ListFunctions"},
+		} {
+			t.Run(c.form, func(t *testing.T) {
+				t.Parallel()
+				res := newCLI(t, e.endpoint).run(east, c.service, c.command)
+				if res.Code != 254 {
+					t.Errorf("exit code %d, want 254", res.Code)
+				}
+				cliErrorLine(t, res.Stderr, "UnknownService", c.op, fmt.Sprintf("awssim does not simulate service %q", c.service))
+			})
 		}
 	})
 	t.Run("MissingAuthenticationToken (an unsigned request)", func(t *testing.T) {
@@ -392,14 +395,6 @@ func rawError(t *testing.T, e *env, service, region, form string) (code, message
 	return "", ""
 }
 
-// cliPendingUnknownService is an awssim bug this test found: UnknownService is always sent in
-// awsJson1_1's form (writeJSONError in handler.go), whatever protocol the caller speaks, so
-// an awsQuery client such as the CLI's IAM cannot read it ("Unable to parse response ...
-// invalid XML received", exit 255). AWS answers every client in its own protocol; for a
-// request without a scope awssim knows, the form could follow the request's Content-Type
-// (form-urlencoded: the awsQuery ErrorResponse it already sends to unsigned requests).
-const cliPendingUnknownService = "UnknownService is sent as JSON to awsQuery callers"
-
 // cliErrorLine finds the CLI's error line, "An error occurred (Code) when calling the Op
 // operation: message" (botocore puts "(reached max retries: N)" after the operation when it
 // counts attempts), and fails the test without it.
@@ -410,10 +405,6 @@ func cliErrorLine(t *testing.T, stderr, code, op, message string) string {
 		t.Errorf("the CLI's stderr lacks the error line with code %s and message %q\nstderr (last lines):\n%s", code, message, lastLines(stderr, 6))
 	}
 	return strings.TrimSpace(line)
-}
-
-func hasCLIErrorLine(stderr, code, op, message string) bool {
-	return cliErrorRE(code, op, message).MatchString(stderr)
 }
 
 func cliErrorRE(code, op, message string) *regexp.Regexp {

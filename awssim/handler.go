@@ -124,7 +124,20 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		writeJSONError(w, c, badRequest("UnknownService", "awssim does not simulate service %q", service))
+		// Answered in the caller's protocol, as AWS answers each client in its own, so that
+		// the SDKs and the AWS CLI read the code and message (each service's protocol is its
+		// botocore model's metadata.protocol). X-Amz-Target is awsJson's. A form with Action
+		// is awsQuery's or ec2Query's, and the services botocore models as rest-xml are
+		// restXml's: their clients read the XML ErrorResponse,
+		// <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>
+		// (botocore parsers.py QueryParser and RestXMLParser). The rest are restJson's, which
+		// read the JSON body and X-Amzn-ErrorType.
+		e := badRequest("UnknownService", "awssim does not simulate service %q", service)
+		if r.Header.Get("X-Amz-Target") == "" && (c.form().Get("Action") != "" || restXMLServices[service]) {
+			queryProtocol(nil, "").writeError(w, c, e)
+		} else {
+			writeJSONError(w, c, e)
+		}
 		return
 	}
 	if !slices.Contains(regions, region) && service != "route53" && service != "s3" {
@@ -175,6 +188,10 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // planes are global, and the runbook switches DNS and reads Health precisely while us-east-1
 // is down, so a region outage does not take them with it.
 var globalServices = map[string]bool{"route53": true, "health": true}
+
+// restXMLServices are the signing names of the services botocore models as rest-xml
+// (botocore/data/*/service-2.json, metadata.protocol and signingName).
+var restXMLServices = map[string]bool{"cloudfront": true, "route53": true, "s3": true}
 
 // credentialScope pulls region and service out of a SigV4 Authorization header:
 // "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-west-2/rds/aws4_request, SignedHeaders=...".
