@@ -28,7 +28,10 @@
 // restXml (Route 53, S3), restJson1 (EFS, Backup), awsJson1_1 (ECS, Secrets Manager, Health)
 // and rpcv2Cbor (CloudWatch). Errors carry the real codes and shapes callers test for
 // idempotency (DBInstanceAlreadyExists, ReplicationGroupAlreadyExists, InvalidChangeBatch, ...).
-// Bad input gets a 4xx AWS error, never a 500.
+// Bad input gets a 4xx AWS error, never a 500. A signed request for a service awssim does
+// not simulate gets UnknownService in its caller's form: an XML ErrorResponse for an
+// awsQuery or ec2Query form (Action=...) and for a restXml service (CloudFront), JSON for
+// awsJson (X-Amz-Target) and restJson, so the SDKs and the AWS CLI show the code and message.
 //
 // # Time
 //
@@ -105,7 +108,8 @@
 // MaxRecords (20-100) and Marker, EC2 MaxResults (5-1000, 5-100 for route tables) and
 // NextToken, ELBv2 PageSize (1-400) and Marker/NextMarker, Backup
 // ListRecoveryPointsByBackupVault maxResults (1-1000) and nextToken, EFS DescribeFileSystems
-// MaxItems and Marker/NextMarker. A size out of range or a marker awssim did not issue is a
+// MaxItems and Marker/NextMarker, Health DescribeEvents maxResults (1-100) and nextToken,
+// newest event first (InvalidPaginationToken for a token it did not issue). A size out of range or a marker awssim did not issue is a
 // 400 naming the parameter. Markers hold the key of the last item returned, so a walk over
 // every page sees each item once even when items come and go in between.
 //
@@ -135,7 +139,10 @@
 //     are not modelled, and ClusterMode compatible is refused. As on AWS, a
 //     cluster-mode-disabled group has NodeGroups[0].PrimaryEndpoint and ReaderEndpoint and no
 //     ConfigurationEndpoint (the seed runbook's read of ConfigurationEndpoint gets None there
-//     too); a cluster-mode-enabled one has only the ConfigurationEndpoint.
+//     too); a cluster-mode-enabled one has only the ConfigurationEndpoint. Replication
+//     groups are IPv4 only (NetworkType and IpDiscovery ipv6 are refused, as awssim's
+//     subnets have no IPv6 CIDR blocks); one created without SnapshotWindow gets 06:00-07:00,
+//     where ElastiCache picks a window of its own; no snapshot is ever taken.
 //   - Security groups have no inbound rules but the default group's (from the group itself),
 //     and DescribeSecurityGroups' GroupName matches groups in any VPC, not only the default
 //     VPC's. Subnets are IPv4 only. EC2's wording for a MaxResults above the maximum is awssim's.
@@ -150,15 +157,35 @@
 //     address per region's ALB.
 //   - CloudWatch speaks rpcv2Cbor (the current SDK), awsJson1_0 (newer AWS CLIs) and awsQuery
 //     (older SDKs, Debian's AWS CLI 2.9). S3 implements GetBucketReplication only.
-//   - ECS services are capped at 500 tasks, to keep per-task modelling cheap.
+//   - ECS services are capped at 500 tasks, to keep per-task modelling cheap. There is no
+//     CreateService: the fixture's services use the ECS deployment controller, the REPLICA
+//     scheduler and no tag propagation, and run (Fargate, platform family Linux) in every
+//     subnet of their target group's VPC with its CLUSTER-ecs-sg security group (or else
+//     the VPC's default group), without public IPs; UpdateService changes none of that.
+//   - Every EFS file system meters 1 GiB, all of it in the Standard storage class
+//     (ValueInIA 0): no lifecycle policy is modelled.
 //   - DeleteFileSystem removes the file system at once (AWS shows it "deleting" for a few
 //     seconds), and there are no mount targets, so FileSystemInUse never happens.
 //   - Tags can only be set on create: AddTagsToResource, RemoveTagsFromResource and the
 //     other services' TagResource calls are not implemented. RDS ListTagsForResource answers
 //     for DB instances and DB snapshots, ElastiCache's for replication groups (other ARNs get
 //     InvalidParameterValue), ECS's for clusters, services and task definitions; EFS has no
-//     ListTagsForResource. CopyTagsToSnapshot is not modelled, so the final snapshot of a
-//     DeleteDBInstance carries no tags.
+//     ListTagsForResource. A DB instance restored with CopyTagsToSnapshot gives its tags to
+//     its snapshots that get none of their own (DeleteDBInstance's final snapshot,
+//     StopDBInstance's, a CreateDBSnapshot without Tags).
+//   - awssim has no KMS API. Each region has a fixed set of KMS keys: the AWS managed
+//     alias/aws/rds, and in the kaigo fixture prod-key-id (alias/kaigo-subsys-prod) in
+//     us-east-1 and dr-key-id (alias/kaigo-subsys-dr) in us-west-2. CopyDBSnapshot resolves
+//     KmsKeyId (key id, key ARN, alias name or alias ARN) among the destination region's
+//     keys and refuses any other, a key of another region or account included, with
+//     KMSKeyNotAccessibleFault; every key is enabled and usable. The restore calls have no
+//     KmsKeyId (the instance takes its snapshot's or source's key), and CreateDBInstance is
+//     not implemented.
+//   - RDS option groups are the default ones of each engine version (default:postgres-15,
+//     ...), with no options; DescribeOptionGroups lists them, and a restore may name one of
+//     its engine version's. Creating option groups, and custom parameter groups' contents,
+//     are not modelled. An instance's default backup and maintenance windows are picked
+//     from its sequence number within the region's 8-hour block, not at random.
 //   - SnapshotDatabaseTime always equals OriginalSnapshotCreateTime: no transaction lag
 //     (a read replica's) is modelled.
 //   - The fixture's daily copies in us-west-2 keep the automated snapshots' "rds:" ids and
