@@ -379,26 +379,35 @@ var WaitHealthy = Define(Def[WaitHealthyIn, WaitHealthyOut]{Name: "aws.elbv2.wai
 	IAM: []string{"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"},
 	Doc: "Wait until a target group has at least count healthy targets."})
 
-// UpsertAliasIn are the inputs of aws.route53.upsertAlias.
+// UpsertAliasIn are the inputs of aws.route53.upsertAlias. The zone is given by id or by
+// name, and the target by load balancer name (its DNS name and canonical zone are read from
+// DescribeLoadBalancers in the step's region) or by DNS name and zone: values a plan should
+// not carry, since they change when the load balancer is rebuilt and a wrong zone id is
+// refused by Route 53 only at the worst moment.
 type UpsertAliasIn struct {
-	HostedZoneID         string `json:"hostedZoneId" kirikae:"required" doc:"the hosted zone that holds the record, e.g. Z0123456789ABC"`
+	HostedZoneID         string `json:"hostedZoneId,omitempty" doc:"the hosted zone that holds the record, e.g. Z0123456789ABC; or give hostedZone"`
+	HostedZone           string `json:"hostedZone,omitempty" doc:"the public hosted zone's name, e.g. example.com, found with ListHostedZonesByName; or give hostedZoneId"`
 	RecordName           string `json:"recordName" kirikae:"required" doc:"e.g. api.kaigo-subsys.example.com"`
 	RecordType           string `json:"recordType,omitempty" doc:"default A"`
-	TargetDNSName        string `json:"targetDnsName" kirikae:"required" doc:"the ALB's DNS name"`
-	TargetHostedZoneID   string `json:"targetHostedZoneId" kirikae:"required" doc:"the ALB's canonical hosted zone id"`
+	TargetLoadBalancer   string `json:"targetLoadBalancer,omitempty" doc:"the target ALB's name, looked up in the step's region; or give targetDnsName and targetHostedZoneId"`
+	TargetDNSName        string `json:"targetDnsName,omitempty" doc:"the target's DNS name (with targetHostedZoneId), when it is no load balancer of the step's region"`
+	TargetHostedZoneID   string `json:"targetHostedZoneId,omitempty" doc:"the target's canonical hosted zone id (with targetDnsName)"`
 	EvaluateTargetHealth *bool  `json:"evaluateTargetHealth,omitempty" doc:"default true"`
 }
 
 // UpsertAliasOut are its outputs.
 type UpsertAliasOut struct {
-	ChangeID string `json:"changeId" doc:"the Route 53 change id of the UPSERT, without /change/; empty when the record already was the alias and no attempt of this step changed it"`
-	Answer   string `json:"answer" doc:"what Route 53 answers for the record (TestDNSAnswer), comma-separated, e.g. the ALB's addresses; the target DNS name, lower-case with a final dot, where TestDNSAnswer is not available"`
+	HostedZoneID       string `json:"hostedZoneId" doc:"the hosted zone changed, as given or found by name"`
+	TargetDNSName      string `json:"targetDnsName" doc:"the alias target's DNS name, as given or read from the load balancer"`
+	TargetHostedZoneID string `json:"targetHostedZoneId" doc:"the alias target's canonical hosted zone id, as given or read from the load balancer"`
+	ChangeID           string `json:"changeId" doc:"the Route 53 change id of the UPSERT, without /change/; empty when the record already was the alias and no attempt of this step changed it"`
+	Answer             string `json:"answer" doc:"what Route 53 answers for the record (TestDNSAnswer), comma-separated, e.g. the ALB's addresses; the target DNS name, lower-case with a final dot, where TestDNSAnswer is not available"`
 }
 
 // UpsertAlias switches DNS.
 var UpsertAlias = Define(Def[UpsertAliasIn, UpsertAliasOut]{Name: "aws.route53.upsertAlias", Idempotency: "the record: one already aliased to the target is only verified", Where: OnAgent,
-	IAM: []string{"route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:TestDNSAnswer"},
-	Doc: "UPSERT an alias record, wait until the change is INSYNC, then verify the answer with TestDNSAnswer."})
+	IAM: []string{"route53:ListHostedZonesByName", "elasticloadbalancing:DescribeLoadBalancers", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:TestDNSAnswer"},
+	Doc: "Find the zone and the target load balancer by name when given so, UPSERT an alias record, wait until the change is INSYNC, then verify the answer with TestDNSAnswer."})
 
 // PutAlarmIn are the inputs of aws.cloudwatch.putAlarm.
 type PutAlarmIn struct {

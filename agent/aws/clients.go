@@ -222,7 +222,8 @@ func Register(reg *action.Registry, clientsFor func(region string) (*Clients, er
 	reg.Register(catalog.DeregisterTaskDefinition.Name, &ECSDeregisterTaskDefinition{Client: client(clientsFor, func(c *Clients) ECSDeregisterAPI { return ecsc(c) }), Opts: opts})
 	reg.Register(catalog.UpdateService.Name, &ECSUpdateService{Client: client(clientsFor, func(c *Clients) ECSServiceAPI { return ecsc(c) }), Opts: opts})
 	reg.Register(catalog.WaitHealthy.Name, &ELBWaitHealthy{Client: client(clientsFor, func(c *Clients) ELBAPI { return c.ELBv2 }), Opts: opts})
-	reg.Register(catalog.UpsertAlias.Name, &Route53UpsertAlias{Client: client(clientsFor, func(c *Clients) Route53API { return c.Route53 }), Opts: opts})
+	reg.Register(catalog.UpsertAlias.Name, &Route53UpsertAlias{Client: client(clientsFor, func(c *Clients) Route53API { return c.Route53 }),
+		LoadBalancers: client(clientsFor, func(c *Clients) elbv2.DescribeLoadBalancersAPIClient { return c.ELBv2 }), Opts: opts})
 	reg.Register(catalog.PutAlarm.Name, &CloudWatchPutAlarm{Client: client(clientsFor, func(c *Clients) CloudWatchAPI { return c.CloudWatch }), Opts: opts})
 	reg.Register(catalog.DeleteAlarm.Name, &CloudWatchDeleteAlarm{Client: client(clientsFor, func(c *Clients) CloudWatchDeleteAPI { return c.CloudWatch }), Opts: opts})
 	reg.Register(catalog.Publish.Name, &SNSPublish{Client: client(clientsFor, func(c *Clients) SNSAPI { return c.SNS }), Opts: opts})

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
@@ -19,6 +21,7 @@ import (
 // Route53API is what Route53UpsertAlias calls.
 type Route53API interface {
 	route53.GetChangeAPIClient
+	ListHostedZonesByName(context.Context, *route53.ListHostedZonesByNameInput, ...func(*route53.Options)) (*route53.ListHostedZonesByNameOutput, error)
 	ListResourceRecordSets(context.Context, *route53.ListResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
 	ChangeResourceRecordSets(context.Context, *route53.ChangeResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
 	TestDNSAnswer(context.Context, *route53.TestDNSAnswerInput, ...func(*route53.Options)) (*route53.TestDNSAnswerOutput, error)
@@ -35,9 +38,15 @@ type Route53API interface {
 // Idempotency: when the record already is an alias to the target, no change is made and the
 // answer is still verified. The changeId output is then the one this step recorded in
 // Options.Memo when it made the change, or "" when it did not (someone else did).
+//
+// A zone given by name (hostedZone) is the public zone of that exact name
+// (ListHostedZonesByName); a target given by load balancer name (targetLoadBalancer) is read
+// from DescribeLoadBalancers in the step's region, so its DNS name and canonical hosted zone
+// are the load balancer's own, never a value copied into a plan.
 type Route53UpsertAlias struct {
-	Client func(region string) (Route53API, error)
-	Opts   Options
+	Client        func(region string) (Route53API, error)
+	LoadBalancers func(region string) (elbv2.DescribeLoadBalancersAPIClient, error)
+	Opts          Options
 }
 
 // Execute runs the step.
@@ -46,11 +55,18 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 	if err != nil {
 		return nil, err
 	}
-	zone := strings.TrimPrefix(in.HostedZoneID, "/hostedzone/")
-	name, target, targetZone := in.RecordName, in.TargetDNSName, in.TargetHostedZoneID
+	name := in.RecordName
 	rtype := strings.ToUpper(cmp.Or(in.RecordType, "A"))
 	if rtype != "A" && rtype != "AAAA" && rtype != "CNAME" {
 		return nil, fmt.Errorf("%w: with.recordType: an alias must be A, AAAA or CNAME, got %q", action.ErrInvalidInput, rtype)
+	}
+	switch {
+	case (in.HostedZoneID == "") == (in.HostedZone == ""):
+		return nil, fmt.Errorf("%w: with: give the zone as hostedZoneId or as hostedZone (its name), one of the two", action.ErrInvalidInput)
+	case in.TargetLoadBalancer != "" && (in.TargetDNSName != "" || in.TargetHostedZoneID != ""):
+		return nil, fmt.Errorf("%w: with: give the target as targetLoadBalancer, or as targetDnsName with targetHostedZoneId, not both", action.ErrInvalidInput)
+	case in.TargetLoadBalancer == "" && (in.TargetDNSName == "" || in.TargetHostedZoneID == ""):
+		return nil, fmt.Errorf("%w: with: give the target as targetLoadBalancer (an ALB's name), or as targetDnsName with targetHostedZoneId", action.ErrInvalidInput)
 	}
 	evaluate := in.EvaluateTargetHealth == nil || *in.EvaluateTargetHealth
 	api, err := e.Client(step.Region)
@@ -58,6 +74,27 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 		return nil, err
 	}
 	tr := action.NewTracker(progress, "Route 53 "+fqdn(name), nil)
+	zone := strings.TrimPrefix(in.HostedZoneID, "/hostedzone/")
+	if in.HostedZone != "" {
+		if zone, err = zoneByName(ctx, api, in.HostedZone); err != nil {
+			return nil, err
+		}
+		tr.Report("zone " + fqdn(in.HostedZone) + " is " + zone)
+	}
+	target, targetZone := in.TargetDNSName, in.TargetHostedZoneID
+	if in.TargetLoadBalancer != "" {
+		if e.LoadBalancers == nil {
+			return nil, fmt.Errorf("%w: with.targetLoadBalancer: this agent has no ELBv2 client", action.ErrInvalidInput)
+		}
+		lbs, err := e.LoadBalancers(step.Region)
+		if err != nil {
+			return nil, err
+		}
+		if target, targetZone, err = loadBalancerTarget(ctx, lbs, in.TargetLoadBalancer, step.Region); err != nil {
+			return nil, err
+		}
+		tr.Report("load balancer " + in.TargetLoadBalancer + " is " + target + " in zone " + targetZone)
+	}
 	rec, err := readRecord(ctx, api, zone, name, rtype)
 	if err != nil {
 		return nil, err
@@ -152,7 +189,67 @@ func (e *Route53UpsertAlias) Execute(ctx context.Context, step action.Step, prog
 		answer = strings.Join(ta.RecordData, ",")
 	}
 	tr.Report("verified: " + answer)
-	return action.Outputs(catalog.UpsertAlias, catalog.UpsertAliasOut{ChangeID: changeID, Answer: answer})
+	return action.Outputs(catalog.UpsertAlias, catalog.UpsertAliasOut{HostedZoneID: zone, TargetDNSName: target, TargetHostedZoneID: targetZone,
+		ChangeID: changeID, Answer: answer})
+}
+
+// zoneByName finds the public hosted zone named name. Route 53 may hold several zones of
+// one name (a private one for a VPC, or a public one left over): exactly one public zone of
+// that name must exist, or the step says which it found.
+func zoneByName(ctx context.Context, api Route53API, name string) (string, error) {
+	want := fqdn(strings.ToLower(name))
+	var public []string
+	in := &route53.ListHostedZonesByNameInput{DNSName: aws.String(want)}
+	for {
+		out, err := api.ListHostedZonesByName(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("find hosted zone %s: %w", want, err)
+		}
+		for _, z := range out.HostedZones {
+			if strings.ToLower(aws.ToString(z.Name)) != want {
+				return resolvedZone(want, public)
+			}
+			if z.Config == nil || !z.Config.PrivateZone {
+				public = append(public, strings.TrimPrefix(aws.ToString(z.Id), "/hostedzone/"))
+			}
+		}
+		if !out.IsTruncated {
+			return resolvedZone(want, public)
+		}
+		in.DNSName, in.HostedZoneId = out.NextDNSName, out.NextHostedZoneId
+	}
+}
+
+func resolvedZone(name string, public []string) (string, error) {
+	switch len(public) {
+	case 1:
+		return public[0], nil
+	case 0:
+		return "", checkFailed("there is no public hosted zone named %s", name)
+	default:
+		return "", checkFailed("%d public hosted zones are named %s (%s): give hostedZoneId instead", len(public), name, strings.Join(public, ", "))
+	}
+}
+
+// loadBalancerTarget reads an ALB's DNS name and canonical hosted zone, the two values an
+// alias to it needs.
+func loadBalancerTarget(ctx context.Context, api elbv2.DescribeLoadBalancersAPIClient, name, region string) (dns, zone string, err error) {
+	out, err := api.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{name}})
+	var nf *elbtypes.LoadBalancerNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return "", "", checkFailed("there is no load balancer named %s in %s", name, region)
+	case err != nil:
+		return "", "", fmt.Errorf("describe load balancer %s: %w", name, err)
+	case len(out.LoadBalancers) != 1:
+		return "", "", checkFailed("DescribeLoadBalancers returned %d load balancers named %s in %s", len(out.LoadBalancers), name, region)
+	}
+	lb := out.LoadBalancers[0]
+	dns, zone = aws.ToString(lb.DNSName), aws.ToString(lb.CanonicalHostedZoneId)
+	if dns == "" || zone == "" {
+		return "", "", checkFailed("load balancer %s in %s has no DNS name or canonical hosted zone yet", name, region)
+	}
+	return dns, zone, nil
 }
 
 // unsupported reports whether err says the endpoint does not implement the operation (an
