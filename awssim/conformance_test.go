@@ -570,8 +570,40 @@ func TestEC2Network(t *testing.T) {
 	subs := must[*ec2.DescribeSubnetsOutput](t)(c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: byVPC}))
 	sgs := must[*ec2.DescribeSecurityGroupsOutput](t)(c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: byVPC}))
 	rts := must[*ec2.DescribeRouteTablesOutput](t)(c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: byVPC}))
-	if len(subs.Subnets) != 3 || len(sgs.SecurityGroups) != 5 || len(rts.RouteTables) != 2 || len(rts.RouteTables[1].Associations) != 3 {
+	// Five groups of the system's and the VPC's default group; public, private and main route tables.
+	if len(subs.Subnets) != 3 || len(sgs.SecurityGroups) != 6 || len(rts.RouteTables) != 3 || len(rts.RouteTables[1].Associations) != 3 {
 		t.Fatalf("DR network: %d subnets, %d groups, %d route tables", len(subs.Subnets), len(sgs.SecurityGroups), len(rts.RouteTables))
+	}
+	for _, s := range subs.Subnets {
+		if s.AssignIpv6AddressOnCreation == nil || *s.AssignIpv6AddressOnCreation || s.Ipv6Native == nil || *s.Ipv6Native ||
+			s.EnableDns64 == nil || s.MapCustomerOwnedIpOnLaunch == nil || s.PrivateDnsNameOptionsOnLaunch == nil ||
+			s.PrivateDnsNameOptionsOnLaunch.HostnameType != ec2types.HostnameTypeIpName {
+			t.Fatalf("subnet %s lacks the IPv6 and DNS fields EC2 returns: %+v", aws.ToString(s.SubnetId), s)
+		}
+	}
+	var dflt []ec2types.SecurityGroup
+	for _, g := range sgs.SecurityGroups {
+		if aws.ToString(g.GroupName) == "default" {
+			dflt = append(dflt, g)
+		}
+	}
+	if len(dflt) != 1 || aws.ToString(dflt[0].Description) != "default VPC security group" || len(dflt[0].IpPermissions) != 1 ||
+		len(dflt[0].IpPermissions[0].UserIdGroupPairs) != 1 || aws.ToString(dflt[0].IpPermissions[0].UserIdGroupPairs[0].GroupId) != aws.ToString(dflt[0].GroupId) ||
+		aws.ToString(dflt[0].IpPermissions[0].IpProtocol) != "-1" || len(dflt[0].IpPermissionsEgress) != 1 ||
+		aws.ToString(dflt[0].IpPermissionsEgress[0].IpRanges[0].CidrIp) != "0.0.0.0/0" {
+		t.Fatalf("the DR VPC's default security group: %+v", dflt)
+	}
+	var mains []ec2types.RouteTable
+	for _, r := range rts.RouteTables {
+		for _, a := range r.Associations {
+			if aws.ToBool(a.Main) {
+				mains = append(mains, r)
+			}
+		}
+	}
+	if len(mains) != 1 || len(mains[0].Routes) != 1 || aws.ToString(mains[0].Routes[0].GatewayId) != "local" ||
+		aws.ToString(mains[0].Routes[0].DestinationCidrBlock) != aws.ToString(vpcs.Vpcs[0].CidrBlock) || mains[0].Associations[0].SubnetId != nil {
+		t.Fatalf("the DR VPC's main route table: %+v", mains)
 	}
 	one := must[*ec2.DescribeSubnetsOutput](t)(c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{*subs.Subnets[1].SubnetId}}))
 	if len(one.Subnets) != 1 {

@@ -97,6 +97,21 @@ var motoDeviations = []deviation{
 		Why: "EC2 refuses a filter name it does not know with InvalidParameterValue, a client error (400) (" + ec2Ref + "errors-overview.html, " +
 			"\"InvalidParameterValue: A value specified in a parameter is not valid\"); moto fails with HTTP 500 and a body that is not EC2's error XML.",
 	},
+	{Name: "moto's subnets lack MapCustomerOwnedIpOnLaunch and EnableDns64",
+		Ops:   []string{"ec2.DescribeSubnets"},
+		Match: `field Subnets\[\]\.(MapCustomerOwnedIpOnLaunch|EnableDns64): awssim bool, moto absent`,
+		Why: "A subnet has mapCustomerOwnedIpOnLaunch and enableDns64 (" + ec2Ref + "API_Subnet.html), and EC2 returns both, false, for an " +
+			"IPv4 subnet not on an Outpost, as in a DescribeSubnets answer recorded from AWS (cloud-custodian's " +
+			"tests/data/placebo/test_sagemaker_cluster_subnet_filter/ec2.DescribeSubnets_1.json); moto leaves them out.",
+	},
+	{Name: "moto's default security group has no inbound rule",
+		Ops:   []string{"ec2.DescribeSecurityGroups"},
+		Match: `^by vpc-id: field SecurityGroups\[\]\.IpPermissions(\[\][\w.\[\]]*)?: awssim \w+(×1)?, moto absent`,
+		Why: "A VPC's default security group has an inbound rule that \"Allows inbound traffic from network interfaces (and their associated " +
+			"instances) that are assigned to the same security group\" (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html; " +
+			"\"A default security group includes a default rule that grants instances unrestricted network access to each other\", " +
+			ec2Ref + "API_CreateSecurityGroup.html): protocol -1 from the group itself. moto creates the group with its outbound rule only.",
+	},
 	{Name: "moto's replication groups have one member whatever NumCacheClusters says",
 		Ops: []string{"elasticache.CreateReplicationGroup", "elasticache.DescribeReplicationGroups", "elasticache.DeleteReplicationGroup",
 			"elasticache.ListTagsForResource"},
@@ -154,13 +169,6 @@ var motoDeviations = []deviation{
 		Match: `field (TaskDefinition\.(RegisteredAt|DeregisteredAt)|Services?(\[\])?\.CreatedAt): awssim timestamp, moto absent`,
 		Why: "A task definition has registeredAt, and deregisteredAt once INACTIVE (" + ecsRef + "API_TaskDefinition.html); a service has createdAt (" +
 			ecsRef + "API_Service.html). moto leaves them out.",
-	},
-	{Name: "moto leaves out the default assignPublicIp of a service's network",
-		Ops:   []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
-		Match: `field Services?(\[\])?\.(Deployments\[\]\.)?NetworkConfiguration\.AwsvpcConfiguration\.AssignPublicIp: awssim enum, moto absent`,
-		Why: "assignPublicIp: \"When you use create-service or update-service, the default is DISABLED\", and it must be DISABLED with the ECS " +
-			"deployment controller (" + ecsRef + "API_AwsVpcConfiguration.html; botocore model ecs/2014-11-13, AwsVpcConfiguration); the setup " +
-			"creates the service without it, and moto keeps the network configuration exactly as sent.",
 	},
 	{Name: "moto fails the runbook's :latest task definition with a 500",
 		Ops:   []string{"ecs.UpdateService"},
@@ -251,24 +259,6 @@ var motoDeviations = []deviation{
 // AWS documentation, for the awssim-only checks) is right, as cited. Each one FAILS
 // TestMotoDifferential, named, until awssim is fixed and the entry removed.
 var awssimPending = []deviation{
-	{Name: "awssim's subnets lack fields EC2 returns",
-		Ops:   []string{"ec2.DescribeSubnets"},
-		Match: `field Subnets\[\]\.(AssignIpv6AddressOnCreation|Ipv6Native|PrivateDnsNameOptionsOnLaunch): awssim absent, moto \w+`,
-		Why: "DescribeSubnets gives every subnet assignIpv6AddressOnCreation, ipv6Native and privateDnsNameOptionsOnLaunch (" + ec2Ref +
-			"API_Subnet.html; the example response in " + ec2Ref + "API_DescribeSubnets.html).",
-	},
-	{Name: "awssim's kaigo VPCs have no default security group",
-		Ops:   []string{"ec2.DescribeSecurityGroups"},
-		Match: `^by vpc-id: field SecurityGroups\[\](\.[\w.\[\]]+)?: awssim \w+×5, moto \w+×6`,
-		Why: "\"When you create a VPC, it automatically has a default security group\" (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html); " +
-			"the fixture gives the kaigo VPCs five named groups and not the default one (its default VPC has one).",
-	},
-	{Name: "awssim's kaigo VPCs have no main route table",
-		Ops:   []string{"ec2.DescribeRouteTables"},
-		Match: `^by vpc-id: field RouteTables\[\](\.[\w.\[\]]+)?: awssim \w+×\d+, moto \w+×\d+`,
-		Why: "\"When you create a VPC, it automatically has a main route table\" (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html); " +
-			"the fixture's kaigo VPCs have only their public and private tables, so DescribeRouteTables by vpc-id misses the main one and its main association.",
-	},
 	{Name: "awssim's DB instances lack fields RDS returns",
 		Ops: fields(rdsAnswers),
 		Match: `field DBInstances?(\[\])?\.(AutoMinorVersionUpgrade|CACertificateIdentifier|CopyTagsToSnapshot|DbInstancePort|IAMDatabaseAuthenticationEnabled` +
@@ -302,6 +292,26 @@ var awssimPending = []deviation{
 		Why: "agent/readiness's dbOptionGroup check calls DescribeOptionGroups; an unknown name is OptionGroupNotFoundFault, HTTP 404 (API model; " +
 			rdsRef + "API_DescribeOptionGroups.html). awssim answers InvalidAction.",
 	},
+	{Name: "awssim's replication groups lack fields ElastiCache returns",
+		Ops: []string{"elasticache.CreateReplicationGroup", "elasticache.DescribeReplicationGroups", "elasticache.DeleteReplicationGroup",
+			"elasticache.ListTagsForResource"},
+		Match: `field ReplicationGroups?(\[\])?\.(AuthTokenEnabled|DataTiering|IpDiscovery|NetworkType|ReplicationGroupCreateTime|SnapshotRetentionLimit|SnapshotWindow): awssim absent, moto \w+`,
+		Why: "A replication group has AuthTokenEnabled, DataTiering, IpDiscovery, NetworkType, ReplicationGroupCreateTime, SnapshotRetentionLimit " +
+			"and SnapshotWindow (" + cacheRef + "API_ReplicationGroup.html).",
+	},
+	{Name: "awssim's file systems lack ValueInIA and ValueInStandard",
+		Ops:   []string{"efs.DescribeFileSystems", "efs.DeleteFileSystem"},
+		Match: `field FileSystems\[\]\.SizeInBytes\.(ValueInIA|ValueInStandard): awssim absent, moto int`,
+		Why: "SizeInBytes gives the metered size in total and per storage class, ValueInIA and ValueInStandard (" + efsRef +
+			"API_FileSystemSize.html).",
+	},
+	{Name: "awssim's ECS services lack fields ECS returns",
+		Ops: []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
+		Match: `field Services?(\[\])?\.(DeploymentController|NetworkConfiguration|PropagateTags|SchedulingStrategy` +
+			`|Deployments\[\]\.(NetworkConfiguration|PlatformFamily|RolloutStateReason)): awssim absent, moto \w+`,
+		Why: "A Fargate service in awsvpc mode has deploymentController, networkConfiguration, propagateTags and schedulingStrategy, and each " +
+			"deployment its networkConfiguration, platformFamily and rolloutStateReason (" + ecsRef + "API_Service.html, " + ecsRef + "API_Deployment.html).",
+	},
 	{Name: "awssim's load balancers lack AvailabilityZones",
 		Ops: []string{"elasticloadbalancingv2.DescribeLoadBalancers", "elasticloadbalancingv2.DescribeTargetGroups", "elasticloadbalancingv2.DescribeTags",
 			"route53.ChangeResourceRecordSets"},
@@ -318,6 +328,17 @@ var awssimPending = []deviation{
 		Match: `field (ResourceRecordSets\[\]\.ResourceRecords\[\](\.Value)?|DelegationSet\.NameServers\[\]): awssim \w+×\d+, moto \w+×\d+`,
 		Why: "Route 53 gives every hosted zone a delegation set of four name servers, listed in the zone's NS record (" +
 			"https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html); the fixture's NS record has two.",
+	},
+	{Name: "awssim's Health accepts a nextToken it never issued",
+		Ops:   []string{"health.DescribeEvents"},
+		Match: `^a nextToken Health never issued: (outcome|status): awssim (ok|200), AWS (InvalidPaginationToken|400)`,
+		Why:   "\"InvalidPaginationToken: The specified pagination token (nextToken) is not valid\", HTTP 400 (" + healthRef + "API_DescribeEvents.html).",
+	},
+	{Name: "awssim's Backup answers ResourceNotFoundException with 404",
+		Ops:   []string{"backup.ListRecoveryPointsByBackupVault", "backup.StartRestoreJob", "backup.DescribeRestoreJob"},
+		Match: `: status: awssim 404, AWS 400$`,
+		Why: "AWS Backup's ResourceNotFoundException is \"HTTP Status Code: 400\" (" + backupRef + "API_DescribeRestoreJob.html, " + backupRef +
+			"API_ListRecoveryPointsByBackupVault.html); the API model gives it no other status.",
 	},
 }
 

@@ -25,6 +25,34 @@ type ec2Resource struct {
 	Default bool `json:"default,omitempty"`
 }
 
+// defaultSGName and defaultSGDescription name the security group every VPC has from its
+// creation: "When you create a VPC, it automatically has a default security group" whose
+// rules allow "inbound traffic from network interfaces (and their associated instances)
+// that are assigned to the same security group" and "all outbound IPv4 traffic"
+// (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html). Its name
+// is "default" and its description "default VPC security group", as DescribeSecurityGroups
+// gives them (an answer recorded from AWS in cloud-custodian's tests,
+// tests/data/placebo/test_sagemaker_cluster_security_group_filter/ec2.DescribeSecurityGroups_1.json);
+// "A default security group includes a default rule that grants instances unrestricted
+// network access to each other" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html).
+const (
+	defaultSGName        = "default"
+	defaultSGDescription = "default VPC security group"
+)
+
+// sgDescription is a security group's description: the default group's, or (awssim's
+// own groups being described by their names) its name.
+func sgDescription(r *ec2Resource) string {
+	if r.Name == defaultSGName {
+		return defaultSGDescription
+	}
+	return r.Name
+}
+
+// selfRule is whether r has the default group's inbound rule: all traffic from members of
+// the group itself. awssim models no other inbound rules.
+func selfRule(r *ec2Resource) bool { return r.Name == defaultSGName }
+
 var ec2Ops = map[string]queryOp{
 	"DescribeVpcs":           ec2Describe("vpc", "VpcId", "vpcSet", "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", 1000),
 	"DescribeSubnets":        ec2Describe("subnet", "SubnetId", "subnetSet", "InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", 1000),
@@ -89,7 +117,7 @@ var ec2Filters = map[string]map[string]func(r *ec2Resource) []string{
 		"vpc-id":     vpcOf,
 	},
 	"sg": {
-		"description":                         nameOf, // awssim's groups are described by their names
+		"description":                         func(r *ec2Resource) []string { return []string{sgDescription(r)} },
 		"egress.ip-permission.cidr":           func(*ec2Resource) []string { return []string{"0.0.0.0/0"} },
 		"egress.ip-permission.from-port":      none,
 		"egress.ip-permission.group-id":       none,
@@ -101,17 +129,18 @@ var ec2Filters = map[string]map[string]func(r *ec2Resource) []string{
 		"egress.ip-permission.user-id":        none,
 		"group-id":                            idOf,
 		"group-name":                          nameOf,
-		"ip-permission.cidr":                  none, // no inbound rules are modelled
-		"ip-permission.from-port":             none,
-		"ip-permission.group-id":              none,
-		"ip-permission.group-name":            none,
-		"ip-permission.ipv6-cidr":             none,
-		"ip-permission.prefix-list-id":        none,
-		"ip-permission.protocol":              none,
-		"ip-permission.to-port":               none,
-		"ip-permission.user-id":               none,
-		"owner-id":                            owner,
-		"vpc-id":                              vpcOf,
+		// The only inbound rule modelled is the default group's, from the group itself.
+		"ip-permission.cidr":           none,
+		"ip-permission.from-port":      none,
+		"ip-permission.group-id":       ifSelfRule(idOf),
+		"ip-permission.group-name":     none, // a rule naming a group by id has no group name
+		"ip-permission.ipv6-cidr":      none,
+		"ip-permission.prefix-list-id": none,
+		"ip-permission.protocol":       ifSelfRule(func(*ec2Resource) []string { return []string{"-1"} }),
+		"ip-permission.to-port":        none,
+		"ip-permission.user-id":        ifSelfRule(owner),
+		"owner-id":                     owner,
+		"vpc-id":                       vpcOf,
 	},
 	"rtb": {
 		"association.gateway-id":                 none,
@@ -176,6 +205,16 @@ func routeOrigin(rt [2]string) string {
 		return "CreateRouteTable"
 	}
 	return "CreateRoute"
+}
+
+// ifSelfRule is f for a group with the default group's inbound rule, nothing for another.
+func ifSelfRule(f func(*ec2Resource) []string) func(*ec2Resource) []string {
+	return func(r *ec2Resource) []string {
+		if !selfRule(r) {
+			return nil
+		}
+		return f(r)
+	}
 }
 
 func routeField(r *ec2Resource, i int) []string {
@@ -338,11 +377,29 @@ func (c *call) ec2XML(r *ec2Resource) xn {
 		return el("", tx("subnetId", r.ID), tx("subnetArn", arn("ec2", c.region, "subnet/"+r.ID)), tx("ownerId", AccountID),
 			tx("state", "available"), tx("vpcId", r.VpcID), tx("cidrBlock", r.Cidr), it("availableIpAddressCount", 250),
 			tx("availabilityZone", r.AZ), tx("availabilityZoneId", azID(r.AZ)),
-			bl("defaultForAz", r.Default), bl("mapPublicIpOnLaunch", r.Default), tagSet(r.Tags))
+			bl("defaultForAz", r.Default), bl("mapPublicIpOnLaunch", r.Default),
+			// An IPv4-only subnet, as awssim's all are: no IPv6 addresses, not IPv6-only, no
+			// DNS64, no customer-owned addresses, and instances named after their IP
+			// address (API_Subnet.html, API_PrivateDnsNameOptionsOnLaunch.html in
+			// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/; botocore's
+			// ec2/2016-11-15 Subnet shape). EC2 returns all of these for every subnet: a
+			// DescribeSubnets answer recorded from AWS in cloud-custodian's tests
+			// (tests/data/placebo/test_sagemaker_cluster_subnet_filter/ec2.DescribeSubnets_1.json).
+			bl("mapCustomerOwnedIpOnLaunch", false), bl("assignIpv6AddressOnCreation", false),
+			el("ipv6CidrBlockAssociationSet"), bl("enableDns64", false), bl("ipv6Native", false),
+			el("privateDnsNameOptionsOnLaunch", tx("hostnameType", "ip-name"),
+				bl("enableResourceNameDnsARecord", false), bl("enableResourceNameDnsAAAARecord", false)),
+			tagSet(r.Tags))
 	case "sg":
-		return el("", tx("ownerId", AccountID), tx("groupId", r.ID), tx("groupName", r.Name), tx("groupDescription", r.Name),
+		var ingress []xn
+		if selfRule(r) {
+			ingress = append(ingress, el("item", tx("ipProtocol", "-1"),
+				el("groups", el("item", tx("userId", AccountID), tx("groupId", r.ID))),
+				el("ipRanges"), el("ipv6Ranges"), el("prefixListIds")))
+		}
+		return el("", tx("ownerId", AccountID), tx("groupId", r.ID), tx("groupName", r.Name), tx("groupDescription", sgDescription(r)),
 			tx("vpcId", r.VpcID), tx("securityGroupArn", arn("ec2", c.region, "security-group/"+r.ID)),
-			el("ipPermissions"), el("ipPermissionsEgress", el("item", tx("ipProtocol", "-1"),
+			el("ipPermissions", ingress...), el("ipPermissionsEgress", el("item", tx("ipProtocol", "-1"),
 				el("ipRanges", el("item", tx("cidrIp", "0.0.0.0/0"))))), tagSet(r.Tags))
 	default:
 		var routes, assoc []xn

@@ -63,7 +63,14 @@ func ec2ID(prefix string, region string, n int) string {
 	return fmt.Sprintf("%s-0%02x%014x", prefix, regionOctet(region), n)
 }
 
-// kaigoNetwork builds a VPC with three private subnets, security groups and route tables.
+// kaigoNetwork builds a VPC with three private subnets, security groups and route tables:
+// the system's five groups and public and private tables, and what AWS gives every VPC it
+// creates, its default security group and its main route table ("When you create a VPC, it
+// automatically has a default security group",
+// https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html; "Main route
+// table—The route table that automatically comes with your VPC",
+// https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html).
+// The main table has only the local route; the subnets are associated with the private one.
 func kaigoNetwork(rs *regionState, region, env, cidr16 string) (vpc string, subnets []string, sgs map[string]string) {
 	vpc = ec2ID("vpc", region, 1)
 	rs.EC2 = append(rs.EC2, &ec2Resource{Kind: "vpc", ID: vpc, Cidr: cidr16 + ".0.0/16",
@@ -83,6 +90,10 @@ func kaigoNetwork(rs *regionState, region, env, cidr16 string) (vpc string, subn
 		rs.EC2 = append(rs.EC2, &ec2Resource{Kind: "sg", ID: id, VpcID: vpc, Name: name,
 			Tags: map[string]string{"Name": name, "Environment": env}})
 	}
+	rs.EC2 = append(rs.EC2,
+		&ec2Resource{Kind: "sg", ID: ec2ID("sg", region, 25), VpcID: vpc, Name: defaultSGName, Tags: map[string]string{}},
+		&ec2Resource{Kind: "rtb", ID: ec2ID("rtb", region, 32), VpcID: vpc, Default: true, Tags: map[string]string{},
+			Routes: [][2]string{{cidr16 + ".0.0/16", "local"}}})
 	rs.EC2 = append(rs.EC2,
 		&ec2Resource{Kind: "rtb", ID: ec2ID("rtb", region, 30), VpcID: vpc,
 			Routes: [][2]string{{cidr16 + ".0.0/16", "local"}, {"0.0.0.0/0", ec2ID("igw", region, 40)}},
@@ -110,7 +121,7 @@ func defaultNetwork(rs *regionState, region string) {
 			Cidr: fmt.Sprintf("172.31.%d.0/20", 16*i), Default: true, Tags: map[string]string{}})
 	}
 	rs.EC2 = append(rs.EC2,
-		&ec2Resource{Kind: "sg", ID: ec2ID("sg", region, 60), VpcID: vpc, Name: "default", Tags: map[string]string{}},
+		&ec2Resource{Kind: "sg", ID: ec2ID("sg", region, 60), VpcID: vpc, Name: defaultSGName, Tags: map[string]string{}},
 		&ec2Resource{Kind: "rtb", ID: ec2ID("rtb", region, 61), VpcID: vpc, Default: true, Tags: map[string]string{},
 			Routes: [][2]string{{"172.31.0.0/16", "local"}, {"0.0.0.0/0", ec2ID("igw", region, 62)}}},
 	)

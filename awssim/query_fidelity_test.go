@@ -481,12 +481,14 @@ func TestDescribeFiltersNarrowTheAnswer(t *testing.T) {
 		{"subnets default-for-az", subnets(ef("default-for-az", "true")), 4},
 		{"subnets ipv6-native", subnets(ef("ipv6-native", "true")), 0},
 		{"subnets tag:Environment and az", subnets(append(ef("tag:Environment", "dr"), ef("availability-zone", "us-west-2c")...)), 1},
-		{"groups group-name default", groups(ef("group-name", "default")), 1},
-		{"groups egress protocol -1", groups(ef("egress.ip-permission.protocol", "-1")), 6},
+		{"groups group-name default (the DR VPC's and the default VPC's)", groups(ef("group-name", "default")), 2},
+		{"groups egress protocol -1", groups(ef("egress.ip-permission.protocol", "-1")), 7},
+		{"groups inbound from the group itself", groups(ef("ip-permission.protocol", "-1")), 2},
+		{"groups description", groups(ef("description", "default VPC security group")), 2},
 		{"groups inbound cidr (no rules)", groups(ef("ip-permission.cidr", "0.0.0.0/0")), 0},
-		{"route tables association.main", tables(ef("association.main", "true")), 1},
+		{"route tables association.main (the DR VPC's and the default VPC's)", tables(ef("association.main", "true")), 2},
 		{"route tables route.nat-gateway-id", tables(ef("route.nat-gateway-id", "nat-*")), 1},
-		{"route tables route.origin", tables(ef("route.origin", "CreateRouteTable")), 3},
+		{"route tables route.origin", tables(ef("route.origin", "CreateRouteTable")), 4},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("EC2 %s: %d, want %d", tc.name, tc.got, tc.want)
