@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
@@ -471,7 +472,7 @@ func TestBadInputNamesTheInput(t *testing.T) {
 		{"aws.elbv2.waitHealthy", map[string]any{"targetGroupArn": "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/x"}, "with.targetGroupArn: malformed ARN"},
 		{"aws.elbv2.waitHealthy", map[string]any{}, "with.targetGroupArn or with.targetGroupName is required"},
 		{"aws.cloudwatch.putAlarm", map[string]any{"alarmName": "a", "metricName": "m", "namespace": "n", "threshold": "high"}, "with.threshold"},
-		{"aws.route53.upsertAlias", map[string]any{"hostedZoneId": "Z", "recordName": "r", "targetHostedZoneId": "Z2"}, "with.targetDnsName is required"},
+		{"aws.route53.upsertAlias", map[string]any{"hostedZoneId": "Z", "recordName": "r", "targetHostedZoneId": "Z2"}, "as targetLoadBalancer (an ALB's name), or as targetDnsName with targetHostedZoneId"},
 		{"aws.secretsmanager.put", map[string]any{"secretId": "s"}, "with.value or with.json is required"},
 		{"aws.sns.publish", map[string]any{"topicArn": "kaigo-alerts", "message": "m"}, "with.topicArn: malformed ARN"},
 		{"aws.elasticache.createReplicationGroup", map[string]any{"replicationGroupId": "g", "numCacheClusters": 2.5}, "with.numCacheClusters"},
@@ -547,5 +548,58 @@ func TestHealthFailIfOpen(t *testing.T) {
 	e.sim.CloseHealthEvent(east, arn)
 	if _, _, err := e.exec(testCtx(t), s); err != nil {
 		t.Fatalf("after the event closed: %v", err)
+	}
+}
+
+// TestUpsertAliasFindsByName: given the zone's name and the ALB's name, the step reads the
+// zone id and the ALB's own DNS name and canonical zone, so no plan carries them; a wrong
+// name is a failed check naming it, and a wrong form is refused before any call.
+func TestUpsertAliasFindsByName(t *testing.T) {
+	e := newSimEnv(t)
+	c := e.clients(t, west)
+	ex := &agentaws.Route53UpsertAlias{Client: func(string) (agentaws.Route53API, error) { return c.Route53, nil },
+		LoadBalancers: func(string) (elbv2.DescribeLoadBalancersAPIClient, error) { return c.ELBv2, nil }, Opts: e.opts}
+	with := map[string]any{"hostedZone": strings.TrimSuffix(awssim.KaigoZoneName, "."), "recordName": "api.kaigo-subsys.example.com",
+		"targetLoadBalancer": awssim.KaigoDRALBName}
+	out, err := ex.Execute(testCtx(t), step("aws.route53.upsertAlias", west, with), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["hostedZoneId"] != awssim.KaigoHostedZoneID || out["targetDnsName"] != awssim.KaigoALBDNS(west) || out["targetHostedZoneId"] != awssim.KaigoALBZoneID(west) {
+		t.Fatalf("outputs: %v", out)
+	}
+	changes := func() int {
+		n := 0
+		for _, j := range e.sim.Journal() {
+			if j.Operation == "ChangeResourceRecordSets" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := changes(); n != 1 {
+		t.Fatalf("journal holds %d ChangeResourceRecordSets, want 1", n)
+	}
+	for _, tc := range []struct {
+		with map[string]any
+		err  error
+		says string
+	}{
+		{map[string]any{"hostedZone": "kaigo-subsys.example.com", "recordName": "api.kaigo-subsys.example.com", "targetLoadBalancer": "no-such-alb"},
+			action.ErrCheckFailed, "no load balancer named no-such-alb in " + west},
+		{map[string]any{"hostedZone": "nope.example.com", "recordName": "api.nope.example.com", "targetLoadBalancer": awssim.KaigoDRALBName},
+			action.ErrCheckFailed, "no public hosted zone named nope.example.com."},
+		{map[string]any{"hostedZone": "kaigo-subsys.example.com", "hostedZoneId": awssim.KaigoHostedZoneID, "recordName": "x", "targetLoadBalancer": "a"},
+			action.ErrInvalidInput, "hostedZoneId or as hostedZone"},
+		{map[string]any{"hostedZone": "kaigo-subsys.example.com", "recordName": "x", "targetLoadBalancer": "a", "targetDnsName": "b"},
+			action.ErrInvalidInput, "not both"},
+		{map[string]any{"hostedZone": "kaigo-subsys.example.com", "recordName": "x", "targetDnsName": "b"},
+			action.ErrInvalidInput, "targetDnsName with targetHostedZoneId"},
+	} {
+		_, err := ex.Execute(testCtx(t), step("aws.route53.upsertAlias", west, tc.with), nil)
+		wantErr(t, err, tc.err, tc.says)
+	}
+	if n := changes(); n != 1 {
+		t.Fatalf("a refused step changed DNS: %d changes", n)
 	}
 }
