@@ -148,12 +148,25 @@ func loadKaigo(w *world, now time.Time) {
 	east.ParamGroups = []string{"kaigo-subsys-postgres15"}
 	west.ParamGroups = []string{"kaigo-subsys-postgres15"}
 
+	// KMS keys: the customer managed keys production and the DR copies are encrypted with
+	// (the ones the plans and the system file name), and in every region what AWS keeps in
+	// each account: the AWS managed alias/aws/rds and RDS's default option groups.
+	east.KMSKeys = append(east.KMSKeys, &kmsKey{ID: "prod-key-id", Aliases: []string{"alias/kaigo-subsys-prod"}})
+	west.KMSKeys = append(west.KMSKeys, &kmsKey{ID: "dr-key-id", Aliases: []string{"alias/kaigo-subsys-dr"}})
+	for _, r := range regions {
+		rdsAccountDefaults(w.Regions[r], r)
+	}
+
 	// Production database, running for a year.
 	created := now.Add(-365 * 24 * time.Hour).Truncate(time.Hour)
 	prodDB := &dbInstance{ID: KaigoProdInstance, Class: "db.r6g.large", Engine: "postgres",
 		EngineVersion: "15.4", MultiAZ: true, SubnetGroup: "kaigo-subsys-prod-db-subnet-group",
 		SecurityGroups: []string{eSGs["rds"]}, ParamGroup: "kaigo-subsys-postgres15", Created: created,
-		Retention: 30, Status: fixed("available", created), Seq: w.next()}
+		Retention: 30, Status: fixed("available", created), Seq: w.next(),
+		// Encrypted with the production key; backed up in the 03:00 JST window of the daily
+		// snapshots below, maintained on Mondays at 04:00 JST.
+		Port: 5432, KmsKeyID: arn("kms", "us-east-1", "key/prod-key-id"), AutoMinorUpgrade: true,
+		BackupWindow: "18:00-18:30", MaintenanceWindow: "sun:19:00-sun:19:30"}
 	east.DBInstances[KaigoProdInstance] = prodDB
 
 	// Daily automated snapshots at 03:00 JST (18:00 UTC), copied to us-west-2 about 40 min

@@ -25,6 +25,245 @@ type dbInstance struct {
 	Status         timeline  `json:"status"`
 	Seq            int       `json:"seq"`
 	Tags           []tag     `json:"tags,omitempty"`
+	// Port is the port the database listens on; 0 (a state file written before it
+	// existed) reads as PostgreSQL's 5432.
+	Port int `json:"port,omitempty"`
+	// KmsKeyID is the ARN of the key the storage is encrypted with; empty means not
+	// encrypted.
+	KmsKeyID           string `json:"kmsKeyID,omitempty"`
+	AutoMinorUpgrade   bool   `json:"autoMinorUpgrade,omitempty"`
+	CopyTagsToSnapshot bool   `json:"copyTagsToSnapshot,omitempty"`
+	IAMAuth            bool   `json:"iamAuth,omitempty"`
+	// OptionGroup, CACert, BackupWindow and MaintenanceWindow read as RDS's defaults
+	// when empty (see their methods).
+	OptionGroup       string `json:"optionGroup,omitempty"`
+	CACert            string `json:"caCert,omitempty"`
+	BackupWindow      string `json:"backupWindow,omitempty"`
+	MaintenanceWindow string `json:"maintenanceWindow,omitempty"`
+}
+
+func (in *dbInstance) port() int {
+	if in.Port == 0 {
+		return 5432
+	}
+	return in.Port
+}
+
+// optionGroup is the instance's option group: without one named, RDS puts an instance in
+// its engine version's default group, default:postgres-15 for PostgreSQL 15.x (the
+// OptionGroupMemberships of the examples in botocore's rds/2014-10-31/examples-1.json and
+// of every describe-db-instances answer: "default:mysql-5-6", "default:postgres-12").
+func (in *dbInstance) optionGroup() string {
+	if in.OptionGroup == "" {
+		return defaultOptionGroupName(in.Engine, majorVersion(in.Engine, in.EngineVersion))
+	}
+	return in.OptionGroup
+}
+
+// defaultCACert is the CA RDS gives a new instance that names none: "rds-ca-rsa2048-g1"
+// since January 2024 (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html,
+// "Certificate authorities"). rdsCACerts are the CAs RDS has now.
+const defaultCACert = "rds-ca-rsa2048-g1"
+
+var rdsCACerts = []string{"rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"}
+
+func (in *dbInstance) caCert() string {
+	if in.CACert == "" {
+		return defaultCACert
+	}
+	return in.CACert
+}
+
+// windows are the instance's PreferredBackupWindow and PreferredMaintenanceWindow. RDS's
+// defaults are "a 30-minute window selected at random from an 8-hour block of time for
+// each Amazon Web Services Region", the maintenance window "occurring on a random day of
+// the week" (CreateDBInstance, botocore rds/2014-10-31/service-2.json); the blocks are
+// 03:00-11:00 UTC in us-east-1 and 06:00-14:00 UTC in us-west-2
+// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.BackupWindow,
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Maintenance.html#Concepts.DBMaintenance).
+// awssim picks them from the instance's sequence number, so they are stable, and never
+// lets the two overlap ("Must not conflict with the preferred maintenance window").
+func (in *dbInstance) windows(region string) (backup, maintenance string) {
+	block := 3 * 60
+	if region == "us-west-2" {
+		block = 6 * 60
+	}
+	slot := (in.Seq * 7) % 16 // sixteen 30-minute slots in the 8-hour block
+	backup = in.BackupWindow
+	if backup == "" {
+		start := block + slot*30
+		backup = fmt.Sprintf("%s-%s", hhmm(start), hhmm(start+30))
+	}
+	maintenance = in.MaintenanceWindow
+	if maintenance == "" {
+		start := block + ((slot+8)%16)*30
+		if b, e, ok := parseWindow(backup); ok && overlaps(start, start+30, b, e) {
+			start = (e + 60) % (24 * 60)
+		}
+		day := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}[in.Seq%7]
+		maintenance = fmt.Sprintf("%s:%s-%s:%s", day, hhmm(start), day, hhmm(start+30))
+	}
+	return backup, maintenance
+}
+
+func hhmm(min int) string {
+	min = ((min % (24 * 60)) + 24*60) % (24 * 60)
+	return fmt.Sprintf("%02d:%02d", min/60, min%60)
+}
+
+// parseWindow reads an hh24:mi-hh24:mi window in minutes of the day.
+func parseWindow(w string) (start, end int, ok bool) {
+	a, b, found := strings.Cut(w, "-")
+	if !found {
+		return 0, 0, false
+	}
+	start, ok1 := parseHHMM(a)
+	end, ok2 := parseHHMM(b)
+	return start, end, ok1 && ok2
+}
+
+func parseHHMM(s string) (int, bool) {
+	h, m, found := strings.Cut(s, ":")
+	if !found || len(h) != 2 || len(m) != 2 {
+		return 0, false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
+		return 0, false
+	}
+	return hh*60 + mm, true
+}
+
+// overlaps reports whether two daily windows share a minute (either may wrap midnight).
+func overlaps(s1, e1, s2, e2 int) bool {
+	day := 24 * 60
+	in := func(t, s, e int) bool {
+		t, s, e = t%day, s%day, e%day
+		if s <= e {
+			return t >= s && t < e
+		}
+		return t >= s || t < e
+	}
+	return in(s1, s2, e2) || in(s2, s1, e1)
+}
+
+// licenseModel is the only license RDS offers the engine ("RDS for PostgreSQL -
+// postgresql-license", "RDS for MySQL - general-public-license", LicenseModel in
+// RestoreDBInstanceFromDBSnapshot, botocore rds/2014-10-31/service-2.json).
+func licenseModel(engine string) string {
+	switch engine {
+	case "postgres":
+		return "postgresql-license"
+	case "mysql", "mariadb":
+		return "general-public-license"
+	}
+	return "license-included"
+}
+
+// kmsKey is a KMS key of one region. awssim has no KMS API; RDS resolves KmsKeyId
+// parameters against these. Managed marks the AWS managed key (alias/aws/rds).
+type kmsKey struct {
+	ID      string   `json:"id"`
+	Aliases []string `json:"aliases,omitempty"` // alias/NAME
+	Managed bool     `json:"managed,omitempty"`
+}
+
+// optionGroup is an RDS option group of one region. awssim models no options in it.
+type optionGroup struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Engine      string `json:"engine"`
+	Major       string `json:"major"`
+}
+
+// majorVersion is the major engine version option groups are made for: "15" for
+// PostgreSQL 15.4 (every PostgreSQL from 10 on, Oracle), "8.0" for MySQL 8.0.35.
+func majorVersion(engine, version string) string {
+	parts := strings.Split(version, ".")
+	if len(parts) < 2 {
+		return version
+	}
+	if n, err := strconv.Atoi(parts[0]); err == nil && (engine == "postgres" && n >= 10 || strings.HasPrefix(engine, "oracle")) {
+		return parts[0]
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// defaultOptionGroupName is RDS's name for an engine version's default option group:
+// default:postgres-15, default:mysql-8-0, default:sqlserver-ee-15-00.
+func defaultOptionGroupName(engine, major string) string {
+	return "default:" + engine + "-" + strings.ReplaceAll(major, ".", "-")
+}
+
+// defaultOptionGroups are the engine versions whose default option groups awssim's
+// fixture gives every region ("Default option group for postgres 15", with no options and
+// AllowsVpcAndNonVpcInstanceMemberships true, as DescribeOptionGroups lists them): the
+// major versions RDS offers for the engines the API reference lists under EngineName.
+var defaultOptionGroups = []struct {
+	engine string
+	majors []string
+}{
+	{"mariadb", []string{"10.5", "10.6", "10.11", "11.4"}},
+	{"mysql", []string{"5.7", "8.0", "8.4"}},
+	{"oracle-ee", []string{"19", "21"}},
+	{"oracle-se2", []string{"19", "21"}},
+	{"postgres", []string{"12", "13", "14", "15", "16", "17"}},
+	{"sqlserver-ee", []string{"15.00", "16.00"}},
+	{"sqlserver-ex", []string{"15.00", "16.00"}},
+	{"sqlserver-se", []string{"15.00", "16.00"}},
+	{"sqlserver-web", []string{"15.00", "16.00"}},
+}
+
+// rdsAccountDefaults gives a region what RDS and KMS keep in every account there: the
+// default option groups, and the AWS managed key alias/aws/rds, the key RDS encrypts with
+// when none is named ("If StorageEncrypted is enabled, and you do not specify a value for
+// the KmsKeyId parameter, then Amazon RDS uses your default KMS key ... a different
+// default KMS key for each Amazon Web Services Region", CreateDBInstance, botocore
+// rds/2014-10-31/service-2.json).
+func rdsAccountDefaults(rs *regionState, region string) {
+	rs.KMSKeys = append(rs.KMSKeys, &kmsKey{ID: fmt.Sprintf("a1b2c3d4-%04x-4000-8000-00000000a0e5", regionOctet(region)),
+		Aliases: []string{"alias/aws/rds"}, Managed: true})
+	for _, e := range defaultOptionGroups {
+		for _, m := range e.majors {
+			name := defaultOptionGroupName(e.engine, m)
+			rs.OptionGroups[name] = &optionGroup{Name: name, Description: "Default option group for " + e.engine + " " + m, Engine: e.engine, Major: m}
+		}
+	}
+}
+
+// kmsKeyARN resolves a KmsKeyId as RDS takes it — "the key ARN, key ID, alias ARN, or
+// alias name for the KMS key" (CopyDBSnapshot, botocore rds/2014-10-31/service-2.json) —
+// among the keys of the call's region, and returns the key's ARN. "KMS keys are specific
+// to the Amazon Web Services Region that they are created in, and you can't use KMS keys
+// from one Amazon Web Services Region in another" (ibid.), so the ARN of a key of another
+// region, or of another account, is refused like a key that does not exist: with
+// KMSKeyNotAccessibleFault, HTTP 400 (API model), in RDS's words "The target KMS key [...]
+// does not exist, is not enabled or you do not have permissions to access it"
+// (awslabs/rds-snapshot-tool#70).
+func (c *call) kmsKeyARN(ref string) (string, error) {
+	refused := badRequest("KMSKeyNotAccessibleFault", "The target KMS key [%s] does not exist, is not enabled or you do not have permissions to access it.", ref)
+	id, alias := ref, ""
+	if rest, ok := strings.CutPrefix(ref, "arn:aws:kms:"); ok {
+		parts := strings.SplitN(rest, ":", 3) // region, account, key/ID or alias/NAME
+		if len(parts) != 3 || parts[0] != c.region || parts[1] != AccountID {
+			return "", refused
+		}
+		id = ""
+		if k, ok := strings.CutPrefix(parts[2], "key/"); ok {
+			id = k
+		} else if strings.HasPrefix(parts[2], "alias/") {
+			alias = parts[2]
+		}
+	} else if strings.HasPrefix(ref, "alias/") {
+		id, alias = "", ref
+	}
+	for _, k := range c.rs().KMSKeys {
+		if id != "" && k.ID == id || alias != "" && slices.Contains(k.Aliases, alias) {
+			return arn("kms", c.region, "key/"+k.ID), nil
+		}
+	}
+	return "", refused
 }
 
 // dbSnapshot is a DB snapshot. Created is its SnapshotCreateTime, which a copy gets anew
@@ -50,6 +289,11 @@ type dbSnapshot struct {
 	// DbiResourceID is the DbiResourceId of the instance the data was taken from; a copy
 	// keeps it, as RDS does.
 	DbiResourceID string `json:"dbiResourceID,omitempty"`
+	// IAMAuth and Port are the instance's when the snapshot was taken; a restore takes
+	// its port ("Default: The same port as the original DB instance",
+	// RestoreDBInstanceFromDBSnapshot). Port 0 reads as 5432.
+	IAMAuth bool `json:"iamAuth,omitempty"`
+	Port    int  `json:"port,omitempty"`
 }
 
 func (sn *dbSnapshot) original() time.Time {
@@ -57,6 +301,13 @@ func (sn *dbSnapshot) original() time.Time {
 		return sn.Created
 	}
 	return sn.Original
+}
+
+func (sn *dbSnapshot) port() int {
+	if sn.Port == 0 {
+		return 5432
+	}
+	return sn.Port
 }
 
 func (sn *dbSnapshot) dataTime() time.Time {
@@ -195,6 +446,7 @@ var rdsOps = map[string]queryOp{
 	"StartDBInstance":                 rdsStart,
 	"DescribeDBParameterGroups":       rdsDescribeParamGroups,
 	"DescribeDBSubnetGroups":          rdsDescribeSubnetGroups,
+	"DescribeOptionGroups":            rdsDescribeOptionGroups,
 	"ListTagsForResource":             rdsListTags,
 }
 
@@ -222,9 +474,9 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 	if st != "creating" {
 		endpoint = el("Endpoint",
 			tx("Address", fmt.Sprintf("%s.c%06d.%s.rds.amazonaws.com", in.ID, in.Seq, c.region)),
-			it("Port", 5432), tx("HostedZoneId", "Z1PVIF0B656C1W"))
+			it("Port", in.port()), tx("HostedZoneId", "Z1PVIF0B656C1W"))
 	}
-	sub := c.rs().SubnetGroups[in.SubnetGroup]
+	backup, maintenance := in.windows(c.region)
 	return el("",
 		tx("DBInstanceIdentifier", in.ID),
 		tx("DBInstanceClass", in.Class),
@@ -235,28 +487,85 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 		endpoint,
 		it("AllocatedStorage", 100),
 		tx("InstanceCreateTime", isoTime(in.Created)),
+		tx("PreferredBackupWindow", backup),
 		it("BackupRetentionPeriod", in.Retention),
 		list("VpcSecurityGroups", "VpcSecurityGroupMembership", sgs),
 		list("DBParameterGroups", "DBParameterGroup", []xn{el("", tx("DBParameterGroupName", in.ParamGroup), tx("ParameterApplyStatus", "in-sync"))}),
 		tx("AvailabilityZone", c.region+"a"),
-		el("DBSubnetGroup", tx("DBSubnetGroupName", in.SubnetGroup), opt("VpcId", firstOr(sub, "")), tx("SubnetGroupStatus", "Complete")),
+		c.subnetGroupXML("DBSubnetGroup", in.SubnetGroup),
+		tx("PreferredMaintenanceWindow", maintenance),
 		bl("MultiAZ", in.MultiAZ),
 		tx("LatestRestorableTime", isoTime(c.now.Add(-5*time.Minute))),
+		bl("AutoMinorVersionUpgrade", in.AutoMinorUpgrade),
+		tx("LicenseModel", licenseModel(in.Engine)),
+		list("OptionGroupMemberships", "OptionGroupMembership", []xn{el("", tx("OptionGroupName", in.optionGroup()), tx("Status", "in-sync"))}),
 		bl("PubliclyAccessible", in.Public),
 		tx("StorageType", "gp3"),
-		bl("StorageEncrypted", true),
+		// DbInstancePort is "the port that the DB instance listens on" when it is part
+		// of a DB cluster; an instance of no cluster answers 0, its port being the
+		// Endpoint's (the restore example in botocore rds/2014-10-31/examples-1.json).
+		it("DbInstancePort", 0),
+		bl("StorageEncrypted", in.KmsKeyID != ""),
+		opt("KmsKeyId", in.KmsKeyID),
 		tx("DbiResourceId", dbiResourceID(in.Seq)),
+		tx("CACertificateIdentifier", in.caCert()),
+		bl("CopyTagsToSnapshot", in.CopyTagsToSnapshot),
 		tx("DBInstanceArn", arn("rds", c.region, "db:"+in.ID)),
+		bl("IAMDatabaseAuthenticationEnabled", in.IAMAuth),
 		bl("DeletionProtection", false),
 		tagListXML(in.Tags),
 	)
 }
 
-func firstOr(v []string, def string) string {
-	if len(v) > 0 {
-		return v[0]
+// dbSubnetGroup returns a DB subnet group's VPC and subnets. "default" is, as on RDS, the
+// default VPC's subnets when no group of that name was made.
+func (c *call) dbSubnetGroup(name string) (vpc string, subnets []string, ok bool) {
+	if v := c.rs().SubnetGroups[name]; !strings.HasPrefix(name, "cache:") && len(v) > 0 {
+		return v[0], v[1:], true
 	}
-	return def
+	if name != "default" {
+		return "", nil, false
+	}
+	for _, r := range c.rs().EC2 {
+		if r.Kind == "vpc" && r.Default {
+			vpc = r.ID
+		}
+	}
+	for _, r := range c.rs().EC2 {
+		if vpc != "" && r.Kind == "subnet" && r.VpcID == vpc {
+			subnets = append(subnets, r.ID)
+		}
+	}
+	return vpc, subnets, vpc != ""
+}
+
+// subnetGroupXML is a DBSubnetGroup as DescribeDBSubnetGroups and DBInstance.DBSubnetGroup
+// give it (API_DBSubnetGroup.html): each subnet with the Availability Zone EC2 has it in.
+// awssim keeps no description; a group's is its name (RDS's "default" group's is "default").
+func (c *call) subnetGroupXML(elem, name string) xn {
+	vpc, subnets, _ := c.dbSubnetGroup(name)
+	var subs []xn
+	for j, sid := range subnets {
+		az := fmt.Sprintf("%s%c", c.region, 'a'+j)
+		for _, r := range c.rs().EC2 {
+			if r.Kind == "subnet" && r.ID == sid && r.AZ != "" {
+				az = r.AZ
+			}
+		}
+		subs = append(subs, el("", tx("SubnetIdentifier", sid), el("SubnetAvailabilityZone", tx("Name", az)), tx("SubnetStatus", "Active")))
+	}
+	return el(elem, tx("DBSubnetGroupName", name), tx("DBSubnetGroupDescription", name), opt("VpcId", vpc),
+		tx("SubnetGroupStatus", "Complete"), list("Subnets", "Subnet", subs), tx("DBSubnetGroupArn", arn("rds", c.region, "subgrp:"+name)))
+}
+
+// defaultSecurityGroup is the id of the VPC's security group named "default", or "".
+func (c *call) defaultSecurityGroup(vpc string) string {
+	for _, r := range c.rs().EC2 {
+		if r.Kind == "sg" && r.VpcID == vpc && r.Name == "default" {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 // RDS pages with MaxRecords (default 100, 20 to 100) and Marker, as the API reference of
@@ -380,7 +689,7 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		tx("Engine", sn.Engine),
 		it("AllocatedStorage", 100),
 		tx("Status", st),
-		it("Port", 5432),
+		it("Port", sn.port()),
 		tx("AvailabilityZone", c.region+"a"),
 		opt("VpcId", sn.VpcID),
 		tx("InstanceCreateTime", isoTime(sn.original().Add(-24*time.Hour))),
@@ -391,9 +700,10 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		opt("SourceRegion", sn.SourceRegion),
 		opt("SourceDBSnapshotIdentifier", sn.SourceARN),
 		tx("StorageType", "gp3"),
-		bl("Encrypted", true),
+		bl("Encrypted", sn.KmsKeyID != ""),
 		opt("KmsKeyId", sn.KmsKeyID),
 		tx("DBSnapshotArn", arn("rds", c.region, "snapshot:"+sn.ID)),
+		bl("IAMDatabaseAuthenticationEnabled", sn.IAMAuth),
 		opt("DbiResourceId", sn.DbiResourceID),
 		tagListXML(sn.Tags),
 	)
@@ -484,13 +794,24 @@ func rdsDescribeSnapshots(c *call, p url.Values) ([]xn, error) {
 	return []xn{opt("Marker", next), list("DBSnapshots", "DBSnapshot", items)}, nil
 }
 
-// newSnapshot records a snapshot of the data as it is now; it becomes available after op's
-// duration.
-func (c *call) newSnapshot(id, instance, typ, op string, initial string) *dbSnapshot {
-	sn := &dbSnapshot{ID: id, InstanceID: instance, Type: typ, Created: c.now, Original: c.now, DataTime: c.now,
-		Engine: "postgres", Version: "15.4"}
-	if in := c.rs().DBInstances[instance]; in != nil {
-		sn.DbiResourceID = dbiResourceID(in.Seq)
+// newSnapshot records a snapshot of the instance's data as it is now; it becomes available
+// after op's duration. It is encrypted with the instance's key and has its IAM
+// authentication setting and port. tags are the ones the call gave; without any, an
+// instance with CopyTagsToSnapshot gives the snapshot its own ("Copying tags to DB instance
+// snapshots", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.CopyTags:
+// as the RestoreDBInstanceFromDBSnapshot reference puts it, RDS "checks whether you specify
+// new tags. If yes, the new tags are added ... If there are no new tags, RDS looks for the
+// tags from the source"). DeleteDBInstance's final snapshot and StopDBInstance's take no
+// tags of their own.
+func (c *call) newSnapshot(id string, in *dbInstance, typ, op, initial string, tags []tag) *dbSnapshot {
+	sn := &dbSnapshot{ID: id, InstanceID: in.ID, Type: typ, Created: c.now, Original: c.now, DataTime: c.now,
+		Engine: in.Engine, Version: in.EngineVersion, KmsKeyID: in.KmsKeyID, IAMAuth: in.IAMAuth, Port: in.Port,
+		DbiResourceID: dbiResourceID(in.Seq), Tags: tags}
+	if vpc, _, ok := c.dbSubnetGroup(in.SubnetGroup); ok {
+		sn.VpcID = vpc
+	}
+	if len(tags) == 0 && in.CopyTagsToSnapshot {
+		sn.Tags = slices.Clone(in.Tags)
 	}
 	sn.Status.then(c.now, c.s.dur(c.service, op), []string{initial, "available"}, nil)
 	c.rs().DBSnapshots[id] = sn
@@ -516,8 +837,7 @@ func rdsCreateSnapshot(c *call, p url.Values) ([]xn, error) {
 	if sn := c.rs().DBSnapshots[sid]; sn != nil && sn.Status.at(c.now) != "" {
 		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier %s already exists.", sid)
 	}
-	sn := c.newSnapshot(sid, in.ID, "manual", OpCreateDBSnapshot, "creating")
-	sn.Tags = tagsParam(p)
+	sn := c.newSnapshot(sid, in, "manual", OpCreateDBSnapshot, "creating", tagsParam(p))
 	c.journal(sid)
 	return []xn{el("DBSnapshot", c.snapshotXML(sn, "creating").kids...)}, nil
 }
@@ -555,7 +875,18 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 	if sn.Status.at(c.now) != "available" {
 		return nil, badRequest("InvalidDBSnapshotState", "Snapshot %s is not in the available state.", src)
 	}
-	if srcRegion != c.region && p.Get("KmsKeyId") == "" {
+	// "If you don't specify a value for this parameter, then the copy of the DB snapshot is
+	// encrypted with the same Amazon Web Services KMS key as the source DB snapshot"; "If you
+	// copy an encrypted snapshot to a different Amazon Web Services Region, then you must
+	// specify an Amazon Web Services KMS key identifier for the destination Amazon Web
+	// Services Region" (KmsKeyId, API_CopyDBSnapshot.html). A key is one of the
+	// destination region's (kmsKeyARN).
+	kms := sn.KmsKeyID
+	if k := p.Get("KmsKeyId"); k != "" {
+		if kms, err = c.kmsKeyARN(k); err != nil {
+			return nil, err
+		}
+	} else if srcRegion != c.region && sn.KmsKeyID != "" {
 		return nil, badRequest("InvalidParameterCombination", "KmsKeyId is required when copying an encrypted snapshot across regions.")
 	}
 	if ex := c.rs().DBSnapshots[dst]; ex != nil && ex.Status.at(c.now) != "" {
@@ -563,10 +894,9 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 	}
 	// As on RDS: the copy's SnapshotCreateTime is its own (now); the times of the data stay
 	// the original's. Tags given on the call replace the source's; CopyTags copies them.
-	cp := c.newSnapshot(dst, sn.InstanceID, "manual", OpCopyDBSnapshot, "pending")
-	cp.Original, cp.DataTime, cp.DbiResourceID = sn.original(), sn.dataTime(), sn.DbiResourceID
-	cp.KmsKeyID = p.Get("KmsKeyId")
-	cp.Tags = tagsParam(p)
+	cp := &dbSnapshot{ID: dst, InstanceID: sn.InstanceID, Type: "manual", Created: c.now, Original: sn.original(), DataTime: sn.dataTime(),
+		Engine: sn.Engine, Version: sn.Version, KmsKeyID: kms, VpcID: sn.VpcID, DbiResourceID: sn.DbiResourceID,
+		IAMAuth: sn.IAMAuth, Port: sn.Port, Tags: tagsParam(p)}
 	if len(cp.Tags) == 0 && p.Get("CopyTags") == "true" {
 		cp.Tags = slices.Clone(sn.Tags)
 	}
@@ -574,32 +904,90 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 		cp.SourceRegion = srcRegion
 		cp.SourceARN = arn("rds", srcRegion, "snapshot:"+srcID)
 	}
+	cp.Status.then(c.now, c.s.dur(c.service, OpCopyDBSnapshot), []string{"pending", "available"}, nil)
+	c.rs().DBSnapshots[dst] = cp
 	c.journal(dst)
 	return []xn{el("DBSnapshot", c.snapshotXML(cp, "pending").kids...)}, nil
 }
 
+// restoreSource is what a restored instance takes from its snapshot or source instance:
+// the engine, the encryption ("If the DB snapshot is encrypted, then the restored DB
+// instance is encrypted using the KMS key that was used to encrypt the DB snapshot"; the
+// restore calls have no KmsKeyId parameter, botocore rds/2014-10-31/service-2.json) and
+// the port ("Default: The same port as the original DB instance").
+type restoreSource struct {
+	engine, version, kmsKeyID string
+	port                      int
+}
+
 // newInstance creates an instance that goes creating → backing-up → available over op's
-// duration, from the restore parameters AWS accepts on both restore calls.
-func (c *call) newInstance(p url.Values, id, op string) (*dbInstance, error) {
+// duration, from the restore parameters AWS accepts on both restore calls. Every parameter
+// is checked before anything changes, so a refused call leaves the world as it was.
+func (c *call) newInstance(p url.Values, id, op string, src restoreSource) (*dbInstance, error) {
 	if ex, _, err := c.liveInstance(id); err == nil && ex != nil {
 		return nil, badRequest("DBInstanceAlreadyExists", "DB instance already exists")
 	}
 	sg := p.Get("DBSubnetGroupName")
 	if sg == "" {
 		sg = "default"
-	} else if _, ok := c.rs().SubnetGroups[sg]; !ok {
+	} else if _, _, ok := c.dbSubnetGroup(sg); !ok {
 		return nil, notFound("DBSubnetGroupNotFoundFault", "DB subnet group '%s' does not exist.", sg)
 	}
 	class := p.Get("DBInstanceClass")
 	if class == "" {
 		class = "db.r6g.large"
 	}
+	port := src.port
+	if v := p.Get("Port"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1150 || n > 65535 { // "Constraints: Value must be 1150-65535"
+			return nil, badRequest("InvalidParameterValue", "Invalid value %s for Port. Must be between 1150 and 65535", v)
+		}
+		port = n
+	}
+	og := p.Get("OptionGroupName")
+	if og != "" {
+		g := c.rs().OptionGroups[og]
+		if g == nil {
+			return nil, notFound("OptionGroupNotFoundFault", "Specified OptionGroupName: %s not found.", og)
+		}
+		if g.Engine != src.engine || g.Major != majorVersion(src.engine, src.version) {
+			return nil, badRequest("InvalidParameterCombination", "The option group %s is for %s %s, not for %s %s (OptionGroupName).",
+				og, g.Engine, g.Major, src.engine, majorVersion(src.engine, src.version))
+		}
+	}
+	ca := p.Get("CACertificateIdentifier")
+	if ca != "" && !slices.Contains(rdsCACerts, ca) {
+		return nil, notFound("CertificateNotFound", "CACertificateIdentifier %s not found.", ca)
+	}
+	backup := p.Get("PreferredBackupWindow")
+	if backup != "" {
+		// "Must be in the format hh24:mi-hh24:mi ... Must be at least 30 minutes."
+		s, e, ok := parseWindow(backup)
+		if !ok || (e-s+24*60)%(24*60) < 30 {
+			return nil, badRequest("InvalidParameterValue", "Invalid value %s for PreferredBackupWindow: must be hh24:mi-hh24:mi in UTC, at least 30 minutes", backup)
+		}
+	}
 	in := &dbInstance{
-		ID: id, Class: class, Engine: "postgres", EngineVersion: "15.4",
+		ID: id, Class: class, Engine: src.engine, EngineVersion: src.version,
 		MultiAZ: p.Get("MultiAZ") == "true", Public: p.Get("PubliclyAccessible") == "true",
 		SubnetGroup: sg, SecurityGroups: listParam(p, "VpcSecurityGroupIds"),
 		ParamGroup: p.Get("DBParameterGroupName"), Created: c.now, Retention: 1, Seq: c.s.st.next(),
-		Tags: tagsParam(p),
+		Tags: tagsParam(p), Port: port, KmsKeyID: src.kmsKeyID, OptionGroup: og, CACert: ca, BackupWindow: backup,
+		// "By default, minor engine upgrades are applied automatically"; CopyTagsToSnapshot
+		// and IAM authentication are off unless asked for (CreateDBInstance, RestoreDBInstance*).
+		AutoMinorUpgrade:   p.Get("AutoMinorVersionUpgrade") != "false",
+		CopyTagsToSnapshot: p.Get("CopyTagsToSnapshot") == "true",
+		IAMAuth:            p.Get("EnableIAMDatabaseAuthentication") == "true",
+	}
+	if len(in.SecurityGroups) == 0 {
+		// "Default: The default EC2 VPC security group for the DB subnet group's VPC"
+		// (VpcSecurityGroupIds, API_RestoreDBInstanceFromDBSnapshot.html).
+		if vpc, _, _ := c.dbSubnetGroup(sg); vpc != "" {
+			if d := c.defaultSecurityGroup(vpc); d != "" {
+				in.SecurityGroups = []string{d}
+			}
+		}
 	}
 	if in.ParamGroup == "" {
 		in.ParamGroup = "default.postgres15"
@@ -629,7 +1017,7 @@ func rdsRestoreFromSnapshot(c *call, p url.Values) ([]xn, error) {
 	if sn.Status.at(c.now) != "available" {
 		return nil, badRequest("InvalidDBSnapshotState", "Snapshot %s is not in the available state.", sid)
 	}
-	in, err := c.newInstance(p, id, OpRestoreFromSnapshot)
+	in, err := c.newInstance(p, id, OpRestoreFromSnapshot, restoreSource{engine: sn.Engine, version: sn.Version, kmsKeyID: sn.KmsKeyID, port: sn.Port})
 	if err != nil {
 		return nil, err
 	}
@@ -646,7 +1034,8 @@ func rdsRestorePITR(c *call, p url.Values) ([]xn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := c.liveInstance(src); err != nil {
+	srcIn, _, err := c.liveInstance(src)
+	if err != nil {
 		return nil, err
 	}
 	if rt := p.Get("RestoreTime"); rt != "" {
@@ -661,7 +1050,8 @@ func rdsRestorePITR(c *call, p url.Values) ([]xn, error) {
 			return nil, badRequest("InvalidRestoreFault", "Restore time %s is outside the restorable window.", rt)
 		}
 	}
-	in, err := c.newInstance(p, id, OpRestorePointInTime)
+	in, err := c.newInstance(p, id, OpRestorePointInTime,
+		restoreSource{engine: srcIn.Engine, version: srcIn.EngineVersion, kmsKeyID: srcIn.KmsKeyID, port: srcIn.Port})
 	if err != nil {
 		return nil, err
 	}
@@ -696,7 +1086,7 @@ func rdsDeleteInstance(c *call, p url.Values) ([]xn, error) {
 		if ex := c.rs().DBSnapshots[final]; ex != nil && ex.Status.at(c.now) != "" {
 			return nil, badRequest("DBSnapshotAlreadyExists", "Cannot create the snapshot because a snapshot with the identifier %s already exists.", final)
 		}
-		c.newSnapshot(final, id, "manual", OpCreateDBSnapshot, "creating")
+		c.newSnapshot(final, in, "manual", OpCreateDBSnapshot, "creating", nil)
 	}
 	in.Status.then(c.now, c.s.dur(c.service, OpDeleteDBInstance), []string{"deleting", ""}, nil)
 	c.journal(id)
@@ -716,7 +1106,7 @@ func rdsStop(c *call, p url.Values) ([]xn, error) {
 		return nil, badRequest("InvalidDBInstanceState", "Instance %s is not in available state.", id)
 	}
 	if s := p.Get("DBSnapshotIdentifier"); s != "" {
-		c.newSnapshot(s, id, "manual", OpCreateDBSnapshot, "creating")
+		c.newSnapshot(s, in, "manual", OpCreateDBSnapshot, "creating", nil)
 	}
 	in.Status.then(c.now, c.s.dur(c.service, OpStopDBInstance), []string{"stopping", "stopped"}, nil)
 	c.journal(id)
@@ -792,16 +1182,48 @@ func rdsDescribeSubnetGroups(c *call, p url.Values) ([]xn, error) {
 	page, next := pageOf(groups, func(g string) string { return g }, pg)
 	items := make([]xn, len(page))
 	for i, g := range page {
-		v := c.rs().SubnetGroups[g] // vpc id, then subnet ids
-		var subs []xn
-		for j, sid := range v[1:] {
-			subs = append(subs, el("", tx("SubnetIdentifier", sid),
-				el("SubnetAvailabilityZone", tx("Name", fmt.Sprintf("%s%c", c.region, 'a'+j))), tx("SubnetStatus", "Active")))
-		}
-		items[i] = el("", tx("DBSubnetGroupName", g), tx("DBSubnetGroupDescription", g), tx("VpcId", v[0]),
-			tx("SubnetGroupStatus", "Complete"), list("Subnets", "Subnet", subs), tx("DBSubnetGroupArn", arn("rds", c.region, "subgrp:"+g)))
+		items[i] = c.subnetGroupXML("", g)
 	}
 	return []xn{opt("Marker", next), list("DBSubnetGroups", "DBSubnetGroup", items)}, nil
+}
+
+// rdsDescribeOptionGroups lists the region's option groups by name, paged like every RDS
+// Describe (MaxRecords 20-100, Marker). OptionGroupName names one group, and one that does
+// not exist is OptionGroupNotFoundFault, HTTP 404 (API model); EngineName and
+// MajorEngineVersion narrow the list, and "If specified, then EngineName must also be
+// specified" (MajorEngineVersion, API_DescribeOptionGroups.html). Its Filters "isn't
+// currently supported", so any filter name is unrecognized.
+func rdsDescribeOptionGroups(c *call, p url.Values) ([]xn, error) {
+	if _, err := rdsFilters(p); err != nil {
+		return nil, err
+	}
+	pg, err := rdsPage(p)
+	if err != nil {
+		return nil, err
+	}
+	name, engine, major := p.Get("OptionGroupName"), p.Get("EngineName"), p.Get("MajorEngineVersion")
+	if major != "" && engine == "" {
+		return nil, badRequest("InvalidParameterCombination", "If MajorEngineVersion is supplied, EngineName must also be supplied.")
+	}
+	if name != "" && c.rs().OptionGroups[name] == nil {
+		return nil, notFound("OptionGroupNotFoundFault", "Specified OptionGroupName: %s not found.", name)
+	}
+	var groups []*optionGroup
+	for _, k := range sortedKeys(c.rs().OptionGroups) {
+		g := c.rs().OptionGroups[k]
+		if name != "" && g.Name != name || engine != "" && g.Engine != engine || major != "" && g.Major != major {
+			continue
+		}
+		groups = append(groups, g)
+	}
+	page, next := pageOf(groups, func(g *optionGroup) string { return g.Name }, pg)
+	items := make([]xn, len(page))
+	for i, g := range page {
+		items[i] = el("", tx("OptionGroupName", g.Name), tx("OptionGroupDescription", g.Description), tx("EngineName", g.Engine),
+			tx("MajorEngineVersion", g.Major), list("Options", "Option", nil), bl("AllowsVpcAndNonVpcInstanceMemberships", true),
+			tx("OptionGroupArn", arn("rds", c.region, "og:"+g.Name)))
+	}
+	return []xn{opt("Marker", next), list("OptionGroupsList", "OptionGroup", items)}, nil
 }
 
 // rdsListTags answers ListTagsForResource for the ARN of a DB instance or snapshot of the

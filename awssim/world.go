@@ -43,6 +43,9 @@ type regionState struct {
 	LoadBalancers map[string]*loadBalancer `json:"loadBalancers"`
 	TargetGroups  map[string]*targetGroup  `json:"targetGroups"`
 	Topics        map[string]bool          `json:"topics"`
+	// KMSKeys are the region's KMS keys and OptionGroups its RDS option groups (rds.go).
+	KMSKeys      []*kmsKey               `json:"kmsKeys,omitempty"`
+	OptionGroups map[string]*optionGroup `json:"optionGroups"`
 }
 
 func newRegion() *regionState {
@@ -60,6 +63,7 @@ func newRegion() *regionState {
 		LoadBalancers: map[string]*loadBalancer{},
 		TargetGroups:  map[string]*targetGroup{},
 		Topics:        map[string]bool{},
+		OptionGroups:  map[string]*optionGroup{},
 	}
 }
 
@@ -104,6 +108,9 @@ func (rs *regionState) fill() {
 	}
 	if rs.Topics == nil {
 		rs.Topics = n.Topics
+	}
+	if rs.OptionGroups == nil {
+		rs.OptionGroups = n.OptionGroups
 	}
 }
 
