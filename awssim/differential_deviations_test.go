@@ -170,6 +170,13 @@ var motoDeviations = []deviation{
 		Why: "A task definition has registeredAt, and deregisteredAt once INACTIVE (" + ecsRef + "API_TaskDefinition.html); a service has createdAt (" +
 			ecsRef + "API_Service.html). moto leaves them out.",
 	},
+	{Name: "moto leaves out the default assignPublicIp of a service's network",
+		Ops:   []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
+		Match: `field Services?(\[\])?\.(Deployments\[\]\.)?NetworkConfiguration\.AwsvpcConfiguration\.AssignPublicIp: awssim enum, moto absent`,
+		Why: "assignPublicIp: \"When you use create-service or update-service, the default is DISABLED\", and it must be DISABLED with the ECS " +
+			"deployment controller (" + ecsRef + "API_AwsVpcConfiguration.html; botocore model ecs/2014-11-13, AwsVpcConfiguration); the setup " +
+			"creates the service without it, and moto keeps the network configuration exactly as sent.",
+	},
 	{Name: "moto fails the runbook's :latest task definition with a 500",
 		Ops:   []string{"ecs.UpdateService"},
 		Match: `^the runbook's :latest task definition \(step 7\): (outcome|status): awssim (InvalidParameterException|ClientException|400), moto (error: .*StatusCode: 500.*|500)$`,
@@ -259,26 +266,6 @@ var motoDeviations = []deviation{
 // AWS documentation, for the awssim-only checks) is right, as cited. Each one FAILS
 // TestMotoDifferential, named, until awssim is fixed and the entry removed.
 var awssimPending = []deviation{
-	{Name: "awssim's replication groups lack fields ElastiCache returns",
-		Ops: []string{"elasticache.CreateReplicationGroup", "elasticache.DescribeReplicationGroups", "elasticache.DeleteReplicationGroup",
-			"elasticache.ListTagsForResource"},
-		Match: `field ReplicationGroups?(\[\])?\.(AuthTokenEnabled|DataTiering|IpDiscovery|NetworkType|ReplicationGroupCreateTime|SnapshotRetentionLimit|SnapshotWindow): awssim absent, moto \w+`,
-		Why: "A replication group has AuthTokenEnabled, DataTiering, IpDiscovery, NetworkType, ReplicationGroupCreateTime, SnapshotRetentionLimit " +
-			"and SnapshotWindow (" + cacheRef + "API_ReplicationGroup.html).",
-	},
-	{Name: "awssim's file systems lack ValueInIA and ValueInStandard",
-		Ops:   []string{"efs.DescribeFileSystems", "efs.DeleteFileSystem"},
-		Match: `field FileSystems\[\]\.SizeInBytes\.(ValueInIA|ValueInStandard): awssim absent, moto int`,
-		Why: "SizeInBytes gives the metered size in total and per storage class, ValueInIA and ValueInStandard (" + efsRef +
-			"API_FileSystemSize.html).",
-	},
-	{Name: "awssim's ECS services lack fields ECS returns",
-		Ops: []string{"ecs.UpdateService", "ecs.DescribeServices", "ecs.ListTagsForResource"},
-		Match: `field Services?(\[\])?\.(DeploymentController|NetworkConfiguration|PropagateTags|SchedulingStrategy` +
-			`|Deployments\[\]\.(NetworkConfiguration|PlatformFamily|RolloutStateReason)): awssim absent, moto \w+`,
-		Why: "A Fargate service in awsvpc mode has deploymentController, networkConfiguration, propagateTags and schedulingStrategy, and each " +
-			"deployment its networkConfiguration, platformFamily and rolloutStateReason (" + ecsRef + "API_Service.html, " + ecsRef + "API_Deployment.html).",
-	},
 	{Name: "awssim's load balancers lack AvailabilityZones",
 		Ops: []string{"elasticloadbalancingv2.DescribeLoadBalancers", "elasticloadbalancingv2.DescribeTargetGroups", "elasticloadbalancingv2.DescribeTags",
 			"route53.ChangeResourceRecordSets"},
@@ -295,17 +282,6 @@ var awssimPending = []deviation{
 		Match: `field (ResourceRecordSets\[\]\.ResourceRecords\[\](\.Value)?|DelegationSet\.NameServers\[\]): awssim \w+×\d+, moto \w+×\d+`,
 		Why: "Route 53 gives every hosted zone a delegation set of four name servers, listed in the zone's NS record (" +
 			"https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html); the fixture's NS record has two.",
-	},
-	{Name: "awssim's Health accepts a nextToken it never issued",
-		Ops:   []string{"health.DescribeEvents"},
-		Match: `^a nextToken Health never issued: (outcome|status): awssim (ok|200), AWS (InvalidPaginationToken|400)`,
-		Why:   "\"InvalidPaginationToken: The specified pagination token (nextToken) is not valid\", HTTP 400 (" + healthRef + "API_DescribeEvents.html).",
-	},
-	{Name: "awssim's Backup answers ResourceNotFoundException with 404",
-		Ops:   []string{"backup.ListRecoveryPointsByBackupVault", "backup.StartRestoreJob", "backup.DescribeRestoreJob"},
-		Match: `: status: awssim 404, AWS 400$`,
-		Why: "AWS Backup's ResourceNotFoundException is \"HTTP Status Code: 400\" (" + backupRef + "API_DescribeRestoreJob.html, " + backupRef +
-			"API_ListRecoveryPointsByBackupVault.html); the API model gives it no other status.",
 	},
 }
 
