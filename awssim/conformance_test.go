@@ -371,8 +371,20 @@ func TestECSAndALBComeUp(t *testing.T) {
 	if aws.ToString(lbs.LoadBalancers[0].DNSName) != awssim.KaigoALBDNS(west) {
 		t.Fatalf("ALB: %+v", lbs.LoadBalancers)
 	}
+	// The ALB is in the DR VPC's three subnets, one per zone.
+	var zones []string
+	for _, z := range lbs.LoadBalancers[0].AvailabilityZones {
+		if !strings.HasPrefix(aws.ToString(z.SubnetId), "subnet-") {
+			t.Fatalf("ALB zone without its subnet: %+v", z)
+		}
+		zones = append(zones, aws.ToString(z.ZoneName))
+	}
+	if strings.Join(zones, " ") != "us-west-2a us-west-2c us-west-2d" {
+		t.Fatalf("ALB zones: %v", zones)
+	}
 	tgs := must[*elbv2.DescribeTargetGroupsOutput](t)(lb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{LoadBalancerArn: lbs.LoadBalancers[0].LoadBalancerArn}))
-	if len(tgs.TargetGroups) != 1 || aws.ToString(tgs.TargetGroups[0].TargetGroupArn) != awssim.KaigoTargetGroupARN(west) {
+	if len(tgs.TargetGroups) != 1 || aws.ToString(tgs.TargetGroups[0].TargetGroupArn) != awssim.KaigoTargetGroupARN(west) ||
+		aws.ToString(tgs.TargetGroups[0].ProtocolVersion) != "HTTP1" {
 		t.Fatalf("target groups: %+v", tgs.TargetGroups)
 	}
 	_, err = lb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/x/y")})

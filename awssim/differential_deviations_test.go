@@ -266,23 +266,6 @@ var motoDeviations = []deviation{
 // AWS documentation, for the awssim-only checks) is right, as cited. Each one FAILS
 // TestMotoDifferential, named, until awssim is fixed and the entry removed.
 var awssimPending = []deviation{
-	{Name: "awssim's load balancers lack AvailabilityZones",
-		Ops: []string{"elasticloadbalancingv2.DescribeLoadBalancers", "elasticloadbalancingv2.DescribeTargetGroups", "elasticloadbalancingv2.DescribeTags",
-			"route53.ChangeResourceRecordSets"},
-		Match: `field LoadBalancers\[\]\.AvailabilityZones: awssim absent, moto list`,
-		Why:   "A load balancer lists its enabled Availability Zones with their subnets (" + elbRef + "API_LoadBalancer.html).",
-	},
-	{Name: "awssim's target groups lack ProtocolVersion",
-		Ops:   []string{"elasticloadbalancingv2.DescribeTargetGroups", "elasticloadbalancingv2.DescribeTargetHealth", "elasticloadbalancingv2.DescribeTags"},
-		Match: `field TargetGroups\[\]\.ProtocolVersion: awssim absent, moto string`,
-		Why:   "An HTTP target group has ProtocolVersion (HTTP1 by default) (" + elbRef + "API_TargetGroup.html).",
-	},
-	{Name: "awssim's hosted zone has two name servers, not four",
-		Ops:   []string{"route53.ListResourceRecordSets", "route53.GetHostedZone"},
-		Match: `field (ResourceRecordSets\[\]\.ResourceRecords\[\](\.Value)?|DelegationSet\.NameServers\[\]): awssim \w+×\d+, moto \w+×\d+`,
-		Why: "Route 53 gives every hosted zone a delegation set of four name servers, listed in the zone's NS record (" +
-			"https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html); the fixture's NS record has two.",
-	},
 }
 
 // fields splits a space-separated list of operations.

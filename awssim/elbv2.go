@@ -16,6 +16,7 @@ type loadBalancer struct {
 	ZoneID  string    `json:"zoneID"`
 	VpcID   string    `json:"vpcID"`
 	SGs     []string  `json:"sgs"`
+	Subnets []string  `json:"subnets,omitempty"` // one per Availability Zone it is enabled in
 	Created time.Time `json:"created"`
 	Tags    []tag     `json:"tags,omitempty"`
 }
@@ -102,9 +103,27 @@ func elbDescribeLBs(c *call, p url.Values) ([]xn, error) {
 			tx("CanonicalHostedZoneId", lb.ZoneID), tx("CreatedTime", isoTime(lb.Created)),
 			tx("LoadBalancerName", lb.Name), tx("Scheme", "internet-facing"), tx("VpcId", lb.VpcID),
 			el("State", tx("Code", "active")), tx("Type", "application"),
-			strList("SecurityGroups", "member", lb.SGs), tx("IpAddressType", "ipv4"))
+			c.lbZones(lb), strList("SecurityGroups", "member", lb.SGs), tx("IpAddressType", "ipv4"))
 	}
 	return []xn{list("LoadBalancers", "member", items), opt("NextMarker", next)}, nil
+}
+
+// lbZones is a load balancer's AvailabilityZones: "The subnets for the load balancer", each
+// a ZoneName and SubnetId (API_LoadBalancer.html, API_AvailabilityZone.html in
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/; the
+// DescribeLoadBalancers example in botocore's elbv2/2015-12-01/examples-1.json), the zone
+// being the subnet's. LoadBalancerAddresses are static addresses, "[Network Load Balancers]"
+// only, so an ALB's list is empty.
+func (c *call) lbZones(lb *loadBalancer) xn {
+	zones := make([]xn, 0, len(lb.Subnets))
+	for _, id := range lb.Subnets {
+		for _, r := range c.rs().EC2 {
+			if r.Kind == "subnet" && r.ID == id {
+				zones = append(zones, el("", tx("ZoneName", r.AZ), tx("SubnetId", id), el("LoadBalancerAddresses")))
+			}
+		}
+	}
+	return list("AvailabilityZones", "member", zones)
 }
 
 func elbDescribeTGs(c *call, p url.Values) ([]xn, error) {
@@ -147,7 +166,10 @@ func elbDescribeTGs(c *call, p url.Values) ([]xn, error) {
 	items := make([]xn, len(page))
 	for i, tg := range page {
 		items[i] = el("", tx("TargetGroupArn", tg.ARN), tx("TargetGroupName", tg.Name),
-			tx("Protocol", "HTTP"), it("Port", 8080), tx("VpcId", tg.VpcID), tx("HealthCheckProtocol", "HTTP"),
+			// "[HTTP/HTTPS protocol] The protocol version", HTTP1 unless the target group was
+			// created with another (API_TargetGroup.html, API_CreateTargetGroup.html in the
+			// ELBv2 API reference).
+			tx("Protocol", "HTTP"), tx("ProtocolVersion", "HTTP1"), it("Port", 8080), tx("VpcId", tg.VpcID), tx("HealthCheckProtocol", "HTTP"),
 			tx("HealthCheckPort", "traffic-port"), bl("HealthCheckEnabled", true), it("HealthCheckIntervalSeconds", 30),
 			it("HealthCheckTimeoutSeconds", 5), it("HealthyThresholdCount", 5), it("UnhealthyThresholdCount", 2),
 			tx("HealthCheckPath", "/health"), el("Matcher", tx("HttpCode", "200")),

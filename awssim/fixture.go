@@ -214,11 +214,12 @@ func loadKaigo(w *world, now time.Time) {
 		cluster string
 		service string
 		vpc     string
+		subnets []string
 		sg      string
 		tasks   int
 	}{
-		{east, "us-east-1", KaigoProdALBName, KaigoProdCluster, KaigoProdService, eVPC, eSGs["alb"], 2},
-		{west, "us-west-2", KaigoDRALBName, KaigoDRCluster, KaigoDRService, wVPC, wSGs["alb"], 0},
+		{east, "us-east-1", KaigoProdALBName, KaigoProdCluster, KaigoProdService, eVPC, eSubnets, eSGs["alb"], 2},
+		{west, "us-west-2", KaigoDRALBName, KaigoDRCluster, KaigoDRService, wVPC, wSubnets, wSGs["alb"], 0},
 	} {
 		lbARN := arn("elasticloadbalancing", r.region, "loadbalancer/app/"+r.name+"/50dc6c495c0c9188")
 		envTag := tag{Key: "Environment", Value: "prod"}
@@ -227,7 +228,7 @@ func loadKaigo(w *world, now time.Time) {
 			tgName, envTag.Value = KaigoDRTargetGroup, "dr"
 		}
 		r.rs.LoadBalancers[r.name] = &loadBalancer{Name: r.name, ARN: lbARN, DNS: KaigoALBDNS(r.region),
-			ZoneID: KaigoALBZoneID(r.region), VpcID: r.vpc, SGs: []string{r.sg}, Created: created,
+			ZoneID: KaigoALBZoneID(r.region), VpcID: r.vpc, SGs: []string{r.sg}, Subnets: r.subnets, Created: created,
 			Tags: []tag{{Key: "Name", Value: r.name}, envTag}}
 		r.rs.TargetGroups[tgName] = &targetGroup{Name: tgName, ARN: KaigoTargetGroupARN(r.region), LB: lbARN,
 			VpcID: r.vpc, Cluster: r.cluster, Service: r.service, Tags: []tag{{Key: "Name", Value: tgName}, envTag}}
@@ -290,16 +291,24 @@ func loadKaigo(w *world, now time.Time) {
 	// only what Route 53 puts in a new zone.
 	w.Zones[KaigoHostedZoneID] = &hostedZone{ID: KaigoHostedZoneID, Name: KaigoZoneName, CallerRef: "kaigo-subsys-public-zone", Records: []*recordSet{
 		{Name: KaigoAPIName, Type: "A", AliasZone: KaigoALBZoneID("us-east-1"), AliasDNS: KaigoALBDNS("us-east-1") + ".", AliasHealth: true},
-		{Name: KaigoZoneName, Type: "NS", TTL: 172800, Values: []string{"ns-1.awsdns-sim.org.", "ns-2.awsdns-sim.net."}},
-		{Name: KaigoZoneName, Type: "SOA", TTL: 900, Values: []string{"ns-1.awsdns-sim.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}},
+		{Name: KaigoZoneName, Type: "NS", TTL: 172800, Values: kaigoNameServers},
+		{Name: KaigoZoneName, Type: "SOA", TTL: 900, Values: []string{kaigoNameServers[0] + " awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}},
 		{Name: "status.kaigo-subsys.example.com.", Type: "CNAME", TTL: 60, Values: []string{"status.example.net"}},
 	}}
 	w.Zones[KaigoPrivateZoneID] = &hostedZone{ID: KaigoPrivateZoneID, Name: KaigoPrivateZone, CallerRef: "kaigo-subsys-private-zone",
 		Comment: "kaigo-subsys internal names", Private: true, VPCs: []zoneVPC{{Region: "us-east-1", ID: eVPC}}, Records: []*recordSet{
-			{Name: KaigoPrivateZone, Type: "NS", TTL: 172800, Values: []string{"ns-0.awsdns-00.com.", "ns-512.awsdns-00.net."}},
+			{Name: KaigoPrivateZone, Type: "NS", TTL: 172800, Values: []string{"ns-0.awsdns-00.com.", "ns-512.awsdns-00.net.", "ns-1024.awsdns-00.org.", "ns-1536.awsdns-00.co.uk."}},
 			{Name: KaigoPrivateZone, Type: "SOA", TTL: 900, Values: []string{"ns-0.awsdns-00.com. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}},
 		}}
 }
+
+// kaigoNameServers are the public zone's delegation set, which its NS record lists: Route 53
+// "automatically creates a name server (NS) record that has the same name as your hosted
+// zone. It lists the four name servers that are the authoritative name servers for your
+// hosted zone" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html),
+// one each under .com, .net, .org and .co.uk, named ns-NNN.awsdns-NN (the GetHostedZone
+// example in botocore's route53/2013-04-01/examples-1.json). The SOA record names the first.
+var kaigoNameServers = []string{"ns-372.awsdns-46.com.", "ns-1019.awsdns-63.net.", "ns-1408.awsdns-48.org.", "ns-1917.awsdns-47.co.uk."}
 
 func kaigoTaskDefBody(region string) map[string]json.RawMessage {
 	env := "prod"

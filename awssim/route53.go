@@ -340,7 +340,10 @@ func r53GetZone(c *call, p map[string]string) (any, error) {
 	return xmlRoot{"GetHostedZoneResponse", kids}, nil
 }
 
-// nameServers are the public zone's name servers: its apex NS record's, without the dot.
+// nameServers are the public zone's name servers: its apex NS record's, without the dot;
+// four, one per top-level domain, as Route 53 gives every zone
+// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/SOA-NSrecords.html), should a
+// zone lack the record.
 func (z *hostedZone) nameServers() []string {
 	for _, r := range z.Records {
 		if r.Name == z.Name && r.Type == "NS" && len(r.Values) > 0 {
@@ -351,7 +354,7 @@ func (z *hostedZone) nameServers() []string {
 			return ns
 		}
 	}
-	return []string{"ns-1.awsdns-sim.org", "ns-2.awsdns-sim.net"}
+	return []string{"ns-0.awsdns-00.com", "ns-512.awsdns-00.net", "ns-1024.awsdns-00.org", "ns-1536.awsdns-00.co.uk"}
 }
 
 // changeBatch is the ChangeResourceRecordSets request body.
@@ -617,7 +620,8 @@ func r53Test(c *call, _ map[string]string) (any, error) {
 	if zid == "" || name == "" || typ == "" {
 		return nil, badRequest("InvalidInput", "hostedzoneid, recordname and recordtype are required")
 	}
-	if _, err := c.zone(zid); err != nil {
+	z, err := c.zone(zid)
+	if err != nil {
 		return nil, err
 	}
 	vals, _, ok := c.s.resolve(name, typ)
@@ -625,6 +629,6 @@ func r53Test(c *call, _ map[string]string) (any, error) {
 	if !ok {
 		code = "NXDOMAIN"
 	}
-	return xmlRoot{"TestDNSAnswerResponse", []xn{tx("Nameserver", "ns-1.awsdns-sim.org"), tx("RecordName", fqdn(name)),
+	return xmlRoot{"TestDNSAnswerResponse", []xn{tx("Nameserver", z.nameServers()[0]), tx("RecordName", fqdn(name)),
 		tx("RecordType", typ), strList("RecordData", "RecordDataEntry", vals), tx("ResponseCode", code), tx("Protocol", "UDP")}}, nil
 }

@@ -561,7 +561,7 @@ func TestRoute53HostedZones(t *testing.T) {
 
 	got := must[*route53.GetHostedZoneOutput](t)(c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(awssim.KaigoHostedZoneID)}))
 	if aws.ToString(got.HostedZone.Id) != pub || got.DelegationSet == nil ||
-		!slices.Equal(got.DelegationSet.NameServers, []string{"ns-1.awsdns-sim.org", "ns-2.awsdns-sim.net"}) || len(got.VPCs) != 0 {
+		!slices.Equal(got.DelegationSet.NameServers, []string{"ns-372.awsdns-46.com", "ns-1019.awsdns-63.net", "ns-1408.awsdns-48.org", "ns-1917.awsdns-47.co.uk"}) || len(got.VPCs) != 0 {
 		t.Fatalf("GetHostedZone public: %+v %+v %+v", got.HostedZone, got.DelegationSet, got.VPCs)
 	}
 	got = must[*route53.GetHostedZoneOutput](t)(c.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(priv)}))
