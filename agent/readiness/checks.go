@@ -77,7 +77,12 @@ func (c *Checker) notHere(context.Context) result {
 }
 
 // network: the VPC tagged Name=VPCName, at least MinSubnets subnets over two AZs, a
-// security group other than "default", and a route table.
+// security group other than "default", and a route table other than the main one as AWS
+// creates it. Every VPC has a default security group and a main route table from its
+// creation (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html,
+// https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html: "Main route table—The
+// route table that automatically comes with your VPC"), so counting them would pass an
+// empty VPC; neither is counted, unless the main table was given routes of its own.
 func (c *Checker) network(ctx context.Context) result {
 	api, region, name := c.cl.EC2, c.cfg.Region, c.cfg.Names.VPCName
 	if api == nil {
@@ -127,7 +132,11 @@ func (c *Checker) network(ctx context.Context) result {
 		if err != nil {
 			return c.callFailed(ctx, region, "ec2 DescribeRouteTables", err)
 		}
-		nRTs += len(out.RouteTables)
+		for _, rt := range out.RouteTables {
+			if !bareMainTable(rt) {
+				nRTs++
+			}
+		}
 	}
 
 	observed := fmt.Sprintf("%s: %d subnets in %d AZs, %d security groups, %d route tables", vpc, nSubnets, len(azs), nSGs, nRTs)
@@ -143,7 +152,7 @@ func (c *Checker) network(ctx context.Context) result {
 		problems = append(problems, "no security group besides default")
 	}
 	if nRTs == 0 {
-		problems = append(problems, "no route table")
+		problems = append(problems, "no route table besides the main one with only its local routes")
 	}
 	if len(problems) > 0 {
 		return fail(observed, "DR VPC %s (%s) in %s: %s", name, vpc, region, strings.Join(problems, "; "))
@@ -153,6 +162,24 @@ func (c *Checker) network(ctx context.Context) result {
 	}
 	return ok(observed, "DR VPC %s (%s) in %s has %d subnets in %d AZs, %d security groups and %d route tables",
 		name, vpc, region, nSubnets, len(azs), nSGs, nRTs)
+}
+
+// bareMainTable is whether rt is a VPC's main route table with nothing but local routes
+// (gateway "local", the VPC's own CIDRs), as AWS creates it with the VPC.
+func bareMainTable(rt ec2types.RouteTable) bool {
+	main := false
+	for _, a := range rt.Associations {
+		main = main || aws.ToBool(a.Main)
+	}
+	if !main {
+		return false
+	}
+	for _, r := range rt.Routes {
+		if aws.ToString(r.GatewayId) != "local" {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Checker) loadBalancer(ctx context.Context) result {

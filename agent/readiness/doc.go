@@ -13,6 +13,7 @@
 //
 //	ec2.dr-network          VPC tagged Name=kaigo-subsys-dr-vpc; FAIL without >= MinSubnets (2)
 //	                        subnets over >= 2 AZs, a non-default security group and a route table
+//	                        (the main table AWS creates with every VPC counts only with routes of its own)
 //	elbv2.load-balancer     kaigo-subsys-dr-alb exists; active OK, provisioning/active_impaired WARN
 //	elbv2.target-group      kaigo-subsys-dr exists and is attached to the ALB (targets not graded:
 //	                        the DR service runs 0 tasks until failover)

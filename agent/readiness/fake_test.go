@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	backuptypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -248,3 +249,72 @@ var (
 	_ readiness.RDSAPI    = (*rds.Client)(nil)
 	_ readiness.BackupAPI = (*backup.Client)(nil)
 )
+
+// fakeNetwork is a DR VPC with two subnets in two zones, its default security group and a
+// group of the system's, and the given route tables.
+type fakeNetwork struct {
+	readiness.EC2API
+	tables []ec2types.RouteTable
+}
+
+func (f *fakeNetwork) DescribeVpcs(context.Context, *ec2.DescribeVpcsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error) {
+	return &ec2.DescribeVpcsOutput{Vpcs: []ec2types.Vpc{{VpcId: aws.String("vpc-1"), CidrBlock: aws.String("10.20.0.0/16")}}}, nil
+}
+
+func (f *fakeNetwork) DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
+	return &ec2.DescribeSubnetsOutput{Subnets: []ec2types.Subnet{
+		{SubnetId: aws.String("subnet-1"), AvailabilityZone: aws.String("us-west-2a")},
+		{SubnetId: aws.String("subnet-2"), AvailabilityZone: aws.String("us-west-2c")}}}, nil
+}
+
+func (f *fakeNetwork) DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: []ec2types.SecurityGroup{
+		{GroupId: aws.String("sg-0"), GroupName: aws.String("default")},
+		{GroupId: aws.String("sg-1"), GroupName: aws.String("kaigo-subsys-dr-alb-sg")}}}, nil
+}
+
+func (f *fakeNetwork) DescribeRouteTables(context.Context, *ec2.DescribeRouteTablesInput, ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error) {
+	return &ec2.DescribeRouteTablesOutput{RouteTables: f.tables}, nil
+}
+
+func routeTable(id string, main bool, subnets []string, targets ...string) ec2types.RouteTable {
+	rt := ec2types.RouteTable{RouteTableId: aws.String(id), VpcId: aws.String("vpc-1"),
+		Routes: []ec2types.Route{{DestinationCidrBlock: aws.String("10.20.0.0/16"), GatewayId: aws.String("local")}}}
+	for _, t := range targets {
+		rt.Routes = append(rt.Routes, ec2types.Route{DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: aws.String(t)})
+	}
+	if main {
+		rt.Associations = append(rt.Associations, ec2types.RouteTableAssociation{Main: aws.Bool(true), RouteTableId: aws.String(id)})
+	}
+	for _, s := range subnets {
+		rt.Associations = append(rt.Associations, ec2types.RouteTableAssociation{Main: aws.Bool(false), RouteTableId: aws.String(id), SubnetId: aws.String(s)})
+	}
+	return rt
+}
+
+// TestNetworkIgnoresTheBareMainRouteTable: every VPC has a main route table with only the
+// local route from its creation, as it has a default security group, so neither shows that
+// the DR network was built; a table of the system's, or a main table given routes, does.
+func TestNetworkIgnoresTheBareMainRouteTable(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tables []ec2types.RouteTable
+		status kirikaev1.ReadinessStatus
+		detail string
+	}{
+		{"only the main table AWS made", []ec2types.RouteTable{routeTable("rtb-main", true, nil)}, statusFail,
+			"no route table besides the main one"},
+		{"the main table and the system's", []ec2types.RouteTable{routeTable("rtb-main", true, nil),
+			routeTable("rtb-private", false, []string{"subnet-1", "subnet-2"}, "nat-1")}, statusOK, "1 security groups and 1 route tables"},
+		{"a main table given a route", []ec2types.RouteTable{routeTable("rtb-main", true, nil, "igw-1")}, statusOK, "1 route tables"},
+		{"a table of the system's with only the local route", []ec2types.RouteTable{routeTable("rtb-main", true, nil),
+			routeTable("rtb-isolated", false, []string{"subnet-1"})}, statusOK, "1 route tables"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := runOne(t, readiness.Config{Clients: &readiness.Clients{EC2: &fakeNetwork{tables: tc.tables}}}, readiness.CheckNetwork)
+			if ch.GetStatus() != tc.status || !strings.Contains(ch.GetDetail(), tc.detail) {
+				t.Fatalf("= %s %q, want %s containing %q", ch.GetStatus(), ch.GetDetail(), tc.status, tc.detail)
+			}
+		})
+	}
+}
