@@ -744,7 +744,8 @@ func TestPaginatorsSeeEveryItemOnce(t *testing.T) {
 	}
 	seen.check(groupIDs, 2)
 
-	// EC2 in us-east-1: 9 subnets (3 of the prod VPC, 6 default) and 6 security groups.
+	// EC2 in us-east-1: 9 subnets (3 of the prod VPC, 6 default) and 7 security groups (the
+	// prod VPC's 5 and its default group, and the default VPC's).
 	x := ec2.NewFromConfig(e.cfg(east))
 	var subnetIDs, groupIDs2 []string
 	for _, s := range must[*ec2.DescribeSubnetsOutput](t)(x.DescribeSubnets(c, &ec2.DescribeSubnetsInput{})).Subnets {
@@ -753,8 +754,8 @@ func TestPaginatorsSeeEveryItemOnce(t *testing.T) {
 	for _, g := range must[*ec2.DescribeSecurityGroupsOutput](t)(x.DescribeSecurityGroups(c, &ec2.DescribeSecurityGroupsInput{})).SecurityGroups {
 		groupIDs2 = append(groupIDs2, aws.ToString(g.GroupId))
 	}
-	if len(subnetIDs) != 9 || len(groupIDs2) != 6 {
-		t.Fatalf("us-east-1: %d subnets, %d groups; want 9, 6", len(subnetIDs), len(groupIDs2))
+	if len(subnetIDs) != 9 || len(groupIDs2) != 7 {
+		t.Fatalf("us-east-1: %d subnets, %d groups; want 9, 7", len(subnetIDs), len(groupIDs2))
 	}
 	seen = newSeen(t, "DescribeSubnets")
 	for p := ec2.NewDescribeSubnetsPaginator(x, &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(5)}); p.HasMorePages(); {

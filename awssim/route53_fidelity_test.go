@@ -624,7 +624,7 @@ func TestRoute53HostedZonesCLI(t *testing.T) {
 		DelegationSet struct{ NameServers []string }
 	}
 	r53CLIJSON(t, e, &got, "get-hosted-zone", "--id", awssim.KaigoHostedZoneID)
-	if got.HostedZone.Name != awssim.KaigoZoneName || len(got.DelegationSet.NameServers) != 2 {
+	if got.HostedZone.Name != awssim.KaigoZoneName || len(got.DelegationSet.NameServers) != 4 {
 		t.Fatalf("get-hosted-zone: %+v", got)
 	}
 	_, errOut, err = r53CLI(t, e, "get-hosted-zone", "--id", "ZNOSUCHZONE")
