@@ -218,15 +218,35 @@ func (s *Sim) verifySignature(r *http.Request, body []byte, now time.Time) (*sig
 	if fail != 0 {
 		return v, fail, msg
 	}
-	creq := canonicalRequest(r, v, payload)
-	hashed := sha256.Sum256([]byte(creq))
-	toSign := sigV4Algorithm + "\n" + v.amzDate + "\n" + v.scope() + "\n" + hex.EncodeToString(hashed[:])
-	want := hex.EncodeToString(hmacSHA256(signingKey(cred.SecretAccessKey, v.date, v.region, v.service), toSign))
-	if !hmac.Equal([]byte(want), []byte(strings.ToLower(v.signature))) {
-		return v, authBadSig, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	key := signingKey(cred.SecretAccessKey, v.date, v.region, v.service)
+	// SigV4 collapses "sequential spaces" in header values. The Go SDK collapses runs of
+	// plain spaces only; botocore collapses any white space (str.split). Either signer's
+	// request is accepted: the two canonical forms differ only for a header value holding a
+	// tab or a Unicode space.
+	for _, collapse := range []func(string) string{collapseSpaces, collapseWhiteSpace} {
+		creq := canonicalRequest(r, v, payload, collapse)
+		hashed := sha256.Sum256([]byte(creq))
+		toSign := sigV4Algorithm + "\n" + v.amzDate + "\n" + v.scope() + "\n" + hex.EncodeToString(hashed[:])
+		want := hex.EncodeToString(hmacSHA256(key, toSign))
+		if hmac.Equal([]byte(want), []byte(strings.ToLower(v.signature))) {
+			return v, 0, ""
+		}
 	}
-	return v, 0, ""
+	return v, authBadSig, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 }
+
+// collapseSpaces trims a header value and turns each run of spaces into one, as the Go
+// SDK's signer does.
+func collapseSpaces(v string) string {
+	v = strings.Trim(v, " ")
+	for strings.Contains(v, "  ") {
+		v = strings.ReplaceAll(v, "  ", " ")
+	}
+	return v
+}
+
+// collapseWhiteSpace trims and collapses any white space, as botocore's signer does.
+func collapseWhiteSpace(v string) string { return strings.Join(strings.Fields(v), " ") }
 
 // human renders the skew window as AWS does ("15 min.").
 func human(d time.Duration) string {
@@ -257,8 +277,9 @@ func payloadHash(r *http.Request, body []byte, presigned bool) (string, authFail
 	return strings.ToLower(declared), 0, ""
 }
 
-// canonicalRequest builds step 1 of the algorithm from what the client sent.
-func canonicalRequest(r *http.Request, v *sigV4, payload string) string {
+// canonicalRequest builds step 1 of the algorithm from what the client sent; collapse
+// canonicalizes a header value's white space.
+func canonicalRequest(r *http.Request, v *sigV4, payload string, collapse func(string) string) string {
 	var b strings.Builder
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
@@ -269,7 +290,7 @@ func canonicalRequest(r *http.Request, v *sigV4, payload string) string {
 	for _, h := range v.signedHeaders {
 		b.WriteString(h)
 		b.WriteByte(':')
-		b.WriteString(headerValue(r, h))
+		b.WriteString(headerValue(r, h, collapse))
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
@@ -365,7 +386,7 @@ func uriEncode(s string, encodeSlash bool) string {
 
 // headerValue is a signed header's canonical value: its values trimmed, runs of spaces
 // collapsed, joined by commas. Go keeps Host and Content-Length outside r.Header.
-func headerValue(r *http.Request, name string) string {
+func headerValue(r *http.Request, name string, collapse func(string) string) string {
 	var vals []string
 	switch name {
 	case "host":
@@ -382,7 +403,7 @@ func headerValue(r *http.Request, name string) string {
 	}
 	out := make([]string, len(vals))
 	for i, v := range vals {
-		out[i] = strings.Join(strings.Fields(v), " ")
+		out[i] = collapse(v)
 	}
 	return strings.Join(out, ",")
 }

@@ -448,3 +448,17 @@ func FuzzSignatureHeaders(f *testing.F) {
 		}
 	})
 }
+
+// TestHeaderWhiteSpaceEitherSigner: a signed header value with a tab in it is canonicalized
+// differently by the Go SDK (runs of spaces only) and botocore (any white space); a request
+// signed by either is accepted.
+func TestHeaderWhiteSpaceEitherSigner(t *testing.T) {
+	e := newEnv(t, time.Second)
+	body := []byte(`{"SecretId":"` + awssim.KaigoDRDBSecret + `"}`)
+	req := signedRequest(t, e.endpoint, "secretsmanager", "us-west-2", body,
+		map[string]string{"X-Amz-Target": "secretsmanager.Get\tSecretValue", "Content-Type": "application/x-amz-json-1.1"}, time.Now())
+	status, out := send(t, req)
+	if strings.Contains(out, "InvalidSignatureException") || status == 403 {
+		t.Fatalf("a Go-SDK-signed header with a tab was refused: %d %s", status, out)
+	}
+}
