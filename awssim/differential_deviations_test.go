@@ -265,8 +265,7 @@ var motoDeviations = []deviation{
 // awssimPending are awssim bugs this suite found and that are not fixed yet: moto (or the
 // AWS documentation, for the awssim-only checks) is right, as cited. Each one FAILS
 // TestMotoDifferential, named, until awssim is fixed and the entry removed.
-var awssimPending = []deviation{
-}
+var awssimPending = []deviation{}
 
 // fields splits a space-separated list of operations.
 func fields(s string) []string { return strings.Fields(s) }
