@@ -134,6 +134,26 @@
 //
 // # Where awssim knowingly differs from AWS
 //
+// What awssim does not model, and why no kirikae behaviour rests on it: kirikae's own logic
+// (ownership and idempotency checks, waits, verification, fencing) runs against the parts
+// that are modelled, and the differential suite (TestMotoDifferential) and the AWS CLI error
+// test (TestAWSCLIErrorForms) hold those to AWS's answers.
+//
+//	Area         Not modelled                                       Why kirikae does not depend on it
+//	ElastiCache  custom parameter groups, snapshots, IPv6           plans create cluster-mode-disabled IPv4 groups
+//	EC2          inbound rules (but the default group's), IPv6      readiness checks that the network exists, not its rules
+//	ECS          List* calls, CreateService, more than 500 tasks    executors describe and update existing services
+//	Route 53     routing policies, DELETE's value check, targets    kirikae UPSERTs simple aliases to ALBs and zone records
+//	             of services not simulated (CloudFront, S3)
+//	S3           everything but GetBucketReplication                readiness reads the replication rule only
+//	EFS          lifecycle, mount targets, the deleting state       EFS comes back through Backup restores
+//	Tags         adding or removing after create                    kirikae tags what it creates, when it creates it
+//	KMS          the KMS API and key states                         kirikae passes key ids to RDS, which awssim checks
+//	RDS          option group contents, replica lag, copy ids       restores and copies name groups and snapshots only
+//	Journal      calls that change nothing                          a test aid, not an AWS behaviour
+//
+// In detail:
+//
 //   - ElastiCache cluster mode is enabled by ClusterMode enabled or a parameter group name
 //     ending ".cluster.on" (AWS's default cluster-enabled groups); custom parameter groups
 //     are not modelled, and ClusterMode compatible is refused. As on AWS, a
