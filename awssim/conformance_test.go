@@ -137,7 +137,7 @@ func TestRDSFailoverAndCutback(t *testing.T) {
 	srcARN := "arn:aws:rds:us-west-2:" + awssim.AccountID + ":snapshot:" + cut
 	_, err = e1.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String(srcARN),
 		TargetDBSnapshotIdentifier: aws.String("kaigo-subsys-prod-cutback")})
-	wantCode(t, err, "InvalidParameterCombination") // cross-region copy of an encrypted snapshot needs a key
+	wantCode(t, err, "InvalidParameterValue") // cross-region copy of an encrypted snapshot needs a key
 	must[*rds.CopyDBSnapshotOutput](t)(e1.CopyDBSnapshot(ctx, &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String(srcARN),
 		TargetDBSnapshotIdentifier: aws.String("kaigo-subsys-prod-cutback"), KmsKeyId: aws.String("arn:aws:kms:us-east-1:123456789012:key/prod-key-id")}))
 	seen = nil

@@ -887,7 +887,9 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 			return nil, err
 		}
 	} else if srcRegion != c.region && sn.KmsKeyID != "" {
-		return nil, badRequest("InvalidParameterCombination", "KmsKeyId is required when copying an encrypted snapshot across regions.")
+		// RDS's own answer, as seen through the AWS CLI:
+		// https://github.com/1Strategy/rds-oracle-cross-account-cross-region-dr/issues/1
+		return nil, badRequest("InvalidParameterValue", "Must specify new KMS key for cross region encrypted snapshot copy.")
 	}
 	if ex := c.rs().DBSnapshots[dst]; ex != nil && ex.Status.at(c.now) != "" {
 		return nil, badRequest("DBSnapshotAlreadyExists", "Cannot copy snapshot: a snapshot with the identifier %s already exists.", dst)
