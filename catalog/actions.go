@@ -343,7 +343,7 @@ type UpdateServiceIn struct {
 	Cluster            string `json:"cluster" kirikae:"required" doc:"the ECS cluster's name or ARN"`
 	Service            string `json:"service" kirikae:"required" doc:"the ECS service's name or ARN"`
 	DesiredCount       int    `json:"desiredCount" kirikae:"required" doc:"tasks the service is to run, 0 to 5000"`
-	TaskDefinition     string `json:"taskDefinition,omitempty" doc:"ARN or family:revision"`
+	TaskDefinition     string `json:"taskDefinition,omitempty" doc:"ARN, family:revision, or family for its newest ACTIVE revision (family:latest is no revision: ECS refuses it)"`
 	Wait               *bool  `json:"wait,omitempty" doc:"wait for services-stable; default true"`
 	ForceNewDeployment bool   `json:"forceNewDeployment,omitempty" doc:"replace the running tasks even when nothing else changes, so they read new secrets; default false"`
 }

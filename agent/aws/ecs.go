@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -237,10 +236,12 @@ func (e *ECSUpdateService) Execute(ctx context.Context, step action.Step, progre
 	tr := action.NewTracker(progress, "ECS "+cluster+"/"+service, nil)
 	tdARN := ""
 	if in.TaskDefinition != "" {
-		tdRef := strings.TrimSuffix(in.TaskDefinition, ":latest") // the seed's "family:latest" means the newest revision
-		td, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdRef)})
+		// Passed to ECS as written: "family" is the newest ACTIVE revision, and the seed's
+		// "family:latest" is no revision, which ECS refuses (InvalidParameterException); a
+		// plan that carries it must fail here, as the runbook's command would on AWS.
+		td, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(in.TaskDefinition)})
 		if err != nil {
-			return nil, fmt.Errorf("resolve with.taskDefinition %s: %w", tdRef, err)
+			return nil, fmt.Errorf("resolve with.taskDefinition %s: %w", in.TaskDefinition, err)
 		}
 		tdARN = aws.ToString(td.TaskDefinition.TaskDefinitionArn)
 	}

@@ -237,7 +237,7 @@ func TestMotoIdempotent(t *testing.T) {
 			t.Fatalf("%d task definitions after registering twice, want 2", len(tds.TaskDefinitionArns))
 		}
 		out, _ = e.twice(t, step("aws.ecs.updateService", west, map[string]any{"cluster": "kaigo-subsys-dr",
-			"service": "kaigo-subsys-dr-service", "desiredCount": 2, "taskDefinition": "kaigo-subsys-dr:latest"}))
+			"service": "kaigo-subsys-dr-service", "desiredCount": 2, "taskDefinition": "kaigo-subsys-dr"}))
 		if out["runningCount"] != int64(2) || out["taskDefinition"] != tds.TaskDefinitionArns[1] {
 			t.Fatalf("outputs: %v (task definitions %v)", out, tds.TaskDefinitionArns)
 		}

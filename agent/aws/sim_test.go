@@ -145,7 +145,7 @@ func simCases() []simCase {
 			}},
 		{name: "updateService", action: "aws.ecs.updateService", region: west, op: "UpdateService", waits: true,
 			with: map[string]any{"cluster": awssim.KaigoDRCluster, "service": awssim.KaigoDRService, "desiredCount": "2",
-				"taskDefinition": awssim.KaigoDRTaskFamily + ":latest"},
+				"taskDefinition": awssim.KaigoDRTaskFamily},
 			check: func(t *testing.T, out map[string]any) {
 				if out["runningCount"] != int64(2) || !strings.HasSuffix(out["taskDefinition"].(string), "task-definition/kaigo-subsys-dr:1") {
 					t.Fatalf("bad outputs: %v", out)

@@ -139,7 +139,7 @@ func undoCases() []undoCase {
 			}},
 		{name: "updateService", action: "aws.ecs.updateService", region: west,
 			with: map[string]any{"cluster": awssim.KaigoDRCluster, "service": awssim.KaigoDRService, "desiredCount": 2,
-				"taskDefinition": awssim.KaigoDRTaskFamily + ":latest"},
+				"taskDefinition": awssim.KaigoDRTaskFamily},
 			// A new revision first, so the update changes the task definition and the count.
 			setup: func(t *testing.T, e *env) {
 				s := step("aws.ecs.registerTaskDefinition", west, map[string]any{"family": awssim.KaigoDRTaskFamily,
