@@ -19,6 +19,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/kirikae/kirikae/awshttp"
 )
 
 // probeLoop runs the health probe every heartbeat interval, each run bounded by the health
@@ -110,6 +112,7 @@ func NewAWSHealthProbe(ctx context.Context, region, endpoint string, logger *slo
 	if err != nil {
 		return nil, fmt.Errorf("aws config for the health probe: %w", err)
 	}
+	cfg.HTTPClient = awshttp.KeepRequestBody(cfg.HTTPClient) // no retries here: a lost answer would be a false alarm
 	// AWS Health answers in us-east-1 for the whole partition; a simulator answers in
 	// every region.
 	healthRegion := "us-east-1"

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/kirikae/kirikae/awshttp"
 	"github.com/kirikae/kirikae/awssim"
 )
 
@@ -102,7 +103,7 @@ func (d *diffRun) cfg(region string) aws.Config {
 	if d.moto() {
 		// moto's server can drop a kept-alive connection under a request; one connection per
 		// request avoids that without retries, which could send a create twice.
-		c.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		c.HTTPClient = awshttp.KeepRequestBody(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}})
 	}
 	c.APIOptions = append(c.APIOptions, func(st *middleware.Stack) error {
 		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("diffStatus",

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/kirikae/kirikae/awshttp"
 	"github.com/kirikae/kirikae/awssim"
 )
 
@@ -101,6 +102,7 @@ func awsConfig(endpoint, region string) aws.Config {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIASIMTEST", "secret", ""),
 		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   awshttp.KeepRequestBody(nil),
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 5 * time.Millisecond, nil })

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/awshttp"
 	"github.com/kirikae/kirikae/catalog"
 )
 
@@ -130,6 +131,9 @@ func NewClients(ctx context.Context, region, endpoint string, opts Options) (*Cl
 	if opts.HTTPClient != nil {
 		cfg.HTTPClient = opts.HTTPClient
 	}
+	// Without this, a request answered in full can still fail on the SDK's own early close of
+	// its body (see awshttp.KeepRequestBody): a retry, on a step that changes AWS.
+	cfg.HTTPClient = awshttp.KeepRequestBody(cfg.HTTPClient)
 	healthRegion := opts.HealthRegion
 	if healthRegion == "" {
 		healthRegion = "us-east-1"
