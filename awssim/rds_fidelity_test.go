@@ -216,7 +216,7 @@ func TestRDSSnapshotCopyKMSKeys(t *testing.T) {
 		t.Errorf("copy with alias/aws/rds: KmsKeyId %q, want the region's AWS managed key", k)
 	}
 	_, err := copyTo("no-key", "")
-	wantCode(t, err, "InvalidParameterCombination") // an encrypted snapshot across regions needs a key
+	wantCode(t, err, "InvalidParameterValue") // an encrypted snapshot across regions needs a key
 
 	// A same-region copy without a key keeps the source's.
 	same := must[*rds.CopyDBSnapshotOutput](t)(east1.CopyDBSnapshot(ctx(t), &rds.CopyDBSnapshotInput{SourceDBSnapshotIdentifier: aws.String("src"),
