@@ -180,7 +180,7 @@
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap. There is no
 //     CreateService: the fixture's services use the ECS deployment controller, the REPLICA
 //     scheduler and no tag propagation, and run (Fargate, platform family Linux) in every
-//     subnet of their target group's VPC with its CLUSTER-ecs-sg security group (or else
+//     subnet of their target group's VPC with the security groups the fixture names (or else
 //     the VPC's default group), without public IPs; UpdateService changes none of that.
 //   - Every EFS file system meters 1 GiB, all of it in the Standard storage class
 //     (ValueInIA 0): no lifecycle policy is modelled.

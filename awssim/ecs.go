@@ -21,15 +21,18 @@ type ecsService struct {
 	PrevTaskDef string `json:"prevTaskDef"`
 	// Deploy numbers deployments; Replacing says the previous one is still draining (ACTIVE)
 	// until StableAt, which is what keeps ServicesStable waiting, as on ECS.
-	Deploy      int       `json:"deploy"`
-	Replacing   bool      `json:"replacing"`
-	Desired     int       `json:"desired"`
-	TargetGroup string    `json:"targetGroup"`
-	Created     time.Time `json:"created"`
-	DeployAt    time.Time `json:"deployAt"`
-	StableAt    time.Time `json:"stableAt"`
-	Tasks       []*task   `json:"tasks"`
-	Tags        []tag     `json:"tags,omitempty"`
+	Deploy      int    `json:"deploy"`
+	Replacing   bool   `json:"replacing"`
+	Desired     int    `json:"desired"`
+	TargetGroup string `json:"targetGroup"`
+	// SecurityGroups names the groups its tasks run in (CreateService's networkConfiguration,
+	// which awssim does not implement, so the fixture sets it); none means the VPC's default.
+	SecurityGroups []string  `json:"securityGroups,omitempty"`
+	Created        time.Time `json:"created"`
+	DeployAt       time.Time `json:"deployAt"`
+	StableAt       time.Time `json:"stableAt"`
+	Tasks          []*task   `json:"tasks"`
+	Tags           []tag     `json:"tags,omitempty"`
 }
 
 // task runs from Start until Stop (zero: until further notice). A task whose Stop is before
@@ -336,7 +339,7 @@ func (c *call) serviceJSON(cl *ecsCluster, s *ecsService) map[string]any {
 	if c.now.Before(s.StableAt) {
 		rollout = "IN_PROGRESS"
 	}
-	network := c.serviceNetwork(cl, s)
+	network := c.serviceNetwork(s)
 	primary := fmt.Sprintf("ecs-svc/%019d", s.DeployAt.UnixNano())
 	deps := []map[string]any{{
 		"id": primary, "status": "PRIMARY", "taskDefinition": s.TaskDef,
@@ -407,13 +410,13 @@ func rolloutReason(id, state string) string {
 // Deployment: "The VPC subnet and security group configuration for tasks that receive
 // their own elastic network interface by using the awsvpc networking mode", which Fargate
 // requires). awssim has no CreateService: its services are the fixture's, which run in the
-// VPC of their target group, in every subnet of it, with the security group named
-// CLUSTER-ecs-sg, or else the VPC's default security group ("If you don't specify a
+// VPC of their target group, in every subnet of it, with the security groups the fixture
+// names for the service, or else the VPC's default security group ("If you don't specify a
 // security group, the default security group for the VPC is used", AwsVpcConfiguration).
 // assignPublicIp is DISABLED, the default of CreateService and UpdateService, and what a
 // service with the ECS deployment controller must have (AwsVpcConfiguration
 // assignPublicIp; botocore model ecs/2014-11-13).
-func (c *call) serviceNetwork(cl *ecsCluster, s *ecsService) map[string]any {
+func (c *call) serviceNetwork(s *ecsService) map[string]any {
 	vpc := ""
 	for _, tg := range c.rs().TargetGroups {
 		if tg.ARN == s.TargetGroup {
@@ -427,7 +430,7 @@ func (c *call) serviceNetwork(cl *ecsCluster, s *ecsService) map[string]any {
 		case vpc == "" || r.VpcID != vpc:
 		case r.Kind == "subnet":
 			subnets = append(subnets, r.ID)
-		case r.Kind == "sg" && r.Name == cl.Name+"-ecs-sg":
+		case r.Kind == "sg" && slices.Contains(s.SecurityGroups, r.Name):
 			sgs = append(sgs, r.ID)
 		case r.Kind == "sg" && r.Name == "default":
 			def = r.ID

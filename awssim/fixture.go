@@ -237,7 +237,7 @@ func loadKaigo(w *world, now time.Time) {
 		r.rs.TaskDefs[family] = []*taskDef{td}
 		tdARN := arn("ecs", r.region, fmt.Sprintf("task-definition/%s:1", family))
 		svc := &ecsService{Name: r.service, TaskDef: tdARN, Desired: r.tasks, TargetGroup: KaigoTargetGroupARN(r.region),
-			Created: created, DeployAt: created, StableAt: created, Tags: []tag{envTag}}
+			SecurityGroups: []string{r.cluster + "-ecs-sg"}, Created: created, DeployAt: created, StableAt: created, Tags: []tag{envTag}}
 		for i := 0; i < r.tasks; i++ {
 			n := w.next()
 			svc.Tasks = append(svc.Tasks, &task{ID: fmt.Sprintf("%032x", n), TaskDef: tdARN,
