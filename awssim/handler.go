@@ -116,13 +116,6 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	c := &call{s: s, region: region, service: service, r: r, body: body, reqID: reqID}
 	p, ok := protocols[service]
-	if !ok && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Credential") == "" {
-		// Unsigned, so no scope names the service: AWS's own endpoints are per service and
-		// would still answer this. The query protocol's form is the commonest.
-		writeXML(w, http.StatusForbidden, "ErrorResponse", "", []xn{el("Error", tx("Type", "Sender"),
-			tx("Code", "MissingAuthenticationToken"), tx("Message", "Request is missing Authentication Token")), tx("RequestId", reqID)})
-		return
-	}
 	if !ok {
 		// Answered in the caller's protocol, as AWS answers each client in its own, so that
 		// the SDKs and the AWS CLI read the code and message (each service's protocol is its
@@ -133,6 +126,11 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// (botocore parsers.py QueryParser and RestXMLParser). The rest are restJson's, which
 		// read the JSON body and X-Amzn-ErrorType.
 		e := badRequest("UnknownService", "awssim does not simulate service %q", service)
+		if r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Credential") == "" {
+			// Unsigned, so no scope names the service; AWS's endpoints are per service and
+			// would refuse the missing signature first.
+			e = &apiError{Status: http.StatusForbidden, Code: "MissingAuthenticationToken", Message: "Request is missing Authentication Token"}
+		}
 		if r.Header.Get("X-Amz-Target") == "" && (c.form().Get("Action") != "" || restXMLServices[service]) {
 			queryProtocol(nil, "").writeError(w, c, e)
 		} else {
