@@ -34,13 +34,22 @@ func randomString(alphabet string, n int) string {
 
 // validate checks a key pair can be used in a SigV4 credential scope.
 func (c Credential) validate() error {
-	switch {
-	case c.AccessKeyID == "":
-		return fmt.Errorf("%w: the access key id is empty", ErrBadCredentials)
-	case c.SecretAccessKey == "":
+	if err := checkAccessKeyID(c.AccessKeyID); err != nil {
+		return err
+	}
+	if c.SecretAccessKey == "" {
 		return fmt.Errorf("%w: access key %s has an empty secret", ErrBadCredentials, c.AccessKeyID)
-	case strings.ContainsAny(c.AccessKeyID, "/ ,=\t"):
-		return fmt.Errorf("%w: access key id %q has a character ('/', ',', '=' or a space) a SigV4 credential scope cannot carry", ErrBadCredentials, c.AccessKeyID)
+	}
+	return nil
+}
+
+// checkAccessKeyID refuses an access key id a SigV4 credential scope cannot carry.
+func checkAccessKeyID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: the access key id is empty", ErrBadCredentials)
+	case strings.ContainsAny(id, "/ ,=\t"):
+		return fmt.Errorf("%w: access key id %q has a character ('/', ',', '=' or a space) a SigV4 credential scope cannot carry", ErrBadCredentials, id)
 	}
 	return nil
 }
@@ -108,8 +117,10 @@ func ParseCredentials(r io.Reader) ([]Credential, error) {
 		default:
 			return nil, fmt.Errorf("%w: line %d: unknown key %q (want aws_access_key_id or aws_secret_access_key)", ErrBadCredentials, n, key)
 		}
-		if err := cur.cred.validatePart(key); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
+		if key == "aws_access_key_id" {
+			if err := checkAccessKeyID(val); err != nil {
+				return nil, fmt.Errorf("line %d: %w", n, err)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -122,12 +133,4 @@ func ParseCredentials(r io.Reader) ([]Credential, error) {
 		return nil, fmt.Errorf("%w: no [profile] section with a key pair", ErrBadCredentials)
 	}
 	return out, nil
-}
-
-// validatePart checks the half of a pair just read.
-func (c Credential) validatePart(key string) error {
-	if key == "aws_access_key_id" && c.AccessKeyID != "" {
-		return Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: "x"}.validate()
-	}
-	return nil
 }
