@@ -66,6 +66,24 @@ func TestCompileReadsTheStoredSystem(t *testing.T) {
 		t.Fatalf("resolved: %v", got)
 	}
 
+	// A system applied after the run was declared (another cluster name) changes nothing
+	// for it: the run resolves from its own copy, also once its plan left the cache.
+	changed := storedSystem(t, "kaigo.yaml", func(s string) string { return strings.Replace(s, "kaigo-subsys-dr\n", "renamed-dr\n", -1) })
+	if changed.GetDigest() == sys.GetDigest() {
+		t.Fatal("test data: the edit changed nothing")
+	}
+	other, err := p.Compile([]byte(scalePlan), nil, pair, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Id, other.PlanSource = "r2", []byte(scalePlan)
+	if in, err := (&runs.Planner{}).Resolve(run, run.GetSteps()[0]); err != nil || !strings.Contains(in, `"cluster":"kaigo-subsys-dr"`) {
+		t.Fatalf("the first run after a new system: %s, %v", in, err)
+	}
+	if in, err := p.Resolve(other, other.GetSteps()[0]); err != nil || !strings.Contains(in, `"cluster":"renamed-dr"`) {
+		t.Fatalf("the run declared under the new system: %s, %v", in, err)
+	}
+
 	_, err = p.Compile([]byte(scalePlan), nil, pair, nil)
 	if !errors.Is(err, plan.ErrInvalid) || !strings.Contains(err.Error(), "plan:10: steps[scale].with.cluster") || !strings.Contains(err.Error(), "kirikae system apply") {
 		t.Fatalf("without a stored system: %v", err)
