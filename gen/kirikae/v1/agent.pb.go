@@ -905,6 +905,7 @@ type ConnectRequest struct {
 	//	*ConnectRequest_Readiness
 	//	*ConnectRequest_Progress
 	//	*ConnectRequest_Result
+	//	*ConnectRequest_CheckReport
 	Msg           isConnectRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -992,6 +993,15 @@ func (x *ConnectRequest) GetResult() *StepResult {
 	return nil
 }
 
+func (x *ConnectRequest) GetCheckReport() *CheckReport {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectRequest_CheckReport); ok {
+			return x.CheckReport
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Msg interface {
 	isConnectRequest_Msg()
 }
@@ -1017,6 +1027,11 @@ type ConnectRequest_Result struct {
 	Result *StepResult `protobuf:"bytes,5,opt,name=result,proto3,oneof"`
 }
 
+type ConnectRequest_CheckReport struct {
+	// check_report answers a check request.
+	CheckReport *CheckReport `protobuf:"bytes,6,opt,name=check_report,json=checkReport,proto3,oneof"`
+}
+
 func (*ConnectRequest_Register) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Heartbeat) isConnectRequest_Msg() {}
@@ -1027,6 +1042,8 @@ func (*ConnectRequest_Progress) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Result) isConnectRequest_Msg() {}
 
+func (*ConnectRequest_CheckReport) isConnectRequest_Msg() {}
+
 // ConnectResponse is a message from the control plane.
 type ConnectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1036,6 +1053,8 @@ type ConnectResponse struct {
 	//	*ConnectResponse_Assign
 	//	*ConnectResponse_Cancel
 	//	*ConnectResponse_ReadinessRequest
+	//	*ConnectResponse_System
+	//	*ConnectResponse_Check
 	Msg           isConnectResponse_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1114,6 +1133,24 @@ func (x *ConnectResponse) GetReadinessRequest() *ReadinessRequest {
 	return nil
 }
 
+func (x *ConnectResponse) GetSystem() *SystemRecord {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectResponse_System); ok {
+			return x.System
+		}
+	}
+	return nil
+}
+
+func (x *ConnectResponse) GetCheck() *CheckRequest {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectResponse_Check); ok {
+			return x.Check
+		}
+	}
+	return nil
+}
+
 type isConnectResponse_Msg interface {
 	isConnectResponse_Msg()
 }
@@ -1134,6 +1171,18 @@ type ConnectResponse_ReadinessRequest struct {
 	ReadinessRequest *ReadinessRequest `protobuf:"bytes,4,opt,name=readiness_request,json=readinessRequest,proto3,oneof"`
 }
 
+type ConnectResponse_System struct {
+	// system is the stored system file, sent right after registered and again whenever
+	// the stored system changes (a new digest). The agent keeps the latest one and checks
+	// its region's readiness against it; an agent that gets none reports no system stored.
+	System *SystemRecord `protobuf:"bytes,5,opt,name=system,proto3,oneof"`
+}
+
+type ConnectResponse_Check struct {
+	// check asks for read-only checks of plan steps that run in the agent's region.
+	Check *CheckRequest `protobuf:"bytes,6,opt,name=check,proto3,oneof"`
+}
+
 func (*ConnectResponse_Registered) isConnectResponse_Msg() {}
 
 func (*ConnectResponse_Assign) isConnectResponse_Msg() {}
@@ -1141,6 +1190,10 @@ func (*ConnectResponse_Assign) isConnectResponse_Msg() {}
 func (*ConnectResponse_Cancel) isConnectResponse_Msg() {}
 
 func (*ConnectResponse_ReadinessRequest) isConnectResponse_Msg() {}
+
+func (*ConnectResponse_System) isConnectResponse_Msg() {}
+
+func (*ConnectResponse_Check) isConnectResponse_Msg() {}
 
 // Registered acknowledges a registration.
 type Registered struct {
@@ -1603,9 +1656,12 @@ type GetReadinessResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Regions []*RegionReadiness     `protobuf:"bytes,1,rep,name=regions,proto3" json:"regions,omitempty"`
 	// unanswered lists the agents a refresh asked that sent no fresh report, and why.
-	Unanswered    []*UnansweredAgent `protobuf:"bytes,2,rep,name=unanswered,proto3" json:"unanswered,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Unanswered []*UnansweredAgent `protobuf:"bytes,2,rep,name=unanswered,proto3" json:"unanswered,omitempty"`
+	// plan_evaluations are the leader's latest scheduled plan evaluations (PlanCheckService):
+	// a plan that would fail against live AWS makes the pair not ready to fail over.
+	PlanEvaluations []*PlanEvaluation `protobuf:"bytes,3,rep,name=plan_evaluations,json=planEvaluations,proto3" json:"plan_evaluations,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetReadinessResponse) Reset() {
@@ -1648,6 +1704,13 @@ func (x *GetReadinessResponse) GetRegions() []*RegionReadiness {
 func (x *GetReadinessResponse) GetUnanswered() []*UnansweredAgent {
 	if x != nil {
 		return x.Unanswered
+	}
+	return nil
+}
+
+func (x *GetReadinessResponse) GetPlanEvaluations() []*PlanEvaluation {
+	if x != nil {
+		return x.PlanEvaluations
 	}
 	return nil
 }
@@ -1719,7 +1782,7 @@ var File_kirikae_v1_agent_proto protoreflect.FileDescriptor
 const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"\x16kirikae/v1/agent.proto\x12\n" +
-	"kirikae.v1\"\x99\x01\n" +
+	"kirikae.v1\x1a\x1akirikae/v1/plancheck.proto\x1a\x17kirikae/v1/system.proto\"\x99\x01\n" +
 	"\tAgentInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x12\x18\n" +
@@ -1788,21 +1851,24 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x1b\n" +
 	"\twith_json\x18\x02 \x01(\tR\bwithJson\x12\x12\n" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x12\x1a\n" +
-	"\bresource\x18\x04 \x01(\tR\bresource\"\xac\x02\n" +
+	"\bresource\x18\x04 \x01(\tR\bresource\"\xea\x02\n" +
 	"\x0eConnectRequest\x123\n" +
 	"\bregister\x18\x01 \x01(\v2\x15.kirikae.v1.AgentInfoH\x00R\bregister\x127\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x17.kirikae.v1.AgentHealthH\x00R\theartbeat\x12;\n" +
 	"\treadiness\x18\x03 \x01(\v2\x1b.kirikae.v1.ReadinessReportH\x00R\treadiness\x126\n" +
 	"\bprogress\x18\x04 \x01(\v2\x18.kirikae.v1.StepProgressH\x00R\bprogress\x120\n" +
-	"\x06result\x18\x05 \x01(\v2\x16.kirikae.v1.StepResultH\x00R\x06resultB\x05\n" +
-	"\x03msg\"\x83\x02\n" +
+	"\x06result\x18\x05 \x01(\v2\x16.kirikae.v1.StepResultH\x00R\x06result\x12<\n" +
+	"\fcheck_report\x18\x06 \x01(\v2\x17.kirikae.v1.CheckReportH\x00R\vcheckReportB\x05\n" +
+	"\x03msg\"\xe9\x02\n" +
 	"\x0fConnectResponse\x128\n" +
 	"\n" +
 	"registered\x18\x01 \x01(\v2\x16.kirikae.v1.RegisteredH\x00R\n" +
 	"registered\x120\n" +
 	"\x06assign\x18\x02 \x01(\v2\x16.kirikae.v1.AssignmentH\x00R\x06assign\x120\n" +
 	"\x06cancel\x18\x03 \x01(\v2\x16.kirikae.v1.CancelStepH\x00R\x06cancel\x12K\n" +
-	"\x11readiness_request\x18\x04 \x01(\v2\x1c.kirikae.v1.ReadinessRequestH\x00R\x10readinessRequestB\x05\n" +
+	"\x11readiness_request\x18\x04 \x01(\v2\x1c.kirikae.v1.ReadinessRequestH\x00R\x10readinessRequest\x122\n" +
+	"\x06system\x18\x05 \x01(\v2\x18.kirikae.v1.SystemRecordH\x00R\x06system\x120\n" +
+	"\x05check\x18\x06 \x01(\v2\x18.kirikae.v1.CheckRequestH\x00R\x05checkB\x05\n" +
 	"\x03msg\"s\n" +
 	"\n" +
 	"Registered\x12\x1b\n" +
@@ -1834,12 +1900,13 @@ const file_kirikae_v1_agent_proto_rawDesc = "" +
 	"\x06agents\x18\x01 \x03(\v2\x17.kirikae.v1.AgentStatusR\x06agents\"G\n" +
 	"\x13GetReadinessRequest\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12\x18\n" +
-	"\arefresh\x18\x02 \x01(\bR\arefresh\"\x8a\x01\n" +
+	"\arefresh\x18\x02 \x01(\bR\arefresh\"\xd1\x01\n" +
 	"\x14GetReadinessResponse\x125\n" +
 	"\aregions\x18\x01 \x03(\v2\x1b.kirikae.v1.RegionReadinessR\aregions\x12;\n" +
 	"\n" +
 	"unanswered\x18\x02 \x03(\v2\x1b.kirikae.v1.UnansweredAgentR\n" +
-	"unanswered\"\\\n" +
+	"unanswered\x12E\n" +
+	"\x10plan_evaluations\x18\x03 \x03(\v2\x1a.kirikae.v1.PlanEvaluationR\x0fplanEvaluations\"\\\n" +
 	"\x0fUnansweredAgent\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x16\n" +
 	"\x06region\x18\x02 \x01(\tR\x06region\x12\x16\n" +
@@ -1903,6 +1970,10 @@ var file_kirikae_v1_agent_proto_goTypes = []any{
 	(*GetReadinessRequest)(nil),  // 19: kirikae.v1.GetReadinessRequest
 	(*GetReadinessResponse)(nil), // 20: kirikae.v1.GetReadinessResponse
 	(*UnansweredAgent)(nil),      // 21: kirikae.v1.UnansweredAgent
+	(*CheckReport)(nil),          // 22: kirikae.v1.CheckReport
+	(*SystemRecord)(nil),         // 23: kirikae.v1.SystemRecord
+	(*CheckRequest)(nil),         // 24: kirikae.v1.CheckRequest
+	(*PlanEvaluation)(nil),       // 25: kirikae.v1.PlanEvaluation
 }
 var file_kirikae_v1_agent_proto_depIdxs = []int32{
 	0,  // 0: kirikae.v1.ReadinessCheck.status:type_name -> kirikae.v1.ReadinessStatus
@@ -1915,27 +1986,31 @@ var file_kirikae_v1_agent_proto_depIdxs = []int32{
 	5,  // 7: kirikae.v1.ConnectRequest.readiness:type_name -> kirikae.v1.ReadinessReport
 	7,  // 8: kirikae.v1.ConnectRequest.progress:type_name -> kirikae.v1.StepProgress
 	8,  // 9: kirikae.v1.ConnectRequest.result:type_name -> kirikae.v1.StepResult
-	12, // 10: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
-	6,  // 11: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
-	13, // 12: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
-	14, // 13: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
-	2,  // 14: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
-	3,  // 15: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
-	5,  // 16: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	15, // 17: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
-	16, // 18: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
-	21, // 19: kirikae.v1.GetReadinessResponse.unanswered:type_name -> kirikae.v1.UnansweredAgent
-	10, // 20: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
-	17, // 21: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
-	19, // 22: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
-	11, // 23: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
-	18, // 24: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
-	20, // 25: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
-	23, // [23:26] is the sub-list for method output_type
-	20, // [20:23] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	22, // 10: kirikae.v1.ConnectRequest.check_report:type_name -> kirikae.v1.CheckReport
+	12, // 11: kirikae.v1.ConnectResponse.registered:type_name -> kirikae.v1.Registered
+	6,  // 12: kirikae.v1.ConnectResponse.assign:type_name -> kirikae.v1.Assignment
+	13, // 13: kirikae.v1.ConnectResponse.cancel:type_name -> kirikae.v1.CancelStep
+	14, // 14: kirikae.v1.ConnectResponse.readiness_request:type_name -> kirikae.v1.ReadinessRequest
+	23, // 15: kirikae.v1.ConnectResponse.system:type_name -> kirikae.v1.SystemRecord
+	24, // 16: kirikae.v1.ConnectResponse.check:type_name -> kirikae.v1.CheckRequest
+	2,  // 17: kirikae.v1.AgentStatus.info:type_name -> kirikae.v1.AgentInfo
+	3,  // 18: kirikae.v1.AgentStatus.health:type_name -> kirikae.v1.AgentHealth
+	5,  // 19: kirikae.v1.RegionReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	15, // 20: kirikae.v1.ListAgentsResponse.agents:type_name -> kirikae.v1.AgentStatus
+	16, // 21: kirikae.v1.GetReadinessResponse.regions:type_name -> kirikae.v1.RegionReadiness
+	21, // 22: kirikae.v1.GetReadinessResponse.unanswered:type_name -> kirikae.v1.UnansweredAgent
+	25, // 23: kirikae.v1.GetReadinessResponse.plan_evaluations:type_name -> kirikae.v1.PlanEvaluation
+	10, // 24: kirikae.v1.AgentService.Connect:input_type -> kirikae.v1.ConnectRequest
+	17, // 25: kirikae.v1.AgentAdminService.ListAgents:input_type -> kirikae.v1.ListAgentsRequest
+	19, // 26: kirikae.v1.AgentAdminService.GetReadiness:input_type -> kirikae.v1.GetReadinessRequest
+	11, // 27: kirikae.v1.AgentService.Connect:output_type -> kirikae.v1.ConnectResponse
+	18, // 28: kirikae.v1.AgentAdminService.ListAgents:output_type -> kirikae.v1.ListAgentsResponse
+	20, // 29: kirikae.v1.AgentAdminService.GetReadiness:output_type -> kirikae.v1.GetReadinessResponse
+	27, // [27:30] is the sub-list for method output_type
+	24, // [24:27] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_agent_proto_init() }
@@ -1943,18 +2018,23 @@ func file_kirikae_v1_agent_proto_init() {
 	if File_kirikae_v1_agent_proto != nil {
 		return
 	}
+	file_kirikae_v1_plancheck_proto_init()
+	file_kirikae_v1_system_proto_init()
 	file_kirikae_v1_agent_proto_msgTypes[8].OneofWrappers = []any{
 		(*ConnectRequest_Register)(nil),
 		(*ConnectRequest_Heartbeat)(nil),
 		(*ConnectRequest_Readiness)(nil),
 		(*ConnectRequest_Progress)(nil),
 		(*ConnectRequest_Result)(nil),
+		(*ConnectRequest_CheckReport)(nil),
 	}
 	file_kirikae_v1_agent_proto_msgTypes[9].OneofWrappers = []any{
 		(*ConnectResponse_Registered)(nil),
 		(*ConnectResponse_Assign)(nil),
 		(*ConnectResponse_Cancel)(nil),
 		(*ConnectResponse_ReadinessRequest)(nil),
+		(*ConnectResponse_System)(nil),
+		(*ConnectResponse_Check)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

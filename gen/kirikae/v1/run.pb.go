@@ -1154,9 +1154,13 @@ type Run struct {
 	PreemptRunId string `protobuf:"bytes,36,opt,name=preempt_run_id,json=preemptRunId,proto3" json:"preempt_run_id,omitempty"`
 	// system is the system file as stored when the run was created: the run reads
 	// ${system.…} from this copy, so applying a new system never changes a live run.
-	System        *SystemRecord `protobuf:"bytes,37,opt,name=system,proto3" json:"system,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	System *SystemRecord `protobuf:"bytes,37,opt,name=system,proto3" json:"system,omitempty"`
+	// evaluation is the plan's evaluation against live AWS at declare (or cutback) time.
+	Evaluation *PlanEvaluation `protobuf:"bytes,38,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
+	// findings_override is the operator's reason for declaring despite its findings.
+	FindingsOverride string `protobuf:"bytes,39,opt,name=findings_override,json=findingsOverride,proto3" json:"findings_override,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
@@ -1448,6 +1452,20 @@ func (x *Run) GetSystem() *SystemRecord {
 	return nil
 }
 
+func (x *Run) GetEvaluation() *PlanEvaluation {
+	if x != nil {
+		return x.Evaluation
+	}
+	return nil
+}
+
+func (x *Run) GetFindingsOverride() string {
+	if x != nil {
+		return x.FindingsOverride
+	}
+	return ""
+}
+
 type DeclareRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// plan_source is the plan file's bytes.
@@ -1476,9 +1494,12 @@ type DeclareRequest struct {
 	// preempt_run_id names the live drill this real declaration aborts: what the drill
 	// created passes to the new run. Without it, a declaration while a drill is live is
 	// refused with the drill's id.
-	PreemptRunId  string `protobuf:"bytes,14,opt,name=preempt_run_id,json=preemptRunId,proto3" json:"preempt_run_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PreemptRunId string `protobuf:"bytes,14,opt,name=preempt_run_id,json=preemptRunId,proto3" json:"preempt_run_id,omitempty"`
+	// override_findings declares although plan evaluation found problems, with the reason,
+	// which is recorded in the run and the audit log. Without it, a finding refuses.
+	OverrideFindings string `protobuf:"bytes,15,opt,name=override_findings,json=overrideFindings,proto3" json:"override_findings,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DeclareRequest) Reset() {
@@ -1609,6 +1630,13 @@ func (x *DeclareRequest) GetPreemptRunId() string {
 	return ""
 }
 
+func (x *DeclareRequest) GetOverrideFindings() string {
+	if x != nil {
+		return x.OverrideFindings
+	}
+	return ""
+}
+
 type DeclareResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Run           *Run                   `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
@@ -1663,8 +1691,11 @@ type CutbackRequest struct {
 	ParentRunId       string                 `protobuf:"bytes,6,opt,name=parent_run_id,json=parentRunId,proto3" json:"parent_run_id,omitempty"`
 	AllowMissingAgent bool                   `protobuf:"varint,7,opt,name=allow_missing_agent,json=allowMissingAgent,proto3" json:"allow_missing_agent,omitempty"`
 	Participants      []string               `protobuf:"bytes,8,rep,name=participants,proto3" json:"participants,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// override_findings starts the cutback although plan evaluation found problems, with the
+	// reason (recorded in the run and the audit log). Without it, a finding refuses.
+	OverrideFindings string `protobuf:"bytes,9,opt,name=override_findings,json=overrideFindings,proto3" json:"override_findings,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CutbackRequest) Reset() {
@@ -1751,6 +1782,13 @@ func (x *CutbackRequest) GetParticipants() []string {
 		return x.Participants
 	}
 	return nil
+}
+
+func (x *CutbackRequest) GetOverrideFindings() string {
+	if x != nil {
+		return x.OverrideFindings
+	}
+	return ""
 }
 
 type CutbackResponse struct {
@@ -2556,7 +2594,7 @@ var File_kirikae_v1_run_proto protoreflect.FileDescriptor
 const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\n" +
 	"\x14kirikae/v1/run.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x17kirikae/v1/system.proto\"t\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x1akirikae/v1/plancheck.proto\x1a\x17kirikae/v1/system.proto\"t\n" +
 	"\bApproval\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12$\n" +
@@ -2631,7 +2669,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xbc\f\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xa5\r\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2674,13 +2712,17 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x0eundo_requested\x18\" \x01(\bR\rundoRequested\x12\x1c\n" +
 	"\tteardowns\x18# \x01(\rR\tteardowns\x12$\n" +
 	"\x0epreempt_run_id\x18$ \x01(\tR\fpreemptRunId\x120\n" +
-	"\x06system\x18% \x01(\v2\x18.kirikae.v1.SystemRecordR\x06system\x1a9\n" +
+	"\x06system\x18% \x01(\v2\x18.kirikae.v1.SystemRecordR\x06system\x12:\n" +
+	"\n" +
+	"evaluation\x18& \x01(\v2\x1a.kirikae.v1.PlanEvaluationR\n" +
+	"evaluation\x12+\n" +
+	"\x11findings_override\x18' \x01(\tR\x10findingsOverride\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
 	"\x12CutbackParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xed\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x06\n" +
 	"\x0eDeclareRequest\x12\x1f\n" +
 	"\vplan_source\x18\x01 \x01(\fR\n" +
 	"planSource\x12>\n" +
@@ -2698,7 +2740,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\fparticipants\x18\v \x03(\tR\fparticipants\x12.\n" +
 	"\x13cutback_plan_source\x18\f \x01(\fR\x11cutbackPlanSource\x12T\n" +
 	"\x0ecutback_params\x18\r \x03(\v2-.kirikae.v1.DeclareRequest.CutbackParamsEntryR\rcutbackParams\x12$\n" +
-	"\x0epreempt_run_id\x18\x0e \x01(\tR\fpreemptRunId\x1a9\n" +
+	"\x0epreempt_run_id\x18\x0e \x01(\tR\fpreemptRunId\x12+\n" +
+	"\x11override_findings\x18\x0f \x01(\tR\x10overrideFindings\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
@@ -2706,7 +2749,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
 	"\x0fDeclareResponse\x12!\n" +
-	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\x88\x03\n" +
+	"\x03run\x18\x01 \x01(\v2\x0f.kirikae.v1.RunR\x03run\"\xb5\x03\n" +
 	"\x0eCutbackRequest\x12\x1f\n" +
 	"\vplan_source\x18\x01 \x01(\fR\n" +
 	"planSource\x12>\n" +
@@ -2717,7 +2760,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05drill\x18\x05 \x01(\x0e2\x15.kirikae.v1.DrillKindR\x05drill\x12\"\n" +
 	"\rparent_run_id\x18\x06 \x01(\tR\vparentRunId\x12.\n" +
 	"\x13allow_missing_agent\x18\a \x01(\bR\x11allowMissingAgent\x12\"\n" +
-	"\fparticipants\x18\b \x03(\tR\fparticipants\x1a9\n" +
+	"\fparticipants\x18\b \x03(\tR\fparticipants\x12+\n" +
+	"\x11override_findings\x18\t \x01(\tR\x10overrideFindings\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
@@ -2879,6 +2923,7 @@ var file_kirikae_v1_run_proto_goTypes = []any{
 	(StepErrorKind)(0),             // 37: kirikae.v1.StepErrorKind
 	(*ReadinessReport)(nil),        // 38: kirikae.v1.ReadinessReport
 	(*SystemRecord)(nil),           // 39: kirikae.v1.SystemRecord
+	(*PlanEvaluation)(nil),         // 40: kirikae.v1.PlanEvaluation
 }
 var file_kirikae_v1_run_proto_depIdxs = []int32{
 	3,  // 0: kirikae.v1.StepState.status:type_name -> kirikae.v1.StepStatus
@@ -2898,46 +2943,47 @@ var file_kirikae_v1_run_proto_depIdxs = []int32{
 	38, // 14: kirikae.v1.Run.readiness_end:type_name -> kirikae.v1.ReadinessReport
 	32, // 15: kirikae.v1.Run.cutback_params:type_name -> kirikae.v1.Run.CutbackParamsEntry
 	39, // 16: kirikae.v1.Run.system:type_name -> kirikae.v1.SystemRecord
-	33, // 17: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
-	1,  // 18: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
-	34, // 19: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
-	12, // 20: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
-	35, // 21: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
-	1,  // 22: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
-	12, // 23: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
-	12, // 24: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
-	9,  // 25: kirikae.v1.GetRunResponse.resources:type_name -> kirikae.v1.Resource
-	12, // 26: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
-	12, // 27: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
-	12, // 28: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
-	12, // 29: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
-	4,  // 30: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
-	12, // 31: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
-	12, // 32: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
-	12, // 33: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
-	13, // 34: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
-	15, // 35: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
-	17, // 36: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
-	19, // 37: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
-	21, // 38: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
-	23, // 39: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
-	25, // 40: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
-	27, // 41: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
-	29, // 42: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
-	14, // 43: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
-	16, // 44: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
-	18, // 45: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
-	20, // 46: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
-	22, // 47: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
-	24, // 48: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
-	26, // 49: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
-	28, // 50: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
-	30, // 51: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
-	43, // [43:52] is the sub-list for method output_type
-	34, // [34:43] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	40, // 17: kirikae.v1.Run.evaluation:type_name -> kirikae.v1.PlanEvaluation
+	33, // 18: kirikae.v1.DeclareRequest.params:type_name -> kirikae.v1.DeclareRequest.ParamsEntry
+	1,  // 19: kirikae.v1.DeclareRequest.drill:type_name -> kirikae.v1.DrillKind
+	34, // 20: kirikae.v1.DeclareRequest.cutback_params:type_name -> kirikae.v1.DeclareRequest.CutbackParamsEntry
+	12, // 21: kirikae.v1.DeclareResponse.run:type_name -> kirikae.v1.Run
+	35, // 22: kirikae.v1.CutbackRequest.params:type_name -> kirikae.v1.CutbackRequest.ParamsEntry
+	1,  // 23: kirikae.v1.CutbackRequest.drill:type_name -> kirikae.v1.DrillKind
+	12, // 24: kirikae.v1.CutbackResponse.run:type_name -> kirikae.v1.Run
+	12, // 25: kirikae.v1.GetRunResponse.run:type_name -> kirikae.v1.Run
+	9,  // 26: kirikae.v1.GetRunResponse.resources:type_name -> kirikae.v1.Resource
+	12, // 27: kirikae.v1.ListRunsResponse.runs:type_name -> kirikae.v1.Run
+	12, // 28: kirikae.v1.WatchRunResponse.run:type_name -> kirikae.v1.Run
+	12, // 29: kirikae.v1.ApproveResponse.run:type_name -> kirikae.v1.Run
+	12, // 30: kirikae.v1.ConfirmResponse.run:type_name -> kirikae.v1.Run
+	4,  // 31: kirikae.v1.ControlRequest.action:type_name -> kirikae.v1.ControlAction
+	12, // 32: kirikae.v1.ControlResponse.run:type_name -> kirikae.v1.Run
+	12, // 33: kirikae.v1.RecordTabletopRequest.run:type_name -> kirikae.v1.Run
+	12, // 34: kirikae.v1.RecordTabletopResponse.run:type_name -> kirikae.v1.Run
+	13, // 35: kirikae.v1.RunService.Declare:input_type -> kirikae.v1.DeclareRequest
+	15, // 36: kirikae.v1.RunService.Cutback:input_type -> kirikae.v1.CutbackRequest
+	17, // 37: kirikae.v1.RunService.GetRun:input_type -> kirikae.v1.GetRunRequest
+	19, // 38: kirikae.v1.RunService.ListRuns:input_type -> kirikae.v1.ListRunsRequest
+	21, // 39: kirikae.v1.RunService.WatchRun:input_type -> kirikae.v1.WatchRunRequest
+	23, // 40: kirikae.v1.RunService.Approve:input_type -> kirikae.v1.ApproveRequest
+	25, // 41: kirikae.v1.RunService.Confirm:input_type -> kirikae.v1.ConfirmRequest
+	27, // 42: kirikae.v1.RunService.Control:input_type -> kirikae.v1.ControlRequest
+	29, // 43: kirikae.v1.RunService.RecordTabletop:input_type -> kirikae.v1.RecordTabletopRequest
+	14, // 44: kirikae.v1.RunService.Declare:output_type -> kirikae.v1.DeclareResponse
+	16, // 45: kirikae.v1.RunService.Cutback:output_type -> kirikae.v1.CutbackResponse
+	18, // 46: kirikae.v1.RunService.GetRun:output_type -> kirikae.v1.GetRunResponse
+	20, // 47: kirikae.v1.RunService.ListRuns:output_type -> kirikae.v1.ListRunsResponse
+	22, // 48: kirikae.v1.RunService.WatchRun:output_type -> kirikae.v1.WatchRunResponse
+	24, // 49: kirikae.v1.RunService.Approve:output_type -> kirikae.v1.ApproveResponse
+	26, // 50: kirikae.v1.RunService.Confirm:output_type -> kirikae.v1.ConfirmResponse
+	28, // 51: kirikae.v1.RunService.Control:output_type -> kirikae.v1.ControlResponse
+	30, // 52: kirikae.v1.RunService.RecordTabletop:output_type -> kirikae.v1.RecordTabletopResponse
+	44, // [44:53] is the sub-list for method output_type
+	35, // [35:44] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_run_proto_init() }
@@ -2946,6 +2992,7 @@ func file_kirikae_v1_run_proto_init() {
 		return
 	}
 	file_kirikae_v1_agent_proto_init()
+	file_kirikae_v1_plancheck_proto_init()
 	file_kirikae_v1_system_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
