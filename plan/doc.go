@@ -14,7 +14,7 @@
 //	name: kaigo-failover
 //	runKind: failover                # failover | cutback | recovery | teardown (written by the control plane)
 //	params:
-//	  RPO: {default: 1h, description: "..."}
+//	  ALLOW_DATA_LOSS: {default: "false", description: "..."}
 //	phases:
 //	  - {id: prepare, name: "フェーズ1: DR発動準備", expect: 30m}
 //	steps:
@@ -23,7 +23,7 @@
 //	    region: secondary            # primary | secondary | control-plane | us-west-2 | ${params.X}
 //	    needs: [verify-network]
 //	    action: aws.rds.restoreSnapshot
-//	    with: {instanceId: kaigo-subsys-dr, maxAge: "${params.RPO}"}
+//	    with: {instanceId: "${system.secondary.database.instance}", maxAge: "${system.objectives.rpo}"}
 //	    timeout: 90m
 //	    retries: 2
 //	    expect: 45m
@@ -40,7 +40,12 @@
 //
 // Strings in `with` may hold `${params.NAME}`, `${steps.ID.outputs.NAME}` (with optional
 // `.key` path into a map output), `${run.id}`, `${run.startedCompact}`, `${region.primary}`,
-// `${region.secondary}`, `${region.failed}` and `${region.target}`. `$${` is a literal `${`.
+// `${region.secondary}`, `${region.failed}` and `${region.target}`, and `${system.PATH}`:
+// a value of the stored system file (`kirikae system apply`), e.g.
+// `${system.secondary.loadBalancer.name}` or `${system.objectives.rpo}`, checked against the
+// system when the plan is declared ([Plan.CheckSystem]). `${system.here.PATH}` reads the
+// system in the role of the region the step runs in, for a plan that runs in either region.
+// `$${` is a literal `${`.
 // A step may only read outputs of its ancestors through needs, so the value is always there
 // when the step runs.
 //

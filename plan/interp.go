@@ -27,6 +27,34 @@ type Context struct {
 	Run     RunVars
 	// System answers ${system.PATH}; nil when the run has no system file.
 	System SystemValues
+	// StepRole is the role (primary or secondary) of the region the step being resolved
+	// runs in, which ${system.here.PATH} reads; "" outside a step. ForStep sets it.
+	StepRole string
+}
+
+// SystemHere is the system path prefix that stands for the role of the step's own region:
+// ${system.here.database.instance} is the primary's instance in a step that runs in the
+// primary region, and the secondary's in one that runs in the secondary.
+const SystemHere = "here"
+
+// ForStep returns ctx for resolving the inputs of s: with StepRole the role of the region
+// s runs in, when that is a region of the pair.
+func (ctx Context) ForStep(s *Step) Context {
+	ctx.StepRole = ""
+	if s.Where() != OnAgent {
+		return ctx
+	}
+	r, err := s.ResolveRegion(ctx)
+	if err != nil {
+		return ctx
+	}
+	switch r {
+	case ctx.Run.Primary:
+		ctx.StepRole = RegionPrimary
+	case ctx.Run.Secondary:
+		ctx.StepRole = RegionSecondary
+	}
+	return ctx
 }
 
 // SystemValues is the user's system as plans read it: *system.System implements it. The
@@ -180,7 +208,7 @@ func Interpolate(v any, ctx Context) (any, error) {
 // catalog type where that is an int or a bool (a ${params.X} is always a string), so an
 // executor gets desiredCount as an int whether the plan wrote 2 or "${params.COUNT}".
 func InterpolateWith(s *Step, ctx Context) (map[string]any, error) {
-	out, err := Interpolate(s.With, ctx)
+	out, err := Interpolate(s.With, ctx.ForStep(s))
 	if err != nil {
 		return nil, fmt.Errorf("step %s: with.%w", s.ID, err)
 	}
@@ -245,7 +273,14 @@ func resolve(r *ref, ctx Context) (any, error) {
 		if ctx.System == nil {
 			return nil, fmt.Errorf("%w: ${%s}: no system file: store one with `kirikae system apply FILE`", ErrReference, r.raw)
 		}
-		v, err := ctx.System.Lookup(r.name)
+		path := r.name
+		if rest, here := strings.CutPrefix(path, SystemHere+"."); here {
+			if ctx.StepRole == "" {
+				return nil, fmt.Errorf("%w: ${%s}: the step runs in no region of the pair, so it has no %s", ErrReference, r.raw, SystemHere)
+			}
+			path = ctx.StepRole + "." + rest
+		}
+		v, err := ctx.System.Lookup(path)
 		if err != nil {
 			return nil, fmt.Errorf("%w: ${%s}: %w", ErrReference, r.raw, err)
 		}

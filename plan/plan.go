@@ -88,7 +88,21 @@ type Plan struct {
 	byParam    map[string]*Param // nil in a Plan that Parse did not build
 	order      []string          // topological order, ties broken by file order
 	systemRefs []SystemRef       // every ${system.…} in the steps' inputs, in file order
+	outputRefs []OutputRef       // every ${steps.…} in the steps' inputs, in file order
 }
+
+// OutputRef is one ${steps.FROM.outputs.OUTPUT…} a step reads.
+type OutputRef struct {
+	Step   string `json:"step"`   // the step that reads it
+	Field  string `json:"field"`  // where, e.g. steps[put-redis-secret].with.json.endpoint
+	Line   int    `json:"line"`   // its line in the plan file
+	From   string `json:"from"`   // the step whose output it reads
+	Output string `json:"output"` // the output's name
+	Raw    string `json:"raw"`    // the reference as written, without ${ }
+}
+
+// OutputRefs returns every ${steps.…} the plan's steps read, in file order.
+func (p *Plan) OutputRefs() []OutputRef { return slices.Clone(p.outputRefs) }
 
 // SystemRef is one ${system.PATH} a step reads.
 type SystemRef struct {
@@ -105,15 +119,42 @@ func (p *Plan) SystemRefs() []SystemRef { return slices.Clone(p.systemRefs) }
 // *ValidationError naming the line and the fix of each that does not resolve. A plan that
 // reads the system needs one: a nil sys is an error for each reference.
 func (p *Plan) CheckSystem(sys SystemValues) error {
+	if sys == nil && len(p.systemRefs) > 0 {
+		// One error, not one per reference: the fix is the same for all of them.
+		r := p.systemRefs[0]
+		more := ""
+		if n := len(p.systemRefs) - 1; n > 0 {
+			more = fmt.Sprintf(" (and %d more ${system.…} references)", n)
+		}
+		return &ValidationError{File: p.File, Errors: []FieldError{{File: p.File, Line: r.Line, Field: r.Field,
+			Msg: fmt.Sprintf("step %s reads ${system.%s}%s, but there is no system file: give one (--system FILE) or store one with `kirikae system apply FILE`", r.Step, r.Path, more)}}}
+	}
 	var errs []FieldError
 	for _, r := range p.systemRefs {
-		if sys == nil {
-			errs = append(errs, FieldError{File: p.File, Line: r.Line, Field: r.Field,
-				Msg: fmt.Sprintf("step %s reads ${system.%s}, but there is no system file: give one (--system FILE) or store one with `kirikae system apply FILE`", r.Step, r.Path)})
+		rest, here := strings.CutPrefix(r.Path, SystemHere+".")
+		if !here {
+			if _, err := sys.Lookup(r.Path); err != nil {
+				errs = append(errs, FieldError{File: p.File, Line: r.Line, Field: r.Field, Msg: fmt.Sprintf("step %s reads ${system.%s}: %v", r.Step, r.Path, err)})
+			}
 			continue
 		}
-		if _, err := sys.Lookup(r.Path); err != nil {
-			errs = append(errs, FieldError{File: p.File, Line: r.Line, Field: r.Field, Msg: fmt.Sprintf("step %s reads ${system.%s}: %v", r.Step, r.Path, err)})
+		// ${system.here.…} reads the role of the step's region: the one its region names
+		// when that is primary or secondary, else either, so the path must hold in both.
+		s := p.Step(r.Step)
+		roles := []string{RegionPrimary, RegionSecondary}
+		switch {
+		case s == nil || s.Where() != OnAgent:
+			errs = append(errs, FieldError{File: p.File, Line: r.Line, Field: r.Field,
+				Msg: fmt.Sprintf("step %s reads ${system.%s}, but it runs on the control plane, in no region: name the role, e.g. ${system.primary.%s}", r.Step, r.Path, rest)})
+			continue
+		case s.Region == RegionPrimary || s.Region == RegionSecondary:
+			roles = []string{s.Region}
+		}
+		for _, role := range roles {
+			if _, err := sys.Lookup(role + "." + rest); err != nil {
+				errs = append(errs, FieldError{File: p.File, Line: r.Line, Field: r.Field,
+					Msg: fmt.Sprintf("step %s reads ${system.%s} and runs in %s, so in the %s region: %v", r.Step, r.Path, hereWhere(s.Region), role, err)})
+			}
 		}
 	}
 	if len(errs) == 0 {
@@ -167,6 +208,17 @@ type Step struct {
 	Drill     string         `json:"drill,omitempty"`
 	Priority  int            `json:"priority,omitempty"`
 	Line      int            `json:"line,omitempty"`
+
+	inputLines map[string]int // with key -> line of its value
+}
+
+// InputLine is the line of the step's with.KEY in the plan file, or the step's own line
+// when the plan was not parsed from a file or has no such input.
+func (s *Step) InputLine(key string) int {
+	if l := s.inputLines[key]; l > 0 {
+		return l
+	}
+	return s.Line
 }
 
 // Where says whether the step runs on an agent or on the control plane.
@@ -328,3 +380,11 @@ func (e *ValidationError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrInvalid) hold.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// hereWhere says where a step whose region is r runs, for a ${system.here.…} error.
+func hereWhere(r string) string {
+	if r == RegionPrimary || r == RegionSecondary {
+		return "the " + r + " region"
+	}
+	return fmt.Sprintf("%q, which may be either region of the pair", r)
+}

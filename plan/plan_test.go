@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kirikae/kirikae/plan"
+	"github.com/kirikae/kirikae/system"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -314,9 +315,14 @@ func TestInterpolateWithAndRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sys, err := system.ParseFile("../deploy/systems/kaigo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := plan.Context{
+		System:  sys,
 		Params:  p.ParamValues(),
-		Outputs: map[string]map[string]any{"register-task-definition": {"taskDefinitionArn": "arn:td:3"}},
+		Outputs: map[string]map[string]any{"register-task-definition": {"taskDefinitionArn": "arn:td:3"}, "verify-network": {"securityGroupIds": []any{"sg-1", "sg-2"}}},
 		Run:     plan.RunVars{ID: "r1", StartedCompact: "20260101-093000", Primary: "us-east-1", Secondary: "us-west-2", Failed: "us-east-1", Target: "us-west-2"},
 	}
 	with, err := plan.InterpolateWith(p.Step("update-service"), ctx)
@@ -347,17 +353,53 @@ func TestInterpolateWithAndRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := plan.ApplyParams(ecs, map[string]string{"REGION": "secondary"}); err != nil {
+	// ${system.here.…} reads the role of the region the step runs in.
+	for region, want := range map[string]string{"primary": "kaigo-subsys-prod-service", "secondary": "kaigo-subsys-dr-service",
+		"us-west-2": "kaigo-subsys-dr-service"} {
+		if err := plan.ApplyParams(ecs, map[string]string{"REGION": region}); err != nil {
+			t.Fatal(err)
+		}
+		ctx.Params = ecs.ParamValues()
+		if r, err := ecs.Step("scale-up").ResolveRegion(ctx); err != nil || (region == "secondary" && r != "us-west-2") {
+			t.Errorf("REGION=%s: ecs scale-up region %q, %v", region, r, err)
+		}
+		with, err := plan.InterpolateWith(ecs.Step("scale-up"), ctx)
+		if err != nil || with["service"] != want {
+			t.Errorf("REGION=%s: scale-up with %v, %v; want service %s", region, with, err, want)
+		}
+	}
+	if err := plan.ApplyParams(ecs, map[string]string{"REGION": "eu-west-1"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx.Params = ecs.ParamValues()
-	if r, err := ecs.Step("scale-up").ResolveRegion(ctx); err != nil || r != "us-west-2" {
-		t.Errorf("ecs scale-up region %q, %v; want us-west-2", r, err)
+	if _, err := plan.InterpolateWith(ecs.Step("scale-up"), ctx); err == nil || !strings.Contains(err.Error(), "no region of the pair") {
+		t.Errorf("${system.here.…} in a region outside the pair: %v", err)
 	}
 }
 
+// applyParamsPlan uses params where a duration, an int and a bool are wanted.
+const applyParamsPlan = `apiVersion: kirikae/v1
+kind: Plan
+name: restore
+runKind: recovery
+params:
+  RPO: {default: 1h}
+  COUNT: {default: "2"}
+  ALLOW_DATA_LOSS: {default: "false"}
+steps:
+  - id: restore-db
+    region: primary
+    action: aws.rds.restoreSnapshot
+    with: {instanceId: db2, sourceInstance: db, maxAge: "${params.RPO}", allowDataLoss: "${params.ALLOW_DATA_LOSS}"}
+  - id: scale
+    region: primary
+    needs: [restore-db]
+    action: aws.ecs.updateService
+    with: {cluster: c, service: s, desiredCount: "${params.COUNT}"}
+`
+
 func TestApplyParams(t *testing.T) {
-	p, err := plan.ParseFile("../deploy/plans/kaigo-failover.yaml")
+	p, err := plan.Parse("restore.yaml", []byte(applyParamsPlan))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,32 +408,42 @@ func TestApplyParams(t *testing.T) {
 	}
 	err = plan.ApplyParams(p, map[string]string{"RPO": "soon"})
 	var ve *plan.ValidationError
-	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "steps[restore-rds].with.maxAge") {
-		t.Errorf("bad RPO: error %v, want a ValidationError naming steps[restore-rds].with.maxAge", err)
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "steps[restore-db].with.maxAge") {
+		t.Errorf("bad RPO: error %v, want a ValidationError naming steps[restore-db].with.maxAge", err)
 	}
 	if got := p.ParamValues()["RPO"]; got != "1h" {
 		t.Errorf("a refused override changed RPO to %q", got)
 	}
-	if err := plan.ApplyParams(p, map[string]string{"RPO": "2h", "APP_URL": "http://127.0.0.1:9/_app/dns/api.kaigo-subsys.example.com"}); err != nil {
+	if err := plan.ApplyParams(p, map[string]string{"RPO": "2h"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := p.ParamValues()["RPO"]; got != "2h" {
 		t.Errorf("RPO = %q, want 2h", got)
 	}
-	if err := plan.ApplyParams(p, map[string]string{"DR_DESIRED_COUNT": "two"}); err == nil {
-		t.Error("DR_DESIRED_COUNT=two accepted")
+	if err := plan.ApplyParams(p, map[string]string{"COUNT": "two"}); err == nil {
+		t.Error("COUNT=two accepted")
+	}
+	if err := plan.ApplyParams(p, map[string]string{"ALLOW_DATA_LOSS": "maybe"}); err == nil {
+		t.Error("ALLOW_DATA_LOSS=maybe accepted")
+	}
+	rec, err := plan.ParseFile("../deploy/plans/kaigo-rds-recovery.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.ApplyParams(rec, map[string]string{"REGION": "nowhere"}); err == nil {
+		t.Error("REGION=nowhere accepted")
 	}
 	pitr, err := plan.ParseFile("../deploy/plans/kaigo-rds-pitr.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := pitr.MissingParams(); !reflect.DeepEqual(got, []string{"RESTORE_TIME"}) {
-		t.Errorf("MissingParams = %v, want [RESTORE_TIME]", got)
+	if got := pitr.MissingParams(); !reflect.DeepEqual(got, []string{"RESTORE_TIME", "APP_URL"}) {
+		t.Errorf("MissingParams = %v, want [RESTORE_TIME APP_URL]", got)
 	}
 	if err := plan.ApplyParams(pitr, map[string]string{"RESTORE_TIME": "yesterday"}); err == nil {
 		t.Error("RESTORE_TIME=yesterday accepted")
 	}
-	if err := plan.ApplyParams(pitr, map[string]string{"RESTORE_TIME": "2025-01-15T12:00:00Z"}); err != nil {
+	if err := plan.ApplyParams(pitr, map[string]string{"RESTORE_TIME": "2025-01-15T12:00:00Z", "APP_URL": "https://app.example"}); err != nil {
 		t.Error(err)
 	}
 	if got := pitr.MissingParams(); len(got) != 0 {
@@ -511,7 +563,7 @@ func FuzzParse(f *testing.F) {
 }
 
 // The failover plan covers every step of seed 000's "DR手順" with the seed's owners and
-// names, and leaves environment-specific values to params.
+// names.
 func TestFailoverFollowsSeed(t *testing.T) {
 	p, err := plan.ParseFile("../deploy/plans/kaigo-failover.yaml")
 	if err != nil {
@@ -531,25 +583,50 @@ func TestFailoverFollowsSeed(t *testing.T) {
 			t.Errorf("no step for the seed's ステップ%d", n)
 		}
 	}
-	values := p.ParamValues()
-	for _, name := range []string{"kaigo-subsys-dr", "kaigo-subsys-dr-db-subnet-group", "kaigo-subsys-dr-cache-subnet-group",
-		"kaigo-subsys-dr-backup-vault", "kaigo-subsys-dr-service", "kaigo-subsys/dr/db-endpoint", "kaigo-subsys/dr/redis-endpoint",
-		"api.kaigo-subsys.example.com", "kaigo-subsys-dr-ecs-cpu-critical", "kaigo-subsys-dr-vpc", "Z1234567890ABC", "Z1BKCTXD74EZPE",
-		"arn:aws:iam::123456789012:role/AWSBackupDefaultServiceRole", "sg-dr-rds-xxxxx", "sg-dr-elasticache-xxxxx"} {
-		found := false
-		for _, v := range values {
-			found = found || v == name
-		}
-		if !found {
-			t.Errorf("no param defaults to the seed's %q", name)
-		}
+}
+
+// TestBundledDRPlansNameNothingOfTheirSystem: the bundled kaigo plans read every resource
+// of the system from the system file, so no param default and no step input holds a name,
+// id, account or region of the seed's system, and none holds a placeholder. With the seed's
+// system file every ${system.…} they read resolves; the recovery plans, which run in either
+// region (REGION), read it as ${system.here.…}.
+func TestBundledDRPlansNameNothingOfTheirSystem(t *testing.T) {
+	src, err := os.ReadFile("../deploy/systems/kaigo.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Environment-specific values appear only as param defaults, never inline in steps.
-	for _, s := range p.Steps {
-		b, _ := json.Marshal(s.With)
-		for _, lit := range []string{"arn:aws:", "Z1234567890ABC", "sg-", "elb.amazonaws.com", "https://"} {
-			if strings.Contains(string(b), lit) {
-				t.Errorf("step %s has an inline environment value %q; make it a param", s.ID, lit)
+	sys, err := system.Parse("kaigo.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"kaigo-failover.yaml", "kaigo-cutback.yaml", "kaigo-rds-recovery.yaml", "kaigo-rds-pitr.yaml", "kaigo-ecs-recovery.yaml"} {
+		p, err := plan.ParseFile("../deploy/plans/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.CheckSystem(sys); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+		if err := p.CheckSystem(nil); err == nil {
+			t.Errorf("%s reads no ${system.…}", file)
+		}
+		var texts []string
+		for _, pr := range p.Params {
+			texts = append(texts, "param "+pr.Name+" = "+pr.Default)
+			if pr.Name == "APP_URL" && pr.HasDefault {
+				t.Errorf("%s: APP_URL has a default (%q), but no URL is safe to assume", file, pr.Default)
+			}
+		}
+		for _, s := range p.Steps {
+			b, _ := json.Marshal(s.With)
+			texts = append(texts, "step "+s.ID+" with "+string(b))
+		}
+		for _, text := range texts {
+			for _, lit := range []string{"kaigo", "123456789012", "us-east-1", "us-west-2", "Z1234567890ABC", "Z1BKCTXD74EZPE", "sg-", "xxxxx",
+				"elb.amazonaws.com", "https://", "AWSBackupDefaultServiceRole"} {
+				if strings.Contains(text, lit) {
+					t.Errorf("%s: %s: holds %q, which belongs in the system file", file, text, lit)
+				}
 			}
 		}
 	}

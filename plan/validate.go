@@ -523,6 +523,10 @@ func (v *validator) checkSteps() {
 		if w := sn.vals["with"]; w != nil && w.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(w.Content); i += 2 {
 				k, val := w.Content[i], yamlcheck.ResolveAlias(w.Content[i+1])
+				if s.inputLines == nil {
+					s.inputLines = map[string]int{}
+				}
+				s.inputLines[k.Value] = val.Line
 				var typ string
 				if known {
 					if in, ok := inputOf(act, k.Value); ok {
@@ -858,6 +862,7 @@ func (v *validator) checkRefs(n *yaml.Node, field string, s *Step, params map[st
 			case !v.isAncestor(src, s):
 				v.Add(n.Line, field, "${%s}: step %q is not an ancestor of %q through needs, so its outputs may not exist yet", r.raw, r.name, s.ID)
 			default:
+				v.p.outputRefs = append(v.p.outputRefs, OutputRef{Step: s.ID, Field: field, Line: n.Line, From: r.name, Output: r.out, Raw: r.raw})
 				if act, ok := ActionOf(src.Action); ok && !slices.Contains(act.Outputs, r.out) {
 					outs := "none"
 					if len(act.Outputs) > 0 {

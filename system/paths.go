@@ -13,6 +13,9 @@ import (
 // entries lists every value a path names (set) and every path that the format has but
 // this system leaves out (unset, with why).
 func (s *System) entries() (set map[string]string, unset map[string]string) {
+	if s.set != nil {
+		return s.set, s.unset // Parse computed them; a System is not changed after
+	}
 	set, unset = map[string]string{}, map[string]string{}
 	put := func(path, value string) {
 		if value == "" {

@@ -69,6 +69,8 @@ type System struct {
 	File string `json:"file,omitempty"`
 
 	lines map[string]int // path (as Lookup takes it) -> line of its value
+	// set and unset are entries(), computed once by Parse: a System is not changed after.
+	set, unset map[string]string
 }
 
 // Objectives are the recovery objectives (seed 001: RPO 1 h, RTO 4 h).
@@ -322,6 +324,7 @@ func Parse(filename string, data []byte) (*System, error) {
 		return nil, &ValidationError{File: filename, Errors: d.List()}
 	}
 	s.File = filename
+	s.set, s.unset = s.entries()
 	return s, nil
 }
 
