@@ -1,6 +1,10 @@
 package catalog
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // The catalog. Each action is one Define, with its inputs and outputs as struct types; the
 // names of the actions the rest of the code refers to are the definitions' Name.
@@ -201,12 +205,26 @@ type CreateReplicationGroupIn struct {
 type CreateReplicationGroupOut struct {
 	PrimaryEndpoint string `json:"primaryEndpoint" doc:"the group's primary endpoint address (its configuration endpoint in cluster mode): a host name, without the port"`
 	Port            int64  `json:"port" doc:"the endpoint's port, e.g. 6379"`
+	// ConfigurationEndpoint mirrors AWS's field of that name, which a group has only in
+	// cluster mode; nil otherwise, and then a plan that reads it is told so before it runs.
+	ConfigurationEndpoint map[string]any `json:"configurationEndpoint,omitempty" doc:"the configuration endpoint, {address, port}, which ElastiCache gives only in cluster mode: absent for the cluster-mode-disabled groups this action creates; read primaryEndpoint"`
 }
 
 // CreateReplicationGroup creates the Redis group.
 var CreateReplicationGroup = Define(Def[CreateReplicationGroupIn, CreateReplicationGroupOut]{Name: "aws.elasticache.createReplicationGroup", Undo: "aws.elasticache.deleteReplicationGroup", Idempotency: "the replication group id: a group of that id that this run created (its tags) is adopted; any other is refused", Where: OnAgent,
 	IAM: []string{"elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource"},
-	Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one."})
+	Doc: "Create a Redis replication group (new and empty) and wait until it is available; adopts an existing one.",
+	Absent: func(in CreateReplicationGroupIn) map[string]string {
+		return map[string]string{"configurationEndpoint": fmt.Sprintf("ElastiCache gives a configuration endpoint only in cluster mode, and replication group %s is created with cluster mode disabled (%s cache clusters, no node groups): read ${steps.ID.outputs.primaryEndpoint} instead",
+			in.ReplicationGroupID, numOr(in.NumCacheClusters, 2))}
+	}})
+
+func numOr(n *int, def int) string {
+	if n == nil {
+		return strconv.Itoa(def)
+	}
+	return strconv.Itoa(*n)
+}
 
 // ReplicationGroupIn names one replication group.
 type ReplicationGroupIn struct {
@@ -519,6 +537,15 @@ type NoOutputs struct{}
 
 // Wait waits a fixed time.
 var Wait = Define(Def[WaitIn, NoOutputs]{Name: "wait", Idempotency: "the state machine records when the step started", Where: OnControlPlane, Doc: "Wait a fixed time."})
+
+// PreflightOut are the outputs of plan.preflight.
+type PreflightOut struct {
+	StepsChecked int `json:"stepsChecked" doc:"how many of the steps still to run were checked"`
+}
+
+// Preflight evaluates the rest of the run before a destructive step.
+var Preflight = Define(Def[NoOutputs, PreflightOut]{Name: "plan.preflight", Idempotency: "it only reads: each attempt evaluates again", Where: OnControlPlane,
+	Doc: "Evaluate the steps of the run that have not started against live AWS, as kirikae plan check does (read-only checks by each region's agent, with the outputs of the steps already run), and fail if a later step would fail: put it before a destructive step (a cutback's deletion of the production database) so nothing is deleted that the rest of the plan cannot rebuild. A region whose agent does not answer fails it too; retry it, or skip it to go on without the evaluation (audited)."})
 
 // ApprovalIn are the inputs of approval.
 type ApprovalIn struct {

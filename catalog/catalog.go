@@ -83,6 +83,10 @@ type Spec struct {
 	// teardown runs undo steps): the control plane records which run owns that resource
 	// and lets a teardown touch it only while the run it undoes still owns it.
 	Resource *ResourceRef
+	// Absent, when set, names the outputs a step with these inputs (a JSON object, as
+	// resolved before the run) will not have, each with why and what to read instead. Plan
+	// evaluation reports a later step that reads one, before anything runs.
+	Absent func(withJSON []byte) map[string]string `json:"-"`
 }
 
 // Def is the definition of an action whose inputs are In and outputs Out. Fields of In and
@@ -97,6 +101,10 @@ type Def[In, Out any] struct {
 	Undo        string
 	Idempotency string
 	Resource    *ResourceRef
+	// Absent names the outputs a step with inputs in will not have, with why and the fix
+	// (AWS gives some fields only in some configurations: a configuration endpoint only in
+	// cluster mode). Nil: every output is there after a success.
+	Absent func(in In) map[string]string
 }
 
 var (
@@ -114,6 +122,16 @@ func Define[In, Out any](d Def[In, Out]) *Def[In, Out] {
 		f.Required = false
 		s.Outputs = append(s.Outputs, f.Name)
 		s.OutputFields = append(s.OutputFields, f)
+	}
+	if d.Absent != nil {
+		dd := d
+		s.Absent = func(withJSON []byte) map[string]string {
+			in, err := dd.Decode(withJSON)
+			if err != nil {
+				return nil // the step's own inputs are wrong: validation reports that
+			}
+			return dd.Absent(in)
+		}
 	}
 	if s.Name == "" || (s.Where != OnAgent && s.Where != OnControlPlane) {
 		panic(fmt.Sprintf("catalog: action %q needs a name and where it runs", s.Name))

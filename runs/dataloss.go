@@ -63,3 +63,16 @@ func Params(run *kirikaev1.Run) map[string]string {
 	}
 	return out
 }
+
+// Objectives are the RTO and RPO a run is held to: the objectives of the system it was
+// compiled against, else its plan's RTO and RPO params (a plan may still declare them).
+// A zero duration means the run names none.
+func Objectives(run *kirikaev1.Run) (rto, rpo time.Duration) {
+	if sys, err := parseSystem(run.GetSystem()); err == nil && sys != nil {
+		return sys.Objectives.RTO, sys.Objectives.RPO
+	}
+	params := Params(run)
+	rto, _ = time.ParseDuration(params["RTO"])
+	rpo, _ = time.ParseDuration(params["RPO"])
+	return rto, rpo
+}

@@ -6,6 +6,8 @@
 package runs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -99,20 +101,7 @@ func (p *Planner) Compile(source []byte, params map[string]string, region *kirik
 		Secondary: region.GetSecondary(),
 		System:    sys,
 	}
-	switch pl.RunKind {
-	case plan.RunFailover:
-		run.Kind = kirikaev1.RunKind_RUN_KIND_FAILOVER
-		run.FromRegion, run.ToRegion = region.GetPrimary(), region.GetSecondary()
-	case plan.RunCutback:
-		run.Kind = kirikaev1.RunKind_RUN_KIND_CUTBACK
-		run.FromRegion, run.ToRegion = region.GetSecondary(), region.GetPrimary()
-	case plan.RunTeardown:
-		run.Kind = kirikaev1.RunKind_RUN_KIND_TEARDOWN
-		run.FromRegion, run.ToRegion = region.GetActive(), region.GetActive()
-	default:
-		run.Kind = kirikaev1.RunKind_RUN_KIND_RECOVERY
-		run.FromRegion, run.ToRegion = region.GetActive(), region.GetActive()
-	}
+	run.Kind, run.FromRegion, run.ToRegion = kindOf(pl.RunKind, region)
 	ctx := context(run, nil, parsed)
 	for _, ph := range pl.Phases {
 		run.Phases = append(run.Phases, &kirikaev1.Phase{Id: ph.ID, Name: ph.Name, ExpectMs: ph.Expect.Milliseconds()})
@@ -126,6 +115,20 @@ func (p *Planner) Compile(source []byte, params map[string]string, region *kirik
 		run.Steps = append(run.Steps, &kirikaev1.StepState{Id: s.ID, Spec: spec})
 	}
 	return run, nil
+}
+
+// kindOf is the run kind of a plan's runKind, and the regions such a run moves from and to.
+func kindOf(k plan.RunKind, region *kirikaev1.RegionState) (kind kirikaev1.RunKind, from, to string) {
+	switch k {
+	case plan.RunFailover:
+		return kirikaev1.RunKind_RUN_KIND_FAILOVER, region.GetPrimary(), region.GetSecondary()
+	case plan.RunCutback:
+		return kirikaev1.RunKind_RUN_KIND_CUTBACK, region.GetSecondary(), region.GetPrimary()
+	case plan.RunTeardown:
+		return kirikaev1.RunKind_RUN_KIND_TEARDOWN, region.GetActive(), region.GetActive()
+	default:
+		return kirikaev1.RunKind_RUN_KIND_RECOVERY, region.GetActive(), region.GetActive()
+	}
 }
 
 func specOf(s *plan.Step, ctx plan.Context) (*kirikaev1.StepSpec, error) {
@@ -193,15 +196,41 @@ func (p *Planner) UndoResource(region string, u *kirikaev1.UndoStep) string {
 	return region + "/" + a.Resource.Kind + "/" + strings.Join(parts, "/")
 }
 
+// parsedSystems keeps the systems parseSystem parsed, by file name and the SHA-256 of
+// their canonical YAML: a stored system is parsed once, not on every step a run resolves. A System is not
+// changed after Parse, so one may be shared.
+var parsedSystems struct {
+	sync.Mutex
+	m map[string]*system.System
+}
+
+// maxParsedSystems bounds parsedSystems: a system changes rarely, and runs keep the copy
+// they were compiled against, so a few digests are live at a time.
+const maxParsedSystems = 8
+
 // parseSystem reads a stored system record; nil for none.
 func parseSystem(rec *kirikaev1.SystemRecord) (*system.System, error) {
 	if rec == nil {
 		return nil, nil
 	}
+	sum := sha256.Sum256(rec.GetYaml()) // the record's own digest is not trusted to key the cache
+	key := rec.GetSourceFile() + "\x00" + hex.EncodeToString(sum[:])
+	parsedSystems.Lock()
+	s, ok := parsedSystems.m[key]
+	parsedSystems.Unlock()
+	if ok {
+		return s, nil
+	}
 	s, err := system.Parse(rec.GetSourceFile(), rec.GetYaml())
 	if err != nil {
 		return nil, fmt.Errorf("stored system %s (digest %s): %w", rec.GetName(), rec.GetDigest(), err)
 	}
+	parsedSystems.Lock()
+	defer parsedSystems.Unlock()
+	if parsedSystems.m == nil || len(parsedSystems.m) >= maxParsedSystems {
+		parsedSystems.m = map[string]*system.System{}
+	}
+	parsedSystems.m[key] = s
 	return s, nil
 }
 
@@ -236,16 +265,9 @@ func (p *Planner) Resolve(run *kirikaev1.Run, st *kirikaev1.StepState) (string, 
 	if s == nil {
 		return "", fmt.Errorf("step %s: %w", st.GetId(), plan.ErrUnknownStep)
 	}
-	outputs := map[string]map[string]any{}
-	for _, other := range run.GetSteps() {
-		if other.GetOutputsJson() == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(other.GetOutputsJson()), &m); err != nil {
-			return "", fmt.Errorf("outputs of step %s: %w", other.GetId(), err)
-		}
-		outputs[other.GetId()] = m
+	outputs, err := outputsOf(run)
+	if err != nil {
+		return "", err
 	}
 	in, err := plan.InterpolateWith(s, context(run, outputs, c.sys))
 	if err != nil {

@@ -24,17 +24,20 @@ func load(t *testing.T, name string) []byte {
 
 func TestCompileBundledPlans(t *testing.T) {
 	p := &runs.Planner{}
+	sys := storedSystem(t, "kaigo.yaml", func(s string) string { return s })
+	app := map[string]string{"APP_URL": "https://app.example"}
 	for _, tc := range []struct {
-		file string
-		kind kirikaev1.RunKind
+		file   string
+		kind   kirikaev1.RunKind
+		params map[string]string
 	}{
-		{"kaigo-failover.yaml", kirikaev1.RunKind_RUN_KIND_FAILOVER},
-		{"kaigo-cutback.yaml", kirikaev1.RunKind_RUN_KIND_CUTBACK},
-		{"kaigo-rds-recovery.yaml", kirikaev1.RunKind_RUN_KIND_RECOVERY},
-		{"kaigo-ecs-recovery.yaml", kirikaev1.RunKind_RUN_KIND_RECOVERY},
+		{"kaigo-failover.yaml", kirikaev1.RunKind_RUN_KIND_FAILOVER, app},
+		{"kaigo-cutback.yaml", kirikaev1.RunKind_RUN_KIND_CUTBACK, app},
+		{"kaigo-rds-recovery.yaml", kirikaev1.RunKind_RUN_KIND_RECOVERY, app},
+		{"kaigo-ecs-recovery.yaml", kirikaev1.RunKind_RUN_KIND_RECOVERY, app},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			run, err := p.Compile(load(t, tc.file), nil, pair, nil)
+			run, err := p.Compile(load(t, tc.file), tc.params, pair, sys)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +62,8 @@ func TestCompileBundledPlans(t *testing.T) {
 }
 
 func TestCompileRefusesUnknownParam(t *testing.T) {
-	_, err := (&runs.Planner{}).Compile(load(t, "kaigo-failover.yaml"), map[string]string{"NO_SUCH": "x"}, pair, nil)
+	sys := storedSystem(t, "kaigo.yaml", func(s string) string { return s })
+	_, err := (&runs.Planner{}).Compile(load(t, "kaigo-failover.yaml"), map[string]string{"NO_SUCH": "x"}, pair, sys)
 	if err == nil || !strings.Contains(err.Error(), "NO_SUCH") {
 		t.Fatalf("unknown param: %v", err)
 	}
@@ -68,7 +72,8 @@ func TestCompileRefusesUnknownParam(t *testing.T) {
 func TestResolveReadsOutputsOfNeededSteps(t *testing.T) {
 	p := &runs.Planner{}
 	src := load(t, "kaigo-failover.yaml")
-	run, err := p.Compile(src, nil, pair, nil)
+	sys := storedSystem(t, "kaigo.yaml", func(s string) string { return s })
+	run, err := p.Compile(src, map[string]string{"APP_URL": "https://app.example"}, pair, sys)
 	if err != nil {
 		t.Fatal(err)
 	}
