@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -19,18 +18,14 @@ func (s *Sim) appRegion(p string) (region, rest string, err error) {
 	if first == "dns" {
 		name, r, _ := strings.Cut(rest, "/")
 		s.mu.Lock()
-		_, alias, ok := s.resolve(name, "A")
-		var lb *regionLB
-		if alias != "" {
-			lb = s.albByDNS(alias)
-		}
+		lb := s.aliasedALB(name)
 		s.mu.Unlock()
-		if !ok || lb == nil {
+		if lb == nil {
 			return "", "", fmt.Errorf("name %s does not resolve to a simulated ALB", name)
 		}
 		return lb.region, r, nil
 	}
-	if !slices.Contains(regions, first) {
+	if !s.holds(first) {
 		return "", "", fmt.Errorf("unknown region %q", first)
 	}
 	return first, rest, nil
@@ -50,12 +45,23 @@ func (s *Sim) hostRegion(host string) string {
 	if lb := s.albByDNS(host); lb != nil {
 		return lb.region
 	}
-	if _, alias, ok := s.resolve(host, "A"); ok && alias != "" {
-		if lb := s.albByDNS(alias); lb != nil {
-			return lb.region
-		}
+	if lb := s.aliasedALB(host); lb != nil {
+		return lb.region
 	}
 	return ""
+}
+
+// aliasedALB is the ALB a Route 53 name leads to through its alias record, A (IPv4) or
+// AAAA (IPv6, a system file's dns.type), or nil.
+func (s *Sim) aliasedALB(name string) *regionLB {
+	for _, typ := range []string{"A", "AAAA"} {
+		if _, alias, ok := s.resolve(name, typ); ok && alias != "" {
+			if lb := s.albByDNS(alias); lb != nil {
+				return lb
+			}
+		}
+	}
+	return nil
 }
 
 // healthyTargets counts the healthy targets behind the region's ALBs right now.
@@ -75,7 +81,11 @@ func (s *Sim) healthyTargets(region string) int {
 	return n
 }
 
-// serveApp is the kaigo application behind an ALB. It answers only while the ALB has a
+// AppRegionHeader names the region whose ALB served an answer of the simulated
+// application, so a caller sees which region the public name leads to.
+const AppRegionHeader = "X-Kirikae-Region"
+
+// serveApp is the system's application behind an ALB. It answers only while the ALB has a
 // healthy target, with a 503 otherwise, as a real ALB does.
 func (s *Sim) serveApp(w http.ResponseWriter, r *http.Request) {
 	region, rest, err := s.appRegion(r.URL.Path)
@@ -95,7 +105,7 @@ func (s *Sim) serveAppIn(w http.ResponseWriter, r *http.Request, region, rest st
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no healthy targets behind the " + region + " ALB"})
 		return
 	}
-	w.Header().Set("X-Kaigo-Region", region)
+	w.Header().Set(AppRegionHeader, region)
 	seg := strings.Split(strings.Trim(rest, "/"), "/")
 	switch {
 	case seg[0] == "health" && r.Method == http.MethodGet:

@@ -94,6 +94,12 @@ func cliErrorCases(t *testing.T) []cliErrorCase {
 				_, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:us-west-2:" + awssim.AccountID + ":no-such-topic"), Message: aws.String("m")})
 				return err
 			}},
+		{form: "awsQuery (SNS), another account's topic", region: west, op: "GetTopicAttributes", code: "AuthorizationError",
+			args: []string{"sns", "get-topic-attributes", "--topic-arn", "arn:aws:sns:us-west-2:210987654321:kaigo-subsys-dr-critical-alerts"},
+			same: func(ctx context.Context, cfg aws.Config) error {
+				_, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String("arn:aws:sns:us-west-2:210987654321:kaigo-subsys-dr-critical-alerts")})
+				return err
+			}},
 		{form: "awsQuery (STS), a wrong secret", region: east, op: "GetCallerIdentity", code: "SignatureDoesNotMatch", env: wrongKey,
 			args: []string{"sts", "get-caller-identity"},
 			same: func(ctx context.Context, cfg aws.Config) error {
@@ -161,6 +167,12 @@ func cliErrorCases(t *testing.T) []cliErrorCase {
 			args: []string{"backup", "describe-restore-job", "--restore-job-id", "no-such-job"},
 			same: func(ctx context.Context, cfg aws.Config) error {
 				_, err := backup.NewFromConfig(cfg).DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String("no-such-job")})
+				return err
+			}},
+		{form: "restJson1 (Backup), a page size out of range", region: west, op: "ListBackupVaults", code: "InvalidParameterValueException",
+			args: []string{"backup", "list-backup-vaults", "--max-results", "1001"},
+			same: func(ctx context.Context, cfg aws.Config) error {
+				_, err := backup.NewFromConfig(cfg).ListBackupVaults(ctx, &backup.ListBackupVaultsInput{MaxResults: aws.Int32(1001)})
 				return err
 			}},
 		{form: "restJson1 (EFS), a wrong secret", region: east, op: "DescribeFileSystems", code: "InvalidSignatureException", env: wrongKey,
@@ -246,16 +258,16 @@ func TestAWSCLIErrorForms(t *testing.T) {
 			t.Fatal("the CloudWatch error was not sent as rpcv2Cbor")
 		}
 	})
-	// UnknownService comes in the caller's protocol: awsQuery (IAM) and restXml
+	// UnknownService comes in the caller's protocol: awsQuery (CloudFormation) and restXml
 	// (CloudFront) callers read XML, awsJson (DynamoDB) and restJson (Lambda) ones JSON.
 	t.Run("UnknownService (a service awssim does not simulate)", func(t *testing.T) {
 		t.Parallel()
-		code, message := rawError(t, e, "iam", east, "Action=ListUsers&Version=2010-05-08")
-		if code != "UnknownService" || message != `awssim does not simulate service "iam"` {
-			t.Fatalf("awssim answered %q %q for IAM", code, message)
+		code, message := rawError(t, e, "cloudformation", east, "Action=ListStacks&Version=2010-05-15")
+		if code != "UnknownService" || message != `awssim does not simulate service "cloudformation"` {
+			t.Fatalf("awssim answered %q %q for CloudFormation", code, message)
 		}
 		for _, c := range []struct{ form, service, command, op string }{
-			{"awsQuery (IAM)", "iam", "list-users", "ListUsers"},
+			{"awsQuery (CloudFormation)", "cloudformation", "list-stacks", "ListStacks"},
 			{"restXml (CloudFront)", "cloudfront", "list-distributions", "ListDistributions"},
 			{"awsJson1_0 (DynamoDB)", "dynamodb", "list-tables", "ListTables"},
 			{"restJson1 (Lambda)", "lambda", "list-functions", "ListFunctions"},

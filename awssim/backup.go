@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,7 +22,15 @@ type recoveryPt struct {
 	// Tags are the backed-up resource's tags when the backup was taken, which a restore
 	// with CopySourceTagsToRestoredResource gives the restored resource.
 	Tags []tag `json:"tags,omitempty"`
+	// Role is the name of the IAM role that copied it into the vault (IamRoleArn);
+	// empty is defaultBackupRole.
+	Role string `json:"role,omitempty"`
 }
+
+// defaultBackupRole is the role AWS Backup creates for itself in an account and uses when
+// no other is named ("AWSBackupDefaultServiceRole", AWS Backup Developer Guide, "Default
+// service role for AWS Backup").
+const defaultBackupRole = "AWSBackupDefaultServiceRole"
 
 type restoreJob struct {
 	ID       string    `json:"id"`
@@ -37,6 +46,7 @@ type restoreJob struct {
 // backupRoutes are the AWS Backup operations (restJson1). A restore job creates the EFS file
 // system it restores into, which becomes available when the job completes.
 var backupRoutes = []route{
+	{"GET", "/backup-vaults/", "ListBackupVaults", backupListVaults},
 	{"GET", "/backup-vaults/{name}/recovery-points", "ListRecoveryPointsByBackupVault", backupListPoints},
 	{"PUT", "/restore-jobs", "StartRestoreJob", backupStartRestore},
 	{"GET", "/restore-jobs/{id}", "DescribeRestoreJob", backupDescribeRestore},
@@ -52,7 +62,103 @@ func backupNotFound(format string, args ...any) error {
 	return badRequest("ResourceNotFoundException", format, args...)
 }
 
-func vaultARN(region, name string) string { return arn("backup", region, "backup-vault:"+name) }
+func (w *world) vaultARN(region, name string) string {
+	return w.arn("backup", region, "backup-vault:"+name)
+}
+
+// backupKeyAlias is the AWS managed key AWS Backup encrypts a vault with when
+// CreateBackupVault names none: "If you do not specify a key, Backup creates a KMS key for
+// you by default" (BackupVaultListMember.EncryptionKeyArn, botocore
+// backup/2018-11-15/service-2.json). Its description is the one AWS gives it.
+const (
+	backupKeyAlias       = "alias/aws/backup"
+	backupKeyDescription = "Default key that protects my Backup data when no other key is defined"
+)
+
+// backupAccountDefaults gives a region that holds a vault what AWS Backup keeps in the
+// account there: its AWS managed key, which the vaults the system file names are
+// encrypted with (the file names no vault key).
+func backupAccountDefaults(rs *regionState, octet int) {
+	for _, k := range rs.KMSKeys {
+		if slices.Contains(k.Aliases, backupKeyAlias) {
+			return
+		}
+	}
+	rs.KMSKeys = append(rs.KMSKeys, &kmsKey{ID: fmt.Sprintf("a1b2c3d4-%04x-4000-8000-00000000bac0", octet),
+		Aliases: []string{backupKeyAlias}, Managed: true})
+}
+
+// backupVaultEpoch is the CreationDate of every simulated vault: the world models no
+// vault's age, as it models no key's (kmsKeyEpoch).
+var backupVaultEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// vaultTypes are ListBackupVaults' vaultType values (VaultType, botocore
+// backup/2018-11-15/service-2.json). Every simulated vault is a BACKUP_VAULT.
+var vaultTypes = []string{"BACKUP_VAULT", "LOGICALLY_AIR_GAPPED_BACKUP_VAULT", "RESTORE_ACCESS_BACKUP_VAULT"}
+
+// backupListVaults lists the region's vaults by name, paged with maxResults (1 to 1000;
+// everything without it) and nextToken, and takes the filters ListBackupVaults documents:
+// vaultType, and shared, which with true asks for the vaults other accounts share with this
+// one (awssim's world is one account, so there are none). Each vault is as AWS answers a
+// standard one: VaultType BACKUP_VAULT (no VaultState, which tracks the creation of a
+// logically air-gapped vault), its key, the CreatorRequestId the SDK or CLI that created it
+// filled in, the number of recovery points, and Locked false with no lock settings (no
+// Vault Lock is modelled).
+func backupListVaults(c *call, _ map[string]string) (any, error) {
+	q := c.r.URL.Query()
+	pg, err := parsePage(q.Get("maxResults"), q.Get("nextToken"), pageLimits{min: 1, max: 1000},
+		func(v string) error {
+			return badRequest("InvalidParameterValueException", "maxResults must be between 1 and 1000, not %s.", v)
+		},
+		func(v string) error {
+			return badRequest("InvalidParameterValueException", "nextToken %q is not valid.", v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	none := false
+	if v := q.Get("vaultType"); v != "" {
+		if !slices.Contains(vaultTypes, v) {
+			return nil, badRequest("InvalidParameterValueException", "vaultType %q is not one of %s.", v, strings.Join(vaultTypes, ", "))
+		}
+		none = v != "BACKUP_VAULT"
+	}
+	if v := q.Get("shared"); v != "" {
+		shared, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, badRequest("InvalidParameterValueException", "shared %q is not a boolean.", v)
+		}
+		none = none || shared
+	}
+	var names []string
+	if !none {
+		names = sortedKeys(c.rs().Vaults)
+	}
+	page, next := pageOf(names, func(n string) string { return n }, pg)
+	key := ""
+	for _, k := range c.rs().KMSKeys {
+		if k.Managed && slices.Contains(k.Aliases, backupKeyAlias) {
+			key = c.arn("kms", c.region, "key/"+k.ID)
+		}
+	}
+	out := []any{}
+	for _, name := range page {
+		v := map[string]any{
+			"BackupVaultName": name, "BackupVaultArn": c.s.st.vaultARN(c.region, name), "VaultType": "BACKUP_VAULT",
+			"CreationDate": epoch(backupVaultEpoch), "NumberOfRecoveryPoints": len(c.rs().Vaults[name]), "Locked": false,
+			"CreatorRequestId": fmt.Sprintf("%08x-0000-4000-8000-%012x", hash32(c.region+"/"+name), c.s.st.octet(c.region)),
+		}
+		if key != "" {
+			v["EncryptionKeyArn"] = key
+		}
+		out = append(out, v)
+	}
+	res := map[string]any{"BackupVaultList": out}
+	if next != "" {
+		res["NextToken"] = next
+	}
+	return res, nil
+}
 
 // backupListPoints pages with maxResults (1 to 1000; everything without it) and nextToken
 // and takes every filter ListRecoveryPointsByBackupVault documents: resourceType,
@@ -98,11 +204,11 @@ func backupListPoints(c *call, p map[string]string) (any, error) {
 	out := []any{}
 	for _, rp := range page {
 		out = append(out, map[string]any{
-			"RecoveryPointArn": rp.ARN, "BackupVaultName": rp.Vault, "BackupVaultArn": vaultARN(c.region, rp.Vault),
+			"RecoveryPointArn": rp.ARN, "BackupVaultName": rp.Vault, "BackupVaultArn": c.s.st.vaultARN(c.region, rp.Vault),
 			"ResourceArn": rp.Resource, "ResourceType": rp.Type, "CreationDate": epoch(rp.Created),
 			"CompletionDate": epoch(rp.Created.Add(20 * time.Minute)), "Status": "COMPLETED",
 			"BackupSizeInBytes": rp.SizeBytes, "IsEncrypted": true, "SourceBackupVaultArn": rp.SourceARN,
-			"IamRoleArn": "arn:aws:iam::" + AccountID + ":role/AWSBackupDefaultServiceRole",
+			"IamRoleArn": "arn:aws:iam::" + c.account() + ":role/" + cmp.Or(rp.Role, defaultBackupRole),
 		})
 	}
 	res := map[string]any{"RecoveryPoints": out}
@@ -173,7 +279,7 @@ func backupStartRestore(c *call, _ map[string]string) (any, error) {
 	d := c.s.dur(c.service, OpStartRestoreJob)
 	j := &restoreJob{ID: fmt.Sprintf("SIM-RESTORE-%08d", n), Token: in.IdempotencyToken, Point: rp.ARN,
 		Role: in.IamRoleArn, Created: c.now, Done: c.now.Add(d),
-		Resource: arn("elasticfilesystem", c.region, "file-system/"+fsID)}
+		Resource: c.arn("elasticfilesystem", c.region, "file-system/"+fsID)}
 	j.Status.then(c.now, d, []string{"PENDING", "RUNNING", "COMPLETED"}, []float64{0.1})
 	c.rs().RestoreJobs[j.ID] = j
 	if _, ok := c.rs().FileSystems[fsID]; !ok {
@@ -198,7 +304,7 @@ func backupDescribeRestore(c *call, p map[string]string) (any, error) {
 		return nil, backupNotFound("Restore job %s not found.", p["id"])
 	}
 	st := j.Status.at(c.now)
-	out := map[string]any{"RestoreJobId": j.ID, "AccountId": AccountID, "RecoveryPointArn": j.Point,
+	out := map[string]any{"RestoreJobId": j.ID, "AccountId": c.account(), "RecoveryPointArn": j.Point,
 		"CreationDate": epoch(j.Created), "Status": st, "IamRoleArn": j.Role, "ResourceType": "EFS",
 		"ExpectedCompletionTimeMinutes": int(j.Done.Sub(j.Created).Minutes()), "PercentDone": "0%"}
 	switch st {

@@ -166,7 +166,7 @@ func cwDescribe(c *call, in cbor.Map) (cbor.Map, error) {
 		}
 		m := cbor.Map{
 			"AlarmName":                          cbor.String(a.Name),
-			"AlarmArn":                           cbor.String(arn("cloudwatch", a.Region, "alarm:"+a.Name)),
+			"AlarmArn":                           cbor.String(c.arn("cloudwatch", a.Region, "alarm:"+a.Name)),
 			"AlarmConfigurationUpdatedTimestamp": cborTime(a.Updated),
 			"ActionsEnabled":                     cbor.Bool(true),
 			"AlarmActions":                       acts,

@@ -112,7 +112,7 @@ var waiterFunc = regexp.MustCompile(`(?m)^func New(\w+)Waiter\(`)
 func loadSDKOps(t *testing.T) sdkOps {
 	t.Helper()
 	services := []string{"backup", "cloudwatch", "ec2", "ecs", "efs", "elasticache", "elasticloadbalancingv2", "health",
-		"rds", "route53", "s3", "secretsmanager", "sns", "sts"}
+		"iam", "kms", "rds", "route53", "s3", "secretsmanager", "sns", "sts"}
 	args := []string{"list", "-m", "-f", "{{.Path}} {{.Dir}}"}
 	for _, s := range services {
 		args = append(args, "github.com/aws/aws-sdk-go-v2/service/"+s)
@@ -254,6 +254,7 @@ var awssimTables = map[string]string{
 	"rdsOps": "rds", "elasticacheOps": "elasticache", "elbOps": "elasticloadbalancingv2", "stsOps": "sts", "snsOps": "sns",
 	"ec2Ops": "ec2", "ecsOps": "ecs", "secretsOps": "secretsmanager", "healthOps": "health", "backupRoutes": "backup",
 	"efsRoutes": "efs", "route53Routes": "route53", "cloudwatchOps": "cloudwatch", "cloudwatchQueryOps": "cloudwatch",
+	"kmsOps": "kms", "iamOps": "iam",
 }
 
 // awssimOps reads awssim's own source for the operations it serves: the keys of its

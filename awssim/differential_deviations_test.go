@@ -30,12 +30,29 @@ const (
 	backupRef  = "https://docs.aws.amazon.com/aws-backup/latest/devguide/"
 	healthRef  = "https://docs.aws.amazon.com/health/latest/APIReference/"
 	s3Ref      = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
+	kmsRef     = "https://docs.aws.amazon.com/kms/latest/APIReference/"
+	snsRef     = "https://docs.aws.amazon.com/sns/latest/api/"
 	rdsAnswers = "rds.DescribeDBInstances rds.RestoreDBInstanceFromDBSnapshot rds.RestoreDBInstanceToPointInTime rds.DeleteDBInstance rds.StopDBInstance rds.StartDBInstance rds.ListTagsForResource"
 )
 
 // motoDeviations are the differences where moto is not AWS. Each says what moto does and
 // cites the AWS documentation or API model for what AWS does (which is what awssim does).
 var motoDeviations = []deviation{
+	{Name: "moto's cache subnet groups name no subnet's Availability Zone",
+		Ops: []string{"elasticache.DescribeCacheSubnetGroups"},
+		Match: `field CacheSubnetGroups\[\]\.Subnets\[\]\.SubnetAvailabilityZone\.Name: awssim string, moto absent` +
+			`|^its subnets and zones: value: awssim "3 subnets in 3 AZs", moto "3 subnets in 1 AZs"`,
+		Why: "Each subnet of a cache subnet group has SubnetAvailabilityZone, an AvailabilityZone whose Name is the zone " +
+			"(" + cacheRef + "API_Subnet.html, " + cacheRef + "API_AvailabilityZone.html). moto 5.2 keeps the zone as a bare " +
+			"string under subnet_availability_zone (moto/elasticache/models.py, CacheSubnetGroup), so its answer has the element " +
+			"without a Name, and every subnet seems to be in one zone with no name."},
+	{Name: "moto's KMS keys have no KeyUsage or MultiRegion unless CreateKey names them",
+		Ops:   []string{"kms.DescribeKey"},
+		Match: `field KeyMetadata\.(KeyUsage|MultiRegion): awssim (enum|bool), moto absent`,
+		Why: "KeyUsage defaults to ENCRYPT_DECRYPT and MultiRegion to false when CreateKey leaves them out " +
+			"(" + kmsRef + "API_CreateKey.html), and DescribeKey's KeyMetadata carries both (" + kmsRef + "API_KeyMetadata.html). " +
+			"moto 5.2's create_key passes the two parameters through as given (moto/kms/responses.py), so a key created " +
+			"without them answers null for each."},
 	{Name: "moto has no lifecycle: every change is final at once",
 		Ops: []string{"rds.RestoreDBInstanceFromDBSnapshot", "rds.RestoreDBInstanceToPointInTime", "rds.StopDBInstance", "rds.StartDBInstance",
 			"rds.DeleteDBInstance", "elasticache.CreateReplicationGroup", "elasticache.DescribeReplicationGroups", "elasticache.ListTagsForResource",
@@ -253,6 +270,40 @@ var motoDeviations = []deviation{
 		Match: `^(an unknown comparison operator|no EvaluationPeriods) \((awsQuery|awsJson1_0)\): (outcome|status): awssim (ValidationError|MissingParameter|400), moto (ok|200)`,
 		Why: "ComparisonOperator must be one of the documented values and EvaluationPeriods is required (" + cwRef + "API_PutMetricAlarm.html); " +
 			"CloudWatch refuses the request with a 400 (ValidationError, MissingParameter: " + cwRef + "CommonErrors.html). moto stores the alarm.",
+	},
+	{Name: "moto finds another region's or account's topic, and fails on a TopicArn that is no ARN",
+		Ops: []string{"sns.GetTopicAttributes", "sns.Publish"},
+		Match: `^(to )?another region's topic: (outcome|status): awssim (InvalidParameter|400), moto (NotFound|404)$` +
+			`|^another account's topic: (outcome|status): awssim (AuthorizationError|403), moto (NotFound|404)$` +
+			`|^a TopicArn that is no ARN: (outcome|status): awssim (InvalidParameter|400), moto (error: .*StatusCode: 500.*|500)$`,
+		Why: "SNS answers for the region of its endpoint only: another region's topic ARN is InvalidParameter \"Invalid parameter: TopicArn\" " +
+			"(400, API model), as callers in the wrong region see it (mozilla/security#8, boto/boto3#1084), and so is a value that is no ARN. A topic " +
+			"of another account is AuthorizationError (403, API model), since the default topic policy allows only the owner's account " +
+			"(AWS:SourceOwner, " + snsRef + "API_GetTopicAttributes.html's Policy attribute). moto 5.2 looks the topic up in the caller's region " +
+			"under the ARN's account with no access check (moto/sns/models.py, get_topic; getmoto/moto#6330: \"IAM enforcement is left out of " +
+			"scope\"), so both are NotFound there, and splitting a value that is no ARN fails with HTTP 500.",
+	},
+	{Name: "moto's EffectiveDeliveryPolicy has no http level",
+		Ops:   []string{"sns.GetTopicAttributes"},
+		Match: `^its effective HTTP retry policy: value: awssim "3 retries", moto "no http policy"$`,
+		Why: "A new topic's EffectiveDeliveryPolicy is the default HTTP/S delivery policy, {\"http\":{\"defaultHealthyRetryPolicy\":{...\"numRetries\":3...}, " +
+			"\"disableSubscriptionOverrides\":false}} (the AWS CLI reference's sns get-topic-attributes example; " +
+			"https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html). moto 5.2 answers the retry policy without the http key " +
+			"(moto/sns/models.py, DEFAULT_EFFECTIVE_DELIVERY_POLICY).",
+	},
+	{Name: "moto's vaults have no VaultType and no key unless CreateBackupVault names one",
+		Ops:   []string{"backup.ListBackupVaults"},
+		Match: `field BackupVaultList\[\]\.(VaultType|EncryptionKeyArn): awssim (enum|string), moto absent$`,
+		Why: "A vault CreateBackupVault makes is a BACKUP_VAULT (VaultType, " + backupRef + "API_BackupVaultListMember.html), and one created without " +
+			"EncryptionKeyArn is encrypted all the same: \"If you do not specify a key, Backup creates a KMS key for you by default\" (ibid.), the AWS " +
+			"managed alias/aws/backup. moto 5.2's Vault.to_list_dict has no VaultType and keeps the key it was given, none (moto/backup/models.py).",
+	},
+	{Name: "moto's ListBackupVaults neither pages nor checks its paging parameters",
+		Ops:   []string{"backup.ListBackupVaults"},
+		Match: `^(maxResults 1001|a nextToken Backup never issued): (outcome|status): awssim (InvalidParameterValueException|400), moto (ok|200)$`,
+		Why: "MaxResults is 1 to 1000 (" + backupRef + "API_ListBackupVaults.html, \"Valid Range: Minimum value of 1. Maximum value of 1000\") " +
+			"and NextToken is one Backup issued; ListBackupVaults' client errors are InvalidParameterValueException (400, API model). " +
+			"moto 5.2 ignores both (moto/backup/models.py, list_backup_vaults: \"Pagination is not yet implemented\").",
 	},
 	{Name: "moto drops SourceSelectionCriteria from a replication rule",
 		Ops:   []string{"s3.GetBucketReplication"},

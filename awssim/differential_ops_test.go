@@ -1,6 +1,7 @@
 package awssim_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -315,6 +318,24 @@ var diffOps = []diffOp{
 		record[*elasticache.DeleteReplicationGroupOutput](d, "unknown id")(c.DeleteReplicationGroup(d.ctx, &elasticache.DeleteReplicationGroupInput{ReplicationGroupId: aws.String("no-such-group")}))
 		d.advance(time.Hour)
 		record[*elasticache.DescribeReplicationGroupsOutput](d, "the group an hour later")(c.DescribeReplicationGroups(d.ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: id}))
+	}},
+	{Service: "elasticache", Op: "DescribeCacheSubnetGroups", Given: cacheGivens, Steps: func(d *diffRun) {
+		c := elasticache.NewFromConfig(d.cfg(west))
+		out := record[*elasticache.DescribeCacheSubnetGroupsOutput](d, "the DR group by name (readiness)")(c.DescribeCacheSubnetGroups(d.ctx,
+			&elasticache.DescribeCacheSubnetGroupsInput{CacheSubnetGroupName: aws.String(awssim.KaigoDRCacheSubnets)}))
+		if out != nil && len(out.CacheSubnetGroups) == 1 {
+			azs := map[string]bool{}
+			for _, s := range out.CacheSubnetGroups[0].Subnets {
+				if s.SubnetAvailabilityZone != nil {
+					azs[aws.ToString(s.SubnetAvailabilityZone.Name)] = true
+				}
+			}
+			d.note("its subnets and zones", fmt.Sprintf("%d subnets in %d AZs", len(out.CacheSubnetGroups[0].Subnets), len(azs)))
+		}
+		record[*elasticache.DescribeCacheSubnetGroupsOutput](d, "a group that does not exist")(c.DescribeCacheSubnetGroups(d.ctx,
+			&elasticache.DescribeCacheSubnetGroupsInput{CacheSubnetGroupName: aws.String("no-such-cache-subnet-group")}))
+		record[*elasticache.DescribeCacheSubnetGroupsOutput](d, "the production group, asked in us-east-1")(elasticache.NewFromConfig(d.cfg(east)).DescribeCacheSubnetGroups(d.ctx,
+			&elasticache.DescribeCacheSubnetGroupsInput{CacheSubnetGroupName: aws.String("kaigo-subsys-prod-cache-subnet-group")}))
 	}},
 	{Service: "elasticache", Op: "ListTagsForResource", Given: cacheGivens, Steps: func(d *diffRun) {
 		c := elasticache.NewFromConfig(d.cfg(west))
@@ -723,6 +744,51 @@ var diffOps = []diffOp{
 		record[*sns.PublishOutput](d, "to another region's topic")(c.Publish(d.ctx, &sns.PublishInput{
 			TopicArn: aws.String("arn:aws:sns:us-east-1:" + awssim.AccountID + ":kaigo-subsys-prod-critical-alerts"), Message: aws.String("m")}))
 	}},
+	{Service: "sns", Op: "ListTopics", Given: []given{givenTopics}, Steps: func(d *diffRun) {
+		for _, region := range []string{east, west} {
+			out := record[*sns.ListTopicsOutput](d, "the topics of "+region+" (readiness)")(sns.NewFromConfig(d.cfg(region)).ListTopics(d.ctx, &sns.ListTopicsInput{}))
+			if out != nil {
+				var arns []string
+				for _, t := range out.Topics {
+					arns = append(arns, aws.ToString(t.TopicArn))
+				}
+				slices.Sort(arns)
+				d.note("the topic ARNs of "+region, strings.Join(arns, " "))
+			}
+		}
+	}},
+	{Service: "sns", Op: "GetTopicAttributes", Given: []given{givenTopics}, Steps: func(d *diffRun) {
+		c := sns.NewFromConfig(d.cfg(west))
+		out := record[*sns.GetTopicAttributesOutput](d, "the DR alerts topic (plan check)")(c.GetTopicAttributes(d.ctx, &sns.GetTopicAttributesInput{
+			TopicArn: aws.String(awssim.KaigoDRAlertsTopic)}))
+		if out != nil {
+			a := out.Attributes
+			d.note("its TopicArn and Owner", fmt.Sprint(a["TopicArn"] == awssim.KaigoDRAlertsTopic, a["Owner"] == awssim.AccountID))
+			d.note("its display name and subscription counts", fmt.Sprintf("%q %s/%s/%s", a["DisplayName"], a["SubscriptionsConfirmed"],
+				a["SubscriptionsPending"], a["SubscriptionsDeleted"]))
+			d.note("its policy", topicPolicy(a["Policy"]))
+			d.note("its effective HTTP retry policy", httpRetries(a["EffectiveDeliveryPolicy"]))
+		}
+		record[*sns.GetTopicAttributesOutput](d, "a topic that does not exist")(c.GetTopicAttributes(d.ctx, &sns.GetTopicAttributesInput{
+			TopicArn: aws.String("arn:aws:sns:us-west-2:" + awssim.AccountID + ":no-such-topic")}))
+		record[*sns.GetTopicAttributesOutput](d, "another region's topic")(c.GetTopicAttributes(d.ctx, &sns.GetTopicAttributesInput{
+			TopicArn: aws.String("arn:aws:sns:us-east-1:" + awssim.AccountID + ":kaigo-subsys-prod-critical-alerts")}))
+		record[*sns.GetTopicAttributesOutput](d, "another account's topic")(c.GetTopicAttributes(d.ctx, &sns.GetTopicAttributesInput{
+			TopicArn: aws.String("arn:aws:sns:us-west-2:210987654321:kaigo-subsys-dr-critical-alerts")}))
+		record[*sns.GetTopicAttributesOutput](d, "a TopicArn that is no ARN")(c.GetTopicAttributes(d.ctx, &sns.GetTopicAttributesInput{
+			TopicArn: aws.String("kaigo-subsys-dr-critical-alerts")}))
+	}},
+	{Service: "kms", Op: "DescribeKey", Given: []given{givenKMSKey(west)}, Steps: func(d *diffRun) {
+		c := kms.NewFromConfig(d.cfg(west))
+		out := record[*kms.DescribeKeyOutput](d, "the DR key by ARN (readiness)")(c.DescribeKey(d.ctx, &kms.DescribeKeyInput{KeyId: aws.String(d.get("kms:" + west))}))
+		if out != nil && out.KeyMetadata != nil {
+			d.note("its state", string(out.KeyMetadata.KeyState))
+			d.note("its ARN", fmt.Sprint(aws.ToString(out.KeyMetadata.Arn) == d.get("kms:"+west)))
+		}
+		record[*kms.DescribeKeyOutput](d, "a key id that does not exist")(c.DescribeKey(d.ctx, &kms.DescribeKeyInput{
+			KeyId: aws.String("arn:aws:kms:us-west-2:" + awssim.AccountID + ":key/0b6b7b6e-0000-4000-8000-000000000000")}))
+		record[*kms.DescribeKeyOutput](d, "an alias that does not exist")(c.DescribeKey(d.ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/no-such-alias")}))
+	}},
 	{Service: "sts", Op: "GetCallerIdentity", Steps: func(d *diffRun) {
 		out := record[*sts.GetCallerIdentityOutput](d, "identity")(sts.NewFromConfig(d.cfg(east)).GetCallerIdentity(d.ctx, &sts.GetCallerIdentityInput{}))
 		if out != nil {
@@ -740,11 +806,36 @@ var diffOps = []diffOp{
 		}
 	}},
 
+	// AWS Backup's vaults, which moto has; AWS Health and Backup's recovery points and
+	// restores, which it has not.
+	{Service: "backup", Op: "ListBackupVaults", Given: []given{givenVaults}, Steps: func(d *diffRun) {
+		for _, region := range []string{east, west} {
+			out := record[*backup.ListBackupVaultsOutput](d, "the vaults of "+region+" (plan check)")(backup.NewFromConfig(d.cfg(region)).ListBackupVaults(d.ctx, &backup.ListBackupVaultsInput{}))
+			if out != nil {
+				var names []string
+				for _, v := range out.BackupVaultList {
+					names = append(names, aws.ToString(v.BackupVaultName)+" "+fmt.Sprint(aws.ToString(v.BackupVaultArn) == "arn:aws:backup:"+region+":"+awssim.AccountID+":backup-vault:"+aws.ToString(v.BackupVaultName)))
+				}
+				slices.Sort(names)
+				d.note("the vault names and ARNs of "+region, strings.Join(names, ", "))
+			}
+		}
+		c := backup.NewFromConfig(d.cfg(west))
+		out := record[*backup.ListBackupVaultsOutput](d, "a page of 1")(c.ListBackupVaults(d.ctx, &backup.ListBackupVaultsInput{MaxResults: aws.Int32(1)}))
+		if out != nil {
+			d.note("a page of 1: its size and whether more follow", fmt.Sprint(len(out.BackupVaultList), out.NextToken != nil))
+		}
+		record[*backup.ListBackupVaultsOutput](d, "maxResults 1001")(c.ListBackupVaults(d.ctx, &backup.ListBackupVaultsInput{MaxResults: aws.Int32(1001)}))
+		record[*backup.ListBackupVaultsOutput](d, "a nextToken Backup never issued")(c.ListBackupVaults(d.ctx, &backup.ListBackupVaultsInput{NextToken: aws.String("not-a-token-backup-issued")}))
+	}},
 	// AWS Health and AWS Backup's restores: moto has neither.
 	{Service: "health", Op: "DescribeEvents", MotoLacks: "moto 5.2 has no AWS Health service (no moto/health)", Sim: simHealthDescribeEvents},
 	{Service: "backup", Op: "ListRecoveryPointsByBackupVault", MotoLacks: "moto 5.2's Backup has plans, vaults and tags only (moto/backup/urls.py has no recovery-points route)", Sim: simBackupRecoveryPoints},
 	{Service: "backup", Op: "StartRestoreJob", MotoLacks: "moto 5.2's Backup has no restore jobs (moto/backup/urls.py has no restore-jobs route)", Sim: simBackupRestore},
 	{Service: "backup", Op: "DescribeRestoreJob", MotoLacks: "moto 5.2's Backup has no restore jobs (moto/backup/urls.py has no restore-jobs route)", Sim: simBackupRestore},
+	// IAM's simulation answers from the policies awssim enforces per access key; the suite's
+	// moto enforces none, so there is nothing to compare.
+	{Service: "iam", Op: "SimulatePrincipalPolicy", MotoLacks: "not compared: the suite's moto enforces no IAM policies per access key, which is what the simulation evaluates", Sim: simIAMSimulate},
 }
 
 // The givens of each service's operations in moto.
@@ -799,6 +890,47 @@ func targetStates(out *elbv2.DescribeTargetHealthOutput) string {
 	}
 	sort.Strings(states)
 	return strings.Join(states, ",")
+}
+
+// topicPolicy reduces a topic's access policy to what both must agree on: whom its
+// statements allow, which actions, on which resource, under which owner condition.
+func topicPolicy(doc string) string {
+	var p struct {
+		Statement []struct {
+			Effect    string
+			Principal map[string]any
+			Action    []string
+			Resource  string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return "unparsable: " + err.Error()
+	}
+	var out []string
+	for _, st := range p.Statement {
+		actions := slices.Clone(st.Action)
+		slices.Sort(actions)
+		out = append(out, fmt.Sprintf("%s %v %s on %s if owner %s", st.Effect, st.Principal["AWS"], strings.Join(actions, ","),
+			st.Resource, st.Condition["StringEquals"]["AWS:SourceOwner"]))
+	}
+	return strings.Join(out, "; ")
+}
+
+// httpRetries reads the HTTP/S retry count of a topic's EffectiveDeliveryPolicy.
+func httpRetries(doc string) string {
+	var p struct {
+		HTTP *struct {
+			DefaultHealthyRetryPolicy struct{ NumRetries int }
+		}
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return "unparsable: " + err.Error()
+	}
+	if p.HTTP == nil {
+		return "no http policy"
+	}
+	return fmt.Sprintf("%d retries", p.HTTP.DefaultHealthyRetryPolicy.NumRetries)
 }
 
 // drVPC finds the DR VPC by its Name tag, as the runbook does.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/health"
 	healthtypes "github.com/aws/aws-sdk-go-v2/service/health/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -229,4 +230,19 @@ func (d *diffRun) cwCBOR(region, label, op string, p cwParams) observation {
 		o.shape = cloudWatchKinds(shapeOf(out))
 	}
 	return o
+}
+
+func simIAMSimulate(c *simCheck) {
+	api := iam.NewFromConfig(c.e.cfg(east))
+	user := "arn:aws:iam::" + awssim.AccountID + ":user/" + awssim.IAMUser
+	out, err := api.SimulatePrincipalPolicy(c.ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(user),
+		ActionNames: []string{"rds:DescribeDBInstances"}, ResourceArns: []string{"*"}})
+	c.code("the caller itself", err, "ok", 200)
+	if err == nil {
+		c.expect("the caller itself", len(out.EvaluationResults) == 1 && out.EvaluationResults[0].EvalDecision == "allowed",
+			"want one allowed result without enforcement, got %v", out.EvaluationResults)
+	}
+	_, err = api.SimulatePrincipalPolicy(c.ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + awssim.AccountID + ":user/nobody"),
+		ActionNames: []string{"rds:DescribeDBInstances"}})
+	c.code("another user", err, "NoSuchEntity", 404)
 }

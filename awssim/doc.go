@@ -6,7 +6,10 @@
 // A single http.Handler ([Sim.Handler]) serves every region and service. The region and the
 // service come from the SigV4 credential scope in the Authorization header
 // (Credential=AKID/DATE/REGION/SERVICE/aws4_request). Point an SDK at it with BaseEndpoint,
-// or the AWS CLI with --endpoint-url / AWS_ENDPOINT_URL.
+// or the AWS CLI with --endpoint-url / AWS_ENDPOINT_URL. The regions are the two of the
+// world's system ([Sim.Regions]); a request for any other region is refused with
+// InvalidClientTokenId, as AWS refuses a region the account cannot use, except for Route 53
+// and S3, which are global, and Health through its global endpoint (us-east-1).
 //
 // # Signed requests
 //
@@ -25,8 +28,8 @@
 //
 // Each service speaks its real wire protocol, so the real aws-sdk-go-v2 clients and the AWS
 // CLI v2 parse the answers: awsQuery (RDS, ElastiCache, ELBv2, STS, SNS), ec2Query (EC2),
-// restXml (Route 53, S3), restJson1 (EFS, Backup), awsJson1_1 (ECS, Secrets Manager, Health)
-// and rpcv2Cbor (CloudWatch). Errors carry the real codes and shapes callers test for
+// restXml (Route 53, S3), restJson1 (EFS, Backup), awsJson1_1 (ECS, Secrets Manager, Health,
+// KMS) and rpcv2Cbor (CloudWatch). Errors carry the real codes and shapes callers test for
 // idempotency (DBInstanceAlreadyExists, ReplicationGroupAlreadyExists, InvalidChangeBatch, ...).
 // Bad input gets a 4xx AWS error, never a 500. A signed request for a service awssim does
 // not simulate gets UnknownService in its caller's form: an XML ErrorResponse for an
@@ -44,35 +47,39 @@
 //
 // # The simulated application
 //
-// Behind each ALB the kaigo application answers under /_app/<region>/: GET health returns
+// Behind each ALB the system's application answers under /_app/<region>/: GET health returns
 // {"status":"ok"}, POST login returns a token, and /items supports create, read, update and
 // delete. It answers only while that region's ALB has at least one healthy target; otherwise
-// it returns 503, as an ALB with no healthy targets does. /_app/dns/<record-name>/ follows the
-// Route 53 record (alias → ALB → region), so a plan can use the public name's path. An
-// unsigned request whose Host is an ALB's DNS name or a name aliased to one reaches the same
+// it returns 503, as an ALB with no healthy targets does. Every answer names the region
+// that served it in the [AppRegionHeader] header. /_app/dns/<record-name>/ follows the Route 53
+// record (alias → ALB → region), so a plan can use the public name's path. An unsigned
+// request whose Host is an ALB's DNS name or a name aliased to one reaches the same
 // application, so `curl -H 'Host: api.kaigo-subsys.example.com' http://ADDR/health` works as
 // the runbook's step 10 does.
 //
-// # Fixtures
+// # Starting worlds
 //
-// "kaigo" is the seed system in peacetime (see fixture.go for names, all exported as Kaigo*
-// constants): production in us-east-1 (RDS kaigo-subsys-prod, ElastiCache, EFS, ALB, ECS
-// with 2 tasks, secrets, SNS topics, the S3 bucket replicating to us-west-2); in us-west-2
-// only what seed 001 builds in advance (VPC kaigo-subsys-dr-vpc with subnets, security groups
-// and route tables, besides the default security group and main route table every VPC has;
-// the DR ALB in the VPC's three subnets and its target group; ECS cluster kaigo-subsys-dr
-// with a service at 0 tasks; the DR secrets) plus seven daily RDS snapshot copies and EFS recovery points in
-// kaigo-subsys-dr-backup-vault. The newest RDS copy is always more than an hour old: the seed
-// copies daily yet promises a 1 h RPO, and readiness checks must be able to see that gap.
-// As on RDS, each copy's SnapshotCreateTime is when it was copied (40 minutes after the
+// [Options.System] builds a system file's peacetime world (build.go says what is in it):
+// everything the file names, in its two regions, by its names, in its account. The
+// primary runs the database (with seven daily automated snapshots), the cache, the EFS file
+// system and its ECS services; the secondary holds only what is built in advance (network,
+// subnet and parameter groups, ALB and target groups, the ECS cluster with its services at
+// 0 tasks, secrets, topics, the bucket the primary's replicates to) plus the daily
+// cross-region snapshot copies, encrypted with the secondary's key, and EFS recovery points
+// in its vault. The newest RDS copy's data is always more than an hour old: the seed copies
+// daily yet promises a 1 h RPO, and readiness checks must be able to see that gap. As on
+// RDS, each copy's SnapshotCreateTime is when it was copied (40 minutes after the
 // snapshot); OriginalSnapshotCreateTime and SnapshotDatabaseTime give its data's time.
 // Each region also has its default VPC (a default subnet per availability zone, six in
 // us-east-1 and four in us-west-2, its default security group and main route table), as
-// every account has; the seed does not use it.
-// Hosted zone Z1234567890ABC (four name servers, as Route 53 gives every zone) holds
-// api.kaigo-subsys.example.com as an alias to the prod ALB; the private zone Z0987654321DEF
-// (kaigo-subsys.internal., on the prod VPC) only its NS and SOA.
-// "kaigo-outage" adds an open AWS_EC2_OPERATIONAL_ISSUE Health event for us-east-1.
+// every account has; no system uses it. Hosted zone Z1234567890ABC (four name servers, as
+// Route 53 gives every zone) holds the file's dns.record as an alias to the primary's ALB;
+// the private zone Z0987654321DEF (SYSTEM.internal., on the primary's VPC) only its NS and
+// SOA. Fixture "outage" adds an open AWS_EC2_OPERATIONAL_ISSUE Health event for the primary.
+//
+// "kaigo" and "kaigo-outage" are the same for the bundled seed system
+// (deploy/systems/kaigo.yaml): production in us-east-1, DR in us-west-2, named as the Kaigo*
+// constants say. Without a system or a fixture the world is empty, in kaigo's two regions.
 //
 // # Snapshot times and tags
 //
@@ -106,7 +113,7 @@
 // the operations whose Filters RDS does not support), EC2 InvalidParameterValue "The filter
 // 'bogus' is invalid". Listings page as on AWS, within AWS's ranges: RDS and ElastiCache
 // MaxRecords (20-100) and Marker, EC2 MaxResults (5-1000, 5-100 for route tables) and
-// NextToken, ELBv2 PageSize (1-400) and Marker/NextMarker, Backup
+// NextToken, ELBv2 PageSize (1-400) and Marker/NextMarker, Backup ListBackupVaults and
 // ListRecoveryPointsByBackupVault maxResults (1-1000) and nextToken, EFS DescribeFileSystems
 // MaxItems and Marker/NextMarker, Health DescribeEvents maxResults (1-100) and nextToken,
 // newest event first (InvalidPaginationToken for a token it did not issue). A size out of range or a marker awssim did not issue is a
@@ -148,7 +155,8 @@
 //	S3           everything but GetBucketReplication                readiness reads the replication rule only
 //	EFS          lifecycle, mount targets, the deleting state       EFS comes back through Backup restores
 //	Tags         adding or removing after create                    kirikae tags what it creates, when it creates it
-//	KMS          the KMS API and key states                         kirikae passes key ids to RDS, which awssim checks
+//	KMS          all but DescribeKey, key states and material       kirikae passes key ids to RDS, which awssim checks,
+//	                                                                and readiness asks whether a key exists
 //	RDS          option group contents, replica lag, copy ids       restores and copies name groups and snapshots only
 //	Journal      calls that change nothing                          a test aid, not an AWS behaviour
 //
@@ -178,9 +186,9 @@
 //   - CloudWatch speaks rpcv2Cbor (the current SDK), awsJson1_0 (newer AWS CLIs) and awsQuery
 //     (older SDKs, Debian's AWS CLI 2.9). S3 implements GetBucketReplication only.
 //   - ECS services are capped at 500 tasks, to keep per-task modelling cheap. There is no
-//     CreateService: the fixture's services use the ECS deployment controller, the REPLICA
+//     CreateService: the starting world's services use the ECS deployment controller, the REPLICA
 //     scheduler and no tag propagation, and run (Fargate, platform family Linux) in every
-//     subnet of their target group's VPC with the security groups the fixture names (or else
+//     subnet of their target group's VPC with the security groups the world gives them (or else
 //     the VPC's default group), without public IPs; UpdateService changes none of that.
 //   - Every EFS file system meters 1 GiB, all of it in the Standard storage class
 //     (ValueInIA 0): no lifecycle policy is modelled.
@@ -193,23 +201,35 @@
 //     ListTagsForResource. A DB instance restored with CopyTagsToSnapshot gives its tags to
 //     its snapshots that get none of their own (DeleteDBInstance's final snapshot,
 //     StopDBInstance's, a CreateDBSnapshot without Tags).
-//   - awssim has no KMS API. Each region has a fixed set of KMS keys: the AWS managed
-//     alias/aws/rds, and in the kaigo fixture prod-key-id (alias/kaigo-subsys-prod) in
-//     us-east-1 and dr-key-id (alias/kaigo-subsys-dr) in us-west-2. CopyDBSnapshot resolves
+//   - awssim's KMS API is DescribeKey alone. Each region has a fixed set of KMS keys: the AWS
+//     managed alias/aws/rds, the AWS managed alias/aws/backup where the region has a vault
+//     (its vaults' EncryptionKeyArn), and the key the system file names for the region's
+//     database (in the kaigo world prod-key-id, alias/kaigo-subsys-prod, in us-east-1 and
+//     dr-key-id, alias/kaigo-subsys-dr, in us-west-2). CopyDBSnapshot resolves
 //     KmsKeyId (key id, key ARN, alias name or alias ARN) among the destination region's
 //     keys and refuses any other, a key of another region or account included, with
-//     KMSKeyNotAccessibleFault; every key is enabled and usable. The restore calls have no
+//     KMSKeyNotAccessibleFault; every key is enabled and usable, and DescribeKey finds one
+//     the same four ways (else NotFoundException) and answers it Enabled, symmetric, created
+//     2024-01-01, with no description but the AWS managed keys'. The restore calls have no
 //     KmsKeyId (the instance takes its snapshot's or source's key), and CreateDBInstance is
 //     not implemented.
+//   - Backup vaults are standard ones (VaultType BACKUP_VAULT) without Vault Lock or access
+//     policy, created 2024-01-01; there are no shared or logically air-gapped vaults.
+//   - SNS topics are standard topics with no attributes set and no subscriptions:
+//     GetTopicAttributes answers the default Policy and EffectiveDeliveryPolicy, an empty
+//     DisplayName and subscription counts of 0. GetTopicAttributes and Publish refuse a topic
+//     ARN of another region (or a value that is no topic ARN) with InvalidParameter and one of
+//     another account with AuthorizationError, as SNS does.
 //   - RDS option groups are the default ones of each engine version (default:postgres-15,
-//     ...), with no options; DescribeOptionGroups lists them, and a restore may name one of
-//     its engine version's. Creating option groups, and custom parameter groups' contents,
-//     are not modelled. An instance's default backup and maintenance windows are picked
+//     ...) and the one the system file names, all with no options; DescribeOptionGroups lists
+//     them, and a restore may name one of its engine version's. Creating option groups, and
+//     custom parameter groups' contents, are not modelled. Every instance's and snapshot's
+//     MasterUsername is admin. An instance's default backup and maintenance windows are picked
 //     from its sequence number within the region's 8-hour block, not at random.
 //   - SnapshotDatabaseTime always equals OriginalSnapshotCreateTime: no transaction lag
 //     (a read replica's) is modelled.
-//   - The fixture's daily copies in us-west-2 keep the automated snapshots' "rds:" ids and
-//     type; on RDS a copy is a manual snapshot with an id of its own.
+//   - The daily copies in the secondary keep the automated snapshots' "rds:" ids and type;
+//     on RDS a copy is a manual snapshot with an id of its own.
 //   - A call that changes nothing is not journaled: DeleteAlarms journals each alarm it
 //     actually deleted; a repeated DeregisterTaskDefinition or a staging-label move onto the
 //     version already holding the label leaves no entry.

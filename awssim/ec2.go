@@ -23,6 +23,8 @@ type ec2Resource struct {
 	Assoc  []string          `json:"assoc"`  // route table → subnet ids
 	// Default marks the default VPC and its default subnets, and a VPC's main route table.
 	Default bool `json:"default,omitempty"`
+	// Owner is the account that owns it (OwnerId).
+	Owner string `json:"owner,omitempty"`
 }
 
 // defaultSGName and defaultSGDescription name the security group every VPC has from its
@@ -112,7 +114,7 @@ var ec2Filters = map[string]map[string]func(r *ec2Resource) []string{
 		"private-dns-name-options-on-launch.enable-resource-name-dns-a-record":    falseValue,
 		"private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record": falseValue,
 		"state":      available,
-		"subnet-arn": func(r *ec2Resource) []string { return []string{arn("ec2", r.region(), "subnet/"+r.ID)} },
+		"subnet-arn": func(r *ec2Resource) []string { return []string{subnetARN(r)} },
 		"subnet-id":  idOf,
 		"vpc-id":     vpcOf,
 	},
@@ -190,7 +192,7 @@ var ec2Filters = map[string]map[string]func(r *ec2Resource) []string{
 }
 
 func none(*ec2Resource) []string        { return nil }
-func owner(*ec2Resource) []string       { return []string{AccountID} }
+func owner(r *ec2Resource) []string     { return []string{r.Owner} }
 func available(*ec2Resource) []string   { return []string{"available"} }
 func falseValue(*ec2Resource) []string  { return []string{"false"} }
 func idOf(r *ec2Resource) []string      { return []string{r.ID} }
@@ -245,18 +247,10 @@ func azID(az string) string {
 	return fmt.Sprintf("%s-az%d", shortRegion(az[:len(az)-1]), az[len(az)-1]-'a'+1)
 }
 
-// region of a resource, from its availability zone or its id (ec2ID puts the region's
-// octet in it).
-func (r *ec2Resource) region() string {
-	if r.AZ != "" {
-		return r.AZ[:len(r.AZ)-1]
-	}
-	for _, reg := range regions {
-		if strings.Contains(r.ID, fmt.Sprintf("-0%02x", regionOctet(reg))) {
-			return reg
-		}
-	}
-	return regions[0]
+// subnetARN is a subnet's ARN, in the region of its availability zone.
+func subnetARN(r *ec2Resource) string {
+	region := r.AZ[:max(len(r.AZ)-1, 0)]
+	return "arn:aws:ec2:" + region + ":" + r.Owner + ":subnet/" + r.ID
 }
 
 // ec2Values returns the values r has for a filter, and whether the filter exists for r's
@@ -369,12 +363,12 @@ func tagSet(tags map[string]string) xn {
 func (c *call) ec2XML(r *ec2Resource) xn {
 	switch r.Kind {
 	case "vpc":
-		return el("", tx("vpcId", r.ID), tx("ownerId", AccountID), tx("state", "available"), tx("cidrBlock", r.Cidr),
+		return el("", tx("vpcId", r.ID), tx("ownerId", r.Owner), tx("state", "available"), tx("cidrBlock", r.Cidr),
 			el("cidrBlockAssociationSet", el("item", tx("associationId", cidrAssocID(r)), tx("cidrBlock", r.Cidr),
 				el("cidrBlockState", tx("state", "associated")))),
 			tx("dhcpOptionsId", "dopt-0sim"), tx("instanceTenancy", "default"), bl("isDefault", r.Default), tagSet(r.Tags))
 	case "subnet":
-		return el("", tx("subnetId", r.ID), tx("subnetArn", arn("ec2", c.region, "subnet/"+r.ID)), tx("ownerId", AccountID),
+		return el("", tx("subnetId", r.ID), tx("subnetArn", subnetARN(r)), tx("ownerId", r.Owner),
 			tx("state", "available"), tx("vpcId", r.VpcID), tx("cidrBlock", r.Cidr), it("availableIpAddressCount", 250),
 			tx("availabilityZone", r.AZ), tx("availabilityZoneId", azID(r.AZ)),
 			bl("defaultForAz", r.Default), bl("mapPublicIpOnLaunch", r.Default),
@@ -394,11 +388,11 @@ func (c *call) ec2XML(r *ec2Resource) xn {
 		var ingress []xn
 		if selfRule(r) {
 			ingress = append(ingress, el("item", tx("ipProtocol", "-1"),
-				el("groups", el("item", tx("userId", AccountID), tx("groupId", r.ID))),
+				el("groups", el("item", tx("userId", r.Owner), tx("groupId", r.ID))),
 				el("ipRanges"), el("ipv6Ranges"), el("prefixListIds")))
 		}
-		return el("", tx("ownerId", AccountID), tx("groupId", r.ID), tx("groupName", r.Name), tx("groupDescription", sgDescription(r)),
-			tx("vpcId", r.VpcID), tx("securityGroupArn", arn("ec2", c.region, "security-group/"+r.ID)),
+		return el("", tx("ownerId", r.Owner), tx("groupId", r.ID), tx("groupName", r.Name), tx("groupDescription", sgDescription(r)),
+			tx("vpcId", r.VpcID), tx("securityGroupArn", c.arn("ec2", c.region, "security-group/"+r.ID)),
 			el("ipPermissions", ingress...), el("ipPermissionsEgress", el("item", tx("ipProtocol", "-1"),
 				el("ipRanges", el("item", tx("cidrIp", "0.0.0.0/0"))))), tagSet(r.Tags))
 	default:
@@ -419,7 +413,7 @@ func (c *call) ec2XML(r *ec2Resource) xn {
 			assoc = append(assoc, el("item", tx("routeTableAssociationId", ids[len(ids)-1]),
 				tx("routeTableId", r.ID), bl("main", true), el("associationState", tx("state", "associated"))))
 		}
-		return el("", tx("routeTableId", r.ID), tx("vpcId", r.VpcID), tx("ownerId", AccountID),
+		return el("", tx("routeTableId", r.ID), tx("vpcId", r.VpcID), tx("ownerId", r.Owner),
 			el("routeSet", routes...), el("associationSet", assoc...), tagSet(r.Tags))
 	}
 }

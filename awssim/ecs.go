@@ -145,7 +145,7 @@ type taskDef struct {
 func (td *taskDef) active() bool { return td.Deregistered.IsZero() }
 
 func (c *call) taskDefARN(family string, rev int) string {
-	return arn("ecs", c.region, fmt.Sprintf("task-definition/%s:%d", family, rev))
+	return c.arn("ecs", c.region, fmt.Sprintf("task-definition/%s:%d", family, rev))
 }
 
 func (c *call) taskDefJSON(td *taskDef) map[string]any {
@@ -359,9 +359,9 @@ func (c *call) serviceJSON(cl *ecsCluster, s *ecsService) map[string]any {
 		})
 	}
 	out := map[string]any{
-		"serviceArn":     arn("ecs", c.region, "service/"+cl.Name+"/"+s.Name),
+		"serviceArn":     c.arn("ecs", c.region, "service/"+cl.Name+"/"+s.Name),
 		"serviceName":    s.Name,
-		"clusterArn":     arn("ecs", c.region, "cluster/"+cl.Name),
+		"clusterArn":     c.arn("ecs", c.region, "cluster/"+cl.Name),
 		"status":         "ACTIVE",
 		"desiredCount":   s.Desired,
 		"runningCount":   running,
@@ -547,7 +547,7 @@ func (c *call) rollout(s *ecsService, desired int, taskDef string, force bool) {
 		s.Tasks = append(s.Tasks, &task{
 			ID:      fmt.Sprintf("%032x", n),
 			TaskDef: taskDef,
-			IP:      fmt.Sprintf("10.%d.%d.%d", regionOctet(c.region), 10+n/250%200, 1+n%250),
+			IP:      fmt.Sprintf("10.%d.%d.%d", c.s.st.octet(c.region), 10+n/250%200, 1+n%250),
 			Start:   start,
 			Healthy: start.Add(healthy),
 			Deploy:  s.Deploy,
@@ -557,13 +557,6 @@ func (c *call) rollout(s *ecsService, desired int, taskDef string, force bool) {
 	s.Desired = desired
 	s.DeployAt = now
 	s.StableAt = now.Add(d)
-}
-
-func regionOctet(r string) int {
-	if r == "us-west-2" {
-		return 20
-	}
-	return 10
 }
 
 func ecsDescribeServices(c *call) (any, error) {
@@ -590,7 +583,7 @@ func ecsDescribeServices(c *call) (any, error) {
 	for _, ref := range in.Services {
 		s := cl.Services[svcName(ref)]
 		if s == nil {
-			failures = append(failures, map[string]any{"arn": arn("ecs", c.region, "service/"+cl.Name+"/"+svcName(ref)), "reason": "MISSING"})
+			failures = append(failures, map[string]any{"arn": c.arn("ecs", c.region, "service/"+cl.Name+"/"+svcName(ref)), "reason": "MISSING"})
 			continue
 		}
 		sj := c.serviceJSON(cl, s)
@@ -621,7 +614,7 @@ func ecsDescribeClusters(c *call) (any, error) {
 	for _, ref := range in.Clusters {
 		cl, err := c.cluster(ref)
 		if err != nil {
-			failures = append(failures, map[string]any{"arn": arn("ecs", c.region, "cluster/"+svcName(ref)), "reason": "MISSING"})
+			failures = append(failures, map[string]any{"arn": c.arn("ecs", c.region, "cluster/"+svcName(ref)), "reason": "MISSING"})
 			continue
 		}
 		running, pending := 0, 0
@@ -635,7 +628,7 @@ func ecsDescribeClusters(c *call) (any, error) {
 			}
 		}
 		cj := map[string]any{
-			"clusterArn": arn("ecs", c.region, "cluster/"+cl.Name), "clusterName": cl.Name, "status": "ACTIVE",
+			"clusterArn": c.arn("ecs", c.region, "cluster/"+cl.Name), "clusterName": cl.Name, "status": "ACTIVE",
 			"runningTasksCount": running, "pendingTasksCount": pending, "activeServicesCount": len(cl.Services),
 			"registeredContainerInstancesCount": 0,
 		}
@@ -660,7 +653,7 @@ func ecsListTags(c *call) (any, error) {
 	if in.ResourceArn == "" {
 		return nil, badRequest("InvalidParameterException", "resourceArn cannot be empty.")
 	}
-	rest, ok := strings.CutPrefix(in.ResourceArn, "arn:aws:ecs:"+c.region+":"+AccountID+":")
+	rest, ok := strings.CutPrefix(in.ResourceArn, c.arn("ecs", c.region, ""))
 	if !ok {
 		return nil, badRequest("InvalidParameterException", "resourceArn %s is not an ECS ARN of this account and region.", in.ResourceArn)
 	}

@@ -84,8 +84,8 @@ func efsDescribe(c *call, _ map[string]string) (any, error) {
 			}
 		}
 		d := map[string]any{
-			"OwnerId": AccountID, "CreationToken": fs.Token, "FileSystemId": fs.ID,
-			"FileSystemArn": arn("elasticfilesystem", c.region, "file-system/"+fs.ID), "CreationTime": epoch(fs.Created),
+			"OwnerId": c.account(), "CreationToken": fs.Token, "FileSystemId": fs.ID,
+			"FileSystemArn": c.arn("elasticfilesystem", c.region, "file-system/"+fs.ID), "CreationTime": epoch(fs.Created),
 			"LifeCycleState": fs.Status.at(c.now), "NumberOfMountTargets": 0,
 			"SizeInBytes":     efsSize(c.now),
 			"PerformanceMode": "generalPurpose", "Encrypted": true, "ThroughputMode": "bursting",

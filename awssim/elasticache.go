@@ -43,6 +43,7 @@ func (g *replGroup) clusterMode() bool { return len(g.Shards) > 0 }
 var elasticacheOps = map[string]queryOp{
 	"CreateReplicationGroup":    ecCreate,
 	"DescribeReplicationGroups": ecDescribe,
+	"DescribeCacheSubnetGroups": ecDescribeSubnetGroups,
 	"DeleteReplicationGroup":    ecDelete,
 	"ListTagsForResource":       ecListTags,
 }
@@ -99,7 +100,7 @@ func (c *call) replXML(g *replGroup, st string) xn {
 			cfg = el("ConfigurationEndpoint", tx("Address", fmt.Sprintf("clustercfg.%s.sim001.%s.cache.amazonaws.com", g.ID, sr)), port)
 		}
 	} else {
-		host := fmt.Sprintf("%s.sim001.ng.0001.%s.cache.amazonaws.com", g.ID, sr)
+		host := cacheHost(g.ID, c.region)
 		var members []xn
 		for i := 0; i < g.Nodes; i++ {
 			cid := fmt.Sprintf("%s-%03d", g.ID, i+1)
@@ -143,7 +144,7 @@ func (c *call) replXML(g *replGroup, st string) xn {
 		tx("CacheNodeType", g.NodeType),
 		bl("ClusterEnabled", g.clusterMode()),
 		tx("Engine", g.Engine),
-		tx("ARN", arn("elasticache", c.region, "replicationgroup:"+g.ID)),
+		tx("ARN", c.arn("elasticache", c.region, "replicationgroup:"+g.ID)),
 		bl("AtRestEncryptionEnabled", true),
 		bl("TransitEncryptionEnabled", true),
 		tx("ClusterMode", mode),
@@ -247,16 +248,6 @@ func ecSettings(p url.Values, g *replGroup) error {
 		g.SnapshotWindow = w
 	}
 	return nil
-}
-
-func shortRegion(r string) string {
-	switch r {
-	case "us-east-1":
-		return "use1"
-	case "us-west-2":
-		return "usw2"
-	}
-	return r
 }
 
 // intParam reads an optional integer parameter in [lo, hi]; absent is def.
@@ -478,4 +469,51 @@ func ecListTags(c *call, p url.Values) ([]xn, error) {
 		return nil, err
 	}
 	return []xn{tagListXML(g.Tags)}, nil
+}
+
+// ecDescribeSubnetGroups lists the region's cache subnet groups, or the one named, each
+// with its VPC and its subnets in the Availability Zones EC2 has them in. awssim keeps no
+// description; a group's is its name.
+func ecDescribeSubnetGroups(c *call, p url.Values) ([]xn, error) {
+	pg, err := parsePage(p.Get("MaxRecords"), p.Get("Marker"), ecPageLimits,
+		func(string) error {
+			return badRequest("InvalidParameterValue", "Invalid value for max records. Must be between %d and %d", ecPageLimits.min, ecPageLimits.max)
+		},
+		func(v string) error { return badRequest("InvalidParameterValue", "Invalid Marker: %s", v) })
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if name := p.Get("CacheSubnetGroupName"); name != "" {
+		if c.rs().SubnetGroups["cache:"+name] == nil {
+			return nil, badRequest("CacheSubnetGroupNotFoundFault", "Cache subnet group %s not found.", name)
+		}
+		names = []string{name}
+	} else {
+		for _, k := range sortedKeys(c.rs().SubnetGroups) {
+			if name, ok := strings.CutPrefix(k, "cache:"); ok {
+				names = append(names, name)
+			}
+		}
+	}
+	page, next := pageOf(names, func(n string) string { return n }, pg)
+	items := make([]xn, len(page))
+	for i, name := range page {
+		g := c.rs().SubnetGroups["cache:"+name] // the VPC, then its subnets
+		var subs []xn
+		for _, sid := range g[1:] {
+			az := ""
+			for _, r := range c.rs().EC2 {
+				if r.Kind == "subnet" && r.ID == sid {
+					az = r.AZ
+				}
+			}
+			subs = append(subs, el("", tx("SubnetIdentifier", sid), el("SubnetAvailabilityZone", tx("Name", az)),
+				strList("SupportedNetworkTypes", "member", []string{"ipv4"})))
+		}
+		items[i] = el("", tx("CacheSubnetGroupName", name), tx("CacheSubnetGroupDescription", name), tx("VpcId", g[0]),
+			list("Subnets", "Subnet", subs), tx("ARN", c.arn("elasticache", c.region, "subnetgroup:"+name)),
+			strList("SupportedNetworkTypes", "member", []string{"ipv4"}))
+	}
+	return []xn{opt("Marker", next), list("CacheSubnetGroups", "CacheSubnetGroup", items)}, nil
 }

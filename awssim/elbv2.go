@@ -83,18 +83,20 @@ func elbDescribeLBs(c *call, p url.Values) ([]xn, error) {
 	for _, v := range append(names, arns...) {
 		want[v] = true
 	}
+	// missing shrinks as names are found; want stays the filter.
+	missing := maps.Clone(want)
 	var rows []*loadBalancer
 	for _, k := range sortedKeys(c.rs().LoadBalancers) {
 		lb := c.rs().LoadBalancers[k]
 		if len(want) > 0 && !want[lb.Name] && !want[lb.ARN] {
 			continue
 		}
-		delete(want, lb.Name)
-		delete(want, lb.ARN)
+		delete(missing, lb.Name)
+		delete(missing, lb.ARN)
 		rows = append(rows, lb)
 	}
-	if len(want) > 0 {
-		return nil, errf(400, "LoadBalancerNotFound", "One or more load balancers not found: %s", slices.Sorted(maps.Keys(want))[0])
+	if len(missing) > 0 {
+		return nil, errf(400, "LoadBalancerNotFound", "One or more load balancers not found: %s", slices.Sorted(maps.Keys(missing))[0])
 	}
 	page, next := pageOf(rows, func(lb *loadBalancer) string { return lb.Name }, pg)
 	items := make([]xn, len(page))
@@ -149,18 +151,19 @@ func elbDescribeTGs(c *call, p url.Values) ([]xn, error) {
 			return nil, errf(400, "LoadBalancerNotFound", "Load balancer '%s' not found", lbArn)
 		}
 	}
+	missing := maps.Clone(want)
 	var rows []*targetGroup
 	for _, k := range sortedKeys(c.rs().TargetGroups) {
 		tg := c.rs().TargetGroups[k]
 		if len(want) > 0 && !want[tg.Name] && !want[tg.ARN] || lbArn != "" && tg.LB != lbArn {
 			continue
 		}
-		delete(want, tg.Name)
-		delete(want, tg.ARN)
+		delete(missing, tg.Name)
+		delete(missing, tg.ARN)
 		rows = append(rows, tg)
 	}
-	if len(want) > 0 {
-		return nil, errf(400, "TargetGroupNotFound", "One or more target groups not found: %s", slices.Sorted(maps.Keys(want))[0])
+	if len(missing) > 0 {
+		return nil, errf(400, "TargetGroupNotFound", "One or more target groups not found: %s", slices.Sorted(maps.Keys(missing))[0])
 	}
 	page, next := pageOf(rows, func(tg *targetGroup) string { return tg.Name }, pg)
 	items := make([]xn, len(page))

@@ -718,6 +718,8 @@ func FuzzAWSQuery(f *testing.F) {
 		{"elasticloadbalancing", false, "", "Action=DescribeLoadBalancers&Names.member.0=&Names.member.1=x&LoadBalancerArns.member.1=arn"},
 		{"sns", false, "", "Action=Publish&Message=m"},
 		{"sns", false, "", "Action=Publish&PhoneNumber=%2B10000000000&Message="},
+		{"sns", false, "", "Action=GetTopicAttributes&TopicArn=arn:aws:sns:us-west-2:%ff:%3A"},
+		{"sns", false, "", "Action=GetTopicAttributes&TopicArn=arn:aws:sns::::"},
 		{"sts", true, "", "Action=GetCallerIdentity&Version=2011-06-15"},
 		{"monitoring", false, "", "Action=PutMetricAlarm&AlarmName=a&ComparisonOperator=GreaterThanThreshold&EvaluationPeriods=2&Period=300&Threshold=90.5" +
 			"&Dimensions.member.1.Name=ClusterName&Dimensions.member.1.Value=kaigo-subsys-dr&AlarmActions.member.1=" + awssim.KaigoDRAlertsTopic},
@@ -907,6 +909,7 @@ func FuzzRestJSON(f *testing.F) {
 		{false, false, "PUT", "/restore-jobs", `[]`},
 		{false, false, "GET", "/backup-vaults/%25zz%2F/recovery-points", ""},
 		{false, false, "GET", "/backup-vaults/" + awssim.KaigoDRVault + "/recovery-points?resourceType=RDS&maxResults=-1", ""},
+		{false, false, "GET", "/backup-vaults/?maxResults=99999999999999999999&vaultType=%00&shared=maybe&nextToken=%ff", ""},
 		{false, false, "GET", "/restore-jobs/%00", ""},
 		{true, false, "GET", "/2015-02-01/file-systems?FileSystemId=fs-1", ""},
 		{true, false, "GET", "/2015-02-01/file-systems?FileSystemId=arn:aws:elasticfilesystem:us-west-2:1:file-system/", ""},

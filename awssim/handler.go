@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -47,10 +46,24 @@ type call struct {
 	r       *http.Request
 	body    []byte
 	mutated bool
+	key     string // the access key id the request is signed with
 }
 
 // rs is the request region's state.
 func (c *call) rs() *regionState { return c.s.st.Regions[c.region] }
+
+// holds says whether the world holds region.
+func (s *Sim) holds(region string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.holds(region)
+}
+
+// arn is the ARN of a resource of the world's account in region.
+func (c *call) arn(service, region, rest string) string { return c.s.st.arn(service, region, rest) }
+
+// account is the world's account.
+func (c *call) account() string { return c.s.st.Account }
 
 // journal records a successful mutating call.
 func (c *call) journal(resource string) {
@@ -138,15 +151,23 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !slices.Contains(regions, region) && service != "route53" && service != "s3" {
+	// Route 53, S3 and IAM are global, and Health answers in us-east-1 (its global endpoint)
+	// whatever regions the world holds.
+	if service != "route53" && service != "s3" && service != "iam" && !(service == "health" && region == "us-east-1") && !s.holds(region) {
 		p.writeError(w, c, badRequest("InvalidClientTokenId", "The security token included in the request is invalid (region %q is not simulated)", region))
 		return
 	}
 	c.op = p.operation(c)
-	if _, why, msg := s.verifySignature(r, body, time.Now()); why != 0 {
+	sig, why, msg := s.verifySignature(r, body, time.Now())
+	if why != 0 {
 		// Checked against the wall clock, not the simulated one: the caller signs with its own.
 		s.log.Debug("awssim: refused signature", "region", region, "service", service, "op", c.op, "why", msg)
 		p.writeError(w, c, authError(service, why, msg))
+		return
+	}
+	c.key = sig.accessKey
+	if e := s.authorize(c, sig.accessKey); e != nil { // IAM, when enforced (iam.go)
+		p.writeError(w, c, e)
 		return
 	}
 	s.log.Debug("awssim request", "region", region, "service", service, "op", c.op)
@@ -185,7 +206,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // globalServices are signed for us-east-1 whatever region the caller is in. Their data
 // planes are global, and the runbook switches DNS and reads Health precisely while us-east-1
 // is down, so a region outage does not take them with it.
-var globalServices = map[string]bool{"route53": true, "health": true}
+var globalServices = map[string]bool{"route53": true, "health": true, "iam": true}
 
 // restXMLServices are the signing names of the services botocore models as rest-xml
 // (botocore/data/*/service-2.json, metadata.protocol and signingName).
@@ -216,6 +237,8 @@ func guessService(r *http.Request) string {
 		return "ecs"
 	case strings.HasPrefix(t, "secretsmanager"):
 		return "secretsmanager"
+	case strings.HasPrefix(t, "TrentService"):
+		return "kms"
 	case strings.HasPrefix(t, "AWSHealth"):
 		return "health"
 	case strings.HasPrefix(r.URL.Path, "/service/GraniteServiceVersion20100801"), strings.HasPrefix(t, "GraniteServiceVersion20100801"):
@@ -252,6 +275,8 @@ func init() {
 		"route53":              route53Protocol(),
 		"s3":                   s3Protocol(),
 		"monitoring":           cloudwatchProtocol(),
+		"kms":                  jsonProtocol(kmsOps),
+		"iam":                  queryProtocol(iamOps, "https://iam.amazonaws.com/doc/2010-05-08/"),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -213,11 +214,11 @@ func givenSnapshots(d *diffRun) {
 }
 
 // givenKMSKey is a KMS key in region (the fixture's DR key): moto checks that the key a
-// cross-region snapshot copy names exists, as RDS does. The SDK has no KMS client in this
-// module, so the one call is made by hand in awsJson1_1.
+// cross-region snapshot copy names exists, as RDS does. The call is made by hand in
+// awsJson1_1. The key has no description, as awssim keeps none.
 func givenKMSKey(region string) given {
 	return func(d *diffRun) {
-		body := []byte(`{"Description":"kaigo-subsys DR key"}`)
+		body := []byte(`{}`)
 		req, _ := http.NewRequestWithContext(d.ctx, http.MethodPost, d.endpoint+"/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "TrentService.CreateKey")
@@ -386,6 +387,15 @@ func givenTopics(d *diffRun) {
 		for _, n := range names {
 			need[*sns.CreateTopicOutput](d, "topic")(c.CreateTopic(d.ctx, &sns.CreateTopicInput{Name: aws.String(n)}))
 		}
+	}
+}
+
+// givenVaults are the two Backup vaults, created as a system file's are, with no key of
+// their own. moto cannot hold the DR vault's recovery points (it has no recovery points).
+func givenVaults(d *diffRun) {
+	for _, v := range []struct{ region, name string }{{east, "kaigo-subsys-prod-backup-vault"}, {west, awssim.KaigoDRVault}} {
+		need[*backup.CreateBackupVaultOutput](d, "backup vault")(backup.NewFromConfig(d.cfg(v.region)).CreateBackupVault(d.ctx,
+			&backup.CreateBackupVaultInput{BackupVaultName: aws.String(v.name)}))
 	}
 }
 

@@ -292,7 +292,8 @@ func TestTagsKeptWhereAWSReturnsThem(t *testing.T) {
 		"Name="+awssim.KaigoDRTargetGroup+";Environment=dr;" {
 		t.Fatalf("ELBv2 DescribeTags: %+v", tags.TagDescriptions)
 	}
-	_, err = lb.DescribeTags(c, &elbv2.DescribeTagsInput{ResourceArns: []string{strings.Replace(awssim.KaigoTargetGroupARN(west), "0d3b", "ffff", 1)}})
+	tgARN := awssim.KaigoTargetGroupARN(west)
+	_, err = lb.DescribeTags(c, &elbv2.DescribeTagsInput{ResourceArns: []string{tgARN[:len(tgARN)-16] + "ffffffffffffffff"}})
 	wantCode(t, err, "TargetGroupNotFound")
 
 	sec := must[*secretsmanager.DescribeSecretOutput](t)(secretsmanager.NewFromConfig(e.cfg(west)).DescribeSecret(c,
@@ -881,6 +882,13 @@ func TestELBv2PaginatorsSeeEveryItemOnce(t *testing.T) {
 	seen.check(wantTGs, 5)
 	if all := must[*elbv2.DescribeLoadBalancersOutput](t)(lb.DescribeLoadBalancers(c, &elbv2.DescribeLoadBalancersInput{})); len(all.LoadBalancers) != 31 || all.NextMarker != nil {
 		t.Fatalf("without PageSize: %d load balancers, NextMarker %v; want all 31 on one page", len(all.LoadBalancers), all.NextMarker)
+	}
+	// Names filters: the first name found does not stop the filtering of the rest.
+	if one := must[*elbv2.DescribeLoadBalancersOutput](t)(lb.DescribeLoadBalancers(c, &elbv2.DescribeLoadBalancersInput{Names: []string{"extra-00"}})); len(one.LoadBalancers) != 1 {
+		t.Errorf("DescribeLoadBalancers Names [extra-00]: %d load balancers", len(one.LoadBalancers))
+	}
+	if one := must[*elbv2.DescribeTargetGroupsOutput](t)(lb.DescribeTargetGroups(c, &elbv2.DescribeTargetGroupsInput{Names: []string{"extra-00"}})); len(one.TargetGroups) != 1 {
+		t.Errorf("DescribeTargetGroups Names [extra-00]: %d target groups", len(one.TargetGroups))
 	}
 }
 

@@ -221,8 +221,8 @@ var defaultOptionGroups = []struct {
 // the KmsKeyId parameter, then Amazon RDS uses your default KMS key ... a different
 // default KMS key for each Amazon Web Services Region", CreateDBInstance, botocore
 // rds/2014-10-31/service-2.json).
-func rdsAccountDefaults(rs *regionState, region string) {
-	rs.KMSKeys = append(rs.KMSKeys, &kmsKey{ID: fmt.Sprintf("a1b2c3d4-%04x-4000-8000-00000000a0e5", regionOctet(region)),
+func rdsAccountDefaults(rs *regionState, octet int) {
+	rs.KMSKeys = append(rs.KMSKeys, &kmsKey{ID: fmt.Sprintf("a1b2c3d4-%04x-4000-8000-00000000a0e5", octet),
 		Aliases: []string{"alias/aws/rds"}, Managed: true})
 	for _, e := range defaultOptionGroups {
 		for _, m := range e.majors {
@@ -246,7 +246,7 @@ func (c *call) kmsKeyARN(ref string) (string, error) {
 	id, alias := ref, ""
 	if rest, ok := strings.CutPrefix(ref, "arn:aws:kms:"); ok {
 		parts := strings.SplitN(rest, ":", 3) // region, account, key/ID or alias/NAME
-		if len(parts) != 3 || parts[0] != c.region || parts[1] != AccountID {
+		if len(parts) != 3 || parts[0] != c.region || parts[1] != c.account() {
 			return "", refused
 		}
 		id = ""
@@ -260,7 +260,7 @@ func (c *call) kmsKeyARN(ref string) (string, error) {
 	}
 	for _, k := range c.rs().KMSKeys {
 		if id != "" && k.ID == id || alias != "" && slices.Contains(k.Aliases, alias) {
-			return arn("kms", c.region, "key/"+k.ID), nil
+			return c.arn("kms", c.region, "key/"+k.ID), nil
 		}
 	}
 	return "", refused
@@ -428,9 +428,9 @@ func listParam(p url.Values, name string) []string {
 	return out
 }
 
-func arn(service, region, rest string) string {
-	return "arn:aws:" + service + ":" + region + ":" + AccountID + ":" + rest
-}
+// masterUsername is every simulated instance's and snapshot's MasterUsername. Nothing in
+// kirikae reads it; a restore keeps the snapshot's on RDS, and here they are all the same.
+const masterUsername = "admin"
 
 // rdsOps are the RDS actions (awsQuery). Instances and snapshots move through timelines set
 // when the mutating call arrives; reads evaluate them at the call's time.
@@ -473,7 +473,7 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 	endpoint := xn{}
 	if st != "creating" {
 		endpoint = el("Endpoint",
-			tx("Address", fmt.Sprintf("%s.c%06d.%s.rds.amazonaws.com", in.ID, in.Seq, c.region)),
+			tx("Address", dbEndpoint(in, c.region)),
 			it("Port", in.port()), tx("HostedZoneId", "Z1PVIF0B656C1W"))
 	}
 	backup, maintenance := in.windows(c.region)
@@ -483,7 +483,7 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 		tx("Engine", in.Engine),
 		tx("EngineVersion", in.EngineVersion),
 		tx("DBInstanceStatus", st),
-		tx("MasterUsername", "kaigo"),
+		tx("MasterUsername", masterUsername),
 		endpoint,
 		it("AllocatedStorage", 100),
 		tx("InstanceCreateTime", isoTime(in.Created)),
@@ -510,7 +510,7 @@ func (c *call) instanceXML(in *dbInstance, st string) xn {
 		tx("DbiResourceId", dbiResourceID(in.Seq)),
 		tx("CACertificateIdentifier", in.caCert()),
 		bl("CopyTagsToSnapshot", in.CopyTagsToSnapshot),
-		tx("DBInstanceArn", arn("rds", c.region, "db:"+in.ID)),
+		tx("DBInstanceArn", c.arn("rds", c.region, "db:"+in.ID)),
 		bl("IAMDatabaseAuthenticationEnabled", in.IAMAuth),
 		bl("DeletionProtection", false),
 		tagListXML(in.Tags),
@@ -555,7 +555,7 @@ func (c *call) subnetGroupXML(elem, name string) xn {
 		subs = append(subs, el("", tx("SubnetIdentifier", sid), el("SubnetAvailabilityZone", tx("Name", az)), tx("SubnetStatus", "Active")))
 	}
 	return el(elem, tx("DBSubnetGroupName", name), tx("DBSubnetGroupDescription", name), opt("VpcId", vpc),
-		tx("SubnetGroupStatus", "Complete"), list("Subnets", "Subnet", subs), tx("DBSubnetGroupArn", arn("rds", c.region, "subgrp:"+name)))
+		tx("SubnetGroupStatus", "Complete"), list("Subnets", "Subnet", subs), tx("DBSubnetGroupArn", c.arn("rds", c.region, "subgrp:"+name)))
 }
 
 // defaultSecurityGroup is the id of the VPC's security group named "default", or "".
@@ -693,7 +693,7 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		tx("AvailabilityZone", c.region+"a"),
 		opt("VpcId", sn.VpcID),
 		tx("InstanceCreateTime", isoTime(sn.original().Add(-24*time.Hour))),
-		tx("MasterUsername", "kaigo"),
+		tx("MasterUsername", masterUsername),
 		tx("EngineVersion", sn.Version),
 		tx("SnapshotType", sn.Type),
 		it("PercentProgress", progress),
@@ -702,7 +702,7 @@ func (c *call) snapshotXML(sn *dbSnapshot, st string) xn {
 		tx("StorageType", "gp3"),
 		bl("Encrypted", sn.KmsKeyID != ""),
 		opt("KmsKeyId", sn.KmsKeyID),
-		tx("DBSnapshotArn", arn("rds", c.region, "snapshot:"+sn.ID)),
+		tx("DBSnapshotArn", c.arn("rds", c.region, "snapshot:"+sn.ID)),
 		bl("IAMDatabaseAuthenticationEnabled", sn.IAMAuth),
 		opt("DbiResourceId", sn.DbiResourceID),
 		tagListXML(sn.Tags),
@@ -904,7 +904,7 @@ func rdsCopySnapshot(c *call, p url.Values) ([]xn, error) {
 	}
 	if srcRegion != c.region {
 		cp.SourceRegion = srcRegion
-		cp.SourceARN = arn("rds", srcRegion, "snapshot:"+srcID)
+		cp.SourceARN = c.arn("rds", srcRegion, "snapshot:"+srcID)
 	}
 	cp.Status.then(c.now, c.s.dur(c.service, OpCopyDBSnapshot), []string{"pending", "available"}, nil)
 	c.rs().DBSnapshots[dst] = cp
@@ -992,7 +992,9 @@ func (c *call) newInstance(p url.Values, id, op string, src restoreSource) (*dbI
 		}
 	}
 	if in.ParamGroup == "" {
-		in.ParamGroup = "default.postgres15"
+		// "If you don't specify a value for DBParameterGroupName, then RDS uses the default
+		// DBParameterGroup for the specified DB engine" (RestoreDBInstanceFromDBSnapshot).
+		in.ParamGroup = "default." + paramFamily(src.engine, src.version)
 	}
 	in.Status.then(c.now, c.s.dur(c.service, op), []string{"creating", "backing-up", "available"}, []float64{0.8})
 	c.rs().DBInstances[id] = in
@@ -1153,8 +1155,9 @@ func rdsDescribeParamGroups(c *call, p url.Values) ([]xn, error) {
 	page, next := pageOf(groups, func(g string) string { return g }, pg)
 	items := make([]xn, len(page))
 	for i, g := range page {
-		items[i] = el("", tx("DBParameterGroupName", g), tx("DBParameterGroupFamily", "postgres15"),
-			tx("Description", "kaigo-subsys PostgreSQL parameters"), tx("DBParameterGroupArn", arn("rds", c.region, "pg:"+g)))
+		family := c.rs().paramFamily(g)
+		items[i] = el("", tx("DBParameterGroupName", g), tx("DBParameterGroupFamily", family),
+			tx("Description", "Custom parameter group for "+family), tx("DBParameterGroupArn", c.arn("rds", c.region, "pg:"+g)))
 	}
 	return []xn{opt("Marker", next), list("DBParameterGroups", "DBParameterGroup", items)}, nil
 }
@@ -1223,7 +1226,7 @@ func rdsDescribeOptionGroups(c *call, p url.Values) ([]xn, error) {
 	for i, g := range page {
 		items[i] = el("", tx("OptionGroupName", g.Name), tx("OptionGroupDescription", g.Description), tx("EngineName", g.Engine),
 			tx("MajorEngineVersion", g.Major), list("Options", "Option", nil), bl("AllowsVpcAndNonVpcInstanceMemberships", true),
-			tx("OptionGroupArn", arn("rds", c.region, "og:"+g.Name)))
+			tx("OptionGroupArn", c.arn("rds", c.region, "og:"+g.Name)))
 	}
 	return []xn{opt("Marker", next), list("OptionGroupsList", "OptionGroup", items)}, nil
 }

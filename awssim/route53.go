@@ -523,7 +523,7 @@ func (c *call) aliasProblems(z *hostedZone, recs []*recordSet, typ, target, targ
 
 // lbZoneRegion is the region whose load balancers have canonical hosted zone id, or "".
 func (s *Sim) lbZoneRegion(id string) string {
-	for _, region := range regions {
+	for _, region := range s.st.Pair {
 		for _, lb := range s.st.Regions[region].LoadBalancers {
 			if lb.ZoneID == id {
 				return region
@@ -570,7 +570,7 @@ func (s *Sim) resolve(name, typ string) (values []string, alias string, ok bool)
 		}
 		alias = r.AliasDNS
 		if lb := s.albByDNS(r.AliasDNS); lb != nil {
-			return []string{lbAddress(lb.region)}, alias, true
+			return []string{s.st.lbAddress(lb.region)}, alias, true
 		}
 		name = r.AliasDNS
 	}
@@ -589,9 +589,12 @@ func (s *Sim) record(name, typ string) *recordSet {
 	return nil
 }
 
-func lbAddress(region string) string {
-	if region == "us-west-2" {
-		return "198.51.100.20"
+// lbAddress is the address the simulated DNS gives an alias to an ALB of region: one of
+// the documentation ranges (RFC 5737) per region of the pair, 192.0.2.10 for the primary
+// and 198.51.100.20 for the secondary.
+func (w *world) lbAddress(region string) string {
+	if n := w.octet(region); n != 10 {
+		return fmt.Sprintf("198.51.100.%d", n)
 	}
 	return "192.0.2.10"
 }
@@ -604,7 +607,7 @@ type regionLB struct {
 func (s *Sim) albByDNS(dns string) *regionLB {
 	dns = strings.TrimSuffix(strings.ToLower(dns), ".")
 	dns = strings.TrimPrefix(dns, "dualstack.")
-	for _, region := range regions {
+	for _, region := range s.st.Pair {
 		for _, lb := range s.st.Regions[region].LoadBalancers {
 			if strings.ToLower(lb.DNS) == dns {
 				return &regionLB{lb, region}

@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 )
@@ -10,6 +11,9 @@ type bucket struct {
 	Destination string `json:"destination"`
 	Role        string `json:"role"`
 	KmsKey      string `json:"kmsKey"`
+	// RuleID is the replication rule's ID; empty (a state file written before it) is
+	// "replication".
+	RuleID string `json:"ruleID,omitempty"`
 }
 
 func s3Protocol() protocol {
@@ -49,7 +53,7 @@ func s3Protocol() protocol {
 				return nil, notFound("ReplicationConfigurationNotFoundError", "The replication configuration was not found")
 			}
 			return xmlRoot{"ReplicationConfiguration", []xn{tx("Role", b.Role), el("Rule",
-				tx("ID", "kaigo-subsys-dr-replication"), it("Priority", 1), tx("Status", "Enabled"),
+				tx("ID", cmp.Or(b.RuleID, "replication")), it("Priority", 1), tx("Status", "Enabled"),
 				el("Filter", tx("Prefix", "")),
 				el("SourceSelectionCriteria", el("SseKmsEncryptedObjects", tx("Status", "Enabled"))),
 				el("Destination", tx("Bucket", b.Destination), el("EncryptionConfiguration", tx("ReplicaKmsKeyID", b.KmsKey))),

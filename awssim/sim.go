@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/kirikae/kirikae/system"
 )
 
 // Duration keys for Options.Durations. They are operation names, plus two pseudo-operations
@@ -55,14 +57,13 @@ var defaultDurations = map[string]time.Duration{
 	OpDeleteReplicationGroup: 5 * time.Minute,
 }
 
-// AccountID is the simulated account every ARN uses. It matches the seed's examples.
-const AccountID = "123456789012"
-
-// Regions returns the regions the simulator serves. Requests for any other region get an
-// error, as AWS gives for a region the account cannot use.
-func Regions() []string { return slices.Clone(regions) }
-
-var regions = []string{"us-east-1", "us-west-2"}
+// Regions returns the regions of the default system, the bundled kaigo one, primary
+// first: the regions of the kaigo fixtures and of the empty world. A simulator built from
+// another system serves that system's; Sim.Regions says which.
+func Regions() []string {
+	p, s := defaultPair()
+	return []string{p, s}
+}
 
 // Options configures a Sim. The zero value is a valid, empty simulator at real time.
 type Options struct {
@@ -71,8 +72,15 @@ type Options struct {
 	TimeScale float64
 	// Durations overrides DefaultDurations per operation (AWS time, before TimeScale).
 	Durations map[string]time.Duration
-	// Fixture loads a named starting state: "" (empty), "kaigo" (the seed system in
-	// peacetime) or "kaigo-outage" (the same, with an open us-east-1 Health event).
+	// System, when set, is the system whose peacetime world the simulator starts with
+	// (see buildSystem in build.go): its two regions, its account, and every resource its
+	// file names, by those names. Requests for another region are refused.
+	System *system.System
+	// Fixture names the starting state: "" (System's peacetime world, or with no System
+	// an empty world in the default system's regions), "outage" (the same peacetime world
+	// with an open AWS Health event in the primary region, the starting point of a
+	// failover demo or drill), or "kaigo" and "kaigo-outage", the two of the bundled kaigo
+	// system (deploy/systems/kaigo.yaml), which no System may be given with.
 	Fixture string
 	// Logger receives one debug line per request. Nil discards.
 	Logger *slog.Logger
@@ -117,9 +125,13 @@ type Sim struct {
 	// creds are the issued key pairs, by access key id; fixed at New.
 	creds map[string]Credential
 	order []Credential
+	// iam is the IAM enforcement, off until SetIAM (iam.go).
+	iam iamState
 }
 
 // New builds a simulator. It fails only on an unknown fixture or an unreadable state file.
+// A state file, when it exists, holds the world and wins over System and Fixture, which
+// Reset goes back to.
 func New(opts Options) (*Sim, error) {
 	s := &Sim{
 		opts:    opts,
@@ -200,39 +212,85 @@ var (
 	ErrBadMode = errors.New("awssim: unknown region-down mode")
 )
 
-// FixtureRegions is the region pair a fixture builds, primary first. A fixture holds one
-// system in one pair of regions; the empty fixture holds nothing and fits any pair (ok is
-// false for it).
+// FixtureRegions is the region pair a fixture of the bundled kaigo system builds, primary
+// first. The empty fixture holds nothing and fits any pair (ok is false for it). A
+// simulator built from a system file serves that system's pair: see Sim.Regions.
 func FixtureRegions(fixture string) (primary, secondary string, ok bool, err error) {
 	switch fixture {
 	case "":
 		return "", "", false, nil
-	case "kaigo", "kaigo-outage":
-		return "us-east-1", "us-west-2", true, nil
+	case "kaigo", "kaigo-outage", "outage":
+		primary, secondary = defaultPair()
+		return primary, secondary, true, nil
 	}
-	return "", "", false, fmt.Errorf("%w %q (known: kaigo, kaigo-outage)", ErrUnknownFixture, fixture)
+	return "", "", false, fmt.Errorf("%w %q (known: kaigo, kaigo-outage, outage)", ErrUnknownFixture, fixture)
+}
+
+// startingSystem is the system the options build and whether its primary has an outage;
+// nil for the empty world.
+func (o *Options) startingSystem() (*system.System, bool, error) {
+	switch o.Fixture {
+	case "":
+		return o.System, false, nil
+	case "outage":
+		if o.System != nil {
+			return o.System, true, nil
+		}
+		return mustKaigo(), true, nil
+	case "kaigo", "kaigo-outage":
+		if o.System != nil {
+			return nil, false, fmt.Errorf(`%w %q: it is the bundled kaigo system's, and Options.System gives %s; with a System the fixture is "" or "outage"`,
+				ErrUnknownFixture, o.Fixture, o.System.Name)
+		}
+		return mustKaigo(), o.Fixture == "kaigo-outage", nil
+	}
+	return nil, false, fmt.Errorf("%w %q (known: kaigo, kaigo-outage, outage)", ErrUnknownFixture, o.Fixture)
 }
 
 func (s *Sim) resetLocked() error {
-	s.st = newWorld()
+	sys, outage, err := s.opts.startingSystem()
+	if err != nil {
+		return err
+	}
 	s.faults = faultSet{}
-	switch s.opts.Fixture {
-	case "":
-	case "kaigo":
-		loadKaigo(s.st, s.now())
-	case "kaigo-outage":
-		// The same peacetime world, with AWS Health reporting the us-east-1 outage the
-		// runbook's step 1 looks for: the starting point of a failover demo or drill.
-		now := s.now()
-		loadKaigo(s.st, now)
+	if sys == nil {
+		p, q := defaultPair()
+		s.st = newWorld([]string{p, q}, AccountID)
+		return nil
+	}
+	now := s.now()
+	s.st = newWorld(systemPair(sys), systemAccount(sys))
+	buildSystem(s.st, sys, now)
+	if outage {
+		// AWS Health reporting the outage the runbook's step 1 looks for.
+		primary := s.st.Pair[0]
 		s.st.Health = append(s.st.Health, &HealthEvent{
-			ARN:     "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_SIM_OUTAGE",
-			Service: "EC2", TypeCode: "AWS_EC2_OPERATIONAL_ISSUE", Category: "issue", Region: "us-east-1",
+			ARN:     "arn:aws:health:" + primary + "::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_SIM_OUTAGE",
+			Service: "EC2", TypeCode: "AWS_EC2_OPERATIONAL_ISSUE", Category: "issue", Region: primary,
 			Start: now.Add(-30 * time.Minute)})
-	default:
-		return fmt.Errorf("%w %q (known: kaigo, kaigo-outage)", ErrUnknownFixture, s.opts.Fixture)
 	}
 	return nil
+}
+
+// Regions is the world's region pair, the primary first: the only regions it serves.
+func (s *Sim) Regions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.st.Pair)
+}
+
+// Account is the account in every ARN of the world.
+func (s *Sim) Account() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Account
+}
+
+// SystemName is the name of the system the world was built from, or "" for the empty world.
+func (s *Sim) SystemName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.System
 }
 
 // Reset returns the world to the fixture's starting state and clears faults and the journal.

@@ -106,8 +106,8 @@ func TestApplicationFollowsDNS(t *testing.T) {
 		return resp.StatusCode, string(b), resp.Header
 	}
 	const api = "/_app/dns/api.kaigo-subsys.example.com"
-	if code, _, h := do("GET", api+"/health", "", ""); code != 200 || h.Get("X-Kaigo-Region") != east {
-		t.Fatalf("public name before failover: %d from %q", code, h.Get("X-Kaigo-Region"))
+	if code, _, h := do("GET", api+"/health", "", ""); code != 200 || h.Get(awssim.AppRegionHeader) != east {
+		t.Fatalf("public name before failover: %d from %q", code, h.Get(awssim.AppRegionHeader))
 	}
 	if code, _, _ := do("POST", api+"/login", "", `{"username":"","password":""}`); code != 401 {
 		t.Fatalf("empty login: %d", code)
@@ -164,8 +164,8 @@ func TestApplicationFollowsDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("X-Kaigo-Region") != east {
-		t.Fatalf("by the prod ALB's name: %d %q", resp.StatusCode, resp.Header.Get("X-Kaigo-Region"))
+	if resp.StatusCode != 200 || resp.Header.Get(awssim.AppRegionHeader) != east {
+		t.Fatalf("by the prod ALB's name: %d %q", resp.StatusCode, resp.Header.Get(awssim.AppRegionHeader))
 	}
 	if code, _, _ := do("GET", "/_app/eu-west-1/health", "", ""); code != 404 {
 		t.Fatalf("unknown region: %d", code)

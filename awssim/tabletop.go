@@ -141,7 +141,7 @@ func shiftTimeline(tl *timeline, shift time.Duration, now time.Time) {
 func (s *Sim) simulatedLocked(region string) (*regionState, error) {
 	rs, ok := s.st.Regions[region]
 	if !ok {
-		return nil, fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, regions)
+		return nil, fmt.Errorf("awssim: region %q is not simulated (regions: %v)", region, s.st.Pair)
 	}
 	return rs, nil
 }

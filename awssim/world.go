@@ -1,17 +1,26 @@
 package awssim
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
 // world is the whole simulated state. Fields are exported only so encoding/json can persist
 // it to Options.StateFile; nothing outside the package sees these types.
 type world struct {
+	// System is the name of the system the world was built from; empty for the empty world.
+	System string `json:"system,omitempty"`
+	// Pair is the world's regions, the primary first. A request for another region is
+	// refused as AWS refuses a region the account cannot use.
+	Pair []string `json:"pair,omitempty"`
+	// Account is the account in every ARN and owner id.
+	Account  string                     `json:"account,omitempty"`
 	Seq      int                        `json:"seq"`
 	Regions  map[string]*regionState    `json:"regions"`
 	Zones    map[string]*hostedZone     `json:"zones"`
@@ -28,9 +37,12 @@ type world struct {
 }
 
 type regionState struct {
-	DBInstances   map[string]*dbInstance   `json:"dbInstances"`
-	DBSnapshots   map[string]*dbSnapshot   `json:"dbSnapshots"`
-	ParamGroups   []string                 `json:"paramGroups"`
+	DBInstances map[string]*dbInstance `json:"dbInstances"`
+	DBSnapshots map[string]*dbSnapshot `json:"dbSnapshots"`
+	ParamGroups []string               `json:"paramGroups"`
+	// ParamFamilies gives each of ParamGroups its family (postgres15); a group a state
+	// file written before it existed leaves out is postgres15's, the kaigo world's.
+	ParamFamilies map[string]string        `json:"paramFamilies,omitempty"`
 	SubnetGroups  map[string][]string      `json:"subnetGroups"`
 	ReplGroups    map[string]*replGroup    `json:"replGroups"`
 	EC2           []*ec2Resource           `json:"ec2"`
@@ -114,18 +126,33 @@ func (rs *regionState) fill() {
 	}
 }
 
-func newWorld() *world {
+// newWorld is an empty world in the given regions (the primary first) and account.
+func newWorld(pair []string, account string) *world {
 	w := &world{
+		Pair:    slices.Clone(pair),
+		Account: account,
 		Regions: map[string]*regionState{},
 		Zones:   map[string]*hostedZone{},
 		Changes: map[string]*timeline{},
 		Buckets: map[string]*bucket{},
 		Alarms:  map[string]*alarm{},
 	}
-	for _, r := range regions {
+	for _, r := range pair {
 		w.Regions[r] = newRegion()
 	}
 	return w
+}
+
+// holds says whether region is one of the world's.
+func (w *world) holds(region string) bool { return w.Regions[region] != nil }
+
+// octet is the region's number in the ids and addresses the world makes: 10 for the
+// primary, 20 for the secondary (so vpc-00a..., 10.10.0.0/16 and vpc-014..., 10.20.0.0/16).
+func (w *world) octet(region string) int { return 10 * (max(slices.Index(w.Pair, region), 0) + 1) }
+
+// arn is the ARN of a resource of the world's account.
+func (w *world) arn(service, region, rest string) string {
+	return "arn:aws:" + service + ":" + region + ":" + w.Account + ":" + rest
 }
 
 // next returns a deterministic, increasing sequence number for ids.
@@ -211,16 +238,32 @@ func loadWorld(path string) (*world, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awssim: read state: %w", err)
 	}
-	w := newWorld()
+	w := &world{}
 	if err := json.Unmarshal(b, w); err != nil {
 		return nil, fmt.Errorf("awssim: decode state %s: %w", path, err)
 	}
-	fresh := newWorld()
-	for _, r := range regions {
+	// A state file written before the world knew its pair and account holds the kaigo
+	// world's two regions, which sort primary first, and the kaigo account.
+	if len(w.Pair) == 0 {
+		w.Pair = sortedKeys(w.Regions)
+	}
+	if len(w.Pair) == 0 {
+		p, s := defaultPair()
+		w.Pair = []string{p, s}
+	}
+	w.Account = cmp.Or(w.Account, AccountID)
+	fresh := newWorld(nil, "")
+	if w.Regions == nil {
+		w.Regions = fresh.Regions
+	}
+	for _, r := range w.Pair {
 		if w.Regions[r] == nil {
 			w.Regions[r] = newRegion()
 		}
 		w.Regions[r].fill()
+		for _, res := range w.Regions[r].EC2 {
+			res.Owner = cmp.Or(res.Owner, w.Account)
+		}
 	}
 	if w.Zones == nil {
 		w.Zones = fresh.Zones
