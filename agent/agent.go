@@ -5,17 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/gofrs/flock"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/kirikae/kirikae/agent/action"
+	agentaws "github.com/kirikae/kirikae/agent/aws"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/security"
 )
@@ -49,6 +54,13 @@ type Agent struct {
 	probed     chan struct{}          // closed after the first probe
 	readyMu    sync.Mutex             // serializes readiness runs
 	lastReport atomic.Pointer[kirikaev1.ReadinessReport]
+	system     atomic.Pointer[heldSystem] // the latest system sent, nil before any
+	iamCheck   *iamCheck                  // the IAM check of plan checks; nil without the default registry
+
+	metrics   *agentMetrics          // metrics.go
+	streamErr atomic.Pointer[string] // why the last stream ended, for /healthz
+	httpLn    net.Listener           // /healthz and /metrics (http.go), nil when off
+	httpSrv   *http.Server
 }
 
 // Run runs an agent until ctx is cancelled. It returns an error only when the agent cannot
@@ -97,6 +109,11 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		conns:  map[string]*grpc.ClientConn{},
 		probed: make(chan struct{}),
 	}
+	a.metrics = newAgentMetrics(a)
+	// Every AWS client the agent builds (the default executors, the health probe) counts
+	// the calls that fail.
+	a.cfg.AWSConfigOptions = append(slices.Clip(cfg.AWSConfigOptions), config.WithAPIOptions([]func(*middleware.Stack) error{a.metrics.countAWSErrors}))
+	cfg = a.cfg
 	if a.epoch, err = openEpoch(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -110,21 +127,34 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	if a.undo, err = openUndo(cfg.DataDir); err != nil {
 		return nil, err
 	}
+	// A system file that cannot be read costs readiness until the control plane sends the
+	// system again after registered; refusing to start would cost the region its agent.
+	if h, err := loadSystem(cfg.DataDir); err != nil {
+		a.log.Warn("ignoring the stored system until the control plane sends it again", "err", err)
+	} else if h != nil {
+		a.system.Store(h)
+	}
+	var certs *security.CertReloader
 	if cfg.Dev {
 		a.creds = grpc.WithTransportCredentials(insecure.NewCredentials())
 	} else {
-		conf, err := security.ClientTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
+		// Reloaded by certs.Watch below: each new connection presents the certificate of
+		// the moment; the stream already open keeps the one it was made with.
+		if certs, err = security.NewCertReloader(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey, a.log.With("component", "tls")); err != nil {
 			return nil, fmt.Errorf("agent TLS: %w", err)
 		}
-		a.creds = grpc.WithTransportCredentials(credentials.NewTLS(conf))
+		a.creds = grpc.WithTransportCredentials(certs.Credentials())
 	}
 	a.ctx, a.cancel = context.WithCancelCause(ctx)
 	if a.reg == nil {
-		if a.reg, err = defaultRegistry(a.ctx, cfg); err != nil {
+		var clientsFor func(string) (*agentaws.Clients, error)
+		if a.reg, clientsFor, err = defaultRegistry(a.ctx, cfg); err != nil {
 			a.cancel(errShutdown)
 			return nil, err
 		}
+		a.iamCheck = newIAMCheck(clientsFor, cfg.Region, a.heldSystem)
+	} else if cfg.CheckIAM {
+		a.iamCheck = newIAMCheck(agentaws.ClientCache(a.ctx, cfg.AWSEndpoint, agentaws.Options{ConfigOptions: cfg.AWSConfigOptions}), cfg.Region, a.heldSystem)
 	}
 	if a.probe == nil {
 		if a.probe, err = NewAWSHealthProbe(a.ctx, cfg.Region, cfg.AWSEndpoint, a.log, cfg.AWSConfigOptions...); err != nil {
@@ -132,12 +162,21 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 			return nil, err
 		}
 	}
+	if err := a.listenHTTP(); err != nil {
+		a.cancel(errShutdown)
+		return nil, err
+	}
 	a.log.Info("agent starting", "control_plane", cfg.ControlPlane, "data_dir", cfg.DataDir,
 		"highest_epoch", a.epoch.get(), "stored_results", len(a.results.unacked(timeNow())),
-		"actions", len(a.reg.Names()), "max_steps", cfg.MaxSteps, "dev", cfg.Dev)
+		"actions", len(a.reg.Names()), "max_steps", cfg.MaxSteps, "dev", cfg.Dev, "system", a.System().GetName(),
+		"system_digest", a.System().GetDigest())
+	if certs != nil {
+		a.goLoop(func(ctx context.Context) { certs.Watch(ctx, cfg.TLSReloadEvery, cfg.ReloadCerts) })
+	}
 	a.goLoop(a.probeLoop)
 	a.goLoop(a.readinessLoop)
 	a.goLoop(a.connectLoop)
+	a.serveHTTP()
 	started = true
 	return a, nil
 }
@@ -163,11 +202,12 @@ func (a *Agent) Close() error {
 	var err error
 	a.closed.Do(func() {
 		a.cancel(errShutdown)
+		herr := a.closeHTTP()
 		a.wg.Wait()
 		a.jobsWG.Wait()
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		var errs []error
+		errs := []error{herr}
 		for addr, c := range a.conns {
 			if cerr := c.Close(); cerr != nil {
 				errs = append(errs, fmt.Errorf("close connection to %s: %w", addr, cerr))

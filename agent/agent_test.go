@@ -13,6 +13,7 @@ import (
 	"github.com/kirikae/kirikae/agent"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/security"
+	"github.com/kirikae/kirikae/system"
 )
 
 func TestRegistersFirstThenHeartbeats(t *testing.T) {
@@ -461,7 +462,7 @@ func TestReadiness(t *testing.T) {
 	cfg := testConfig(t, t.TempDir(), ex.registry(), cp)
 	var calls atomic.Int32
 	cfg.ReadinessInterval = 30 * time.Millisecond
-	cfg.Readiness = func(ctx context.Context) []*kirikaev1.ReadinessCheck {
+	cfg.Readiness = func(context.Context, *system.System) []*kirikaev1.ReadinessCheck {
 		calls.Add(1)
 		return []*kirikaev1.ReadinessCheck{{
 			Name: "rds.snapshot-copy-age", Status: kirikaev1.ReadinessStatus_READINESS_STATUS_FAIL,
@@ -510,7 +511,7 @@ func TestReadinessRequestWithoutHook(t *testing.T) {
 
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := security.GenerateCerts(dir, security.CertOptions{}); err != nil {
+	if _, err := security.GenerateCerts(dir, security.CertOptions{Regions: []string{"us-east-1", "us-west-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	cp := newFakeCP(t, 2, withTLS(dir))

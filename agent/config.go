@@ -7,13 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/kirikae/kirikae/agent/action"
+	"github.com/kirikae/kirikae/buildinfo"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/security"
+	"github.com/kirikae/kirikae/system"
 )
 
 // Defaults for the zero fields of Config.
@@ -26,10 +27,12 @@ const (
 	DefaultReconnectMax      = 5 * time.Second
 )
 
-// ReadinessFunc runs the agent's readiness checks. It is called every ReadinessInterval and
-// whenever the control plane asks; calls never overlap. It should honour ctx, which carries
-// Config.ReadinessTimeout.
-type ReadinessFunc func(ctx context.Context) []*kirikaev1.ReadinessCheck
+// ReadinessFunc runs the agent's readiness checks against sys, the system the control plane
+// last sent (kept in DataDir across restarts), or nil when it has sent none: the checks
+// then say that no system is stored. It is called every ReadinessInterval, whenever the
+// control plane asks, and whenever a new system arrives; calls never overlap. It should
+// honour ctx, which carries Config.ReadinessTimeout.
+type ReadinessFunc func(ctx context.Context, sys *system.System) []*kirikaev1.ReadinessCheck
 
 // Health is what one run of a HealthProbe found. The agent is healthy when both
 // CredentialsOK and APIReachable hold.
@@ -61,7 +64,8 @@ type Config struct {
 	Region string
 	// ControlPlane lists control-plane gRPC addresses (host:port), tried in turn.
 	ControlPlane []string
-	// DataDir holds the highest epoch seen and the results of finished steps.
+	// DataDir holds the highest epoch seen, the results of finished steps and the last
+	// system the control plane sent.
 	DataDir string
 	// AWSEndpoint, when set, points every AWS client at it (awssim, moto_server).
 	AWSEndpoint string
@@ -72,6 +76,11 @@ type Config struct {
 	// TLSCA, TLSCert and TLSKey are the CA and this region's agent certificate
 	// (agent-<region>.pem from `kirikae certs init`).
 	TLSCA, TLSCert, TLSKey string
+	// TLSReloadEvery is how often the TLS files are checked for changes, which the next
+	// connection then presents without a restart; 0 checks only on ReloadCerts.
+	TLSReloadEvery time.Duration
+	// ReloadCerts reloads the TLS files at each receive, changed or not (SIGHUP).
+	ReloadCerts <-chan struct{}
 	// Dev speaks plaintext to control-plane addresses on loopback only.
 	Dev bool
 	// MaxSteps bounds the attempts that run at once; default 8. More wait in a queue.
@@ -97,11 +106,20 @@ type Config struct {
 	// Registry holds the executors; nil builds one with every AWS action (agent/aws) and
 	// the built-in ones (agent/action).
 	Registry *action.Registry
+	// CheckIAM turns on, with a Registry handed in, the IAM check of plan checks
+	// (iamcheck.go), over clients built from AWSEndpoint and AWSConfigOptions as the default
+	// registry's are. With the default registry it is always on; a registry of fakes has no
+	// AWS to ask.
+	CheckIAM bool
 	// Readiness runs the readiness checks; nil sends empty reports on request only.
 	Readiness ReadinessFunc
 	// HealthProbe checks the region; nil probes AWS (STS, EC2, AWS Health).
 	HealthProbe HealthProbe
-	// Version is reported at registration; default the module version of the binary.
+	// HTTPAddr, when set, serves /healthz and /metrics on HOST:PORT (port 0 picks one;
+	// Agent.HTTPAddr says which); empty serves nothing. Dev mode allows loopback only.
+	HTTPAddr string
+	// Version is reported at registration; default the binary's buildinfo.String(), the
+	// version `kirikae version` prints with its commit.
 	Version string
 	// Logger receives the agent's logs; nil discards them.
 	Logger *slog.Logger
@@ -139,6 +157,11 @@ func (c Config) withDefaults() (Config, error) {
 	case c.TLSCA == "" || c.TLSCert == "" || c.TLSKey == "":
 		errs = append(errs, errors.New("TLS needs the CA, the agent certificate and its key together (or dev mode on loopback)"))
 	}
+	if c.Dev && c.HTTPAddr != "" {
+		if err := security.RequireLoopback(c.HTTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("dev mode: http addr: %w", err))
+		}
+	}
 	if c.MaxSteps < 0 {
 		errs = append(errs, fmt.Errorf("max steps %d: must not be negative", c.MaxSteps))
 	}
@@ -149,6 +172,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"heartbeat interval", c.HeartbeatInterval}, {"health timeout", c.HealthTimeout},
 		{"readiness interval", c.ReadinessInterval}, {"readiness timeout", c.ReadinessTimeout},
 		{"reconnect min", c.ReconnectMin}, {"reconnect max", c.ReconnectMax}, {"waiter delay", c.WaiterDelay},
+		{"tls reload every", c.TLSReloadEvery},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must not be negative", d.name, d.v))
@@ -191,17 +215,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.ReconnectMax = c.ReconnectMin
 	}
 	if c.Version == "" {
-		c.Version = buildVersion()
+		c.Version = buildinfo.String()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
-}
-
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }

@@ -75,6 +75,7 @@ func (a *Agent) connectLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		a.noteStreamEnd(addr, err)
 		if registered {
 			bo.reset()
 		}
@@ -318,6 +319,11 @@ func (a *Agent) recvLoop(stream grpc.BidiStreamingClient[kirikaev1.ConnectReques
 		case *kirikaev1.ConnectResponse_ReadinessRequest:
 			id := msg.ReadinessRequest.GetRequestId()
 			a.wg.Go(func() { a.runReadiness(a.ctx, id) })
+		case *kirikaev1.ConnectResponse_System:
+			a.receiveSystem(msg.System)
+		case *kirikaev1.ConnectResponse_Check:
+			req := msg.Check
+			a.wg.Go(func() { a.runCheck(a.ctx, req) })
 		case *kirikaev1.ConnectResponse_Registered:
 			if err := a.epoch.observe(msg.Registered.GetEpoch()); err != nil {
 				a.log.Error("cannot persist the epoch from registered", "err", err)

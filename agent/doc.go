@@ -19,6 +19,19 @@
 // the connection (20 s, Linux), since heartbeats keep data in flight; gRPC keepalive pings
 // are not used because the server's default enforcement policy would reject them.
 //
+// # The system
+//
+// Readiness is checked against the user's system file as the control plane stores it. The
+// leader sends the stored system (ConnectResponse.system) right after registered, and again
+// whenever its digest changes. The agent keeps the latest one in memory and in
+// DataDir/system.json (written before it is used), so a restarted agent checks readiness
+// against it before it has reconnected; a file there that cannot be read is logged and
+// ignored until the control plane sends the system again. A system with a new digest runs
+// the readiness checks at once and sends the report; the same digest again changes nothing.
+// Config.Readiness gets the parsed system, or nil while none has been sent; a system this
+// agent cannot parse is reported as one failed check, agent.system, instead of being
+// checked against anything.
+//
 // # Idempotency rules
 //
 // These are what the control plane may rely on:

@@ -49,6 +49,7 @@ func (a *Agent) assign(as *kirikaev1.Assignment) {
 	log := a.log.With("run", k.run, "step", k.step, "attempt", k.attempt, "action", as.GetAction(), "epoch", as.GetEpoch())
 	if err := a.epoch.admit(as.GetEpoch()); err != nil {
 		log.Warn("refusing an assignment", "err", err)
+		a.metrics.refusals.Inc()
 		now := timeNow().UnixNano()
 		a.emitAsync(resultMsg(&kirikaev1.StepResult{
 			RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Refused: true,
@@ -129,6 +130,7 @@ func (a *Agent) cancelStep(c *kirikaev1.CancelStep) {
 	a.mu.Unlock()
 	a.log.Info("cancelling a queued attempt", "attempt", k, "reason", reason)
 	j.cancel(cause)
+	a.metrics.stepEnded(j.step.Action, outcomeCancelled, 0)
 	now := timeNow().UnixNano()
 	res := &kirikaev1.StepResult{
 		RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Error: cause.Error(),
@@ -209,11 +211,12 @@ func (a *Agent) run(j *job) {
 	}
 	var ce *cancelledError
 	var te *timeoutError
+	outcome := outcomeFailed
 	switch {
 	case errors.As(cause, &ce):
-		res.Error = ce.Error()
+		res.Error, outcome = ce.Error(), outcomeCancelled
 	case err != nil && ctx.Err() != nil && errors.As(context.Cause(ctx), &te):
-		res.Error = fmt.Sprintf("%s: %v", te.Error(), err)
+		res.Error, outcome = fmt.Sprintf("%s: %v", te.Error(), err), outcomeTimedOut
 	case err != nil:
 		res.Error = err.Error()
 		res.ErrorKind = errorKind(err)
@@ -234,8 +237,9 @@ func (a *Agent) run(j *job) {
 			res.Error = fmt.Sprintf("outputs of %s are not JSON: %v", j.step.Action, merr)
 			break
 		}
-		res.Ok, res.OutputsJson = true, string(b)
+		res.Ok, res.OutputsJson, outcome = true, string(b), outcomeSucceeded
 	}
+	a.metrics.stepEnded(j.step.Action, outcome, finished.Sub(started))
 	// Undo is reported whatever the outcome: an attempt that created something and then
 	// failed (a wait that timed out, a cancel, a panic) must not lose it.
 	res.Undo = a.undoSteps(log, j.step.Undo.Steps())

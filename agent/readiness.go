@@ -2,10 +2,17 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/system"
 )
+
+// CheckSystemUnreadable is the one readiness check reported while the agent holds a system
+// it cannot parse: the control plane stored it, so the agent is likely older than the
+// file's format.
+const CheckSystemUnreadable = "agent.system"
 
 // readinessLoop runs the readiness checks at start, then every
 // ReadinessInterval. Without a Readiness hook there is nothing to run.
@@ -34,7 +41,7 @@ func (a *Agent) runReadiness(ctx context.Context, requestID string) {
 	var checks []*kirikaev1.ReadinessCheck
 	if a.cfg.Readiness != nil {
 		rctx, cancel := context.WithTimeout(ctx, a.cfg.ReadinessTimeout)
-		checks = a.safeReadiness(rctx)
+		checks = a.checkReadiness(rctx)
 		cancel()
 	}
 	if ctx.Err() != nil {
@@ -54,7 +61,26 @@ func (a *Agent) runReadiness(ctx context.Context, requestID string) {
 	a.log.Debug("readiness report", "checks", len(checks), "request_id", requestID, "sent", sent)
 }
 
-func (a *Agent) safeReadiness(ctx context.Context) (checks []*kirikaev1.ReadinessCheck) {
+// checkReadiness runs the checks against the held system. A system the agent could not read
+// is not checked against anything: the report says so, and the region is not ready.
+func (a *Agent) checkReadiness(ctx context.Context) []*kirikaev1.ReadinessCheck {
+	h := a.system.Load()
+	if h != nil && h.err != nil {
+		return []*kirikaev1.ReadinessCheck{{
+			Name: CheckSystemUnreadable, Status: kirikaev1.ReadinessStatus_READINESS_STATUS_FAIL,
+			Detail: fmt.Sprintf("this agent (version %s) cannot read the stored system %s version %d (digest %.12s): %v",
+				a.cfg.Version, h.rec.GetName(), h.rec.GetVersion(), h.rec.GetDigest(), h.err),
+			CheckedUnixNano: timeNow().UnixNano(),
+		}}
+	}
+	var sys *system.System
+	if h != nil {
+		sys = h.sys
+	}
+	return a.safeReadiness(ctx, sys)
+}
+
+func (a *Agent) safeReadiness(ctx context.Context, sys *system.System) (checks []*kirikaev1.ReadinessCheck) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.log.Error("readiness checks panicked", "panic", r)
@@ -64,5 +90,5 @@ func (a *Agent) safeReadiness(ctx context.Context) (checks []*kirikaev1.Readines
 			}}
 		}
 	}()
-	return a.cfg.Readiness(ctx)
+	return a.cfg.Readiness(ctx, sys)
 }

@@ -16,8 +16,9 @@ const memoDir = "memo"
 
 // defaultRegistry builds the executors a production agent offers: every AWS action of the
 // catalog over the default credential chain (pointed at cfg.AWSEndpoint when set), plus
-// http.check and notify. SDK clients are built per region on first use.
-func defaultRegistry(ctx context.Context, cfg Config) (*action.Registry, error) {
+// http.check and notify. SDK clients are built per region on first use. It returns the
+// clients too, for the IAM check of plan checks (iamcheck.go).
+func defaultRegistry(ctx context.Context, cfg Config) (*action.Registry, func(region string) (*aws.Clients, error), error) {
 	memo := action.FileMemo{Dir: filepath.Join(cfg.DataDir, memoDir)}
 	opts := aws.Options{Memo: memo, ConfigOptions: append([]func(*config.LoadOptions) error{
 		config.WithLogger(sdkLogger(cfg.Logger)),
@@ -29,5 +30,5 @@ func defaultRegistry(ctx context.Context, cfg Config) (*action.Registry, error) 
 	reg := action.NewRegistry()
 	aws.Register(reg, clientsFor, opts)
 	action.RegisterBuiltins(reg, action.BuiltinOptions{Publisher: aws.Publisher(clientsFor), Memo: memo})
-	return reg, nil
+	return reg, clientsFor, nil
 }

@@ -113,11 +113,13 @@ func (f ExecutorFunc) Execute(ctx context.Context, step Step, progress ProgressF
 	return f(ctx, step, progress)
 }
 
-// Registry maps action names to executors. It is safe for concurrent use; registration
+// Registry maps action names to executors, and to the read-only checkers plan evaluation
+// runs before a run (RegisterCheck, Check). It is safe for concurrent use; registration
 // normally happens once at start-up.
 type Registry struct {
-	mu sync.RWMutex
-	m  map[string]Executor
+	mu     sync.RWMutex
+	m      map[string]Executor
+	checks map[string]Checker // see check.go
 }
 
 // NewRegistry returns an empty registry. The zero Registry is usable too.

@@ -27,6 +27,9 @@
 //     and map[string]any only, so they survive protobuf Struct and JSON round trips
 //     unchanged.
 //
+// Before a run, plan evaluation may ask for a step's findings instead (Registry.Check,
+// check.go): a Checker only reads, and says what the step would meet.
+//
 // Errors wrap the sentinels below so the runtime can tell a permanent refusal
 // (ErrInvalidInput, ErrGuardRail) from a failure worth retrying.
 //

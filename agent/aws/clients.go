@@ -51,6 +51,10 @@ type Options struct {
 	// ConfigOptions are extra options for config.LoadDefaultConfig (static credentials,
 	// a retryer with short backoffs for tests ...).
 	ConfigOptions []func(*config.LoadOptions) error
+	// KMSKeyExists, when set, tells the plan checks whether a KMS key (key id, key ARN,
+	// alias name or alias ARN) exists and is enabled in region (kms:DescribeKey). Nil: a
+	// key's region is checked, not its existence; this package holds no KMS client.
+	KMSKeyExists func(ctx context.Context, region, key string) (bool, error)
 }
 
 func (o Options) delays() (time.Duration, time.Duration) {
@@ -200,7 +204,8 @@ func client[T any](clientsFor func(region string) (*Clients, error), pick func(*
 // Register registers an executor for every AWS action of the catalog. clientsFor returns
 // the clients of a step's region; it is called on each Execute, so it should cache (see
 // ClientCache). http.check and notify are registered by action.RegisterBuiltins; give it
-// Publisher(clientsFor) for SNS.
+// Publisher(clientsFor) for SNS. It registers the read-only plan-step checkers too
+// (action.Registry.Check; see check.go), notify's among them.
 func Register(reg *action.Registry, clientsFor func(region string) (*Clients, error), opts Options) {
 	rdsc := func(c *Clients) *rds.Client { return c.RDS }
 	ecc := func(c *Clients) *elasticache.Client { return c.ElastiCache }
@@ -231,4 +236,5 @@ func Register(reg *action.Registry, clientsFor func(region string) (*Clients, er
 	reg.Register(catalog.PutAlarm.Name, &CloudWatchPutAlarm{Client: client(clientsFor, func(c *Clients) CloudWatchAPI { return c.CloudWatch }), Opts: opts})
 	reg.Register(catalog.DeleteAlarm.Name, &CloudWatchDeleteAlarm{Client: client(clientsFor, func(c *Clients) CloudWatchDeleteAPI { return c.CloudWatch }), Opts: opts})
 	reg.Register(catalog.Publish.Name, &SNSPublish{Client: client(clientsFor, func(c *Clients) SNSAPI { return c.SNS }), Opts: opts})
+	registerChecks(reg, clientsFor, opts)
 }

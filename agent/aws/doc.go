@@ -30,5 +30,12 @@
 // MaxDelay, and poll with backoff where none exists. While waiting they report progress
 // with the elapsed time. The step's context bounds every wait.
 //
+// # Plan checks
+//
+// Register also registers, for the actions whose steps can fail on what the account holds,
+// a read-only checker (action.Checker, check*.go) that `kirikae plan check` runs before a
+// run: it reads with Describe, List and Get calls only, by the executor's own rules, and
+// answers with catalog.Finding values. CheckIAM lists the IAM actions those reads need.
+//
 // This package owns no state; it must not talk to the control plane or decide retries.
 package aws

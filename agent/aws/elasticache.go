@@ -217,7 +217,11 @@ func (e *ElastiCacheCreate) Execute(ctx context.Context, step action.Step, progr
 	if ep == nil || aws.ToString(ep.Address) == "" {
 		return nil, fmt.Errorf("replication group %s is available but has no endpoint", id)
 	}
-	return action.Outputs(catalog.CreateReplicationGroup, catalog.CreateReplicationGroupOut{PrimaryEndpoint: aws.ToString(ep.Address), Port: int64(aws.ToInt32(ep.Port))})
+	res := catalog.CreateReplicationGroupOut{PrimaryEndpoint: aws.ToString(ep.Address), Port: int64(aws.ToInt32(ep.Port))}
+	if c := g.ConfigurationEndpoint; c != nil && aws.ToString(c.Address) != "" {
+		res.ConfigurationEndpoint = map[string]any{"address": aws.ToString(c.Address), "port": int64(aws.ToInt32(c.Port))}
+	}
+	return action.Outputs(catalog.CreateReplicationGroup, res)
 }
 
 // ElastiCacheDelete is aws.elasticache.deleteReplicationGroup.

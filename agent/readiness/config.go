@@ -14,109 +14,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/logging"
 
 	awsx "github.com/kirikae/kirikae/agent/aws"
 	"github.com/kirikae/kirikae/security"
 )
 
-// Role says which side of the region pair an agent checks.
-type Role string
-
+// Defaults for the zero fields of Config. The recovery point objective is not among them:
+// it is the system's (objectives.rpo).
 const (
-	// RoleDR is the standby region (us-west-2 in seed 001): the network, ALB, ECS cluster,
-	// RDS groups, snapshot and backup copies, secrets, S3 replication and DNS.
-	RoleDR Role = "dr"
-	// RolePrimary is the production region (us-east-1): backup retention and PITR of the
-	// source instance, its secrets, S3 replication and DNS.
-	RolePrimary Role = "primary"
+	// DefaultRetention is the shortest automated backup retention the primary's database
+	// may keep.
+	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultEFSMaxAge is the oldest the newest EFS recovery point copy may be: a daily
+	// AWS Backup plan plus DefaultEFSMargin for its backup and copy jobs.
+	DefaultEFSMaxAge    = 24*time.Hour + DefaultEFSMargin
+	DefaultEFSMargin    = 2 * time.Hour
+	DefaultCheckTimeout = 10 * time.Second
+	DefaultMinSubnets   = 2
 )
-
-// Defaults for the zero fields of Config, from seed 001.
-const (
-	DefaultRPO           = time.Hour
-	DefaultRetention     = 30 * 24 * time.Hour
-	DefaultEFSMaxAge     = 24*time.Hour + DefaultEFSMargin
-	DefaultEFSMargin     = 2 * time.Hour
-	DefaultCheckTimeout  = 10 * time.Second
-	DefaultPrimaryRegion = "us-east-1"
-	DefaultMinSubnets    = 2
-)
-
-// Names are the resources the checks look at. Every empty field takes the seed's name
-// (see DefaultNames); the secrets default per role.
-type Names struct {
-	// VPCName is the Name tag of the DR VPC.
-	VPCName string
-	// LoadBalancer and TargetGroup are the DR ALB and its target group.
-	LoadBalancer, TargetGroup string
-	// Cluster and Service are the DR ECS cluster and its (0-task) service.
-	Cluster, Service string
-	// DBParameterGroup and DBSubnetGroup are the RDS groups built in advance.
-	DBParameterGroup, DBSubnetGroup string
-	// DBOptionGroup is checked only when set: PostgreSQL needs no option group and the
-	// seed names none.
-	DBOptionGroup string
-	// SourceDB is the production instance whose snapshots are copied to the DR region.
-	SourceDB string
-	// BackupVault holds the EFS recovery point copies in the DR region.
-	BackupVault string
-	// SourceBucket replicates to DestinationBucket (S3 CRR).
-	SourceBucket, DestinationBucket string
-	// Secrets must exist in the region; default the role's db and redis endpoint secrets.
-	Secrets []string
-	// HostedZoneID holds RecordName of type RecordType.
-	HostedZoneID, RecordName, RecordType string
-}
-
-// DefaultNames returns the seed's names for role.
-func DefaultNames(role Role) Names {
-	env := "dr"
-	if role == RolePrimary {
-		env = "prod"
-	}
-	return Names{
-		VPCName:           "kaigo-subsys-dr-vpc",
-		LoadBalancer:      "kaigo-subsys-dr-alb",
-		TargetGroup:       "kaigo-subsys-dr",
-		Cluster:           "kaigo-subsys-dr",
-		Service:           "kaigo-subsys-dr-service",
-		DBParameterGroup:  "kaigo-subsys-postgres15",
-		DBSubnetGroup:     "kaigo-subsys-dr-db-subnet-group",
-		SourceDB:          "kaigo-subsys-prod",
-		BackupVault:       "kaigo-subsys-dr-backup-vault",
-		SourceBucket:      "kaigo-subsys-prod-backups",
-		DestinationBucket: "kaigo-subsys-dr-backups",
-		Secrets:           []string{"kaigo-subsys/" + env + "/db-endpoint", "kaigo-subsys/" + env + "/redis-endpoint"},
-		HostedZoneID:      "Z1234567890ABC",
-		RecordName:        "api.kaigo-subsys.example.com",
-		RecordType:        "A",
-	}
-}
-
-func (n Names) withDefaults(role Role) Names {
-	d := DefaultNames(role)
-	for _, f := range []struct{ v, def *string }{
-		{&n.VPCName, &d.VPCName}, {&n.LoadBalancer, &d.LoadBalancer}, {&n.TargetGroup, &d.TargetGroup},
-		{&n.Cluster, &d.Cluster}, {&n.Service, &d.Service}, {&n.DBParameterGroup, &d.DBParameterGroup},
-		{&n.DBSubnetGroup, &d.DBSubnetGroup}, {&n.SourceDB, &d.SourceDB}, {&n.BackupVault, &d.BackupVault},
-		{&n.SourceBucket, &d.SourceBucket}, {&n.DestinationBucket, &d.DestinationBucket},
-		{&n.HostedZoneID, &d.HostedZoneID}, {&n.RecordName, &d.RecordName}, {&n.RecordType, &d.RecordType},
-	} {
-		if *f.v == "" {
-			*f.v = *f.def
-		}
-	}
-	if len(n.Secrets) == 0 {
-		n.Secrets = d.Secrets
-	}
-	return n
-}
 
 // API interfaces: the few calls the checks make. The aws-sdk-go-v2 clients satisfy them.
 type (
@@ -157,62 +81,69 @@ type (
 	SecretsAPI interface {
 		DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
 	}
-	// Route53API lists record sets.
+	// Route53API finds a hosted zone by name and lists its record sets.
 	Route53API interface {
+		ListHostedZonesByName(ctx context.Context, in *route53.ListHostedZonesByNameInput, optFns ...func(*route53.Options)) (*route53.ListHostedZonesByNameOutput, error)
 		ListResourceRecordSets(ctx context.Context, in *route53.ListResourceRecordSetsInput, optFns ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
+	}
+	// ElastiCacheAPI reads the cache's replication group and subnet group.
+	ElastiCacheAPI interface {
+		DescribeReplicationGroups(ctx context.Context, in *elasticache.DescribeReplicationGroupsInput, optFns ...func(*elasticache.Options)) (*elasticache.DescribeReplicationGroupsOutput, error)
+		DescribeCacheSubnetGroups(ctx context.Context, in *elasticache.DescribeCacheSubnetGroupsInput, optFns ...func(*elasticache.Options)) (*elasticache.DescribeCacheSubnetGroupsOutput, error)
+	}
+	// KMSAPI describes a key (never uses it).
+	KMSAPI interface {
+		DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+	}
+	// SNSAPI lists the region's topics.
+	SNSAPI interface {
+		ListTopics(ctx context.Context, in *sns.ListTopicsInput, optFns ...func(*sns.Options)) (*sns.ListTopicsOutput, error)
 	}
 )
 
-// Clients are the AWS clients the checks use. EC2, ELB, ECS, RDS, Backup and Secrets are
-// clients of Config.Region; S3 is a client of the source bucket's region
-// (Config.PrimaryRegion), because S3 answers bucket configuration calls only there;
-// Route53 is global. A check whose client is nil fails with "no client".
+// Clients are the AWS clients of one region; Route53 is global. A check whose client is nil
+// fails with "no client".
 type Clients struct {
-	EC2     EC2API
-	ELB     ELBAPI
-	ECS     ECSAPI
-	RDS     RDSAPI
-	Backup  BackupAPI
-	S3      S3API
-	Secrets SecretsAPI
-	Route53 Route53API
+	EC2         EC2API
+	ELB         ELBAPI
+	ECS         ECSAPI
+	RDS         RDSAPI
+	Backup      BackupAPI
+	S3          S3API
+	Secrets     SecretsAPI
+	Route53     Route53API
+	ElastiCache ElastiCacheAPI
+	KMS         KMSAPI
+	SNS         SNSAPI
 }
 
-// Config configures the checks. Region is required; every other zero field takes the
-// default written on it.
+// Config configures the checks of one region. Region is required; every other zero field
+// takes the default written on it. What to check comes from the system each Run is given,
+// not from here.
 type Config struct {
-	// Region is the region the agent serves and the checks look at.
+	// Region is the region the agent serves and the checks look at. The system names the
+	// region's role (primary or secondary) and its resources.
 	Region string
-	// Role is RoleDR or RolePrimary; default RolePrimary when Region is PrimaryRegion,
-	// else RoleDR.
-	Role Role
-	// PrimaryRegion is the production region: where the source instance and the source
-	// bucket live and where snapshot copies come from; default us-east-1.
-	PrimaryRegion string
-	// RPO is the recovery point objective; default 1 h (seed 001). The newest RDS
-	// snapshot copy must be younger, and the source instance's latest restorable time
-	// must lag less.
-	RPO time.Duration
-	// Retention is the minimum automated backup retention of the source instance;
+	// Retention is the minimum automated backup retention of the primary's database;
 	// default 30 days. It is rounded up to whole days.
 	Retention time.Duration
-	// EFSMaxAge is the age beyond which the newest EFS recovery point copy fails; default
-	// 26 h: the daily AWS Backup plan (seed 001) plus a 2 h margin for the backup and copy
-	// jobs. EFS is copied daily by design, so an age over RPO is only mentioned in the
-	// detail, not graded.
+	// EFSMaxAge is the age beyond which the newest EFS recovery point copy in the
+	// secondary's backup vault fails; default 26 h: a daily AWS Backup plan plus a 2 h
+	// margin for the backup and copy jobs. EFS is copied daily by design, so an age over
+	// the RPO is only mentioned in the detail, not graded.
 	EFSMaxAge time.Duration
-	// MinSubnets is the minimum number of subnets of the DR VPC; default 2. They must
-	// also span at least two Availability Zones (one when MinSubnets is 1).
+	// MinSubnets is the minimum number of subnets of the region's VPC; default 2. They
+	// must also span at least two Availability Zones (one when MinSubnets is 1).
 	MinSubnets int
 	// CheckTimeout bounds each check, its AWS calls and retries included; default 10 s.
 	CheckTimeout time.Duration
-	// Names are the resources to check; empty fields take the seed's names.
-	Names Names
 	// Clock is the time source for ages and checked_unix_nano; default time.Now.
 	Clock func() time.Time
 
-	// Clients, when set, are used as they are (tests, fakes). Otherwise New builds them
-	// from the AWS default credential chain, pointed at Endpoint when that is set.
+	// Clients, when set, are used as they are for every region (tests, fakes). Otherwise
+	// New builds Region's from the AWS default credential chain, pointed at Endpoint when
+	// that is set, and a check that calls another region (S3 replication is read in the
+	// source bucket's region) builds that region's when it first needs them.
 	Clients *Clients
 	// Endpoint, when set, sends every AWS call there (awssim, moto_server).
 	Endpoint string
@@ -239,28 +170,13 @@ func (c Config) withDefaults() (Config, error) {
 	} else if err := security.ValidateRegion(c.Region); err != nil {
 		errs = append(errs, fmt.Errorf("field Region: %w", err))
 	}
-	if c.PrimaryRegion == "" {
-		c.PrimaryRegion = DefaultPrimaryRegion
-	} else if err := security.ValidateRegion(c.PrimaryRegion); err != nil {
-		errs = append(errs, fmt.Errorf("field PrimaryRegion: %w", err))
-	}
-	switch c.Role {
-	case "":
-		c.Role = RoleDR
-		if c.Region == c.PrimaryRegion {
-			c.Role = RolePrimary
-		}
-	case RoleDR, RolePrimary:
-	default:
-		errs = append(errs, fmt.Errorf("field Role %q: want %q or %q", c.Role, RoleDR, RolePrimary))
-	}
 	for _, d := range []struct {
 		name string
 		v    *time.Duration
 		def  time.Duration
 	}{
-		{"RPO", &c.RPO, DefaultRPO}, {"Retention", &c.Retention, DefaultRetention},
-		{"EFSMaxAge", &c.EFSMaxAge, DefaultEFSMaxAge}, {"CheckTimeout", &c.CheckTimeout, DefaultCheckTimeout},
+		{"Retention", &c.Retention, DefaultRetention}, {"EFSMaxAge", &c.EFSMaxAge, DefaultEFSMaxAge},
+		{"CheckTimeout", &c.CheckTimeout, DefaultCheckTimeout},
 	} {
 		switch {
 		case *d.v < 0:
@@ -275,16 +191,6 @@ func (c Config) withDefaults() (Config, error) {
 	case c.MinSubnets == 0:
 		c.MinSubnets = DefaultMinSubnets
 	}
-	if c.Role != RoleDR && c.Role != RolePrimary {
-		c.Names = c.Names.withDefaults(RoleDR)
-	} else {
-		c.Names = c.Names.withDefaults(c.Role)
-	}
-	for i, s := range c.Names.Secrets {
-		if s == "" {
-			errs = append(errs, fmt.Errorf("field Names.Secrets[%d]: empty secret name", i))
-		}
-	}
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -294,8 +200,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// newClients builds the SDK clients of c.Region, and an S3 client of c.PrimaryRegion.
-func newClients(ctx context.Context, c Config) (*Clients, error) {
+// newClients builds the SDK clients of region.
+func newClients(ctx context.Context, c Config, region string) (*Clients, error) {
 	opts := awsx.Options{HTTPClient: c.HTTPClient}
 	opts.ConfigOptions = append([]func(*config.LoadOptions) error{
 		config.WithLogger(sdkLogger(c.Logger)),
@@ -307,19 +213,14 @@ func newClients(ctx context.Context, c Config) (*Clients, error) {
 			})
 		}),
 	}, c.ConfigOptions...)
-	local, err := awsx.NewClients(ctx, c.Region, c.Endpoint, opts)
+	cl, err := awsx.NewClients(ctx, region, c.Endpoint, opts)
 	if err != nil {
-		return nil, fmt.Errorf("readiness: clients for %s: %w", c.Region, err)
-	}
-	src := local
-	if c.PrimaryRegion != c.Region {
-		if src, err = awsx.NewClients(ctx, c.PrimaryRegion, c.Endpoint, opts); err != nil {
-			return nil, fmt.Errorf("readiness: clients for %s: %w", c.PrimaryRegion, err)
-		}
+		return nil, fmt.Errorf("readiness: clients for %s: %w", region, err)
 	}
 	return &Clients{
-		EC2: local.EC2, ELB: local.ELBv2, ECS: local.ECS, RDS: local.RDS, Backup: local.Backup,
-		S3: src.S3, Secrets: local.SecretsManager, Route53: local.Route53,
+		EC2: cl.EC2, ELB: cl.ELBv2, ECS: cl.ECS, RDS: cl.RDS, Backup: cl.Backup, S3: cl.S3,
+		Secrets: cl.SecretsManager, Route53: cl.Route53, ElastiCache: cl.ElastiCache,
+		KMS: kms.NewFromConfig(cl.Config), SNS: cl.SNS,
 	}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kirikae/kirikae/agent/readiness"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/system"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -43,7 +44,7 @@ func point(age time.Duration, status backuptypes.RecoveryPointStatus) backuptype
 		RecoveryPointArn: aws.String("arn:aws:backup:us-west-2:123456789012:recovery-point:x"), ResourceType: aws.String("EFS")}
 }
 
-func runOne(t *testing.T, cfg readiness.Config, name string) *kirikaev1.ReadinessCheck {
+func runOne(t *testing.T, cfg readiness.Config, sys *system.System, name string) *kirikaev1.ReadinessCheck {
 	t.Helper()
 	if cfg.Region == "" {
 		cfg.Region = west
@@ -53,9 +54,9 @@ func runOne(t *testing.T, cfg readiness.Config, name string) *kirikaev1.Readines
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := byName(c.Run(t.Context()))[name]
+	ch := byName(c.Run(t.Context(), sys))[name]
 	if ch == nil {
-		t.Fatalf("no check %s in %v", name, c.Names())
+		t.Fatalf("no check %s in %v", name, c.Names(sys))
 	}
 	if ch.GetCheckedUnixNano() != t0.UnixNano() {
 		t.Errorf("%s checked at %d, want the clock's %d", name, ch.GetCheckedUnixNano(), t0.UnixNano())
@@ -80,7 +81,7 @@ func TestEFSCopyAgeGrades(t *testing.T) {
 		{"api error", &fakeBackup{err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "nope"}}, statusFail, "AccessDeniedException: nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ch := runOne(t, readiness.Config{Clients: &readiness.Clients{Backup: tc.b}}, readiness.CheckEFSCopyAge)
+			ch := runOne(t, readiness.Config{Clients: &readiness.Clients{Backup: tc.b}}, kaigoSystem(t), readiness.CheckEFSCopyAge)
 			if ch.GetStatus() != tc.status || !strings.Contains(ch.GetDetail(), tc.detail) {
 				t.Fatalf("= %s %q, want %s containing %q", ch.GetStatus(), ch.GetDetail(), tc.status, tc.detail)
 			}
@@ -117,13 +118,13 @@ func TestSnapshotCopyAgeUsesTheDataTime(t *testing.T) {
 		// A local snapshot is no cross-region copy, however fresh.
 		{DBSnapshotIdentifier: aws.String("local"), Status: aws.String("available"), SnapshotCreateTime: aws.Time(t0), SourceRegion: aws.String(west)},
 	}}
-	ch := runOne(t, readiness.Config{Clients: &readiness.Clients{RDS: f}}, readiness.CheckSnapshotCopyAge)
+	ch := runOne(t, readiness.Config{Clients: &readiness.Clients{RDS: f}}, kaigoSystem(t), readiness.CheckSnapshotCopyAge)
 	if ch.GetStatus() != statusFail || ch.GetObserved() != "3h0m0s" || !strings.Contains(ch.GetDetail(), "(recopied)") ||
 		!strings.Contains(ch.GetDetail(), "in progress") {
 		t.Fatalf("= %s %q %q", ch.GetStatus(), ch.GetObserved(), ch.GetDetail())
 	}
-	// A stricter or looser RPO moves the line.
-	ch = runOne(t, readiness.Config{RPO: 4 * time.Hour, Clients: &readiness.Clients{RDS: f}}, readiness.CheckSnapshotCopyAge)
+	// The system file's RPO draws the line.
+	ch = runOne(t, readiness.Config{Clients: &readiness.Clients{RDS: f}}, kaigoSystem(t, replace(t, "rpo: 1h", "rpo: 4h")), readiness.CheckSnapshotCopyAge)
 	if ch.GetStatus() != statusOK || !strings.Contains(ch.GetDetail(), "3h old <= RPO 4h") {
 		t.Fatalf("RPO 4h: = %s %q", ch.GetStatus(), ch.GetDetail())
 	}
@@ -141,7 +142,7 @@ func TestPITRGrades(t *testing.T) {
 		{"lagging", rdstypes.DBInstance{BackupRetentionPeriod: aws.Int32(30), LatestRestorableTime: aws.Time(t0.Add(-2 * time.Hour))}, statusFail, "lags 2h > RPO 1h"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ch := runOne(t, readiness.Config{Region: east, Clients: &readiness.Clients{RDS: &fakeRDS{inst: tc.inst}}}, readiness.CheckPITR)
+			ch := runOne(t, readiness.Config{Region: east, Clients: &readiness.Clients{RDS: &fakeRDS{inst: tc.inst}}}, kaigoSystem(t), readiness.CheckPITR)
 			if ch.GetStatus() != tc.status || !strings.Contains(ch.GetDetail(), tc.detail) {
 				t.Fatalf("= %s %q, want %s containing %q", ch.GetStatus(), ch.GetDetail(), tc.status, tc.detail)
 			}
@@ -181,8 +182,8 @@ func TestBrokenClientsFailTheirCheckOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks := c.Run(t.Context())
-	if got := names(checks); strings.Join(got, ",") != strings.Join(dueDR, ",") {
+	checks := c.Run(t.Context(), kaigoSystem(t))
+	if got := names(checks); strings.Join(got, ",") != strings.Join(dueSecondary, ",") {
 		t.Fatalf("order = %v", got)
 	}
 	m := byName(checks)
@@ -192,6 +193,8 @@ func TestBrokenClientsFailTheirCheckOnly(t *testing.T) {
 		readiness.CheckTargetGroup:  "not attached to load balancer kaigo-subsys-dr-alb",
 		readiness.CheckECSCluster:   "no ECS client",
 		readiness.CheckSecrets:      "no Secrets Manager client",
+		readiness.CheckKMSKey:       "no KMS client",
+		readiness.CheckSNSTopics:    "no SNS client",
 	} {
 		if ch := m[name]; ch.GetStatus() != statusFail || !strings.Contains(ch.GetDetail(), want) {
 			t.Errorf("%s = %s %q, want FAIL containing %q", name, ch.GetStatus(), ch.GetDetail(), want)
@@ -215,7 +218,7 @@ func TestRunHonoursCancel(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	ch := byName(c.Run(ctx))[readiness.CheckLoadBalancer]
+	ch := byName(c.Run(ctx, kaigoSystem(t)))[readiness.CheckLoadBalancer]
 	if ch.GetStatus() != statusFail || !strings.Contains(ch.GetDetail(), "canceled") {
 		t.Fatalf("= %s %q", ch.GetStatus(), ch.GetDetail())
 	}
@@ -311,7 +314,7 @@ func TestNetworkIgnoresTheBareMainRouteTable(t *testing.T) {
 			routeTable("rtb-isolated", false, []string{"subnet-1"})}, statusOK, "1 route tables"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ch := runOne(t, readiness.Config{Clients: &readiness.Clients{EC2: &fakeNetwork{tables: tc.tables}}}, readiness.CheckNetwork)
+			ch := runOne(t, readiness.Config{Clients: &readiness.Clients{EC2: &fakeNetwork{tables: tc.tables}}}, kaigoSystem(t), readiness.CheckNetwork)
 			if ch.GetStatus() != tc.status || !strings.Contains(ch.GetDetail(), tc.detail) {
 				t.Fatalf("= %s %q, want %s containing %q", ch.GetStatus(), ch.GetDetail(), tc.status, tc.detail)
 			}

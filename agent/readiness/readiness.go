@@ -11,27 +11,43 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/system"
 )
 
 // Check names, stable across versions: the control plane records a report when a check's
 // status changes, and operators grep for them.
 const (
-	CheckNetwork          = "ec2.dr-network"
-	CheckLoadBalancer     = "elbv2.load-balancer"
-	CheckTargetGroup      = "elbv2.target-group"
-	CheckECSCluster       = "ecs.cluster"
-	CheckDBParameterGroup = "rds.parameter-group"
-	CheckDBOptionGroup    = "rds.option-group"
-	CheckDBSubnetGroup    = "rds.subnet-group"
-	CheckSnapshotCopyAge  = "rds.snapshot-copy-age"
-	CheckEFSCopyAge       = "backup.efs-copy-age"
-	CheckBackupRetention  = "rds.backup-retention"
-	CheckPITR             = "rds.pitr"
-	CheckS3Replication    = "s3.replication"
-	CheckSecrets          = "secretsmanager.secrets"
-	CheckDNSRecord        = "route53.record"
-	CheckConfig           = "readiness.config"
+	CheckNetwork               = "ec2.dr-network"
+	CheckPrimaryNetwork        = "ec2.network"
+	CheckSecurityGroups        = "ec2.security-groups"
+	CheckLoadBalancer          = "elbv2.load-balancer"
+	CheckTargetGroup           = "elbv2.target-group"
+	CheckECSCluster            = "ecs.cluster"
+	CheckDBParameterGroup      = "rds.parameter-group"
+	CheckDBOptionGroup         = "rds.option-group"
+	CheckDBSubnetGroup         = "rds.subnet-group"
+	CheckKMSKey                = "kms.key"
+	CheckSnapshotCopyAge       = "rds.snapshot-copy-age"
+	CheckBackupRetention       = "rds.backup-retention"
+	CheckPITR                  = "rds.pitr"
+	CheckCacheReplicationGroup = "elasticache.replication-group"
+	CheckCacheSubnetGroup      = "elasticache.subnet-group"
+	CheckEFSCopyAge            = "backup.efs-copy-age"
+	CheckBackupVault           = "backup.vault"
+	CheckS3Replication         = "s3.replication"
+	CheckSecrets               = "secretsmanager.secrets"
+	CheckSNSTopics             = "sns.topics"
+	CheckDNSRecord             = "route53.record"
+	CheckConfig                = "readiness.config"
+	// CheckSystemStored is the one check while no system file is stored.
+	CheckSystemStored = "system.stored"
+	// CheckSystemRegion is the one check when the stored system's pair leaves out the
+	// agent's region.
+	CheckSystemRegion = "system.region"
 )
+
+// NoSystemDetail is the detail of CheckSystemStored.
+const NoSystemDetail = "no system file stored: run kirikae system apply FILE"
 
 const (
 	statusOK   = kirikaev1.ReadinessStatus_READINESS_STATUS_OK
@@ -66,44 +82,63 @@ type check struct {
 	run  func(ctx context.Context) result
 }
 
-// Checker runs the readiness checks of one region. It is safe for concurrent use.
+// Checker runs the readiness checks of one region against the system it is given. It is
+// safe for concurrent use.
 type Checker struct {
-	cfg    Config
-	cl     *Clients
-	checks []check
+	cfg Config
+
+	mu      sync.Mutex
+	clients map[string]*Clients // by region, built on first use
 }
 
 // New validates cfg and builds the checker; without cfg.Clients it builds the SDK clients
-// from the AWS default credential chain (no AWS call is made here). The error wraps
-// ErrConfig and names the field when cfg is bad.
+// of cfg.Region from the AWS default credential chain (no AWS call is made here). The
+// error wraps ErrConfig and names the field when cfg is bad.
 func New(ctx context.Context, cfg Config) (*Checker, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	cl := cfg.Clients
-	if cl == nil {
-		if cl, err = newClients(ctx, cfg); err != nil {
+	c := &Checker{cfg: cfg, clients: map[string]*Clients{}}
+	if cfg.Clients == nil {
+		if _, err := c.clientsFor(ctx, cfg.Region); err != nil {
 			return nil, err
 		}
 	}
-	c := &Checker{cfg: cfg, cl: cl}
-	c.checks = c.plan()
 	return c, nil
+}
+
+// clientsFor returns the clients of region: Config.Clients when set, else the SDK clients
+// of the region, built once.
+func (c *Checker) clientsFor(ctx context.Context, region string) (*Clients, error) {
+	if c.cfg.Clients != nil {
+		return c.cfg.Clients, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl := c.clients[region]; cl != nil {
+		return cl, nil
+	}
+	cl, err := newClients(ctx, c.cfg, region)
+	if err != nil {
+		return nil, err
+	}
+	c.clients[region] = cl
+	return cl, nil
 }
 
 // Checks returns the readiness function for agent.Config.Readiness. It is New with a
 // background context; when cfg is bad the function reports a single failed
 // "readiness.config" check naming the field, so the agent keeps running and the control
 // plane shows why the region is not ready. Use New to reject a bad config at start-up.
-func Checks(cfg Config) func(ctx context.Context) []*kirikaev1.ReadinessCheck {
+func Checks(cfg Config) func(ctx context.Context, sys *system.System) []*kirikaev1.ReadinessCheck {
 	c, err := New(context.Background(), cfg)
 	if err != nil {
 		clock := cfg.Clock
 		if clock == nil {
 			clock = time.Now
 		}
-		return func(context.Context) []*kirikaev1.ReadinessCheck {
+		return func(context.Context, *system.System) []*kirikaev1.ReadinessCheck {
 			return []*kirikaev1.ReadinessCheck{{Name: CheckConfig, Status: statusFail,
 				Detail: err.Error(), CheckedUnixNano: clock().UnixNano()}}
 		}
@@ -111,10 +146,11 @@ func Checks(cfg Config) func(ctx context.Context) []*kirikaev1.ReadinessCheck {
 	return c.Run
 }
 
-// Names lists the checks Run reports, in order.
-func (c *Checker) Names() []string {
-	out := make([]string, len(c.checks))
-	for i, ch := range c.checks {
+// Names lists the checks Run reports for sys, in order.
+func (c *Checker) Names(sys *system.System) []string {
+	checks := c.plan(sys)
+	out := make([]string, len(checks))
+	for i, ch := range checks {
 		out[i] = ch.name
 	}
 	return out
@@ -123,13 +159,18 @@ func (c *Checker) Names() []string {
 // Config returns the checker's configuration with its defaults filled in.
 func (c *Checker) Config() Config { return c.cfg }
 
-// Run runs every check concurrently, each bounded by Config.CheckTimeout and by ctx, and
-// returns them in the stable order of Names. A check whose AWS call fails, times out or
-// panics is FAIL with the cause as its detail.
-func (c *Checker) Run(ctx context.Context) []*kirikaev1.ReadinessCheck {
-	out := make([]*kirikaev1.ReadinessCheck, len(c.checks))
+// Run checks the agent's region as sys describes it: its role there (primary or secondary)
+// and the resources it names. Every check runs concurrently, each bounded by
+// Config.CheckTimeout and by ctx, and they come back in the stable order of Names. A check
+// whose AWS call fails, times out or panics is FAIL with the cause as its detail.
+//
+// Without a system (nil) the report is one FAIL check, system.stored; when the system's
+// pair leaves out Config.Region, one FAIL check, system.region.
+func (c *Checker) Run(ctx context.Context, sys *system.System) []*kirikaev1.ReadinessCheck {
+	checks := c.plan(sys)
+	out := make([]*kirikaev1.ReadinessCheck, len(checks))
 	var wg sync.WaitGroup
-	for i, ch := range c.checks {
+	for i, ch := range checks {
 		wg.Go(func() {
 			r := c.runOne(ctx, ch)
 			out[i] = &kirikaev1.ReadinessCheck{Name: ch.name, Status: r.status, Detail: r.detail,

@@ -19,7 +19,9 @@ import (
 
 	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/awssim"
+	"github.com/kirikae/kirikae/deploy"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/system"
 )
 
 const (
@@ -115,12 +117,77 @@ func dump(checks []*kirikaev1.ReadinessCheck) string {
 	return b.String()
 }
 
-// dueDR are the checks of the DR role, in report order.
-var dueDR = []string{
-	readiness.CheckNetwork, readiness.CheckLoadBalancer, readiness.CheckTargetGroup, readiness.CheckECSCluster,
-	readiness.CheckDBParameterGroup, readiness.CheckDBSubnetGroup, readiness.CheckSnapshotCopyAge,
-	readiness.CheckEFSCopyAge, readiness.CheckBackupRetention, readiness.CheckPITR, readiness.CheckS3Replication,
-	readiness.CheckSecrets, readiness.CheckDNSRecord,
+// kaigoSystem is the kaigo system file, after edits to its text, as the control plane
+// would store it.
+func kaigoSystem(t *testing.T, edits ...func(string) string) *system.System {
+	t.Helper()
+	src, err := deploy.System("kaigo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	for _, e := range edits {
+		text = e(text)
+	}
+	sys, err := system.Parse("kaigo.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys
+}
+
+// replace is an edit of the system file's text that must apply.
+func replace(t *testing.T, old, new string) func(string) string {
+	return func(s string) string {
+		t.Helper()
+		if !strings.Contains(s, old) {
+			t.Fatalf("the system file has no %q", old)
+		}
+		return strings.ReplaceAll(s, old, new)
+	}
+}
+
+// withoutCache drops the cache of both regions (a cache in one region only is refused).
+func withoutCache(t *testing.T) func(string) string {
+	return func(s string) string {
+		t.Helper()
+		var out []string
+		skip := false
+		for _, line := range strings.Split(s, "\n") {
+			trimmed := strings.TrimSpace(line)
+			if strings.HasPrefix(trimmed, "cache:") && !strings.Contains(trimmed, "kaigo") {
+				skip = true
+				continue
+			}
+			if skip && strings.HasPrefix(line, "        ") {
+				continue
+			}
+			skip = false
+			out = append(out, line)
+		}
+		if len(out) == len(strings.Split(s, "\n")) {
+			t.Fatal("no cache section found")
+		}
+		return strings.Join(out, "\n")
+	}
+}
+
+// dueSecondary are the checks of the kaigo system's secondary region, in report order.
+var dueSecondary = []string{
+	readiness.CheckNetwork, readiness.CheckSecurityGroups, readiness.CheckLoadBalancer, readiness.CheckTargetGroup,
+	readiness.CheckECSCluster, readiness.CheckDBParameterGroup, readiness.CheckDBSubnetGroup, readiness.CheckKMSKey,
+	readiness.CheckSnapshotCopyAge, readiness.CheckBackupRetention, readiness.CheckPITR, readiness.CheckCacheSubnetGroup,
+	readiness.CheckEFSCopyAge, readiness.CheckS3Replication, readiness.CheckSecrets, readiness.CheckSNSTopics,
+	readiness.CheckDNSRecord,
+}
+
+// duePrimary are the checks of the kaigo system's primary region, in report order.
+var duePrimary = []string{
+	readiness.CheckPrimaryNetwork, readiness.CheckSecurityGroups, readiness.CheckLoadBalancer, readiness.CheckTargetGroup,
+	readiness.CheckECSCluster, readiness.CheckDBParameterGroup, readiness.CheckDBSubnetGroup, readiness.CheckKMSKey,
+	readiness.CheckBackupRetention, readiness.CheckPITR, readiness.CheckCacheReplicationGroup, readiness.CheckCacheSubnetGroup,
+	readiness.CheckBackupVault, readiness.CheckS3Replication, readiness.CheckSecrets, readiness.CheckSNSTopics,
+	readiness.CheckDNSRecord,
 }
 
 func names(checks []*kirikaev1.ReadinessCheck) []string {
@@ -131,45 +198,167 @@ func names(checks []*kirikaev1.ReadinessCheck) []string {
 	return out
 }
 
-// TestKaigoDRReportsOnlyTheRPOGap: on the kaigo fixture the DR region is ready but for
-// the snapshot copy age, which the daily copy keeps over the 1 h RPO.
-func TestKaigoDRReportsOnlyTheRPOGap(t *testing.T) {
-	e := newSim(t)
-	c := e.checker(t, readiness.Config{Region: west, Role: readiness.RoleDR})
-	checks := c.Run(t.Context())
-	t.Log(dump(checks))
-	if got := names(checks); !slices.Equal(got, dueDR) {
-		t.Fatalf("check order = %v, want %v", got, dueDR)
-	}
+// allOK fails the test for every check that is not OK, but those in except.
+func allOK(t *testing.T, checks []*kirikaev1.ReadinessCheck, except ...string) {
+	t.Helper()
 	for _, ch := range checks {
 		if ch.GetCheckedUnixNano() == 0 {
 			t.Errorf("%s: no checked time", ch.GetName())
 		}
-		if ch.GetName() == readiness.CheckSnapshotCopyAge {
-			continue
-		}
-		if ch.GetStatus() != statusOK {
+		if !slices.Contains(except, ch.GetName()) && ch.GetStatus() != statusOK {
 			t.Errorf("%s = %s, want OK%s", ch.GetName(), ch.GetStatus(), dump(checks))
 		}
 	}
-	rpo := byName(checks)[readiness.CheckSnapshotCopyAge]
-	if rpo.GetStatus() != statusFail || !strings.Contains(rpo.GetDetail(), "RPO 1h") ||
-		!strings.Contains(rpo.GetDetail(), "kaigo-subsys-prod") || !strings.Contains(rpo.GetDetail(), west) {
-		t.Fatalf("snapshot copy age = %s %q, want FAIL naming the RPO%s", rpo.GetStatus(), rpo.GetDetail(), dump(checks))
+}
+
+// detailHas fails the test unless the named check has the status and every word in its
+// detail.
+func detailHas(t *testing.T, checks []*kirikaev1.ReadinessCheck, name string, status kirikaev1.ReadinessStatus, words ...string) {
+	t.Helper()
+	ch := byName(checks)[name]
+	if ch == nil {
+		t.Fatalf("no check %s%s", name, dump(checks))
 	}
-	if d, err := time.ParseDuration(rpo.GetObserved()); err != nil || d <= time.Hour {
-		t.Fatalf("observed %q: want an age over 1h (%v)", rpo.GetObserved(), err)
+	if ch.GetStatus() != status {
+		t.Errorf("%s = %s %q, want %s", name, ch.GetStatus(), ch.GetDetail(), status)
 	}
+	for _, w := range words {
+		if !strings.Contains(ch.GetDetail(), w) {
+			t.Errorf("%s detail %q does not name %q", name, ch.GetDetail(), w)
+		}
+	}
+}
+
+// TestKaigoSecondaryReportsOnlyTheRPOGap: from the kaigo system file, the secondary region
+// of the kaigo fixture is ready but for the snapshot copy age, which the daily copy keeps
+// over the file's 1 h RPO; every check names the file's resource.
+func TestKaigoSecondaryReportsOnlyTheRPOGap(t *testing.T) {
+	e := newSim(t)
+	sys := kaigoSystem(t)
+	c := e.checker(t, readiness.Config{Region: west})
+	checks := c.Run(t.Context(), sys)
+	t.Log(dump(checks))
+	if got := names(checks); !slices.Equal(got, dueSecondary) {
+		t.Fatalf("check order = %v, want %v", got, dueSecondary)
+	}
+	if got := c.Names(sys); !slices.Equal(got, dueSecondary) {
+		t.Fatalf("Names = %v, want %v", got, dueSecondary)
+	}
+	allOK(t, checks, readiness.CheckSnapshotCopyAge)
+	detailHas(t, checks, readiness.CheckSnapshotCopyAge, statusFail, "RPO 1h", "kaigo-subsys-prod", west)
+	if d, err := time.ParseDuration(byName(checks)[readiness.CheckSnapshotCopyAge].GetObserved()); err != nil || d <= time.Hour {
+		t.Fatalf("observed %v: want an age over 1h", err)
+	}
+	detailHas(t, checks, readiness.CheckNetwork, statusOK, "kaigo-subsys-dr-vpc")
+	detailHas(t, checks, readiness.CheckSecurityGroups, statusOK, "kaigo-subsys-dr-alb-sg (alb)", "kaigo-subsys-dr-efs-sg (efs)")
+	detailHas(t, checks, readiness.CheckLoadBalancer, statusOK, "kaigo-subsys-dr-alb")
+	detailHas(t, checks, readiness.CheckTargetGroup, statusOK, "kaigo-subsys-dr (api)", "kaigo-subsys-dr-alb")
+	detailHas(t, checks, readiness.CheckECSCluster, statusOK, "kaigo-subsys-dr", "kaigo-subsys-dr-service")
+	detailHas(t, checks, readiness.CheckKMSKey, statusOK, "key/dr-key-id")
+	detailHas(t, checks, readiness.CheckCacheSubnetGroup, statusOK, "kaigo-subsys-dr-cache-subnet-group")
+	detailHas(t, checks, readiness.CheckEFSCopyAge, statusOK, "kaigo-subsys-dr-backup-vault")
+	detailHas(t, checks, readiness.CheckS3Replication, statusOK, "kaigo-subsys-prod-backups", "kaigo-subsys-dr-backups")
+	detailHas(t, checks, readiness.CheckSecrets, statusOK, "kaigo-subsys/dr/db-endpoint", "kaigo-subsys/dr/redis-endpoint")
+	detailHas(t, checks, readiness.CheckSNSTopics, statusOK, "kaigo-subsys-dr-critical-alerts", "kaigo-subsys-dr-notifications")
+	// The zone is found by its name: the file names no zone id, the report names the one found.
+	detailHas(t, checks, readiness.CheckDNSRecord, statusOK, "api.kaigo-subsys.example.com.", "kaigo-subsys.example.com. ("+awssim.KaigoHostedZoneID+")")
 	ready, reasons := readiness.Summarize(checks)
 	if ready || len(reasons) != 1 || !strings.HasPrefix(reasons[0], readiness.CheckSnapshotCopyAge+": ") {
 		t.Fatalf("Summarize = %v %q, want not ready because of the snapshot copy age", ready, reasons)
 	}
 	// Run again: same names, same grades (the runtime calls it periodically).
-	again := c.Run(t.Context())
+	again := c.Run(t.Context(), sys)
 	for i := range again {
 		if again[i].GetName() != checks[i].GetName() || again[i].GetStatus() != checks[i].GetStatus() {
 			t.Fatalf("second run differs at %d:%s%s", i, dump(checks), dump(again))
 		}
+	}
+}
+
+// TestNoSystemAndForeignRegion: without a system the report is one FAIL check that says to
+// apply one; a region outside the system's pair is one FAIL check naming the pair. Neither
+// calls AWS.
+func TestNoSystemAndForeignRegion(t *testing.T) {
+	c, err := readiness.New(t.Context(), readiness.Config{Region: west, Clients: &readiness.Clients{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := c.Run(t.Context(), nil)
+	if len(checks) != 1 || checks[0].GetName() != readiness.CheckSystemStored || checks[0].GetStatus() != statusFail ||
+		checks[0].GetDetail() != "no system file stored: run kirikae system apply FILE" {
+		t.Fatalf("without a system:%s", dump(checks))
+	}
+	if ready, reasons := readiness.Summarize(checks); ready || reasons[0] != "system.stored: no system file stored: run kirikae system apply FILE" {
+		t.Fatalf("Summarize = %v %q", ready, reasons)
+	}
+	other, err := readiness.New(t.Context(), readiness.Config{Region: "eu-west-1", Clients: &readiness.Clients{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks = other.Run(t.Context(), kaigoSystem(t))
+	if len(checks) != 1 || checks[0].GetName() != readiness.CheckSystemRegion || checks[0].GetStatus() != statusFail {
+		t.Fatalf("a region outside the pair:%s", dump(checks))
+	}
+	for _, w := range []string{"eu-west-1", "kaigo-subsys", east, west} {
+		if !strings.Contains(checks[0].GetDetail(), w) {
+			t.Errorf("system.region detail %q does not name %s", checks[0].GetDetail(), w)
+		}
+	}
+}
+
+// TestRenamedServiceFails: a system whose ECS service is named as no service in the
+// cluster fails the ECS check, naming that service; the rest of the region stays OK.
+func TestRenamedServiceFails(t *testing.T) {
+	e := newSim(t)
+	sys := kaigoSystem(t, replace(t, "name: kaigo-subsys-dr-service", "name: kaigo-subsys-dr-nosuch"))
+	checks := e.checker(t, readiness.Config{Region: west}).Run(t.Context(), sys)
+	t.Log(dump(checks))
+	detailHas(t, checks, readiness.CheckECSCluster, statusFail, "kaigo-subsys-dr-nosuch (api)")
+	allOK(t, checks, readiness.CheckECSCluster, readiness.CheckSnapshotCopyAge)
+}
+
+// TestSecondServiceIsChecked: every service of the file is checked, not only the first: a
+// second service (with its own target group) that does not exist fails both checks by
+// name, while the first is still reported.
+func TestSecondServiceIsChecked(t *testing.T) {
+	e := newSim(t)
+	// Both regions must name the same logical services: admin goes into each.
+	admin := func(region, env string) func(string) string {
+		image := "            image: 123456789012.dkr.ecr." + region + ".amazonaws.com/kaigo-subsys:latest\n"
+		return replace(t, image, image+"          admin:\n            name: kaigo-subsys-"+env+"-admin\n"+
+			"            taskFamily: kaigo-subsys-"+env+"-admin\n            targetGroup: kaigo-subsys-"+env+"-admin\n"+
+			"            desiredCount: 1\n")
+	}
+	sys := kaigoSystem(t, admin(east, "prod"), admin(west, "dr"))
+	checks := e.checker(t, readiness.Config{Region: west}).Run(t.Context(), sys)
+	t.Log(dump(checks))
+	detailHas(t, checks, readiness.CheckECSCluster, statusFail, "no service kaigo-subsys-dr-admin (admin)")
+	if o := byName(checks)[readiness.CheckECSCluster].GetObserved(); !strings.Contains(o, "kaigo-subsys-dr-service ACTIVE") {
+		t.Errorf("ecs.cluster observed %q does not report the service that exists", o)
+	}
+	detailHas(t, checks, readiness.CheckTargetGroup, statusFail, "target group kaigo-subsys-dr-admin of service admin does not exist")
+	if o := byName(checks)[readiness.CheckTargetGroup].GetObserved(); o != "1/2 attached" {
+		t.Errorf("target groups observed %q, want 1/2 attached", o)
+	}
+}
+
+// TestNoCacheNoCacheCheck: a system without a cache has no cache check in either region.
+func TestNoCacheNoCacheCheck(t *testing.T) {
+	e := newSim(t)
+	sys := kaigoSystem(t, withoutCache(t))
+	for _, region := range []string{east, west} {
+		checks := e.checker(t, readiness.Config{Region: region}).Run(t.Context(), sys)
+		for _, ch := range checks {
+			if strings.HasPrefix(ch.GetName(), "elasticache.") {
+				t.Errorf("%s: cache check %s in a system without a cache", region, ch.GetName())
+			}
+		}
+		if len(checks) == 0 {
+			t.Fatalf("%s: no checks", region)
+		}
+	}
+	if n := len(kaigoSystem(t).RegionOf(west).Network.SecurityGroups); n != len(sys.RegionOf(west).Network.SecurityGroups) {
+		t.Fatalf("the edit dropped more than the cache")
 	}
 }
 
@@ -194,7 +383,7 @@ func rdsClient(t *testing.T, e *simEnv, region string) *rds.Client {
 	return rds.NewFromConfig(cfg)
 }
 
-// TestFreshCopyMakesTheDRRegionReady: a snapshot of the production instance taken now and
+// TestFreshCopyMakesTheDRRegionReady: from the kaigo system file, a snapshot of the production instance taken now and
 // copied to us-west-2, as an hourly copy job would, closes the RPO gap until it is itself
 // older than the RPO. AWS time moves by hand, so the copy's progress does not depend on the
 // machine's speed.
@@ -204,9 +393,7 @@ func TestFreshCopyMakesTheDRRegionReady(t *testing.T) {
 	ctx := t.Context()
 	eastRDS, westRDS := rdsClient(t, e, east), rdsClient(t, e, west)
 	c := e.checker(t, readiness.Config{Region: west})
-	if c.Config().Role != readiness.RoleDR {
-		t.Fatalf("role for %s = %q, want dr", west, c.Config().Role)
-	}
+	sys := kaigoSystem(t)
 
 	const snap = "kaigo-subsys-prod-hourly"
 	if _, err := eastRDS.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{
@@ -227,20 +414,16 @@ func TestFreshCopyMakesTheDRRegionReady(t *testing.T) {
 	}
 
 	// While the copy is in progress the gap is still there, and the detail says so.
-	rpo := byName(c.Run(ctx))[readiness.CheckSnapshotCopyAge]
+	rpo := byName(c.Run(ctx, sys))[readiness.CheckSnapshotCopyAge]
 	if rpo.GetStatus() != statusFail || !strings.Contains(rpo.GetDetail(), "in progress") {
 		t.Fatalf("snapshot copy age while copying = %s %q, want FAIL with a copy in progress", rpo.GetStatus(), rpo.GetDetail())
 	}
 
 	clock.Advance(awssim.DefaultDurations()[awssim.OpCopyDBSnapshot])
 	waitSnapshot(ctx, t, westRDS, snap)
-	checks := c.Run(ctx)
+	checks := c.Run(ctx, sys)
 	t.Log(dump(checks))
-	for _, ch := range checks {
-		if ch.GetStatus() != statusOK {
-			t.Errorf("%s = %s, want OK%s", ch.GetName(), ch.GetStatus(), dump(checks))
-		}
-	}
+	allOK(t, checks)
 	rpo = byName(checks)[readiness.CheckSnapshotCopyAge]
 	if !strings.Contains(rpo.GetDetail(), snap) || rpo.GetObserved() != "30m0s" {
 		t.Errorf("snapshot copy age = %q %q, want the fresh copy, 30m0s old (from when the source snapshot was taken)",
@@ -252,7 +435,7 @@ func TestFreshCopyMakesTheDRRegionReady(t *testing.T) {
 
 	// Without the next hourly copy, the gap comes back once this one is over the RPO.
 	clock.Advance(31 * time.Minute)
-	rpo = byName(c.Run(ctx))[readiness.CheckSnapshotCopyAge]
+	rpo = byName(c.Run(ctx, sys))[readiness.CheckSnapshotCopyAge]
 	if rpo.GetStatus() != statusFail || rpo.GetObserved() != "1h1m0s" {
 		t.Fatalf("snapshot copy age 61 min later = %s %q %q, want FAIL at 1h1m0s", rpo.GetStatus(), rpo.GetObserved(), rpo.GetDetail())
 	}
@@ -267,7 +450,7 @@ func TestRegionDownFailsNamingTheCause(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.checker(t, readiness.Config{Region: west})
-	checks := c.Run(t.Context())
+	checks := c.Run(t.Context(), kaigoSystem(t))
 	t.Log(dump(checks))
 	stillOK := map[string]bool{readiness.CheckBackupRetention: true, readiness.CheckPITR: true,
 		readiness.CheckS3Replication: true, readiness.CheckDNSRecord: true}
@@ -294,52 +477,57 @@ func TestRegionHangTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.checker(t, readiness.Config{Region: west, CheckTimeout: 200 * time.Millisecond})
-	ch := byName(c.Run(t.Context()))[readiness.CheckNetwork]
+	ch := byName(c.Run(t.Context(), kaigoSystem(t)))[readiness.CheckNetwork]
 	if ch.GetStatus() != statusFail || !strings.Contains(ch.GetDetail(), "no answer within 200ms") {
 		t.Fatalf("network = %s %q, want FAIL with the timeout", ch.GetStatus(), ch.GetDetail())
 	}
 }
 
-// TestKaigoPrimary: the production region keeps 30 days of backups with PITR.
+// TestKaigoPrimary: from the kaigo system file the primary region is ready: its resources
+// exist, it keeps 30 days of backups with PITR within the file's RPO, and the hosted zone
+// is found by its name.
 func TestKaigoPrimary(t *testing.T) {
 	e := newSim(t)
+	sys := kaigoSystem(t)
 	c := e.checker(t, readiness.Config{Region: east})
-	if c.Config().Role != readiness.RolePrimary {
-		t.Fatalf("role for %s = %q, want primary", east, c.Config().Role)
+	checks := c.Run(t.Context(), sys)
+	t.Log(dump(checks))
+	if got := names(checks); !slices.Equal(got, duePrimary) {
+		t.Fatalf("checks = %v, want %v", got, duePrimary)
 	}
-	checks := c.Run(t.Context())
-	want := []string{readiness.CheckBackupRetention, readiness.CheckPITR, readiness.CheckS3Replication,
-		readiness.CheckSecrets, readiness.CheckDNSRecord}
-	if got := names(checks); !slices.Equal(got, want) {
-		t.Fatalf("checks = %v, want %v", got, want)
-	}
+	allOK(t, checks)
 	for _, ch := range checks {
-		if ch.GetStatus() != statusOK || ch.GetObserved() == "skipped" {
-			t.Errorf("%s = %s observed %q, want OK and checked%s", ch.GetName(), ch.GetStatus(), ch.GetObserved(), dump(checks))
+		if ch.GetObserved() == "skipped" {
+			t.Errorf("%s skipped in the primary", ch.GetName())
 		}
 	}
 	if got := byName(checks)[readiness.CheckBackupRetention].GetObserved(); got != "30 days" {
 		t.Errorf("retention observed %q, want 30 days", got)
 	}
+	detailHas(t, checks, readiness.CheckPrimaryNetwork, statusOK, "kaigo-subsys-prod-vpc")
+	detailHas(t, checks, readiness.CheckECSCluster, statusOK, "kaigo-subsys-prod-service ACTIVE desired 2 running 2")
+	detailHas(t, checks, readiness.CheckCacheReplicationGroup, statusOK, "kaigo-subsys-prod")
+	detailHas(t, checks, readiness.CheckKMSKey, statusOK, "key/prod-key-id")
+	detailHas(t, checks, readiness.CheckSNSTopics, statusOK, "kaigo-subsys-prod-critical-alerts")
+	detailHas(t, checks, readiness.CheckDNSRecord, statusOK, "kaigo-subsys.example.com. ("+awssim.KaigoHostedZoneID+")")
 
 	// Demanding more than the instance keeps fails, naming both numbers.
 	strict := e.checker(t, readiness.Config{Region: east, Retention: 35 * 24 * time.Hour})
-	ret := byName(strict.Run(t.Context()))[readiness.CheckBackupRetention]
-	if ret.GetStatus() != statusFail || !strings.Contains(ret.GetDetail(), "30 days < 35") {
-		t.Fatalf("retention = %s %q, want FAIL 30 < 35", ret.GetStatus(), ret.GetDetail())
-	}
+	detailHas(t, strict.Run(t.Context(), sys), readiness.CheckBackupRetention, statusFail, "30 days < 35")
 }
 
-// TestWrongNamesFail: resources that do not exist are FAIL, not errors.
+// TestWrongNamesFail: a system whose resources do not exist fails every check, naming
+// the resource, and blames no network for it.
 func TestWrongNamesFail(t *testing.T) {
 	e := newSim(t)
-	c := e.checker(t, readiness.Config{Region: west, Names: readiness.Names{
-		VPCName: "nope-vpc", LoadBalancer: "nope-alb", TargetGroup: "nope-tg", Cluster: "nope",
-		DBParameterGroup: "nope-pg", DBSubnetGroup: "nope-sg", SourceDB: "nope-db", BackupVault: "nope-vault",
-		SourceBucket: "nope-bucket", Secrets: []string{"nope/secret", awssim.KaigoDRDBSecret},
-		HostedZoneID: "ZNOPE", RecordName: "nope.example.com",
-	}})
-	checks := c.Run(t.Context())
+	sys := kaigoSystem(t,
+		replace(t, "kaigo-subsys-dr", "nope-dr"),
+		replace(t, "kaigo-subsys/dr/redis-endpoint", "nope/dr/redis"),
+		replace(t, "parameterGroup: kaigo-subsys-postgres15", "parameterGroup: nope-postgres15"),
+		replace(t, "key/dr-key-id", "key/nope-key-id"),
+		replace(t, "kaigo-subsys.example.com", "nope.example.com"))
+	checks := e.checker(t, readiness.Config{Region: west}).Run(t.Context(), sys)
+	t.Log(dump(checks))
 	for _, ch := range checks {
 		if ch.GetName() == readiness.CheckBackupRetention || ch.GetName() == readiness.CheckPITR {
 			continue
@@ -351,9 +539,16 @@ func TestWrongNamesFail(t *testing.T) {
 			t.Errorf("%s: %q blames the network for a missing resource", ch.GetName(), ch.GetDetail())
 		}
 	}
-	if d := byName(checks)[readiness.CheckSecrets].GetDetail(); !strings.Contains(d, "missing: nope/secret") {
-		t.Errorf("secrets detail %q does not name the missing one", d)
-	}
+	detailHas(t, checks, readiness.CheckNetwork, statusFail, "Name=nope-dr-vpc")
+	detailHas(t, checks, readiness.CheckLoadBalancer, statusFail, "nope-dr-alb")
+	detailHas(t, checks, readiness.CheckECSCluster, statusFail, "nope-dr")
+	detailHas(t, checks, readiness.CheckKMSKey, statusFail, "key/nope-key-id")
+	detailHas(t, checks, readiness.CheckCacheSubnetGroup, statusFail, "nope-dr-cache-subnet-group")
+	detailHas(t, checks, readiness.CheckEFSCopyAge, statusFail, "nope-dr-backup-vault")
+	detailHas(t, checks, readiness.CheckS3Replication, statusFail, "nope-dr-backups")
+	detailHas(t, checks, readiness.CheckSecrets, statusFail, "missing: nope/dr/redis (cache)")
+	detailHas(t, checks, readiness.CheckSNSTopics, statusFail, "nope-dr-critical-alerts (alerts)", "nope-dr-notifications (notifications)")
+	detailHas(t, checks, readiness.CheckDNSRecord, statusFail, "no public hosted zone named nope.example.com.")
 	if o := byName(checks)[readiness.CheckSecrets].GetObserved(); o != "1/2 present" {
 		t.Errorf("secrets observed %q, want 1/2 present", o)
 	}
@@ -368,31 +563,29 @@ func TestBadConfig(t *testing.T) {
 	}{
 		{readiness.Config{}, "Region"},
 		{readiness.Config{Region: "mars-1"}, "Region"},
-		{readiness.Config{Region: west, Role: "standby"}, "Role"},
-		{readiness.Config{Region: west, RPO: -time.Hour}, "RPO"},
-		{readiness.Config{Region: west, PrimaryRegion: "x"}, "PrimaryRegion"},
-		{readiness.Config{Region: west, Names: readiness.Names{Secrets: []string{""}}}, "Names.Secrets[0]"},
+		{readiness.Config{Region: west, Retention: -time.Hour}, "Retention"},
+		{readiness.Config{Region: west, MinSubnets: -1}, "MinSubnets"},
 	} {
 		_, err := readiness.New(t.Context(), tc.cfg)
 		if !errors.Is(err, readiness.ErrConfig) || !strings.Contains(err.Error(), "field "+tc.field) {
 			t.Errorf("New(%+v) = %v, want ErrConfig naming field %s", tc.cfg, err, tc.field)
 		}
 	}
-	checks := readiness.Checks(readiness.Config{})(t.Context())
+	checks := readiness.Checks(readiness.Config{})(t.Context(), kaigoSystem(t))
 	if len(checks) != 1 || checks[0].GetName() != readiness.CheckConfig || checks[0].GetStatus() != statusFail ||
 		!strings.Contains(checks[0].GetDetail(), "field Region") {
 		t.Fatalf("Checks(bad config) = %s", dump(checks))
 	}
 }
 
-// TestPrimaryDownFromDR: with us-east-1 down, the DR region's own checks still answer;
+// TestPrimaryDownFromDR: with us-east-1 down, the secondary region's own checks still answer;
 // only S3 replication, asked in the bucket's region, fails, naming that region.
 func TestPrimaryDownFromDR(t *testing.T) {
 	e := newSim(t)
 	if err := e.sim.SetRegionDown(east, awssim.DownRefuse); err != nil {
 		t.Fatal(err)
 	}
-	checks := e.checker(t, readiness.Config{Region: west}).Run(t.Context())
+	checks := e.checker(t, readiness.Config{Region: west}).Run(t.Context(), kaigoSystem(t))
 	for _, ch := range checks {
 		switch ch.GetName() {
 		case readiness.CheckS3Replication:
@@ -408,5 +601,46 @@ func TestPrimaryDownFromDR(t *testing.T) {
 				t.Errorf("%s = %s %q, want OK", ch.GetName(), ch.GetStatus(), ch.GetDetail())
 			}
 		}
+	}
+}
+
+// TestAnySystemAnyPair: readiness follows whatever system it is given. A world built from
+// the bundled example (a ledger in eu-west-1 and eu-central-1, another account, two ECS
+// services each behind its own target group, no cache) is checked by the same code, in
+// both regions, with no cache check and both services named.
+func TestAnySystemAnyPair(t *testing.T) {
+	src, err := deploy.System("example-eu.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := system.Parse("example-eu.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := awssim.New(awssim.Options{System: sys, TimeScale: 0.0001,
+		Credentials: []awssim.Credential{{AccessKeyID: "AKIAKIRIKAETEST", SecretAccessKey: "secret"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() {
+		_ = sim.Close()
+		srv.Close()
+	})
+	e := &simEnv{sim: sim, endpoint: srv.URL}
+	for _, region := range []string{"eu-west-1", "eu-central-1"} {
+		t.Run(region, func(t *testing.T) {
+			checks := e.checker(t, readiness.Config{Region: region}).Run(t.Context(), sys)
+			t.Log(dump(checks))
+			for _, ch := range checks {
+				if strings.HasPrefix(ch.GetName(), "elasticache.") {
+					t.Errorf("cache check %s in a system without a cache", ch.GetName())
+				}
+			}
+			allOK(t, checks, readiness.CheckSnapshotCopyAge)
+			detailHas(t, checks, readiness.CheckECSCluster, statusOK, "ledger-api ACTIVE", "ledger-admin ACTIVE")
+			detailHas(t, checks, readiness.CheckTargetGroup, statusOK, "(api)", "(admin)")
+			detailHas(t, checks, readiness.CheckDNSRecord, statusOK, "ledger.example.org.")
+		})
 	}
 }
