@@ -54,10 +54,12 @@ type CertOptions struct {
 	// Hosts are the DNS names and IP addresses the server certificate is valid for; every
 	// address clients and raft peers dial must be here. Default localhost and 127.0.0.1.
 	Hosts []string
-	// Operators get one client certificate each. Default admin, who is the admin when the
-	// server runs without a roles file.
+	// Operators get one client certificate each, and admin always gets one too: it is the
+	// admin when the server runs without a roles file, and the one a new cluster is set up
+	// with (region init, system apply), so naming other operators must not drop it.
 	Operators []string
-	// Regions get one agent certificate each. Default us-east-1 and us-west-2.
+	// Regions get one agent certificate each: the regions of the user's system. None means
+	// no agent certificate (the CLI asks for them: --region or --system).
 	Regions []string
 	// ServerID names the server identity, spiffe://kirikae/server/<ServerID>. Default
 	// kirikae. Every node may share the one server certificate.
@@ -78,11 +80,8 @@ func (o *CertOptions) defaults() {
 	if len(o.Hosts) == 0 {
 		o.Hosts = []string{"localhost", "127.0.0.1"}
 	}
-	if len(o.Operators) == 0 {
-		o.Operators = []string{"admin"}
-	}
-	if len(o.Regions) == 0 {
-		o.Regions = []string{"us-east-1", "us-west-2"}
+	if !slices.Contains(o.Operators, "admin") {
+		o.Operators = append([]string{"admin"}, o.Operators...)
 	}
 	if o.ServerID == "" {
 		o.ServerID = "kirikae"

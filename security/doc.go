@@ -7,6 +7,8 @@
 //   - the certificate authority and leaf certificates that `kirikae certs init` writes;
 //   - the mutual-TLS configurations for gRPC, and a TLS StreamLayer so that raft traffic
 //     is authenticated too (only server certificates may join the raft mesh);
+//   - CertReloader, which swaps a process's certificates and CA bundle for new ones when
+//     their files change, so they rotate without a restart;
 //   - the roles file and the authorization rules built on it;
 //   - the loopback check that keeps --dev plaintext off the network.
 //

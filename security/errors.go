@@ -29,6 +29,11 @@ var (
 	// ErrCAExists means GenerateCerts found a CA it was not told to replace or reuse.
 	ErrCAExists = errors.New("certificate authority already exists")
 
+	// ErrReloadRefused means a CertReloader found new certificate files it will not use
+	// (bad PEM, a key that is not the certificate's, another identity, a certificate the
+	// new CA bundle does not verify). It keeps the certificates it had.
+	ErrReloadRefused = errors.New("certificate reload refused")
+
 	// ErrNotLoopback means a --dev address would expose plaintext beyond this machine.
 	ErrNotLoopback = errors.New("not a loopback address")
 )

@@ -20,9 +20,13 @@ import (
 	"github.com/kirikae/kirikae/security"
 )
 
-// certDir runs GenerateCerts with opts into a fresh directory and returns it.
+// certDir runs GenerateCerts with opts into a fresh directory and returns it; with no
+// Regions, the tests' two.
 func certDir(t *testing.T, opts security.CertOptions) string {
 	t.Helper()
+	if len(opts.Regions) == 0 {
+		opts.Regions = []string{"us-east-1", "us-west-2"}
+	}
 	dir := t.TempDir()
 	if _, err := security.GenerateCerts(dir, opts); err != nil {
 		t.Fatalf("GenerateCerts: %v", err)

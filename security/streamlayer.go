@@ -39,10 +39,12 @@ const DefaultHandshakeTimeout = 10 * time.Second
 // logged and closed; Accept does not report them, because raft backs off after an Accept
 // error and a hostile client could use that to slow the cluster.
 type TLSStreamLayer struct {
-	ln         net.Listener
-	advertise  net.Addr
-	serverConf *tls.Config
-	clientConf *tls.Config
+	ln        net.Listener
+	advertise net.Addr
+	// serverConf and clientConf give the configuration of each handshake, already made
+	// raft's (raftConf).
+	serverConf func() *tls.Config
+	clientConf func() *tls.Config
 	timeout    time.Duration
 	logger     *slog.Logger
 
@@ -82,14 +84,34 @@ func WithLogger(logger *slog.Logger) StreamOption {
 // advertise is the address peers dial; nil means ln.Addr(). The layer owns ln: Close
 // closes it.
 func NewTLSStreamLayer(ln net.Listener, advertise net.Addr, serverConf, clientConf *tls.Config, opts ...StreamOption) *TLSStreamLayer {
+	s, c := raftConf(serverConf), raftConf(clientConf)
+	return newTLSStreamLayer(ln, advertise, func() *tls.Config { return s }, func() *tls.Config { return c }, opts)
+}
+
+// TLSSource gives the TLS configurations of the moment; a CertReloader is one.
+type TLSSource interface {
+	ServerConfig() *tls.Config
+	ClientConfig() *tls.Config
+}
+
+// NewReloadingTLSStreamLayer is NewTLSStreamLayer with the configurations taken from certs
+// at each handshake, accepted or dialled, so that reloaded certificates serve the next
+// raft connection. Connections already made keep theirs.
+func NewReloadingTLSStreamLayer(ln net.Listener, advertise net.Addr, certs TLSSource, opts ...StreamOption) *TLSStreamLayer {
+	return newTLSStreamLayer(ln, advertise,
+		func() *tls.Config { return raftConf(certs.ServerConfig()) },
+		func() *tls.Config { return raftConf(certs.ClientConfig()) }, opts)
+}
+
+func newTLSStreamLayer(ln net.Listener, advertise net.Addr, serverConf, clientConf func() *tls.Config, opts []StreamOption) *TLSStreamLayer {
 	if advertise == nil {
 		advertise = ln.Addr()
 	}
 	l := &TLSStreamLayer{
 		ln:         ln,
 		advertise:  advertise,
-		serverConf: raftConf(serverConf),
-		clientConf: raftConf(clientConf),
+		serverConf: serverConf,
+		clientConf: clientConf,
 		timeout:    DefaultHandshakeTimeout,
 		logger:     slog.New(slog.DiscardHandler),
 		results:    make(chan acceptResult),
@@ -184,7 +206,7 @@ func (l *TLSStreamLayer) untrack(c net.Conn) {
 func (l *TLSStreamLayer) handshake(raw net.Conn) {
 	defer l.wg.Done()
 	defer l.untrack(raw)
-	tc := tls.Server(raw, l.serverConf)
+	tc := tls.Server(raw, l.serverConf())
 	err := raw.SetDeadline(time.Now().Add(l.timeout))
 	if err == nil {
 		err = tc.Handshake()
@@ -245,7 +267,7 @@ func (l *TLSStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration)
 	if err != nil {
 		return nil, fmt.Errorf("raft dial %s: %w", address, err)
 	}
-	conf := l.clientConf
+	conf := l.clientConf()
 	if conf.ServerName == "" {
 		conf = conf.Clone()
 		conf.ServerName = host

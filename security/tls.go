@@ -13,7 +13,7 @@ import (
 // without one fails at the handshake and never reaches a handler. Which kind of identity
 // may call what is decided later, per method, by Authenticator and Roles.
 //
-// Files are read once; rotating certificates means restarting the node.
+// Files are read once; a CertReloader rereads them without a restart.
 func ServerTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 	pool, err := loadCAPool(caFile)
 	if err != nil {
@@ -23,13 +23,21 @@ func ServerTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{
+	return serverConfig(pool, &cert), nil
+}
+
+// serverConfig serves cert, which a listener needs; nil leaves Certificates empty.
+func serverConfig(pool *x509.CertPool, cert *tls.Certificate) *tls.Config {
+	conf := &tls.Config{
 		MinVersion:       tls.VersionTLS13,
-		Certificates:     []tls.Certificate{cert},
 		ClientCAs:        pool,
 		ClientAuth:       tls.RequireAndVerifyClientCert,
 		VerifyConnection: requirePeer(nil),
-	}, nil
+	}
+	if cert != nil {
+		conf.Certificates = []tls.Certificate{*cert}
+	}
+	return conf
 }
 
 // ClientTLS is the TLS configuration for calling a control plane: operators, agents, and
@@ -44,23 +52,30 @@ func ClientTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case certFile == "" && keyFile == "":
+		return clientConfig(pool, nil), nil
+	case certFile == "" || keyFile == "":
+		return nil, errors.New("client certificate and key go together: give both or neither")
+	}
+	cert, err := loadKeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return clientConfig(pool, &cert), nil
+}
+
+// clientConfig presents cert, when not nil.
+func clientConfig(pool *x509.CertPool, cert *tls.Certificate) *tls.Config {
 	conf := &tls.Config{
 		MinVersion:       tls.VersionTLS13,
 		RootCAs:          pool,
 		VerifyConnection: requirePeer([]Kind{KindServer}),
 	}
-	switch {
-	case certFile == "" && keyFile == "":
-	case certFile == "" || keyFile == "":
-		return nil, errors.New("client certificate and key go together: give both or neither")
-	default:
-		cert, err := loadKeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, err
-		}
-		conf.Certificates = []tls.Certificate{cert}
+	if cert != nil {
+		conf.Certificates = []tls.Certificate{*cert}
 	}
-	return conf, nil
+	return conf
 }
 
 // requirePeer returns a VerifyConnection hook that demands a kirikae identity of one of
