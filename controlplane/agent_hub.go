@@ -142,11 +142,11 @@ func (h *agentHub) get(region, id string) *agentConn {
 // can reports whether the agent advertised the action at registration. An agent that
 // advertised nothing is trusted with anything (older agents).
 func (c *agentConn) can(action string) bool {
-	return len(c.info.GetActions()) == 0 || slices.Contains(c.info.GetActions(), action)
+	return action == "" || len(c.info.GetActions()) == 0 || slices.Contains(c.info.GetActions(), action)
 }
 
-// pick returns a healthy connected agent of a region that can run the action, with the
-// fewest running steps, other than avoid.
+// pick returns a healthy connected agent of a region that can run the action ("" for any
+// action: a plan check), with the fewest running steps, other than avoid.
 func (h *agentHub) pick(region, action string, avoid *agentConn, now time.Time) *agentConn {
 	h.mu.Lock()
 	defer h.mu.Unlock()

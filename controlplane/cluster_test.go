@@ -51,7 +51,7 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 func newTestClusterWith(t *testing.T, n int, roles string) *testCluster {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := security.GenerateCerts(dir, security.CertOptions{Operators: []string{"admin", "vic", "alice", "bob"}}); err != nil {
+	if _, err := security.GenerateCerts(dir, security.CertOptions{Operators: []string{"admin", "vic", "alice", "bob"}, Regions: []string{"us-east-1", "us-west-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	rolesFile := ""
@@ -349,8 +349,21 @@ func TestApproveNeedsTheRole(t *testing.T) {
 	if err := approve("alice", "sysadmin"); err != nil {
 		t.Fatal(err)
 	}
-	if st := c.nodes[0].Node.FSM().Run(id).GetSteps()[0]; st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING || len(st.GetApprovals()) != 1 {
-		t.Fatalf("after one approval: %v with %d approvals", st.GetStatus(), len(st.GetApprovals()))
+	// Node 0 is a replica: the approval, committed through node 2, reaches it when node 0
+	// applies it. Wait for that, then check the step still waits for the second approver.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := c.nodes[0].Node.FSM().Run(id).GetSteps()[0]
+		if len(st.GetApprovals()) == 1 {
+			if st.GetStatus() != kirikaev1.StepStatus_STEP_STATUS_WAITING {
+				t.Fatalf("after one approval: %v, want still waiting", st.GetStatus())
+			}
+			break
+		}
+		if len(st.GetApprovals()) > 1 || time.Now().After(deadline) {
+			t.Fatalf("after one approval: %v with %d approvals", st.GetStatus(), len(st.GetApprovals()))
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
 	}
 	if err := approve("bob", "manager"); err != nil {
 		t.Fatal(err)

@@ -42,6 +42,8 @@ type FSM struct {
 	changed  chan struct{}
 	// appliedCh is closed and replaced on every applied index, for ReadIndex waiters.
 	appliedCh chan struct{}
+	// metrics counts what is applied (fsm_metrics.go); it never changes the state.
+	metrics *fsmMetrics
 }
 
 // NewFSM returns an empty state machine.
@@ -51,6 +53,7 @@ func NewFSM() *FSM {
 		applied:   map[string]*kirikaev1.AppliedRequest{},
 		changed:   make(chan struct{}),
 		appliedCh: make(chan struct{}),
+		metrics:   newFSMMetrics(),
 	}
 }
 

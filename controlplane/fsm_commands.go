@@ -62,7 +62,9 @@ var commands = map[protoreflect.Name]command{
 		r := c.GetCreateRun() // the plan and its steps are in the run
 		return &kirikaev1.Run{Id: r.GetId(), Kind: r.GetKind(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Params: r.GetParams(),
 			Scenario: r.GetScenario(), ExpectedOutageMs: r.GetExpectedOutageMs(), Reason: r.GetReason(),
-			OverrideCriteria: r.GetOverrideCriteria(), FromRegion: r.GetFromRegion(), ToRegion: r.GetToRegion(), ParentRunId: r.GetParentRunId()}
+			OverrideCriteria: r.GetOverrideCriteria(), FromRegion: r.GetFromRegion(), ToRegion: r.GetToRegion(), ParentRunId: r.GetParentRunId(),
+			// What a findings override overrode: the findings, not the whole evaluation.
+			FindingsOverride: r.GetFindingsOverride(), Evaluation: overriddenFindings(r)}
 	}},
 	"step_dispatched": {method: "run.step.dispatch", apply: func(f *FSM, _ uint64, c *kirikaev1.Command) *kirikaev1.CommandResult {
 		return f.applyStepDispatched(c, c.GetStepDispatched())
@@ -187,4 +189,13 @@ func mustUnderstand(index uint64, cmd *kirikaev1.Command) {
 		panic(fmt.Errorf("%w: raft index %d holds a command with a field this build does not know (in %s), written by a newer kirikae; this node stops before it applies anything, so it cannot part from its peers: upgrade it and start it again",
 			ErrUnknownCommand, index, where))
 	}
+}
+
+// overriddenFindings is the part of a run's evaluation its audit line keeps: the findings
+// an override let the run start despite; nil when there were none.
+func overriddenFindings(r *kirikaev1.Run) *kirikaev1.PlanEvaluation {
+	if len(r.GetEvaluation().GetFindings()) == 0 {
+		return nil
+	}
+	return &kirikaev1.PlanEvaluation{PlanName: r.GetEvaluation().GetPlanName(), Findings: r.GetEvaluation().GetFindings()}
 }

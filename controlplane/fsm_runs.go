@@ -214,6 +214,7 @@ func (f *FSM) finishRun(cmd *kirikaev1.Command, r *kirikaev1.Run, status kirikae
 	if why != "" {
 		r.Error = why
 	}
+	f.metrics.runEnded(f.applying, r)
 	if movesTraffic(r) && r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_PARTIAL {
 		f.setMode(cmd, settledMode(f.state.GetRegion()), fmt.Sprintf("run %s %s", r.GetId(), enum.Name(status)))
 	}
@@ -236,6 +237,7 @@ func (f *FSM) applySkips(cmd *kirikaev1.Command, r *kirikaev1.Run) {
 				st.Status = kirikaev1.StepStatus_STEP_STATUS_SKIPPED
 				st.FinishedUnixNano = cmd.GetTimeUnixNano()
 				st.History = append(st.History, "skipped once its needs completed (skip requested by "+st.GetSkippedBy()+")")
+				f.metrics.stepEnded(f.applying, st, cmd.GetTimeUnixNano())
 				changed = true
 			}
 		}
@@ -404,6 +406,9 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 	if bad := checkSender(cmd, r, st, res.GetAttempt(), res.GetAgentId()); bad != nil {
 		return bad
 	}
+	if res.GetRefused() {
+		f.metrics.refused(f.applying, st.GetSpec().GetRegion())
+	}
 	if st.GetAttempt() != res.GetAttempt() || !StepHeld(st) {
 		return &kirikaev1.CommandResult{RunId: r.GetId()} // a late or duplicated result: the attempt is over
 	}
@@ -419,6 +424,7 @@ func (f *FSM) applyStepResult(cmd *kirikaev1.Command, res *kirikaev1.StepResult)
 		}
 		st.Error, st.ErrorKind, st.Progress, st.FinishedUnixNano = res.GetError(), res.GetErrorKind(), "", cmd.GetTimeUnixNano()
 		st.History = append(st.History, fmt.Sprintf("attempt %d ended after the run: ok=%v %s", st.GetAttempt(), res.GetOk(), res.GetError()))
+		f.metrics.stepEnded(f.applying, st, cmd.GetTimeUnixNano())
 		if res.GetOk() {
 			f.release(r, st)
 		}
@@ -452,6 +458,7 @@ func (f *FSM) finishStep(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1
 		}
 	}
 	st.Progress = ""
+	f.metrics.stepEnded(f.applying, st, now)
 	f.settle(cmd, r)
 }
 
@@ -641,6 +648,7 @@ func (f *FSM) applyApprove(cmd *kirikaev1.Command, a *kirikaev1.ApproveRequest) 
 		}
 	}
 	st.Approvals = append(st.Approvals, &kirikaev1.Approval{Actor: cmd.GetActor(), Role: a.GetRole(), TimeUnixNano: cmd.GetTimeUnixNano(), Comment: a.GetComment()})
+	f.metrics.approved(f.applying, a.GetRole())
 	r.Participants = appendUnique(r.GetParticipants(), cmd.GetActor())
 	f.settleHumanStep(cmd, r, st)
 	return runResult(r)
@@ -801,6 +809,7 @@ func (f *FSM) skip(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirikaev1.StepS
 	st.Status = kirikaev1.StepStatus_STEP_STATUS_SKIPPED
 	st.FinishedUnixNano = cmd.GetTimeUnixNano()
 	st.History = append(st.History, "skipped by "+cmd.GetActor()+": "+reason)
+	f.metrics.stepEnded(f.applying, st, cmd.GetTimeUnixNano())
 	return nil
 }
 

@@ -228,6 +228,7 @@ func (f *FSM) ownershipSkip(cmd *kirikaev1.Command, r *kirikaev1.Run, st *kirika
 	st.SkippedBy = "ownership"
 	st.FinishedUnixNano = cmd.GetTimeUnixNano()
 	st.History = append(st.History, fmt.Sprintf("not undone: %s: %s, not to run %s", key, why, r.GetParentRunId()))
+	f.metrics.stepEnded(f.applying, st, cmd.GetTimeUnixNano())
 	f.settle(cmd, r)
 	return true
 }

@@ -73,3 +73,11 @@ func (f *FSM) System() *kirikaev1.SystemRecord {
 	}
 	return proto.Clone(f.state.GetSystem()).(*kirikaev1.SystemRecord)
 }
+
+// SystemDigest is the stored system's digest, or "" when none is stored: a cheap way to
+// notice a new system without copying it.
+func (f *FSM) SystemDigest() string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.GetSystem().GetDigest()
+}

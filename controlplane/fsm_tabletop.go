@@ -38,5 +38,6 @@ func (f *FSM) applyRecordTabletop(cmd *kirikaev1.Command, in *kirikaev1.Run) *ki
 	region := f.state.GetRegion()
 	r.EpochBefore, r.EpochAfter = region.GetEpoch(), region.GetEpoch()
 	f.state.Runs = append(f.state.Runs, r)
+	f.metrics.runEnded(f.applying, r)
 	return runResult(r)
 }

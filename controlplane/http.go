@@ -45,21 +45,20 @@ func (s *Server) HTTPHandler() http.Handler {
 		w.Write(b)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		_, lid := s.node.Leader()
-		body := map[string]any{"node_id": s.node.ID(), "state": s.node.raft.State().String(), "leader_id": string(lid),
-			"applied_index": s.node.FSM().AppliedIndex()}
+		// Node.Health decides, as it does for the gRPC health service.
+		h := s.node.Health()
+		body := map[string]any{"node_id": h.NodeID, "state": h.State, "leader_id": h.LeaderID,
+			"applied_index": h.AppliedIndex, "status": "ok"}
 		code := http.StatusOK
-		if lid == "" {
-			body["status"] = "no leader"
+		if !h.Serving() {
+			body["status"] = h.Cause
 			code = http.StatusServiceUnavailable
-		} else {
-			body["status"] = "ok"
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(body)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.telemetry.registry, promhttp.HandlerOpts{}))
 	return mux
 }
 

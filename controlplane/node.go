@@ -109,6 +109,11 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		Logger:  rc.Logger,
 	})
 	fsm := NewFSM()
+	// What the log already holds was counted by the process that appended it; raft replays
+	// it after a restart, and the state machine's counters must not count it again.
+	if last, err := logs.LastIndex(); err == nil {
+		fsm.metrics.quietThrough = last
+	}
 	r, err := raft.NewRaft(rc, fsm, logs, store, snaps, trans)
 	if err != nil {
 		trans.Close()

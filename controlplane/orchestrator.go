@@ -27,7 +27,21 @@ type Planner interface {
 	Teardown(run *kirikaev1.Run) (src []byte, undoes map[string]*kirikaev1.UndoStep, err error)
 	// UndoResource names the resource an undo step touches (region/kind/id), or "".
 	UndoResource(region string, u *kirikaev1.UndoStep) string
+	// Evaluate prepares a plan's evaluation against the pair and sys, as a run of it would
+	// now resolve: the steps each region's agent checks with read-only AWS calls, and finish,
+	// which adds what the planner finds without AWS to the agents' reports (by region) and
+	// places every finding on its plan line. A param without a value leaves what reads it
+	// unchecked; a plan that does not parse is an error.
+	Evaluate(file string, source []byte, params map[string]string, region *kirikaev1.RegionState, sys *kirikaev1.SystemRecord, now time.Time) (
+		steps map[string][]*kirikaev1.CheckStep, finish EvaluationFinish, err error)
+	// EvaluateRun prepares the evaluation of what is left of a live run: the steps that have
+	// not started, resolved with the outputs of those that have.
+	EvaluateRun(run *kirikaev1.Run) (steps map[string][]*kirikaev1.CheckStep, finish EvaluationFinish, err error)
 }
+
+// EvaluationFinish completes a plan evaluation from the agents' reports, by region, and the
+// regions no agent checked.
+type EvaluationFinish = func(reports map[string]*kirikaev1.CheckReport, unchecked []*kirikaev1.UncheckedRegion, now time.Time) *kirikaev1.PlanEvaluation
 
 // orchestrator is the level-triggered loop that drives runs. It runs on the leader only.
 //
@@ -49,6 +63,10 @@ type orchestrator struct {
 	// backoff holds back proposals about a step whose last proposal failed, so a proposal
 	// the state machine keeps refusing cannot feed the loop (every applied entry wakes it).
 	backoff map[attemptKey]proposalBackoff
+	// preflights are the plan.preflight attempts this leader has started to evaluate;
+	// verdicts brings their outcomes back to the loop.
+	preflights map[attemptKey]bool
+	verdicts   chan preflightVerdict
 }
 
 type proposalBackoff struct {
@@ -100,6 +118,7 @@ func (o *orchestrator) run(ctx context.Context) {
 }
 
 func (o *orchestrator) tick(ctx context.Context) {
+	o.recordPreflights(ctx)
 	now := time.Now()
 	for k, b := range o.backoff {
 		if now.Sub(b.until) > time.Minute {
@@ -436,6 +455,10 @@ func (o *orchestrator) startControlPlaneStep(ctx context.Context, r *kirikaev1.R
 }
 
 func (o *orchestrator) tendControlPlaneStep(ctx context.Context, r *kirikaev1.Run, st *kirikaev1.StepState, now time.Time) {
+	if st.GetSpec().GetAction() == catalog.Preflight.Name {
+		o.preflight(ctx, r, st)
+		return
+	}
 	if st.GetSpec().GetAction() != catalog.Wait.Name {
 		return
 	}

@@ -61,6 +61,9 @@ var policy = map[string]access{
 	kirikaev1.InternalService_ReadIndex_FullMethodName: serverOnly,
 	kirikaev1.SystemService_ApplySystem_FullMethodName: admin,
 	kirikaev1.SystemService_GetSystem_FullMethodName:   viewer,
+	// Evaluating makes the agents call AWS (read-only): operators and above.
+	kirikaev1.PlanCheckService_EvaluatePlan_FullMethodName:        operator,
+	kirikaev1.PlanCheckService_ListPlanEvaluations_FullMethodName: viewer,
 }
 
 // actorMetadataKey carries the original caller when one node forwards a call to the leader.

@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
@@ -30,6 +28,11 @@ type Config struct {
 	// one RaftAddr listens on: behind NAT, a port forward or a proxy. Empty means RaftAddr.
 	RaftAdvertise string
 	GRPCAddr      string
+	// GRPCAdvertise is the gRPC address other nodes, agents and operators are told to dial
+	// (a follower forwards to the leader's, an agent is sent to it), when it is not the
+	// one GRPCAddr binds: a pod IP behind a Service name, NAT, a load balancer per node.
+	// Empty means the address GRPCAddr listens on. The server certificate must name it.
+	GRPCAdvertise string
 	HTTPAddr      string
 	// Bootstrap forms a new one-node cluster; ignored when the data dir holds state.
 	Bootstrap bool
@@ -37,6 +40,11 @@ type Config struct {
 	Join string
 
 	TLSCA, TLSCert, TLSKey string
+	// TLSReloadEvery is how often the TLS files are checked for changes, which are then
+	// loaded without a restart (0: only on ReloadCerts); DefaultTLSReloadEvery from the CLI.
+	TLSReloadEvery time.Duration
+	// ReloadCerts reloads the TLS files at each receive, changed or not (SIGHUP).
+	ReloadCerts <-chan struct{}
 	// RolesFile maps operator names to roles; empty means only the operator "admin" is admin.
 	RolesFile string
 	// Dev runs plaintext, single node, loopback only.
@@ -49,9 +57,20 @@ type Config struct {
 	// isolated world a tabletop drill runs in): it alone accepts a tabletop declaration. A
 	// production control plane refuses one, since its agents would really run the plan.
 	IsolatedWorld bool
+	// EvaluatePlans are evaluated against live AWS by the leader every EvaluateEvery (0
+	// means DefaultEvaluateEvery); their findings show in readiness and in
+	// PlanCheckService.ListPlanEvaluations.
+	EvaluatePlans []EvaluatedPlan
+	EvaluateEvery time.Duration
 }
 
 func (c *Config) validate() error {
+	if err := c.Timeouts.validate(); err != nil {
+		return err
+	}
+	if c.TLSReloadEvery < 0 {
+		return fmt.Errorf("%w: --tls-reload-every %s must not be negative", ErrInvalidArgument, c.TLSReloadEvery)
+	}
 	for _, f := range []struct{ flag, v string }{
 		{"--id", c.ID}, {"--data-dir", c.DataDir}, {"--raft-addr", c.RaftAddr}, {"--grpc-addr", c.GRPCAddr}, {"--http-addr", c.HTTPAddr},
 	} {
@@ -59,14 +78,17 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%w: %s is required", ErrInvalidArgument, f.flag)
 		}
 	}
-	if c.RaftAdvertise != "" {
-		host, port, err := net.SplitHostPort(c.RaftAdvertise)
+	for _, f := range []struct{ flag, v, who string }{{"--raft-advertise", c.RaftAdvertise, "other nodes"}, {"--grpc-advertise", c.GRPCAdvertise, "nodes, agents and operators"}} {
+		if f.v == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(f.v)
 		if err != nil || host == "" || port == "" || port == "0" {
-			return fmt.Errorf("%w: --raft-advertise %q must be HOST:PORT that other nodes can dial (not port 0)", ErrInvalidArgument, c.RaftAdvertise)
+			return fmt.Errorf("%w: %s %q must be HOST:PORT that %s can dial (not port 0)", ErrInvalidArgument, f.flag, f.v, f.who)
 		}
 	}
 	if c.Dev {
-		for _, f := range []struct{ flag, v string }{{"--raft-addr", c.RaftAddr}, {"--raft-advertise", c.RaftAdvertise}, {"--grpc-addr", c.GRPCAddr}, {"--http-addr", c.HTTPAddr}} {
+		for _, f := range []struct{ flag, v string }{{"--raft-addr", c.RaftAddr}, {"--raft-advertise", c.RaftAdvertise}, {"--grpc-addr", c.GRPCAddr}, {"--grpc-advertise", c.GRPCAdvertise}, {"--http-addr", c.HTTPAddr}} {
 			if f.v == "" {
 				continue
 			}
@@ -126,15 +148,10 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("node", cfg.ID)
-	var serverTLS, clientTLS *tls.Config
 	var roles *security.Roles
-	if !cfg.Dev {
-		if serverTLS, err = security.ServerTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
-			return nil, fmt.Errorf("server TLS: %w", err)
-		}
-		if clientTLS, err = security.ClientTLS(cfg.TLSCA, cfg.TLSCert, cfg.TLSKey); err != nil {
-			return nil, fmt.Errorf("client TLS: %w", err)
-		}
+	certs, err := loadCerts(cfg, logger) // nil in dev mode
+	if err != nil {
+		return nil, err
 	}
 	if cfg.RolesFile != "" {
 		if roles, err = security.LoadRoles(cfg.RolesFile); err != nil {
@@ -181,7 +198,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 			return nil, fmt.Errorf("--raft-addr: %w", err)
 		}
 	} else {
-		layer = security.NewTLSStreamLayer(raftLn, advertise, serverTLS, clientTLS)
+		layer = security.NewReloadingTLSStreamLayer(raftLn, advertise, certs)
 	}
 	node, err := NewNode(NodeConfig{
 		ID: cfg.ID, DataDir: cfg.DataDir, Layer: layer, Timeouts: cfg.Timeouts, Logger: logger,
@@ -193,14 +210,19 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	closers = append(closers, func() { node.Close() })
 	hadState := node.HasState()
 
-	srv := NewServer(node, clientTLS, logger)
+	srv := NewServer(node, nil, logger)
+	srv.peerCred = peerCredentials(certs)
 	srv.planner = cfg.Planner
 	srv.roles = roles
 	srv.isolated = cfg.IsolatedWorld
+	srv.scheduled.plans = cfg.EvaluatePlans
+	if cfg.EvaluateEvery > 0 {
+		srv.scheduled.interval = cfg.EvaluateEvery
+	}
 	guard := &Guard{Auth: security.Authenticator{Dev: cfg.Dev}, Roles: roles}
 	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary), grpc.ChainStreamInterceptor(guard.Stream)}
-	if serverTLS != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
+	if certs != nil {
+		opts = append(opts, grpc.Creds(certs.Credentials()))
 	}
 	gs := grpc.NewServer(opts...)
 	kirikaev1.RegisterActiveRegionServiceServer(gs, &activeRegionService{s: srv})
@@ -212,14 +234,16 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	kirikaev1.RegisterAgentAdminServiceServer(gs, &agentAdminService{s: srv})
 	kirikaev1.RegisterRunServiceServer(gs, &runService{s: srv})
 	kirikaev1.RegisterSystemServiceServer(gs, &systemService{s: srv})
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	kirikaev1.RegisterPlanCheckServiceServer(gs, &planCheckService{s: srv})
+	hs := newHealthService(node) // answers what Node.Health decides, as /healthz does
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
-	registry.Register(newRaftCollector(node))
 
 	hsrv := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
 	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if certs != nil {
+		go certs.Watch(ictx, cfg.TLSReloadEvery, cfg.ReloadCerts)
+	}
 	inst := &Instance{
 		Node: node, Server: srv, GRPCAddr: grpcLn.Addr().String(), HTTPAddr: httpLn.Addr().String(),
 		RaftAddr: advertise.String(), grpcSrv: gs, httpSrv: hsrv, cancel: cancel, done: make(chan struct{}),
@@ -235,11 +259,17 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		}
 	}()
 	go srv.lead(ictx)
-	self := &kirikaev1.JoinClusterRequest{Id: cfg.ID, RaftAddress: inst.RaftAddr, GrpcAddress: inst.GRPCAddr, HttpAddress: inst.HTTPAddr}
+	go hs.watch(ictx)
+	go srv.telemetry.verifyAudit(ictx, node.FSM())
+	grpcAdvertise := inst.GRPCAddr
+	if cfg.GRPCAdvertise != "" {
+		grpcAdvertise = cfg.GRPCAdvertise
+	}
+	self := &kirikaev1.JoinClusterRequest{Id: cfg.ID, RaftAddress: inst.RaftAddr, GrpcAddress: grpcAdvertise, HttpAddress: inst.HTTPAddr}
 	go func() {
 		defer close(inst.done)
 		if cfg.Join != "" && !hadState {
-			if err := joinCluster(ictx, cfg.Join, clientTLS, self, logger); err != nil {
+			if err := joinCluster(ictx, cfg.Join, peerCredentials(certs), self, logger); err != nil {
 				logger.Error("join failed", "err", err)
 				return
 			}
@@ -292,7 +322,8 @@ func (s *Server) lead(ctx context.Context) {
 			s.hub.leaderSince = time.Now()
 			s.hub.mu.Unlock()
 			go (&orchestrator{s: s, endReadiness: map[string]bool{}, teardown: map[string]bool{}, cutback: map[string]bool{}, retry: make(chan string),
-				backoff: map[attemptKey]proposalBackoff{}}).run(octx)
+				backoff: map[attemptKey]proposalBackoff{}, preflights: map[attemptKey]bool{}, verdicts: make(chan preflightVerdict, 16)}).run(octx)
+			go s.evaluateOnSchedule(octx)
 		case !leading && stop != nil:
 			stop()
 			stop = nil
@@ -336,8 +367,8 @@ func (s *Server) advertise(ctx context.Context, self *kirikaev1.JoinClusterReque
 }
 
 // joinCluster asks a member to add this node, retrying until it is accepted.
-func joinCluster(ctx context.Context, addr string, clientTLS *tls.Config, self *kirikaev1.JoinClusterRequest, logger *slog.Logger) error {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)))
+func joinCluster(ctx context.Context, addr string, creds credentials.TransportCredentials, self *kirikaev1.JoinClusterRequest, logger *slog.Logger) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return fmt.Errorf("--join %s: %w", addr, err)
 	}

@@ -36,9 +36,14 @@ type Server struct {
 	watchCache    preparedCache
 	hub           *agentHub
 	planner       Planner
+	// checks routes agents' plan-check reports; scheduled holds the leader's evaluations.
+	checks    checkWaiters
+	scheduled *schedule
 	// isolated is set on the control plane of a simulated world (see Config.IsolatedWorld).
 	isolated bool
 	roles    *security.Roles
+	// telemetry is this server's metrics registry (metrics.go).
+	telemetry *telemetry
 
 	mu    sync.Mutex
 	peers map[string]*grpc.ClientConn // by gRPC address
@@ -57,6 +62,8 @@ func NewServer(node *Node, peerTLS *tls.Config, logger *slog.Logger) *Server {
 	s := &Server{node: node, log: logger, peerCred: cred, peers: map[string]*grpc.ClientConn{}}
 	s.followerReads = newReadBatcher(s.remoteReadIndex)
 	s.hub = newAgentHub()
+	s.scheduled = &schedule{interval: DefaultEvaluateEvery}
+	s.telemetry = newTelemetry(s)
 	return s
 }
 

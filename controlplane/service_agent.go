@@ -72,9 +72,20 @@ func (s *Server) serveAgent(stream kirikaev1.AgentService_ConnectServer) error {
 		LeaderId: s.node.ID(), Epoch: region.GetEpoch(), HeartbeatIntervalMs: HeartbeatInterval.Milliseconds()}}}); err != nil {
 		return err
 	}
+	// The stored system goes right after registered, before anything else can be queued,
+	// so the agent's first readiness report on this stream can already follow it.
+	sentDigest := ""
+	if sys := s.node.FSM().System(); sys != nil {
+		if err := stream.Send(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_System{System: sys}}); err != nil {
+			return err
+		}
+		sentDigest = sys.GetDigest()
+	}
 	s.hub.add(c)
 	defer s.hub.remove(c)
-	s.log.Info("agent connected", "agent", info.GetId(), "region", info.GetRegion(), "version", info.GetVersion())
+	s.log.Info("agent connected", "agent", info.GetId(), "region", info.GetRegion(), "version", info.GetVersion(),
+		"system_digest", sentDigest)
+	go s.pushSystem(ctx, c, sentDigest)
 
 	sendErr := make(chan error, 1)
 	go func() {
@@ -123,6 +134,37 @@ func (s *Server) serveAgent(stream kirikaev1.AgentService_ConnectServer) error {
 	}
 }
 
+// systemRetry is how soon the leader tries again to send a new system to an agent whose
+// stream was full.
+const systemRetry = HeartbeatInterval
+
+// pushSystem sends the stored system to a connected agent whenever its digest differs from
+// the one the agent was last sent: after an apply that changed it, or a restore. It runs
+// until the stream ends. sent is the digest sent after registered ("" for none).
+func (s *Server) pushSystem(ctx context.Context, c *agentConn, sent string) {
+	retry := time.NewTicker(systemRetry)
+	defer retry.Stop()
+	for {
+		applied, _ := s.node.FSM().waitApplied()
+		if d := s.node.FSM().SystemDigest(); d != "" && d != sent {
+			if sys := s.node.FSM().System(); sys != nil &&
+				c.enqueue(&kirikaev1.ConnectResponse{Msg: &kirikaev1.ConnectResponse_System{System: sys}}) {
+				sent = sys.GetDigest()
+				s.log.Info("sent the new system to an agent", "agent", c.info.GetId(), "region", c.info.GetRegion(),
+					"system", sys.GetName(), "version", sys.GetVersion(), "digest", sent)
+			}
+		}
+		select {
+		case <-applied:
+		case <-retry.C:
+		case <-c.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // notLeader turns an agent away with the leader's address in the trailer.
 func (s *Server) notLeader(stream grpc.ServerStream) error {
 	addr := ""
@@ -153,6 +195,13 @@ func (s *Server) handleAgentMessage(ctx context.Context, c *agentConn, actor str
 		c.health = msg.Heartbeat
 		c.lastHB = time.Now()
 		c.mu.Unlock()
+	case *kirikaev1.ConnectRequest_CheckReport:
+		// Taken only from the agent the request went to (deliver), and Finish keeps its
+		// findings to the steps of its own region.
+		if !s.checks.deliver(keyOf(c.info), msg.CheckReport) {
+			s.log.Warn("a plan-check report nobody asked this agent for", "agent", c.info.GetId(), "region", c.info.GetRegion(),
+				"request", msg.CheckReport.GetRequestId())
+		}
 	case *kirikaev1.ConnectRequest_Readiness:
 		rep := msg.Readiness
 		rep.AgentId, rep.Region = c.info.GetId(), c.info.GetRegion()

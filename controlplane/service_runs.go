@@ -177,6 +177,9 @@ func (s *Server) Declare(ctx context.Context, req *kirikaev1.DeclareRequest) (*k
 	if err := s.prepareDrill(ctx, run, req.GetDrill(), req.GetParentRunId(), req.GetParticipants(), req.GetAllowMissingAgent()); err != nil {
 		return nil, err
 	}
+	if err := s.gateOnEvaluation(ctx, run, req.GetPlanSource(), req.GetParams(), req.GetOverrideFindings()); err != nil {
+		return nil, err
+	}
 	return s.createRun(ctx, req.GetRequestId(), RequestFingerprint(req), run)
 }
 
@@ -268,6 +271,9 @@ func (s *Server) Cutback(ctx context.Context, req *kirikaev1.CutbackRequest) (*k
 	run.Id = newRunID(run.GetKind(), time.Now())
 	run.Reason = req.GetReason()
 	if err := s.prepareDrill(ctx, run, req.GetDrill(), req.GetParentRunId(), req.GetParticipants(), req.GetAllowMissingAgent()); err != nil {
+		return nil, err
+	}
+	if err := s.gateOnEvaluation(ctx, run, req.GetPlanSource(), req.GetParams(), req.GetOverrideFindings()); err != nil {
 		return nil, err
 	}
 	return s.createRun(ctx, req.GetRequestId(), RequestFingerprint(req), run)
@@ -440,7 +446,39 @@ func (a *agentAdminService) GetReadiness(ctx context.Context, req *kirikaev1.Get
 		return nil, toStatus(err)
 	}
 	region, _, _ := a.s.node.FSM().Region()
-	return &kirikaev1.GetReadinessResponse{Regions: RollUpReadiness(region, a.s.node.FSM().Readiness(), req.GetRegion()), Unanswered: unanswered}, nil
+	evs := a.s.planEvaluations(ctx)
+	regions := RollUpReadiness(region, a.s.node.FSM().Readiness(), req.GetRegion())
+	for _, rr := range regions {
+		for _, ev := range evs {
+			for _, f := range ev.GetFindings() {
+				if f.GetRegion() == rr.GetRegion() {
+					rr.Ready = false
+					rr.Reasons = append(rr.Reasons, "plan "+cmpOr(ev.GetPlanFile(), ev.GetPlanName())+": step "+f.GetStepId()+": ["+f.GetCode()+"] "+f.GetProblem())
+				}
+			}
+		}
+	}
+	return &kirikaev1.GetReadinessResponse{Regions: regions, Unanswered: unanswered, PlanEvaluations: evs}, nil
+}
+
+// planEvaluations are the leader's latest scheduled plan evaluations; a follower asks the
+// leader, and answers without them when it cannot reach it.
+func (s *Server) planEvaluations(ctx context.Context) []*kirikaev1.PlanEvaluation {
+	if s.node.IsLeader() {
+		return s.scheduled.list()
+	}
+	conn, _, err := s.leaderConn()
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := kirikaev1.NewPlanCheckServiceClient(conn).ListPlanEvaluations(forwardActor(ctx), &kirikaev1.ListPlanEvaluationsRequest{})
+	if err != nil {
+		s.log.Debug("plan evaluations from the leader", "err", err)
+		return nil
+	}
+	return resp.GetEvaluations()
 }
 
 // RollUpReadiness turns reports into "ready" or "not ready, because ..." per region.
