@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/kirikae/kirikae/agent"
 	"github.com/kirikae/kirikae/agent/readiness"
+	"github.com/kirikae/kirikae/controlplane"
 )
 
 func init() { register(newAgentCommand) }
@@ -19,28 +21,26 @@ type agentFlags struct {
 	cfg          agent.Config
 	controlPlane string
 	logLevel     string
-	role         string
-	primary      string
 }
 
 func (f *agentFlags) Bind(fs *pflag.FlagSet) {
 	c := &f.cfg
 	fs.StringVar(&c.Region, "region", "", "the AWS region this agent works in (required); its certificate must name the same region")
 	fs.StringVar(&f.controlPlane, "control-plane", os.Getenv("KIRIKAE_ADDR"), "control-plane gRPC addresses, comma-separated; any node will do, followers point to the leader (env KIRIKAE_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", "", "where the agent keeps its fencing epoch and step results (required); keep it across restarts")
+	fs.StringVar(&c.DataDir, "data-dir", "", "where the agent keeps its fencing epoch, step results and the last system it was sent (required); keep it across restarts")
 	fs.StringVar(&c.ID, "id", "", "this agent's id (default <region>/<hostname>)")
 	fs.StringVar(&c.AWSEndpoint, "aws-endpoint", "", "send every AWS call here instead of AWS, e.g. http://127.0.0.1:4566 for kirikae sim or a moto_server")
 	fs.StringVar(&c.TLSCA, "tls-ca", os.Getenv("KIRIKAE_CA"), "CA certificate from kirikae certs init (env KIRIKAE_CA)")
 	fs.StringVar(&c.TLSCert, "tls-cert", os.Getenv("KIRIKAE_CERT"), "this region's agent certificate, agent-<region>.pem (env KIRIKAE_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("KIRIKAE_KEY"), "its key, agent-<region>-key.pem (env KIRIKAE_KEY)")
+	fs.DurationVar(&c.TLSReloadEvery, "tls-reload-every", controlplane.DefaultTLSReloadEvery, "how often the --tls-* files are checked for changes, which the next connection presents without a restart (0: only on SIGHUP)")
 	fs.BoolVar(&c.Dev, "dev", false, "plaintext, for a --dev control plane; every control-plane address must be loopback")
 	fs.IntVar(&c.MaxSteps, "max-steps", agent.DefaultMaxSteps, "steps that may run at once; more wait in a queue")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat", agent.DefaultHeartbeatInterval, "heartbeat and health-probe period (the control plane may ask for another heartbeat period)")
-	fs.DurationVar(&c.ReadinessInterval, "readiness-interval", agent.DefaultReadinessInterval, "how often the readiness checks run (the control plane can also ask at any time)")
+	fs.DurationVar(&c.ReadinessInterval, "readiness-interval", agent.DefaultReadinessInterval, "how often the readiness checks run (they also run whenever the control plane asks or sends a new system)")
 	fs.DurationVar(&c.WaiterDelay, "waiter-delay", 0, "poll delay of the AWS waiters (default: the SDK's); a few ms against kirikae sim with a small --time-scale")
+	fs.StringVar(&c.HTTPAddr, "http-addr", "", "HOST:PORT for /healthz (200 when connected to the leader and the region is healthy, 503 with the cause) and /metrics; e.g. 127.0.0.1:7400 (default off; loopback only with --dev)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.role, "role", "", "readiness role of this region: primary or dr (default: primary for --primary-region, dr otherwise)")
-	fs.StringVar(&f.primary, "primary-region", "us-east-1", "the production region, for the readiness checks")
 }
 
 func newAgentCommand() *cobra.Command {
@@ -52,6 +52,16 @@ func newAgentCommand() *cobra.Command {
 the region's health every heartbeat and its readiness checks, and executes the plan steps
 the leader assigns to the region. Run one per region, in that region.
 
+Readiness follows the stored system file: the control plane sends the system that
+` + "`kirikae system apply FILE`" + ` stored right after the agent registers, and again whenever it
+changes. The agent checks what that file names for its own region, in the role the file
+gives it (primary or secondary): the VPC and security groups, the load balancer, every ECS
+service and its target group, the database's groups and KMS key, the snapshot copies
+against objectives.rpo, the cache if the region has one, the backup vault, secrets, SNS
+topics, S3 replication and the DNS record in the hosted zone found by its name. Until a
+system is stored the region is not ready (system.stored); a region outside the system's
+pair is not ready either (system.region). Nothing about the system is configured here.
+
 AWS credentials come from the AWS default credential chain (environment, shared config
 and credentials files, SSO, the ECS task role or the EC2 instance profile); the health
 probe checks them with STS GetCallerIdentity. --aws-endpoint sends every AWS call to a
@@ -60,18 +70,23 @@ simulator instead: ` + "`kirikae sim`" + ` (awssim) or moto_server.
 The stream is mutual TLS. Make the certificates with ` + "`kirikae certs init`" + ` and give the agent
 ca.pem and the certificate of its own region, agent-<region>.pem with agent-<region>-key.pem:
 the control plane accepts an agent only for the region its certificate names. --dev talks
-plaintext to a --dev control plane on loopback.
+plaintext to a --dev control plane on loopback. Replaced certificate files are read again
+when they change and on SIGHUP, without a restart (see ` + "`kirikae server --help`" + ` for rotating to a
+new CA); files that would not work are refused and logged, and the agent keeps its own.
 
 The data dir holds the highest fencing epoch the agent has seen, so that it refuses work
-from a deposed leader even after a restart, and the results of finished steps, so that a
-result computed while the control plane was unreachable is delivered after reconnecting.`,
-		Example: `  # in us-west-2, with certificates from ` + "`kirikae certs init --dir certs`" + `
-  kirikae agent --region us-west-2 --data-dir /var/lib/kirikae/agent \
+from a deposed leader even after a restart, the results of finished steps, so that a
+result computed while the control plane was unreachable is delivered after reconnecting,
+and the last system it was sent, so that a restarted agent checks readiness against it
+before it reconnects.`,
+		Example: `  # in each region of the system's pair, with certificates from ` + "`kirikae certs init --dir certs`" + `
+  kirikae agent --region "$REGION" --data-dir /var/lib/kirikae/agent \
     --control-plane 10.0.0.1:7002,10.0.0.2:7002,10.0.0.3:7002 \
-    --tls-ca certs/ca.pem --tls-cert certs/agent-us-west-2.pem --tls-key certs/agent-us-west-2-key.pem
-  # against simulated AWS and a dev control plane on this machine
-  kirikae sim --fixture kaigo --time-scale 0.001 &
-  kirikae agent --dev --region us-west-2 --data-dir /tmp/kirikae-agent-west \
+    --tls-ca certs/ca.pem --tls-cert "certs/agent-$REGION.pem" --tls-key "certs/agent-$REGION-key.pem"
+  # then, once, from an admin's machine: the agents check readiness against it
+  kirikae system apply system.yaml
+  # against simulated AWS (` + "`kirikae sim`" + `) and a dev control plane on this machine
+  kirikae agent --dev --region "$REGION" --data-dir "/tmp/kirikae-agent-$REGION" \
     --control-plane 127.0.0.1:7002 --aws-endpoint http://127.0.0.1:4566 --waiter-delay 10ms`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -97,14 +112,15 @@ result computed while the control plane was unreachable is delivered after recon
 			if err := checkAgentFlags(cfg); err != nil {
 				return err
 			}
-			chk, err := readiness.New(cmd.Context(), readiness.Config{
-				Region: cfg.Region, Role: readiness.Role(f.role), PrimaryRegion: f.primary, Endpoint: cfg.AWSEndpoint, Logger: logger,
-			})
+			chk, err := readiness.New(cmd.Context(), readiness.Config{Region: cfg.Region, Endpoint: cfg.AWSEndpoint, Logger: logger})
 			if err != nil {
 				return fmt.Errorf("agent: readiness: %w", err)
 			}
 			cfg.Readiness = chk.Run
-			if err := agent.Run(cmd.Context(), cfg); err != nil {
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			cfg.ReloadCerts = hangups(ctx)
+			if err := agent.Run(ctx, cfg); err != nil {
 				return fmt.Errorf("agent: %w", err)
 			}
 			return nil

@@ -9,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kirikae/kirikae/awsregion"
 	"github.com/kirikae/kirikae/security"
+	"github.com/kirikae/kirikae/system"
 )
 
 func init() { register(newCertsCommand) }
@@ -29,15 +31,17 @@ installation; a larger one can use any CA that issues the same URIs.`,
 }
 
 type certsInitFlags struct {
-	dir  string
-	opts security.CertOptions
+	dir    string
+	system string
+	opts   security.CertOptions
 }
 
 func (f *certsInitFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dir, "dir", "", "directory to write into; created (0700) if missing (required)")
 	fs.StringSliceVar(&f.opts.Hosts, "host", nil, "DNS name or IP the server certificate is valid for; repeat for each address clients and raft peers dial (default localhost, 127.0.0.1)")
-	fs.StringSliceVar(&f.opts.Operators, "operator", nil, "operator to make a certificate for; repeat for each (default admin)")
-	fs.StringSliceVar(&f.opts.Regions, "region", nil, "region to make an agent certificate for; repeat for each (default us-east-1, us-west-2)")
+	fs.StringSliceVar(&f.opts.Operators, "operator", nil, "operator to make a certificate for, besides admin (always made); repeat for each")
+	fs.StringSliceVar(&f.opts.Regions, "region", nil, "region to make an agent certificate for; repeat for each region an agent runs in")
+	fs.StringVar(&f.system, "system", "", "system file whose two regions get an agent certificate each (instead of, or besides, --region)")
 	fs.StringVar(&f.opts.ServerID, "server-id", "kirikae", "name in the server identity spiffe://kirikae/server/<id>; every node may share the one certificate")
 	fs.BoolVar(&f.opts.Force, "force", false, "replace an existing CA and every certificate (running nodes will reject the old ones); with --reuse-ca, reissue existing certificates")
 	fs.BoolVar(&f.opts.ReuseCA, "reuse-ca", false, "sign with the ca.pem and ca-key.pem already in --dir, keeping existing certificates; use it to add an operator or agent later")
@@ -55,9 +59,11 @@ Files written in --dir:
   ca.pem, ca-key.pem                 the CA (10 years); every node and client trusts ca.pem
   server.pem, server-key.pem         control-plane nodes (1 year): TLS for gRPC and raft,
                                      valid for each --host, identity spiffe://kirikae/server/<id>
-  agent-<region>.pem, -key.pem       one per --region, identity spiffe://kirikae/agent/<region>;
-                                     an agent may speak only for its own region
-  operator-<name>.pem, -key.pem      one per --operator, identity spiffe://kirikae/operator/<name>
+  agent-<region>.pem, -key.pem       one per region (--region, or the two of --system FILE),
+                                     identity spiffe://kirikae/agent/<region>; an agent may
+                                     speak only for its own region
+  operator-<name>.pem, -key.pem      admin's, and one per --operator, identity
+                                     spiffe://kirikae/operator/<name>
 
 Use them with a server:
   kirikae server --tls-ca DIR/ca.pem --tls-cert DIR/server.pem --tls-key DIR/server-key.pem ...
@@ -67,19 +73,20 @@ and with the operator commands, as flags (--ca, --cert, --key) or in the environ
   kirikae region get
 
 Without --roles, the server makes the operator named admin an admin and every other operator
-a viewer. A roles file grants more:
+a viewer. A roles file grants more, and only what it lists (keep admin in it):
   operators:
+    admin: [admin]
     alice: [operator, sysadmin]
     bob: [manager]
 Roles: viewer, operator, admin, and the approver roles sysadmin, manager, security, executive.
 
 An existing ca.pem is never replaced silently: pass --force to start over, or --reuse-ca to
 add certificates signed by the CA you already have.`,
-		Example: `  # a local cluster on this machine
-  kirikae certs init --dir ./certs
-  # three hosts, two operators
+		Example: `  # a local cluster on this machine, with agents for the regions of a system file
+  kirikae certs init --dir ./certs --system deploy/systems/kaigo.yaml
+  # three hosts, two operators besides admin
   kirikae certs init --dir ./certs --host cp1.internal --host cp2.internal --host cp3.internal \
-    --operator alice --operator bob
+    --region eu-west-1 --region eu-central-1 --operator alice --operator bob
   # add an operator later, keeping the CA and everyone else's certificates
   kirikae certs init --dir ./certs --reuse-ca --operator carol`,
 		Args: cobra.NoArgs,
@@ -93,6 +100,25 @@ add certificates signed by the CA you already have.`,
 }
 
 func runCertsInit(out io.Writer, f *certsInitFlags) error {
+	if f.system != "" {
+		sys, err := system.ParseFile(f.system)
+		if err != nil {
+			return fmt.Errorf("--system: %w", err)
+		}
+		for _, r := range sys.Regions {
+			f.opts.Regions = append(f.opts.Regions, r.Name)
+		}
+	}
+	for _, r := range f.opts.Regions {
+		if !awsregion.Valid(r) {
+			return fmt.Errorf("--region %q: not an AWS region name (e.g. us-east-1)", r)
+		}
+	}
+	if len(f.opts.Regions) == 0 && !f.opts.ReuseCA {
+		// No default: the regions are the user's, and an agent without its certificate
+		// cannot connect at all.
+		return errors.New("name the regions your agents run in: --region REGION (repeat for each), or --system FILE for the two regions of your system file")
+	}
 	res, err := security.GenerateCerts(f.dir, f.opts)
 	for _, p := range res.Written {
 		fmt.Fprintln(out, "wrote", p)
@@ -106,10 +132,8 @@ func runCertsInit(out io.Writer, f *certsInitFlags) error {
 	for _, p := range res.Kept {
 		fmt.Fprintln(out, "kept ", p)
 	}
+	// admin is always issued: it sets the cluster up (region init, system apply).
 	operator := "admin"
-	if len(f.opts.Operators) > 0 {
-		operator = f.opts.Operators[0]
-	}
 	cert, key := security.OperatorFiles(operator)
 	d := f.dir
 	fmt.Fprintf(out, `

@@ -51,6 +51,8 @@ type drillInput struct {
 	format       string
 	// timeScale runs a tabletop's simulated AWS faster than real time.
 	timeScale float64
+	// systemFile is the system file a standalone tabletop reads; connected, the stored one.
+	systemFile string
 }
 
 func newDrillStartCommand() *cobra.Command {
@@ -140,6 +142,7 @@ has no connected agent, unless --allow-missing-agent.`,
 	fs.StringVar(&in.timelineFile, "timeline", "", "target timeline, checked against the plans before the drill starts and set against the times in the report, e.g. deploy/drills/full-scale.yaml")
 	fs.StringVar(&in.reportFile, "report", "", "tabletop: write the report here (default: standard output)")
 	fs.StringVar(&in.format, "format", "md", "tabletop: report format, md or html")
+	fs.StringVar(&in.systemFile, "system", "", "tabletop: the system file the plan reads when no control plane is configured (default: the stored one when connected, else the bundled kaigo.yaml)")
 	fs.Float64Var(&in.timeScale, "time-scale", 0.002, "tabletop: simulated AWS time per real second (0.002 runs a 45-minute restore in 5.4 s)")
 	return cmd
 }
@@ -147,7 +150,7 @@ has no connected agent, unless --allow-missing-agent.`,
 // drillOnlyFlags are the flags that mean something to one kind of drill only.
 var drillOnlyFlags = map[string][]string{
 	"full":     {"cutback-plan", "cutback-set"},
-	"tabletop": {"report", "format", "time-scale"},
+	"tabletop": {"report", "format", "time-scale", "system"},
 }
 
 // drillFlagsFit refuses a flag given to a kind of drill it means nothing to, rather than

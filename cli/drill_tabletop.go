@@ -79,12 +79,33 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	// The live world, before: its readiness, its active region, its drills.
 	var live []*kirikaev1.ReadinessReport
 	var before *kirikaev1.RegionState
+	var sysYAML []byte
+	sysFile := in.systemFile
+	if sysFile != "" {
+		if connected {
+			return errors.New("--system is for a standalone tabletop: connected, the tabletop reads the stored system, as a real run would (`kirikae system show`)")
+		}
+		var err error
+		if sysYAML, err = os.ReadFile(sysFile); err != nil {
+			return fmt.Errorf("--system: %w", err)
+		}
+	}
 	last := map[report.DrillKind]time.Time{}
 	if connected {
 		var err error
 		if before, err = liveActiveRegion(ctx, cf); err != nil {
 			return err
 		}
+		got, err := rpc(ctx, cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.GetSystemResponse, error) {
+			return kirikaev1.NewSystemServiceClient(conn).GetSystem(ctx, &kirikaev1.GetSystemRequest{})
+		})
+		if err != nil {
+			return fmt.Errorf("the stored system: %w", err)
+		}
+		if got.GetSystem() == nil {
+			return errors.New("no system file is stored, so the plan's ${system.…} have nothing to read: store one first with `kirikae system apply FILE`")
+		}
+		sysYAML, sysFile = got.GetSystem().GetYaml(), got.GetSystem().GetSourceFile()
 		rd, err := rpc(ctx, cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.GetReadinessResponse, error) {
 			return kirikaev1.NewAgentAdminServiceClient(conn).GetReadiness(ctx, &kirikaev1.GetReadinessRequest{Refresh: true})
 		})
@@ -104,12 +125,15 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 		sum.ActiveBefore = &activeJSON{Active: before.GetActive(), Epoch: before.GetEpoch()}
 		fmt.Fprintf(progress, "tabletop: live active region %s, epoch %d; %d live readiness report(s)\n", before.GetActive(), before.GetEpoch(), len(live))
 	} else {
-		fmt.Fprintf(progress, "tabletop: no control plane configured (--addr, KIRIKAE_ADDR): standalone, built from the kaigo fixture, not recorded\n")
+		fmt.Fprintf(progress, "tabletop: no control plane configured (--addr, KIRIKAE_ADDR): standalone, not recorded\n")
+		if sysFile == "" {
+			fmt.Fprintf(progress, "tabletop: no --system given: the isolated world and the plan use the bundled deploy/systems/kaigo.yaml\n")
+		}
 	}
 
 	res, err := tabletop.Run(ctx, tabletop.Options{PlanSource: in.planSrc, PlanFile: in.planFile, Params: in.params,
 		Participants: in.participants, Reason: in.reason, TimeScale: in.timeScale, Progress: progress, Readiness: live,
-		Primary: before.GetPrimary(), Secondary: before.GetSecondary()})
+		Primary: before.GetPrimary(), Secondary: before.GetSecondary(), System: sysYAML, SystemFile: sysFile})
 	if res != nil {
 		sum.Findings = append(sum.Findings, res.Findings...)
 		sum.CriticalPath = criticalPathJSON{Steps: res.CriticalPath, Duration: plan.FormatDuration(res.CriticalPathDuration)}
@@ -161,8 +185,8 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	}
 
 	// The report.
-	notes := []string{fmt.Sprintf("Tabletop drill: plan %s ran in an isolated simulated world (awssim with the kaigo fixture, time scale %g); nothing real was touched. Times are predicted: each is its distance from the end of the tabletop divided by the time scale.",
-		run.GetPlanName(), res.TimeScale),
+	notes := []string{fmt.Sprintf("Tabletop drill: plan %s ran in an isolated simulated world (awssim holding system %s in peacetime, time scale %g); nothing real was touched. Times are predicted: each is its distance from the end of the tabletop divided by the time scale.",
+		run.GetPlanName(), res.System, res.TimeScale),
 		"Simulated participants approved and confirmed, each taking the time the runbook expects of the step; a failed step was recorded and skipped so that every later step was exercised."}
 	for _, a := range res.Adjustments {
 		notes = append(notes, a.String())

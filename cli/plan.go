@@ -24,7 +24,7 @@ which are the best examples. The shape:
   name: kaigo-failover
   runKind: failover            # failover | cutback | recovery (a drill is a way to run one)
   params:                      # read as ${params.NAME}; declare --set NAME=VALUE overrides
-    RPO: {default: 1h, description: "..."}
+    ALLOW_DATA_LOSS: {default: "false", description: "..."}
   phases:                      # ordered groups with the runbook's time budget
     - {id: build, name: "フェーズ2: DR環境構築", expect: 2h}
   steps:
@@ -34,7 +34,7 @@ which are the best examples. The shape:
                                # actions (approval, checklist, wait, region.activate) need none
       needs: [verify-network]  # only what this step really depends on; the rest runs in parallel
       action: aws.rds.restoreSnapshot
-      with: {instanceId: kaigo-subsys-dr, maxAge: "${params.RPO}"}
+      with: {instanceId: "${system.secondary.database.instance}", maxAge: "${system.objectives.rpo}"}
       timeout: 90m
       retries: 2
       expect: 45m              # the runbook's 所要時間; the critical path is computed from it
@@ -44,7 +44,11 @@ which are the best examples. The shape:
       priority: 2              # tie-breaker among ready steps, 1 first
 
 References in with: ${params.NAME}, ${steps.ID.outputs.NAME} (ID must be an ancestor through
-needs), ${run.id}, ${run.startedCompact}, ${region.primary|secondary|failed|target}.
+needs), ${run.id}, ${run.startedCompact}, ${region.primary|secondary|failed|target}, and
+${system.PATH}: a value of the stored system file (kirikae system apply), such as
+${system.secondary.loadBalancer.name} or ${system.objectives.rpo}; ${system.here.PATH} reads
+it in the role of the step's own region. Name resources once, in the system file: the
+agents find their ids by those names at run time.
 Parsing is strict: unknown keys, unknown actions or inputs, missing inputs, wrong types, bad
 durations, cycles and dangling references are all reported with file:line and field.
 Limits: at most ` + limitsHelp + `; a plan past one is refused
@@ -56,9 +60,9 @@ func newPlanCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Validate and inspect plan files",
-		Long:  "Validate and inspect plan files offline; no control plane is needed.\n\n" + planFormatHelp,
+		Long:  "Validate and inspect plan files offline (no control plane is needed), and check them against live AWS\nthrough the agents (plan check).\n\n" + planFormatHelp,
 	}
-	cmd.AddCommand(newPlanValidateCommand(), newPlanShowCommand(), newPlanActionsCommand())
+	cmd.AddCommand(newPlanValidateCommand(), newPlanShowCommand(), newPlanActionsCommand(), newPlanCheckCommand(), newPlanIAMPolicyCommand())
 	return cmd
 }
 

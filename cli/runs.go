@@ -43,7 +43,7 @@ func parseSets(sets []string) (map[string]string, error) {
 
 func newDeclareCommand() *cobra.Command {
 	var cf clientFlags
-	var planFile, scenario, reason, override, preempt string
+	var planFile, scenario, reason, override, preempt, overrideFindings string
 	var outage time.Duration
 	var sets []string
 	var watch bool
@@ -66,6 +66,12 @@ hostage by a drill: while a drill is live the declaration is refused with the dr
 and --preempt DRILL-RUN-ID aborts the drill (audited) and passes everything it created to
 the new run, so no teardown of the drill deletes what the failover now uses.
 
+Before the run is created, the plan is evaluated against live AWS, as ` + "`kirikae plan check`" + ` does:
+each region's agent checks the steps it will run with read-only calls. A finding (a
+resource that is not there, an input AWS would refuse) refuses the declaration, naming the
+step, the plan line and the fix, unless --override-findings gives the reason, which is
+recorded in the run and the audit log.
+
 The plan then runs on the agents; its approval and checklist steps wait for people:
 see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 		Example: `  kirikae declare --plan deploy/plans/kaigo-failover.yaml --scenario region-outage \
@@ -87,7 +93,7 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 				return err
 			}
 			req := &kirikaev1.DeclareRequest{PlanSource: src, Params: params, Scenario: scenario, ExpectedOutageMs: outage.Milliseconds(),
-				Reason: reason, OverrideCriteria: override, RequestId: controlplane.NewRequestID(), PreemptRunId: preempt}
+				Reason: reason, OverrideCriteria: override, RequestId: controlplane.NewRequestID(), PreemptRunId: preempt, OverrideFindings: overrideFindings}
 			var resp *kirikaev1.DeclareResponse
 			resp, err = rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.DeclareResponse, error) {
 				return kirikaev1.NewRunServiceClient(conn).Declare(ctx, req)
@@ -105,6 +111,7 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log and the incident report")
 	cmd.Flags().StringVar(&override, "override-criteria", "", "declare although the criteria are not met, giving the reason (audited)")
 	cmd.Flags().StringVar(&preempt, "preempt", "", "the id of the live drill to abort; what it created passes to this run")
+	cmd.Flags().StringVar(&overrideFindings, "override-findings", "", "declare although plan evaluation found problems, giving the reason (audited)")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a plan param, NAME=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&watch, "watch", false, "watch the run until it ends")
 	return cmd
@@ -112,7 +119,7 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 
 func newCutbackCommand() *cobra.Command {
 	var cf clientFlags
-	var planFile, reason string
+	var planFile, reason, overrideFindings string
 	var sets []string
 	var watch bool
 	cmd := &cobra.Command{
@@ -122,7 +129,11 @@ func newCutbackCommand() *cobra.Command {
 database, copy it to the primary with the production KMS key, delete production only with a
 final snapshot and only after the copy is available and approved, restore production), move
 DNS back, and stop the DR environment. The active region returns to the primary and the
-epoch grows by one.`,
+epoch grows by one.
+
+Before the run is created the whole plan is evaluated against live AWS (kirikae plan check):
+a finding, such as a production load balancer that is not there for the DNS switch back,
+refuses the cutback before anything is deleted, unless --override-findings gives the reason.`,
 		Example: `  kirikae cutback --plan deploy/plans/kaigo-cutback.yaml --reason "us-east-1 recovered (AWS Health closed)" --watch`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -137,7 +148,7 @@ epoch grows by one.`,
 			if err != nil {
 				return err
 			}
-			req := &kirikaev1.CutbackRequest{PlanSource: src, Params: params, Reason: reason, RequestId: controlplane.NewRequestID()}
+			req := &kirikaev1.CutbackRequest{PlanSource: src, Params: params, Reason: reason, RequestId: controlplane.NewRequestID(), OverrideFindings: overrideFindings}
 			var resp *kirikaev1.CutbackResponse
 			resp, err = rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.CutbackResponse, error) {
 				return kirikaev1.NewRunServiceClient(conn).Cutback(ctx, req)
@@ -151,6 +162,7 @@ epoch grows by one.`,
 	cf.Bind(cmd.Flags())
 	cmd.Flags().StringVar(&planFile, "plan", "", "the cutback plan file, e.g. deploy/plans/kaigo-cutback.yaml")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
+	cmd.Flags().StringVar(&overrideFindings, "override-findings", "", "start although plan evaluation found problems, giving the reason (audited)")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a plan param, NAME=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&watch, "watch", false, "watch the run until it ends")
 	return cmd
@@ -210,6 +222,7 @@ func newRunCommand() *cobra.Command {
 
   show RUN                    the run, phase by phase, with checklist items numbered
   watch RUN                   live progress until the run ends
+  wait RUN STEP               until the step waits for people (or has ended)
   approve RUN STEP --role R   approve a waiting step under one of your roles
   confirm RUN STEP [N...]     confirm checklist items by number (all when none is named)
   pause RUN | resume RUN      stop and restart dispatching new steps
@@ -218,7 +231,7 @@ func newRunCommand() *cobra.Command {
   abort RUN --reason T        end the run (--undo: then tear down what it created)
   undo RUN                    tear down what an ended run created and still owns`,
 	}
-	cmd.AddCommand(newRunShowCommand(), newRunWatchCommand(), newRunApproveCommand(), newRunConfirmCommand(), newRunUndoCommand(),
+	cmd.AddCommand(newRunShowCommand(), newRunWatchCommand(), newRunWaitCommand(), newRunApproveCommand(), newRunConfirmCommand(), newRunUndoCommand(),
 		newRunControlCommand("pause", "Stop dispatching new steps (running steps finish)", kirikaev1.ControlAction_CONTROL_ACTION_PAUSE, false),
 		newRunControlCommand("resume", "Start dispatching again", kirikaev1.ControlAction_CONTROL_ACTION_RESUME, false),
 		newRunControlCommand("retry", "Run a failed step again", kirikaev1.ControlAction_CONTROL_ACTION_RETRY, true),
