@@ -69,7 +69,7 @@ type RunSummary struct {
 	// the run restored one (HasDataLoss).
 	DataLoss    time.Duration
 	HasDataLoss bool
-	// RTO and RPO are the objectives the run's plan declared (its params RTO and RPO).
+	// RTO and RPO are the objectives the run was held to: its system's (runs.Objectives).
 	RTO, RPO      time.Duration
 	Active        string
 	Epoch         uint64
@@ -114,11 +114,11 @@ func (w *world) scenario(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := "http://" + w.Sim().Addr() + "/_app/dns/api.kaigo-subsys.example.com"
+	// The application answers on the sim under the system's public record name; the plans
+	// find the ALBs, their zones and the hosted zone by the names in the system file.
+	app := "http://" + w.Sim().Addr() + "/_app/dns/" + w.System().DNS.Record
 	params := map[string]string{
-		"APP_URL":        app,
-		"DR_ALB_DNS":     awssim.KaigoALBDNS(dr),
-		"DR_ALB_ZONE_ID": awssim.KaigoALBZoneID(dr),
+		"APP_URL": app,
 		// The newest cross-region snapshot copy is a day old (the seed copies daily, yet
 		// promises a 1 h RPO). The demo operators accept the loss knowingly; the summary
 		// reports the window.
@@ -132,6 +132,7 @@ func (w *world) scenario(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("declare: %w", err)
 	}
 	w.Say("   run %s: plan %s, %d steps, all pending", decl.GetRun().GetId(), decl.GetRun().GetPlanName(), len(decl.GetRun().GetSteps()))
+	w.sayEvaluation(decl.GetRun())
 	fo, err := w.Follow(ctx, decl.GetRun().GetId(), simworld.FollowOptions{})
 	if err != nil {
 		return nil, err
@@ -155,17 +156,14 @@ func (w *world) scenario(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	cutParams := map[string]string{
-		"APP_URL":          app,
-		"PROD_ALB_DNS":     awssim.KaigoALBDNS(primary),
-		"PROD_ALB_ZONE_ID": awssim.KaigoALBZoneID(primary),
-	}
+	cutParams := map[string]string{"APP_URL": app}
 	w.Say("\n== 4. Cut back to %s", primary)
 	cut, err := runs.Cutback(ctx, &kirikaev1.CutbackRequest{PlanSource: cutSrc, Params: cutParams, Reason: "demo: " + primary + " recovered", RequestId: "demo-cutback"})
 	if err != nil {
 		return nil, fmt.Errorf("cutback: %w", err)
 	}
 	w.Say("   run %s: plan %s, %d steps, all pending", cut.GetRun().GetId(), cut.GetRun().GetPlanName(), len(cut.GetRun().GetSteps()))
+	w.sayEvaluation(cut.GetRun())
 	cb, err := w.Follow(ctx, cut.GetRun().GetId(), simworld.FollowOptions{})
 	if err != nil {
 		return nil, err
@@ -182,6 +180,18 @@ func (w *world) scenario(ctx context.Context) (*Summary, error) {
 		return sum, fmt.Errorf("cutback run %s ended %s: %s", cb.GetId(), cb.GetStatus(), cb.GetError())
 	}
 	return sum, nil
+}
+
+// sayEvaluation says what the plan's evaluation against the simulated account found before
+// the run was created.
+func (w *world) sayEvaluation(r *kirikaev1.Run) {
+	ev := r.GetEvaluation()
+	unchecked := 0
+	for _, u := range ev.GetUnchecked() {
+		unchecked += len(u.GetSteps())
+	}
+	w.Say("   evaluated before it started (read-only checks by the agents): %d step(s) checked, %d left unchecked, %d finding(s)",
+		ev.GetStepsChecked(), unchecked, len(ev.GetFindings()))
 }
 
 func (w *world) summarize(r *kirikaev1.Run, src []byte) RunSummary {
@@ -218,9 +228,7 @@ func (w *world) summarize(r *kirikaev1.Run, src []byte) RunSummary {
 	if dl, ok := runs.DataLossOf(r, false); ok {
 		s.DataLoss, s.HasDataLoss = dl.Window, true
 	}
-	params := runs.Params(r)
-	s.RTO, _ = time.ParseDuration(params["RTO"])
-	s.RPO, _ = time.ParseDuration(params["RPO"])
+	s.RTO, s.RPO = runs.Objectives(r)
 	s.ActualCriticalPath = scale(longest)
 	if longest > 0 {
 		s.Overhead = float64(r.GetFinishedUnixNano()-r.GetCreatedUnixNano())/float64(longest) - 1

@@ -121,7 +121,7 @@ func TestReportCommand(t *testing.T) {
 	if _, _, err := run("run-fo", "--timeline", bad); err == nil || !strings.Contains(err.Error(), "bad.yaml:6: rows[0].match.step: unknown step") {
 		t.Errorf("bad timeline: %v", err)
 	}
-	if out, _, err := run("run-fo", "--tz", "Asia/Tokyo"); err != nil || !strings.Contains(out, "2025-12-01 09:00 – 2025-12-01 16:40 (Asia/Tokyo)") {
+	if out, _, err := run("run-fo", "--tz", "Asia/Tokyo"); err != nil || !strings.Contains(out, "2025-12-01 09:00 – 2025-12-01 16:43 (Asia/Tokyo)") {
 		t.Errorf("--tz Asia/Tokyo: %v\n%s", err, out)
 	}
 	if _, _, err := run("run-fo", "--tz", "Mars/Olympus"); err == nil || !strings.Contains(err.Error(), "--tz") {

@@ -541,9 +541,9 @@ func (r *Report) objectives(in Input, list []*kirikaev1.Run) {
 			break
 		}
 	}
-	params := runs.Params(main)
-	r.RTO.Objective = objective(in.RTO, params["RTO"], DefaultRTO)
-	r.RPO.Objective = objective(in.RPO, params["RPO"], DefaultRPO)
+	rto, rpo := runs.Objectives(main)
+	r.RTO.Objective = objective(in.RTO, rto, DefaultRTO)
+	r.RPO.Objective = objective(in.RPO, rpo, DefaultRPO)
 	for _, rs := range r.Runs {
 		if rs.ID != main.GetId() {
 			continue
@@ -591,12 +591,12 @@ func (r *Report) actualWord() string {
 	return "Actual"
 }
 
-func objective(override time.Duration, param string, def time.Duration) time.Duration {
+func objective(override, run, def time.Duration) time.Duration {
 	if override > 0 {
 		return override
 	}
-	if d, err := time.ParseDuration(param); err == nil && d > 0 {
-		return d
+	if run > 0 {
+		return run
 	}
 	return def
 }

@@ -1,5 +1,5 @@
 // Package simworld builds a whole kirikae installation inside one process, against
-// simulated AWS: awssim loaded with a fixture, a control plane with mTLS on loopback, an
+// simulated AWS: awssim loaded with a system's peacetime world, a control plane with mTLS on loopback, an
 // agent per region of the pair, and simulated people, each with a certificate of their own.
 // `kirikae demo` runs in one, and so does a tabletop drill. It reaches nothing outside the
 // process but loopback sockets, and it changes nothing of the process it runs in (no
@@ -37,10 +37,12 @@ import (
 	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/deploy"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/runs"
 	"github.com/kirikae/kirikae/security"
+	"github.com/kirikae/kirikae/system"
 )
 
 // Options tune a World.
@@ -55,10 +57,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Dir holds certificates and data; empty means a temporary directory, removed by Close.
 	Dir string
-	// Fixture is awssim's starting state; empty means "kaigo".
-	Fixture string
-	// Primary and Secondary are the region pair; empty means the fixture's. A fixture
-	// holds one system in one pair, so a pair that differs from it is refused.
+	// System is the user's system file, as its YAML: awssim starts with its peacetime
+	// world (every resource it names, in its region pair and account), and the world
+	// stores it (`kirikae system apply`) for its plans and readiness to read. Empty means
+	// the bundled deploy/systems/kaigo.yaml. SystemFile names it in messages.
+	System     []byte
+	SystemFile string
+	// Primary and Secondary are the region pair; empty means the system's. A pair that
+	// differs from the system's is refused: the world holds that system where it runs.
 	Primary, Secondary string
 	// Setup, when set, adjusts the simulated AWS after it starts and before the agents
 	// first look at it.
@@ -73,7 +79,7 @@ type Options struct {
 }
 
 // World is an in-process kirikae installation: awssim, a control plane with mTLS on
-// loopback, an agent per region of the fixture, and simulated operators, each with a
+// loopback, an agent per region of the system, and simulated operators, each with a
 // certificate of their own. It is what `kirikae demo` runs in, and what a tabletop drill
 // runs in: nothing in it reaches anything outside the process but loopback sockets.
 type World struct {
@@ -87,6 +93,7 @@ type World struct {
 	conns  map[string]*grpc.ClientConn // by person
 	people []person
 	log    *slog.Logger
+	system *system.System // what opts.System describes
 }
 
 // person is a simulated operator and the roles they hold.
@@ -119,36 +126,45 @@ func Start(ctx context.Context, opts Options) (*World, error) {
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
-	if opts.Fixture == "" {
-		opts.Fixture = "kaigo"
-	}
 	if opts.People == "" {
 		opts.People = "demo"
 	}
-	primary, secondary, fits, err := awssim.FixtureRegions(opts.Fixture)
+	if len(opts.System) == 0 {
+		src, err := deploy.System("kaigo.yaml")
+		if err != nil {
+			return nil, err
+		}
+		opts.System, opts.SystemFile = src, "deploy/systems/kaigo.yaml"
+	}
+	if opts.SystemFile == "" {
+		opts.SystemFile = "system.yaml"
+	}
+	sys, err := system.Parse(opts.SystemFile, opts.System)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case opts.Primary == "" && opts.Secondary == "":
+	primary, secondary := sys.Role(system.Primary).Name, sys.Role(system.Secondary).Name
+	if opts.Primary == "" && opts.Secondary == "" {
 		opts.Primary, opts.Secondary = primary, secondary
-	case fits && (opts.Primary != primary || opts.Secondary != secondary):
-		return nil, fmt.Errorf("simworld: fixture %s holds its system in %s and %s, not in %s and %s", opts.Fixture, primary, secondary, opts.Primary, opts.Secondary)
 	}
-	if opts.Primary == "" || opts.Secondary == "" || opts.Primary == opts.Secondary {
-		return nil, fmt.Errorf("simworld: a world needs two regions, primary and secondary (got %q and %q)", opts.Primary, opts.Secondary)
+	if opts.Primary != primary || opts.Secondary != secondary {
+		return nil, fmt.Errorf("simworld: system %s (%s) runs in %s and %s, not in %s and %s", sys.Name, opts.SystemFile,
+			primary, secondary, opts.Primary, opts.Secondary)
 	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	w := &World{opts: opts, out: opts.Out, agents: map[string]*agent.Agent{}, conns: map[string]*grpc.ClientConn{},
-		people: peopleOf(opts.People), log: logger}
+		people: peopleOf(opts.People), log: logger, system: sys}
 	return w, w.start(ctx)
 }
 
 // Regions is the world's region pair: the primary, then the secondary.
 func (w *World) Regions() []string { return []string{w.opts.Primary, w.opts.Secondary} }
+
+// System is the system the world stored, which its plans and readiness read.
+func (w *World) System() *system.System { return w.system }
 
 // Sim is the world's simulated AWS.
 func (w *World) Sim() *awssim.Sim { return w.sim }
@@ -230,7 +246,7 @@ func (w *World) start(ctx context.Context) error {
 		names = append(names, p.name)
 		roles += fmt.Sprintf("  %s: [%s]\n", p.name, strings.Join(p.roles, ", "))
 	}
-	if _, err := security.GenerateCerts(certs, security.CertOptions{Operators: names, Force: true}); err != nil {
+	if _, err := security.GenerateCerts(certs, security.CertOptions{Operators: names, Regions: w.Regions(), Force: true}); err != nil {
 		return fmt.Errorf("certificates: %w", err)
 	}
 	rolesFile := filepath.Join(w.dir, "roles.yaml")
@@ -238,7 +254,10 @@ func (w *World) start(ctx context.Context) error {
 		return fmt.Errorf("roles file: %w", err)
 	}
 
-	sim, err := awssim.New(awssim.Options{TimeScale: w.opts.TimeScale, Fixture: w.opts.Fixture, Logger: w.log.With("component", "awssim")})
+	// One access key per region's agent, the primary's first (Sim.Credentials), so IAM
+	// policies can be enforced per agent (Sim.SetIAM in Options.Setup).
+	keys := []awssim.Credential{awssim.NewCredential(), awssim.NewCredential()}
+	sim, err := awssim.New(awssim.Options{TimeScale: w.opts.TimeScale, System: w.system, Logger: w.log.With("component", "awssim"), Credentials: keys})
 	if err != nil {
 		return fmt.Errorf("awssim: %w", err)
 	}
@@ -251,7 +270,8 @@ func (w *World) start(ctx context.Context) error {
 			return fmt.Errorf("awssim setup: %w", err)
 		}
 	}
-	w.Say("awssim      http://%s  (%s fixture, time scale %g: 45 min of AWS time = %s)", sim.Addr(), w.opts.Fixture, w.opts.TimeScale,
+	w.Say("awssim      http://%s  (system %s in %s and %s, time scale %g: 45 min of AWS time = %s)", sim.Addr(), w.system.Name,
+		w.opts.Primary, w.opts.Secondary, w.opts.TimeScale,
 		time.Duration(float64(45*time.Minute)*w.opts.TimeScale).Round(10*time.Millisecond))
 
 	var grpcAddrs []string
@@ -306,10 +326,17 @@ func (w *World) start(ctx context.Context) error {
 	if _, err := admin.InitRegion(ctx, &kirikaev1.InitRegionRequest{Primary: w.opts.Primary, Secondary: w.opts.Secondary, RequestId: w.opts.People + "-init"}); err != nil {
 		return fmt.Errorf("region init: %w", err)
 	}
+	applied, err := kirikaev1.NewSystemServiceClient(w.conns[Admin]).ApplySystem(ctx, &kirikaev1.ApplySystemRequest{
+		FileName: w.opts.SystemFile, Yaml: w.opts.System, RequestId: w.opts.People + "-system"})
+	if err != nil {
+		return fmt.Errorf("system apply %s: %w", w.opts.SystemFile, err)
+	}
+	w.Say("system      %s from %s, stored as version %d (digest %.12s)", applied.GetSystem().GetName(), w.opts.SystemFile,
+		applied.GetSystem().GetVersion(), applied.GetSystem().GetDigest())
 	// Waiters poll fast enough for the time scale; the executors still go through the SDK.
 	delay := max(time.Duration(float64(15*time.Second)*w.opts.TimeScale), 10*time.Millisecond)
-	creds := simCredentials(sim)
-	for _, region := range w.Regions() {
+	for i, region := range w.Regions() {
+		creds := simCredentials(sim, i)
 		chk, err := readiness.New(ctx, readiness.Config{Region: region, Endpoint: "http://" + sim.Addr(), ConfigOptions: creds,
 			Logger: w.log.With("component", "readiness")})
 		if err != nil {
@@ -321,10 +348,12 @@ func (w *World) start(ctx context.Context) error {
 			AWSEndpoint: "http://" + sim.Addr(), AWSConfigOptions: creds, WaiterDelay: delay,
 			TLSCA: filepath.Join(certs, "ca.pem"), TLSCert: filepath.Join(certs, "agent-"+region+".pem"), TLSKey: filepath.Join(certs, "agent-"+region+"-key.pem"),
 			HeartbeatInterval: 500 * time.Millisecond,
+			HTTPAddr:          "127.0.0.1:0", // /healthz and /metrics, as `kirikae agent --http-addr`
 			Logger:            w.log.With("component", "agent", "region", region),
 		}
 		if w.opts.LoopbackOnly {
 			cfg.Registry = loopbackRegistry(ctx, "http://"+sim.Addr(), filepath.Join(cfg.DataDir, "memo"), delay, creds)
+			cfg.CheckIAM = true
 		}
 		a, err := agent.Start(ctx, cfg)
 		if err != nil {
@@ -354,11 +383,12 @@ func (w *World) start(ctx context.Context) error {
 	return nil
 }
 
-// simCredentials are what the world's AWS clients sign with: the key pair this world's
-// simulator issued, fixed here instead of read from the environment, so the world never
-// needs, sees or sends real credentials, and never reaches another world's simulator.
-func simCredentials(sim *awssim.Sim) []func(*config.LoadOptions) error {
-	key := sim.Credentials()[0]
+// simCredentials are what the i-th region's agent signs with: the key pair this world's
+// simulator issued for it, fixed here instead of read from the environment, so the world
+// never needs, sees or sends real credentials, and never reaches another world's simulator.
+func simCredentials(sim *awssim.Sim, i int) []func(*config.LoadOptions) error {
+	keys := sim.Credentials()
+	key := keys[i%len(keys)]
 	return []func(*config.LoadOptions) error{
 		config.WithCredentialsProvider(awscreds.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, "")),
 		config.WithEC2IMDSClientEnableState(imds.ClientDisabled),

@@ -10,7 +10,7 @@ import (
 	"github.com/kirikae/kirikae/simworld"
 )
 
-// TestWorldKeepsToItsPairAndItsProcess: a world starts in its fixture's region pair and
+// TestWorldKeepsToItsPairAndItsProcess: a world starts in its system's region pair and
 // refuses another one by name; starting it sets no environment variable of the process
 // (the SDK's credentials are the world's own).
 func TestWorldKeepsToItsPairAndItsProcess(t *testing.T) {
@@ -18,7 +18,7 @@ func TestWorldKeepsToItsPairAndItsProcess(t *testing.T) {
 	defer cancel()
 	w, err := simworld.Start(ctx, simworld.Options{Primary: "eu-west-1", Secondary: "eu-central-1"})
 	if err == nil || !strings.Contains(err.Error(), "us-east-1 and us-west-2, not in eu-west-1 and eu-central-1") {
-		t.Fatalf("a pair the fixture does not hold: %v", err)
+		t.Fatalf("a pair the system does not run in: %v", err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestWorldKeepsToItsPairAndItsProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := w.Regions(); got[0] != "us-east-1" || got[1] != "us-west-2" {
-		t.Fatalf("regions %v, want the fixture's", got)
+		t.Fatalf("regions %v, want the system's", got)
 	}
 	if st := w.Region(); st.GetPrimary() != "us-east-1" || st.GetSecondary() != "us-west-2" {
 		t.Fatalf("region state %v", st)

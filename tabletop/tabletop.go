@@ -16,12 +16,15 @@ import (
 
 	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/awssim"
+	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/deploy"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/plan"
 	"github.com/kirikae/kirikae/report"
 	"github.com/kirikae/kirikae/runs"
 	"github.com/kirikae/kirikae/simworld"
+	"github.com/kirikae/kirikae/system"
 )
 
 // Errors callers test for with errors.Is.
@@ -60,9 +63,13 @@ type Options struct {
 	// Now is the clock for the age of readiness observations; nil means time.Now.
 	Now func() time.Time
 	// Primary and Secondary are the live region pair the plan runs in; empty means the
-	// pair of the fixture the isolated world is built from. The world refuses a pair its
-	// fixture does not hold.
+	// system's. The isolated world refuses a pair its system does not run in.
 	Primary, Secondary string
+	// System is the system file the plan reads (${system.…}), as YAML: the live stored one,
+	// so the tabletop judges the plan against what a real run would read. SystemFile names
+	// it in findings. Empty means the bundled kaigo.yaml, which the report says.
+	System     []byte
+	SystemFile string
 }
 
 // FindingKind classifies a finding.
@@ -84,6 +91,9 @@ const (
 	FindingRPOGap FindingKind = "rpo-gap"
 	// FindingRTO is a predicted RTO over the objective.
 	FindingRTO FindingKind = "rto"
+	// FindingEvaluation is what the plan's evaluation found before it ran (kirikae plan
+	// check): Code says which kind, e.g. alias-zone-mismatch.
+	FindingEvaluation FindingKind = "evaluation"
 )
 
 // Finding is one problem the tabletop found.
@@ -94,11 +104,24 @@ type Finding struct {
 	Line    int    `json:"line,omitempty"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Code is the evaluation finding's code, for FindingEvaluation.
+	Code string `json:"code,omitempty"`
+}
+
+// inputField names an evaluation finding's input as a plan field, steps[ID].with.INPUT.
+func inputField(f *kirikaev1.PlanFinding) string {
+	if f.GetInput() == "" {
+		return ""
+	}
+	return "steps[" + f.GetStepId() + "].with." + f.GetInput()
 }
 
 func (f Finding) String() string {
 	var b strings.Builder
 	b.WriteString("[" + string(f.Kind) + "] ")
+	if f.Code != "" {
+		b.WriteString("[" + f.Code + "] ")
+	}
 	if f.Line > 0 {
 		fmt.Fprintf(&b, "line %d: ", f.Line)
 	}
@@ -159,11 +182,13 @@ type Result struct {
 	// CriticalPath is the plan's longest chain of expected durations, and its total.
 	CriticalPath         []string
 	CriticalPathDuration time.Duration
-	// RTO is the plan's RTO objective (param RTO), zero if it has none.
+	// RTO is the RTO objective (the system's, or the plan's param RTO), zero if none.
 	RTO time.Duration
 	// RPO is the data-loss window against the plan's RPO.
 	RPO RPOGap
-	// Findings are the problems found, in the order found.
+	// Evaluation is the plan's evaluation against the simulated account before it ran.
+	Evaluation *kirikaev1.PlanEvaluation
+	// Findings are the problems found, in the order found: the evaluation's first.
 	Findings []Finding
 	// Adjustments say what the isolated world was given from the live one and why.
 	Adjustments []Adjustment
@@ -176,6 +201,8 @@ type Result struct {
 	SimMutations int
 	// TimeScale is the scale the isolated world ran at.
 	TimeScale float64
+	// System names the system the isolated world was built from: its name and file.
+	System string
 }
 
 // AuditFor returns the audit entries with the isolated run's id replaced by id, the id
@@ -199,17 +226,10 @@ func (r *Result) HasKind(kind FindingKind) bool {
 }
 
 // Params the tabletop sets to bind the plan to its isolated world, when the plan declares them.
-// worldFixture is what the isolated world starts from: the seed system's peacetime.
-const worldFixture = "kaigo"
-
 const (
 	paramAppURL        = "APP_URL"
-	paramALBDNS        = "DR_ALB_DNS"
-	paramALBZone       = "DR_ALB_ZONE_ID"
 	paramWebhook       = "NOTIFY_WEBHOOK"
 	paramAllowDataLoss = "ALLOW_DATA_LOSS"
-	paramRPO           = "RPO"
-	paramRTO           = "RTO"
 )
 
 // Run runs a tabletop. On a plan that cannot run it returns the findings and an error
@@ -243,19 +263,35 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if pl.RunKind == plan.RunCutback {
 		return res, fmt.Errorf("%w: plan %s is a cutback plan; a tabletop runs a failover or recovery plan from the peacetime world", ErrUnsupported, pl.Name)
 	}
-	primary, secondary := opts.Primary, opts.Secondary
-	if primary == "" && secondary == "" {
-		if primary, secondary, _, err = awssim.FixtureRegions(worldFixture); err != nil {
+	var sysAdj []Adjustment
+	if len(opts.System) == 0 {
+		if opts.System, err = deploy.System("kaigo.yaml"); err != nil {
 			return res, err
 		}
+		opts.SystemFile = "deploy/systems/kaigo.yaml"
+		sysAdj = append(sysAdj, Adjustment{What: "system file", Applied: "the bundled " + opts.SystemFile +
+			": no live system was given, so the plan's ${system.…} read the seed system's names"})
 	}
-	params, _ := worldParams(pl, opts.Params, "http://127.0.0.1/_app/dns/placeholder", secondary)
+	if opts.SystemFile == "" {
+		opts.SystemFile = "system.yaml"
+	}
+	sys, err := system.Parse(opts.SystemFile, opts.System)
+	if err != nil {
+		return res, fmt.Errorf("tabletop: %w", err)
+	}
+	res.System = sys.Name + " (" + opts.SystemFile + ")"
+	sysRec := &kirikaev1.SystemRecord{Name: sys.Name, Yaml: sys.Marshal(), Digest: sys.Digest(), SourceFile: opts.SystemFile}
+	primary, secondary := opts.Primary, opts.Secondary
+	if primary == "" && secondary == "" {
+		primary, secondary = sys.Role(system.Primary).Name, sys.Role(system.Secondary).Name
+	}
+	params, _ := worldParams(pl, opts.Params, "http://127.0.0.1/_app/dns/placeholder")
 	if err := checkParams(opts.PlanFile, pl, params); err != nil {
 		res.Findings = append(res.Findings, planFindings(err)...)
 		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
 	}
 	region := &kirikaev1.RegionState{Primary: primary, Secondary: secondary, Active: primary}
-	if _, err := (&runs.Planner{}).Compile(opts.PlanSource, params, region, nil); err != nil {
+	if _, err := (&runs.Planner{}).Compile(opts.PlanSource, params, region, sysRec); err != nil {
 		res.Findings = append(res.Findings, planFindings(err)...)
 		return res, fmt.Errorf("%w: %s: %w", ErrPlan, opts.PlanFile, err)
 	}
@@ -263,17 +299,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// 2. The isolated world, built after the live readiness.
 	var setupAdj []Adjustment
 	w, err := simworld.Start(ctx, simworld.Options{TimeScale: opts.TimeScale, Nodes: 1, Out: opts.Progress, Logger: opts.Logger,
-		Fixture: worldFixture, Primary: primary, Secondary: secondary,
+		Primary: primary, Secondary: secondary, System: opts.System, SystemFile: opts.SystemFile,
 		People: "tabletop", LoopbackOnly: true, Setup: func(sim *awssim.Sim) error {
-			setupAdj = applyReadiness(sim, opts.Readiness, opts.Now(), primary, secondary)
+			setupAdj = applyReadiness(sim, sys, opts.Readiness, opts.Now(), primary, secondary)
 			return nil
 		}})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("tabletop world: %w", err), w.Close())
 	}
 	defer w.Close()
-	params, adj := worldParams(pl, opts.Params, "http://"+w.Sim().Addr()+"/_app/dns/api.kaigo-subsys.example.com", secondary)
-	res.Adjustments = append(setupAdj, adj...)
+	params, adj := worldParams(pl, opts.Params, "http://"+w.Sim().Addr()+"/_app/dns/"+sys.DNS.Record)
+	res.Adjustments = append(append(sysAdj, setupAdj...), adj...)
 	for _, a := range res.Adjustments {
 		w.Say("tabletop    %s", a)
 	}
@@ -292,12 +328,33 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 
-	// 4. Declare as a tabletop drill, and play the participants.
+	// 4. The plan's evaluation, as `kirikae plan check` and a real declaration make it: the
+	// isolated agents check each step's inputs against the simulated account, read-only.
+	w.Say("\n== Evaluate plan %s against the simulated account", pl.Name)
+	evr, err := kirikaev1.NewPlanCheckServiceClient(w.Conn(w.Operator("operator"))).EvaluatePlan(ctx, &kirikaev1.EvaluatePlanRequest{
+		PlanSource: opts.PlanSource, PlanFile: opts.PlanFile, Params: params})
+	if err != nil {
+		return res, fmt.Errorf("tabletop evaluation: %w", err)
+	}
+	res.Evaluation = evr.GetEvaluation()
+	for _, f := range res.Evaluation.GetFindings() {
+		res.Findings = append(res.Findings, Finding{Kind: FindingEvaluation, Step: f.GetStepId(), Line: int(f.GetLine()), Code: f.GetCode(),
+			Field: inputField(f), Message: f.GetProblem() + "; fix: " + f.GetFix()})
+		w.Say("tabletop    %s", controlplane.FormatFinding(opts.PlanFile, f))
+	}
+	override := ""
+	if n := len(res.Evaluation.GetFindings()); n > 0 {
+		// A real declaration would be refused here. The tabletop goes on, to show what else
+		// the plan would meet, and says so.
+		override = fmt.Sprintf("tabletop: %d evaluation finding(s) reported; the plan runs on to show what else it meets", n)
+	}
+
+	// 5. Declare as a tabletop drill, and play the participants.
 	w.Say("\n== Declare plan %s as a tabletop drill", pl.Name)
 	decl, err := kirikaev1.NewRunServiceClient(w.Conn(w.Operator("operator"))).Declare(ctx, &kirikaev1.DeclareRequest{
 		PlanSource: opts.PlanSource, Params: params, Scenario: scenario, ExpectedOutageMs: (6 * time.Hour).Milliseconds(),
 		Reason: opts.Reason, RequestId: "tabletop-declare", Drill: kirikaev1.DrillKind_DRILL_KIND_TABLETOP,
-		Participants: opts.Participants, AllowMissingAgent: true})
+		Participants: opts.Participants, AllowMissingAgent: true, OverrideFindings: override})
 	if err != nil {
 		// The plan compiled above with the same params; what refuses it now is the world.
 		return res, fmt.Errorf("tabletop declare: %w", err)
@@ -345,17 +402,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// The isolated agents' readiness describes the simulated outage, not the live world.
 	res.Run.ReadinessStart, res.Run.ReadinessEnd = opts.Readiness, nil
 	res.PredictedRTO = time.Duration(res.Run.GetFinishedUnixNano() - res.Run.GetCreatedUnixNano())
-	// The objectives as the run saw them: its params, defaults included.
+	// The objectives as the run saw them: its system's (or its params', for a plan that
+	// declares RTO and RPO itself).
 	effective := pl.ParamValues()
 	for k, v := range run.GetParams() {
 		effective[k] = v
 	}
-	res.RTO, _ = time.ParseDuration(effective[paramRTO])
+	var rpo time.Duration
+	res.RTO, rpo = runs.Objectives(run)
 	if res.RTO > 0 && res.PredictedRTO > res.RTO {
 		res.Findings = append(res.Findings, Finding{Kind: FindingRTO,
 			Message: fmt.Sprintf("predicted RTO %s exceeds the objective of %s", res.PredictedRTO.Round(time.Minute), res.RTO)})
 	}
-	res.RPO = rpoGap(run, effective)
+	res.RPO = rpoGap(run, rpo)
 	if res.RPO.Gap() {
 		msg := fmt.Sprintf("the newest restorable RDS data is %s old, over the RPO of %s: a failover now loses %s of data",
 			res.RPO.Window.Round(time.Minute), res.RPO.RPO, res.RPO.Window.Round(time.Minute))
@@ -384,7 +443,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // worldParams returns the params the tabletop declares with: the caller's, with those that
 // bind the plan to an environment pointed at the isolated world, and the decisions a
 // tabletop makes for its participants.
-func worldParams(pl *plan.Plan, given map[string]string, appURL, secondary string) (map[string]string, []Adjustment) {
+func worldParams(pl *plan.Plan, given map[string]string, appURL string) (map[string]string, []Adjustment) {
 	out := map[string]string{}
 	for k, v := range given {
 		out[k] = v
@@ -403,8 +462,6 @@ func worldParams(pl *plan.Plan, given map[string]string, appURL, secondary strin
 		adj = append(adj, a)
 	}
 	set(paramAppURL, appURL, "the isolated world's application behind the simulated Route 53 record")
-	set(paramALBDNS, awssim.KaigoALBDNS(secondary), "the simulated DR load balancer")
-	set(paramALBZone, awssim.KaigoALBZoneID(secondary), "the simulated DR load balancer's zone")
 	set(paramWebhook, "", "empty: notifications go to the simulated SNS only, no webhook is called")
 	if _, chosen := given[paramAllowDataLoss]; !chosen && pl.Param(paramAllowDataLoss) != nil {
 		out[paramAllowDataLoss] = "true"
@@ -489,11 +546,10 @@ func stepLine(pl *plan.Plan, id string) int {
 	return 0
 }
 
-// rpoGap measures the data-loss window of the run's RDS restore against the RPO param: from
-// the restore's outputs, or from its guard-rail refusal.
-func rpoGap(run *kirikaev1.Run, params map[string]string) RPOGap {
-	g := RPOGap{}
-	g.RPO, _ = time.ParseDuration(params[paramRPO])
+// rpoGap measures the data-loss window of the run's RDS restore against the RPO: from the
+// restore's outputs, or from its guard-rail refusal.
+func rpoGap(run *kirikaev1.Run, rpo time.Duration) RPOGap {
+	g := RPOGap{RPO: rpo}
 	// A restore the tabletop's guard rail refused says what it would have lost.
 	if dl, ok := runs.DataLossOf(run, true); ok {
 		g.Known, g.Window, g.Step = true, dl.Window, dl.Step
@@ -547,7 +603,13 @@ func predicted(in *kirikaev1.Run, scale float64) *kirikaev1.Run {
 // applyReadiness sets in the isolated awssim what the live readiness observed, where it
 // can: the age of the newest cross-region RDS snapshot copy and of the newest EFS recovery
 // point in the DR vault, each aged by the time since it was checked.
-func applyReadiness(sim *awssim.Sim, reports []*kirikaev1.ReadinessReport, now time.Time, primary, secondary string) []Adjustment {
+func applyReadiness(sim *awssim.Sim, sys *system.System, reports []*kirikaev1.ReadinessReport, now time.Time, primary, secondary string) []Adjustment {
+	// The copies are of the primary's database, and the recovery points in the DR vault:
+	// named by the system, as the readiness checks that observed them name them.
+	db, vault := sys.Role(system.Primary).Database.Instance, ""
+	if b := sys.Role(system.Secondary).Backup; b != nil {
+		vault = b.Vault
+	}
 	// The newest report of each region.
 	newest := map[string]*kirikaev1.ReadinessReport{}
 	for _, rep := range reports {
@@ -563,12 +625,15 @@ func applyReadiness(sim *awssim.Sim, reports []*kirikaev1.ReadinessReport, now t
 			switch c.GetName() {
 			case readiness.CheckSnapshotCopyAge:
 				set = func(d time.Duration) (string, error) {
-					return sim.SetSnapshotCopyAge(region, awssim.KaigoProdInstance, d)
+					return sim.SetSnapshotCopyAge(region, db, d)
 				}
-				remove = func() (int, error) { return sim.RemoveSnapshotCopies(region, awssim.KaigoProdInstance) }
+				remove = func() (int, error) { return sim.RemoveSnapshotCopies(region, db) }
 			case readiness.CheckEFSCopyAge:
-				set = func(d time.Duration) (string, error) { return sim.SetRecoveryPointAge(region, awssim.KaigoDRVault, d) }
-				remove = func() (int, error) { return sim.RemoveRecoveryPoints(region, awssim.KaigoDRVault) }
+				if vault == "" {
+					continue // the system keeps no file system backups
+				}
+				set = func(d time.Duration) (string, error) { return sim.SetRecoveryPointAge(region, vault, d) }
+				remove = func() (int, error) { return sim.RemoveRecoveryPoints(region, vault) }
 			default:
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -165,8 +166,9 @@ func TestTabletopPlanErrors(t *testing.T) {
 		kind           tabletop.FindingKind
 	}{
 		{"bad reference", "${steps.restore-rds.outputs.endpoint}", "${steps.restore-db.outputs.endpoint}", tabletop.FindingBadReference},
-		{"missing input", "      secretId: \"${params.DR_DB_SECRET}\"\n", "", tabletop.FindingMissingInput},
-		{"missing param", "PROD_DB: {default: kaigo-subsys-prod, ", "PROD_DB: {", tabletop.FindingMissingInput},
+		{"missing input", "      secretId: \"${system.secondary.secrets.db}\"\n", "", tabletop.FindingMissingInput},
+		{"missing param", "SMOKE_USER: {default: dr-smoke, ", "SMOKE_USER: {", tabletop.FindingMissingInput},
+		{"system path", "${system.secondary.loadBalancer.name}", "${system.secondary.loadBalancer.nmae}", tabletop.FindingBadReference},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := strings.Replace(string(src), tc.old, tc.new, 1)
@@ -195,5 +197,60 @@ func TestTabletopPlanErrors(t *testing.T) {
 				t.Error("a plan that cannot run produced a run")
 			}
 		})
+	}
+}
+
+// TestTabletopFindsTheSeedsMistakes: the seed's failover transcribed literally keeps the
+// runbook's three mistakes. The tabletop's evaluation (the one that refuses a real
+// declaration) reports each, with its step and the line of the input: the alias zone
+// Z1BKCTXD74EZPE, the task definition kaigo-subsys-dr:latest, and the ConfigurationEndpoint
+// a cluster-mode-disabled group does not have. The run then meets them for real in the
+// isolated world.
+func TestTabletopFindsTheSeedsMistakes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a tabletop runs the whole plan against awssim")
+	}
+	src, err := os.ReadFile("../plan/testdata/seed/kaigo-failover-literal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var progress bytes.Buffer
+	res, err := tabletop.Run(ctx, tabletop.Options{PlanSource: src, PlanFile: "kaigo-failover-literal.yaml", TimeScale: 0.002, Progress: &progress})
+	t.Log(progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(text string) int {
+		for i, l := range strings.Split(string(src), "\n") {
+			if strings.Contains(l, text) {
+				return i + 1
+			}
+		}
+		t.Fatalf("no line holds %q", text)
+		return 0
+	}
+	want := []struct {
+		step, code string
+		line       int
+	}{
+		{"put-redis-secret", "output-absent", line("configurationEndpoint.address")},
+		{"update-service", "task-definition-unpinned", line(`taskDefinition: "kaigo-subsys-dr:latest"`)},
+		{"switch-dns", "alias-zone-mismatch", line("targetHostedZoneId: Z1BKCTXD74EZPE")},
+	}
+	for _, w := range want {
+		found := slices.ContainsFunc(res.Findings, func(f tabletop.Finding) bool {
+			return f.Kind == tabletop.FindingEvaluation && f.Step == w.step && f.Code == w.code && f.Line == w.line
+		})
+		if !found {
+			t.Errorf("no %s finding on step %s at line %d", w.code, w.step, w.line)
+		}
+	}
+	for _, f := range res.Findings {
+		t.Log(f)
+	}
+	if !slices.ContainsFunc(res.Adjustments, func(a tabletop.Adjustment) bool { return a.What == "system file" }) {
+		t.Errorf("the tabletop used the bundled system without saying so: %v", res.Adjustments)
 	}
 }
