@@ -7,8 +7,11 @@ PKGS := ./...
 
 all: lint test
 
+# The version `kirikae version` prints and agents register with; the commit comes from the
+# go command's VCS stamping.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 build:
-	$(GO) build -o bin/kirikae ./cmd/kirikae
+	$(GO) build -ldflags "-X github.com/kirikae/kirikae/buildinfo.version=$(VERSION)" -o bin/kirikae ./cmd/kirikae
 
 generate:
 	$(GO) tool buf generate

@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -10,14 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kirikae/kirikae/buildinfo"
 	"github.com/kirikae/kirikae/integration"
 )
 
 type agentsJSON struct {
 	Agents []struct {
 		Info struct {
-			ID     string `json:"id"`
-			Region string `json:"region"`
+			ID      string `json:"id"`
+			Region  string `json:"region"`
+			Version string `json:"version"`
 		} `json:"info"`
 		Connected   bool   `json:"connected"`
 		ConnectedTo string `json:"connected_to"`
@@ -38,6 +41,30 @@ func (w *drWorld) agents() agentsJSON {
 func TestAgentStreamAgainstRealControlPlane(t *testing.T) {
 	w := newDRWorld(t, 0.01)
 	w.east.Kill() // only us-west-2 matters here
+
+	t.Run("registers with the version kirikae version prints", func(t *testing.T) {
+		out, err := exec.Command(w.c.Bin, "version", "-o", "json").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info buildinfo.Info
+		if err := json.Unmarshal(out, &info); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		w.waitAgent("us-west-2")
+		found := false
+		for _, a := range w.agents().Agents {
+			if a.Info.Region == "us-west-2" {
+				found = true
+				if a.Info.Version != info.String() {
+					t.Errorf("kirikae agents shows version %q, kirikae version says %q", a.Info.Version, info.String())
+				}
+			}
+		}
+		if !found {
+			t.Error("kirikae agents lists no us-west-2 agent")
+		}
+	})
 
 	t.Run("reconnects after the leader is killed", func(t *testing.T) {
 		leader := w.c.WaitLeader(0, 20*time.Second)
@@ -71,7 +98,8 @@ func TestAgentStreamAgainstRealControlPlane(t *testing.T) {
 		w.waitAgent("us-west-2")
 		plan := filepath.Join(w.planDir, "kaigo-ecs-recovery.yaml")
 		var r runJSON
-		if err := w.c.CLIJSON("operator-sam", &r, "declare", "--plan", plan, "--reason", "epoch test", "--set", "REGION=secondary"); err != nil {
+		if err := w.c.CLIJSON("operator-sam", &r, "declare", "--plan", plan, "--reason", "epoch test", "--set", "REGION=secondary",
+			"--set", "APP_URL="+w.sim.URL+"/_app/dns/api.kaigo-subsys.example.com"); err != nil {
 			t.Fatal(err)
 		}
 		confirmed := false

@@ -55,15 +55,35 @@ func Binary(t testing.TB) string {
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
+//
+// It never returns an address it returned before in this process: the kernel may hand a
+// just-released port out again, and two nodes given the same port (one of them failing
+// with "address already in use") broke a cluster's start under load.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !handedOut.m[addr] {
+			handedOut.m[addr] = true
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("FreeAddr: no port that was not handed out before, in 100 tries")
+	return ""
 }
+
+// handedOut are the addresses FreeAddr has returned.
+var handedOut = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
 
 // Node is one control-plane server process.
 type Node struct {
@@ -113,7 +133,8 @@ type Options struct {
 func NewCluster(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, Bin: Binary(t), CertDir: t.TempDir(), net: opts.Net, args: opts.ServerArgs}
-	args := []string{"certs", "init", "--dir", c.CertDir}
+	// The tests' agents run in the seed system's pair (StartSim serves it).
+	args := []string{"certs", "init", "--dir", c.CertDir, "--region", "us-east-1", "--region", "us-west-2"}
 	if c.net != nil {
 		for _, h := range append(c.net.Hosts(), "127.0.0.1") {
 			args = append(args, "--host", h)

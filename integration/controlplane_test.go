@@ -57,13 +57,17 @@ func TestClusterSurvivesLeaderKill(t *testing.T) {
 
 	leader := c.WaitLeader(0, 10*time.Second)
 	old := c.Nodes[leader].ID
-	c.Kill(leader)
 	var survivors []int
 	for i := range c.Nodes {
 		if i != leader {
 			survivors = append(survivors, i)
 		}
 	}
+	// The init is committed once a majority holds it, which may not yet include the node the
+	// stale read goes to: a linearizable read through it first waits until it has applied the
+	// init, so the stale read below has something to be stale about.
+	c.MustCLI("operator-vic", c.Addrs(survivors[0]), "region", "get")
+	c.Kill(leader)
 	// A stale read answers at once from a survivor, even before a new leader exists.
 	stale := decodeRegion(t, c.MustCLI("operator-vic", c.Addrs(survivors[0]), "region", "get", "--stale", "-o", "json"))
 	if stale.State.Active != "us-east-1" || stale.State.Epoch != "1" || stale.Consistency != "CONSISTENCY_STALE" {
@@ -160,7 +164,7 @@ func TestRefusals(t *testing.T) {
 
 	// A certificate from another CA is refused at the handshake.
 	other := t.TempDir()
-	if out, err := exec.Command(c.Bin, "certs", "init", "--dir", other).CombinedOutput(); err != nil {
+	if out, err := exec.Command(c.Bin, "certs", "init", "--dir", other, "--region", "us-east-1").CombinedOutput(); err != nil {
 		t.Fatalf("certs init: %v\n%s", err, out)
 	}
 	cmd := exec.CommandContext(ctx, c.Bin, "region", "get", "--timeout", "5s", "--addr", c.Addrs(),

@@ -91,9 +91,7 @@ func TestFullDrill(t *testing.T) {
 func (w *drWorld) fullDrillArgs(extra ...string) []string {
 	args := []string{"drill", "start", "--kind", "full", "--reason", "yearly drill",
 		"--plan", filepath.Join(w.planDir, "kaigo-failover.yaml"), "--cutback-plan", filepath.Join(w.planDir, "kaigo-cutback.yaml"),
-		"--cutback-set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com",
-		"--cutback-set", "PROD_ALB_DNS=kaigo-subsys-prod-alb-1234567890.us-east-1.elb.amazonaws.com",
-		"--cutback-set", "PROD_ALB_ZONE_ID=Z35SXDOTRQ7X7K"}
+		"--cutback-set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com"}
 	return append(append(args, extra...), w.params...)
 }
 
@@ -111,7 +109,8 @@ func TestDrillRefusesWithoutAgent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args := []string{"drill", "start", "--kind", "full", "--plan", filepath.Join(w.planDir, "kaigo-failover.yaml"),
-		"--cutback-plan", filepath.Join(w.planDir, "kaigo-cutback.yaml")}
+		"--cutback-plan", filepath.Join(w.planDir, "kaigo-cutback.yaml"), "--set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com",
+		"--cutback-set", "APP_URL=" + w.sim.URL + "/_app/dns/api.kaigo-subsys.example.com"}
 	_, errOut, err := w.c.CLI(ctx, "operator-sam", w.c.Addrs(), args...)
 	if err == nil || !strings.Contains(errOut, "needs an agent in us-west-2") || !strings.Contains(errOut, "--allow-missing-agent") {
 		t.Fatalf("drill without the DR agent: err=%v stderr=%s", err, errOut)

@@ -59,12 +59,14 @@ func newDRWorld(t *testing.T, scale float64) *drWorld {
 	sim := integration.StartSim(t, scale)
 	c := integration.NewCluster(t, 3, integration.Options{Operators: []string{"sam", "mia", "eve", "vic"}, Roles: drRoles})
 	c.MustCLI("operator-admin", c.Addrs(), "region", "init", "--primary", "us-east-1", "--secondary", "us-west-2")
+	c.MustCLI("operator-admin", c.Addrs(), "system", "apply", filepath.Join(repoRoot(t), "deploy", "systems", "kaigo.yaml"))
 	w := &drWorld{t: t, c: c, sim: sim, planDir: filepath.Join(repoRoot(t), "deploy", "plans")}
 	w.west = c.StartAgent("us-west-2", sim)
 	w.east = c.StartAgent("us-east-1", sim)
 	app := sim.URL + "/_app/dns/api.kaigo-subsys.example.com"
-	w.params = []string{"--set", "APP_URL=" + app, "--set", "DR_ALB_DNS=kaigo-subsys-dr-alb-1234567890.us-west-2.elb.amazonaws.com",
-		"--set", "DR_ALB_ZONE_ID=Z1H1FL5HABSF5", "--set", "ALLOW_DATA_LOSS=true"}
+	// Only the app's URL on the sim and the data-loss decision: the plan finds everything
+	// else by the names in the stored system file.
+	w.params = []string{"--set", "APP_URL=" + app, "--set", "ALLOW_DATA_LOSS=true"}
 	w.waitAgent("us-west-2")
 	return w
 }
@@ -237,6 +239,10 @@ func TestFailoverWithPrimaryRegionGone(t *testing.T) {
 	}
 }
 
+// TestRunSurvivesLeaderKillAndAgentKill: the bundled failover on `kirikae sim --system
+// deploy/systems/kaigo.yaml`, with us-east-1 down and its agent gone, given only the app's
+// URL on the sim and the data-loss decision (newDRWorld's params): the raft leader is
+// killed while the RDS restore runs, and the DR agent too, and the run still succeeds.
 func TestRunSurvivesLeaderKillAndAgentKill(t *testing.T) {
 	w := newDRWorld(t, 0.004)
 	if err := w.sim.Control("region-down", map[string]string{"region": "us-east-1", "mode": "refuse"}); err != nil {
@@ -282,7 +288,15 @@ func TestDeclareRefusals(t *testing.T) {
 	plan := filepath.Join(repoRoot(t), "deploy", "plans", "kaigo-failover.yaml")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	_, errOut, err := c.CLI(ctx, "operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "2h", "--reason", "r")
+	// The plan reads the system file; before one is stored, declaring says so.
+	_, errOut, err := c.CLI(ctx, "operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "6h",
+		"--reason", "r", "--set", "APP_URL=https://app.invalid")
+	if err == nil || !strings.Contains(errOut, "kirikae system apply") {
+		t.Fatalf("declare with no system stored: err=%v stderr=%s", err, errOut)
+	}
+	c.MustCLI("operator-admin", c.Addrs(), "system", "apply", filepath.Join(repoRoot(t), "deploy", "systems", "kaigo.yaml"))
+	_, errOut, err = c.CLI(ctx, "operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "2h", "--reason", "r",
+		"--set", "APP_URL=https://app.invalid")
 	if err == nil || !strings.Contains(errOut, "4h0m0s or more") {
 		t.Fatalf("declare below the criterion: err=%v stderr=%s", err, errOut)
 	}
@@ -292,8 +306,9 @@ func TestDeclareRefusals(t *testing.T) {
 	}
 	// The override is accepted and audited.
 	c.MustCLI("operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "2h",
-		"--reason", "r", "--override-criteria", "customer contract: no 4h outage acceptable")
-	_, errOut, err = c.CLI(ctx, "operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "6h", "--reason", "second")
+		"--reason", "r", "--override-criteria", "customer contract: no 4h outage acceptable", "--set", "APP_URL=https://app.invalid")
+	_, errOut, err = c.CLI(ctx, "operator-sam", c.Addrs(), "declare", "--plan", plan, "--scenario", "region-outage", "--expected-outage", "6h", "--reason", "second",
+		"--set", "APP_URL=https://app.invalid")
 	if err == nil || !strings.Contains(errOut, "one run at a time") {
 		t.Fatalf("second failover: err=%v stderr=%s", err, errOut)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,16 +96,19 @@ var simEnv = []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test"
 // --credentials` reads.
 const simCredentialsFile = "[integration]\naws_access_key_id = AKIDTEST\naws_secret_access_key = test\n"
 
-// StartSim runs `kirikae sim` with the kaigo fixture at the given time scale and waits
-// until it answers.
+// StartSim runs `kirikae sim --system deploy/systems/kaigo.yaml` (the seed system's world
+// in peacetime, built from its system file as a user's is) at the given time scale and
+// waits until it answers.
 func StartSim(t testing.TB, scale float64) *Sim {
 	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	system := filepath.Join(filepath.Dir(filepath.Dir(file)), "deploy", "systems", "kaigo.yaml")
 	addr := FreeAddr(t)
 	creds := filepath.Join(t.TempDir(), "sim.credentials")
 	if err := os.WriteFile(creds, []byte(simCredentialsFile), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &Sim{Proc: startProc(t, Binary(t), "sim", simEnv, "sim", "--listen", addr, "--fixture", "kaigo", "--credentials", creds,
+	s := &Sim{Proc: startProc(t, Binary(t), "sim", simEnv, "sim", "--listen", addr, "--system", system, "--credentials", creds,
 		"--time-scale", fmt.Sprint(scale), "--log-level", "warn"), URL: "http://" + addr}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
