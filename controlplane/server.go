@@ -41,7 +41,9 @@ type Server struct {
 	scheduled *schedule
 	// isolated is set on the control plane of a simulated world (see Config.IsolatedWorld).
 	isolated bool
-	roles    *security.Roles
+	// uiOpen serves the web view under /ui/ on the HTTP port (--ui=open).
+	uiOpen bool
+	roles  *security.Roles
 	// telemetry is this server's metrics registry (metrics.go).
 	telemetry *telemetry
 
