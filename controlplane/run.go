@@ -68,6 +68,10 @@ type Config struct {
 	// HTTPAddr to anyone. See UIMode.
 	UI     UIMode
 	UIAddr string
+	// TimeScale is a simulated world's (simworld): the simulated AWS time that passes per
+	// wall-clock second is 1/TimeScale. The web view charts runs in plan time, as the
+	// reports of such a world do. 0 means 1, real AWS; no flag sets it.
+	TimeScale float64
 }
 
 func (c *Config) validate() error {
@@ -234,6 +238,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	srv.roles = roles
 	srv.isolated = cfg.IsolatedWorld
 	srv.uiOpen = cfg.UI == UIOpen
+	srv.timeScale = cfg.TimeScale
 	srv.scheduled.plans = cfg.EvaluatePlans
 	if cfg.EvaluateEvery > 0 {
 		srv.scheduled.interval = cfg.EvaluateEvery

@@ -43,7 +43,9 @@ type Server struct {
 	isolated bool
 	// uiOpen serves the web view under /ui/ on the HTTP port (--ui=open).
 	uiOpen bool
-	roles  *security.Roles
+	// timeScale is a simulated world's (Config.TimeScale); the web view charts with it.
+	timeScale float64
+	roles     *security.Roles
 	// telemetry is this server's metrics registry (metrics.go).
 	telemetry *telemetry
 

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html/template"
 	"slices"
 	"strings"
@@ -218,9 +219,11 @@ type uiStep struct {
 	Need           uint32
 	Approvals      []uiApproval
 	// For checklists: each item, confirmed or not.
-	Items     []uiItem
-	Waiver    string
-	SkippedBy string
+	Items []uiItem
+	// ConfirmedBy is who confirmed how many items, "alice (3)", in order of their first.
+	ConfirmedBy []string
+	Waiver      string
+	SkippedBy   string
 }
 
 type uiRun struct {
@@ -235,6 +238,8 @@ type uiRun struct {
 	Steps                                   []uiStep
 	Gantt                                   template.HTML
 	GanttErr                                string
+	// TimeScale is set in a simulated world, whose chart is in plan time.
+	TimeScale float64
 }
 
 // runView is a run's page: its steps, what waits for people, and the report's Gantt chart
@@ -253,19 +258,19 @@ func (s *Server) runView(ctx context.Context, id string) (uiRun, bool) {
 	}
 	if n := r.GetFinishedUnixNano(); n != 0 {
 		v.Finished = time.Unix(0, n)
-		v.Took = human.Duration(v.Finished.Sub(v.Created).Round(time.Second))
+		v.Took = "took " + planDuration(v.Finished.Sub(v.Created), s.timeScale)
 	} else {
-		v.Took = human.Duration(v.Fresh.At.Sub(v.Created).Round(time.Second)) + " so far"
+		v.Took = planDuration(v.Fresh.At.Sub(v.Created), s.timeScale) + " so far"
 	}
 	for _, st := range r.GetSteps() {
-		u := uiStepOf(st)
+		u := uiStepOf(st, s.timeScale)
 		v.Steps = append(v.Steps, u)
 		if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING {
 			v.Waiting = append(v.Waiting, u)
 		}
 	}
 	// The report's chart, built from the run alone; report.Build reads no params.
-	rep, err := report.Build(report.Input{Runs: []*kirikaev1.Run{r}, Now: func() time.Time { return v.Fresh.At }})
+	rep, err := report.Build(report.Input{Runs: []*kirikaev1.Run{r}, TimeScale: s.timeScale, Now: func() time.Time { return v.Fresh.At }})
 	if err == nil {
 		var b bytes.Buffer
 		if err = rep.GanttHTML(&b); err == nil {
@@ -275,10 +280,22 @@ func (s *Server) runView(ctx context.Context, id string) (uiRun, bool) {
 	if err != nil {
 		v.GanttErr = err.Error()
 	}
+	if s.timeScale > 0 && s.timeScale != 1 {
+		v.TimeScale = s.timeScale
+	}
 	return v, true
 }
 
-func uiStepOf(st *kirikaev1.StepState) uiStep {
+// planDuration is a span of wall time as people read it, in plan time in a simulated
+// world (timeScale, see Config.TimeScale).
+func planDuration(d time.Duration, timeScale float64) string {
+	if timeScale > 0 && timeScale != 1 {
+		d = time.Duration(float64(d) / timeScale)
+	}
+	return human.Duration(d.Round(time.Second))
+}
+
+func uiStepOf(st *kirikaev1.StepState, timeScale float64) uiStep {
 	sp := st.GetSpec()
 	u := uiStep{ID: st.GetId(), Name: sp.GetName(), Phase: sp.GetPhase(), Action: sp.GetAction(), Region: sp.GetRegion(), Owner: sp.GetOwner(),
 		State: enum.Name(st.GetStatus()), Attempt: st.GetAttempt(), Agent: st.GetAgentId(), Error: st.GetError(), Progress: st.GetProgress(),
@@ -289,7 +306,7 @@ func uiStepOf(st *kirikaev1.StepState) uiStep {
 	if n := st.GetFinishedUnixNano(); n != 0 {
 		u.Finished = time.Unix(0, n)
 		if !u.Started.IsZero() {
-			u.Took = human.Duration(u.Finished.Sub(u.Started).Round(100 * time.Millisecond))
+			u.Took = planDuration(u.Finished.Sub(u.Started), timeScale)
 		}
 	}
 	if w := st.GetWaiver(); w != nil {
@@ -317,13 +334,22 @@ func uiStepOf(st *kirikaev1.StepState) uiStep {
 		if len(roles) == 0 {
 			roles = []string{string(security.RoleOperator)}
 		}
+		by := map[string]int{}
+		var order []string
 		for i, item := range sp.GetItems() {
 			it := uiItem{N: i + 1, Item: item, WaitingFor: strings.Join(roles, " or ")}
 			if j := slices.IndexFunc(st.GetConfirmations(), func(c *kirikaev1.Confirmation) bool { return c.GetItem() == item }); j >= 0 {
 				c := st.GetConfirmations()[j]
 				it.Done, it.Who, it.Note, it.At = true, uiWho(c.GetActor()), c.GetNote(), time.Unix(0, c.GetTimeUnixNano())
+				if by[it.Who] == 0 {
+					order = append(order, it.Who)
+				}
+				by[it.Who]++
 			}
 			u.Items = append(u.Items, it)
+		}
+		for _, who := range order {
+			u.ConfirmedBy = append(u.ConfirmedBy, fmt.Sprintf("%s (%d)", who, by[who]))
 		}
 	}
 	return u
