@@ -53,6 +53,8 @@ func (f *serverFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.evaluate, "evaluate-plan", nil, "a plan the leader evaluates against live AWS on a schedule, as `kirikae plan check` does; its findings show in `kirikae readiness` (repeatable)")
 	fs.StringArrayVar(&f.evaluateSets, "evaluate-set", nil, "a param of the evaluated plans, NAME=VALUE, given to each plan that declares it (repeatable)")
 	fs.DurationVar(&c.EvaluateEvery, "evaluate-every", controlplane.DefaultEvaluateEvery, "how often the leader evaluates the --evaluate-plan plans")
+	fs.StringVar((*string)(&c.UI), "ui", string(controlplane.UIOff), "the read-only web view: off; mtls, on its own HTTPS listener (--ui-addr) for browsers holding an operator certificate of the cluster's CA; or open, under /ui/ on --http-addr to anyone who can reach it (a trusted network only)")
+	fs.StringVar(&c.UIAddr, "ui-addr", "", "HOST:PORT of the web view's HTTPS listener with --ui=mtls, e.g. 10.0.0.1:7443; the server certificate must name the host the browser uses")
 	fs.StringVar(&f.config, "config", "", "YAML file of flag values (see above); flags given on the command line win")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration, as a config file with the source of each value, and exit")
 }
@@ -141,7 +143,17 @@ the new certificates, then, once nothing uses the old CA, the new CA alone.
 With --evaluate-plan, the leader evaluates those plans against live AWS every
 --evaluate-every (30 minutes by default), as ` + "`kirikae plan check`" + ` does: each region's
 agent checks the steps it would run, read-only. A finding makes ` + "`kirikae readiness`" + ` say the
-region is not ready, naming the plan, the step and the problem.`,
+region is not ready, naming the plan, the step and the problem.
+
+The web view (--ui, off by default) shows, read-only and refreshed every second, the active
+region, epoch and mode, the agents with health and readiness, and the runs, each run with
+its Gantt chart, what waits for approval or a checklist, and who gave them. Every node
+serves it from its own replica and says how fresh that is. --ui=mtls serves it on
+--ui-addr over HTTPS with the cluster's certificates: the browser must present an operator
+certificate from the cluster's CA, of an operator who holds a role (any role reads), and
+an agent's certificate or none is refused. --ui=open serves it under /ui/ on --http-addr
+with no authentication at all, behind a banner saying so: anyone who can reach that port
+sees every run's steps, errors and approvers. Use it only on a network you trust.`,
 		Example: `  # first node
   kirikae server --id cp1 --data-dir /var/lib/kirikae/cp1 --bootstrap \
     --raft-addr 10.0.0.1:7001 --grpc-addr 10.0.0.1:7002 --http-addr 10.0.0.1:7003 \
@@ -153,6 +165,8 @@ region is not ready, naming the plan, the step and the problem.`,
   kirikae server --config /etc/kirikae/server.yaml --log-level debug
   # after replacing the certificate files, to load them now
   kill -HUP "$(pidof kirikae)"
+  # the web view for operators' browsers (import ca.pem, and operator-NAME.pem with its key)
+  kirikae server --config /etc/kirikae/server.yaml --ui mtls --ui-addr 10.0.0.1:7443
   # one plaintext node on this machine, for trying things out
   kirikae server --dev --id dev --data-dir /tmp/kirikae \
     --raft-addr 127.0.0.1:7001 --grpc-addr 127.0.0.1:7002 --http-addr 127.0.0.1:7003`,

@@ -42,6 +42,8 @@ bootstrap: true
 raft-heartbeat-timeout: 1s
 evaluate-plan: [/etc/kirikae/failover.yaml, "/etc/kirikae/cut back.yaml"]
 evaluate-set: [APP_URL=https://app.example.com]
+ui: mtls
+ui-addr: 10.0.0.1:7443
 `)
 	out, err := runSystemCLI(t, "server", "--config", file, "--grpc-addr", "127.0.0.1:7002", "--log-level", "debug", "--print-config")
 	if err != nil {
@@ -57,6 +59,8 @@ evaluate-set: [APP_URL=https://app.example.com]
 		"raft-election-timeout: 400ms # default\n",
 		"tls-reload-every: 10s # default\n",
 		"evaluate-plan: [/etc/kirikae/failover.yaml, /etc/kirikae/cut back.yaml] # config file\n",
+		"ui: mtls # config file\n",
+		"ui-addr: 10.0.0.1:7443 # config file\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--print-config lacks %q:\n%s", want, out)
@@ -132,6 +136,12 @@ func TestServerConfigFileRefused(t *testing.T) {
 			[]string{`--evaluate-plan: open /nonexistent/failover.yaml`}},
 		{"a log level that is not one", "log-level: loud\n",
 			[]string{`--log-level "loud": want debug, info, warn or error`}},
+		{"a web view mode that is not one", "ui: public\n",
+			[]string{`--ui "public": want off, mtls or open`}},
+		{"the mTLS web view on a dev server", "ui: mtls\nui-addr: 127.0.0.1:0\n",
+			[]string{`--ui=mtls needs the cluster's certificates, which --dev has none of`}},
+		{"an open web view with an HTTPS address", "ui: open\nui-addr: 127.0.0.1:0\n",
+			[]string{`--ui-addr is only for --ui=mtls`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
 
-// HTTPHandler serves the plain HTTP twin of GetActiveRegion, /healthz and /metrics.
+// HTTPHandler serves the plain HTTP twin of GetActiveRegion, /healthz and /metrics, and
+// with --ui=open the web view under /ui/.
 //
 // GET /v1/active-region            linearizable (the default)
 // GET /v1/active-region?stale=true  from this node's replica, with staleness_ms
@@ -59,6 +60,11 @@ func (s *Server) HTTPHandler() http.Handler {
 		json.NewEncoder(w).Encode(body)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.telemetry.registry, promhttp.HandlerOpts{}))
+	if s.uiOpen {
+		// --ui=open: the web view, to anyone who can reach this port (see UIMode).
+		mux.Handle("/ui/", s.uiHandler(UIOpen))
+		mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusFound))
+	}
 	return mux
 }
 

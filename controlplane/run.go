@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,10 +63,22 @@ type Config struct {
 	// PlanCheckService.ListPlanEvaluations.
 	EvaluatePlans []EvaluatedPlan
 	EvaluateEvery time.Duration
+	// UI serves the read-only web view (--ui): UIOff (or empty) serves none, UIMTLS serves it
+	// on UIAddr to operators' browsers with their certificates, UIOpen under /ui/ on
+	// HTTPAddr to anyone. See UIMode.
+	UI     UIMode
+	UIAddr string
+	// TimeScale is a simulated world's (simworld): the simulated AWS time that passes per
+	// wall-clock second is 1/TimeScale. The web view charts runs in plan time, as the
+	// reports of such a world do. 0 means 1, real AWS; no flag sets it.
+	TimeScale float64
 }
 
 func (c *Config) validate() error {
 	if err := c.Timeouts.validate(); err != nil {
+		return err
+	}
+	if err := c.UI.validate(c.Dev, c.UIAddr); err != nil {
 		return err
 	}
 	if c.TLSReloadEvery < 0 {
@@ -120,9 +133,12 @@ type Instance struct {
 	GRPCAddr string
 	HTTPAddr string
 	RaftAddr string
+	// UIAddr is the address of the --ui=mtls listener; empty without one.
+	UIAddr string
 
 	grpcSrv *grpc.Server
 	httpSrv *http.Server
+	uiSrv   *http.Server
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
@@ -187,6 +203,12 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	if err != nil {
 		return nil, err
 	}
+	var uiLn net.Listener
+	if cfg.UI == UIMTLS {
+		if uiLn, err = listen("--ui-addr", cfg.UIAddr); err != nil {
+			return nil, err
+		}
+	}
 
 	var advertise net.Addr = raftLn.Addr()
 	if cfg.RaftAdvertise != "" {
@@ -215,6 +237,8 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	srv.planner = cfg.Planner
 	srv.roles = roles
 	srv.isolated = cfg.IsolatedWorld
+	srv.uiOpen = cfg.UI == UIOpen
+	srv.timeScale = cfg.TimeScale
 	srv.scheduled.plans = cfg.EvaluatePlans
 	if cfg.EvaluateEvery > 0 {
 		srv.scheduled.interval = cfg.EvaluateEvery
@@ -258,6 +282,15 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if uiLn != nil {
+		usrv, conf := srv.uiServer(certs, logger)
+		inst.uiSrv, inst.UIAddr = usrv, uiLn.Addr().String()
+		go func() {
+			if err := usrv.Serve(tls.NewListener(uiLn, conf)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("web view server stopped", "err", err)
+			}
+		}()
+	}
 	go srv.lead(ictx)
 	go hs.watch(ictx)
 	go srv.telemetry.verifyAudit(ictx, node.FSM())
@@ -278,6 +311,12 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	}()
 	logger.Info("control plane listening", "grpc", inst.GRPCAddr, "http", inst.HTTPAddr, "raft", inst.RaftAddr,
 		"dev", cfg.Dev, "had_state", hadState)
+	switch {
+	case inst.UIAddr != "":
+		logger.Info("web view (mTLS: operators' certificates)", "url", "https://"+inst.UIAddr+"/ui/")
+	case srv.uiOpen:
+		logger.Warn("web view open to anyone who can reach the HTTP port (--ui=open)", "url", "http://"+inst.HTTPAddr+"/ui/")
+	}
 	return inst, nil
 }
 
@@ -302,6 +341,9 @@ func (i *Instance) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	_ = i.httpSrv.Shutdown(ctx)
+	if i.uiSrv != nil {
+		_ = i.uiSrv.Shutdown(ctx)
+	}
 	i.Server.Close()
 	return i.Node.Close()
 }

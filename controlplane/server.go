@@ -41,7 +41,11 @@ type Server struct {
 	scheduled *schedule
 	// isolated is set on the control plane of a simulated world (see Config.IsolatedWorld).
 	isolated bool
-	roles    *security.Roles
+	// uiOpen serves the web view under /ui/ on the HTTP port (--ui=open).
+	uiOpen bool
+	// timeScale is a simulated world's (Config.TimeScale); the web view charts with it.
+	timeScale float64
+	roles     *security.Roles
 	// telemetry is this server's metrics registry (metrics.go).
 	telemetry *telemetry
 

@@ -2,78 +2,16 @@ package report_test
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/internal/chromiumtest"
 )
 
-// chromium finds the browser, installing the Debian package when it is missing and the
-// test runs as root. In CI (the CI variable is set) a browser that cannot be found is a
-// failure; elsewhere the test is skipped.
-func chromium(t *testing.T) string {
-	t.Helper()
-	find := func() string {
-		for _, name := range []string{"chromium", "chromium-browser"} {
-			if p, err := exec.LookPath(name); err == nil {
-				return p
-			}
-		}
-		return ""
-	}
-	if p := find(); p != "" {
-		return p
-	}
-	if os.Geteuid() == 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		for _, args := range [][]string{{"update"}, {"install", "-y", "chromium"}} {
-			cmd := exec.CommandContext(ctx, "apt-get", args...)
-			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Logf("apt-get %v: %v\n%s", args, err, tail(out))
-				break
-			}
-		}
-		if p := find(); p != "" {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found and could not be installed (apt-get install -y chromium); CI must render the HTML report")
-	}
-	t.Skip("chromium not found: apt-get install -y chromium to run the HTML rendering test")
-	return ""
-}
-
-func tail(b []byte) []byte {
-	if len(b) > 2000 {
-		return b[len(b)-2000:]
-	}
-	return b
-}
-
-func runChromium(t *testing.T, bin string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir=" + t.TempDir()}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, tail(stderr.Bytes()))
-	}
-	return stdout.Bytes()
-}
-
 func TestHTMLRendersInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := chromiumtest.Find(t)
 	in := fixture(t, 1, kirikaev1.DrillKind_DRILL_KIND_FULL)
 	var buf bytes.Buffer
 	if err := build(t, in).HTML(&buf); err != nil {
@@ -92,7 +30,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "report.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1400,1000", url)
+	chromiumtest.Run(t, bin, "--screenshot="+shot, "--window-size=1400,1000", url)
 	png, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)
@@ -106,7 +44,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		}
 	}
 
-	dom := runChromium(t, bin, "--dump-dom", url)
+	dom := chromiumtest.Run(t, bin, "--dump-dom", url)
 	n, seen := bars(t, dom)
 	if want := stepCount(in); n != want {
 		t.Errorf("the DOM chromium built has %d bars, want one per step: %d", n, want)

@@ -15,13 +15,27 @@ h1{font-size:22px}h2{font-size:17px;border-bottom:1px solid #d0d6e0;padding-bott
 table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #d0d6e0;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#eef1f6}.met{color:#1a7f37}.missed{color:#c62828;font-weight:bold}.muted{color:#6b7280}
 ul{font-size:14px}ol{font-size:14px}
-svg{font-size:11px;background:#fff;border:1px solid #d0d6e0}
+` + ChartCSS + `
+.legend span{display:inline-block;width:12px;height:10px;margin:0 4px 0 12px;vertical-align:middle}`
+
+// ChartCSS styles the chart that GanttHTML writes (and HTML, which includes it).
+const ChartCSS = `svg{font-size:11px;background:#fff;border:1px solid #d0d6e0}
 svg .phase{fill:#f3f5f9}svg .phase.odd{fill:#e8ecf3}svg .runlabel{font-weight:bold;font-size:12px}
 svg .target{fill:#f6c343;fill-opacity:.45}svg .expect{fill:none;stroke:#8a94a6;stroke-dasharray:3 2}
 svg .bar{fill:#2f6fdf}svg .bar[data-status=failed]{fill:#c62828}svg .bar[data-status=skipped]{fill:#b0b7c3}
 svg .bar[data-status=pending]{fill:#b0b7c3}svg .bar[data-human=true]{fill:#8e44ad}svg .bar[data-retried=true]{stroke:#c62828;stroke-width:2}
 svg .tick{stroke:#d0d6e0}svg .milestone{stroke:#d48806;stroke-dasharray:4 3}svg .axis{fill:#4b5563}
-.legend span{display:inline-block;width:12px;height:10px;margin:0 4px 0 12px;vertical-align:middle}`
+svg .now{stroke:#c62828;stroke-width:1.5}`
+
+// GanttHTML writes the report's chart alone, the inline SVG that HTML shows under
+// タイムライン, for a page that embeds it (the control plane's web view); ChartCSS styles
+// it. While a run has not finished, the chart runs to the time the report was built:
+// steps still running or waiting are drawn to then, and a line marks it.
+func (r *Report) GanttHTML(w io.Writer) error {
+	e := &errWriter{w: w}
+	r.gantt(e)
+	return e.err
+}
 
 // HTML writes the report as one self-contained page: inline CSS, an inline SVG Gantt chart
 // (one rect of class "bar" per step, with data-step and data-run, in front of the target
@@ -190,6 +204,9 @@ func (r *Report) gantt(e *errWriter) {
 			lo, hi = min(lo, row.TargetOff), max(hi, row.TargetOff)
 		}
 	}
+	if r.live {
+		hi = max(hi, r.nowOff)
+	}
 	if hi <= lo {
 		hi = lo + time.Minute
 	}
@@ -257,6 +274,9 @@ func (r *Report) gantt(e *errWriter) {
 					end := st.EndOff
 					if !st.Ended {
 						end = hi
+						if r.live {
+							end = max(r.nowOff, st.StartOff) // still going: to now
+						}
 					}
 					bx, bw = x(st.StartOff), max(x(end)-x(st.StartOff), 2)
 				}
@@ -284,6 +304,9 @@ func (r *Report) gantt(e *errWriter) {
 			e.printf("<line class=\"milestone\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"><title>%s %s (%s)</title></line>\n",
 				x(row.TargetOff), 20, x(row.TargetOff), height-4, esc(row.Clock), esc(row.Action), esc(row.Owner))
 		}
+	}
+	if r.live {
+		e.printf("<line class=\"now\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"><title>now</title></line>\n", x(r.nowOff), 20, x(r.nowOff), height-4)
 	}
 	e.printf("</svg>\n")
 }

@@ -94,6 +94,10 @@ type Report struct {
 	Notes        []string
 
 	base time.Time // display time of offset 0
+	// live is set while a run has not finished; nowOff is then when the report was built,
+	// as an offset, which the chart draws unfinished steps to.
+	live   bool
+	nowOff time.Duration
 }
 
 // RunSummary is one run of the report.
@@ -292,6 +296,12 @@ func Build(in Input) (*Report, error) {
 		}
 		r.Runs = append(r.Runs, rs)
 		r.addSteps(run, off, &endOff)
+		if run.GetFinishedUnixNano() == 0 {
+			r.live = true
+		}
+	}
+	if r.live {
+		r.nowOff = off(in.now().UnixNano())
 	}
 	r.End = r.base.Add(endOff)
 	r.Participants = participants(runs, in.Audit)

@@ -76,6 +76,10 @@ type Options struct {
 	// SDK) refuse any address that is not loopback, so nothing outside the process's
 	// machine can be reached whatever a plan's params say.
 	LoopbackOnly bool
+	// UI serves the read-only web view on every control-plane node (controlplane.Config.UI):
+	// controlplane.UIOpen under /ui/ on each node's HTTP port, controlplane.UIMTLS on a
+	// loopback port of its own. Empty serves none.
+	UI controlplane.UIMode
 }
 
 // World is an in-process kirikae installation: awssim, a control plane with mTLS on
@@ -289,6 +293,10 @@ func (w *World) start(ctx context.Context) error {
 			// leader change is not what it shows.
 			Timeouts: controlplane.RaftTimeouts{Heartbeat: time.Second, Election: time.Second,
 				LeaderLease: 500 * time.Millisecond, Commit: 5 * time.Millisecond},
+			UI: w.opts.UI, TimeScale: w.opts.TimeScale,
+		}
+		if w.opts.UI == controlplane.UIMTLS {
+			cfg.UIAddr = "127.0.0.1:0"
 		}
 		if i == 0 {
 			cfg.Bootstrap = true
