@@ -35,13 +35,13 @@ func (f *clientFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ca, "ca", os.Getenv("KIRIKAE_CA"), "CA certificate that signed the servers (env KIRIKAE_CA); without it the client speaks plaintext, for --dev servers")
 	fs.StringVar(&f.cert, "cert", os.Getenv("KIRIKAE_CERT"), "your client certificate (env KIRIKAE_CERT)")
 	fs.StringVar(&f.key, "key", os.Getenv("KIRIKAE_KEY"), "your client key (env KIRIKAE_KEY)")
-	fs.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	bindOutput(fs, &f.output)
 	fs.DurationVar(&f.timeout, "timeout", 15*time.Second, "give up after this long")
 }
 
 func (f *clientFlags) validate() error {
-	if f.output != "table" && f.output != "json" {
-		return fmt.Errorf("--output %q: want table or json", f.output)
+	if err := checkOutput(f.output); err != nil {
+		return err
 	}
 	if f.addr == "" {
 		return errors.New("no control plane address: pass --addr HOST:PORT[,HOST:PORT...] or set KIRIKAE_ADDR")

@@ -296,7 +296,7 @@ that failed or was aborted, or a partial drill's teardown, does not.`,
 			now := time.Now()
 			next := report.NextDrills(report.LastDrills(resp.GetRuns(), 0), now)
 			if cf.output == "json" {
-				return writeJSON(cmd.OutOrStdout(), next)
+				return writeJSON(cmd.OutOrStdout(), drillScheduleJSON(next))
 			}
 			var rows [][]string
 			for _, n := range next {

@@ -21,20 +21,20 @@ import (
 
 // tabletopSummary is what `drill start --kind tabletop -o json` prints.
 type tabletopSummary struct {
-	RunID        string                `json:"run_id,omitempty"`
-	SimRunID     string                `json:"sim_run_id,omitempty"`
+	RunID        string                `json:"run_id"`
+	SimRunID     string                `json:"sim_run_id"`
 	Recorded     bool                  `json:"recorded"`
-	Status       string                `json:"status,omitempty"`
-	PredictedRTO string                `json:"predicted_rto,omitempty"`
-	RTOObjective string                `json:"rto_objective,omitempty"`
+	Status       string                `json:"status"`
+	PredictedRTO string                `json:"predicted_rto"`
+	RTOObjective string                `json:"rto_objective"`
 	CriticalPath criticalPathJSON      `json:"critical_path"`
-	RPOGap       *rpoGapJSON           `json:"rpo_gap,omitempty"`
+	RPOGap       *rpoGapJSON           `json:"rpo_gap"`
 	Findings     []tabletop.Finding    `json:"findings"`
-	Adjustments  []tabletop.Adjustment `json:"adjustments,omitempty"`
-	Report       string                `json:"report,omitempty"`
+	Adjustments  []tabletop.Adjustment `json:"adjustments"`
+	Report       string                `json:"report"`
 	// ActiveBefore and ActiveAfter are the live region state around the tabletop.
-	ActiveBefore *activeJSON `json:"active_before,omitempty"`
-	ActiveAfter  *activeJSON `json:"active_after,omitempty"`
+	ActiveBefore *activeJSON `json:"active_before"`
+	ActiveAfter  *activeJSON `json:"active_after"`
 }
 
 type criticalPathJSON struct {
@@ -46,7 +46,7 @@ type rpoGapJSON struct {
 	RPO    string `json:"rpo"`
 	Window string `json:"window"`
 	Gap    bool   `json:"gap"`
-	Step   string `json:"step,omitempty"`
+	Step   string `json:"step"`
 }
 
 type activeJSON struct {
@@ -62,8 +62,8 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	if in.format != "md" && in.format != "html" {
 		return fmt.Errorf("--format %q: want md or html", in.format)
 	}
-	if cf.output != "table" && cf.output != "json" {
-		return fmt.Errorf("--output %q: want table or json", cf.output)
+	if err := checkOutput(cf.output); err != nil {
+		return err
 	}
 	if in.timeScale <= 0 || in.timeScale > 1 {
 		return fmt.Errorf("--time-scale %g: want a factor in (0, 1]", in.timeScale)
@@ -74,7 +74,7 @@ func tabletopDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 		progress = io.Discard
 	}
 	connected := len(cf.addrs()) > 0
-	sum := tabletopSummary{Findings: []tabletop.Finding{}}
+	sum := tabletopSummary{Findings: []tabletop.Finding{}, Adjustments: []tabletop.Adjustment{}}
 
 	// The live world, before: its readiness, its active region, its drills.
 	var live []*kirikaev1.ReadinessReport

@@ -69,21 +69,16 @@ func newPlanCommand() *cobra.Command {
 type planOutputFlag struct{ output string }
 
 func (f *planOutputFlag) Bind(fs *pflag.FlagSet) {
-	fs.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	bindOutput(fs, &f.output)
 }
 
-func (f *planOutputFlag) validate() error {
-	if f.output != "table" && f.output != "json" {
-		return fmt.Errorf("--output %q: want table or json", f.output)
-	}
-	return nil
-}
+func (f *planOutputFlag) validate() error { return checkOutput(f.output) }
 
 // planFileResult is one file's outcome in `plan validate -o json`.
 type planFileResult struct {
 	File   string            `json:"file"`
 	Valid  bool              `json:"valid"`
-	Steps  int               `json:"steps,omitempty"`
+	Steps  int               `json:"steps"`
 	Errors []plan.FieldError `json:"errors"`
 }
 

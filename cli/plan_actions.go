@@ -52,14 +52,14 @@ type actionJSON struct {
 	// Outputs are the names of the outputs; OutputFields holds them with their types and
 	// docs, in the same order.
 	Outputs      []string     `json:"outputs"`
-	OutputFields []outputJSON `json:"outputFields"`
+	OutputFields []outputJSON `json:"output_fields"`
 	IAM          []string     `json:"iam"`
 	// Undo is the action that reverses a step of this one, recorded by the step.
-	Undo string `json:"undo,omitempty"`
+	Undo string `json:"undo"`
 	// Idempotency says how a rerun finds an earlier attempt's work.
 	Idempotency string `json:"idempotency"`
 	// Undoes is the kind of resource the action removes or reverts as an undo step.
-	Undoes string `json:"undoes,omitempty"`
+	Undoes string `json:"undoes"`
 }
 
 type inputJSON struct {

@@ -73,7 +73,7 @@ func TestPlanActions(t *testing.T) {
 		t.Errorf("plan actions wait: %v\n%s", err, b.String())
 	}
 	b.Reset()
-	if err := runPlanActions(&b, "json", "wait"); err != nil || !strings.Contains(b.String(), `"outputFields": []`) {
+	if err := runPlanActions(&b, "json", "wait"); err != nil || !strings.Contains(b.String(), `"output_fields": []`) {
 		t.Errorf("plan actions wait -o json: %v\n%s", err, b.String())
 	}
 	if err := runPlanActions(&b, "table", "test.nope"); err == nil || !strings.Contains(err.Error(), `no action "test.nope"`) {

@@ -106,12 +106,12 @@ if any file is invalid.
 type systemFileResult struct {
 	File       string                `json:"file"`
 	Valid      bool                  `json:"valid"`
-	Name       string                `json:"name,omitempty"`
-	Account    string                `json:"account,omitempty"`
-	Digest     string                `json:"digest,omitempty"`
-	Objectives *systemObjectives     `json:"objectives,omitempty"`
-	DNS        *system.DNS           `json:"dns,omitempty"`
-	Regions    []systemRegionSummary `json:"regions,omitempty"`
+	Name       string                `json:"name"`
+	Account    string                `json:"account"`
+	Digest     string                `json:"digest"`
+	Objectives *systemObjectives     `json:"objectives"`
+	DNS        *system.DNS           `json:"dns"`
+	Regions    []systemRegionSummary `json:"regions"`
 	Errors     []system.FieldError   `json:"errors"`
 }
 
@@ -167,6 +167,9 @@ func runSystemValidate(out io.Writer, output string, files []string) error {
 			r = systemFileResult{File: f, Errors: ve.Errors}
 		default:
 			r = systemFileResult{File: f, Errors: []system.FieldError{{File: f, Field: "file", Msg: err.Error()}}}
+		}
+		if r.Regions == nil {
+			r.Regions = []systemRegionSummary{}
 		}
 		if !r.Valid {
 			invalid++

@@ -3,11 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/kirikae/kirikae/buildinfo"
+	"github.com/kirikae/kirikae/jsonview"
 )
 
 func init() { register(newVersionCommand) }
@@ -16,8 +18,10 @@ type versionFlags struct {
 	output string
 }
 
+// Bind binds -o/--output as every verb does (KIRIKAE_FORMAT when not given); "text", the
+// name this verb used first, is kept as a synonym of table.
 func (f *versionFlags) Bind(fs *pflag.FlagSet) {
-	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	bindOutput(fs, &f.output)
 }
 
 func newVersionCommand() *cobra.Command {
@@ -42,13 +46,36 @@ The version is the one set at link time, else the module version the go command 
 	return cmd
 }
 
+// versionJSON is `version -o json`: every field present, commit_time null when unknown.
+type versionJSON struct {
+	Version    string `json:"version"`
+	Commit     string `json:"commit"`
+	CommitTime any    `json:"commit_time"`
+	Modified   bool   `json:"modified"`
+	GoVersion  string `json:"go_version"`
+}
+
+// commitTime is the VCS time in the convention's form (RFC 3339, UTC), nil when unknown;
+// what does not parse is passed on as it is.
+func commitTime(s string) any {
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return jsonview.Time(t)
+}
+
 func runVersion(w io.Writer, f *versionFlags, info buildinfo.Info) error {
 	switch f.output {
 	case "json":
-		return writeJSON(w, info)
-	case "text", "":
+		return writeJSON(w, versionJSON{Version: info.Version, Commit: info.Commit, CommitTime: commitTime(info.CommitTime),
+			Modified: info.Modified, GoVersion: info.GoVersion})
+	case "table", "text", "":
 	default:
-		return fmt.Errorf("version: -o %q: want text or json", f.output)
+		return fmt.Errorf("version: %w", checkOutput(f.output))
 	}
 	commit := info.Commit
 	switch {

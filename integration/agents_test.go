@@ -105,7 +105,7 @@ func TestAgentStreamAgainstRealControlPlane(t *testing.T) {
 		confirmed := false
 		integration.WaitFor(t, 60*time.Second, "the first agent step to be refused", func() bool {
 			for _, st := range w.run(r.ID).Steps {
-				if st.Spec.Action == "checklist" && st.Status == "STEP_STATUS_WAITING" && !confirmed {
+				if st.Spec.Action == "checklist" && st.Status == "waiting" && !confirmed {
 					confirmed = true
 					w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "confirm", r.ID, st.ID)
 				}

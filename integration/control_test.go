@@ -62,7 +62,7 @@ func TestRunControlVerbs(t *testing.T) {
 
 	integration.WaitFor(t, 60*time.Second, "the scale step to fail and pause the run", func() bool {
 		s, _ := step("scale")
-		return s == "STEP_STATUS_FAILED" && status() == "RUN_STATUS_PAUSED"
+		return s == "failed" && status() == "paused"
 	})
 	if err := w.sim.Control("clear-faults", map[string]any{}); err != nil {
 		t.Fatal(err)
@@ -70,26 +70,26 @@ func TestRunControlVerbs(t *testing.T) {
 	w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "retry", r.ID, "scale")
 	integration.WaitFor(t, 60*time.Second, "the retried step to succeed", func() bool {
 		s, _ := step("scale")
-		return s == "STEP_STATUS_SUCCEEDED"
+		return s == "succeeded"
 	})
 
 	// pause and resume: nothing moves while paused.
 	integration.WaitFor(t, 30*time.Second, "the hold step to start", func() bool {
 		s, _ := step("hold")
-		return s == "STEP_STATUS_RUNNING"
+		return s == "running"
 	})
 	w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "pause", r.ID)
-	if status() != "RUN_STATUS_PAUSED" {
+	if status() != "paused" {
 		t.Fatalf("run is %s after pause", status())
 	}
 	// The running hold step may finish, but nothing new starts.
 	integration.WaitFor(t, 30*time.Second, "the running hold step to finish while paused", func() bool {
 		s, _ := step("hold")
-		return s == "STEP_STATUS_SUCCEEDED"
+		return s == "succeeded"
 	})
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		if s, _ := step("alarm"); s != "STEP_STATUS_PENDING" {
+		if s, _ := step("alarm"); s != "pending" {
 			t.Fatalf("the alarm step went %s while the run was paused", s)
 		}
 		time.Sleep(200 * time.Millisecond) // polling interval while asserting that nothing moves
@@ -101,21 +101,21 @@ func TestRunControlVerbs(t *testing.T) {
 	w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "resume", r.ID)
 	integration.WaitFor(t, 60*time.Second, "the alarm step to fail", func() bool {
 		s, _ := step("alarm")
-		return s == "STEP_STATUS_FAILED"
+		return s == "failed"
 	})
 	w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "skip", r.ID, "alarm", "--reason", "CloudWatch is down; alarm set by hand")
 	integration.WaitFor(t, 30*time.Second, "the run to go on past the skipped step", func() bool {
 		s, _ := step("long")
 		a, _ := step("alarm")
-		return s == "STEP_STATUS_RUNNING" && a == "STEP_STATUS_SKIPPED"
+		return s == "running" && a == "skipped"
 	})
 
 	// abort: the hour-long wait is cut short.
 	w.c.MustCLI("operator-sam", w.c.Addrs(), "run", "abort", r.ID, "--reason", "test done")
-	if got := w.run(r.ID); got.Status != "RUN_STATUS_ABORTED" {
+	if got := w.run(r.ID); got.Status != "aborted" {
 		t.Fatalf("after abort: %s", got.Status)
 	}
-	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Mode != "MODE_NORMAL" {
+	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Mode != "normal" {
 		t.Fatalf("a recovery run changed the region: %+v", got.State)
 	}
 }

@@ -20,15 +20,15 @@ import (
 type regionJSON struct {
 	State struct {
 		Active    string `json:"active"`
-		Epoch     string `json:"epoch"` // protojson renders uint64 as a string
+		Epoch     uint64 `json:"epoch"`
 		Mode      string `json:"mode"`
 		Primary   string `json:"primary"`
 		Secondary string `json:"secondary"`
 	} `json:"state"`
 	Initialized bool   `json:"initialized"`
-	RaftIndex   string `json:"raft_index"`
+	RaftIndex   uint64 `json:"raft_index"`
 	NodeID      string `json:"node_id"`
-	StalenessMs string `json:"staleness_ms"`
+	StalenessMs int64  `json:"staleness_ms"`
 	Consistency string `json:"consistency"`
 }
 
@@ -51,7 +51,7 @@ func TestClusterSurvivesLeaderKill(t *testing.T) {
 	c := integration.NewCluster(t, 3, integration.Options{Operators: []string{"vic", "oscar"}, Roles: rolesYAML})
 	c.MustCLI("operator-admin", c.Addrs(), "region", "init", "--primary", "us-east-1", "--secondary", "us-west-2")
 	before := decodeRegion(t, c.MustCLI("operator-vic", c.Addrs(), "region", "get", "-o", "json"))
-	if before.State.Active != "us-east-1" || before.State.Epoch != "1" || before.State.Mode != "MODE_NORMAL" {
+	if before.State.Active != "us-east-1" || before.State.Epoch != 1 || before.State.Mode != "normal" {
 		t.Fatalf("after init: %+v", before.State)
 	}
 
@@ -70,12 +70,12 @@ func TestClusterSurvivesLeaderKill(t *testing.T) {
 	c.Kill(leader)
 	// A stale read answers at once from a survivor, even before a new leader exists.
 	stale := decodeRegion(t, c.MustCLI("operator-vic", c.Addrs(survivors[0]), "region", "get", "--stale", "-o", "json"))
-	if stale.State.Active != "us-east-1" || stale.State.Epoch != "1" || stale.Consistency != "CONSISTENCY_STALE" {
+	if stale.State.Active != "us-east-1" || stale.State.Epoch != 1 || stale.Consistency != "stale" {
 		t.Fatalf("stale read on survivor: %+v", stale)
 	}
 	c.WaitLeader(survivors[0], 20*time.Second, old)
 	got := decodeRegion(t, c.MustCLI("operator-vic", c.Addrs(survivors[0]), "region", "get", "-o", "json"))
-	if got.State.Active != "us-east-1" || got.State.Epoch != "1" {
+	if got.State.Active != "us-east-1" || got.State.Epoch != 1 {
 		t.Fatalf("survivor answers %+v, want us-east-1 epoch 1", got.State)
 	}
 	// A write sent to a follower's address is forwarded to the new leader.
@@ -85,7 +85,7 @@ func TestClusterSurvivesLeaderKill(t *testing.T) {
 		follower = survivors[1]
 	}
 	set := decodeRegion(t, c.MustCLI("operator-admin", c.Addrs(follower), "region", "set", "us-west-2", "--force", "--reason", "leader killed", "-o", "json"))
-	if set.State.Active != "us-west-2" || set.State.Epoch != "2" {
+	if set.State.Active != "us-west-2" || set.State.Epoch != 2 {
 		t.Fatalf("region set via follower: %+v", set.State)
 	}
 }
@@ -104,7 +104,7 @@ func TestRestartAndSnapshotRoundTrip(t *testing.T) {
 		c.WaitLeader(i, 30*time.Second)
 	}
 	got := decodeRegion(t, c.MustCLI("operator-admin", c.Addrs(), "region", "get", "-o", "json"))
-	if got.State.Active != "us-west-2" || got.State.Epoch != "2" {
+	if got.State.Active != "us-west-2" || got.State.Epoch != 2 {
 		t.Fatalf("after restart: %+v", got.State)
 	}
 
@@ -117,7 +117,7 @@ func TestRestartAndSnapshotRoundTrip(t *testing.T) {
 	// The fresh cluster has its own CA; copy the snapshot file only.
 	fresh.MustCLI("operator-admin", fresh.Addrs(), "cluster", "snapshot", "restore", snap)
 	got = decodeRegion(t, fresh.MustCLI("operator-admin", fresh.Addrs(), "region", "get", "-o", "json"))
-	if got.State.Active != "us-west-2" || got.State.Epoch != "2" || got.State.Primary != "us-east-1" {
+	if got.State.Active != "us-west-2" || got.State.Epoch != 2 || got.State.Primary != "us-east-1" {
 		t.Fatalf("restored into fresh cluster: %+v", got.State)
 	}
 	hist := fresh.MustCLI("operator-admin", fresh.Addrs(), "region", "history")
@@ -129,7 +129,7 @@ func TestRestartAndSnapshotRoundTrip(t *testing.T) {
 	// token, still grows.
 	c.MustCLI("operator-admin", c.Addrs(), "cluster", "snapshot", "restore", snap)
 	got = decodeRegion(t, c.MustCLI("operator-admin", c.Addrs(), "region", "get", "-o", "json"))
-	if got.State.Active != "us-west-2" || got.State.Epoch != "4" {
+	if got.State.Active != "us-west-2" || got.State.Epoch != 4 {
 		t.Fatalf("restored over live cluster: %+v, want us-west-2 at epoch 4", got.State)
 	}
 	audit := c.MustCLI("operator-admin", c.Addrs(), "audit")
@@ -177,7 +177,7 @@ func TestRefusals(t *testing.T) {
 
 	// Nothing above changed the state.
 	got := decodeRegion(t, c.MustCLI("operator-admin", c.Addrs(), "region", "get", "-o", "json"))
-	if got.State.Active != "us-east-1" || got.State.Epoch != "1" {
+	if got.State.Active != "us-east-1" || got.State.Epoch != 1 {
 		t.Fatalf("state changed by refused requests: %+v", got.State)
 	}
 }
@@ -226,7 +226,7 @@ func TestGrpcurlAndHTTP(t *testing.T) {
 			t.Fatalf("GET /v1/active-region%s: %d %s", q, resp.StatusCode, body)
 		}
 		got := decodeRegion(t, string(body))
-		if got.State.Active != "us-east-1" || got.State.Epoch != "1" || got.NodeID != c.Nodes[2].ID {
+		if got.State.Active != "us-east-1" || got.State.Epoch != 1 || got.NodeID != c.Nodes[2].ID {
 			t.Fatalf("GET /v1/active-region%s: %s", q, body)
 		}
 	}

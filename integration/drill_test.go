@@ -38,11 +38,11 @@ func TestFullDrill(t *testing.T) {
 		}
 		ids = ids[:0]
 		for _, r := range list.Runs {
-			if r.Drill != "DRILL_KIND_FULL" {
+			if r.Drill != "full" {
 				continue
 			}
 			ids = append(ids, r.ID)
-			if r.Status == "RUN_STATUS_RUNNING" {
+			if r.Status == "running" {
 				w.drive(r.ID, 3*time.Minute, nil)
 			}
 		}
@@ -58,7 +58,7 @@ func TestFullDrill(t *testing.T) {
 	if err := w.c.CLIJSON("operator-vic", &cb, "run", "show", ids[1]); err != nil {
 		t.Fatal(err)
 	}
-	if fo.Status != "RUN_STATUS_SUCCEEDED" || cb.Status != "RUN_STATUS_SUCCEEDED" || cb.ParentRunID != fo.ID {
+	if fo.Status != "succeeded" || cb.Status != "succeeded" || cb.ParentRunID != fo.ID {
 		t.Fatalf("drill runs: %s %s, cutback parent %q", fo.Status, cb.Status, cb.ParentRunID)
 	}
 	if len(fo.ReadinessStart) == 0 || len(cb.ReadinessStart) == 0 || !strings.Contains(strings.Join(fo.Participants, ","), "mia") {
@@ -70,7 +70,7 @@ func TestFullDrill(t *testing.T) {
 			len(a.ReadinessEnd) > 0 && len(b.ReadinessEnd) > 0
 	})
 	got := w.regionState()
-	if got.State.Active != "us-east-1" || got.State.Epoch != "3" || got.State.Mode != "MODE_NORMAL" {
+	if got.State.Active != "us-east-1" || got.State.Epoch != 3 || got.State.Mode != "normal" {
 		t.Fatalf("after the full drill: %+v, want us-east-1 at epoch 3 (two changes)", got.State)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -143,7 +143,7 @@ func TestFullDrillOutlivesTheCLI(t *testing.T) {
 			return false
 		}
 		for _, r := range list.Runs {
-			if r.Status == "RUN_STATUS_RUNNING" {
+			if r.Status == "running" {
 				w.drive(r.ID, 3*time.Minute, nil)
 			}
 			switch {
@@ -153,12 +153,12 @@ func TestFullDrillOutlivesTheCLI(t *testing.T) {
 				cb = r
 			}
 		}
-		return cb.ID != "" && cb.Status != "RUN_STATUS_RUNNING"
+		return cb.ID != "" && cb.Status != "running"
 	})
-	if fo.Status != "RUN_STATUS_SUCCEEDED" || cb.Status != "RUN_STATUS_SUCCEEDED" || cb.ParentRunID != fo.ID || cb.Drill != "DRILL_KIND_FULL" {
+	if fo.Status != "succeeded" || cb.Status != "succeeded" || cb.ParentRunID != fo.ID || cb.Drill != "full" {
 		t.Fatalf("failover %s %s, cutback %s %s (parent %q, %s)", fo.ID, fo.Status, cb.ID, cb.Status, cb.ParentRunID, cb.Drill)
 	}
-	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != "3" || got.State.Mode != "MODE_NORMAL" {
+	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != 3 || got.State.Mode != "normal" {
 		t.Fatalf("after the drill: %+v, want us-east-1 at epoch 3", got.State)
 	}
 }

@@ -113,7 +113,7 @@ func (w *drWorld) drive(id string, timeout time.Duration, each func(r runJSON)) 
 		for _, st := range r.Steps {
 			w.operate(id, st.ID, st.Status, st.Spec.Action, st.Spec.Roles, acted)
 		}
-		return r.Status != "RUN_STATUS_RUNNING"
+		return r.Status != "running"
 	})
 	return r
 }
@@ -122,7 +122,7 @@ func (w *drWorld) drive(id string, timeout time.Duration, each func(r runJSON)) 
 // confirms a checklist, and each approval role is given by the person who holds it.
 func (w *drWorld) operate(id, step, status, action string, roles []string, acted map[string]bool) {
 	w.t.Helper()
-	if status != "STEP_STATUS_WAITING" || acted[step] {
+	if status != "waiting" || acted[step] {
 		return
 	}
 	acted[step] = true
@@ -184,7 +184,7 @@ func TestFailoverWithPrimaryRegionGone(t *testing.T) {
 
 	id := w.declare()
 	r := w.drive(id, 4*time.Minute, nil)
-	if r.Status != "RUN_STATUS_SUCCEEDED" {
+	if r.Status != "succeeded" {
 		t.Fatalf("run %s ended %s: %s", id, r.Status, r.Error)
 	}
 	for _, st := range r.Steps {
@@ -193,7 +193,7 @@ func TestFailoverWithPrimaryRegionGone(t *testing.T) {
 		}
 	}
 	got := w.regionState()
-	if got.State.Active != "us-west-2" || got.State.Epoch != "2" || got.State.Mode != "MODE_FAILED_OVER" {
+	if got.State.Active != "us-west-2" || got.State.Epoch != 2 || got.State.Mode != "failed-over" {
 		t.Fatalf("after failover: %+v", got.State)
 	}
 
@@ -255,13 +255,13 @@ func TestRunSurvivesLeaderKillAndAgentKill(t *testing.T) {
 		for _, st := range r.Steps {
 			// Kill the raft leader while the RDS restore runs, and the agent while the
 			// ElastiCache group is being created.
-			if st.ID == "restore-rds" && st.Status == "STEP_STATUS_RUNNING" && !killedLeader {
+			if st.ID == "restore-rds" && st.Status == "running" && !killedLeader {
 				killedLeader = true
 				leader := w.c.WaitLeader(0, 20*time.Second)
 				w.c.Kill(leader)
 				w.c.Start(leader)
 			}
-			if st.ID == "restore-efs" && st.Status == "STEP_STATUS_RUNNING" && !killedAgent {
+			if st.ID == "restore-efs" && st.Status == "running" && !killedAgent {
 				killedAgent = true
 				w.west.Kill()
 				w.west.Start()
@@ -271,13 +271,13 @@ func TestRunSurvivesLeaderKillAndAgentKill(t *testing.T) {
 	if !killedLeader || !killedAgent {
 		t.Fatalf("faults not injected (leader %v, agent %v)", killedLeader, killedAgent)
 	}
-	if r.Status != "RUN_STATUS_SUCCEEDED" {
+	if r.Status != "succeeded" {
 		t.Fatalf("run %s ended %s: %s", id, r.Status, r.Error)
 	}
 	if d := duplicates(w.sim.Journal(t)); len(d) > 0 {
 		t.Errorf("duplicate mutations after faults: %v", d)
 	}
-	if got := w.regionState(); got.State.Active != "us-west-2" || got.State.Epoch != "2" {
+	if got := w.regionState(); got.State.Active != "us-west-2" || got.State.Epoch != 2 {
 		t.Fatalf("after failover: %+v", got.State)
 	}
 }

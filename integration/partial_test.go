@@ -113,7 +113,7 @@ func TestPartialDrill(t *testing.T) {
 			return false
 		}
 		for _, r := range list.Runs {
-			if r.Drill != "DRILL_KIND_PARTIAL" {
+			if r.Drill != "partial" {
 				continue
 			}
 			if r.ParentRunID == "" {
@@ -121,7 +121,7 @@ func TestPartialDrill(t *testing.T) {
 			} else {
 				teardownID = r.ID
 			}
-			if r.Status == "RUN_STATUS_RUNNING" {
+			if r.Status == "running" {
 				w.drive(r.ID, 3*time.Minute, nil)
 			}
 		}
@@ -131,7 +131,7 @@ func TestPartialDrill(t *testing.T) {
 		t.Fatalf("drill %q teardown %q\n%s", drillID, teardownID, drill.Logs())
 	}
 	dr, td := w.run(drillID), w.run(teardownID)
-	if dr.Status != "RUN_STATUS_SUCCEEDED" || td.Status != "RUN_STATUS_SUCCEEDED" {
+	if dr.Status != "succeeded" || td.Status != "succeeded" {
 		t.Fatalf("drill %s, teardown %s\n%s", dr.Status, td.Status, drill.Logs())
 	}
 	// The drill ran well, so the command says so with exit code 0 (it used to report the
@@ -159,13 +159,13 @@ func TestPartialDrill(t *testing.T) {
 		}
 	}
 	for _, st := range dr.Steps {
-		if (st.ID == "switch-dns" || st.ID == "activate-secondary") && st.Status != "STEP_STATUS_SKIPPED" {
+		if (st.ID == "switch-dns" || st.ID == "activate-secondary") && st.Status != "skipped" {
 			t.Errorf("%s is %s in a partial drill", st.ID, st.Status)
 		}
 	}
 
 	// Traffic never moved.
-	if got := w.regionState(); got.State.Active != regionBefore.State.Active || got.State.Epoch != regionBefore.State.Epoch || got.State.Mode != "MODE_NORMAL" {
+	if got := w.regionState(); got.State.Active != regionBefore.State.Active || got.State.Epoch != regionBefore.State.Epoch || got.State.Mode != "normal" {
 		t.Fatalf("region after a partial drill: %+v, before %+v", got.State, regionBefore.State)
 	}
 

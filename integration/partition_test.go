@@ -55,7 +55,7 @@ func TestPartitionedLeader(t *testing.T) {
 	newLeader := c.WaitLeader(rest[0], 30*time.Second, c.Nodes[old].ID)
 	t.Logf("partitioned %s; %s leads the majority", c.Nodes[old].ID, c.Nodes[newLeader].ID)
 	c.MustCLI("operator-admin", c.Addrs(rest...), "region", "set", "us-west-2", "--force", "--reason", "partition test")
-	if got := decodeRegion(t, c.MustCLI("operator-admin", c.Addrs(rest...), "region", "get", "-o", "json")); got.State.Active != "us-west-2" || got.State.Epoch != "2" {
+	if got := decodeRegion(t, c.MustCLI("operator-admin", c.Addrs(rest...), "region", "get", "-o", "json")); got.State.Active != "us-west-2" || got.State.Epoch != 2 {
 		t.Fatalf("the majority after the write: %+v", got.State)
 	}
 

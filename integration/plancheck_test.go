@@ -138,7 +138,7 @@ func TestCutbackStopsBeforeDeletingWhenTheDNSTargetIsGone(t *testing.T) {
 	w.waitAgent("us-east-1")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	if fo := w.drive(w.declare(), 4*time.Minute, nil); fo.Status != "RUN_STATUS_SUCCEEDED" {
+	if fo := w.drive(w.declare(), 4*time.Minute, nil); fo.Status != "succeeded" {
 		t.Fatalf("failover: %s %s", fo.Status, fo.Error)
 	}
 	src, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "systems", "kaigo.yaml"))
@@ -180,11 +180,11 @@ func TestCutbackStopsBeforeDeletingWhenTheDNSTargetIsGone(t *testing.T) {
 		if st.ID == "preflight" {
 			preflight = st.Status + ": " + st.Error
 		}
-		if st.ID == "delete-prod" && st.Status != "STEP_STATUS_PENDING" {
+		if st.ID == "delete-prod" && st.Status != "pending" {
 			t.Errorf("delete-prod is %s", st.Status)
 		}
 	}
-	if r.Status != "RUN_STATUS_PAUSED" || !strings.HasPrefix(preflight, "STEP_STATUS_FAILED") || !strings.Contains(preflight, "switch-dns-back") {
+	if r.Status != "paused" || !strings.HasPrefix(preflight, "failed") || !strings.Contains(preflight, "switch-dns-back") {
 		t.Fatalf("cutback with the findings overridden: %s; preflight %s", r.Status, preflight)
 	}
 	if n := opCount(w.sim.Journal(t), "us-east-1", "DeleteDBInstance"); n != 0 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,16 +33,16 @@ type runDetail struct {
 	UndoRequested bool     `json:"undo_requested"`
 	Drill         string   `json:"drill"`
 	Steps         []struct {
-		ID          string  `json:"id"`
-		Status      string  `json:"status"`
-		AgentID     string  `json:"agent_id"`
-		Attempt     int     `json:"attempt"`
-		Started     string  `json:"started_unix_nano"` // protojson renders int64 as a string
-		Finished    string  `json:"finished_unix_nano"`
-		OutputsJSON string  `json:"outputs_json"`
-		SkippedBy   string  `json:"skipped_by"`
-		Undo        []json0 `json:"undo"`
-		Spec        struct {
+		ID        string          `json:"id"`
+		Status    string          `json:"status"`
+		AgentID   string          `json:"agent_id"`
+		Attempt   int             `json:"attempt"`
+		Started   string          `json:"started"` // RFC 3339, null (empty) when unset
+		Finished  string          `json:"finished"`
+		Outputs   json.RawMessage `json:"outputs"`
+		SkippedBy string          `json:"skipped_by"`
+		Undo      []json0         `json:"undo"`
+		Spec      struct {
 			Action string   `json:"action"`
 			Roles  []string `json:"roles"`
 			Needs  []string `json:"needs"`
@@ -82,9 +81,9 @@ func (r runDetail) undone(id string) bool {
 
 func (r runDetail) outputs(step string) map[string]any {
 	for _, st := range r.Steps {
-		if st.ID == step && st.OutputsJSON != "" {
+		if st.ID == step && len(st.Outputs) > 0 {
 			var m map[string]any
-			_ = json.Unmarshal([]byte(st.OutputsJSON), &m)
+			_ = json.Unmarshal(st.Outputs, &m)
 			return m
 		}
 	}
@@ -143,7 +142,7 @@ func TestRealDeclarationPreemptsALiveDrill(t *testing.T) {
 	acted := map[string]bool{}
 	integration.WaitFor(t, 2*time.Minute, "the drill to create its ElastiCache group", func() bool {
 		if drillID == "" {
-			live := w.runsWhere(func(r drillRunJSON) bool { return r.Drill == "DRILL_KIND_PARTIAL" && r.Status == "RUN_STATUS_RUNNING" })
+			live := w.runsWhere(func(r drillRunJSON) bool { return r.Drill == "partial" && r.Status == "running" })
 			if len(live) == 0 {
 				return false
 			}
@@ -168,11 +167,11 @@ func TestRealDeclarationPreemptsALiveDrill(t *testing.T) {
 	if err := w.c.CLIJSON("operator-sam", &real, w.declareArgs("--preempt", drillID)...); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.drive(real.ID, 3*time.Minute, nil); got.Status != "RUN_STATUS_SUCCEEDED" {
+	if got := w.drive(real.ID, 3*time.Minute, nil); got.Status != "succeeded" {
 		t.Fatalf("the failover that preempted the drill: %s %s", got.Status, got.Error)
 	}
 	d, f := w.detail(drillID), w.detail(real.ID)
-	if d.Status != "RUN_STATUS_ABORTED" || d.PreemptedBy != real.ID || !slices.Equal(f.InheritedFrom, []string{drillID}) {
+	if d.Status != "aborted" || d.PreemptedBy != real.ID || !slices.Equal(f.InheritedFrom, []string{drillID}) {
 		t.Fatalf("drill %s preempted by %q; failover inherits from %v", d.Status, d.PreemptedBy, f.InheritedFrom)
 	}
 	if _, ok := drill.Exited(2 * time.Minute); !ok || !strings.Contains(drill.Logs(), "preempted by run "+real.ID) {
@@ -233,9 +232,9 @@ func TestAbortUndoRemovesWhatTheRunCreated(t *testing.T) {
 			return false
 		}
 		td = w.detail(r.TeardownRunID)
-		return td.Status != "RUN_STATUS_RUNNING"
+		return td.Status != "running"
 	})
-	if td.Status != "RUN_STATUS_SUCCEEDED" || td.ParentRunID != id {
+	if td.Status != "succeeded" || td.ParentRunID != id {
 		t.Fatalf("teardown %s of %s: %s %s", td.ID, td.ParentRunID, td.Status, td.Error)
 	}
 	for _, bad := range []struct{ run, want string }{{"failover-20990101-0000-000000", `run "failover-20990101-0000-000000"`}, {td.ID, "is a teardown"}} {
@@ -257,7 +256,7 @@ func TestAbortUndoRemovesWhatTheRunCreated(t *testing.T) {
 	if after != stringOf(before) {
 		t.Fatalf("the DR region after the undo is not as it was:\nbefore: %s\nafter:  %s", stringOf(before), after)
 	}
-	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != "1" {
+	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != 1 {
 		t.Fatalf("region after an aborted failover: %+v", got.State)
 	}
 }
@@ -285,7 +284,7 @@ func TestSecondDisasterRestoresTheNewestSnapshot(t *testing.T) {
 					Reports []struct {
 						Region string `json:"region"`
 						Checks []struct {
-							Checked string `json:"checked_unix_nano"`
+							Checked time.Time `json:"checked"`
 						} `json:"checks"`
 					} `json:"reports"`
 				} `json:"regions"`
@@ -298,7 +297,7 @@ func TestSecondDisasterRestoresTheNewestSnapshot(t *testing.T) {
 			for _, rr := range resp.Regions {
 				for _, rep := range rr.Reports {
 					for _, c := range rep.Checks {
-						n, _ := strconv.ParseInt(c.Checked, 10, 64)
+						n := c.Checked.UnixNano()
 						if o, ok := oldest[rep.Region]; !ok || n < o {
 							oldest[rep.Region] = n
 						}
@@ -369,7 +368,7 @@ func TestSecondDisasterRestoresTheNewestSnapshot(t *testing.T) {
 		want := newestCopy()
 		id := w.declare()
 		fo := w.drive(id, 4*time.Minute, nil)
-		if fo.Status != "RUN_STATUS_SUCCEEDED" {
+		if fo.Status != "succeeded" {
 			t.Fatalf("failover %d: %s %s", cycle, fo.Status, fo.Error)
 		}
 		got, _ := w.detail(id).outputs("restore-rds")["snapshotId"].(string)
@@ -381,7 +380,7 @@ func TestSecondDisasterRestoresTheNewestSnapshot(t *testing.T) {
 		if err := w.c.CLIJSON("operator-sam", &cut, cutbackArgs...); err != nil {
 			t.Fatal(err)
 		}
-		if cb := w.drive(cut.ID, 4*time.Minute, nil); cb.Status != "RUN_STATUS_SUCCEEDED" {
+		if cb := w.drive(cut.ID, 4*time.Minute, nil); cb.Status != "succeeded" {
 			t.Fatalf("cutback %d: %s %s", cycle, cb.Status, cb.Error)
 		}
 	}
@@ -394,7 +393,7 @@ func TestSecondDisasterRestoresTheNewestSnapshot(t *testing.T) {
 			t.Errorf("journal: %s x%d in us-west-2 over two cycles, want x%d", op, got, want)
 		}
 	}
-	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != "5" || got.State.Mode != "MODE_NORMAL" {
+	if got := w.regionState(); got.State.Active != "us-east-1" || got.State.Epoch != 5 || got.State.Mode != "normal" {
 		t.Fatalf("after two cycles: %+v, want us-east-1 at epoch 5 (1 + 4)", got.State)
 	}
 }

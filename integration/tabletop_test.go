@@ -107,7 +107,7 @@ func TestTabletopDrill(t *testing.T) {
 	if err := w.c.CLIJSON("operator-vic", &rec, "run", "show", sum.RunID); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Drill != "DRILL_KIND_TABLETOP" || rec.Status != "RUN_STATUS_SUCCEEDED" {
+	if rec.Drill != "tabletop" || rec.Status != "succeeded" {
 		t.Errorf("recorded run %s: drill %s status %s", rec.ID, rec.Drill, rec.Status)
 	}
 	md, err := os.ReadFile(reportFile)
@@ -131,8 +131,8 @@ func TestTabletopDrill(t *testing.T) {
 	}
 	var runs struct {
 		Runs []struct {
-			ID               string `json:"id"`
-			FinishedUnixNano string `json:"finished_unix_nano"`
+			ID       string    `json:"id"`
+			Finished time.Time `json:"finished"`
 		}
 	}
 	if err := w.c.CLIJSON("operator-vic", &runs, "runs"); err != nil {
@@ -141,11 +141,7 @@ func TestTabletopDrill(t *testing.T) {
 	var finished time.Time
 	for _, r := range runs.Runs {
 		if r.ID == sum.RunID {
-			var ns int64
-			if err := json.Unmarshal([]byte(r.FinishedUnixNano), &ns); err != nil {
-				t.Fatalf("finished_unix_nano %q: %v", r.FinishedUnixNano, err)
-			}
-			finished = time.Unix(0, ns)
+			finished = r.Finished
 		}
 	}
 	found := false

@@ -9,39 +9,40 @@ import (
 )
 
 // Summary is what `kirikae plan show` prints: the plan's phases and steps, its critical path
-// and how that compares with running the steps one after another.
+// and how that compares with running the steps one after another. Its JSON follows the
+// CLI's convention (README, "JSON output"): snake_case keys, every field present.
 type Summary struct {
 	Name                 string         `json:"name"`
-	Description          string         `json:"description,omitempty"`
-	RunKind              RunKind        `json:"runKind"`
-	File                 string         `json:"file,omitempty"`
+	Description          string         `json:"description"`
+	RunKind              RunKind        `json:"run_kind"`
+	File                 string         `json:"file"`
 	Params               []ParamSummary `json:"params"`
 	Phases               []PhaseSummary `json:"phases"`
 	Steps                []StepSummary  `json:"steps"`
-	CriticalPath         []string       `json:"criticalPath"`
-	CriticalPathTime     string         `json:"criticalPathTime"`
-	CriticalPathSeconds  int64          `json:"criticalPathSeconds"`
-	SequentialSum        string         `json:"sequentialSum"`
-	SequentialSumSeconds int64          `json:"sequentialSumSeconds"`
+	CriticalPath         []string       `json:"critical_path"`
+	CriticalPathTime     string         `json:"critical_path_time"`
+	CriticalPathSeconds  int64          `json:"critical_path_seconds"`
+	SequentialSum        string         `json:"sequential_sum"`
+	SequentialSumSeconds int64          `json:"sequential_sum_seconds"`
 }
 
 // ParamSummary is one parameter and the value steps will see.
 type ParamSummary struct {
 	Name        string `json:"name"`
 	Value       string `json:"value"`
-	Overridden  bool   `json:"overridden,omitempty"`
-	Required    bool   `json:"required,omitempty"` // no default and not set
-	Description string `json:"description,omitempty"`
+	Overridden  bool   `json:"overridden"`
+	Required    bool   `json:"required"` // no default and not set
+	Description string `json:"description"`
 }
 
 // PhaseSummary is one phase with its budget and the expected time of its steps.
 type PhaseSummary struct {
 	ID    string `json:"id"`
-	Name  string `json:"name,omitempty"`
+	Name  string `json:"name"`
 	Steps int    `json:"steps"`
 	// Expect is the runbook's budget for the phase; Span is the longest chain of the phase's
 	// own steps (needs inside the phase only), Sum the sum of their expect.
-	Expect string `json:"expect,omitempty"`
+	Expect string `json:"expect"`
 	Span   string `json:"span"`
 	Sum    string `json:"sum"`
 }
@@ -49,16 +50,16 @@ type PhaseSummary struct {
 // StepSummary is one step as plan show lists it.
 type StepSummary struct {
 	ID       string   `json:"id"`
-	Name     string   `json:"name,omitempty"`
-	Phase    string   `json:"phase,omitempty"`
+	Name     string   `json:"name"`
+	Phase    string   `json:"phase"`
 	Region   string   `json:"region"`
 	Action   string   `json:"action"`
-	Owner    string   `json:"owner,omitempty"`
+	Owner    string   `json:"owner"`
 	Needs    []string `json:"needs"`
-	Expect   string   `json:"expect,omitempty"`
-	Priority int      `json:"priority,omitempty"`
-	Drill    string   `json:"drill,omitempty"`
-	Critical bool     `json:"critical,omitempty"`
+	Expect   string   `json:"expect"`
+	Priority int      `json:"priority"`
+	Drill    string   `json:"drill"`
+	Critical bool     `json:"critical"`
 }
 
 // Summarize builds the Summary of a plan, steps in topological order.

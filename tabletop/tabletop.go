@@ -100,12 +100,12 @@ const (
 type Finding struct {
 	Kind FindingKind `json:"kind"`
 	// Step is the step it concerns, if any; Line and Field point into the plan file.
-	Step    string `json:"step,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Field   string `json:"field,omitempty"`
+	Step    string `json:"step"`
+	Line    int    `json:"line"`
+	Field   string `json:"field"`
 	Message string `json:"message"`
 	// Code is the evaluation finding's code, for FindingEvaluation.
-	Code string `json:"code,omitempty"`
+	Code string `json:"code"`
 }
 
 // inputField names an evaluation finding's input as a plan field, steps[ID].with.INPUT.
@@ -139,10 +139,10 @@ type Adjustment struct {
 	// What is a readiness check name, or "param NAME".
 	What string `json:"what"`
 	// Region is the region of a readiness check.
-	Region string `json:"region,omitempty"`
+	Region string `json:"region"`
 	// Observed is what the live world said (a readiness check's observed value, a param's
 	// value as given); Applied is what the isolated world got, or why nothing was.
-	Observed string `json:"observed,omitempty"`
+	Observed string `json:"observed"`
 	Applied  string `json:"applied"`
 }
 
