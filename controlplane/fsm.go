@@ -108,8 +108,10 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	res := f.dispatch(l.Index, &cmd)
 	// Progress lines are status, not requests: auditing one per second per step would bury
-	// the log. A refused one is audited: it came from someone who may not send it.
-	if !progress || res.GetError() != "" {
+	// the log. A refused one is audited: it came from someone who may not send it. A batch
+	// of refusals wrote its own lines.
+	c, _ := commandOf(&cmd)
+	if (!progress && !c.selfAudited) || res.GetError() != "" {
 		f.audit(l.Index, &cmd, method, res)
 	}
 	if key != "" {

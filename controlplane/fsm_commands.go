@@ -21,6 +21,9 @@ type command struct {
 	apply  func(f *FSM, index uint64, cmd *kirikaev1.Command) *kirikaev1.CommandResult
 	// audited picks what the audit line records of the request; nil records all of it.
 	audited func(cmd *kirikaev1.Command) proto.Message
+	// selfAudited commands write their own audit lines when they succeed, instead of one
+	// line for the command.
+	selfAudited bool
 }
 
 // commands holds every command kind, by the name of its field in Command's payload oneof.
@@ -99,6 +102,11 @@ var commands = map[protoreflect.Name]command{
 	}, audited: func(c *kirikaev1.Command) proto.Message {
 		r := c.GetRecordTabletop() // the steps are in the run
 		return &kirikaev1.Run{Id: r.GetId(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Status: r.GetStatus(), Scenario: r.GetScenario(), Reason: r.GetReason()}
+	}},
+	"record_refusals": {method: "audit.refusals", apply: func(f *FSM, i uint64, c *kirikaev1.Command) *kirikaev1.CommandResult {
+		return f.applyRefusals(i, c, c.GetRecordRefusals())
+	}, selfAudited: true, audited: func(c *kirikaev1.Command) proto.Message {
+		return &kirikaev1.Refusals{NodeId: c.GetRecordRefusals().GetNodeId()} // a refused batch: the refusals are not entries
 	}},
 }
 
