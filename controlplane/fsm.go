@@ -15,6 +15,7 @@ import (
 
 	"github.com/kirikae/kirikae/awsregion"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/redact"
 )
 
 // maxAppliedRequests bounds the request-id deduplication window. It is a count, not a time,
@@ -354,7 +355,9 @@ func (f *FSM) audit(index uint64, cmd *kirikaev1.Command, method string, res *ki
 	if err := errorFromResult(res); err != nil {
 		result = "error: " + err.Error()
 	}
-	f.auditNote(index, cmd, method, renderRequest(cmd), result)
+	// A secret param's value never reaches the log, wherever in the request it appears.
+	secrets := f.secretsOf(cmd)
+	f.auditNote(index, cmd, method, redact.String(renderRequest(cmd), secrets), redact.String(result, secrets))
 }
 
 // AuditHash is SHA-256 over the entry's fields, each length-prefixed, and prev_hash.

@@ -220,7 +220,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		srv.scheduled.interval = cfg.EvaluateEvery
 	}
 	guard := &Guard{Auth: security.Authenticator{Dev: cfg.Dev}, Roles: roles, refusals: srv.refusals}
-	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary), grpc.ChainStreamInterceptor(guard.Stream)}
+	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary, redactUnary), grpc.ChainStreamInterceptor(guard.Stream, redactStream)}
 	if certs != nil {
 		opts = append(opts, grpc.Creds(certs.Credentials()))
 	}

@@ -169,6 +169,10 @@ type Param struct {
 	Default     string `json:"default,omitempty"`
 	HasDefault  bool   `json:"hasDefault"`
 	Description string `json:"description,omitempty"`
+	// Secret marks a value no reader of the run may see (a password, a token): the run
+	// keeps it for the agents, and every read of the run, its audit lines and its reports
+	// show it masked (see the redact package).
+	Secret bool `json:"secret,omitempty"`
 	// Value is set by ApplyParams; Set says whether it was.
 	Value string `json:"value,omitempty"`
 	Set   bool   `json:"set,omitempty"`
@@ -302,6 +306,17 @@ func (p *Plan) ParamValues() map[string]string {
 		}
 	}
 	return m
+}
+
+// SecretParams names the parameters marked secret, in declaration order.
+func (p *Plan) SecretParams() []string {
+	var out []string
+	for _, pr := range p.Params {
+		if pr.Secret {
+			out = append(out, pr.Name)
+		}
+	}
+	return out
 }
 
 // MissingParams lists parameters that have neither a default nor an override.
