@@ -342,8 +342,20 @@ func ApplyParams(p *Plan, overrides map[string]string) error {
 		}
 	}
 	if len(unknown) > 0 {
+		// Each unknown name with the declared one it most likely meant. The whole list of
+		// params would bury that (a plan may declare dozens): plan show prints it.
 		sort.Strings(unknown)
-		return fmt.Errorf("%w: %s (the plan declares %s)", ErrUnknownParam, strings.Join(unknown, ", "), strings.Join(p.paramNames(), ", "))
+		names := p.paramNames()
+		parts := make([]string, len(unknown))
+		for i, name := range unknown {
+			parts[i] = fmt.Sprintf("%q%s", name, suggest(name, names))
+		}
+		what := "plan"
+		if p.Name != "" {
+			what = p.Name
+		}
+		return fmt.Errorf("%w: %s is not a param of plan %s; `kirikae plan show PLAN` lists its %d params",
+			ErrUnknownParam, strings.Join(parts, ", "), what, len(names))
 	}
 	merged := map[string]string{}
 	for _, pr := range p.Params {
