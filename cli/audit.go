@@ -23,7 +23,12 @@ func newAuditCommand() *cobra.Command {
 		Short: "Print the audit log and verify its hash chain",
 		Long: `Print every mutating request the control plane applied: who, when, what, and the result.
 Each entry carries the SHA-256 of the one before it; the whole chain is verified on every
-call, and the command fails if any entry was altered or removed.`,
+call, and the command fails if any entry was altered or removed.
+
+Calls refused for lack of a role, or from the wrong kind of identity, are audited too, with
+the result "refused: " and the reason. A caller's refusals are itemized up to 10 a minute;
+the rest are audited as a count, method "(more refusals)". Calls without a valid
+certificate name no one and are not audited.`,
 		Example: `  kirikae audit --since 24h
   kirikae audit -o json | jq '.entries[] | select(.method=="region.set")'`,
 		Args: cobra.NoArgs,

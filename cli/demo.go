@@ -44,7 +44,7 @@ data-loss window against the 1 h RPO, and the active region and epoch after each
 			return err
 		},
 	}
-	cmd.Flags().Float64Var(&scale, "time-scale", 0.002, "simulated AWS time per real second; 0.002 turns 45 min into 5.4 s")
+	cmd.Flags().Float64Var(&scale, "time-scale", 0.002, "real seconds per simulated second; 0.002 turns 45 min into 5.4 s")
 	cmd.Flags().StringVar(&dir, "dir", "", "keep certificates and data here (default: a temporary directory, removed)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "error", "component logs on stderr: debug, info, warn or error")
 	return cmd

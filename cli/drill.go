@@ -143,7 +143,7 @@ has no connected agent, unless --allow-missing-agent.`,
 	fs.StringVar(&in.reportFile, "report", "", "tabletop: write the report here (default: standard output)")
 	fs.StringVar(&in.format, "format", "md", "tabletop: report format, md or html")
 	fs.StringVar(&in.systemFile, "system", "", "tabletop: the system file the plan reads when no control plane is configured (default: the stored one when connected, else the bundled kaigo.yaml)")
-	fs.Float64Var(&in.timeScale, "time-scale", 0.002, "tabletop: simulated AWS time per real second (0.002 runs a 45-minute restore in 5.4 s)")
+	fs.Float64Var(&in.timeScale, "time-scale", 0.002, "tabletop: real seconds per simulated second (0.002 runs a 45-minute restore in 5.4 s)")
 	return cmd
 }
 

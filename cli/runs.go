@@ -368,7 +368,7 @@ func newRunApproveCommand() *cobra.Command {
 		Long: `Approve an approval step. Each role the step names must be approved by a different
 person holding that role (from the server's --roles file); the same person approving twice
 counts once.`,
-		Example: `  kirikae run approve failover-20260101-0900-ab12cd approve-activation --role manager`,
+		Example: `  kirikae run approve failover-20260101-0900-ab12cd approve-activation --role executive`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if role == "" {
@@ -604,7 +604,7 @@ func newRunControlCommand(verb, short string, action kirikaev1.ControlAction, ne
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit log")
 	switch action {
 	case kirikaev1.ControlAction_CONTROL_ACTION_ABORT:
-		cmd.Flags().BoolVar(&undo, "undo", false, "then tear down what the run created and still owns, newest first (see `kirikae run undo`)")
+		cmd.Flags().BoolVar(&undo, "undo", false, "then tear down what the run created and still owns, newest first (see kirikae run undo)")
 	case kirikaev1.ControlAction_CONTROL_ACTION_SKIP:
 		cmd.Long = `Mark a step skipped so the run goes on. A step still waiting for its needs is skipped
 once they have completed, so nothing after it starts early. Skipping an approval step is an

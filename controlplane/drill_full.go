@@ -35,6 +35,9 @@ func (s *Server) attachDrillCutback(ctx context.Context, run *kirikaev1.Run, req
 		return fmt.Errorf("%w: cutback plan: plan %s is a %s plan, not a cutback plan", ErrInvalidArgument, cb.GetPlanName(), enum.Name(cb.GetKind()))
 	}
 	run.CutbackPlanSource, run.CutbackParams = req.GetCutbackPlanSource(), req.GetCutbackParams()
+	for _, name := range cb.GetSecretParams() {
+		run.SecretParams = appendUnique(run.SecretParams, name)
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kirikae/kirikae/awsregion"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/redact"
 )
 
 // maxAppliedRequests bounds the request-id deduplication window. It is a count, not a time,
@@ -108,8 +109,10 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	res := f.dispatch(l.Index, &cmd)
 	// Progress lines are status, not requests: auditing one per second per step would bury
-	// the log. A refused one is audited: it came from someone who may not send it.
-	if !progress || res.GetError() != "" {
+	// the log. A refused one is audited: it came from someone who may not send it. A batch
+	// of refusals wrote its own lines.
+	c, _ := commandOf(&cmd)
+	if (!progress && !c.selfAudited) || res.GetError() != "" {
 		f.audit(l.Index, &cmd, method, res)
 	}
 	if key != "" {
@@ -352,7 +355,9 @@ func (f *FSM) audit(index uint64, cmd *kirikaev1.Command, method string, res *ki
 	if err := errorFromResult(res); err != nil {
 		result = "error: " + err.Error()
 	}
-	f.auditNote(index, cmd, method, renderRequest(cmd), result)
+	// A secret param's value never reaches the log, wherever in the request it appears.
+	secrets := f.secretsOf(cmd)
+	f.auditNote(index, cmd, method, redact.String(renderRequest(cmd), secrets), redact.String(result, secrets))
 }
 
 // AuditHash is SHA-256 over the entry's fields, each length-prefixed, and prev_hash.

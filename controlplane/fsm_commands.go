@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/redact"
 )
 
 // command is one kind of raft command: its name in the audit log and in request-id scopes,
@@ -21,6 +22,9 @@ type command struct {
 	apply  func(f *FSM, index uint64, cmd *kirikaev1.Command) *kirikaev1.CommandResult
 	// audited picks what the audit line records of the request; nil records all of it.
 	audited func(cmd *kirikaev1.Command) proto.Message
+	// selfAudited commands write their own audit lines when they succeed, instead of one
+	// line for the command.
+	selfAudited bool
 }
 
 // commands holds every command kind, by the name of its field in Command's payload oneof.
@@ -60,7 +64,7 @@ var commands = map[protoreflect.Name]command{
 		return f.applyCreateRun(c, c.GetCreateRun())
 	}, audited: func(c *kirikaev1.Command) proto.Message {
 		r := c.GetCreateRun() // the plan and its steps are in the run
-		return &kirikaev1.Run{Id: r.GetId(), Kind: r.GetKind(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Params: r.GetParams(),
+		return &kirikaev1.Run{Id: r.GetId(), Kind: r.GetKind(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Params: maskedParams(r),
 			Scenario: r.GetScenario(), ExpectedOutageMs: r.GetExpectedOutageMs(), Reason: r.GetReason(),
 			OverrideCriteria: r.GetOverrideCriteria(), FromRegion: r.GetFromRegion(), ToRegion: r.GetToRegion(), ParentRunId: r.GetParentRunId(),
 			// What a findings override overrode: the findings, not the whole evaluation.
@@ -99,6 +103,11 @@ var commands = map[protoreflect.Name]command{
 	}, audited: func(c *kirikaev1.Command) proto.Message {
 		r := c.GetRecordTabletop() // the steps are in the run
 		return &kirikaev1.Run{Id: r.GetId(), Drill: r.GetDrill(), PlanName: r.GetPlanName(), Status: r.GetStatus(), Scenario: r.GetScenario(), Reason: r.GetReason()}
+	}},
+	"record_refusals": {method: "audit.refusals", apply: func(f *FSM, i uint64, c *kirikaev1.Command) *kirikaev1.CommandResult {
+		return f.applyRefusals(i, c, c.GetRecordRefusals())
+	}, selfAudited: true, audited: func(c *kirikaev1.Command) proto.Message {
+		return &kirikaev1.Refusals{NodeId: c.GetRecordRefusals().GetNodeId()} // a refused batch: the refusals are not entries
 	}},
 }
 
@@ -198,4 +207,40 @@ func overriddenFindings(r *kirikaev1.Run) *kirikaev1.PlanEvaluation {
 		return nil
 	}
 	return &kirikaev1.PlanEvaluation{PlanName: r.GetEvaluation().GetPlanName(), Findings: r.GetEvaluation().GetFindings()}
+}
+
+// maskedParams is a run's params with each secret one's value masked, for its audit line.
+func maskedParams(r *kirikaev1.Run) map[string]string {
+	if len(r.GetSecretParams()) == 0 {
+		return r.GetParams()
+	}
+	out := make(map[string]string, len(r.GetParams()))
+	for k, v := range r.GetParams() {
+		out[k] = v
+	}
+	for _, name := range r.GetSecretParams() {
+		if _, ok := out[name]; ok {
+			out[name] = redact.Mask
+		}
+	}
+	return out
+}
+
+// secretsOf returns the secret values of the run a command is about: the run it creates,
+// or the one its payload names by run_id. Callers hold mu.
+func (f *FSM) secretsOf(cmd *kirikaev1.Command) []string {
+	fd := cmd.ProtoReflect().WhichOneof(payloadOneof)
+	if fd == nil {
+		return nil
+	}
+	payload := cmd.ProtoReflect().Get(fd).Message()
+	if r, ok := payload.Interface().(*kirikaev1.Run); ok {
+		return redact.Values(r)
+	}
+	if id := payload.Descriptor().Fields().ByName("run_id"); id != nil && id.Kind() == protoreflect.StringKind {
+		if r := f.findRun(payload.Get(id).String()); r != nil {
+			return redact.Values(r)
+		}
+	}
+	return nil
 }

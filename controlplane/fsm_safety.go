@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -427,4 +428,44 @@ func (f *FSM) auditNote(index uint64, cmd *kirikaev1.Command, method, request, r
 	}
 	e.Hash = AuditHash(e)
 	f.state.Audit = append(f.state.Audit, e)
+}
+
+// applyRefusals audits the calls a node's edge refused: a line for each, under the caller's
+// name, and a line for each caller's count of refusals that were not itemized. Only
+// control-plane servers send these; the batch is bounded here too, so no sender can
+// write more than refusalsPerBatch itemized lines an entry.
+func (f *FSM) applyRefusals(index uint64, cmd *kirikaev1.Command, req *kirikaev1.Refusals) *kirikaev1.CommandResult {
+	if ScopeOf(cmd.GetActor()) != "server" {
+		return refuse(kirikaev1.ErrorCode_ERROR_CODE_PERMISSION_DENIED, "%s is not a control-plane server; only servers record refusals", cmd.GetActor())
+	}
+	node, _ := json.Marshal(map[string]string{"refused_by": req.GetNodeId()})
+	items := req.GetRefusals()
+	dropped := map[string]uint64{}
+	var order []string
+	drop := func(actor string, n uint64) {
+		if _, ok := dropped[actor]; !ok {
+			order = append(order, actor)
+		}
+		dropped[actor] += n
+	}
+	if len(items) > refusalsPerBatch {
+		for _, r := range items[refusalsPerBatch:] {
+			drop(r.GetActor(), 1)
+		}
+		items = items[:refusalsPerBatch]
+	}
+	for _, r := range items {
+		line := &kirikaev1.Command{Actor: r.GetActor(), TimeUnixNano: r.GetTimeUnixNano()}
+		f.auditNote(index, line, r.GetMethod(), string(node), "refused: "+r.GetReason())
+	}
+	for _, c := range req.GetDropped() {
+		drop(c.GetActor(), c.GetCount())
+	}
+	for _, actor := range order {
+		line := &kirikaev1.Command{Actor: actor, TimeUnixNano: cmd.GetTimeUnixNano()}
+		f.auditNote(index, line, "(more refusals)", string(node),
+			fmt.Sprintf("refused: %d more calls refused and not itemized (at most %d a caller are itemized each %v)",
+				dropped[actor], refusalsPerCaller, refusalWindow))
+	}
+	return &kirikaev1.CommandResult{}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -89,6 +90,10 @@ func forwardActor(ctx context.Context) context.Context {
 type Guard struct {
 	Auth  security.Authenticator
 	Roles *security.Roles
+	// refusals, when set, receives every call refused to a known caller, for the audit
+	// log (refusals.go bounds how much of it reaches raft). Calls without a valid
+	// certificate are not audited: there is no one to name.
+	refusals *refusalLog
 }
 
 func (g *Guard) check(ctx context.Context, method string) (context.Context, error) {
@@ -96,6 +101,20 @@ func (g *Guard) check(ctx context.Context, method string) (context.Context, erro
 	if err != nil {
 		return nil, err
 	}
+	out, err := g.authorize(ctx, id, method)
+	if err != nil && g.refusals != nil {
+		g.refusals.note(time.Now(), id.String(), rpcName(method), err.Error())
+	}
+	return out, err
+}
+
+// rpcName is a method as the audit log and error messages name it: Service.Method.
+func rpcName(method string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(method, "/"), "kirikae.v1."), "/", ".")
+}
+
+func (g *Guard) authorize(ctx context.Context, id security.Identity, method string) (context.Context, error) {
+	var err error
 	need, known := policy[method]
 	if !known {
 		if strings.HasPrefix(method, "/grpc.health.v1.Health/") || strings.HasPrefix(method, "/grpc.reflection.") {
@@ -134,7 +153,7 @@ func (g *Guard) check(ctx context.Context, method string) (context.Context, erro
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w, for %s", err, strings.ReplaceAll(strings.TrimPrefix(method, "/kirikae.v1."), "/", "."))
+		return nil, fmt.Errorf("%w, for %s", err, rpcName(method))
 	}
 	// A server forwarding a call speaks for the original caller, whom it authorized.
 	if security.RequireServer(id) == nil {

@@ -243,8 +243,8 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	if cfg.EvaluateEvery > 0 {
 		srv.scheduled.interval = cfg.EvaluateEvery
 	}
-	guard := &Guard{Auth: security.Authenticator{Dev: cfg.Dev}, Roles: roles}
-	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary), grpc.ChainStreamInterceptor(guard.Stream)}
+	guard := &Guard{Auth: security.Authenticator{Dev: cfg.Dev}, Roles: roles, refusals: srv.refusals}
+	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(guard.Unary, redactUnary), grpc.ChainStreamInterceptor(guard.Stream, redactStream)}
 	if certs != nil {
 		opts = append(opts, grpc.Creds(certs.Credentials()))
 	}
@@ -292,6 +292,7 @@ func Start(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		}()
 	}
 	go srv.lead(ictx)
+	go srv.auditRefusals(ictx, cfg.ID)
 	go hs.watch(ictx)
 	go srv.telemetry.verifyAudit(ictx, node.FSM())
 	grpcAdvertise := inst.GRPCAddr

@@ -48,6 +48,8 @@ type Server struct {
 	roles     *security.Roles
 	// telemetry is this server's metrics registry (metrics.go).
 	telemetry *telemetry
+	// refusals gathers the calls the edge refused, for the audit log (refusals.go).
+	refusals *refusalLog
 
 	mu    sync.Mutex
 	peers map[string]*grpc.ClientConn // by gRPC address
@@ -66,6 +68,7 @@ func NewServer(node *Node, peerTLS *tls.Config, logger *slog.Logger) *Server {
 	s := &Server{node: node, log: logger, peerCred: cred, peers: map[string]*grpc.ClientConn{}}
 	s.followerReads = newReadBatcher(s.remoteReadIndex)
 	s.hub = newAgentHub()
+	s.refusals = newRefusalLog()
 	s.scheduled = &schedule{interval: DefaultEvaluateEvery}
 	s.telemetry = newTelemetry(s)
 	return s

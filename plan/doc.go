@@ -15,6 +15,7 @@
 //	runKind: failover                # failover | cutback | recovery | teardown (written by the control plane)
 //	params:
 //	  ALLOW_DATA_LOSS: {default: "false", description: "..."}
+//	  SMOKE_PASSWORD: {secret: true}  # shown as (secret) in every read of the run, its audit and reports
 //	phases:
 //	  - {id: prepare, name: "フェーズ1: DR発動準備", expect: 30m}
 //	steps:

@@ -169,6 +169,10 @@ type Param struct {
 	Default     string `json:"default,omitempty"`
 	HasDefault  bool   `json:"hasDefault"`
 	Description string `json:"description,omitempty"`
+	// Secret marks a value no reader of the run may see (a password, a token): the run
+	// keeps it for the agents, and every read of the run, its audit lines and its reports
+	// show it masked (see the redact package).
+	Secret bool `json:"secret,omitempty"`
 	// Value is set by ApplyParams; Set says whether it was.
 	Value string `json:"value,omitempty"`
 	Set   bool   `json:"set,omitempty"`
@@ -304,6 +308,17 @@ func (p *Plan) ParamValues() map[string]string {
 	return m
 }
 
+// SecretParams names the parameters marked secret, in declaration order.
+func (p *Plan) SecretParams() []string {
+	var out []string
+	for _, pr := range p.Params {
+		if pr.Secret {
+			out = append(out, pr.Name)
+		}
+	}
+	return out
+}
+
 // MissingParams lists parameters that have neither a default nor an override.
 func (p *Plan) MissingParams() []string {
 	var out []string
@@ -327,8 +342,20 @@ func ApplyParams(p *Plan, overrides map[string]string) error {
 		}
 	}
 	if len(unknown) > 0 {
+		// Each unknown name with the declared one it most likely meant. The whole list of
+		// params would bury that (a plan may declare dozens): plan show prints it.
 		sort.Strings(unknown)
-		return fmt.Errorf("%w: %s (the plan declares %s)", ErrUnknownParam, strings.Join(unknown, ", "), strings.Join(p.paramNames(), ", "))
+		names := p.paramNames()
+		parts := make([]string, len(unknown))
+		for i, name := range unknown {
+			parts[i] = fmt.Sprintf("%q%s", name, suggest(name, names))
+		}
+		what := "plan"
+		if p.Name != "" {
+			what = p.Name
+		}
+		return fmt.Errorf("%w: %s is not a param of plan %s; `kirikae plan show PLAN` lists its %d params",
+			ErrUnknownParam, strings.Join(parts, ", "), what, len(names))
 	}
 	merged := map[string]string{}
 	for _, pr := range p.Params {

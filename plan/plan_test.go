@@ -648,3 +648,25 @@ func TestEveryAWSActionDeclaresItsIAM(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownParamSuggests checks that an unknown --set name is named with the closest
+// declared param, case-insensitively, and that the error does not list every param.
+func TestUnknownParamSuggests(t *testing.T) {
+	p, err := plan.ParseFile("../deploy/plans/kaigo-failover.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ set, want string }{
+		{"SMOKE_PASWORD", `"SMOKE_PASWORD" (did you mean "SMOKE_PASSWORD"?)`},
+		{"app_url", `"app_url" (did you mean "APP_URL"?)`},
+		{"ZZZ", `"ZZZ" is not a param of plan kaigo-failover`},
+	} {
+		err := plan.ApplyParams(p, map[string]string{tc.set: "x"})
+		if !errors.Is(err, plan.ErrUnknownParam) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("--set %s: %v, want ErrUnknownParam naming %s", tc.set, err, tc.want)
+		}
+		if strings.Contains(err.Error(), "UNAUTHENTICATED_STATUS") || !strings.Contains(err.Error(), "kirikae plan show") {
+			t.Errorf("--set %s: %v lists the params instead of pointing to plan show", tc.set, err)
+		}
+	}
+}

@@ -33,7 +33,12 @@ type ParamSummary struct {
 	Overridden  bool   `json:"overridden"`
 	Required    bool   `json:"required"` // no default and not set
 	Description string `json:"description"`
+	// Secret params show Value masked once set: the default is in the plan file anyway.
+	Secret bool `json:"secret"`
 }
+
+// Masked is what every read path shows in place of a secret param's value.
+const Masked = "(secret)"
 
 // PhaseSummary is one phase with its budget and the expected time of its steps.
 type PhaseSummary struct {
@@ -78,7 +83,10 @@ func (p *Plan) Summarize() Summary {
 	}
 	for _, pr := range p.Params {
 		v, ok := pr.Effective()
-		s.Params = append(s.Params, ParamSummary{Name: pr.Name, Value: v, Overridden: pr.Set, Required: !ok, Description: pr.Description})
+		if pr.Secret && pr.Set {
+			v = Masked
+		}
+		s.Params = append(s.Params, ParamSummary{Name: pr.Name, Value: v, Overridden: pr.Set, Required: !ok, Description: pr.Description, Secret: pr.Secret})
 	}
 	for _, ph := range p.Phases {
 		span, sum, n := p.phaseSpan(ph.ID)
@@ -149,8 +157,11 @@ func WriteSummary(w io.Writer, s Summary) error {
 	if s.Description != "" {
 		ew.printf("Description: %s\n", s.Description)
 	}
-	var set, req []string
+	var set, req, secret []string
 	for _, pr := range s.Params {
+		if pr.Secret {
+			secret = append(secret, pr.Name)
+		}
 		if pr.Overridden {
 			set = append(set, pr.Name+"="+pr.Value)
 		}
@@ -164,6 +175,9 @@ func WriteSummary(w io.Writer, s Summary) error {
 	}
 	if len(req) > 0 {
 		ew.printf("; required (no default): %s", strings.Join(req, ", "))
+	}
+	if len(secret) > 0 {
+		ew.printf("; secret (shown as %s): %s", Masked, strings.Join(secret, ", "))
 	}
 	ew.printf("\n")
 

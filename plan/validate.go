@@ -175,7 +175,7 @@ func (v *validator) decodeParams(n *yaml.Node) {
 			pr.Default, pr.HasDefault = val.Value, true
 			return
 		}
-		v.Fields(val, field, []string{"default", "description"}, func(key string, _, fv *yaml.Node) {
+		v.Fields(val, field, []string{"default", "description", "secret"}, func(key string, _, fv *yaml.Node) {
 			switch key {
 			case "default":
 				if fv.Kind == yaml.ScalarNode && fv.ShortTag() == "!!null" {
@@ -189,6 +189,8 @@ func (v *validator) decodeParams(n *yaml.Node) {
 				}
 			case "description":
 				pr.Description, _ = v.Str(fv, field+".description")
+			case "secret":
+				pr.Secret, _ = v.Bool(fv, field+".secret")
 			}
 		})
 	})

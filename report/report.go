@@ -8,10 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/human"
+	"github.com/kirikae/kirikae/redact"
 	"github.com/kirikae/kirikae/runs"
 )
 
@@ -232,7 +235,23 @@ func Build(in Input) (*Report, error) {
 	if len(in.Runs) == 0 {
 		return nil, ErrNoRuns
 	}
-	runs := slices.Clone(in.Runs)
+	// A report is read by people: secret params are masked, as every answer of the
+	// control plane masks them, also in runs that did not come through it (a tabletop's).
+	runs := make([]*kirikaev1.Run, len(in.Runs))
+	var secrets []string
+	for i, run := range in.Runs {
+		secrets = append(secrets, redact.Values(run)...)
+		runs[i] = redact.Run(proto.Clone(run).(*kirikaev1.Run))
+	}
+	if len(secrets) > 0 {
+		audit := make([]*kirikaev1.AuditEntry, len(in.Audit))
+		for i, e := range in.Audit {
+			e = proto.Clone(e).(*kirikaev1.AuditEntry)
+			redact.Strings(e.ProtoReflect(), secrets)
+			audit[i] = e
+		}
+		in.Audit = audit
+	}
 	sort.SliceStable(runs, func(i, j int) bool { return runStart(runs[i]) < runStart(runs[j]) })
 	scale := in.TimeScale
 	if scale <= 0 {

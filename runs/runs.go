@@ -95,11 +95,12 @@ func (p *Planner) Compile(source []byte, params map[string]string, region *kirik
 		return nil, fmt.Errorf("params without a value: %v (give them with --set NAME=VALUE)", missing)
 	}
 	run := &kirikaev1.Run{
-		PlanName:  pl.Name,
-		Params:    pl.ParamValues(),
-		Primary:   region.GetPrimary(),
-		Secondary: region.GetSecondary(),
-		System:    sys,
+		PlanName:     pl.Name,
+		Params:       pl.ParamValues(),
+		SecretParams: pl.SecretParams(),
+		Primary:      region.GetPrimary(),
+		Secondary:    region.GetSecondary(),
+		System:       sys,
 	}
 	run.Kind, run.FromRegion, run.ToRegion = kindOf(pl.RunKind, region)
 	ctx := context(run, nil, parsed)

@@ -36,7 +36,12 @@ type AuditEntry struct {
 	// request is a JSON rendering of the request.
 	Request   string `protobuf:"bytes,6,opt,name=request,proto3" json:"request,omitempty"`
 	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// result is "ok" or the error that refused the request.
+	// result is "ok" or the error that refused the request. A call the gRPC edge refused
+	// before it reached the state machine (a caller without the role, an agent calling an
+	// operator API) is "refused: " and the reason, under the caller's name and the RPC, e.g.
+	// RegionAdminService.SetRegion. Read calls refused are audited the same way. So that a
+	// caller cannot flood the log, each node itemizes at most 10 refusals a caller a minute
+	// and 32 a second, and audits the rest as a count ("(more refusals)").
 	Result string `protobuf:"bytes,8,opt,name=result,proto3" json:"result,omitempty"`
 	// prev_hash is the hash of the entry before, hex; empty for the first.
 	PrevHash string `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`

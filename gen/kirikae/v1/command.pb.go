@@ -120,6 +120,7 @@ type Command struct {
 	//	*Command_RunReadiness
 	//	*Command_RecordTabletop
 	//	*Command_ApplySystem
+	//	*Command_RecordRefusals
 	Payload       isCommand_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -359,6 +360,15 @@ func (x *Command) GetApplySystem() *ApplySystem {
 	return nil
 }
 
+func (x *Command) GetRecordRefusals() *Refusals {
+	if x != nil {
+		if x, ok := x.Payload.(*Command_RecordRefusals); ok {
+			return x.RecordRefusals
+		}
+	}
+	return nil
+}
+
 type isCommand_Payload interface {
 	isCommand_Payload()
 }
@@ -435,6 +445,10 @@ type Command_ApplySystem struct {
 	ApplySystem *ApplySystem `protobuf:"bytes,27,opt,name=apply_system,json=applySystem,proto3,oneof"`
 }
 
+type Command_RecordRefusals struct {
+	RecordRefusals *Refusals `protobuf:"bytes,28,opt,name=record_refusals,json=recordRefusals,proto3,oneof"`
+}
+
 func (*Command_InitRegion) isCommand_Payload() {}
 
 func (*Command_SetRegion) isCommand_Payload() {}
@@ -471,6 +485,200 @@ func (*Command_RecordTabletop) isCommand_Payload() {}
 
 func (*Command_ApplySystem) isCommand_Payload() {}
 
+func (*Command_RecordRefusals) isCommand_Payload() {}
+
+// Refusals carries calls the edge refused before they reached the state machine (a
+// caller without the role, an agent calling operator APIs), so they are audited too. Each
+// node gathers them and proposes at most one batch a second; what did not fit is counted.
+type Refusals struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Refusals []*Refusal             `protobuf:"bytes,1,rep,name=refusals,proto3" json:"refusals,omitempty"`
+	// dropped counts refusals, by caller, that were not itemized because a caller or the
+	// batch was over its bound.
+	Dropped []*RefusalCount `protobuf:"bytes,2,rep,name=dropped,proto3" json:"dropped,omitempty"`
+	// node_id is the control-plane node whose edge refused them.
+	NodeId        string `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Refusals) Reset() {
+	*x = Refusals{}
+	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refusals) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refusals) ProtoMessage() {}
+
+func (x *Refusals) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refusals.ProtoReflect.Descriptor instead.
+func (*Refusals) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Refusals) GetRefusals() []*Refusal {
+	if x != nil {
+		return x.Refusals
+	}
+	return nil
+}
+
+func (x *Refusals) GetDropped() []*RefusalCount {
+	if x != nil {
+		return x.Dropped
+	}
+	return nil
+}
+
+func (x *Refusals) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+// Refusal is one refused call.
+type Refusal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// actor is the caller's identity as the certificate names it.
+	Actor string `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	// method is the refused RPC, e.g. RegionAdminService.SetRegion.
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// reason is why it was refused.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// time_unix_nano is when the edge refused it, by the refusing node's clock.
+	TimeUnixNano  int64 `protobuf:"varint,4,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Refusal) Reset() {
+	*x = Refusal{}
+	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refusal) ProtoMessage() {}
+
+func (x *Refusal) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refusal.ProtoReflect.Descriptor instead.
+func (*Refusal) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Refusal) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *Refusal) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *Refusal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Refusal) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+// RefusalCount is how many refusals of one caller a batch did not itemize.
+type RefusalCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Actor         string                 `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	Count         uint64                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefusalCount) Reset() {
+	*x = RefusalCount{}
+	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefusalCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefusalCount) ProtoMessage() {}
+
+func (x *RefusalCount) ProtoReflect() protoreflect.Message {
+	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefusalCount.ProtoReflect.Descriptor instead.
+func (*RefusalCount) Descriptor() ([]byte, []int) {
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RefusalCount) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *RefusalCount) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // StepDispatched records, before the assignment is sent, which agent runs which attempt
 // under which epoch.
 type StepDispatched struct {
@@ -486,7 +694,7 @@ type StepDispatched struct {
 
 func (x *StepDispatched) Reset() {
 	*x = StepDispatched{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	mi := &file_kirikae_v1_command_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -498,7 +706,7 @@ func (x *StepDispatched) String() string {
 func (*StepDispatched) ProtoMessage() {}
 
 func (x *StepDispatched) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[1]
+	mi := &file_kirikae_v1_command_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -511,7 +719,7 @@ func (x *StepDispatched) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepDispatched.ProtoReflect.Descriptor instead.
 func (*StepDispatched) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{1}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StepDispatched) GetRunId() string {
@@ -579,7 +787,7 @@ type ControlPlaneStep struct {
 
 func (x *ControlPlaneStep) Reset() {
 	*x = ControlPlaneStep{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	mi := &file_kirikae_v1_command_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +799,7 @@ func (x *ControlPlaneStep) String() string {
 func (*ControlPlaneStep) ProtoMessage() {}
 
 func (x *ControlPlaneStep) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[2]
+	mi := &file_kirikae_v1_command_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +812,7 @@ func (x *ControlPlaneStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlPlaneStep.ProtoReflect.Descriptor instead.
 func (*ControlPlaneStep) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{2}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ControlPlaneStep) GetRunId() string {
@@ -709,7 +917,7 @@ type RunReadiness struct {
 
 func (x *RunReadiness) Reset() {
 	*x = RunReadiness{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +929,7 @@ func (x *RunReadiness) String() string {
 func (*RunReadiness) ProtoMessage() {}
 
 func (x *RunReadiness) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[3]
+	mi := &file_kirikae_v1_command_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +942,7 @@ func (x *RunReadiness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunReadiness.ProtoReflect.Descriptor instead.
 func (*RunReadiness) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{3}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RunReadiness) GetRunId() string {
@@ -761,7 +969,7 @@ type RestoreState struct {
 
 func (x *RestoreState) Reset() {
 	*x = RestoreState{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[4]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +981,7 @@ func (x *RestoreState) String() string {
 func (*RestoreState) ProtoMessage() {}
 
 func (x *RestoreState) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[4]
+	mi := &file_kirikae_v1_command_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +994,7 @@ func (x *RestoreState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreState.ProtoReflect.Descriptor instead.
 func (*RestoreState) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{4}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RestoreState) GetState() *State {
@@ -815,7 +1023,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[5]
+	mi := &file_kirikae_v1_command_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +1035,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[5]
+	mi := &file_kirikae_v1_command_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +1048,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{5}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CommandResult) GetError() string {
@@ -906,7 +1114,7 @@ type ApplySystem struct {
 
 func (x *ApplySystem) Reset() {
 	*x = ApplySystem{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	mi := &file_kirikae_v1_command_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1126,7 @@ func (x *ApplySystem) String() string {
 func (*ApplySystem) ProtoMessage() {}
 
 func (x *ApplySystem) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[6]
+	mi := &file_kirikae_v1_command_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1139,7 @@ func (x *ApplySystem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplySystem.ProtoReflect.Descriptor instead.
 func (*ApplySystem) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{6}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ApplySystem) GetFileName() string {
@@ -974,7 +1182,7 @@ type AppliedRequest struct {
 
 func (x *AppliedRequest) Reset() {
 	*x = AppliedRequest{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[7]
+	mi := &file_kirikae_v1_command_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1194,7 @@ func (x *AppliedRequest) String() string {
 func (*AppliedRequest) ProtoMessage() {}
 
 func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[7]
+	mi := &file_kirikae_v1_command_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1207,7 @@ func (x *AppliedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppliedRequest.ProtoReflect.Descriptor instead.
 func (*AppliedRequest) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{7}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AppliedRequest) GetRequestId() string {
@@ -1056,7 +1264,7 @@ type MemberAddress struct {
 
 func (x *MemberAddress) Reset() {
 	*x = MemberAddress{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[8]
+	mi := &file_kirikae_v1_command_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1276,7 @@ func (x *MemberAddress) String() string {
 func (*MemberAddress) ProtoMessage() {}
 
 func (x *MemberAddress) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[8]
+	mi := &file_kirikae_v1_command_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1289,7 @@ func (x *MemberAddress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberAddress.ProtoReflect.Descriptor instead.
 func (*MemberAddress) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{8}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MemberAddress) GetId() string {
@@ -1133,7 +1341,7 @@ type State struct {
 
 func (x *State) Reset() {
 	*x = State{}
-	mi := &file_kirikae_v1_command_proto_msgTypes[9]
+	mi := &file_kirikae_v1_command_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1353,7 @@ func (x *State) String() string {
 func (*State) ProtoMessage() {}
 
 func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_kirikae_v1_command_proto_msgTypes[9]
+	mi := &file_kirikae_v1_command_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1366,7 @@ func (x *State) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use State.ProtoReflect.Descriptor instead.
 func (*State) Descriptor() ([]byte, []int) {
-	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{9}
+	return file_kirikae_v1_command_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *State) GetInitialized() bool {
@@ -1250,7 +1458,7 @@ var File_kirikae_v1_command_proto protoreflect.FileDescriptor
 const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\n" +
 	"\x18kirikae/v1/command.proto\x12\n" +
-	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\x1a\x17kirikae/v1/system.proto\"\xb9\n" +
+	"kirikae.v1\x1a\x16kirikae/v1/agent.proto\x1a\x16kirikae/v1/audit.proto\x1a\x18kirikae/v1/cluster.proto\x1a\x17kirikae/v1/region.proto\x1a\x14kirikae/v1/run.proto\x1a\x17kirikae/v1/system.proto\"\xfa\n" +
 	"\n" +
 	"\aCommand\x12\x1d\n" +
 	"\n" +
@@ -1281,8 +1489,21 @@ const file_kirikae_v1_command_proto_rawDesc = "" +
 	"\x12control_plane_step\x18\x18 \x01(\v2\x1c.kirikae.v1.ControlPlaneStepH\x00R\x10controlPlaneStep\x12?\n" +
 	"\rrun_readiness\x18\x19 \x01(\v2\x18.kirikae.v1.RunReadinessH\x00R\frunReadiness\x12:\n" +
 	"\x0frecord_tabletop\x18\x1a \x01(\v2\x0f.kirikae.v1.RunH\x00R\x0erecordTabletop\x12<\n" +
-	"\fapply_system\x18\x1b \x01(\v2\x17.kirikae.v1.ApplySystemH\x00R\vapplySystemB\t\n" +
-	"\apayload\"\x8b\x01\n" +
+	"\fapply_system\x18\x1b \x01(\v2\x17.kirikae.v1.ApplySystemH\x00R\vapplySystem\x12?\n" +
+	"\x0frecord_refusals\x18\x1c \x01(\v2\x14.kirikae.v1.RefusalsH\x00R\x0erecordRefusalsB\t\n" +
+	"\apayload\"\x88\x01\n" +
+	"\bRefusals\x12/\n" +
+	"\brefusals\x18\x01 \x03(\v2\x13.kirikae.v1.RefusalR\brefusals\x122\n" +
+	"\adropped\x18\x02 \x03(\v2\x18.kirikae.v1.RefusalCountR\adropped\x12\x17\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\"u\n" +
+	"\aRefusal\x12\x14\n" +
+	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12$\n" +
+	"\x0etime_unix_nano\x18\x04 \x01(\x03R\ftimeUnixNano\":\n" +
+	"\fRefusalCount\x12\x14\n" +
+	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x04R\x05count\"\x8b\x01\n" +
 	"\x0eStepDispatched\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x18\n" +
@@ -1373,80 +1594,86 @@ func file_kirikae_v1_command_proto_rawDescGZIP() []byte {
 }
 
 var file_kirikae_v1_command_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_kirikae_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_kirikae_v1_command_proto_goTypes = []any{
 	(ErrorCode)(0),              // 0: kirikae.v1.ErrorCode
 	(*Command)(nil),             // 1: kirikae.v1.Command
-	(*StepDispatched)(nil),      // 2: kirikae.v1.StepDispatched
-	(*ControlPlaneStep)(nil),    // 3: kirikae.v1.ControlPlaneStep
-	(*RunReadiness)(nil),        // 4: kirikae.v1.RunReadiness
-	(*RestoreState)(nil),        // 5: kirikae.v1.RestoreState
-	(*CommandResult)(nil),       // 6: kirikae.v1.CommandResult
-	(*ApplySystem)(nil),         // 7: kirikae.v1.ApplySystem
-	(*AppliedRequest)(nil),      // 8: kirikae.v1.AppliedRequest
-	(*MemberAddress)(nil),       // 9: kirikae.v1.MemberAddress
-	(*State)(nil),               // 10: kirikae.v1.State
-	(*InitRegionRequest)(nil),   // 11: kirikae.v1.InitRegionRequest
-	(*SetRegionRequest)(nil),    // 12: kirikae.v1.SetRegionRequest
-	(*JoinClusterRequest)(nil),  // 13: kirikae.v1.JoinClusterRequest
-	(*RemoveMemberRequest)(nil), // 14: kirikae.v1.RemoveMemberRequest
-	(*AgentInfo)(nil),           // 15: kirikae.v1.AgentInfo
-	(*ReadinessReport)(nil),     // 16: kirikae.v1.ReadinessReport
-	(*Run)(nil),                 // 17: kirikae.v1.Run
-	(*StepResult)(nil),          // 18: kirikae.v1.StepResult
-	(*ApproveRequest)(nil),      // 19: kirikae.v1.ApproveRequest
-	(*ConfirmRequest)(nil),      // 20: kirikae.v1.ConfirmRequest
-	(*ControlRequest)(nil),      // 21: kirikae.v1.ControlRequest
-	(*StepProgress)(nil),        // 22: kirikae.v1.StepProgress
-	(StepErrorKind)(0),          // 23: kirikae.v1.StepErrorKind
-	(*RegionState)(nil),         // 24: kirikae.v1.RegionState
-	(*SystemRecord)(nil),        // 25: kirikae.v1.SystemRecord
-	(*RegionChange)(nil),        // 26: kirikae.v1.RegionChange
-	(*AuditEntry)(nil),          // 27: kirikae.v1.AuditEntry
-	(*Resource)(nil),            // 28: kirikae.v1.Resource
+	(*Refusals)(nil),            // 2: kirikae.v1.Refusals
+	(*Refusal)(nil),             // 3: kirikae.v1.Refusal
+	(*RefusalCount)(nil),        // 4: kirikae.v1.RefusalCount
+	(*StepDispatched)(nil),      // 5: kirikae.v1.StepDispatched
+	(*ControlPlaneStep)(nil),    // 6: kirikae.v1.ControlPlaneStep
+	(*RunReadiness)(nil),        // 7: kirikae.v1.RunReadiness
+	(*RestoreState)(nil),        // 8: kirikae.v1.RestoreState
+	(*CommandResult)(nil),       // 9: kirikae.v1.CommandResult
+	(*ApplySystem)(nil),         // 10: kirikae.v1.ApplySystem
+	(*AppliedRequest)(nil),      // 11: kirikae.v1.AppliedRequest
+	(*MemberAddress)(nil),       // 12: kirikae.v1.MemberAddress
+	(*State)(nil),               // 13: kirikae.v1.State
+	(*InitRegionRequest)(nil),   // 14: kirikae.v1.InitRegionRequest
+	(*SetRegionRequest)(nil),    // 15: kirikae.v1.SetRegionRequest
+	(*JoinClusterRequest)(nil),  // 16: kirikae.v1.JoinClusterRequest
+	(*RemoveMemberRequest)(nil), // 17: kirikae.v1.RemoveMemberRequest
+	(*AgentInfo)(nil),           // 18: kirikae.v1.AgentInfo
+	(*ReadinessReport)(nil),     // 19: kirikae.v1.ReadinessReport
+	(*Run)(nil),                 // 20: kirikae.v1.Run
+	(*StepResult)(nil),          // 21: kirikae.v1.StepResult
+	(*ApproveRequest)(nil),      // 22: kirikae.v1.ApproveRequest
+	(*ConfirmRequest)(nil),      // 23: kirikae.v1.ConfirmRequest
+	(*ControlRequest)(nil),      // 24: kirikae.v1.ControlRequest
+	(*StepProgress)(nil),        // 25: kirikae.v1.StepProgress
+	(StepErrorKind)(0),          // 26: kirikae.v1.StepErrorKind
+	(*RegionState)(nil),         // 27: kirikae.v1.RegionState
+	(*SystemRecord)(nil),        // 28: kirikae.v1.SystemRecord
+	(*RegionChange)(nil),        // 29: kirikae.v1.RegionChange
+	(*AuditEntry)(nil),          // 30: kirikae.v1.AuditEntry
+	(*Resource)(nil),            // 31: kirikae.v1.Resource
 }
 var file_kirikae_v1_command_proto_depIdxs = []int32{
-	11, // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
-	12, // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
-	5,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
-	13, // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
-	14, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
-	15, // 5: kirikae.v1.Command.register_agent:type_name -> kirikae.v1.AgentInfo
-	16, // 6: kirikae.v1.Command.record_readiness:type_name -> kirikae.v1.ReadinessReport
-	17, // 7: kirikae.v1.Command.create_run:type_name -> kirikae.v1.Run
-	2,  // 8: kirikae.v1.Command.step_dispatched:type_name -> kirikae.v1.StepDispatched
-	18, // 9: kirikae.v1.Command.step_result:type_name -> kirikae.v1.StepResult
-	19, // 10: kirikae.v1.Command.approve:type_name -> kirikae.v1.ApproveRequest
-	20, // 11: kirikae.v1.Command.confirm:type_name -> kirikae.v1.ConfirmRequest
-	21, // 12: kirikae.v1.Command.control:type_name -> kirikae.v1.ControlRequest
-	22, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
-	3,  // 14: kirikae.v1.Command.control_plane_step:type_name -> kirikae.v1.ControlPlaneStep
-	4,  // 15: kirikae.v1.Command.run_readiness:type_name -> kirikae.v1.RunReadiness
-	17, // 16: kirikae.v1.Command.record_tabletop:type_name -> kirikae.v1.Run
-	7,  // 17: kirikae.v1.Command.apply_system:type_name -> kirikae.v1.ApplySystem
-	23, // 18: kirikae.v1.ControlPlaneStep.error_kind:type_name -> kirikae.v1.StepErrorKind
-	16, // 19: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
-	10, // 20: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
-	0,  // 21: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
-	24, // 22: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
-	17, // 23: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
-	25, // 24: kirikae.v1.CommandResult.system:type_name -> kirikae.v1.SystemRecord
-	6,  // 25: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
-	24, // 26: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
-	26, // 27: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
-	27, // 28: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
-	8,  // 29: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
-	9,  // 30: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
-	15, // 31: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
-	16, // 32: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
-	17, // 33: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
-	28, // 34: kirikae.v1.State.resources:type_name -> kirikae.v1.Resource
-	25, // 35: kirikae.v1.State.system:type_name -> kirikae.v1.SystemRecord
-	36, // [36:36] is the sub-list for method output_type
-	36, // [36:36] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	14, // 0: kirikae.v1.Command.init_region:type_name -> kirikae.v1.InitRegionRequest
+	15, // 1: kirikae.v1.Command.set_region:type_name -> kirikae.v1.SetRegionRequest
+	8,  // 2: kirikae.v1.Command.restore_state:type_name -> kirikae.v1.RestoreState
+	16, // 3: kirikae.v1.Command.register_member:type_name -> kirikae.v1.JoinClusterRequest
+	17, // 4: kirikae.v1.Command.remove_member:type_name -> kirikae.v1.RemoveMemberRequest
+	18, // 5: kirikae.v1.Command.register_agent:type_name -> kirikae.v1.AgentInfo
+	19, // 6: kirikae.v1.Command.record_readiness:type_name -> kirikae.v1.ReadinessReport
+	20, // 7: kirikae.v1.Command.create_run:type_name -> kirikae.v1.Run
+	5,  // 8: kirikae.v1.Command.step_dispatched:type_name -> kirikae.v1.StepDispatched
+	21, // 9: kirikae.v1.Command.step_result:type_name -> kirikae.v1.StepResult
+	22, // 10: kirikae.v1.Command.approve:type_name -> kirikae.v1.ApproveRequest
+	23, // 11: kirikae.v1.Command.confirm:type_name -> kirikae.v1.ConfirmRequest
+	24, // 12: kirikae.v1.Command.control:type_name -> kirikae.v1.ControlRequest
+	25, // 13: kirikae.v1.Command.step_progress:type_name -> kirikae.v1.StepProgress
+	6,  // 14: kirikae.v1.Command.control_plane_step:type_name -> kirikae.v1.ControlPlaneStep
+	7,  // 15: kirikae.v1.Command.run_readiness:type_name -> kirikae.v1.RunReadiness
+	20, // 16: kirikae.v1.Command.record_tabletop:type_name -> kirikae.v1.Run
+	10, // 17: kirikae.v1.Command.apply_system:type_name -> kirikae.v1.ApplySystem
+	2,  // 18: kirikae.v1.Command.record_refusals:type_name -> kirikae.v1.Refusals
+	3,  // 19: kirikae.v1.Refusals.refusals:type_name -> kirikae.v1.Refusal
+	4,  // 20: kirikae.v1.Refusals.dropped:type_name -> kirikae.v1.RefusalCount
+	26, // 21: kirikae.v1.ControlPlaneStep.error_kind:type_name -> kirikae.v1.StepErrorKind
+	19, // 22: kirikae.v1.RunReadiness.reports:type_name -> kirikae.v1.ReadinessReport
+	13, // 23: kirikae.v1.RestoreState.state:type_name -> kirikae.v1.State
+	0,  // 24: kirikae.v1.CommandResult.code:type_name -> kirikae.v1.ErrorCode
+	27, // 25: kirikae.v1.CommandResult.region:type_name -> kirikae.v1.RegionState
+	20, // 26: kirikae.v1.CommandResult.run:type_name -> kirikae.v1.Run
+	28, // 27: kirikae.v1.CommandResult.system:type_name -> kirikae.v1.SystemRecord
+	9,  // 28: kirikae.v1.AppliedRequest.result:type_name -> kirikae.v1.CommandResult
+	27, // 29: kirikae.v1.State.region:type_name -> kirikae.v1.RegionState
+	29, // 30: kirikae.v1.State.history:type_name -> kirikae.v1.RegionChange
+	30, // 31: kirikae.v1.State.audit:type_name -> kirikae.v1.AuditEntry
+	11, // 32: kirikae.v1.State.applied:type_name -> kirikae.v1.AppliedRequest
+	12, // 33: kirikae.v1.State.members:type_name -> kirikae.v1.MemberAddress
+	18, // 34: kirikae.v1.State.agents:type_name -> kirikae.v1.AgentInfo
+	19, // 35: kirikae.v1.State.readiness:type_name -> kirikae.v1.ReadinessReport
+	20, // 36: kirikae.v1.State.runs:type_name -> kirikae.v1.Run
+	31, // 37: kirikae.v1.State.resources:type_name -> kirikae.v1.Resource
+	28, // 38: kirikae.v1.State.system:type_name -> kirikae.v1.SystemRecord
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_kirikae_v1_command_proto_init() }
@@ -1479,6 +1706,7 @@ func file_kirikae_v1_command_proto_init() {
 		(*Command_RunReadiness)(nil),
 		(*Command_RecordTabletop)(nil),
 		(*Command_ApplySystem)(nil),
+		(*Command_RecordRefusals)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1486,7 +1714,7 @@ func file_kirikae_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kirikae_v1_command_proto_rawDesc), len(file_kirikae_v1_command_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

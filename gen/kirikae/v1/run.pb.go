@@ -1159,8 +1159,12 @@ type Run struct {
 	Evaluation *PlanEvaluation `protobuf:"bytes,38,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
 	// findings_override is the operator's reason for declaring despite its findings.
 	FindingsOverride string `protobuf:"bytes,39,opt,name=findings_override,json=findingsOverride,proto3" json:"findings_override,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// secret_params names the params (of this plan and of cutback_params' plan) marked
+	// secret. The run keeps their values for the agents; every answer to a client shows
+	// "(secret)" in place of each value, in params and wherever else it appears.
+	SecretParams  []string `protobuf:"bytes,40,rep,name=secret_params,json=secretParams,proto3" json:"secret_params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Run) Reset() {
@@ -1464,6 +1468,13 @@ func (x *Run) GetFindingsOverride() string {
 		return x.FindingsOverride
 	}
 	return ""
+}
+
+func (x *Run) GetSecretParams() []string {
+	if x != nil {
+		return x.SecretParams
+	}
+	return nil
 }
 
 type DeclareRequest struct {
@@ -2669,7 +2680,7 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\x05Phase\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
-	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xa5\r\n" +
+	"\texpect_ms\x18\x03 \x01(\x03R\bexpectMs\"\xca\r\n" +
 	"\x03Run\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x13.kirikae.v1.RunKindR\x04kind\x12+\n" +
@@ -2716,7 +2727,8 @@ const file_kirikae_v1_run_proto_rawDesc = "" +
 	"\n" +
 	"evaluation\x18& \x01(\v2\x1a.kirikae.v1.PlanEvaluationR\n" +
 	"evaluation\x12+\n" +
-	"\x11findings_override\x18' \x01(\tR\x10findingsOverride\x1a9\n" +
+	"\x11findings_override\x18' \x01(\tR\x10findingsOverride\x12#\n" +
+	"\rsecret_params\x18( \x03(\tR\fsecretParams\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
