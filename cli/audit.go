@@ -36,7 +36,7 @@ call, and the command fails if any entry was altered or removed.`,
 				return err
 			}
 			if seq, err := controlplane.VerifyAuditChain(resp.GetEntries()); err != nil {
-				return &exitError{code: 3, err: fmt.Errorf("audit chain broken at entry %d: %w", seq, err)}
+				return &exitError{code: exitAuditBroken, err: fmt.Errorf("audit chain broken at entry %d: %w", seq, err)}
 			}
 			cutoff := int64(0)
 			if since > 0 {
