@@ -150,14 +150,17 @@ func (f *clientFlags) call(ctx context.Context, fn func(ctx context.Context, con
 			if err == nil {
 				return nil
 			}
-			if status.Code(err) != codes.Unavailable {
+			// Our own --timeout may end an attempt still connecting: that is no answer too.
+			timedOut := status.Code(err) == codes.DeadlineExceeded && ctx.Err() != nil
+			if status.Code(err) != codes.Unavailable && !timedOut {
 				return describe(a, err)
 			}
 			last = describe(a, err)
 			perr, done := probed[a]
-			if !done && ctx.Err() == nil {
+			if !done {
 				var fatal bool
-				fatal, perr = probe(ctx, a, f.tls)
+				// Bounded by probeTimeout, and run even when the call's time is up, to say why.
+				fatal, perr = probe(context.WithoutCancel(ctx), a, f.tls)
 				if fatal {
 					return perr
 				}

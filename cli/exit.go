@@ -102,6 +102,9 @@ func markUsageErrors(root *cobra.Command) {
 					return cmd.Help()
 				}
 				msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+				if cmd.SuggestionsMinimumDistance <= 0 {
+					cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only for the root
+				}
 				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 					msg += "; did you mean " + strings.Join(s, " or ") + "?"
 				}

@@ -70,7 +70,7 @@ func TestExitCodes(t *testing.T) {
 		{"ok", append([]string{"region", "get"}, cp.as("vic")...), exitOK, ""},
 		{"unknown flag", append([]string{"region", "get", "--bogus"}, cp.as("vic")...), exitUsage, "unknown flag: --bogus"},
 		{"unknown command", []string{"bogus"}, exitUsage, `unknown command "bogus"`},
-		{"unknown subcommand", []string{"run", "shw", "x"}, exitUsage, `unknown command "shw" for "kirikae run"`},
+		{"unknown subcommand", []string{"run", "shw", "x"}, exitUsage, `unknown command "shw" for "kirikae run"; did you mean show?`},
 		{"missing argument", append([]string{"run", "show"}, cp.as("vic")...), exitUsage, "accepts 1 arg(s), received 0"},
 		{"too many arguments", append([]string{"run", "approve", "a", "b", "c"}, cp.as("vic")...), exitUsage, "kirikae run approve --help"},
 		{"bad flag value", append([]string{"runs", "--timeout", "soon"}, cp.as("vic")...), exitUsage, "invalid argument"},
