@@ -48,7 +48,7 @@ region pair, the active region, a fencing epoch and the mode, and every service 
 
 Start here:
   kirikae demo                      a full failover and cutback against simulated AWS
-  kirikae server --dev ...          a one-node control plane on loopback
+  kirikae server --dev              a one-node control plane on loopback; prints what to export
   kirikae region get                which region is live, from any control-plane node
 
 Operator commands find the control plane through --addr or KIRIKAE_ADDR (a comma-separated
