@@ -64,6 +64,7 @@ list, tried in turn) and authenticate with --ca/--cert/--key or KIRIKAE_CA/KIRIK
 		root.AddCommand(add())
 	}
 	markUsageErrors(root)
+	attachCompletions(root)
 	return root
 }
 
