@@ -63,15 +63,20 @@ type Agent struct {
 	httpSrv   *http.Server
 }
 
-// Run runs an agent until ctx is cancelled. It returns an error only when the agent cannot
-// start; losing the control plane is not an error, the agent keeps reconnecting.
+// Run runs an agent until ctx is cancelled. It returns an error when the agent cannot
+// start, and ErrRefused when the control plane refuses it; losing the control plane is not
+// an error, the agent keeps reconnecting.
 func Run(ctx context.Context, cfg Config) error {
 	a, err := Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
-	return a.Close()
+	<-a.ctx.Done() // ctx's, or the agent's own when refused
+	cause := context.Cause(a.ctx)
+	if err := a.Close(); err != nil || !errors.Is(cause, ErrRefused) {
+		return err
+	}
+	return cause
 }
 
 // Start validates cfg, opens the data dir and starts the agent in the background. The agent

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/kirikae/kirikae/agent"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/security"
@@ -678,4 +680,38 @@ func TestUndoReportedWithEveryOutcome(t *testing.T) {
 	if n := ex.count("undo", "created", 1); n != 1 {
 		t.Fatalf("ran %d times", n)
 	}
+}
+
+// TestRunStopsWhenTheControlPlaneRefuses (issue 15): an agent the control plane refuses at
+// register, for a certificate that is not an agent's or not its region's, used to retry
+// for ever; Run now returns ErrRefused. A control plane that is merely unavailable is
+// still retried.
+func TestRunStopsWhenTheControlPlaneRefuses(t *testing.T) {
+	for _, code := range []codes.Code{codes.PermissionDenied, codes.Unauthenticated} {
+		t.Run(code.String(), func(t *testing.T) {
+			cp := newFakeCP(t, 1, refusing(code))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := agent.Run(ctx, testConfig(t, t.TempDir(), newExecutors().registry(), cp))
+			if !errors.Is(err, agent.ErrRefused) || !strings.Contains(err.Error(), "is not an agent") || ctx.Err() != nil {
+				t.Fatalf("Run = %v, want ErrRefused with the control plane's reason, before the test's deadline", err)
+			}
+		})
+	}
+	t.Run("Unavailable", func(t *testing.T) {
+		cp := newFakeCP(t, 1)
+		cp.reject.Store(true)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- agent.Run(ctx, testConfig(t, t.TempDir(), newExecutors().registry(), cp)) }()
+		waitFor(t, "three attempts", func() bool {
+			cp.mu.Lock()
+			defer cp.mu.Unlock()
+			return cp.attempts >= 3
+		})
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v after cancel, want nil", err)
+		}
+	})
 }

@@ -79,6 +79,11 @@ func (a *Agent) connectLoop(ctx context.Context) {
 		if registered {
 			bo.reset()
 		}
+		if c := status.Code(err); !registered && (c == codes.PermissionDenied || c == codes.Unauthenticated) {
+			a.log.Error("the control plane refuses this agent; stopping", "addr", addr, "err", err)
+			a.cancel(&refusedError{addr: addr, err: err})
+			return
+		}
 		if leader != "" && leader != addr {
 			if err := a.usable(leader); err != nil {
 				a.log.Warn("ignoring the leader address a follower gave", "from", addr, "leader", leader, "err", err)
@@ -108,6 +113,24 @@ func (a *Agent) connectLoop(ctx context.Context) {
 		}
 	}
 }
+
+// refusedError is ErrRefused with the address and the control plane's reason; the status
+// stays in the chain.
+type refusedError struct {
+	addr string
+	err  error
+}
+
+func (e *refusedError) Error() string {
+	why := e.err.Error()
+	var st interface{ GRPCStatus() *status.Status }
+	if errors.As(e.err, &st) {
+		why = st.GRPCStatus().Message()
+	}
+	return fmt.Sprintf("%v: %s: %s", ErrRefused, e.addr, why)
+}
+func (e *refusedError) Is(target error) bool { return target == ErrRefused }
+func (e *refusedError) Unwrap() error        { return e.err }
 
 // usable checks an address learned from a follower before dialling it: in dev mode it
 // must be loopback like the configured ones.

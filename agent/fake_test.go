@@ -39,6 +39,7 @@ type fakeCP struct {
 	hbMs   int64  // heartbeat_interval_ms in registered
 	leader string // non-empty: a follower that names this leader in its trailer
 	reject atomic.Bool
+	refuse codes.Code              // not OK: end every stream with this code, as for a wrong certificate
 	auth   *security.Authenticator // non-nil: record the caller's identity
 
 	mu         sync.Mutex
@@ -74,6 +75,10 @@ func follower(leader string) cpOption {
 
 func heartbeatMs(ms int64) cpOption {
 	return func(cp *fakeCP, _ *[]grpc.ServerOption) { cp.hbMs = ms }
+}
+
+func refusing(code codes.Code) cpOption {
+	return func(cp *fakeCP, _ *[]grpc.ServerOption) { cp.refuse = code }
 }
 
 func withTLS(dir string) cpOption {
@@ -150,6 +155,9 @@ func (cp *fakeCP) Connect(srv grpc.BidiStreamingServer[kirikaev1.ConnectRequest,
 	}
 	if cp.reject.Load() {
 		return status.Error(codes.Unavailable, "fake control plane: not now")
+	}
+	if cp.refuse != codes.OK {
+		return status.Error(cp.refuse, "permission denied: spiffe://kirikae/operator/admin is not an agent, for AgentService.Connect")
 	}
 	if cp.leader != "" {
 		srv.SetTrailer(metadata.Pairs(agent.LeaderTrailer, cp.leader))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/kirikae/kirikae/agent"
 	"github.com/kirikae/kirikae/agent/readiness"
 	"github.com/kirikae/kirikae/controlplane"
+	"github.com/kirikae/kirikae/security"
 )
 
 func init() { register(newAgentCommand) }
@@ -30,11 +32,13 @@ func (f *agentFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "where the agent keeps its fencing epoch, step results and the last system it was sent (required); keep it across restarts")
 	fs.StringVar(&c.ID, "id", "", "this agent's id (default <region>/<hostname>)")
 	fs.StringVar(&c.AWSEndpoint, "aws-endpoint", "", "send every AWS call here instead of AWS, e.g. http://127.0.0.1:4566 for kirikae sim or a moto_server")
-	fs.StringVar(&c.TLSCA, "tls-ca", os.Getenv("KIRIKAE_CA"), "CA certificate from kirikae certs init (env KIRIKAE_CA)")
-	fs.StringVar(&c.TLSCert, "tls-cert", os.Getenv("KIRIKAE_CERT"), "this region's agent certificate, agent-<region>.pem (env KIRIKAE_CERT)")
-	fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("KIRIKAE_KEY"), "its key, agent-<region>-key.pem (env KIRIKAE_KEY)")
+	// Not KIRIKAE_CA/CERT/KEY: those are the operator's, and an agent must not pick up a
+	// person's certificate from the shell it was started in.
+	fs.StringVar(&c.TLSCA, "tls-ca", os.Getenv("KIRIKAE_AGENT_CA"), "CA certificate from kirikae certs init (env KIRIKAE_AGENT_CA)")
+	fs.StringVar(&c.TLSCert, "tls-cert", os.Getenv("KIRIKAE_AGENT_CERT"), "this region's agent certificate, agent-<region>.pem (env KIRIKAE_AGENT_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("KIRIKAE_AGENT_KEY"), "its key, agent-<region>-key.pem (env KIRIKAE_AGENT_KEY)")
 	fs.DurationVar(&c.TLSReloadEvery, "tls-reload-every", controlplane.DefaultTLSReloadEvery, "how often the --tls-* files are checked for changes, which the next connection presents without a restart (0: only on SIGHUP)")
-	fs.BoolVar(&c.Dev, "dev", false, "plaintext, for a --dev control plane; every control-plane address must be loopback")
+	fs.BoolVar(&c.Dev, "dev", false, "plaintext, for a plaintext control plane on loopback (tests); kirikae server --dev serves mTLS, so give its agents a certificate (see above)")
 	fs.IntVar(&c.MaxSteps, "max-steps", agent.DefaultMaxSteps, "steps that may run at once; more wait in a queue")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat", agent.DefaultHeartbeatInterval, "heartbeat and health-probe period (the control plane may ask for another heartbeat period)")
 	fs.DurationVar(&c.ReadinessInterval, "readiness-interval", agent.DefaultReadinessInterval, "how often the readiness checks run (they also run whenever the control plane asks or sends a new system)")
@@ -68,9 +72,11 @@ probe checks them with STS GetCallerIdentity. --aws-endpoint sends every AWS cal
 simulator instead: ` + "`kirikae sim`" + ` (awssim) or moto_server.
 
 The stream is mutual TLS. Make the certificates with ` + "`kirikae certs init`" + ` and give the agent
-ca.pem and the certificate of its own region, agent-<region>.pem with agent-<region>-key.pem:
-the control plane accepts an agent only for the region its certificate names. --dev talks
-plaintext to a --dev control plane on loopback. Replaced certificate files are read again
+ca.pem and the certificate of its own region, agent-<region>.pem with agent-<region>-key.pem,
+as --tls-* flags or KIRIKAE_AGENT_CA, KIRIKAE_AGENT_CERT and KIRIKAE_AGENT_KEY (never the
+operator's KIRIKAE_CA/CERT/KEY): the control plane accepts an agent only for the region its
+certificate names, and the agent checks that before it starts. It stops, rather than
+retrying, when the control plane refuses it. Replaced certificate files are read again
 when they change and on SIGHUP, without a restart (see ` + "`kirikae server --help`" + ` for rotating to a
 new CA); files that would not work are refused and logged, and the agent keeps its own.
 
@@ -85,9 +91,11 @@ before it reconnects.`,
     --tls-ca certs/ca.pem --tls-cert "certs/agent-$REGION.pem" --tls-key "certs/agent-$REGION-key.pem"
   # then, once, from an admin's machine: the agents check readiness against it
   kirikae system apply system.yaml
-  # against simulated AWS (` + "`kirikae sim`" + `) and a dev control plane on this machine
-  kirikae agent --dev --region "$REGION" --data-dir "/tmp/kirikae-agent-$REGION" \
-    --control-plane 127.0.0.1:7002 --aws-endpoint http://127.0.0.1:4566 --waiter-delay 10ms`,
+  # against simulated AWS (` + "`kirikae sim`" + `) and ` + "`kirikae server --dev`" + `, whose certificates are in DIR
+  kirikae certs init --dir DIR --reuse-ca --region "$REGION"
+  kirikae agent --region "$REGION" --data-dir "/tmp/kirikae-agent-$REGION" --control-plane "$KIRIKAE_ADDR" \
+    --tls-ca DIR/ca.pem --tls-cert "DIR/agent-$REGION.pem" --tls-key "DIR/agent-$REGION-key.pem" \
+    --aws-endpoint http://127.0.0.1:4566 --waiter-delay 10ms`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(os.Stderr, f.logLevel)
@@ -112,6 +120,11 @@ before it reconnects.`,
 			if err := checkAgentFlags(cfg); err != nil {
 				return err
 			}
+			if !cfg.Dev {
+				if err := checkAgentCert(cmd, cfg); err != nil {
+					return err
+				}
+			}
 			chk, err := readiness.New(cmd.Context(), readiness.Config{Region: cfg.Region, Endpoint: cfg.AWSEndpoint, Logger: logger})
 			if err != nil {
 				return fmt.Errorf("agent: readiness: %w", err)
@@ -120,7 +133,9 @@ before it reconnects.`,
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			cfg.ReloadCerts = hangups(ctx)
-			if err := agent.Run(ctx, cfg); err != nil {
+			if err := agent.Run(ctx, cfg); errors.Is(err, agent.ErrRefused) {
+				return fmt.Errorf("agent: %w; the agent needs the agent certificate of %s (spiffe://kirikae/agent/%s) from this cluster's CA", err, cfg.Region, cfg.Region)
+			} else if err != nil {
 				return fmt.Errorf("agent: %w", err)
 			}
 			return nil
@@ -144,10 +159,35 @@ func checkAgentFlags(cfg agent.Config) error {
 		errs = append(errs, errors.New("--data-dir is required"))
 	}
 	if !cfg.Dev && (cfg.TLSCA == "" || cfg.TLSCert == "" || cfg.TLSKey == "") {
-		errs = append(errs, errors.New("TLS needs --tls-ca, --tls-cert and --tls-key (or KIRIKAE_CA, KIRIKAE_CERT, KIRIKAE_KEY); --dev talks plaintext to a control plane on loopback"))
+		errs = append(errs, errors.New("TLS needs --tls-ca, --tls-cert and --tls-key (or KIRIKAE_AGENT_CA, KIRIKAE_AGENT_CERT, KIRIKAE_AGENT_KEY): ca.pem and this region's agent-<region>.pem and agent-<region>-key.pem from `kirikae certs init --region REGION`"))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("agent: %w", err)
+		return &exitError{code: exitUsage, err: fmt.Errorf("agent: %w", err)}
 	}
 	return nil
+}
+
+// checkAgentCert reads the identity of the agent's certificate before anything starts: a
+// certificate that is not this region's agent certificate would only be refused by the
+// control plane, over and over.
+func checkAgentCert(cmd *cobra.Command, cfg agent.Config) error {
+	from := "KIRIKAE_AGENT_CERT (" + cfg.TLSCert + ")"
+	if cmd.Flags().Changed("tls-cert") {
+		from = "--tls-cert " + cfg.TLSCert
+	}
+	pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return fmt.Errorf("agent: %s with its key: %w", from, err)
+	}
+	want := security.Identity{Kind: security.KindAgent, Name: cfg.Region}
+	got, err := security.IdentityFromCert(pair.Leaf)
+	if err == nil && got == want {
+		return nil
+	}
+	is := "has no kirikae identity (" + fmt.Sprint(err) + ")"
+	if err == nil {
+		is = "is " + got.String()
+	}
+	return &connError{fmt.Errorf("kirikae agent --region %s needs an agent certificate for %s (%s); %s %s: make one with `kirikae certs init --dir DIR --reuse-ca --region %s`",
+		cfg.Region, cfg.Region, want, from, is, cfg.Region)}
 }

@@ -118,7 +118,7 @@ The command exits 4 when a region shown is not ready, so scripts can gate on it.
 				}
 			}
 			if notReady > 0 {
-				return &exitError{code: 4, err: fmt.Errorf("%d region(s) not ready", notReady)}
+				return &exitError{code: exitNotReady, err: fmt.Errorf("%d region(s) not ready", notReady)}
 			}
 			return nil
 		},

@@ -41,7 +41,7 @@ certificate name no one and are not audited.`,
 				return err
 			}
 			if seq, err := controlplane.VerifyAuditChain(resp.GetEntries()); err != nil {
-				return &exitError{code: 3, err: fmt.Errorf("audit chain broken at entry %d: %w", seq, err)}
+				return &exitError{code: exitAuditBroken, err: fmt.Errorf("audit chain broken at entry %d: %w", seq, err)}
 			}
 			cutoff := int64(0)
 			if since > 0 {

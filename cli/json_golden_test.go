@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/kirikae/kirikae/controlplane"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
-	"github.com/kirikae/kirikae/runs"
+	"github.com/kirikae/kirikae/security"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -217,37 +217,43 @@ func TestJSONGoldenOffline(t *testing.T) {
 	}
 }
 
-// devControlPlane starts a one-node --dev control plane in this process and returns its
-// gRPC address once it leads.
-func devControlPlane(t *testing.T) string {
+// goldenControlPlane starts a one-node mTLS control plane in this process and returns it
+// once it leads and has recorded the addresses it advertises (cluster.join in the audit log).
+func goldenControlPlane(t *testing.T) *testCP {
 	t.Helper()
-	inst, err := controlplane.Start(context.Background(), controlplane.Config{ID: "n1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Dev: true, Planner: &runs.Planner{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close() })
+	c := startControlPlane(t)
 	deadline := time.Now().Add(10 * time.Second)
-	// It leads, and has recorded the addresses it advertises (cluster.join in the audit log).
-	for !inst.Node.IsLeader() || !slices.ContainsFunc(inst.Node.FSM().Members(), func(m *kirikaev1.MemberAddress) bool {
-		return m.GetGrpcAddress() == inst.GRPCAddr
+	for !slices.ContainsFunc(c.inst.Node.FSM().Members(), func(m *kirikaev1.MemberAddress) bool {
+		return m.GetGrpcAddress() == c.addr
 	}) {
 		if time.Now().After(deadline) {
 			t.Fatal("no leader with its addresses within 10s")
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
-	return inst.GRPCAddr
+	return c
 }
 
-// fakeAgent registers over the agent stream as a --dev caller may, and answers readiness
-// and check requests; cancel ends its stream, and the agent is then disconnected.
-func fakeAgent(t *testing.T, addr, id, region string) (cancel func()) {
+// dial opens a gRPC connection to the node with the certificate pair given (ca.pem beside it).
+func (c *testCP) dial(t *testing.T, cert, key string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cfg, err := security.ClientTLS(filepath.Join(c.dir, security.CAFile), filepath.Join(c.dir, cert), filepath.Join(c.dir, key))
 	if err != nil {
 		t.Fatal(err)
 	}
+	conn, err := grpc.NewClient(c.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// fakeAgent registers over the agent stream with its region's agent certificate, and answers
+// readiness and check requests; cancel ends its stream, and the agent is then disconnected.
+func fakeAgent(t *testing.T, c *testCP, id, region string) (cancel func()) {
+	t.Helper()
+	cert, key := security.AgentFiles(region)
+	conn := c.dial(t, cert, key)
 	ctx, stop := context.WithCancel(context.Background())
 	stream, err := kirikaev1.NewAgentServiceClient(conn).Connect(ctx)
 	if err != nil {
@@ -304,14 +310,14 @@ func fakeAgent(t *testing.T, addr, id, region string) (cancel func()) {
 	}
 }
 
-// TestJSONGoldenServer: every verb with -o json against a --dev control plane in this
-// process, with one agent connected and one gone.
+// TestJSONGoldenServer: every verb with -o json against a control plane in this process,
+// with one agent connected and one gone.
 func TestJSONGoldenServer(t *testing.T) {
 	t.Setenv(formatEnv, "")
-	addr := devControlPlane(t)
+	c := goldenControlPlane(t)
 	cli := func(t *testing.T, args ...string) string {
 		t.Helper()
-		out, err := runCLI(t, append(args, "--addr", addr, "-o", "json")...)
+		out, err := runCLI(t, append(args, append(c.as("admin"), "-o", "json")...)...)
 		var ee *exitError
 		if err != nil && !(errorsAs(err, &ee) && ee.code == 4) { // 4: not ready, findings
 			t.Fatal(err)
@@ -329,18 +335,18 @@ func TestJSONGoldenServer(t *testing.T) {
 		{name: "system-apply", args: []string{"system", "apply", kaigoSystem}},
 		{name: "system-show", args: []string{"system", "show"}},
 		{name: "agents", before: func(t *testing.T) {
-			gone := fakeAgent(t, addr, "us-east-1/gone", "us-east-1")
-			waitAgents(t, addr, map[string]bool{"us-east-1/gone": true})
+			gone := fakeAgent(t, c, "us-east-1/gone", "us-east-1")
+			waitAgents(t, c, map[string]bool{"us-east-1/gone": true})
 			gone()
-			t.Cleanup(fakeAgent(t, addr, "us-west-2/golden", "us-west-2"))
-			waitAgents(t, addr, map[string]bool{"us-east-1/gone": false, "us-west-2/golden": true})
+			t.Cleanup(fakeAgent(t, c, "us-west-2/golden", "us-west-2"))
+			waitAgents(t, c, map[string]bool{"us-east-1/gone": false, "us-west-2/golden": true})
 		}, args: []string{"agents"}},
 		{name: "readiness", args: []string{"readiness"}},
 		{name: "plan-check", args: []string{"plan", "check", "../deploy/plans/kaigo-failover.yaml"}},
 		{name: "region-set", args: []string{"region", "set", "us-west-2", "--force", "--reason", "golden test"}},
 		{name: "region-get", args: []string{"region", "get"}},
 		{name: "region-history", args: []string{"region", "history"}},
-		{name: "runs", before: func(t *testing.T) { recordTabletop(t, addr) }, args: []string{"runs"}},
+		{name: "runs", before: func(t *testing.T) { recordTabletop(t, c) }, args: []string{"runs"}},
 		{name: "run-show", args: []string{"run", "show", "RUN"}},
 		{name: "drill-schedule", args: []string{"drill", "schedule"}},
 		{name: "cluster-members", args: []string{"cluster", "members"}},
@@ -386,11 +392,11 @@ func errorsAs(err error, target **exitError) bool {
 }
 
 // waitAgents polls `agents` until each agent named is connected or not, as want says.
-func waitAgents(t *testing.T, addr string, want map[string]bool) {
+func waitAgents(t *testing.T, c *testCP, want map[string]bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out, err := runCLI(t, "agents", "--addr", addr, "-o", "json")
+		out, err := runCLI(t, append([]string{"agents", "-o", "json"}, c.as("admin")...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -430,12 +436,10 @@ func waitAgents(t *testing.T, addr string, want map[string]bool) {
 
 // recordTabletop records a finished tabletop with one step of each kind of content: outputs
 // and failure outputs as JSON, approvals, times.
-func recordTabletop(t *testing.T, addr string) {
+func recordTabletop(t *testing.T, c *testCP) {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, key := security.OperatorFiles("admin")
+	conn := c.dial(t, cert, key)
 	defer conn.Close()
 	start := time.Now().Add(-time.Hour).UnixNano()
 	end := time.Now().UnixNano()

@@ -41,9 +41,9 @@ func checkOutput(v string) error {
 	}
 	want := strings.Join(outputFormats, " or ")
 	if env := os.Getenv(formatEnv); env != "" && v == env {
-		return fmt.Errorf("%s=%q: want %s (or pass -o/--output)", formatEnv, v, want)
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s=%q: want %s (or pass -o/--output)", formatEnv, v, want)}
 	}
-	return fmt.Errorf("--output %q: want %s", v, want)
+	return &exitError{code: exitUsage, err: fmt.Errorf("--output %q: want %s", v, want)}
 }
 
 // printJSON writes a proto message in the CLI's JSON convention (package jsonview): proto

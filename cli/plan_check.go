@@ -71,9 +71,9 @@ could not be evaluated. The leader also evaluates the plans its server was start
 			strict, _ := cmd.Flags().GetBool("strict")
 			switch {
 			case len(ev.GetFindings()) > 0:
-				return &exitError{code: 4, err: fmt.Errorf("plan %s: %d finding(s)", ev.GetPlanName(), len(ev.GetFindings()))}
+				return &exitError{code: exitNotReady, err: fmt.Errorf("plan %s: %d finding(s)", ev.GetPlanName(), len(ev.GetFindings()))}
 			case strict && len(ev.GetUnchecked()) > 0:
-				return &exitError{code: 4, err: fmt.Errorf("plan %s: steps left unchecked in %d region(s) (--strict)", ev.GetPlanName(), len(ev.GetUnchecked()))}
+				return &exitError{code: exitNotReady, err: fmt.Errorf("plan %s: steps left unchecked in %d region(s) (--strict)", ev.GetPlanName(), len(ev.GetUnchecked()))}
 			}
 			return nil
 		},

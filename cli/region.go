@@ -148,6 +148,9 @@ func watchRegion(ctx context.Context, cf *clientFlags, from uint64, out io.Write
 		if ctx.Err() != nil {
 			return nil
 		}
+		if rerr := cf.refused(ctx, addrs[i%len(addrs)], err); rerr != nil {
+			return rerr
+		}
 		select {
 		case <-ctx.Done():
 		case <-timeAfterBackoff(i):

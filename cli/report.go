@@ -192,7 +192,7 @@ func fetchReportInput(ctx context.Context, cf *clientFlags, runID string, stderr
 			return err
 		}
 		if seq, err := controlplane.VerifyAuditChain(audit.GetEntries()); err != nil {
-			return &exitError{code: 3, err: fmt.Errorf("audit chain broken at entry %d: %w", seq, err)}
+			return &exitError{code: exitAuditBroken, err: fmt.Errorf("audit chain broken at entry %d: %w", seq, err)}
 		}
 		in.Audit = audit.GetEntries()
 		ready, err := kirikaev1.NewAgentAdminServiceClient(conn).GetReadiness(ctx, &kirikaev1.GetReadinessRequest{})

@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,30 +15,24 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// exitError carries a specific exit code out of a command.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// Main runs the command line and returns the process exit code. A first SIGINT or SIGTERM
-// cancels the root context so servers shut down cleanly; a second one kills the process.
+// Main runs the command line and returns the process exit code (see exitCodesHelp). A first
+// SIGINT or SIGTERM cancels the root context so servers shut down cleanly; a second one
+// kills the process.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRootCommand(os.Stdout, os.Stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "kirikae:", err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return ee.code
-		}
-		return 1
+	return execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// execute runs one command line and returns its exit code; errors are printed to errOut.
+func execute(ctx context.Context, args []string, out, errOut io.Writer) int {
+	root := NewRootCommand(out, errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(errOut, "kirikae:", err)
 	}
-	return 0
+	return exitCode(err)
 }
 
 // NewRootCommand builds the whole tree. Tests call it with buffers for out and errOut.
@@ -55,11 +48,13 @@ region pair, the active region, a fencing epoch and the mode, and every service 
 
 Start here:
   kirikae demo                      a full failover and cutback against simulated AWS
-  kirikae server --dev ...          a one-node control plane on loopback
+  kirikae server --dev              a one-node control plane on loopback; prints what to export
   kirikae region get                which region is live, from any control-plane node
 
 Operator commands find the control plane through --addr or KIRIKAE_ADDR (a comma-separated
-list, tried in turn) and authenticate with --ca/--cert/--key or KIRIKAE_CA/KIRIKAE_CERT/KIRIKAE_KEY.`,
+list, tried in turn) and authenticate with --ca/--cert/--key or KIRIKAE_CA/KIRIKAE_CERT/KIRIKAE_KEY.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -68,6 +63,8 @@ list, tried in turn) and authenticate with --ca/--cert/--key or KIRIKAE_CA/KIRIK
 	for _, add := range commands {
 		root.AddCommand(add())
 	}
+	markUsageErrors(root)
+	attachCompletions(root)
 	return root
 }
 

@@ -346,10 +346,13 @@ func watchRun(ctx context.Context, cf *clientFlags, id string, out io.Writer) er
 			if last.GetStatus() == kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED {
 				return nil
 			}
-			return &exitError{code: 2, err: fmt.Errorf("run %s ended %s: %s", id, enum.Name(last.GetStatus()), last.GetError())}
+			return &exitError{code: exitRunFailed, err: fmt.Errorf("run %s ended %s: %s", id, enum.Name(last.GetStatus()), last.GetError())}
 		}
 		if err != nil && describe("", err) != nil && !retryableWatch(err) {
 			return describe(addrs[i%len(addrs)], err)
+		}
+		if rerr := cf.refused(ctx, addrs[i%len(addrs)], err); rerr != nil {
+			return rerr
 		}
 		select {
 		case <-ctx.Done():

@@ -26,7 +26,7 @@ takes them, an approval with the roles it needs and those it has. It is how a sc
 an operator at a terminal, knows the moment to act; a step that needs nobody is waited for
 until it ends.
 
-Exit 0 when the step waits for people, has succeeded or was skipped; 2 when it failed, or
+Exit 0 when the step waits for people, has succeeded or was skipped; 5 when it failed, or
 when the run ended before the step got there.`,
 		Example: `  kirikae run wait failover-20260101-0900-ab12cd checklist
   kirikae run confirm failover-20260101-0900-ab12cd checklist 1 2 3 4 5 6
@@ -63,7 +63,7 @@ when the run ended before the step got there.`,
 
 // waitStep follows run id until step waits for people or has ended, reconnecting to the
 // next address when a stream breaks. It returns the step as it was then; the error is an
-// exitError (code 2) when the step failed or the run ended before it got there.
+// exitError (code 5) when the step failed or the run ended before it got there.
 func waitStep(ctx context.Context, cf *clientFlags, id, step string) (*kirikaev1.StepState, error) {
 	if err := cf.validate(); err != nil {
 		return nil, err
@@ -93,6 +93,9 @@ func waitStep(ctx context.Context, cf *clientFlags, id, step string) (*kirikaev1
 		if err != nil && !errors.Is(err, io.EOF) && !retryableWatch(err) {
 			return nil, describe(addrs[i%len(addrs)], err)
 		}
+		if rerr := cf.refused(ctx, addrs[i%len(addrs)], err); rerr != nil {
+			return nil, rerr
+		}
 		select {
 		case <-ctx.Done():
 		case <-timeAfterBackoff(i):
@@ -114,14 +117,19 @@ func stepWaited(r *kirikaev1.Run, step string) (*kirikaev1.StepState, bool, erro
 		}
 		return nil, true, fmt.Errorf("run %s has no step %q; its steps: %s", r.GetId(), step, strings.Join(ids, ", "))
 	}
+	ended := r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING && r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_PAUSED
 	switch st.GetStatus() {
-	case kirikaev1.StepStatus_STEP_STATUS_WAITING, kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, kirikaev1.StepStatus_STEP_STATUS_SKIPPED:
+	case kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, kirikaev1.StepStatus_STEP_STATUS_SKIPPED:
 		return st, true, nil
+	case kirikaev1.StepStatus_STEP_STATUS_WAITING:
+		if !ended { // an aborted run leaves its waiting step so; nobody can act on it now
+			return st, true, nil
+		}
 	case kirikaev1.StepStatus_STEP_STATUS_FAILED:
-		return st, true, &exitError{code: 2, err: fmt.Errorf("run %s: step %s failed: %s", r.GetId(), step, st.GetError())}
+		return st, true, &exitError{code: exitRunFailed, err: fmt.Errorf("run %s: step %s failed: %s", r.GetId(), step, st.GetError())}
 	}
-	if r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_RUNNING && r.GetStatus() != kirikaev1.RunStatus_RUN_STATUS_PAUSED {
-		return st, true, &exitError{code: 2, err: fmt.Errorf("run %s ended %s before step %s got there (it is %s): %s",
+	if ended {
+		return st, true, &exitError{code: exitRunFailed, err: fmt.Errorf("run %s ended %s before step %s got there (it is %s): %s",
 			r.GetId(), enum.Name(r.GetStatus()), step, enum.Name(st.GetStatus()), r.GetError())}
 	}
 	return st, false, nil

@@ -10,7 +10,7 @@ import (
 )
 
 // TestRunWaitEndsWhenTheStepNeedsPeopleOrHasEnded: `run wait` stops at a step waiting for
-// people or ended, exits 2 when it failed or the run ended first, and names the steps of
+// people or ended, exits 5 when it failed or the run ended first, and names the steps of
 // a run that has no such step.
 func TestRunWaitEndsWhenTheStepNeedsPeopleOrHasEnded(t *testing.T) {
 	const (
@@ -32,8 +32,9 @@ func TestRunWaitEndsWhenTheStepNeedsPeopleOrHasEnded(t *testing.T) {
 		{"waiting for people", running, kirikaev1.StepStatus_STEP_STATUS_WAITING, true, 0},
 		{"succeeded", running, kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, true, 0},
 		{"skipped", running, kirikaev1.StepStatus_STEP_STATUS_SKIPPED, true, 0},
-		{"failed", running, kirikaev1.StepStatus_STEP_STATUS_FAILED, true, 2},
-		{"run ended before the step", failedRun, kirikaev1.StepStatus_STEP_STATUS_PENDING, true, 2},
+		{"failed", running, kirikaev1.StepStatus_STEP_STATUS_FAILED, true, exitRunFailed},
+		{"run ended before the step", failedRun, kirikaev1.StepStatus_STEP_STATUS_PENDING, true, exitRunFailed},
+		{"waiting in an aborted run", kirikaev1.RunStatus_RUN_STATUS_ABORTED, kirikaev1.StepStatus_STEP_STATUS_WAITING, true, exitRunFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

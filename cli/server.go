@@ -44,7 +44,7 @@ func (f *serverFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TLSKey, "tls-key", "", "this server's key")
 	fs.DurationVar(&c.TLSReloadEvery, "tls-reload-every", controlplane.DefaultTLSReloadEvery, "how often the --tls-* files are checked for changes, which are loaded without a restart (0: only on SIGHUP)")
 	fs.StringVar(&c.RolesFile, "roles", "", "YAML `file` mapping operator names to roles; without it only the operator named admin may change anything")
-	fs.BoolVar(&c.Dev, "dev", false, "plaintext single-node mode for development; every address must be loopback")
+	fs.BoolVar(&c.Dev, "dev", false, "one node on loopback for trying things out, needing no other flag: a temporary data dir, ports of its own, throwaway certificates, and the export lines printed")
 	fs.DurationVar(&c.Timeouts.Heartbeat, "raft-heartbeat-timeout", controlplane.DefaultRaftTimeouts.Heartbeat, "raft heartbeat timeout; raise it for a WAN")
 	fs.DurationVar(&c.Timeouts.Election, "raft-election-timeout", controlplane.DefaultRaftTimeouts.Election, "raft election timeout; raise it for a WAN")
 	fs.DurationVar(&c.Timeouts.LeaderLease, "raft-leader-lease-timeout", controlplane.DefaultRaftTimeouts.LeaderLease, "raft leader lease timeout")
@@ -167,9 +167,8 @@ sees every run's steps, errors and approvers. Use it only on a network you trust
   kill -HUP "$(pidof kirikae)"
   # the web view for operators' browsers (import ca.pem, and operator-NAME.pem with its key)
   kirikae server --config /etc/kirikae/server.yaml --ui mtls --ui-addr 10.0.0.1:7443
-  # one plaintext node on this machine, for trying things out
-  kirikae server --dev --id dev --data-dir /tmp/kirikae \
-    --raft-addr 127.0.0.1:7001 --grpc-addr 127.0.0.1:7002 --http-addr 127.0.0.1:7003`,
+  # one node on this machine, for trying things out; it prints what to export
+  kirikae server --dev`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var fromFile map[string]bool
@@ -195,6 +194,11 @@ sees every run's steps, errors and approvers. Use it only on a network you trust
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			f.cfg.ReloadCerts = hangups(ctx)
+			if f.cfg.Dev {
+				cfg := f.cfg
+				cfg.Dev = false // mTLS too, with certificates of its own
+				return runDev(ctx, cmd.OutOrStdout(), cmd.Flags(), cfg)
+			}
 			if err := controlplane.Run(ctx, f.cfg); err != nil {
 				return fmt.Errorf("server: %w", err)
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeConfig(t *testing.T, content string) string {
@@ -138,8 +140,8 @@ func TestServerConfigFileRefused(t *testing.T) {
 			[]string{`--log-level "loud": want debug, info, warn or error`}},
 		{"a web view mode that is not one", "ui: public\n",
 			[]string{`--ui "public": want off, mtls or open`}},
-		{"the mTLS web view on a dev server", "ui: mtls\nui-addr: 127.0.0.1:0\n",
-			[]string{`--ui=mtls needs the cluster's certificates, which --dev has none of`}},
+		{"the mTLS web view with no address", "ui: mtls\n",
+			[]string{`--ui=mtls needs --ui-addr`}},
 		{"an open web view with an HTTPS address", "ui: open\nui-addr: 127.0.0.1:0\n",
 			[]string{`--ui-addr is only for --ui=mtls`}},
 	}
@@ -170,5 +172,81 @@ func TestServerConfigFileRefused(t *testing.T) {
 				ln.Close()
 			}
 		})
+	}
+}
+
+// TestServerDevNeedsNoOtherFlags (issue 15): `kirikae server --dev` used to fail with
+// "--id is required" and want five flags. Now it starts with none, prints the export lines,
+// and a CLI with exactly those settings talks to it over mTLS; on exit it removes the
+// certificates and the data dir it made.
+func TestServerDevNeedsNoOtherFlags(t *testing.T) {
+	clearClientEnv(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- execute(ctx, []string{"server", "--dev", "--log-level", "warn"}, &out, &errOut) }()
+	var exports string
+	deadline := time.Now().Add(30 * time.Second)
+	for exports == "" {
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, "export ") {
+				exports = strings.TrimPrefix(line, "export ")
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("server --dev exited %d:\n%s%s", code, out.String(), errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no export line:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+	env := map[string]string{}
+	for _, kv := range strings.Fields(exports) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+		t.Setenv(k, v)
+	}
+	for _, k := range []string{"KIRIKAE_ADDR", "KIRIKAE_CA", "KIRIKAE_CERT", "KIRIKAE_KEY"} {
+		if env[k] == "" {
+			t.Fatalf("the export line lacks %s: %s", k, exports)
+		}
+	}
+	if !strings.HasPrefix(env["KIRIKAE_ADDR"], "127.0.0.1:") || strings.HasSuffix(env["KIRIKAE_ADDR"], ":0") {
+		t.Errorf("KIRIKAE_ADDR=%s, want a loopback port of its own", env["KIRIKAE_ADDR"])
+	}
+	mustRun(t, "region", "init", "--primary", "us-east-1", "--secondary", "us-west-2")
+	if got := mustRun(t, "region", "get"); !strings.Contains(got, "us-east-1") {
+		t.Errorf("region get:\n%s", got)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("server --dev exited %d on interrupt:\n%s", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Dir(env["KIRIKAE_CA"])); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the dev certificates are left behind: %v", err)
+	}
+}
+
+// TestServerDevStaysOnLoopback: --dev binds loopback only, and runs one node with its own
+// certificates.
+func TestServerDevStaysOnLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want int
+		says string
+	}{
+		{[]string{"--raft-addr", "0.0.0.0:0"}, exitFailure, "server --dev serves only on loopback: --raft-addr"},
+		{[]string{"--grpc-addr", ":7002"}, exitFailure, "--grpc-addr"},
+		{[]string{"--join", "127.0.0.1:7002"}, exitUsage, "--join: a dev server is one node"},
+		{[]string{"--tls-ca", "ca.pem"}, exitUsage, "--tls-ca: a dev server is one node with its own throwaway certificates"},
+	} {
+		code, _, errOut := run(t, append([]string{"server", "--dev"}, tt.args...)...)
+		if code != tt.want || !strings.Contains(errOut, tt.says) {
+			t.Errorf("server --dev %s: exit %d, want %d with %q:\n%s", strings.Join(tt.args, " "), code, tt.want, tt.says, errOut)
+		}
 	}
 }
