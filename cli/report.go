@@ -35,7 +35,7 @@ func (f *reportFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.format, "format", "md", "md (Markdown) or html (one self-contained page with an SVG timeline chart)")
 	fs.StringVarP(&f.out, "out", "o", "", "write the report to FILE instead of standard output")
 	fs.StringVar(&f.timeline, "timeline", "", "target timeline to set against the actual one, e.g. deploy/drills/full-scale.yaml")
-	fs.Float64Var(&f.timeScale, "time-scale", 1, "the time scale the runs ran at (a drill against awssim at 0.002 ran 500x fast); durations are reported in plan time")
+	fs.Float64Var(&f.timeScale, "time-scale", 1, "the time scale the runs ran at (a drill against awssim at 0.002 ran 500x fast); durations are reported in plan time, except people's waits on approvals and checklists, which are real time")
 	fs.DurationVar(&f.rto, "rto", 0, "RTO objective (default: the run's RTO param, else 4h)")
 	fs.DurationVar(&f.rpo, "rpo", 0, "RPO objective (default: the run's RPO param, else 1h)")
 	fs.StringVar(&f.tz, "tz", "", "time zone to print times in, e.g. Asia/Tokyo (default: the timeline's, else UTC)")

@@ -256,20 +256,9 @@ func (s *Server) runView(ctx context.Context, id string) (uiRun, bool) {
 	if r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
 		v.Drill = enum.Name(r.GetDrill())
 	}
-	if n := r.GetFinishedUnixNano(); n != 0 {
-		v.Finished = time.Unix(0, n)
-		v.Took = "took " + planDuration(v.Finished.Sub(v.Created), s.timeScale)
-	} else {
-		v.Took = planDuration(v.Fresh.At.Sub(v.Created), s.timeScale) + " so far"
-	}
-	for _, st := range r.GetSteps() {
-		u := uiStepOf(st, s.timeScale)
-		v.Steps = append(v.Steps, u)
-		if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING {
-			v.Waiting = append(v.Waiting, u)
-		}
-	}
-	// The report's chart, built from the run alone; report.Build reads no params.
+	// The report's chart, built from the run alone; report.Build reads no params. Its clock
+	// also gives the durations in a simulated world: AWS time in plan time, and people's
+	// waits on approvals and checklists in the real time they took.
 	rep, err := report.Build(report.Input{Runs: []*kirikaev1.Run{r}, TimeScale: s.timeScale, Now: func() time.Time { return v.Fresh.At }})
 	if err == nil {
 		var b bytes.Buffer
@@ -279,6 +268,35 @@ func (s *Server) runView(ctx context.Context, id string) (uiRun, bool) {
 	}
 	if err != nil {
 		v.GanttErr = err.Error()
+	}
+	timings := map[string]report.StepTiming{}
+	if rep != nil {
+		for _, t := range rep.Steps {
+			timings[t.ID] = t
+		}
+	}
+	if n := r.GetFinishedUnixNano(); n != 0 {
+		v.Finished = time.Unix(0, n)
+		v.Took = "took " + planDuration(v.Finished.Sub(v.Created), s.timeScale)
+		if rep != nil && len(rep.Runs) == 1 {
+			v.Took = "took " + human.Duration(rep.Runs[0].Duration.Round(time.Second))
+		}
+	} else {
+		v.Took = planDuration(v.Fresh.At.Sub(v.Created), s.timeScale) + " so far"
+	}
+	for _, st := range r.GetSteps() {
+		u := uiStepOf(st, s.timeScale)
+		if t, ok := timings[st.GetId()]; ok && t.Ended && t.Started {
+			d := t.Actual
+			if t.Human {
+				d = t.Waited
+			}
+			u.Took = human.Duration(d.Round(time.Second))
+		}
+		v.Steps = append(v.Steps, u)
+		if st.GetStatus() == kirikaev1.StepStatus_STEP_STATUS_WAITING {
+			v.Waiting = append(v.Waiting, u)
+		}
 	}
 	if s.timeScale > 0 && s.timeScale != 1 {
 		v.TimeScale = s.timeScale

@@ -53,34 +53,66 @@ type tweak struct {
 
 // simulate builds a finished run of p the way the control plane records one: each step
 // starts a minute after the last of its needs finished and takes its expect (1 m without
-// one), unless tweaked. Times are divided by scale, as on a drill against awssim.
+// one), unless tweaked. Times are divided by scale, as on a drill against awssim, except
+// where only approvals and checklists are waiting: people take real time at any scale.
 func simulate(t testing.TB, p *plan.Plan, id string, kind kirikaev1.RunKind, start time.Time, scale float64, tweaks map[string]tweak) *kirikaev1.Run {
 	t.Helper()
-	at := func(d time.Duration) int64 { return start.Add(time.Duration(float64(d) * scale)).UnixNano() }
-	run := &kirikaev1.Run{Id: id, Kind: kind, PlanName: p.Name, PlanSource: p.Source, Status: kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED,
-		CreatedUnixNano: at(0), Primary: "us-east-1", Secondary: "us-west-2", Params: map[string]string{}}
-	for _, ph := range p.Phases {
-		run.Phases = append(run.Phases, &kirikaev1.Phase{Id: ph.ID, Name: ph.Name, ExpectMs: ph.Expect.Milliseconds()})
-	}
-	finish := map[string]time.Duration{}
-	states := map[string]*kirikaev1.StepState{}
+	// The schedule, in plan time.
+	type span struct{ from, to time.Duration }
+	sched := map[string]span{}
 	var end time.Duration
 	for _, sid := range p.TopoOrder() {
 		s := p.Step(sid)
 		begin := time.Minute
 		for _, n := range s.Needs {
-			begin = max(begin, finish[n]+time.Minute)
+			begin = max(begin, sched[n].to+time.Minute)
 		}
-		tw := tweaks[sid]
 		took := s.Expect
 		if took == 0 {
 			took = time.Minute
 		}
-		if tw.took != 0 {
+		if tw := tweaks[sid]; tw.took != 0 {
 			took = tw.took
 		}
-		st := &kirikaev1.StepState{Id: sid, Status: kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, Attempt: uint32(len(tw.failures) + 1),
-			StartedUnixNano: at(begin), FinishedUnixNano: at(begin + took),
+		sched[sid] = span{begin, begin + took}
+		end = max(end, begin+took)
+	}
+	// People's time: while a human step waits and no other step runs.
+	busy := func(d time.Duration, human bool) bool {
+		for sid, sp := range sched {
+			a := p.Step(sid).Action
+			if (a == "approval" || a == "checklist") == human && sp.from <= d && d < sp.to {
+				return true
+			}
+		}
+		return false
+	}
+	// Plan time to wall time, a second at a time (every span is whole seconds).
+	wall := map[time.Duration]time.Duration{}
+	var w time.Duration
+	for d := time.Duration(0); d <= end+time.Minute; d += time.Second {
+		wall[d] = w
+		if busy(d, true) && !busy(d, false) {
+			w += time.Second
+		} else {
+			w += time.Duration(float64(time.Second) * scale)
+		}
+	}
+	at := func(d time.Duration) int64 {
+		if d%time.Second != 0 {
+			t.Fatalf("simulate: %s is not whole seconds", d)
+		}
+		return start.Add(wall[d]).UnixNano()
+	}
+	run := &kirikaev1.Run{Id: id, Kind: kind, PlanName: p.Name, PlanSource: p.Source, Status: kirikaev1.RunStatus_RUN_STATUS_SUCCEEDED,
+		CreatedUnixNano: at(0), Primary: "us-east-1", Secondary: "us-west-2", Params: map[string]string{}}
+	for _, ph := range p.Phases {
+		run.Phases = append(run.Phases, &kirikaev1.Phase{Id: ph.ID, Name: ph.Name, ExpectMs: ph.Expect.Milliseconds()})
+	}
+	for _, s := range p.Steps {
+		tw := tweaks[s.ID]
+		st := &kirikaev1.StepState{Id: s.ID, Status: kirikaev1.StepStatus_STEP_STATUS_SUCCEEDED, Attempt: uint32(len(tw.failures) + 1),
+			StartedUnixNano: at(sched[s.ID].from), FinishedUnixNano: at(sched[s.ID].to),
 			Spec: &kirikaev1.StepSpec{Name: s.Name, Phase: s.Phase, Region: s.Region, Needs: s.Needs, Action: s.Action,
 				ExpectMs: s.Expect.Milliseconds(), Owner: s.Owner, Retries: uint32(s.Retries), OnFailure: string(s.OnFailure)}}
 		for i, f := range tw.failures {
@@ -96,12 +128,7 @@ func simulate(t testing.TB, p *plan.Plan, id string, kind kirikaev1.RunKind, sta
 			b, _ := json.Marshal(tw.outputs)
 			st.OutputsJson = string(b)
 		}
-		states[sid] = st
-		finish[sid] = begin + took
-		end = max(end, begin+took)
-	}
-	for _, s := range p.Steps {
-		run.Steps = append(run.Steps, states[s.ID])
+		run.Steps = append(run.Steps, st)
 	}
 	run.FinishedUnixNano = at(end + time.Minute)
 	return run

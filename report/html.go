@@ -48,6 +48,9 @@ func (r *Report) HTML(w io.Writer) error {
 	e.printf("<p class=\"muted\">作成日時 / Generated %s (%s)", esc(r.clock(r.GeneratedAt)), esc(r.Location.String()))
 	if r.TimeScale != 1 {
 		e.printf(" · time scale %g: durations in plan time", r.TimeScale)
+		if r.RealWaits {
+			e.printf(", people's waits on approvals and checklists in real time")
+		}
 	}
 	if r.Aligned {
 		e.printf(" · actual times aligned to the timeline's first row")
@@ -285,6 +288,9 @@ func (r *Report) gantt(e *errWriter) {
 					tip += " · " + r.hhmm(st.StartOff)
 					if st.Ended {
 						tip += "–" + r.hhmm(st.EndOff) + " (" + human.Duration(st.Actual) + ")"
+						if st.overlapped() {
+							tip += " · people took " + human.Duration(st.Waited)
+						}
 					}
 				}
 				if st.Expect > 0 {

@@ -71,7 +71,11 @@ func (r *Report) Markdown(w io.Writer) error {
 	tz := r.Location.String()
 	e.printf("- 作成日時 / Generated: %s (%s)\n", r.clock(r.GeneratedAt), tz)
 	if r.TimeScale != 1 {
-		e.printf("- 時間倍率 / Time scale: %g (durations are in plan time: wall time / %g)\n", r.TimeScale, r.TimeScale)
+		e.printf("- 時間倍率 / Time scale: %g (durations are in plan time: wall time / %g", r.TimeScale, r.TimeScale)
+		if r.RealWaits {
+			e.printf("; people's waits on approvals and checklists are in real time, as they took them")
+		}
+		e.printf(")\n")
 	}
 	if r.Aligned {
 		e.printf("- Actual times are aligned so that the first run starts at the timeline's first row (%s).\n", r.clock(r.base))
@@ -159,7 +163,11 @@ func (r *Report) Markdown(w io.Writer) error {
 	for _, st := range r.Steps {
 		if st.Human && st.Started {
 			waits++
-			e.printf("- %s %s (%s): %s (expect %s)\n", st.Run, st.ID, st.Action, dur(st.Actual), dur(st.Expect))
+			e.printf("- %s %s (%s): %s (expect %s)", st.Run, st.ID, st.Action, dur(st.Waited), dur(st.Expect))
+			if st.overlapped() {
+				e.printf("; other steps ran meanwhile, so it spans %s of plan time", dur(st.Actual))
+			}
+			e.printf("\n")
 		}
 	}
 	if waits == 0 {

@@ -85,13 +85,13 @@ func (r *Report) findProblems() {
 			if limit == 0 {
 				limit = manualWaitLimit
 			}
-			if st.Ended && st.Actual > limit {
+			if st.Ended && st.Waited > limit {
 				what := "approval"
 				if st.Action == catalog.Checklist.Name {
 					what = "checklist"
 				}
 				r.problem(Problem{Kind: ProblemManualWait, Run: st.Run, Step: st.ID,
-					Summary:     fmt.Sprintf("%s step %s waited %s for people (expect %s)", what, st.ID, human.Duration(st.Actual), human.Duration(st.Expect)),
+					Summary:     fmt.Sprintf("%s step %s waited %s for people (expect %s)", what, st.ID, human.Duration(st.Waited), human.Duration(st.Expect)),
 					Improvement: fmt.Sprintf("Shorten the wait on %s: name on-call people for each role in advance, page them when the step starts, and prepare the evidence for the checklist beforehand.", st.ID)})
 			}
 			continue

@@ -10,7 +10,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/human"
@@ -56,6 +55,9 @@ type Input struct {
 	LastDrills map[DrillKind]time.Time
 	// TimeScale converts run time to the time the plan is written in: a drill run against
 	// awssim at scale 0.002 took 0.002 s of wall time per simulated second. 0 means 1.
+	// It applies to the simulated AWS, not to people: the stretches where only an approval
+	// or a checklist kept a run waiting count as real time (except in a tabletop, whose
+	// participants are simulated at the scale). See the package doc.
 	TimeScale float64
 	// Location prints times; nil takes the timeline's, else UTC.
 	Location *time.Location
@@ -74,11 +76,14 @@ type Input struct {
 // off-day drill with a timeline, actual times are aligned so the first run starts at the
 // first row's target (Aligned says so).
 type Report struct {
-	Title        string
-	Drill        DrillKind // empty for an incident report
-	GeneratedAt  time.Time
-	Location     *time.Location
-	TimeScale    float64
+	Title       string
+	Drill       DrillKind // empty for an incident report
+	GeneratedAt time.Time
+	Location    *time.Location
+	TimeScale   float64
+	// RealWaits says that TimeScale is not 1 and people's waits on approvals and
+	// checklists were taken as real time, not divided by it.
+	RealWaits    bool
 	Aligned      bool
 	Start, End   time.Time
 	Scenario     string
@@ -147,6 +152,11 @@ type StepTiming struct {
 	Error                                             string
 	History                                           []string
 	Human                                             bool // approval or checklist
+	// Waited is how long a finished human step waited for people. Their waits are real
+	// time, not scaled, so it is the step's wall time; it differs from Actual where the
+	// wait overlapped other steps, whose scaled time the chart spans. In a tabletop, whose
+	// people are simulated at the time scale, it is Actual.
+	Waited time.Duration
 	// TargetFrom and TargetTo are offsets of the target window from the timeline, if a
 	// row matches the step or its phase.
 	TargetFrom, TargetTo time.Duration
@@ -264,7 +274,8 @@ func Build(in Input) (*Report, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	r := &Report{GeneratedAt: in.now().In(loc), Location: loc, TimeScale: scale}
+	now := in.now()
+	r := &Report{GeneratedAt: now.In(loc), Location: loc, TimeScale: scale}
 	anchor := time.Unix(0, runStart(runs[0])).In(loc)
 	r.base = anchor
 	if tl := in.Timeline; tl != nil && len(tl.Rows) > 0 && !tl.Rows[0].Time.IsZero() {
@@ -274,9 +285,6 @@ func Build(in Input) (*Report, error) {
 			r.Aligned = true
 			r.base = tl.Rows[0].Time.In(loc)
 		}
-	}
-	off := func(ns int64) time.Duration {
-		return time.Duration(float64(ns-anchor.UnixNano()) / scale)
 	}
 	r.Start = r.base
 
@@ -293,6 +301,13 @@ func Build(in Input) (*Report, error) {
 			r.Reason = run.GetReason()
 		}
 	}
+	// A tabletop's participants are simulated: they take the runbook's expect at the time
+	// scale, so their waits are plan time like the rest. Everyone else's are real time.
+	simulated := func(run *kirikaev1.Run) bool {
+		return r.Drill == Tabletop || run.GetDrill() == kirikaev1.DrillKind_DRILL_KIND_TABLETOP
+	}
+	r.RealWaits = scale != 1 && slices.ContainsFunc(runs, func(run *kirikaev1.Run) bool { return !simulated(run) })
+	off := newPlanClock(anchor.UnixNano(), scale, runs, simulated, now.UnixNano()).off
 	if r.Drill != "" {
 		r.Title = fmt.Sprintf("DR訓練レポート (%s) / Drill report: %s", r.Drill.Japanese(), r.Drill)
 	} else {
@@ -314,13 +329,13 @@ func Build(in Input) (*Report, error) {
 			endOff = max(endOff, eo)
 		}
 		r.Runs = append(r.Runs, rs)
-		r.addSteps(run, off, &endOff)
+		r.addSteps(run, off, !simulated(run), &endOff)
 		if run.GetFinishedUnixNano() == 0 {
 			r.live = true
 		}
 	}
 	if r.live {
-		r.nowOff = off(in.now().UnixNano())
+		r.nowOff = off(now.UnixNano())
 	}
 	r.End = r.base.Add(endOff)
 	r.Participants = participants(runs, in.Audit)
@@ -373,7 +388,9 @@ func runStart(r *kirikaev1.Run) int64 {
 	return first
 }
 
-func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, endOff *time.Duration) {
+// addSteps adds the run's phases and steps. realPeople says that the run's approvals and
+// checklists waited on real people, whose waits are measured in wall time.
+func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, realPeople bool, endOff *time.Duration) {
 	phases := slices.Clone(run.GetPhases())
 	seen := map[string]bool{}
 	for _, ph := range phases {
@@ -400,7 +417,7 @@ func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, end
 			t := StepTiming{Run: run.GetId(), Plan: run.GetPlanName(), ID: st.GetId(), Name: sp.GetName(), Phase: ph.GetId(),
 				Owner: sp.GetOwner(), Action: sp.GetAction(), Status: enum.Name(st.GetStatus()),
 				Attempts: st.GetAttempt(), Expect: time.Duration(sp.GetExpectMs()) * time.Millisecond, Error: st.GetError(),
-				History: st.GetHistory(), Human: sp.GetAction() == catalog.Approval.Name || sp.GetAction() == catalog.Checklist.Name}
+				History: st.GetHistory(), Human: humanAction(sp.GetAction())}
 			if t.Name == "" {
 				t.Name = t.ID
 			}
@@ -415,6 +432,12 @@ func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, end
 				t.Ended, t.EndOff = true, off(st.GetFinishedUnixNano())
 				if t.Started {
 					t.Actual = t.EndOff - t.StartOff
+					if t.Human {
+						t.Waited = t.Actual
+						if realPeople {
+							t.Waited = time.Duration(st.GetFinishedUnixNano() - st.GetStartedUnixNano())
+						}
+					}
 				}
 				pt.EndOff = max(pt.EndOff, t.EndOff)
 				*endOff = max(*endOff, t.EndOff)
@@ -429,6 +452,12 @@ func (r *Report) addSteps(run *kirikaev1.Run, off func(int64) time.Duration, end
 		}
 		r.Phases = append(r.Phases, pt)
 	}
+}
+
+// overlapped reports whether a finished human step's wait for people reads differently
+// from its span on the chart: other steps ran while it waited, and their time is scaled.
+func (st StepTiming) overlapped() bool {
+	return st.Human && st.Ended && human.Duration(st.Waited) != human.Duration(st.Actual)
 }
 
 // Offset converts an offset from the report's start to the time it is printed as.

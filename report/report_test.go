@@ -160,6 +160,9 @@ func TestProblemsAndObjectives(t *testing.T) {
 	}
 }
 
+// TestTimeScale: the same drill recorded at scale 1 and against awssim at 0.002, where
+// AWS ran 500 times faster but people took their approvals and checklists in real time
+// (the fixture's simulate), reads the same in plan time: every step's span and the RTO.
 func TestTimeScale(t *testing.T) {
 	slow := build(t, fixture(t, 1, kirikaev1.DrillKind_DRILL_KIND_FULL))
 	in := fixture(t, 0.002, kirikaev1.DrillKind_DRILL_KIND_FULL)
@@ -169,6 +172,15 @@ func TestTimeScale(t *testing.T) {
 	}
 	if fast.RTO.Achieved.Round(time.Second) != slow.RTO.Achieved.Round(time.Second) {
 		t.Errorf("RTO at scale 0.002 = %s, at scale 1 = %s: want equal in plan time", fast.RTO.Achieved, slow.RTO.Achieved)
+	}
+	if len(fast.Steps) != len(slow.Steps) {
+		t.Fatalf("%d steps at scale 0.002, %d at scale 1", len(fast.Steps), len(slow.Steps))
+	}
+	for i, st := range fast.Steps {
+		if want := slow.Steps[i]; st.ID != want.ID || st.Actual.Round(time.Second) != want.Actual.Round(time.Second) ||
+			st.StartOff.Round(time.Second) != want.StartOff.Round(time.Second) {
+			t.Errorf("step %s at scale 0.002: %s from %s; %s at scale 1: %s from %s", st.ID, st.Actual, st.StartOff, want.ID, want.Actual, want.StartOff)
+		}
 	}
 }
 
