@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/kirikae/kirikae/controlplane"
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/report"
 	"github.com/kirikae/kirikae/security"
 )
@@ -161,5 +165,49 @@ func TestWebViewOpenAndOff(t *testing.T) {
 	off := startUINode(t, controlplane.Config{Dev: true})
 	if resp, _, err := getUI(t, c, "http://"+off.HTTPAddr+"/ui/"); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /ui/ with the view off: %v %v, want 404", resp, err)
+	}
+}
+
+// TestWebViewMasksSecrets: the web view masks a secret param's value wherever the run
+// holds it (a step's error here), as the API does; the pages read the replica directly, so
+// the API's interceptors do not cover them.
+func TestWebViewMasksSecrets(t *testing.T) {
+	open := startUINode(t, controlplane.Config{Dev: true, UI: controlplane.UIOpen})
+	const secret = "hunter2-in-the-error"
+	conn, err := grpc.NewClient(open.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials())) // a --dev node
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := kirikaev1.NewRegionAdminServiceClient(conn).InitRegion(context.Background(),
+		&kirikaev1.InitRegionRequest{Primary: "us-east-1", Secondary: "us-west-2"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixNano()
+	run, err := open.Server.RecordTabletop(context.Background(), &kirikaev1.RecordTabletopRequest{RequestId: controlplane.NewRequestID(), Run: &kirikaev1.Run{
+		Kind: kirikaev1.RunKind_RUN_KIND_FAILOVER, Drill: kirikaev1.DrillKind_DRILL_KIND_TABLETOP, PlanName: "p",
+		Status: kirikaev1.RunStatus_RUN_STATUS_FAILED, CreatedUnixNano: now, FinishedUnixNano: now, FromRegion: "us-east-1", ToRegion: "us-west-2",
+		Params: map[string]string{"SMOKE_PASSWORD": secret}, SecretParams: []string{"SMOKE_PASSWORD"}, Error: "check-login: login with " + secret + " refused",
+		Steps: []*kirikaev1.StepState{{Id: "check-login", Status: kirikaev1.StepStatus_STEP_STATUS_FAILED, Error: "login with " + secret + " refused",
+			StartedUnixNano: now, FinishedUnixNano: now, Spec: &kirikaev1.StepSpec{Action: "http.check", Region: "us-west-2"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	for _, path := range []string{"/ui/", "/ui/?fragment=1", "/ui/runs/" + run.GetId(), "/ui/runs/" + run.GetId() + "?fragment=1"} {
+		resp, body, err := getUI(t, c, "http://"+open.HTTPAddr+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		if strings.Contains(body, secret) {
+			t.Errorf("GET %s shows the secret param's value", path)
+		}
+		if strings.HasPrefix(path, "/ui/runs/") && !strings.Contains(body, "login with (secret) refused") {
+			t.Errorf("GET %s: the step's error is not shown masked:\n%s", path, body)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/human"
+	"github.com/kirikae/kirikae/redact"
 	"github.com/kirikae/kirikae/report"
 	"github.com/kirikae/kirikae/security"
 )
@@ -115,7 +116,7 @@ func (s *Server) overviewView(ctx context.Context) uiOverview {
 	}
 	runs := s.node.FSM().Runs()
 	for i := len(runs) - 1; i >= 0; i-- { // newest first
-		r := runs[i]
+		r := redact.Run(runs[i]) // a copy: secret values masked wherever they appear
 		row := uiRunRow{ID: r.GetId(), Kind: enum.Name(r.GetKind()), Plan: r.GetPlanName(), Status: enum.Name(r.GetStatus()),
 			From: r.GetFromRegion(), To: r.GetToRegion(), Total: len(r.GetSteps()), EpochBefore: r.GetEpochBefore(), EpochAfter: r.GetEpochAfter()}
 		if r.GetDrill() != kirikaev1.DrillKind_DRILL_KIND_UNSPECIFIED {
@@ -249,6 +250,7 @@ func (s *Server) runView(ctx context.Context, id string) (uiRun, bool) {
 	if r == nil {
 		return uiRun{}, false
 	}
+	redact.Run(r) // a copy: secret values masked in errors, outputs and history, as the API does
 	v := uiRun{Fresh: s.freshness(ctx), ID: r.GetId(), Kind: enum.Name(r.GetKind()), Plan: r.GetPlanName(), Status: enum.Name(r.GetStatus()),
 		From: r.GetFromRegion(), To: r.GetToRegion(), Scenario: r.GetScenario(), Reason: r.GetReason(), DeclaredBy: uiWho(r.GetDeclaredBy()),
 		Error: r.GetError(), Created: time.Unix(0, r.GetCreatedUnixNano()), EpochBefore: r.GetEpochBefore(), EpochAfter: r.GetEpochAfter(),
