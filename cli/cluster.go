@@ -76,7 +76,7 @@ func newJoinCommand() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if req.Id == "" || req.RaftAddress == "" || req.GrpcAddress == "" {
-				return errors.New("--id, --raft-addr and --grpc-addr are required")
+				return usageError(cmd, errors.New("--id, --raft-addr and --grpc-addr are required"))
 			}
 			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.JoinClusterResponse, error) {
 				return kirikaev1.NewClusterServiceClient(conn).JoinCluster(ctx, &req)

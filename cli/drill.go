@@ -100,7 +100,7 @@ has no connected agent, unless --allow-missing-agent.`,
 				return err
 			}
 			if in.planFile == "" {
-				return errors.New("--plan is required")
+				return usageError(cmd, errors.New("--plan is required"))
 			}
 			src, err := os.ReadFile(in.planFile)
 			if err != nil {
@@ -123,7 +123,7 @@ has no connected agent, unless --allow-missing-agent.`,
 			case "full":
 				return fullDrill(cmd, &cf, in)
 			case "":
-				return errors.New("--kind is required: tabletop, partial or full")
+				return usageError(cmd, errors.New("--kind is required: tabletop, partial or full"))
 			default:
 				return fmt.Errorf("--kind %q: want tabletop, partial or full", in.kind)
 			}
@@ -213,7 +213,7 @@ func checkDrillTimeline(in drillInput) (*report.Timeline, error) {
 // command is interrupted. The command follows both runs.
 func fullDrill(cmd *cobra.Command, cf *clientFlags, in drillInput) error {
 	if in.cutbackFile == "" {
-		return errors.New("--cutback-plan is required for a full drill")
+		return usageError(cmd, errors.New("--cutback-plan is required for a full drill"))
 	}
 	reason := in.reason
 	if reason == "" {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,10 +83,10 @@ kirikae sim --iam FILE enforces such policies, one per agent's access key.`,
 
 func runPlanIAMPolicy(out io.Writer, f *planIAMFlags, files []string) error {
 	if f.system == "" {
-		return fmt.Errorf("--system is required: the plans read the system file")
+		return &exitError{code: exitUsage, err: errors.New("--system is required: the plans read the system file")}
 	}
 	if (f.region == "") == (f.outDir == "") {
-		return fmt.Errorf("give --region (print one policy) or --out-dir (write one per region), one of them")
+		return &exitError{code: exitUsage, err: errors.New("give --region (print one policy) or --out-dir (write one per region), one of them")}
 	}
 	sys, err := system.ParseFile(f.system)
 	if err != nil {

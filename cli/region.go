@@ -41,7 +41,7 @@ func newRegionInitCommand() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if primary == "" || secondary == "" {
-				return errors.New("--primary and --secondary are required")
+				return usageError(cmd, errors.New("--primary and --secondary are required"))
 			}
 			req := &kirikaev1.InitRegionRequest{Primary: primary, Secondary: secondary, RequestId: controlplane.NewRequestID()}
 			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.InitRegionResponse, error) {
@@ -176,7 +176,7 @@ audit log with your identity. Only admins may call it.`,
 				return errors.New("region set is the break-glass: add --force to confirm (and --reason)")
 			}
 			if reason == "" {
-				return errors.New("--reason is required: it goes into the audit log")
+				return usageError(cmd, errors.New("--reason is required: it goes into the audit log"))
 			}
 			req := &kirikaev1.SetRegionRequest{Region: args[0], Force: force, Reason: reason, RequestId: controlplane.NewRequestID()}
 			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.SetRegionResponse, error) {

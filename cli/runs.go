@@ -79,7 +79,7 @@ see ` + "`kirikae run approve`" + ` and ` + "`kirikae run confirm`" + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if planFile == "" || reason == "" {
-				return errors.New("--plan and --reason are required (and --scenario for a failover plan)")
+				return usageError(cmd, errors.New("--plan and --reason are required (and --scenario for a failover plan)"))
 			}
 			if _, ok := controlplane.Scenarios[scenario]; scenario != "" && !ok {
 				return fmt.Errorf("--scenario %q: want region-outage, multi-az, dc-fire or ransomware", scenario)
@@ -138,7 +138,7 @@ refuses the cutback before anything is deleted, unless --override-findings gives
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if planFile == "" || reason == "" {
-				return errors.New("--plan and --reason are required")
+				return usageError(cmd, errors.New("--plan and --reason are required"))
 			}
 			src, err := readPlan(planFile)
 			if err != nil {
@@ -375,7 +375,7 @@ counts once.`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if role == "" {
-				return errors.New("--role is required: the role you approve under, e.g. sysadmin, manager, security, executive")
+				return usageError(cmd, errors.New("--role is required: the role you approve under, e.g. sysadmin, manager, security, executive"))
 			}
 			req := &kirikaev1.ApproveRequest{RunId: args[0], StepId: args[1], Role: role, Comment: comment, RequestId: controlplane.NewRequestID()}
 			resp, err := rpc(cmd.Context(), &cf, func(ctx context.Context, conn *grpc.ClientConn) (*kirikaev1.ApproveResponse, error) {
@@ -575,7 +575,7 @@ func newRunControlCommand(verb, short string, action kirikaev1.ControlAction, ne
 		Args:  args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (action == kirikaev1.ControlAction_CONTROL_ACTION_ABORT || action == kirikaev1.ControlAction_CONTROL_ACTION_SKIP) && reason == "" {
-				return fmt.Errorf("--reason is required to %s", verb)
+				return usageError(cmd, fmt.Errorf("--reason is required to %s", verb))
 			}
 			req := &kirikaev1.ControlRequest{RunId: args[0], Action: action, Reason: reason, RequestId: controlplane.NewRequestID(), Undo: undo}
 			if needsStep {
