@@ -11,12 +11,14 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kirikae/kirikae/cli"
 	"github.com/kirikae/kirikae/controlplane"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/security"
 )
 
 // fakeCP serves just what `kirikae report` reads: runs, the audit log and readiness.
@@ -71,7 +73,17 @@ func TestReportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	// The CLI speaks mutual TLS only: the fake serves with a server certificate of a CA made
+	// here, and the command presents the admin's.
+	certs := t.TempDir()
+	if _, err := security.GenerateCerts(certs, security.CertOptions{Regions: []string{"us-east-1", "us-west-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	stls, err := security.ServerTLS(filepath.Join(certs, security.CAFile), filepath.Join(certs, security.ServerFile), filepath.Join(certs, security.ServerKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(stls)))
 	kirikaev1.RegisterRunServiceServer(srv, cp)
 	kirikaev1.RegisterAuditServiceServer(srv, cp)
 	kirikaev1.RegisterAgentAdminServiceServer(srv, cp)
@@ -85,7 +97,9 @@ func TestReportCommand(t *testing.T) {
 	run := func(args ...string) (string, string, error) {
 		var out, errOut bytes.Buffer
 		root := cli.NewRootCommand(&out, &errOut)
-		root.SetArgs(append([]string{"report", "--addr", lis.Addr().String()}, args...))
+		cert, key := security.OperatorFiles("admin")
+		root.SetArgs(append([]string{"report", "--addr", lis.Addr().String(), "--ca", filepath.Join(certs, security.CAFile),
+			"--cert", filepath.Join(certs, cert), "--key", filepath.Join(certs, key)}, args...))
 		err := root.ExecuteContext(context.Background())
 		return out.String(), errOut.String(), err
 	}
