@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
+	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 	"github.com/kirikae/kirikae/integration"
 )
 
@@ -225,8 +228,12 @@ func TestGrpcurlAndHTTP(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 			t.Fatalf("GET /v1/active-region%s: %d %s", q, resp.StatusCode, body)
 		}
-		got := decodeRegion(t, string(body))
-		if got.State.Active != "us-east-1" || got.State.Epoch != 1 || got.NodeID != c.Nodes[2].ID {
+		// The HTTP twin is API, not CLI: it answers protojson, as gRPC does.
+		var got kirikaev1.GetActiveRegionResponse
+		if err := protojson.Unmarshal(body, &got); err != nil {
+			t.Fatalf("GET /v1/active-region%s: %v: %s", q, err, body)
+		}
+		if got.GetState().GetActive() != "us-east-1" || got.GetState().GetEpoch() != 1 || got.GetNodeId() != c.Nodes[2].ID {
 			t.Fatalf("GET /v1/active-region%s: %s", q, body)
 		}
 	}
