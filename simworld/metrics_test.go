@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/controlplane"
 	"github.com/kirikae/kirikae/deploy"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
@@ -30,24 +29,8 @@ func TestMetricsOfAFailover(t *testing.T) {
 		t.Skip("a whole failover in a simulated world")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	w, err := Start(ctx, Options{TimeScale: 0.002, People: "metrics"})
-	defer func() {
-		if err := w.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	if err != nil {
-		t.Fatal(err)
-	}
-	primary, dr := w.Regions()[0], w.Regions()[1]
-	if err := w.Sim().SetRegionDown(primary, awssim.DownRefuse); err != nil {
-		t.Fatal(err)
-	}
-	w.Sim().OpenHealthEvent(awssim.HealthEvent{Region: primary})
-	if err := w.WaitAgents(ctx, map[string]bool{primary: false, dr: true}); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(cancel) // after the world is closed
+	w, primary, dr := startOutage(ctx, t, Options{TimeScale: 0.002, People: "metrics"})
 	src, err := deploy.Plan("kaigo-failover.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/deploy"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
 )
@@ -31,24 +30,8 @@ func TestSecretParamsAreMasked(t *testing.T) {
 	}
 	const secret = "hunter2-not-a-default"
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	w, err := Start(ctx, Options{TimeScale: 0.002, People: "secret"})
-	defer func() {
-		if err := w.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	if err != nil {
-		t.Fatal(err)
-	}
-	primary, dr := w.Regions()[0], w.Regions()[1]
-	if err := w.Sim().SetRegionDown(primary, awssim.DownRefuse); err != nil {
-		t.Fatal(err)
-	}
-	w.Sim().OpenHealthEvent(awssim.HealthEvent{Region: primary})
-	if err := w.WaitAgents(ctx, map[string]bool{primary: false, dr: true}); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(cancel) // after the world is closed
+	w, _, _ := startOutage(ctx, t, Options{TimeScale: 0.002, People: "secret"})
 	// The application, behind a proxy that keeps the login bodies.
 	app, err := url.Parse("http://" + w.Sim().Addr() + "/_app/dns/" + w.System().DNS.Record)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kirikae/kirikae/awssim"
 	"github.com/kirikae/kirikae/controlplane"
 	"github.com/kirikae/kirikae/deploy"
 	"github.com/kirikae/kirikae/enum"
@@ -41,24 +40,8 @@ func TestWebViewOfAFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	w, err := Start(ctx, Options{TimeScale: 0.002, People: "webui", UI: controlplane.UIOpen})
-	defer func() {
-		if err := w.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	if err != nil {
-		t.Fatal(err)
-	}
-	primary, dr := w.Regions()[0], w.Regions()[1]
-	if err := w.Sim().SetRegionDown(primary, awssim.DownRefuse); err != nil {
-		t.Fatal(err)
-	}
-	w.Sim().OpenHealthEvent(awssim.HealthEvent{Region: primary})
-	if err := w.WaitAgents(ctx, map[string]bool{primary: false, dr: true}); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(cancel) // after the world is closed
+	w, primary, dr := startOutage(ctx, t, Options{TimeScale: 0.002, People: "webui", UI: controlplane.UIOpen})
 	// Any node serves the view from its replica: look at a follower's.
 	_, node := w.leaderAndFollower(t)
 	base := "http://" + node.HTTPAddr + "/ui/"
