@@ -24,20 +24,25 @@ type testCP struct {
 	inst *controlplane.Instance
 }
 
-// startControlPlane starts a one-node control plane and waits until it leads.
-func startControlPlane(t *testing.T) *testCP {
+// startControlPlane starts a one-node control plane and waits until it leads; tune, if
+// given, changes its config first (a roles file, say).
+func startControlPlane(t *testing.T, tune ...func(dir string, cfg *controlplane.Config)) *testCP {
 	t.Helper()
 	clearClientEnv(t)
 	dir := t.TempDir()
 	if _, err := security.GenerateCerts(dir, security.CertOptions{Regions: []string{"us-east-1", "us-west-2"}, Operators: []string{"vic"}}); err != nil {
 		t.Fatal(err)
 	}
-	inst, err := controlplane.Start(t.Context(), controlplane.Config{
+	cfg := controlplane.Config{
 		ID: "cp1", DataDir: filepath.Join(dir, "data"), Bootstrap: true,
 		RaftAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		TLSCA: filepath.Join(dir, security.CAFile), TLSCert: filepath.Join(dir, security.ServerFile), TLSKey: filepath.Join(dir, security.ServerKeyFile),
 		Planner: &runs.Planner{}, Logger: slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	for _, f := range tune {
+		f(dir, &cfg)
+	}
+	inst, err := controlplane.Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

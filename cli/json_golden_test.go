@@ -221,7 +221,13 @@ func TestJSONGoldenOffline(t *testing.T) {
 // once it leads and has recorded the addresses it advertises (cluster.join in the audit log).
 func goldenControlPlane(t *testing.T) *testCP {
 	t.Helper()
-	c := startControlPlane(t)
+	c := startControlPlane(t, func(dir string, cfg *controlplane.Config) {
+		cfg.RolesFile = filepath.Join(dir, "roles.yaml")
+		// admin approves as sysadmin in the run-approve step.
+		if err := os.WriteFile(cfg.RolesFile, []byte("operators:\n  admin: [admin, sysadmin]\n  vic: [viewer]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	for !slices.ContainsFunc(c.inst.Node.FSM().Members(), func(m *kirikaev1.MemberAddress) bool {
 		return m.GetGrpcAddress() == c.addr
@@ -352,6 +358,11 @@ func TestJSONGoldenServer(t *testing.T) {
 		{name: "cluster-members", args: []string{"cluster", "members"}},
 		{name: "cluster-snapshot-save", args: []string{"cluster", "snapshot", "save", filepath.Join(t.TempDir(), "snap")}},
 		{name: "audit", args: []string{"audit"}},
+		// A run declared, approved in part and aborted: what declare and the run-control
+		// verbs print (the approval plan needs no agent).
+		{name: "declare", args: []string{"declare", "--plan", writePlan(t), "--reason", "golden test"}},
+		{name: "run-approve", args: []string{"run", "approve", "RUN", "approve", "--role", "sysadmin"}},
+		{name: "run-abort", args: []string{"run", "abort", "RUN", "--reason", "golden test"}},
 	}
 	var runID string
 	for _, st := range steps {
@@ -366,7 +377,7 @@ func TestJSONGoldenServer(t *testing.T) {
 				}
 			}
 			out := cli(t, args...)
-			if st.name == "runs" {
+			if st.name == "runs" || st.name == "declare" {
 				runID = runRE.FindString(out)
 			}
 			goldenJSON(t, st.name, out)
