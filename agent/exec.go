@@ -136,7 +136,7 @@ func (a *Agent) cancelStep(c *kirikaev1.CancelStep) {
 		RunId: k.run, StepId: k.step, Attempt: k.attempt, Ok: false, Error: cause.Error(),
 		StartedUnixNano: now, FinishedUnixNano: now,
 	}
-	a.wg.Go(func() { _ = a.finish(j, res, false) })
+	a.wg.Go(func() { _ = a.finish(j, res, false, nil) })
 }
 
 // emitAsync sends a reliable message without blocking the receive loop: a receive loop
@@ -248,12 +248,14 @@ func (a *Agent) run(j *job) {
 	} else {
 		log.Warn("attempt failed", "err", res.Error, "took", finished.Sub(started).Round(time.Millisecond), "undo", len(res.Undo))
 	}
-	if a.finish(j, res, true) == nil {
-		// The stored result holds every pending undo step of the step now.
+	_ = a.finish(j, res, true, func() {
+		// The stored result holds every pending undo step of the step now. They are dropped
+		// before the result is sent or the slot freed, so the next attempt of the step, which
+		// may be dispatched the moment the result arrives, does not report them again.
 		if err := a.undo.drop(k.run, k.step); err != nil {
 			log.Warn("cannot drop pending undo steps; a later attempt reports them again", "err", err)
 		}
-	}
+	})
 }
 
 // undoSteps turns an attempt's undo log into the wire form. An undo step whose inputs are
@@ -276,12 +278,15 @@ func (a *Agent) undoSteps(log *slog.Logger, steps []action.Undo) []*kirikaev1.Un
 }
 
 // finish stores a result, frees the job's slot and sends the result. The result is stored
-// before the job leaves a.jobs, so a duplicate assignment always finds one or the other.
+// before the job leaves a.jobs, so a duplicate assignment always finds one or the other;
+// stored, if not nil, runs once the result is stored and before anything else sees it.
 // It returns the error of storing the result, already logged.
-func (a *Agent) finish(j *job, res *kirikaev1.StepResult, held bool) error {
+func (a *Agent) finish(j *job, res *kirikaev1.StepResult, held bool, stored func()) error {
 	perr := a.results.put(res)
 	if perr != nil {
 		a.log.Error("cannot store a result; it is kept in memory only", "attempt", j.key, "err", perr)
+	} else if stored != nil {
+		stored()
 	}
 	if held {
 		a.release(j)
