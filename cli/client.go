@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -125,8 +126,9 @@ func (f *clientFlags) refused(ctx context.Context, addr string, err error) error
 // call runs fn against each address in turn until one answers with anything other than
 // Unavailable. Writes carry a request id chosen once by the caller, so trying the next
 // address is safe. An address that fails is probed once: one that refuses our certificate
-// (or whose we do not trust) ends the call at once; one that does not answer is named in
-// the error given when no address answered within the timeout.
+// (or whose we do not trust) is not tried again, and when every address does, the call ends
+// at once with that reason; one that does not answer is named in the error given when no
+// address answered within the timeout.
 func (f *clientFlags) call(ctx context.Context, fn func(ctx context.Context, conn *grpc.ClientConn) error) error {
 	if err := f.validate(); err != nil {
 		return err
@@ -139,8 +141,15 @@ func (f *clientFlags) call(ctx context.Context, fn func(ctx context.Context, con
 	defer cancel()
 	var last error
 	probed := map[string]error{}
+	// refusing holds the addresses whose TLS fails in a way retrying cannot mend. They are
+	// not tried again, but the others are: one misconfigured node must not hide the rest.
+	refusing := map[string]error{}
+	addrs := slices.Compact(slices.Sorted(slices.Values(f.addrs())))
 	for attempt := 0; ; attempt++ {
 		for _, a := range f.addrs() {
+			if _, bad := refusing[a]; bad {
+				continue
+			}
 			conn, err := grpc.NewClient(a, opt)
 			if err != nil {
 				return fmt.Errorf("address %q: %w", a, err)
@@ -162,7 +171,11 @@ func (f *clientFlags) call(ctx context.Context, fn func(ctx context.Context, con
 				// Bounded by probeTimeout, and run even when the call's time is up, to say why.
 				fatal, perr = probe(context.WithoutCancel(ctx), a, f.tls)
 				if fatal {
-					return perr
+					refusing[a], last = perr, perr
+					if len(refusing) == len(addrs) {
+						return perr // every address refuses: nothing left to try
+					}
+					continue
 				}
 				probed[a] = perr
 			}

@@ -142,3 +142,34 @@ func TestUnreachableIsToldApartFromARefusedCertificate(t *testing.T) {
 		}
 	})
 }
+
+// TestARefusingNodeDoesNotHideTheOthers: an address whose certificate we do not trust (a
+// node of another cluster, a stale certificate) is skipped, not fatal, while another
+// address of the list answers; when every address refuses, the command fails at once.
+func TestARefusingNodeDoesNotHideTheOthers(t *testing.T) {
+	cp := startControlPlane(t)
+	other := t.TempDir()
+	if _, err := security.GenerateCerts(other, security.CertOptions{Regions: []string{"us-east-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	foreign := func() string {
+		conf, err := security.ServerTLS(filepath.Join(other, security.CAFile), filepath.Join(other, security.ServerFile), filepath.Join(other, security.ServerKeyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(conf)))
+		healthpb.RegisterHealthServer(gs, healthpb.UnimplementedHealthServer{})
+		return serveTLS(t, gs)
+	}
+	bad1, bad2 := foreign(), foreign()
+	creds := cp.as("admin")[2:] // --ca, --cert, --key without --addr
+	out := mustRun(t, append([]string{"region", "get", "--timeout", "1h", "-o", "json", "--addr", bad1 + "," + cp.addr}, creds...)...)
+	if !strings.Contains(out, `"initialized": false`) {
+		t.Errorf("region get through the second address: %s", out)
+	}
+	// --timeout 1h: an answer means it did not wait for the timeout.
+	code, _, errOut := run(t, append([]string{"region", "get", "--timeout", "1h", "--addr", bad1 + "," + bad2}, creds...)...)
+	if code != exitUnreachable || !strings.Contains(errOut, "presents a certificate that KIRIKAE_CA (--ca) did not sign") {
+		t.Errorf("every address refusing: exit %d, want %d naming the certificate:\n%s", code, exitUnreachable, errOut)
+	}
+}
