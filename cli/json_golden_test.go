@@ -339,6 +339,8 @@ func TestJSONGoldenServer(t *testing.T) {
 		// before runs first, for what the step shows; it is given the whole test, whose
 		// cleanup outlives the step.
 		before func(t *testing.T)
+		// waiting names a step of the current run that must be waiting for people first.
+		waiting string
 	}{
 		{name: "region-init", args: []string{"region", "init", "--primary", "us-east-1", "--secondary", "us-west-2"}},
 		{name: "system-apply", args: []string{"system", "apply", kaigoSystem}},
@@ -370,11 +372,18 @@ func TestJSONGoldenServer(t *testing.T) {
 		{name: "run-abort", args: []string{"run", "abort", "RUN", "--reason", "golden test"}},
 		{name: "run-watch", args: []string{"run", "watch", "RUN"}},
 		{name: "run-wait", args: []string{"run", "wait", "RUN", "approve"}},
+		// A second run, of a plan with a checklist: an item confirmed, a later step skipped.
+		{name: "declare-controls", args: []string{"declare", "--plan", writeGoldenPlan(t, controlsPlan), "--reason", "golden test"}},
+		{name: "run-confirm", args: []string{"run", "confirm", "RUN", "checklist", "1"}, waiting: "checklist"},
+		{name: "run-skip", args: []string{"run", "skip", "RUN", "later", "--reason", "golden test"}},
 	}
 	var runID string
 	for _, st := range steps {
 		if st.before != nil {
 			st.before(t)
+		}
+		if st.waiting != "" {
+			waitStepWaiting(t, c, runID, st.waiting)
 		}
 		if !t.Run(st.name, func(t *testing.T) {
 			args := slices.Clone(st.args)
@@ -384,7 +393,7 @@ func TestJSONGoldenServer(t *testing.T) {
 				}
 			}
 			out := cli(t, args...)
-			if st.name == "runs" || st.name == "declare" {
+			if st.name == "runs" || strings.HasPrefix(st.name, "declare") {
 				runID = runRE.FindString(out)
 			}
 			goldenJSON(t, st.name, out)
@@ -520,6 +529,62 @@ func TestGoldenJSONKeepsTheConvention(t *testing.T) {
 	}
 }
 
+// waitStepWaiting polls `run show` until step of run waits for people.
+func waitStepWaiting(t *testing.T, c *testCP, run, step string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := runCLI(t, append([]string{"run", "show", run, "-o", "json"}, c.as("admin")...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Steps []struct {
+				ID     string `json:"id"`
+				Status string `json:"status"`
+			} `json:"steps"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range r.Steps {
+			if st.ID == step && st.Status == "waiting" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s: step %s is not waiting after 10s:\n%s", run, step, out)
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval
+	}
+}
+
+// controlsPlan is a recovery plan with a checklist and a later step, for run confirm and
+// run skip; it needs no agent.
+const controlsPlan = `apiVersion: kirikae/v1
+kind: Plan
+name: controls-test
+runKind: recovery
+steps:
+  - id: checklist
+    action: checklist
+    with: {roles: [sysadmin], items: [backups checked, people told]}
+  - id: later
+    action: approval
+    needs: [checklist]
+    with: {roles: [sysadmin]}
+`
+
+// writeGoldenPlan writes a plan to a file of the test's and returns its path.
+func writeGoldenPlan(t *testing.T, text string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 // withoutGolden are the commands with -o json that no golden here shows, and why; every
 // other command with -o must have one (TestEveryJSONCommandHasAGolden).
 var withoutGolden = map[string]string{
@@ -528,9 +593,7 @@ var withoutGolden = map[string]string{
 	"cluster snapshot restore": "replaces the node's state; prints its response through printJSON, as cluster snapshot save does",
 	"cutback":                  "needs a failed-over pair with agents; prints the Run through afterStart, as declare does",
 	"drill start":              "runs a whole simulated world; integration/tabletop_test.go reads its tabletop JSON",
-	"run confirm":              "needs a checklist step; prints the Run through printStepAfter, as run approve does",
 	"run retry":                "the same newRunControlCommand as run pause, resume and abort, which have goldens",
-	"run skip":                 "the same newRunControlCommand as run pause, resume and abort, which have goldens",
 	"run undo":                 "needs an aborted run that created something; prints the Run through printJSON with its plan source dropped, as run abort does",
 }
 
