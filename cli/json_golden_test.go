@@ -366,7 +366,7 @@ func TestJSONGoldenServer(t *testing.T) {
 		// A run declared, approved in part and aborted: what declare and the run-control
 		// verbs print (the approval plan needs no agent).
 		{name: "declare", args: []string{"declare", "--plan", writePlan(t), "--reason", "golden test"}},
-		{name: "run-pause", args: []string{"run", "pause", "RUN"}},
+		{name: "run-pause", args: []string{"run", "pause", "RUN"}, waiting: "approve"},
 		{name: "run-resume", args: []string{"run", "resume", "RUN"}},
 		{name: "run-approve", args: []string{"run", "approve", "RUN", "approve", "--role", "sysadmin"}},
 		{name: "run-abort", args: []string{"run", "abort", "RUN", "--reason", "golden test"}},
