@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"regexp"
-	"slices"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -12,6 +10,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/kirikae/kirikae/internal/promnames"
 )
 
 // agentMetrics is one agent's metrics registry, served on its /metrics (http.go). Every
@@ -132,20 +132,6 @@ func awsErrorCode(err error) string {
 // base name), whether or not it has a series yet, for checking what dashboards and alert
 // rules ask for.
 func MetricNames() []string {
-	m := newAgentMetrics(&Agent{cfg: Config{Region: "us-east-1"}})
-	ch := make(chan *prometheus.Desc)
-	go func() {
-		m.registry.Describe(ch)
-		close(ch)
-	}()
-	var out []string
-	for d := range ch {
-		if m := fqName.FindStringSubmatch(d.String()); m != nil && !slices.Contains(out, m[1]) {
-			out = append(out, m[1])
-		}
-	}
-	slices.Sort(out)
-	return out
+	// The region only labels series; describing needs none of them.
+	return promnames.Described(newAgentMetrics(&Agent{cfg: Config{Region: "any"}}).registry)
 }
-
-var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)

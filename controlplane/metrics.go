@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/kirikae/kirikae/catalog"
 	"github.com/kirikae/kirikae/enum"
 	kirikaev1 "github.com/kirikae/kirikae/gen/kirikae/v1"
+	"github.com/kirikae/kirikae/internal/promnames"
 	"github.com/kirikae/kirikae/system"
 )
 
@@ -438,24 +438,5 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 // rules ask for.
 func MetricNames() []string {
 	s := &Server{node: &Node{fsm: NewFSM()}, hub: newAgentHub(), scheduled: &schedule{}}
-	return describedNames(newTelemetry(s).registry)
-}
-
-var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
-
-// describedNames are the names of the descriptors a registry's collectors describe.
-func describedNames(reg *prometheus.Registry) []string {
-	ch := make(chan *prometheus.Desc)
-	go func() {
-		reg.Describe(ch)
-		close(ch)
-	}()
-	var out []string
-	for d := range ch {
-		if m := fqName.FindStringSubmatch(d.String()); m != nil && !slices.Contains(out, m[1]) {
-			out = append(out, m[1])
-		}
-	}
-	slices.Sort(out)
-	return out
+	return promnames.Described(newTelemetry(s).registry)
 }
