@@ -3,6 +3,7 @@ package awssim
 import (
 	"cmp"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -106,13 +107,7 @@ var vaultTypes = []string{"BACKUP_VAULT", "LOGICALLY_AIR_GAPPED_BACKUP_VAULT", "
 // Vault Lock is modelled).
 func backupListVaults(c *call, _ map[string]string) (any, error) {
 	q := c.r.URL.Query()
-	pg, err := parsePage(q.Get("maxResults"), q.Get("nextToken"), pageLimits{min: 1, max: 1000},
-		func(v string) error {
-			return badRequest("InvalidParameterValueException", "maxResults must be between 1 and 1000, not %s.", v)
-		},
-		func(v string) error {
-			return badRequest("InvalidParameterValueException", "nextToken %q is not valid.", v)
-		})
+	pg, err := backupPage(q)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +155,17 @@ func backupListVaults(c *call, _ map[string]string) (any, error) {
 	return res, nil
 }
 
+// backupPage reads the maxResults (1 to 1000) and nextToken every Backup list takes.
+func backupPage(q url.Values) (pageReq, error) {
+	return parsePage(q.Get("maxResults"), q.Get("nextToken"), pageLimits{min: 1, max: 1000},
+		func(v string) error {
+			return badRequest("InvalidParameterValueException", "maxResults must be between 1 and 1000, not %s.", v)
+		},
+		func(v string) error {
+			return badRequest("InvalidParameterValueException", "nextToken %q is not valid.", v)
+		})
+}
+
 // backupListPoints pages with maxResults (1 to 1000; everything without it) and nextToken
 // and takes every filter ListRecoveryPointsByBackupVault documents: resourceType,
 // resourceArn, createdBefore, createdAfter, backupPlanId and parentRecoveryPointArn (API
@@ -167,13 +173,7 @@ func backupListVaults(c *call, _ map[string]string) (any, error) {
 // plan or a parent: those two filters match nothing.
 func backupListPoints(c *call, p map[string]string) (any, error) {
 	q := c.r.URL.Query()
-	pg, err := parsePage(q.Get("maxResults"), q.Get("nextToken"), pageLimits{min: 1, max: 1000},
-		func(v string) error {
-			return badRequest("InvalidParameterValueException", "maxResults must be between 1 and 1000, not %s.", v)
-		},
-		func(v string) error {
-			return badRequest("InvalidParameterValueException", "nextToken %q is not valid.", v)
-		})
+	pg, err := backupPage(q)
 	if err != nil {
 		return nil, err
 	}
