@@ -25,7 +25,21 @@ func (c *call) findKMSKey(ref string) (*kmsKey, error) {
 	if ref == "" {
 		return nil, badRequest("ValidationException", "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
 	}
-	id, alias := ref, ""
+	k, alias := c.keyInRegion(ref)
+	if k != nil {
+		return k, nil
+	}
+	if alias != "" {
+		return nil, badRequest("NotFoundException", "Alias %s is not found.", c.arn("kms", c.region, alias))
+	}
+	return nil, badRequest("NotFoundException", "Invalid keyId %s", ref)
+}
+
+// keyInRegion finds the key ref names among the call's region's keys: a key ID or alias
+// name, or the key or alias ARN of this region and account (an ARN of another names none).
+// It returns nil when no key matches, and alias when ref named an alias of this region.
+func (c *call) keyInRegion(ref string) (k *kmsKey, alias string) {
+	id := ref
 	if rest, ok := strings.CutPrefix(ref, "arn:aws:kms:"); ok {
 		parts := strings.SplitN(rest, ":", 3) // region, account, key/ID or alias/NAME
 		id = ""
@@ -40,19 +54,11 @@ func (c *call) findKMSKey(ref string) (*kmsKey, error) {
 		id, alias = "", ref
 	}
 	for _, k := range c.rs().KMSKeys {
-		if id != "" && k.ID == id {
-			return k, nil
-		}
-		for _, a := range k.Aliases {
-			if alias != "" && a == alias {
-				return k, nil
-			}
+		if id != "" && k.ID == id || alias != "" && slices.Contains(k.Aliases, alias) {
+			return k, alias
 		}
 	}
-	if alias != "" {
-		return nil, badRequest("NotFoundException", "Alias %s is not found.", c.arn("kms", c.region, alias))
-	}
-	return nil, badRequest("NotFoundException", "Invalid keyId %s", ref)
+	return nil, alias
 }
 
 func kmsDescribe(c *call) (any, error) {

@@ -243,27 +243,11 @@ func rdsAccountDefaults(rs *regionState, octet int) {
 // (awslabs/rds-snapshot-tool#70).
 func (c *call) kmsKeyARN(ref string) (string, error) {
 	refused := badRequest("KMSKeyNotAccessibleFault", "The target KMS key [%s] does not exist, is not enabled or you do not have permissions to access it.", ref)
-	id, alias := ref, ""
-	if rest, ok := strings.CutPrefix(ref, "arn:aws:kms:"); ok {
-		parts := strings.SplitN(rest, ":", 3) // region, account, key/ID or alias/NAME
-		if len(parts) != 3 || parts[0] != c.region || parts[1] != c.account() {
-			return "", refused
-		}
-		id = ""
-		if k, ok := strings.CutPrefix(parts[2], "key/"); ok {
-			id = k
-		} else if strings.HasPrefix(parts[2], "alias/") {
-			alias = parts[2]
-		}
-	} else if strings.HasPrefix(ref, "alias/") {
-		id, alias = "", ref
+	k, _ := c.keyInRegion(ref)
+	if k == nil {
+		return "", refused
 	}
-	for _, k := range c.rs().KMSKeys {
-		if id != "" && k.ID == id || alias != "" && slices.Contains(k.Aliases, alias) {
-			return c.arn("kms", c.region, "key/"+k.ID), nil
-		}
-	}
-	return "", refused
+	return c.arn("kms", c.region, "key/"+k.ID), nil
 }
 
 // dbSnapshot is a DB snapshot. Created is its SnapshotCreateTime, which a copy gets anew
