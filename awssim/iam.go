@@ -631,19 +631,3 @@ func alarmResources(c *call) []string {
 	}
 	return cmpList(res)
 }
-
-// s3Bucket is the bucket of an S3 request, path-style or virtual-hosted.
-func s3Bucket(c *call) string {
-	if path := strings.Trim(c.r.URL.Path, "/"); path != "" {
-		b, _, _ := strings.Cut(path, "/")
-		return b
-	}
-	host := c.r.Host
-	if h, _, ok := strings.Cut(host, ":"); ok {
-		host = h
-	}
-	if b, rest, ok := strings.Cut(host, "."); ok && rest != "" {
-		return b
-	}
-	return ""
-}

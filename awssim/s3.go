@@ -16,23 +16,24 @@ type bucket struct {
 	RuleID string `json:"ruleID,omitempty"`
 }
 
+// s3Bucket is the bucket of an S3 request, path-style or virtual-hosted.
+func s3Bucket(c *call) string {
+	if path := strings.Trim(c.r.URL.Path, "/"); path != "" {
+		b, _, _ := strings.Cut(path, "/")
+		return b
+	}
+	host := c.r.Host
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
+	}
+	if b, rest, ok := strings.Cut(host, "."); ok && rest != "" {
+		return b
+	}
+	return ""
+}
+
 func s3Protocol() protocol {
 	const ns = "http://s3.amazonaws.com/doc/2006-03-01/"
-	bucketOf := func(c *call) string {
-		path := strings.Trim(c.r.URL.Path, "/")
-		if path != "" {
-			b, _, _ := strings.Cut(path, "/")
-			return b
-		}
-		host := c.r.Host
-		if h, _, ok := strings.Cut(host, ":"); ok {
-			host = h
-		}
-		if b, rest, ok := strings.Cut(host, "."); ok && rest != "" {
-			return b
-		}
-		return ""
-	}
 	return protocol{
 		operation: func(c *call) string {
 			if c.r.Method == http.MethodGet && c.r.URL.Query().Has("replication") {
@@ -44,7 +45,7 @@ func s3Protocol() protocol {
 			if c.op == "" {
 				return nil, badRequest("NotImplemented", "awssim implements only GetBucketReplication for S3")
 			}
-			name := bucketOf(c)
+			name := s3Bucket(c)
 			b := c.s.st.Buckets[name]
 			if b == nil {
 				return nil, notFound("NoSuchBucket", "The specified bucket does not exist")
